@@ -1,0 +1,35 @@
+{
+  "targets": [
+    {
+      "target_name": "zircon_ipc",
+      "sources": [
+        "native/core/koid.cc",
+        "native/core/handle_table.cc",
+        "native/core/object.cc",
+        "native/core/wire_format.cc",
+        "native/core/endpoint.cc",
+        "native/core/channel.cc",
+        "native/core/handle_ops.cc",
+        "native/core/wait.cc",
+        "native/core/fdio.cc",
+        "native/core/exit_flush.cc",
+        "native/binding/loop_watch.cc",
+        "native/binding/addon.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "native"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"
+      ],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "conditions": [
+        ["OS!='linux'", { "type": "none" }]
+      ]
+    }
+  ]
+}

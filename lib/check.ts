@@ -1,0 +1,38 @@
+// Argument checks for the JS-level misuse that SPEC §2 answers with TypeError (Zircon
+// statuses are returned, never thrown).
+
+export function u32(fn: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new TypeError(`${fn}: ${name} must be an unsigned 32-bit integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
+export function bytesOrNull(fn: string, value: unknown): Uint8Array | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Uint8Array) return value;
+  throw new TypeError(`${fn}: bytes must be a Uint8Array or null, got ${describe(value)}`);
+}
+
+export function handleList(fn: string, value: unknown): number[] | null {
+  if (value === null || value === undefined) return null;
+  if (!Array.isArray(value) && !(value instanceof Uint32Array)) {
+    throw new TypeError(`${fn}: handles must be an array of handle values or null, got ${describe(value)}`);
+  }
+  const list = Array.from(value as ArrayLike<unknown>);
+  list.forEach((h, i) => u32(fn, `handles[${i}]`, h));
+  return list as number[];
+}
+
+export function deadline(fn: string, value: unknown): bigint {
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
+  throw new TypeError(`${fn}: deadline must be a bigint of nanoseconds, got ${describe(value)}`);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
+  return `${typeof value} ${String(value)}`;
+}

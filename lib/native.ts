@@ -1,0 +1,41 @@
+// The one module that loads the compiled addon (a prebuild from prebuilds/ when present,
+// else build/Release) and declares its exact surface. Everything else imports from here.
+import path from 'node:path';
+
+// node-gyp-build ships no types: it takes the package root and returns the addon.
+const nodeGypBuild = require('node-gyp-build') as (root: string) => unknown;
+
+/** Statuses are numbers; out-values land in `scratch` (layout below). */
+export interface NativeBinding {
+  /** [0] actualBytes / out0 / out / observed / fd, [1] actualHandles / out1,
+   *  [2..66) handle values, [66..130) types, [130..194) rights of a read. */
+  readonly scratch: Uint32Array;
+  channelCreate(options: number): number;
+  channelWrite(h: number, options: number, bytes: Uint8Array | Uint8Array[] | null, handles: number[] | null): number;
+  channelWriteEtc(h: number, options: number, bytes: Uint8Array | Uint8Array[] | null, dispositions: NativeDisposition[] | null): number;
+  channelRead(h: number, options: number, numBytes: number, numHandles: number): Buffer | number;
+  objectWaitOne(h: number, signals: number, deadline: bigint): number;
+  objectGetInfo(h: number, topic: number): number | [number, bigint, number, number, bigint];
+  handleClose(h: number): number;
+  handleCloseMany(handles: number[]): number;
+  handleDuplicate(h: number, rights: number): number;
+  handleReplace(h: number, rights: number): number;
+  fdTransfer(fd: number): number;
+  fdClone(fd: number): number;
+  fdCreate(h: number): number;
+  handleCount(): number;
+}
+
+export interface NativeDisposition {
+  operation: number;
+  handle: number;
+  type: number;
+  rights: number;
+  result: number;
+}
+
+export const SCRATCH_HANDLES = 2;
+export const SCRATCH_TYPES = SCRATCH_HANDLES + 64;
+export const SCRATCH_RIGHTS = SCRATCH_TYPES + 64;
+
+export const native = nodeGypBuild(path.join(__dirname, '..')) as NativeBinding;

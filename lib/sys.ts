@@ -1,0 +1,196 @@
+// The `sys` face: one function per Zircon syscall, returning statuses (SPEC §2).
+import {
+  ZX_CHANNEL_WRITE_USE_IOVEC,
+  ZX_ERR_BUFFER_TOO_SMALL,
+  ZX_HANDLE_INVALID,
+  ZX_OK,
+  ZX_TIME_INFINITE,
+} from './constants';
+import { bytesOrNull, deadline as checkDeadline, handleList, u32 } from './check';
+import { native, NativeDisposition, SCRATCH_HANDLES, SCRATCH_RIGHTS, SCRATCH_TYPES } from './native';
+
+export * from './constants';
+export { statusToString } from './status';
+
+const scratch = native.scratch;
+const EMPTY = Buffer.alloc(0);
+
+export interface CreatePairResult {
+  status: number;
+  out0: number;
+  out1: number;
+}
+
+export interface ReadResult<H = number> {
+  status: number;
+  bytes: Buffer;
+  handles: H[];
+  actualBytes: number;
+  actualHandles: number;
+}
+
+export interface HandleInfo {
+  handle: number;
+  type: number;
+  rights: number;
+}
+
+export interface HandleDisposition {
+  operation: number;
+  handle: number;
+  type: number;
+  rights: number;
+  result: number;
+}
+
+export interface HandleBasicInfo {
+  koid: bigint;
+  rights: number;
+  type: number;
+  relatedKoid: bigint;
+}
+
+export function channelCreate(options: number): CreatePairResult {
+  const status = native.channelCreate(u32('channelCreate', 'options', options));
+  return status === ZX_OK
+    ? { status, out0: scratch[0], out1: scratch[1] }
+    : { status, out0: ZX_HANDLE_INVALID, out1: ZX_HANDLE_INVALID };
+}
+
+function payload(fn: string, options: number, bytes: unknown): Uint8Array | Uint8Array[] | null {
+  if (!(options & ZX_CHANNEL_WRITE_USE_IOVEC)) return bytesOrNull(fn, bytes);
+  if (bytes === null || bytes === undefined) return null;
+  if (!Array.isArray(bytes) || !bytes.every((b) => b instanceof Uint8Array)) {
+    throw new TypeError(`${fn}: with ZX_CHANNEL_WRITE_USE_IOVEC, bytes must be an array of Uint8Array`);
+  }
+  return bytes;
+}
+
+/** Handles are consumed on success and on every failure. */
+export function channelWrite(
+  h: number,
+  options: number,
+  bytes: Uint8Array | Uint8Array[] | null,
+  handles: ArrayLike<number> | null,
+): number {
+  const fn = 'channelWrite';
+  return native.channelWrite(
+    u32(fn, 'handle', h),
+    u32(fn, 'options', options),
+    payload(fn, options, bytes),
+    handleList(fn, handles),
+  );
+}
+
+/** Each failing disposition gets its `result` set; moved handles are consumed. */
+export function channelWriteEtc(
+  h: number,
+  options: number,
+  bytes: Uint8Array | Uint8Array[] | null,
+  dispositions: HandleDisposition[] | null,
+): number {
+  const fn = 'channelWriteEtc';
+  if (dispositions !== null && dispositions !== undefined) {
+    if (!Array.isArray(dispositions)) throw new TypeError(`${fn}: dispositions must be an array or null`);
+    dispositions.forEach((d, i) => {
+      if (typeof d !== 'object' || d === null) throw new TypeError(`${fn}: dispositions[${i}] must be an object`);
+      for (const key of ['operation', 'handle', 'type', 'rights'] as const) u32(fn, `dispositions[${i}].${key}`, d[key]);
+    });
+  }
+  return native.channelWriteEtc(
+    u32(fn, 'handle', h),
+    u32(fn, 'options', options),
+    payload(fn, options, bytes),
+    (dispositions ?? null) as NativeDisposition[] | null,
+  );
+}
+
+function read<H>(
+  fn: string,
+  h: number,
+  options: number,
+  numBytes: number,
+  numHandles: number,
+  handleAt: (i: number) => H,
+): ReadResult<H> {
+  const r = native.channelRead(
+    u32(fn, 'handle', h),
+    u32(fn, 'options', options),
+    u32(fn, 'numBytes', numBytes),
+    u32(fn, 'numHandles', numHandles),
+  );
+  if (typeof r === 'number') {
+    return r === ZX_ERR_BUFFER_TOO_SMALL
+      ? { status: r, bytes: EMPTY, handles: [], actualBytes: scratch[0], actualHandles: scratch[1] }
+      : { status: r, bytes: EMPTY, handles: [], actualBytes: 0, actualHandles: 0 };
+  }
+  const count = scratch[1];
+  const handles = new Array<H>(count);
+  for (let i = 0; i < count; i++) handles[i] = handleAt(i);
+  return { status: ZX_OK, bytes: r, handles, actualBytes: r.length, actualHandles: count };
+}
+
+export function channelRead(h: number, options: number, numBytes: number, numHandles: number): ReadResult {
+  return read('channelRead', h, options, numBytes, numHandles, (i) => scratch[SCRATCH_HANDLES + i]);
+}
+
+export function channelReadEtc(
+  h: number,
+  options: number,
+  numBytes: number,
+  numHandles: number,
+): ReadResult<HandleInfo> {
+  return read('channelReadEtc', h, options, numBytes, numHandles, (i) => ({
+    handle: scratch[SCRATCH_HANDLES + i],
+    type: scratch[SCRATCH_TYPES + i],
+    rights: scratch[SCRATCH_RIGHTS + i],
+  }));
+}
+
+/** Blocks the calling thread until a signal in `signals` is set or `deadline` passes. */
+export function objectWaitOne(h: number, signals: number, deadline: bigint): { status: number; observed: number } {
+  const fn = 'objectWaitOne';
+  const status = native.objectWaitOne(u32(fn, 'handle', h), u32(fn, 'signals', signals), checkDeadline(fn, deadline));
+  return { status, observed: scratch[0] };
+}
+
+/** ZX_INFO_HANDLE_VALID (info null) and ZX_INFO_HANDLE_BASIC; other topics: NOT_SUPPORTED. */
+export function objectGetInfo(h: number, topic: number): { status: number; info: HandleBasicInfo | null } {
+  const fn = 'objectGetInfo';
+  const r = native.objectGetInfo(u32(fn, 'handle', h), u32(fn, 'topic', topic));
+  if (typeof r === 'number') return { status: r, info: null };
+  const [status, koid, rights, type, relatedKoid] = r;
+  return { status, info: { koid, rights, type, relatedKoid } };
+}
+
+export function handleClose(h: number): number {
+  return native.handleClose(u32('handleClose', 'handle', h));
+}
+
+export function handleCloseMany(handles: ArrayLike<number>): number {
+  return native.handleCloseMany(handleList('handleCloseMany', handles) ?? []);
+}
+
+export function handleDuplicate(h: number, rights: number): { status: number; out: number } {
+  const fn = 'handleDuplicate';
+  const status = native.handleDuplicate(u32(fn, 'handle', h), u32(fn, 'rights', rights));
+  return { status, out: status === ZX_OK ? scratch[0] : ZX_HANDLE_INVALID };
+}
+
+export function handleReplace(h: number, rights: number): { status: number; out: number } {
+  const fn = 'handleReplace';
+  const status = native.handleReplace(u32(fn, 'handle', h), u32(fn, 'rights', rights));
+  return { status, out: status === ZX_OK ? scratch[0] : ZX_HANDLE_INVALID };
+}
+
+/** Nanoseconds on the monotonic clock (the clock deadlines use). */
+export function clockGetMonotonic(): bigint {
+  return process.hrtime.bigint();
+}
+
+/** Now plus `ns`, saturating at ZX_TIME_INFINITE. */
+export function deadlineAfter(ns: bigint | number): bigint {
+  const delta = checkDeadline('deadlineAfter', ns);
+  const sum = clockGetMonotonic() + delta;
+  return sum > ZX_TIME_INFINITE ? ZX_TIME_INFINITE : sum;
+}

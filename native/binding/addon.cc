@@ -1,0 +1,257 @@
+// The one file that knows JavaScript: converts arguments, calls the core, converts
+// results. Out-values go into a per-environment Uint32Array ("scratch") that lib/native.ts
+// reads, so a hot call returns a number or a Buffer and builds no objects here.
+#include <napi.h>
+
+#include <vector>
+
+#include "binding/loop_watch.h"
+#include "core/handle_table.h"
+#include "core/syscalls.h"
+
+namespace {
+
+using namespace zxc;
+
+// scratch layout (uint32): see lib/native.ts
+constexpr size_t kScratchHandles = 2;
+constexpr size_t kScratchTypes = kScratchHandles + kMaxMsgHandles;
+constexpr size_t kScratchRights = kScratchTypes + kMaxMsgHandles;
+constexpr size_t kScratchLength = kScratchRights + kMaxMsgHandles;
+
+struct AddonData {
+  Napi::Reference<Napi::Uint32Array> scratch_ref;
+  uint32_t* scratch = nullptr;
+};
+
+AddonData& Data(const Napi::CallbackInfo& info) { return *static_cast<AddonData*>(info.Data()); }
+
+Napi::Value Status(Napi::Env env, zx_status_t status) { return Napi::Number::New(env, status); }
+
+uint32_t U32(const Napi::Value& v) { return v.As<Napi::Number>().Uint32Value(); }
+
+bool IsBytes(const Napi::Value& v) {
+  return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array;
+}
+
+iovec IovOf(const Napi::Value& v) {
+  auto bytes = v.As<Napi::Uint8Array>();
+  return iovec{bytes.Data(), bytes.ByteLength()};
+}
+
+// Payload pieces: null, one Uint8Array, or (iovec mode) an array of Uint8Array.
+bool PayloadOf(const Napi::Value& v, bool iovec_mode, std::vector<iovec>* out) {
+  if (v.IsNull() || v.IsUndefined()) return true;
+  if (!iovec_mode) {
+    if (!IsBytes(v)) return false;
+    out->push_back(IovOf(v));
+    return true;
+  }
+  if (!v.IsArray()) return false;
+  auto chunks = v.As<Napi::Array>();
+  out->reserve(chunks.Length());
+  for (uint32_t i = 0; i < chunks.Length(); ++i) {
+    Napi::Value chunk = chunks.Get(i);
+    if (!IsBytes(chunk)) return false;
+    out->push_back(IovOf(chunk));
+  }
+  return true;
+}
+
+Napi::Value ChannelCreateJs(const Napi::CallbackInfo& info) {
+  uint32_t* s = Data(info).scratch;
+  return Status(info.Env(), ChannelCreate(U32(info[0]), &s[0], &s[1]));
+}
+
+// channelWrite(h, options, bytes, handles: number[] | null)
+Napi::Value ChannelWriteJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const zx_handle_t h = U32(info[0]);
+  const uint32_t options = U32(info[1]);
+  HandleDisposition dispositions[kMaxMsgHandles + 1];
+  std::vector<HandleDisposition> many;
+  HandleDisposition* list = dispositions;
+  size_t count = 0;
+  if (info[3].IsArray()) {
+    auto handles = info[3].As<Napi::Array>();
+    count = handles.Length();
+    if (count > kMaxMsgHandles + 1) {
+      many.resize(count);
+      list = many.data();
+    }
+    for (size_t i = 0; i < count; ++i)
+      list[i] = HandleDisposition{ZX_HANDLE_OP_MOVE, U32(handles.Get(i)), ZX_OBJ_TYPE_NONE,
+                                  ZX_RIGHT_SAME_RIGHTS, ZX_OK};
+  }
+  iovec single;
+  std::vector<iovec> pieces;
+  if (!(options & ZX_CHANNEL_WRITE_USE_IOVEC) && IsBytes(info[2])) {
+    single = IovOf(info[2]);  // the common case: no vector
+    return Status(env, ChannelWriteEtc(h, options, &single, 1, list, count));
+  }
+  if (!PayloadOf(info[2], options & ZX_CHANNEL_WRITE_USE_IOVEC, &pieces)) {
+    ConsumeDispositions(list, count);
+    Napi::TypeError::New(env, "channelWrite: bytes must be a Uint8Array (or, with "
+                              "ZX_CHANNEL_WRITE_USE_IOVEC, an array of them)")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Status(env, ChannelWriteEtc(h, options, pieces.data(), pieces.size(), list, count));
+}
+
+// channelWriteEtc(h, options, bytes, dispositions: {operation, handle, type, rights, result}[])
+Napi::Value ChannelWriteEtcJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const zx_handle_t h = U32(info[0]);
+  const uint32_t options = U32(info[1]);
+  std::vector<HandleDisposition> list;
+  Napi::Array objects;
+  if (info[3].IsArray()) {
+    objects = info[3].As<Napi::Array>();
+    list.resize(objects.Length());
+    for (uint32_t i = 0; i < objects.Length(); ++i) {
+      auto d = objects.Get(i).As<Napi::Object>();
+      list[i] = HandleDisposition{U32(d.Get("operation")), U32(d.Get("handle")),
+                                  U32(d.Get("type")), U32(d.Get("rights")), ZX_OK};
+    }
+  }
+  std::vector<iovec> pieces;
+  if (!PayloadOf(info[2], options & ZX_CHANNEL_WRITE_USE_IOVEC, &pieces)) {
+    ConsumeDispositions(list.data(), list.size());
+    Napi::TypeError::New(env, "channelWriteEtc: bytes must be a Uint8Array (or, with "
+                              "ZX_CHANNEL_WRITE_USE_IOVEC, an array of them)")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  zx_status_t status =
+      ChannelWriteEtc(h, options, pieces.data(), pieces.size(), list.data(), list.size());
+  for (uint32_t i = 0; i < list.size(); ++i)
+    if (list[i].result != ZX_OK) objects.Get(i).As<Napi::Object>().Set("result", list[i].result);
+  return Status(env, status);
+}
+
+// channelRead(h, options, numBytes, numHandles) → Buffer (ZX_OK) or status.
+Napi::Value ChannelReadJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t* s = Data(info).scratch;
+  ReadResult result;
+  zx_status_t status = ChannelRead(U32(info[0]), U32(info[1]), U32(info[2]), U32(info[3]), &result);
+  s[0] = result.actual_bytes;
+  s[1] = result.actual_handles;
+  if (status != ZX_OK) return Status(env, status);
+  for (uint32_t i = 0; i < result.actual_handles; ++i) {
+    s[kScratchHandles + i] = result.handles[i];
+    s[kScratchTypes + i] = result.types[i];
+    s[kScratchRights + i] = result.rights[i];
+  }
+  return Napi::Buffer<uint8_t>::Copy(env, result.payload, result.actual_bytes);
+}
+
+Napi::Value ObjectWaitOneJs(const Napi::CallbackInfo& info) {
+  bool lossless;
+  zx_time_t deadline = info[2].As<Napi::BigInt>().Int64Value(&lossless);
+  uint32_t* s = Data(info).scratch;
+  return Status(info.Env(), ObjectWaitOne(U32(info[0]), U32(info[1]), deadline, &s[0]));
+}
+
+// objectGetInfo(h, topic) → status; for HANDLE_BASIC, [status, koid, rights, type, relatedKoid].
+Napi::Value ObjectGetInfoJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const zx_handle_t h = U32(info[0]);
+  const uint32_t topic = U32(info[1]);
+  if (topic == ZX_INFO_HANDLE_VALID) return Status(env, ObjectGetInfoValid(h));
+  if (topic != ZX_INFO_HANDLE_BASIC) {
+    zx_status_t status = ObjectGetInfoValid(h);
+    return Status(env, status != ZX_OK ? status : ZX_ERR_NOT_SUPPORTED);
+  }
+  HandleBasicInfo basic;
+  zx_status_t status = ObjectGetInfoBasic(h, &basic);
+  if (status != ZX_OK) return Status(env, status);
+  auto out = Napi::Array::New(env, 5);
+  out.Set(0u, Napi::Number::New(env, status));
+  out.Set(1u, Napi::BigInt::New(env, static_cast<uint64_t>(basic.koid)));
+  out.Set(2u, Napi::Number::New(env, basic.rights));
+  out.Set(3u, Napi::Number::New(env, basic.type));
+  out.Set(4u, Napi::BigInt::New(env, static_cast<uint64_t>(basic.related_koid)));
+  return out;
+}
+
+Napi::Value HandleCloseJs(const Napi::CallbackInfo& info) {
+  return Status(info.Env(), HandleClose(U32(info[0])));
+}
+
+Napi::Value HandleCloseManyJs(const Napi::CallbackInfo& info) {
+  auto array = info[0].As<Napi::Array>();
+  std::vector<zx_handle_t> handles(array.Length());
+  for (uint32_t i = 0; i < handles.size(); ++i) handles[i] = U32(array.Get(i));
+  return Status(info.Env(), HandleCloseMany(handles.data(), handles.size()));
+}
+
+Napi::Value HandleDuplicateJs(const Napi::CallbackInfo& info) {
+  uint32_t* s = Data(info).scratch;
+  return Status(info.Env(), HandleDuplicate(U32(info[0]), U32(info[1]), &s[0]));
+}
+
+Napi::Value HandleReplaceJs(const Napi::CallbackInfo& info) {
+  uint32_t* s = Data(info).scratch;
+  return Status(info.Env(), HandleReplace(U32(info[0]), U32(info[1]), &s[0]));
+}
+
+Napi::Value FdTransferJs(const Napi::CallbackInfo& info) {
+  uint32_t* s = Data(info).scratch;
+  return Status(info.Env(), FdTransfer(info[0].As<Napi::Number>().Int32Value(), &s[0]));
+}
+
+Napi::Value FdCloneJs(const Napi::CallbackInfo& info) {
+  uint32_t* s = Data(info).scratch;
+  return Status(info.Env(), FdClone(info[0].As<Napi::Number>().Int32Value(), &s[0]));
+}
+
+Napi::Value FdCreateJs(const Napi::CallbackInfo& info) {
+  uint32_t* s = Data(info).scratch;
+  int fd = -1;
+  zx_status_t status = FdCreate(U32(info[0]), &fd);
+  s[0] = static_cast<uint32_t>(fd);
+  return Status(info.Env(), status);
+}
+
+// How many handles the process holds (diagnostics and leak tests).
+Napi::Value HandleCountJs(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(HandleTable::Get().size()));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  auto scratch = Napi::Uint32Array::New(env, kScratchLength);
+  data->scratch = scratch.Data();
+  data->scratch_ref = Napi::Persistent(scratch);
+  env.SetInstanceData<AddonData>(data);  // deleted with the environment
+
+  zxb::EnvLoop::InstallHooks();
+  zxb::EnvLoop::Create(env);
+  InstallExitFlush();
+
+  exports.Set("scratch", scratch);
+  auto add = [&](const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&)) {
+    exports.Set(name, Napi::Function::New(env, fn, name, data));
+  };
+  add("channelCreate", ChannelCreateJs);
+  add("channelWrite", ChannelWriteJs);
+  add("channelWriteEtc", ChannelWriteEtcJs);
+  add("channelRead", ChannelReadJs);
+  add("objectWaitOne", ObjectWaitOneJs);
+  add("objectGetInfo", ObjectGetInfoJs);
+  add("handleClose", HandleCloseJs);
+  add("handleCloseMany", HandleCloseManyJs);
+  add("handleDuplicate", HandleDuplicateJs);
+  add("handleReplace", HandleReplaceJs);
+  add("fdTransfer", FdTransferJs);
+  add("fdClone", FdCloneJs);
+  add("fdCreate", FdCreateJs);
+  add("handleCount", HandleCountJs);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(zircon_ipc, Init)

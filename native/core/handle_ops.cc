@@ -1,0 +1,73 @@
+// zx_handle_close / close_many / duplicate / replace and zx_object_get_info.
+#include "core/handle_table.h"
+#include "core/syscalls.h"
+
+namespace zxc {
+namespace {
+
+bool RightsSubset(zx_rights_t wanted, zx_rights_t have) {
+  return wanted == ZX_RIGHT_SAME_RIGHTS || (wanted & ~have) == 0;
+}
+
+zx_rights_t Resolve(zx_rights_t wanted, zx_rights_t have) {
+  return wanted == ZX_RIGHT_SAME_RIGHTS ? have : wanted;
+}
+
+}  // namespace
+
+zx_status_t HandleClose(zx_handle_t h) {
+  if (h == ZX_HANDLE_INVALID) return ZX_OK;
+  HandleInfo gone;
+  return HandleTable::Get().Remove(h, &gone);
+}
+
+zx_status_t HandleCloseMany(const zx_handle_t* handles, size_t count) {
+  zx_status_t status = ZX_OK;
+  for (size_t i = 0; i < count; ++i)
+    if (HandleClose(handles[i]) != ZX_OK) status = ZX_ERR_BAD_HANDLE;
+  return status;
+}
+
+zx_status_t HandleDuplicate(zx_handle_t h, zx_rights_t rights, zx_handle_t* out) {
+  *out = ZX_HANDLE_INVALID;
+  HandleTable& table = HandleTable::Get();
+  HandleInfo info;
+  zx_status_t status = table.Lookup(h, &info);
+  if (status != ZX_OK) return status;
+  if (!(info.rights & ZX_RIGHT_DUPLICATE)) return ZX_ERR_ACCESS_DENIED;
+  if (!RightsSubset(rights, info.rights)) return ZX_ERR_INVALID_ARGS;
+  zx_handle_t dup = table.Add(info.object, Resolve(rights, info.rights));
+  if (!dup) return ZX_ERR_NO_RESOURCES;
+  *out = dup;
+  return ZX_OK;
+}
+
+zx_status_t HandleReplace(zx_handle_t h, zx_rights_t rights, zx_handle_t* out) {
+  *out = ZX_HANDLE_INVALID;
+  HandleTable& table = HandleTable::Get();
+  HandleInfo info;
+  zx_status_t status = table.Remove(h, &info);
+  if (status != ZX_OK) return status;
+  // The source is gone even when the rights are refused.
+  if (!RightsSubset(rights, info.rights)) return ZX_ERR_INVALID_ARGS;
+  zx_handle_t replacement = table.Add(info.object, Resolve(rights, info.rights));
+  if (!replacement) return ZX_ERR_NO_RESOURCES;
+  *out = replacement;
+  return ZX_OK;
+}
+
+zx_status_t ObjectGetInfoValid(zx_handle_t h) {
+  HandleInfo info;
+  return HandleTable::Get().Lookup(h, &info);
+}
+
+zx_status_t ObjectGetInfoBasic(zx_handle_t h, HandleBasicInfo* out) {
+  HandleInfo info;
+  zx_status_t status = HandleTable::Get().Lookup(h, &info);
+  if (status != ZX_OK) return status;
+  *out = HandleBasicInfo{info.object->koid(), info.rights, info.object->type(),
+                         info.object->related_koid()};
+  return ZX_OK;
+}
+
+}  // namespace zxc

@@ -1,0 +1,112 @@
+#include "core/handle_table.h"
+
+#include <algorithm>
+
+namespace zxc {
+namespace {
+
+// value = generation(10 bits) << 22 | index(20 bits) << 2 | 0b11
+constexpr uint32_t kIndexBits = 20;
+constexpr uint32_t kMaxSlots = 1u << kIndexBits;
+constexpr uint32_t kGenerationMask = (1u << 10) - 1;
+
+zx_handle_t Encode(uint32_t index, uint32_t generation) {
+  return ((generation & kGenerationMask) << (kIndexBits + 2)) | (index << 2) | 3u;
+}
+
+}  // namespace
+
+HandleTable& HandleTable::Get() {
+  // Never destroyed: exit-time flushing and late threads may still use it.
+  static HandleTable* table = new HandleTable();
+  return *table;
+}
+
+zx_handle_t HandleTable::Add(ObjectRef object, zx_rights_t rights) {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint32_t index;
+  // Reuse a slot only once a good number are free, so stale values stay stale longer.
+  if (!free_.empty() && (free_.size() > 1024 || slots_.size() >= kMaxSlots)) {
+    index = free_.front();
+    free_.pop_front();
+  } else if (slots_.size() < kMaxSlots) {
+    index = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  } else {
+    return ZX_HANDLE_INVALID;
+  }
+  Slot& slot = slots_[index];
+  slot.info.object = std::move(object);
+  slot.info.rights = rights;
+  slot.used = true;
+  ++used_;
+  return Encode(index, slot.generation);
+}
+
+HandleTable::Slot* HandleTable::FindLocked(zx_handle_t h) {
+  if ((h & 3u) != 3u) return nullptr;
+  uint32_t index = (h >> 2) & (kMaxSlots - 1);
+  if (index >= slots_.size()) return nullptr;
+  Slot& slot = slots_[index];
+  if (!slot.used || Encode(index, slot.generation) != h) return nullptr;
+  return &slot;
+}
+
+zx_status_t HandleTable::Lookup(zx_handle_t h, HandleInfo* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Slot* slot = FindLocked(h);
+  if (!slot) return ZX_ERR_BAD_HANDLE;
+  *out = slot->info;
+  return ZX_OK;
+}
+
+zx_status_t HandleTable::LookupChecked(zx_handle_t h, zx_obj_type_t type,
+                                       zx_rights_t required, HandleInfo* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Slot* slot = FindLocked(h);
+  if (!slot) return ZX_ERR_BAD_HANDLE;
+  if (type != ZX_OBJ_TYPE_NONE && slot->info.object->type() != type) return ZX_ERR_WRONG_TYPE;
+  if ((slot->info.rights & required) != required) return ZX_ERR_ACCESS_DENIED;
+  *out = slot->info;
+  return ZX_OK;
+}
+
+zx_status_t HandleTable::Remove(zx_handle_t h, HandleInfo* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Slot* slot = FindLocked(h);
+  if (!slot) return ZX_ERR_BAD_HANDLE;
+  *out = std::move(slot->info);
+  slot->info = HandleInfo();
+  slot->used = false;
+  slot->generation = (slot->generation + 1) & kGenerationMask;
+  // Told under the lock, so an observer that unregisters itself afterwards is never
+  // called once gone. Observers only set a flag or wake a thread.
+  for (HandleObserver* o : slot->observers) o->OnHandleRemoved();
+  slot->observers.clear();
+  free_.push_back((h >> 2) & (kMaxSlots - 1));
+  --used_;
+  return ZX_OK;
+}
+
+zx_status_t HandleTable::AddObserver(zx_handle_t h, HandleObserver* observer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Slot* slot = FindLocked(h);
+  if (!slot) return ZX_ERR_BAD_HANDLE;
+  slot->observers.push_back(observer);
+  return ZX_OK;
+}
+
+void HandleTable::RemoveObserver(zx_handle_t h, HandleObserver* observer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Slot* slot = FindLocked(h);
+  if (!slot) return;
+  auto& v = slot->observers;
+  v.erase(std::remove(v.begin(), v.end(), observer), v.end());
+}
+
+size_t HandleTable::size() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return used_;
+}
+
+}  // namespace zxc

@@ -1,0 +1,66 @@
+// The process-wide handle table: zx_handle_t values → (object, rights).
+// Shared by every thread and every Node environment (workers) of the process.
+#pragma once
+#include <deque>
+#include <mutex>
+#include <vector>
+
+#include "core/object.h"
+
+namespace zxc {
+
+struct HandleInfo {
+  ObjectRef object;
+  zx_rights_t rights = 0;
+};
+
+// Told when the handle it watches leaves the table (closed, replaced or moved), so a
+// wait on that handle can end with ZX_ERR_CANCELED. Called under the table lock: it
+// must only set a flag or wake a thread, never call back into the table.
+class HandleObserver {
+ public:
+  virtual void OnHandleRemoved() = 0;
+
+ protected:
+  ~HandleObserver() = default;
+};
+
+class HandleTable {
+ public:
+  static HandleTable& Get();
+
+  // A new handle for `object`; ZX_HANDLE_INVALID when the table is full.
+  zx_handle_t Add(ObjectRef object, zx_rights_t rights);
+
+  // BAD_HANDLE for 0, a stale value or one never handed out.
+  zx_status_t Lookup(zx_handle_t h, HandleInfo* out);
+
+  // Lookup in Zircon's order: BAD_HANDLE → WRONG_TYPE → ACCESS_DENIED.
+  zx_status_t LookupChecked(zx_handle_t h, zx_obj_type_t type, zx_rights_t required,
+                            HandleInfo* out);
+
+  // Takes the handle out of the table; its observers are told.
+  zx_status_t Remove(zx_handle_t h, HandleInfo* out);
+
+  zx_status_t AddObserver(zx_handle_t h, HandleObserver* observer);
+  void RemoveObserver(zx_handle_t h, HandleObserver* observer);
+
+  size_t size();
+
+ private:
+  struct Slot {
+    HandleInfo info;
+    uint32_t generation = 0;
+    bool used = false;
+    std::vector<HandleObserver*> observers;
+  };
+
+  Slot* FindLocked(zx_handle_t h);
+
+  std::mutex mu_;
+  std::vector<Slot> slots_;
+  std::deque<uint32_t> free_;  // FIFO, so a closed value comes back as late as possible
+  size_t used_ = 0;
+};
+
+}  // namespace zxc

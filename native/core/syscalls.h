@@ -1,0 +1,62 @@
+// The core's syscall surface: plain functions returning Zircon statuses, one per
+// zx_* call, knowing nothing of JavaScript. Implemented in channel.cc, handle_ops.cc,
+// wait.cc and fdio.cc.
+#pragma once
+#include <sys/uio.h>
+
+#include <cstddef>
+
+#include "core/endpoint.h"
+#include "core/types.h"
+
+namespace zxc {
+
+struct HandleDisposition {
+  uint32_t operation;  // ZX_HANDLE_OP_MOVE / ZX_HANDLE_OP_DUPLICATE
+  zx_handle_t handle;
+  zx_obj_type_t type;
+  zx_rights_t rights;
+  zx_status_t result;
+};
+
+struct HandleBasicInfo {
+  zx_koid_t koid;
+  zx_rights_t rights;
+  zx_obj_type_t type;
+  zx_koid_t related_koid;
+};
+
+// channel.cc
+zx_status_t ChannelCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* out1);
+// `payload` holds the message bytes as pieces (one piece unless ZX_CHANNEL_WRITE_USE_IOVEC).
+// Every disposition's handle is consumed (moved) or left (duplicated) per Zircon.
+zx_status_t ChannelWriteEtc(zx_handle_t h, uint32_t options, const iovec* payload,
+                            size_t payload_count, HandleDisposition* dispositions,
+                            size_t num_dispositions);
+// Removes every handle in the list from the table (a write that failed before looking).
+void ConsumeDispositions(const HandleDisposition* dispositions, size_t count);
+zx_status_t ChannelRead(zx_handle_t h, uint32_t options, uint32_t num_bytes,
+                        uint32_t num_handles, ReadResult* out);
+
+// handle_ops.cc
+zx_status_t HandleClose(zx_handle_t h);
+zx_status_t HandleCloseMany(const zx_handle_t* handles, size_t count);
+zx_status_t HandleDuplicate(zx_handle_t h, zx_rights_t rights, zx_handle_t* out);
+zx_status_t HandleReplace(zx_handle_t h, zx_rights_t rights, zx_handle_t* out);
+zx_status_t ObjectGetInfoValid(zx_handle_t h);
+zx_status_t ObjectGetInfoBasic(zx_handle_t h, HandleBasicInfo* out);
+
+// wait.cc
+zx_status_t ObjectWaitOne(zx_handle_t h, zx_signals_t signals, zx_time_t deadline,
+                          zx_signals_t* observed);
+zx_time_t MonotonicNow();
+
+// fdio.cc
+zx_status_t FdTransfer(int fd, zx_handle_t* out);
+zx_status_t FdClone(int fd, zx_handle_t* out);
+zx_status_t FdCreate(zx_handle_t h, int* out_fd);
+
+// exit_flush.cc: flush every outbound queue when the process exits normally.
+void InstallExitFlush();
+
+}  // namespace zxc

@@ -1,0 +1,58 @@
+#include "core/wire_format.h"
+
+#include <sys/socket.h>
+
+#include <cstring>
+
+namespace zxc {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the wire format is little-endian");
+
+void EncodeRecordPrefix(uint8_t* out, uint32_t num_bytes, const WireHandle* handles,
+                        uint16_t num_handles) {
+  WireHeader header{kWireMagic, kWireVersion, num_handles, num_bytes, 0};
+  std::memcpy(out, &header, sizeof header);
+  if (num_handles) std::memcpy(out + sizeof header, handles, num_handles * sizeof(WireHandle));
+}
+
+bool PeekHeader(const uint8_t* data, size_t length, WireHeader* out) {
+  if (length < sizeof(WireHeader)) return false;
+  std::memcpy(out, data, sizeof *out);
+  return out->magic == kWireMagic && out->version == kWireVersion && out->flags == 0 &&
+         out->num_bytes <= kMaxMsgBytes && out->num_handles <= kMaxMsgHandles;
+}
+
+zx_status_t ParseRecord(const uint8_t* data, size_t length, size_t num_fds, ParsedRecord* out) {
+  if (!PeekHeader(data, length, &out->header)) return ZX_ERR_IO_DATA_INTEGRITY;
+  const WireHeader& h = out->header;
+  if (length != RecordPrefixSize(h.num_handles) + h.num_bytes) return ZX_ERR_IO_DATA_INTEGRITY;
+  if (num_fds != h.num_handles) return ZX_ERR_IO_DATA_INTEGRITY;
+  out->handle_table = data + sizeof(WireHeader);
+  out->payload = data + RecordPrefixSize(h.num_handles);
+  return ZX_OK;
+}
+
+WireHandle HandleEntryAt(const ParsedRecord& record, size_t index) {
+  WireHandle entry;
+  std::memcpy(&entry, record.handle_table + index * sizeof(WireHandle), sizeof entry);
+  return entry;
+}
+
+bool IsSeqpacketSocket(int fd) {
+  int value = 0;
+  socklen_t len = sizeof value;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &value, &len) != 0 || value != SOCK_SEQPACKET)
+    return false;
+  len = sizeof value;
+  return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &value, &len) == 0 && value == AF_UNIX;
+}
+
+bool DescriptorMatchesType(int fd, zx_obj_type_t type) {
+  switch (type) {
+    case ZX_OBJ_TYPE_CHANNEL: return IsSeqpacketSocket(fd);
+    case ZX_OBJ_TYPE_FD: return true;
+    default: return false;  // no other kind of object can travel yet
+  }
+}
+
+}  // namespace zxc

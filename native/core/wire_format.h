@@ -1,0 +1,66 @@
+// The record format inside every SOCK_SEQPACKET record (docs/wire-format.md):
+//   header (16 bytes) | num_handles × handle entry (24 bytes) | payload (num_bytes)
+// The descriptors travel beside it as one SCM_RIGHTS control message, in entry order.
+// All fields little-endian. A record is never empty: a 0-byte record reads like EOF.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "core/types.h"
+
+namespace zxc {
+
+constexpr uint32_t kWireMagic = 0x4D43585Au;  // bytes "ZXCM"
+constexpr uint16_t kWireVersion = 1;
+
+struct WireHeader {
+  uint32_t magic;
+  uint16_t version;
+  uint16_t num_handles;
+  uint32_t num_bytes;
+  uint32_t flags;  // 0; reserved for control records
+};
+static_assert(sizeof(WireHeader) == 16, "wire header is 16 bytes");
+
+struct WireHandle {
+  uint32_t type;
+  uint32_t rights;
+  uint64_t koid;
+  uint64_t related_koid;
+};
+static_assert(sizeof(WireHandle) == 24, "wire handle entry is 24 bytes");
+
+constexpr size_t kMaxHandleTable = sizeof(WireHandle) * kMaxMsgHandles;
+constexpr size_t kMaxRecordBytes = sizeof(WireHeader) + kMaxHandleTable + kMaxMsgBytes;
+
+constexpr size_t RecordPrefixSize(size_t num_handles) {
+  return sizeof(WireHeader) + num_handles * sizeof(WireHandle);
+}
+
+// Writes the header and handle table into `out` (RecordPrefixSize(n) bytes).
+void EncodeRecordPrefix(uint8_t* out, uint32_t num_bytes, const WireHandle* handles,
+                        uint16_t num_handles);
+
+struct ParsedRecord {
+  WireHeader header;
+  const uint8_t* handle_table;  // num_handles × WireHandle, possibly unaligned
+  const uint8_t* payload;
+};
+
+// Checks a received record against itself and the number of descriptors that came with
+// it; ZX_ERR_IO_DATA_INTEGRITY on any mismatch.
+zx_status_t ParseRecord(const uint8_t* data, size_t length, size_t num_fds, ParsedRecord* out);
+
+// Reads a header from the first 16 bytes (for the size-only peek); false if malformed.
+bool PeekHeader(const uint8_t* data, size_t length, WireHeader* out);
+
+WireHandle HandleEntryAt(const ParsedRecord& record, size_t index);
+
+// Whether a received descriptor is really of the kind the header declares
+// (a channel endpoint must be an AF_UNIX SOCK_SEQPACKET socket).
+bool DescriptorMatchesType(int fd, zx_obj_type_t type);
+
+// Whether this descriptor is an AF_UNIX SOCK_SEQPACKET socket.
+bool IsSeqpacketSocket(int fd);
+
+}  // namespace zxc
