@@ -18,6 +18,7 @@ namespace zxc {
 namespace {
 
 WatchHooks g_hooks;
+std::atomic<bool> g_exiting{false};  // no event loop runs any more: flush synchronously
 
 // Endpoints whose outbound queue is not empty. The strong reference keeps an endpoint
 // alive after its last handle is closed until what it was asked to send is sent.
@@ -93,6 +94,23 @@ void DiscardHead(int fd) {
 bool PeerHasShutDown(int fd) {
   pollfd p{fd, POLLRDHUP, 0};
   return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
+}
+
+Endpoint::OutRecord MakeRecord(const uint8_t* prefix, size_t prefix_size, const iovec* payload,
+                              size_t payload_count, std::vector<ObjectRef>&& carried) {
+  size_t total = prefix_size;
+  for (size_t i = 0; i < payload_count; ++i) total += payload[i].iov_len;
+  Endpoint::OutRecord record;
+  record.data.resize(total);
+  uint8_t* out = record.data.data();
+  std::memcpy(out, prefix, prefix_size);
+  out += prefix_size;
+  for (size_t i = 0; i < payload_count; ++i) {
+    if (payload[i].iov_len) std::memcpy(out, payload[i].iov_base, payload[i].iov_len);
+    out += payload[i].iov_len;
+  }
+  record.carried = std::move(carried);
+  return record;
 }
 
 ObjectRef WrapReceived(const WireHandle& entry, int fd) {
@@ -216,7 +234,7 @@ void Endpoint::AfterDrained() {
 }
 
 bool Endpoint::ClaimWatchLocked(void** owner) {
-  if (watch_owner_ || !g_hooks.current_owner) return false;
+  if (watch_owner_ || !g_hooks.current_owner || g_exiting.load()) return false;
   void* current = g_hooks.current_owner();
   if (!current) return false;
   watch_owner_ = current;
@@ -240,59 +258,46 @@ void Endpoint::FlushAndArm() {
 zx_status_t Endpoint::Send(const uint8_t* prefix, size_t prefix_size, const iovec* payload,
                            size_t payload_count, std::vector<ObjectRef>&& carried) {
   void* owner = nullptr;
-  bool arm = false, drained = false, first_queued = false;
+  bool arm = false, was_queued, now_queued;
   zx_status_t status = ZX_OK;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    FlushState state = FlushState::kEmpty;
-    if (!queue_.empty()) {
-      state = FlushLocked();
-      drained = state == FlushState::kEmpty;
-    }
-    if (peer_gone_) return ZX_ERR_PEER_CLOSED;  // `carried` is released by the caller
+    was_queued = !queue_.empty();
+    // Every write first tries to move what is already queued.
+    FlushState state = was_queued ? FlushLocked() : FlushState::kEmpty;
     bool carried_busy = false;
     for (const ObjectRef& object : carried)
       if (object->type() == ZX_OBJ_TYPE_CHANNEL && static_cast<Endpoint*>(object.get())->queued())
         carried_busy = true;
-    if (queue_.empty() && !carried_busy) {
-      int err = SendRecord(prefix, prefix_size, payload, payload_count, carried);
-      if (err == 0) return ZX_OK;
+    int err = EAGAIN;
+    if (peer_gone_) err = EPIPE;
+    else if (queue_.empty() && !carried_busy)
+      err = SendRecord(prefix, prefix_size, payload, payload_count, carried);
+    if (err == 0) {
+      status = ZX_OK;
+    } else if (!IsFullErrno(err)) {
       if (IsPeerGoneErrno(err)) peer_gone_ = true;
-      if (!IsFullErrno(err)) return StatusForSendErrno(err);
-      state = FlushState::kNeedWritable;
-    }
-    if (queue_.size() >= ZX_PENDING_WRITE_LIMIT) {
+      status = StatusForSendErrno(err);  // `carried` is released by the caller
+    } else if (queue_.size() >= ZX_PENDING_WRITE_LIMIT) {
       status = ZX_ERR_SHOULD_WAIT;
     } else {
-      OutRecord record;
-      size_t total = prefix_size;
-      for (size_t i = 0; i < payload_count; ++i) total += payload[i].iov_len;
-      record.data.resize(total);
-      uint8_t* out = record.data.data();
-      std::memcpy(out, prefix, prefix_size);
-      out += prefix_size;
-      for (size_t i = 0; i < payload_count; ++i) {
-        if (payload[i].iov_len) std::memcpy(out, payload[i].iov_base, payload[i].iov_len);
-        out += payload[i].iov_len;
-      }
-      record.carried = std::move(carried);
-      first_queued = queue_.empty();
-      queue_.push_back(std::move(record));
+      queue_.push_back(MakeRecord(prefix, prefix_size, payload, payload_count, std::move(carried)));
       queued_.store(queue_.size(), std::memory_order_release);
-      if (carried_busy && queue_.size() == 1 && HeadBlockedLocked(queue_.front()))
-        state = FlushState::kBlocked;
-      else if (state != FlushState::kBlocked)
-        state = FlushState::kNeedWritable;
-      drained = false;
+      // A new head waits for the endpoints it carries (or goes now if they just drained).
+      state = queue_.size() == 1 && carried_busy ? FlushLocked()
+              : queue_.size() == 1              ? FlushState::kNeedWritable
+                                                : state;
     }
-    if (state == FlushState::kNeedWritable && !queue_.empty()) arm = ClaimWatchLocked(&owner);
+    now_queued = !queue_.empty();
+    if (now_queued && state == FlushState::kNeedWritable) arm = ClaimWatchLocked(&owner);
   }
+  if (was_queued == now_queued && !arm) return status;  // the common case: sent at once
   EndpointRef self = std::static_pointer_cast<Endpoint>(shared_from_this());
-  if (first_queued) {
+  if (!was_queued && now_queued) {
     std::lock_guard<std::mutex> lock(registry_mu);
     Registry().insert(self);
   }
-  if (drained) AfterDrained();
+  if (was_queued && !now_queued) AfterDrained();
   if (arm) g_hooks.arm(self, owner);
   return status;
 }
@@ -315,6 +320,7 @@ void Endpoint::DropWatcher(void* owner) {
 }
 
 void Endpoint::FlushAllBlocking(int64_t no_progress_timeout_ms) {
+  g_exiting.store(true);
   int64_t waited_ms = 0;
   for (;;) {
     std::vector<EndpointRef> pending;

@@ -68,11 +68,13 @@ class Endpoint : public Object {
   // Every endpoint with queued messages, flushed until drained (or the peer is gone).
   static void FlushAllBlocking(int64_t no_progress_timeout_ms);
 
- private:
+  // A record waiting in the outbound queue, with the objects whose descriptors it carries.
   struct OutRecord {
     std::vector<uint8_t> data;
     std::vector<ObjectRef> carried;
   };
+
+ private:
   enum class FlushState { kEmpty, kNeedWritable, kBlocked };
 
   int SendRecord(const uint8_t* prefix, size_t prefix_size, const iovec* payload,
