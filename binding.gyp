@@ -8,12 +8,15 @@
         "native/core/object.cc",
         "native/core/wire_format.cc",
         "native/core/endpoint.cc",
+        "native/core/outbound_queue.cc",
+        "native/core/inbound.cc",
         "native/core/channel.cc",
         "native/core/handle_ops.cc",
         "native/core/wait.cc",
         "native/core/fdio.cc",
         "native/core/exit_flush.cc",
-        "native/binding/loop_watch.cc",
+        "native/core/thread_wake.cc",
+        "native/binding/env_loop.cc",
         "native/binding/addon.cc"
       ],
       "include_dirs": [

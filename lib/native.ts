@@ -14,7 +14,21 @@ export interface NativeBinding {
   channelWrite(h: number, options: number, bytes: Uint8Array | Uint8Array[] | null, handles: number[] | null): number;
   channelWriteEtc(h: number, options: number, bytes: Uint8Array | Uint8Array[] | null, dispositions: NativeDisposition[] | null): number;
   channelRead(h: number, options: number, numBytes: number, numHandles: number): Buffer | number;
+  channelCall(
+    h: number, options: number, deadline: bigint, bytes: Uint8Array | Uint8Array[] | null,
+    handles: number[] | NativeDisposition[] | null, etc: boolean, readNumBytes: number, readNumHandles: number,
+  ): Buffer | number;
+  /** Settles with handles as { handle, type, rights }; scratch[0] = id for cancelAsync. */
+  channelCallAsync(
+    h: number, options: number, deadline: bigint, bytes: Uint8Array | Uint8Array[] | null,
+    handles: number[] | NativeDisposition[] | null, etc: boolean, readNumBytes: number, readNumHandles: number,
+  ): Promise<NativeCallResult>;
   objectWaitOne(h: number, signals: number, deadline: bigint): number;
+  /** scratch[0] = id for cancelAsync (0 when already settled). */
+  objectWaitOneAsync(h: number, signals: number, deadline: bigint): Promise<{ status: number; observed: number }>;
+  /** Settles a pending async wait or call with ZX_ERR_CANCELED. */
+  cancelAsync(id: number): boolean;
+  objectWaitMany(items: { handle: number; waitfor: number; pending: number }[], deadline: bigint): number;
   objectGetInfo(h: number, topic: number): number | [number, bigint, number, number, bigint];
   handleClose(h: number): number;
   handleCloseMany(handles: number[]): number;
@@ -32,6 +46,14 @@ export interface NativeDisposition {
   type: number;
   rights: number;
   result: number;
+}
+
+export interface NativeCallResult {
+  status: number;
+  bytes: Buffer;
+  handles: { handle: number; type: number; rights: number }[];
+  actualBytes: number;
+  actualHandles: number;
 }
 
 export const SCRATCH_HANDLES = 2;

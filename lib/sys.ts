@@ -90,20 +90,29 @@ export function channelWriteEtc(
   dispositions: HandleDisposition[] | null,
 ): number {
   const fn = 'channelWriteEtc';
-  if (dispositions !== null && dispositions !== undefined) {
-    if (!Array.isArray(dispositions)) throw new TypeError(`${fn}: dispositions must be an array or null`);
-    dispositions.forEach((d, i) => {
-      if (typeof d !== 'object' || d === null) throw new TypeError(`${fn}: dispositions[${i}] must be an object`);
-      for (const key of ['operation', 'handle', 'type', 'rights'] as const) u32(fn, `dispositions[${i}].${key}`, d[key]);
-    });
-  }
-  return native.channelWriteEtc(
-    u32(fn, 'handle', h),
-    u32(fn, 'options', options),
-    payload(fn, options, bytes),
-    (dispositions ?? null) as NativeDisposition[] | null,
-  );
+  const list = dispositionList(fn, dispositions);
+  return native.channelWriteEtc(u32(fn, 'handle', h), u32(fn, 'options', options), payload(fn, options, bytes), list);
 }
+
+// A read's (or call's) native answer: a Buffer on ZX_OK with the rest in scratch, else a status.
+function readResult<H>(r: Buffer | number, handleAt: (i: number) => H): ReadResult<H> {
+  if (typeof r === 'number') {
+    return r === ZX_ERR_BUFFER_TOO_SMALL
+      ? { status: r, bytes: EMPTY, handles: [], actualBytes: scratch[0], actualHandles: scratch[1] }
+      : { status: r, bytes: EMPTY, handles: [], actualBytes: 0, actualHandles: 0 };
+  }
+  const count = scratch[1];
+  const handles = new Array<H>(count);
+  for (let i = 0; i < count; i++) handles[i] = handleAt(i);
+  return { status: ZX_OK, bytes: r, handles, actualBytes: r.length, actualHandles: count };
+}
+
+const handleValueAt = (i: number): number => scratch[SCRATCH_HANDLES + i];
+const handleInfoAt = (i: number): HandleInfo => ({
+  handle: scratch[SCRATCH_HANDLES + i],
+  type: scratch[SCRATCH_TYPES + i],
+  rights: scratch[SCRATCH_RIGHTS + i],
+});
 
 function read<H>(
   fn: string,
@@ -119,19 +128,11 @@ function read<H>(
     u32(fn, 'numBytes', numBytes),
     u32(fn, 'numHandles', numHandles),
   );
-  if (typeof r === 'number') {
-    return r === ZX_ERR_BUFFER_TOO_SMALL
-      ? { status: r, bytes: EMPTY, handles: [], actualBytes: scratch[0], actualHandles: scratch[1] }
-      : { status: r, bytes: EMPTY, handles: [], actualBytes: 0, actualHandles: 0 };
-  }
-  const count = scratch[1];
-  const handles = new Array<H>(count);
-  for (let i = 0; i < count; i++) handles[i] = handleAt(i);
-  return { status: ZX_OK, bytes: r, handles, actualBytes: r.length, actualHandles: count };
+  return readResult(r, handleAt);
 }
 
 export function channelRead(h: number, options: number, numBytes: number, numHandles: number): ReadResult {
-  return read('channelRead', h, options, numBytes, numHandles, (i) => scratch[SCRATCH_HANDLES + i]);
+  return read('channelRead', h, options, numBytes, numHandles, handleValueAt);
 }
 
 export function channelReadEtc(
@@ -140,11 +141,83 @@ export function channelReadEtc(
   numBytes: number,
   numHandles: number,
 ): ReadResult<HandleInfo> {
-  return read('channelReadEtc', h, options, numBytes, numHandles, (i) => ({
-    handle: scratch[SCRATCH_HANDLES + i],
-    type: scratch[SCRATCH_TYPES + i],
-    rights: scratch[SCRATCH_RIGHTS + i],
+  return read('channelReadEtc', h, options, numBytes, numHandles, handleInfoAt);
+}
+
+export interface CallArgs {
+  bytes: Uint8Array | Uint8Array[] | null;
+  handles?: ArrayLike<number> | null;
+  readNumBytes: number;
+  readNumHandles: number;
+}
+
+export interface CallEtcArgs {
+  bytes: Uint8Array | Uint8Array[] | null;
+  handles?: HandleDisposition[] | null;
+  readNumBytes: number;
+  readNumHandles: number;
+}
+
+function dispositionList(fn: string, dispositions: unknown): NativeDisposition[] | null {
+  if (dispositions === null || dispositions === undefined) return null;
+  if (!Array.isArray(dispositions)) throw new TypeError(`${fn}: dispositions must be an array or null`);
+  dispositions.forEach((d, i) => {
+    if (typeof d !== 'object' || d === null) throw new TypeError(`${fn}: dispositions[${i}] must be an object`);
+    for (const key of ['operation', 'handle', 'type', 'rights'] as const) u32(fn, `dispositions[${i}].${key}`, d[key]);
+  });
+  return dispositions as NativeDisposition[];
+}
+
+type CallNativeArgs = Parameters<typeof native.channelCall>;
+
+function callArgs(fn: string, h: number, options: number, deadline: bigint, args: CallArgs | CallEtcArgs, etc: boolean): CallNativeArgs {
+  if (typeof args !== 'object' || args === null) throw new TypeError(`${fn}: args must be { bytes, handles, readNumBytes, readNumHandles }`);
+  return [
+    u32(fn, 'handle', h),
+    u32(fn, 'options', options),
+    checkDeadline(fn, deadline),
+    payload(fn, options, args.bytes),
+    etc ? dispositionList(fn, args.handles) : handleList(fn, args.handles),
+    etc,
+    u32(fn, 'readNumBytes', args.readNumBytes),
+    u32(fn, 'readNumHandles', args.readNumHandles),
+  ];
+}
+
+/** Writes a request (its first 4 bytes become the txid) and blocks the calling thread
+ *  until the matching reply, the deadline, the peer's end or the handle's close. */
+export function channelCall(h: number, options: number, deadline: bigint, args: CallArgs): ReadResult {
+  return readResult(native.channelCall(...callArgs('channelCall', h, options, deadline, args, false)), handleValueAt);
+}
+
+/** channelCall with handle dispositions out and handle infos back. */
+export function channelCallEtc(h: number, options: number, deadline: bigint, args: CallEtcArgs): ReadResult<HandleInfo> {
+  return readResult(native.channelCall(...callArgs('channelCallEtc', h, options, deadline, args, true)), handleInfoAt);
+}
+
+/** channelCall without blocking the event loop: a promise of the channelCall shape. */
+export function channelCallAsync(h: number, options: number, deadline: bigint, args: CallArgs): Promise<ReadResult> {
+  return native.channelCallAsync(...callArgs('channelCallAsync', h, options, deadline, args, false)).then((r) => ({
+    ...r,
+    handles: r.handles.map((info) => info.handle),
   }));
+}
+
+/** channelCallEtc without blocking the event loop. */
+export function channelCallEtcAsync(
+  h: number,
+  options: number,
+  deadline: bigint,
+  args: CallEtcArgs,
+): Promise<ReadResult<HandleInfo>> {
+  return native.channelCallAsync(...callArgs('channelCallEtcAsync', h, options, deadline, args, true));
+}
+
+/** objectWaitOne without blocking the event loop. Never rejects: the status says it all
+ *  (TIMED_OUT at the deadline; CANCELED with ZX_SIGNAL_HANDLE_CLOSED if the handle is closed). */
+export function objectWaitOneAsync(h: number, signals: number, deadline: bigint): Promise<{ status: number; observed: number }> {
+  const fn = 'objectWaitOneAsync';
+  return native.objectWaitOneAsync(u32(fn, 'handle', h), u32(fn, 'signals', signals), checkDeadline(fn, deadline));
 }
 
 /** Blocks the calling thread until a signal in `signals` is set or `deadline` passes. */
@@ -152,6 +225,25 @@ export function objectWaitOne(h: number, signals: number, deadline: bigint): { s
   const fn = 'objectWaitOne';
   const status = native.objectWaitOne(u32(fn, 'handle', h), u32(fn, 'signals', signals), checkDeadline(fn, deadline));
   return { status, observed: scratch[0] };
+}
+
+export interface WaitItem {
+  handle: number;
+  waitfor: number;
+  pending: number;
+}
+
+/** Blocks the calling thread until one item's signals are met; every item's `pending`
+ *  gets that object's signals. Up to ZX_WAIT_MANY_MAX_ITEMS (64) items. */
+export function objectWaitMany(items: WaitItem[], deadline: bigint): number {
+  const fn = 'objectWaitMany';
+  if (!Array.isArray(items)) throw new TypeError(`${fn}: items must be an array of { handle, waitfor, pending }`);
+  items.forEach((item, i) => {
+    if (typeof item !== 'object' || item === null) throw new TypeError(`${fn}: items[${i}] must be an object`);
+    u32(fn, `items[${i}].handle`, item.handle);
+    u32(fn, `items[${i}].waitfor`, item.waitfor);
+  });
+  return native.objectWaitMany(items, checkDeadline(fn, deadline));
 }
 
 /** ZX_INFO_HANDLE_VALID (info null) and ZX_INFO_HANDLE_BASIC; other topics: NOT_SUPPORTED. */

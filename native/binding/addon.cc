@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "binding/loop_watch.h"
+#include "binding/env_loop.h"
 #include "core/handle_table.h"
 #include "core/syscalls.h"
 
@@ -22,6 +22,7 @@ constexpr size_t kScratchLength = kScratchRights + kMaxMsgHandles;
 struct AddonData {
   Napi::Reference<Napi::Uint32Array> scratch_ref;
   uint32_t* scratch = nullptr;
+  zxb::EnvLoop* loop = nullptr;  // owned by the environment's cleanup hook
 };
 
 AddonData& Data(const Napi::CallbackInfo& info) { return *static_cast<AddonData*>(info.Data()); }
@@ -99,43 +100,61 @@ Napi::Value ChannelWriteJs(const Napi::CallbackInfo& info) {
   return Status(env, ChannelWriteEtc(h, options, pieces.data(), pieces.size(), list, count));
 }
 
+// An outgoing message's arguments: the payload pieces and the handle list, given either
+// as handle values (moved as they are) or as dispositions { operation, handle, type, rights }.
+struct Outgoing {
+  std::vector<iovec> pieces;
+  std::vector<HandleDisposition> dispositions;
+  Napi::Array objects;  // the disposition objects, to write `result` back
+  bool etc = false;
+
+  bool Parse(Napi::Env env, const char* fn, uint32_t options, const Napi::Value& bytes,
+             const Napi::Value& handles, bool as_dispositions) {
+    etc = as_dispositions;
+    if (handles.IsArray()) {
+      objects = handles.As<Napi::Array>();
+      dispositions.resize(objects.Length());
+      for (uint32_t i = 0; i < objects.Length(); ++i) {
+        Napi::Value v = objects.Get(i);
+        if (!etc) {
+          dispositions[i] = HandleDisposition{ZX_HANDLE_OP_MOVE, U32(v), ZX_OBJ_TYPE_NONE,
+                                              ZX_RIGHT_SAME_RIGHTS, ZX_OK};
+          continue;
+        }
+        auto d = v.As<Napi::Object>();
+        dispositions[i] = HandleDisposition{U32(d.Get("operation")), U32(d.Get("handle")),
+                                            U32(d.Get("type")), U32(d.Get("rights")), ZX_OK};
+      }
+    }
+    if (PayloadOf(bytes, options & ZX_CHANNEL_WRITE_USE_IOVEC, &pieces)) return true;
+    ConsumeDispositions(dispositions.data(), dispositions.size());
+    Napi::TypeError::New(env, std::string(fn) + ": bytes must be a Uint8Array (or, with "
+                                                "ZX_CHANNEL_WRITE_USE_IOVEC, an array of them)")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+
+  void WriteResults() {
+    if (!etc) return;
+    for (uint32_t i = 0; i < dispositions.size(); ++i)
+      if (dispositions[i].result != ZX_OK)
+        objects.Get(i).As<Napi::Object>().Set("result", dispositions[i].result);
+  }
+};
+
 // channelWriteEtc(h, options, bytes, dispositions: {operation, handle, type, rights, result}[])
 Napi::Value ChannelWriteEtcJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const zx_handle_t h = U32(info[0]);
   const uint32_t options = U32(info[1]);
-  std::vector<HandleDisposition> list;
-  Napi::Array objects;
-  if (info[3].IsArray()) {
-    objects = info[3].As<Napi::Array>();
-    list.resize(objects.Length());
-    for (uint32_t i = 0; i < objects.Length(); ++i) {
-      auto d = objects.Get(i).As<Napi::Object>();
-      list[i] = HandleDisposition{U32(d.Get("operation")), U32(d.Get("handle")),
-                                  U32(d.Get("type")), U32(d.Get("rights")), ZX_OK};
-    }
-  }
-  std::vector<iovec> pieces;
-  if (!PayloadOf(info[2], options & ZX_CHANNEL_WRITE_USE_IOVEC, &pieces)) {
-    ConsumeDispositions(list.data(), list.size());
-    Napi::TypeError::New(env, "channelWriteEtc: bytes must be a Uint8Array (or, with "
-                              "ZX_CHANNEL_WRITE_USE_IOVEC, an array of them)")
-        .ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  zx_status_t status =
-      ChannelWriteEtc(h, options, pieces.data(), pieces.size(), list.data(), list.size());
-  for (uint32_t i = 0; i < list.size(); ++i)
-    if (list[i].result != ZX_OK) objects.Get(i).As<Napi::Object>().Set("result", list[i].result);
+  Outgoing out;
+  if (!out.Parse(env, "channelWriteEtc", options, info[2], info[3], true)) return env.Undefined();
+  zx_status_t status = ChannelWriteEtc(U32(info[0]), options, out.pieces.data(), out.pieces.size(),
+                                       out.dispositions.data(), out.dispositions.size());
+  out.WriteResults();
   return Status(env, status);
 }
 
-// channelRead(h, options, numBytes, numHandles) → Buffer (ZX_OK) or status.
-Napi::Value ChannelReadJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint32_t* s = Data(info).scratch;
-  ReadResult result;
-  zx_status_t status = ChannelRead(U32(info[0]), U32(info[1]), U32(info[2]), U32(info[3]), &result);
+Napi::Value ReadResultJs(Napi::Env env, uint32_t* s, zx_status_t status, const ReadResult& result) {
   s[0] = result.actual_bytes;
   s[1] = result.actual_handles;
   if (status != ZX_OK) return Status(env, status);
@@ -147,11 +166,80 @@ Napi::Value ChannelReadJs(const Napi::CallbackInfo& info) {
   return Napi::Buffer<uint8_t>::Copy(env, result.payload, result.actual_bytes);
 }
 
-Napi::Value ObjectWaitOneJs(const Napi::CallbackInfo& info) {
+zx_time_t Deadline(const Napi::Value& v) {
   bool lossless;
-  zx_time_t deadline = info[2].As<Napi::BigInt>().Int64Value(&lossless);
+  return v.As<Napi::BigInt>().Int64Value(&lossless);
+}
+
+// channelCall(h, options, deadline, bytes, handles, etc, readNumBytes, readNumHandles)
+//   → Buffer (ZX_OK) or status, like channelRead. Blocks the calling thread.
+Napi::Value ChannelCallJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint32_t options = U32(info[1]);
+  Outgoing out;
+  if (!out.Parse(env, "channelCall", options, info[3], info[4], info[5].ToBoolean()))
+    return env.Undefined();
+  ReadResult result;
+  zx_status_t status = ChannelCallEtc(U32(info[0]), options, Deadline(info[2]), out.pieces.data(),
+                                      out.pieces.size(), out.dispositions.data(),
+                                      out.dispositions.size(), U32(info[6]), U32(info[7]), &result);
+  out.WriteResults();
+  return ReadResultJs(env, Data(info).scratch, status, result);
+}
+
+// channelCallAsync(h, options, deadline, bytes, handles, etc, readNumBytes, readNumHandles)
+//   → Promise; scratch[0] = id for cancelAsync.
+Napi::Value ChannelCallAsyncJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint32_t options = U32(info[1]);
+  Outgoing out;
+  if (!out.Parse(env, "channelCallAsync", options, info[3], info[4], info[5].ToBoolean()))
+    return env.Undefined();
+  AddonData& data = Data(info);
+  Napi::Value promise = data.loop->CallAsync(
+      U32(info[0]), options, Deadline(info[2]), out.pieces.data(), out.pieces.size(),
+      out.dispositions.data(), out.dispositions.size(), U32(info[6]), U32(info[7]), &data.scratch[0]);
+  out.WriteResults();
+  return promise;
+}
+
+// objectWaitOneAsync(h, signals, deadline) → Promise<{status, observed}>; scratch[0] = id.
+Napi::Value ObjectWaitOneAsyncJs(const Napi::CallbackInfo& info) {
+  AddonData& data = Data(info);
+  return data.loop->WaitAsync(U32(info[0]), U32(info[1]), Deadline(info[2]), &data.scratch[0]);
+}
+
+// cancelAsync(id) → whether a pending wait or call was settled with ZX_ERR_CANCELED.
+Napi::Value CancelAsyncJs(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), Data(info).loop->Cancel(U32(info[0])));
+}
+
+// channelRead(h, options, numBytes, numHandles) → Buffer (ZX_OK) or status.
+Napi::Value ChannelReadJs(const Napi::CallbackInfo& info) {
+  ReadResult result;
+  zx_status_t status = ChannelRead(U32(info[0]), U32(info[1]), U32(info[2]), U32(info[3]), &result);
+  return ReadResultJs(info.Env(), Data(info).scratch, status, result);
+}
+
+Napi::Value ObjectWaitOneJs(const Napi::CallbackInfo& info) {
   uint32_t* s = Data(info).scratch;
-  return Status(info.Env(), ObjectWaitOne(U32(info[0]), U32(info[1]), deadline, &s[0]));
+  return Status(info.Env(), ObjectWaitOne(U32(info[0]), U32(info[1]), Deadline(info[2]), &s[0]));
+}
+
+// objectWaitMany(items: {handle, waitfor, pending}[], deadline) → status; fills `pending`.
+Napi::Value ObjectWaitManyJs(const Napi::CallbackInfo& info) {
+  auto array = info[0].As<Napi::Array>();
+  zx_time_t deadline = Deadline(info[1]);
+  std::vector<WaitItem> items(array.Length());
+  for (uint32_t i = 0; i < items.size(); ++i) {
+    auto item = array.Get(i).As<Napi::Object>();
+    items[i] = WaitItem{U32(item.Get("handle")), U32(item.Get("waitfor")), 0};
+  }
+  zx_status_t status = ObjectWaitMany(items.data(), items.size(), deadline);
+  if (status == ZX_OK || status == ZX_ERR_TIMED_OUT || status == ZX_ERR_CANCELED)
+    for (uint32_t i = 0; i < items.size(); ++i)
+      array.Get(i).As<Napi::Object>().Set("pending", items[i].pending);
+  return Status(info.Env(), status);
 }
 
 // objectGetInfo(h, topic) → status; for HANDLE_BASIC, [status, koid, rights, type, relatedKoid].
@@ -228,7 +316,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<AddonData>(data);  // deleted with the environment
 
   zxb::EnvLoop::InstallHooks();
-  zxb::EnvLoop::Create(env);
+  data->loop = zxb::EnvLoop::Create(env);
   InstallExitFlush();
 
   exports.Set("scratch", scratch);
@@ -239,7 +327,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("channelWrite", ChannelWriteJs);
   add("channelWriteEtc", ChannelWriteEtcJs);
   add("channelRead", ChannelReadJs);
+  add("channelCall", ChannelCallJs);
+  add("channelCallAsync", ChannelCallAsyncJs);
   add("objectWaitOne", ObjectWaitOneJs);
+  add("objectWaitOneAsync", ObjectWaitOneAsyncJs);
+  add("cancelAsync", CancelAsyncJs);
+  add("objectWaitMany", ObjectWaitManyJs);
   add("objectGetInfo", ObjectGetInfoJs);
   add("handleClose", HandleCloseJs);
   add("handleCloseMany", HandleCloseManyJs);

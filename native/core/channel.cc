@@ -1,13 +1,20 @@
-// zx_channel_create / write / write_etc / read, with Zircon's order of checks.
+// zx_channel_create / write / write_etc / read / call / call_etc, with Zircon's order of
+// checks (reference §4.1–4.5).
+#include <poll.h>
+#include <time.h>
+
 #include <cstring>
 #include <vector>
 
 #include "core/handle_table.h"
 #include "core/syscalls.h"
+#include "core/thread_wake.h"
 #include "core/wire_format.h"
 
 namespace zxc {
 namespace {
+
+constexpr size_t kTxidBytes = sizeof(uint32_t);
 
 bool RightsSubset(zx_rights_t wanted, zx_rights_t have) {
   return wanted == ZX_RIGHT_SAME_RIGHTS || (wanted & ~have) == 0;
@@ -29,6 +36,136 @@ zx_status_t TakeForTransfer(HandleDisposition& d, const Object* target, HandleIn
   if (d.rights != ZX_RIGHT_SAME_RIGHTS) info.rights = d.rights;
   *out = std::move(info);
   return ZX_OK;
+}
+
+// An endpoint holding messages a call stepped over can't move: they would stay behind.
+bool MovesEndpointWithStash(const HandleDisposition* dispositions, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    HandleInfo info;
+    if (HandleTable::Get().Lookup(dispositions[i].handle, &info) != ZX_OK) continue;
+    if (info.object->type() == ZX_OBJ_TYPE_CHANNEL &&
+        static_cast<Endpoint*>(info.object.get())->HasStash())
+      return true;
+  }
+  return false;
+}
+
+// A message checked and ready to send: the target endpoint, the record prefix and the
+// objects whose descriptors go with it.
+struct OutgoingMessage {
+  EndpointRef endpoint;
+  uint8_t prefix[RecordPrefixSize(kMaxMsgHandles)];
+  size_t prefix_size = 0;
+  std::vector<ObjectRef> carried;
+};
+
+// The checks and handle transfer shared by write, write_etc, call and call_etc. Handles
+// are consumed on every failure but BAD_STATE.
+zx_status_t PrepareMessage(zx_handle_t h, uint32_t options, zx_rights_t required,
+                           const iovec* payload, size_t payload_count, size_t min_bytes,
+                           HandleDisposition* dispositions, size_t num_dispositions,
+                           OutgoingMessage* out) {
+  auto fail = [&](zx_status_t status) {
+    ConsumeDispositions(dispositions, num_dispositions);
+    return status;
+  };
+  if (options & ~ZX_CHANNEL_WRITE_USE_IOVEC) return fail(ZX_ERR_INVALID_ARGS);
+  HandleInfo target;
+  zx_status_t status = HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_CHANNEL, required, &target);
+  if (status != ZX_OK) return fail(status);
+  if ((options & ZX_CHANNEL_WRITE_USE_IOVEC) && payload_count > ZX_CHANNEL_MAX_MSG_IOVECS)
+    return fail(ZX_ERR_OUT_OF_RANGE);
+  uint64_t num_bytes = 0;
+  for (size_t i = 0; i < payload_count; ++i) num_bytes += payload[i].iov_len;
+  if (num_bytes > kMaxMsgBytes || num_dispositions > kMaxMsgHandles)
+    return fail(ZX_ERR_OUT_OF_RANGE);
+  if (num_bytes < min_bytes) return fail(ZX_ERR_INVALID_ARGS);
+  if (MovesEndpointWithStash(dispositions, num_dispositions)) return ZX_ERR_BAD_STATE;
+
+  // Every entry is processed; the first failure is latched and returned.
+  out->carried.reserve(num_dispositions);
+  WireHandle entries[kMaxMsgHandles];
+  zx_status_t first_error = ZX_OK;
+  for (size_t i = 0; i < num_dispositions; ++i) {
+    HandleInfo moved;
+    zx_status_t result = TakeForTransfer(dispositions[i], target.object.get(), &moved);
+    if (result != ZX_OK) {
+      dispositions[i].result = result;
+      if (first_error == ZX_OK) first_error = result;
+      continue;
+    }
+    const Object& object = *moved.object;
+    entries[out->carried.size()] =
+        WireHandle{object.type(), moved.rights, object.koid(), object.related_koid()};
+    out->carried.push_back(std::move(moved.object));
+  }
+  if (first_error != ZX_OK) {
+    out->carried.clear();  // moved objects are released: closed unless held elsewhere
+    return first_error;
+  }
+  out->prefix_size = RecordPrefixSize(out->carried.size());
+  EncodeRecordPrefix(out->prefix, static_cast<uint32_t>(num_bytes), entries,
+                     static_cast<uint16_t>(out->carried.size()));
+  out->endpoint = std::static_pointer_cast<Endpoint>(std::move(target.object));
+  return ZX_OK;
+}
+
+// The payload with its first 4 bytes replaced by `txid` (no copy: the pieces are re-cut).
+std::vector<iovec> WithTxid(const uint32_t* txid, const iovec* payload, size_t payload_count) {
+  std::vector<iovec> pieces;
+  pieces.reserve(payload_count + 1);
+  pieces.push_back(iovec{const_cast<uint32_t*>(txid), kTxidBytes});
+  size_t skip = kTxidBytes;
+  for (size_t i = 0; i < payload_count; ++i) {
+    size_t len = payload[i].iov_len;
+    size_t cut = skip < len ? skip : len;
+    skip -= cut;
+    if (len > cut) pieces.push_back(iovec{static_cast<uint8_t*>(payload[i].iov_base) + cut, len - cut});
+  }
+  return pieces;
+}
+
+class SyncCallWaiter final : public CallWaiter {
+ public:
+  explicit SyncCallWaiter(int wake_fd) : wake_fd_(wake_fd) {}
+  void Notify() override { eventfd_write(wake_fd_, 1); }
+
+ private:
+  int wake_fd_;
+};
+
+// Blocks until the call's reply, its deadline, its peer's end or its handle's close.
+zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter,
+                       zx_time_t deadline, int wake_fd) {
+  CloseWaker waker(wake_fd);
+  HandleTable& table = HandleTable::Get();
+  const bool observing = table.AddObserver(h, &waker) == ZX_OK;
+  if (!observing) waker.OnHandleRemoved();
+  zx_status_t status;
+  for (;;) {
+    endpoint.PumpForCalls(SIZE_MAX);  // reads our reply, or other callers' for them
+    if (waiter.done.load()) {
+      status = waiter.status;  // the reply, or PEER_CLOSED
+      break;
+    }
+    zx_time_t remaining = deadline == ZX_TIME_INFINITE ? -1 : deadline - MonotonicNow();
+    const bool expired = deadline != ZX_TIME_INFINITE && remaining <= 0;
+    if (waker.closed() || expired) {
+      // A late reply then lands in the normal queue. If the call completed meanwhile,
+      // the next turn takes its result.
+      if (endpoint.UnregisterCall(&waiter)) {
+        status = waker.closed() ? ZX_ERR_CANCELED : ZX_ERR_TIMED_OUT;
+        break;
+      }
+      continue;
+    }
+    pollfd fds[2] = {{wake_fd, POLLIN, 0}, {endpoint.fd(), POLLIN | POLLRDHUP, 0}};
+    timespec ts{static_cast<time_t>(remaining / 1000000000), static_cast<long>(remaining % 1000000000)};
+    ppoll(fds, 2, remaining < 0 ? nullptr : &ts, nullptr);
+  }
+  if (observing) table.RemoveObserver(h, &waker);
+  DrainThreadWakeFd();
+  return status;
 }
 
 }  // namespace
@@ -64,48 +201,12 @@ void ConsumeDispositions(const HandleDisposition* dispositions, size_t count) {
 zx_status_t ChannelWriteEtc(zx_handle_t h, uint32_t options, const iovec* payload,
                             size_t payload_count, HandleDisposition* dispositions,
                             size_t num_dispositions) {
-  auto fail = [&](zx_status_t status) {
-    ConsumeDispositions(dispositions, num_dispositions);
-    return status;
-  };
-  if (options & ~ZX_CHANNEL_WRITE_USE_IOVEC) return fail(ZX_ERR_INVALID_ARGS);
-  HandleInfo target;
-  zx_status_t status =
-      HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_CHANNEL, ZX_RIGHT_WRITE, &target);
-  if (status != ZX_OK) return fail(status);
-  if ((options & ZX_CHANNEL_WRITE_USE_IOVEC) && payload_count > ZX_CHANNEL_MAX_MSG_IOVECS)
-    return fail(ZX_ERR_OUT_OF_RANGE);
-  uint64_t num_bytes = 0;
-  for (size_t i = 0; i < payload_count; ++i) num_bytes += payload[i].iov_len;
-  if (num_bytes > kMaxMsgBytes || num_dispositions > kMaxMsgHandles)
-    return fail(ZX_ERR_OUT_OF_RANGE);
-
-  // Every entry is processed; the first failure is latched and returned.
-  std::vector<ObjectRef> carried;
-  carried.reserve(num_dispositions);
-  WireHandle entries[kMaxMsgHandles];
-  zx_status_t first_error = ZX_OK;
-  for (size_t i = 0; i < num_dispositions; ++i) {
-    HandleInfo moved;
-    zx_status_t result = TakeForTransfer(dispositions[i], target.object.get(), &moved);
-    if (result != ZX_OK) {
-      dispositions[i].result = result;
-      if (first_error == ZX_OK) first_error = result;
-      continue;
-    }
-    const Object& object = *moved.object;
-    entries[carried.size()] = WireHandle{object.type(), moved.rights, object.koid(),
-                                         object.related_koid()};
-    carried.push_back(std::move(moved.object));
-  }
-  if (first_error != ZX_OK) return first_error;  // moved objects are released here
-
-  uint8_t prefix[RecordPrefixSize(kMaxMsgHandles)];
-  const size_t prefix_size = RecordPrefixSize(carried.size());
-  EncodeRecordPrefix(prefix, static_cast<uint32_t>(num_bytes), entries,
-                     static_cast<uint16_t>(carried.size()));
-  auto* endpoint = static_cast<Endpoint*>(target.object.get());
-  return endpoint->Send(prefix, prefix_size, payload, payload_count, std::move(carried));
+  OutgoingMessage message;
+  zx_status_t status = PrepareMessage(h, options, ZX_RIGHT_WRITE, payload, payload_count, 0,
+                                      dispositions, num_dispositions, &message);
+  if (status != ZX_OK) return status;
+  return message.endpoint->Send(message.prefix, message.prefix_size, payload, payload_count,
+                                std::move(message.carried));
 }
 
 zx_status_t ChannelRead(zx_handle_t h, uint32_t options, uint32_t num_bytes,
@@ -116,6 +217,58 @@ zx_status_t ChannelRead(zx_handle_t h, uint32_t options, uint32_t num_bytes,
   if (status != ZX_OK) return status;
   if (options & ~ZX_CHANNEL_READ_MAY_DISCARD) return ZX_ERR_NOT_SUPPORTED;
   return static_cast<Endpoint*>(info.object.get())->Read(options, num_bytes, num_handles, out);
+}
+
+zx_status_t ChannelCallStart(zx_handle_t h, uint32_t options, const iovec* payload,
+                             size_t payload_count, HandleDisposition* dispositions,
+                             size_t num_dispositions, CallWaiter* waiter, EndpointRef* endpoint) {
+  OutgoingMessage message;
+  zx_status_t status = PrepareMessage(h, options, ZX_RIGHT_READ | ZX_RIGHT_WRITE, payload,
+                                      payload_count, kTxidBytes, dispositions,
+                                      num_dispositions, &message);
+  if (status != ZX_OK) return status;
+  message.endpoint->RegisterCall(waiter);
+  const uint32_t txid = waiter->txid;
+  std::vector<iovec> pieces = WithTxid(&txid, payload, payload_count);
+  status = message.endpoint->Send(message.prefix, message.prefix_size, pieces.data(),
+                                  pieces.size(), std::move(message.carried));
+  if (status != ZX_OK) {
+    message.endpoint->UnregisterCall(waiter);
+    return status;
+  }
+  *endpoint = std::move(message.endpoint);
+  return ZX_OK;
+}
+
+zx_status_t ChannelCallFinish(CallWaiter& waiter, uint32_t num_bytes, uint32_t num_handles,
+                              ReadResult* out) {
+  out->actual_bytes = out->actual_handles = 0;
+  if (waiter.status != ZX_OK) return waiter.status;
+  InboundMessage& reply = waiter.reply;
+  if (reply.num_bytes > num_bytes || reply.handles.size() > num_handles) {
+    out->actual_bytes = reply.num_bytes;
+    out->actual_handles = static_cast<uint32_t>(reply.handles.size());
+    reply = InboundMessage();  // discarded, its handles closed
+    return ZX_ERR_BUFFER_TOO_SMALL;
+  }
+  out->message = std::move(reply);
+  return Endpoint::Deliver(out);
+}
+
+zx_status_t ChannelCallEtc(zx_handle_t h, uint32_t options, zx_time_t deadline,
+                           const iovec* payload, size_t payload_count,
+                           HandleDisposition* dispositions, size_t num_dispositions,
+                           uint32_t num_bytes, uint32_t num_handles, ReadResult* out) {
+  out->actual_bytes = out->actual_handles = 0;
+  const int wake_fd = ThreadWakeFd();
+  SyncCallWaiter waiter(wake_fd);
+  EndpointRef endpoint;
+  zx_status_t status = ChannelCallStart(h, options, payload, payload_count, dispositions,
+                                        num_dispositions, &waiter, &endpoint);
+  if (status != ZX_OK) return status;
+  status = AwaitReply(h, *endpoint, waiter, deadline, wake_fd);
+  if (status != ZX_OK) return status;
+  return ChannelCallFinish(waiter, num_bytes, num_handles, out);
 }
 
 }  // namespace zxc

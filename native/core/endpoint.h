@@ -1,6 +1,10 @@
-// One channel endpoint: a SOCK_SEQPACKET socket, its ordered outbound queue (for when
-// the socket is full) and reads of one record at a time (nothing is read ahead, so the
-// kernel queue travels with the descriptor when the endpoint moves).
+// One channel endpoint: a SOCK_SEQPACKET socket plus the little user-space state Linux
+// forces on us. Implemented in three files:
+//   endpoint.cc        creation and signals
+//   outbound_queue.cc  sends, and the ordered queue for when the socket is full
+//   inbound.cc         reads of one record at a time, channel_call replies, the stash
+// Nothing is read ahead: the kernel queue travels with the descriptor when the endpoint
+// moves. The only inbound state is the stash of messages a call had to step over.
 #pragma once
 #include <sys/uio.h>
 
@@ -26,13 +30,51 @@ struct WatchHooks {
 };
 void SetWatchHooks(const WatchHooks& hooks);
 
+// A handle received in a message, not yet in the handle table.
+struct ReceivedHandle {
+  ObjectRef object;
+  zx_obj_type_t type;
+  zx_rights_t rights;
+};
+
+// One received message. `payload` points into `owned` or, until this thread's next read,
+// into the thread's receive buffer.
+struct InboundMessage {
+  std::vector<uint8_t> owned;
+  const uint8_t* payload = nullptr;
+  uint32_t num_bytes = 0;
+  std::vector<ReceivedHandle> handles;
+
+  void Own();              // copies the payload into `owned`
+  uint32_t txid() const;   // the first 4 payload bytes, or 0
+};
+
+// What a read hands back: handles are in the table by now.
 struct ReadResult {
   uint32_t actual_bytes = 0;
   uint32_t actual_handles = 0;
-  const uint8_t* payload = nullptr;  // valid until this thread's next read
+  const uint8_t* payload = nullptr;  // valid while `message` lives (and, if not owned,
+                                     // until this thread's next read)
+  InboundMessage message;
   zx_handle_t handles[kMaxMsgHandles];
   zx_obj_type_t types[kMaxMsgHandles];
   zx_rights_t rights[kMaxMsgHandles];
+};
+
+// One pending zx_channel_call on an endpoint. Whoever reads its reply off the socket
+// (the caller, another reader, a signal check, an event loop) fills it and calls Notify.
+class CallWaiter {
+ public:
+  uint32_t txid = 0;
+  std::atomic<bool> done{false};  // set under the endpoint's inbound lock
+  zx_status_t status = ZX_OK;
+  InboundMessage reply;
+
+  // Called under the endpoint's inbound lock: must only wake the caller.
+  virtual void Notify() = 0;
+
+ protected:
+  ~CallWaiter() = default;
 };
 
 class Endpoint : public Object {
@@ -41,41 +83,53 @@ class Endpoint : public Object {
 
   // A connected pair of endpoints (socketpair + buffer sizing).
   static zx_status_t CreatePair(EndpointRef* out0, EndpointRef* out1);
-  // Prepares a SEQPACKET descriptor from elsewhere (CLOEXEC, send buffer) to be an endpoint.
+  // Prepares a SEQPACKET descriptor from elsewhere (send buffer) to be an endpoint.
   static void ConfigureSocket(int fd);
 
+  // READABLE / WRITABLE / PEER_CLOSED as they are now (routing any call replies first).
+  zx_signals_t Signals();
+
+  // ---- outbound (outbound_queue.cc) ----
   // Sends one record (prefix = header + handle table, then the payload pieces) with the
   // carried objects' descriptors, or queues it behind what is already queued.
   // The carried objects are released once the record is sent or dropped.
   zx_status_t Send(const uint8_t* prefix, size_t prefix_size, const iovec* payload,
                    size_t payload_count, std::vector<ObjectRef>&& carried);
-
   // Called by the watcher on `owner`'s loop when the socket is writable; false when
   // the watcher should stop (nothing left it can send now; the claim is dropped).
   bool FlushForWatcher(void* owner);
   // The loop `owner` is going away: forget it as this endpoint's watcher.
   void DropWatcher(void* owner);
-
   size_t queued() const { return queued_.load(std::memory_order_acquire); }
-
-  // Reads one record: ZX_ERR_SHOULD_WAIT, PEER_CLOSED, BUFFER_TOO_SMALL (with the real
-  // sizes), IO_DATA_INTEGRITY (bad record dropped), NO_RESOURCES (descriptors lost).
-  zx_status_t Read(uint32_t options, uint32_t max_bytes, uint32_t max_handles, ReadResult* out);
-
-  // READABLE / WRITABLE / PEER_CLOSED as they are now.
-  zx_signals_t Signals();
-
   // Every endpoint with queued messages, flushed until drained (or the peer is gone).
   static void FlushAllBlocking(int64_t no_progress_timeout_ms);
 
+  // ---- inbound (inbound.cc) ----
+  // Reads one message: ZX_ERR_SHOULD_WAIT, PEER_CLOSED, BUFFER_TOO_SMALL (with the real
+  // sizes), IO_DATA_INTEGRITY (bad record dropped), NO_RESOURCES (descriptors lost).
+  zx_status_t Read(uint32_t options, uint32_t max_bytes, uint32_t max_handles, ReadResult* out);
+  // Registers a call and gives it a txid, (++counter) | 0x80000000, unique among pending calls.
+  void RegisterCall(CallWaiter* waiter);
+  // Takes a call back (timed out, canceled); false if it was completed meanwhile.
+  bool UnregisterCall(CallWaiter* waiter);
+  // Reads up to `max_records` off the socket for pending calls: replies go to their
+  // callers, other messages to the stash. Stops when the socket is empty or no call waits.
+  void PumpForCalls(size_t max_records);
+  bool HasStash();
+  bool HasPendingCalls();
+
+  // Installs out->message's handles in the table and fills `out` (NO_RESOURCES if full).
+  static zx_status_t Deliver(ReadResult* out);
+
+ private:
   // A record waiting in the outbound queue, with the objects whose descriptors it carries.
   struct OutRecord {
     std::vector<uint8_t> data;
     std::vector<ObjectRef> carried;
   };
-
- private:
   enum class FlushState { kEmpty, kNeedWritable, kBlocked };
+  friend OutRecord MakeRecord(const uint8_t*, size_t, const iovec*, size_t,
+                              std::vector<ObjectRef>&&);
 
   int SendRecord(const uint8_t* prefix, size_t prefix_size, const iovec* payload,
                  size_t payload_count, const std::vector<ObjectRef>& carried);
@@ -88,16 +142,29 @@ class Endpoint : public Object {
   void FlushAndArm();
   bool ClaimWatchLocked(void** owner);
 
+  zx_status_t ReceiveLocked(InboundMessage* out);
+  zx_status_t PeekHeadLocked(WireHeader* header, uint32_t* txid);
+  bool RouteLocked(InboundMessage& message);
+  void PumpLocked(size_t max_records);
+  void FailCallsLocked(zx_status_t status);
+  bool CallPendingLocked(uint32_t txid) const;
+
+  // Outbound state.
   std::mutex mu_;  // orders sends; guards queue_, watch_owner_, peer_gone_
   std::deque<OutRecord> queue_;
   std::atomic<size_t> queued_{0};
   void* watch_owner_ = nullptr;
   bool peer_gone_ = false;
-
-  std::mutex read_mu_;  // a size peek and the read that follows it see the same record
-
   std::mutex dependents_mu_;  // leaf lock
   std::vector<std::weak_ptr<Endpoint>> dependents_;
+
+  // Inbound state, under inbound_mu_ (a peek and the read that follows see one record).
+  std::mutex inbound_mu_;
+  std::deque<InboundMessage> stash_;
+  std::vector<CallWaiter*> calls_;
+  uint32_t txid_counter_ = 0;
+  std::atomic<bool> has_stash_{false};
+  std::atomic<bool> has_calls_{false};
 };
 
 }  // namespace zxc

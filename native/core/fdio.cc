@@ -51,9 +51,12 @@ zx_status_t FdCreate(zx_handle_t h, int* out_fd) {
   if (status != ZX_OK) return status;
   // Messages still queued in this process would be overtaken by writes on the raw
   // descriptor: the handle stays until they are sent.
-  if (info.object->type() == ZX_OBJ_TYPE_CHANNEL &&
-      static_cast<Endpoint*>(info.object.get())->queued())
-    return ZX_ERR_SHOULD_WAIT;
+  if (info.object->type() == ZX_OBJ_TYPE_CHANNEL) {
+    auto* endpoint = static_cast<Endpoint*>(info.object.get());
+    if (endpoint->queued()) return ZX_ERR_SHOULD_WAIT;
+    // Messages a call stepped over live in this process only: they would be left behind.
+    if (endpoint->HasStash()) return ZX_ERR_BAD_STATE;
+  }
   info = HandleInfo();
   status = table.Remove(h, &info);
   if (status != ZX_OK) return status;

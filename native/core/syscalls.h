@@ -37,6 +37,18 @@ zx_status_t ChannelWriteEtc(zx_handle_t h, uint32_t options, const iovec* payloa
 void ConsumeDispositions(const HandleDisposition* dispositions, size_t count);
 zx_status_t ChannelRead(zx_handle_t h, uint32_t options, uint32_t num_bytes,
                         uint32_t num_handles, ReadResult* out);
+// zx_channel_call_etc, blocking the calling thread until the reply or the deadline.
+zx_status_t ChannelCallEtc(zx_handle_t h, uint32_t options, zx_time_t deadline,
+                           const iovec* payload, size_t payload_count,
+                           HandleDisposition* dispositions, size_t num_dispositions,
+                           uint32_t num_bytes, uint32_t num_handles, ReadResult* out);
+// The two halves of a call, for callers that wait their own way (the event loop):
+// checks, txid and send; then, once `waiter` is done, the reply's delivery.
+zx_status_t ChannelCallStart(zx_handle_t h, uint32_t options, const iovec* payload,
+                             size_t payload_count, HandleDisposition* dispositions,
+                             size_t num_dispositions, CallWaiter* waiter, EndpointRef* endpoint);
+zx_status_t ChannelCallFinish(CallWaiter& waiter, uint32_t num_bytes, uint32_t num_handles,
+                              ReadResult* out);
 
 // handle_ops.cc
 zx_status_t HandleClose(zx_handle_t h);
@@ -46,7 +58,15 @@ zx_status_t HandleReplace(zx_handle_t h, zx_rights_t rights, zx_handle_t* out);
 zx_status_t ObjectGetInfoValid(zx_handle_t h);
 zx_status_t ObjectGetInfoBasic(zx_handle_t h, HandleBasicInfo* out);
 
+struct WaitItem {
+  zx_handle_t handle;
+  zx_signals_t waitfor;
+  zx_signals_t pending;
+};
+
 // wait.cc
+zx_signals_t SignalsOf(Object& object);
+zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline);
 zx_status_t ObjectWaitOne(zx_handle_t h, zx_signals_t signals, zx_time_t deadline,
                           zx_signals_t* observed);
 zx_time_t MonotonicNow();

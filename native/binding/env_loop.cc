@@ -1,0 +1,437 @@
+#include "binding/env_loop.h"
+
+#include <algorithm>
+
+#include "core/handle_table.h"
+
+namespace zxb {
+
+using namespace zxc;
+
+namespace {
+thread_local EnvLoop* current_loop = nullptr;
+constexpr size_t kRecordsPerTurn = 32;  // a busy channel yields to the loop after this many
+}  // namespace
+
+class EnvLoop::CallWaiter final : public zxc::CallWaiter {
+ public:
+  CallWaiter(EnvLoop* loop, uint32_t id) : loop_(loop), id_(id) {}
+  void Notify() override { loop_->Post(id_); }
+
+ private:
+  EnvLoop* loop_;
+  uint32_t id_;
+};
+
+// A pending async wait or call. Told (from any thread) when its handle leaves the table.
+struct EnvLoop::Op final : HandleObserver {
+  uint32_t id = 0;
+  bool is_call = false;
+  EnvLoop* loop = nullptr;
+  Watch* watch = nullptr;
+  napi_deferred deferred = nullptr;
+  zx_handle_t handle = ZX_HANDLE_INVALID;
+  zx_signals_t signals = 0;
+  zx_time_t deadline = ZX_TIME_INFINITE;
+  uv_timer_t* timer = nullptr;
+  bool observing = false;
+  std::atomic<bool> handle_removed{false};
+  // calls
+  std::unique_ptr<EnvLoop::CallWaiter> waiter;
+  EndpointRef endpoint;
+  uint32_t num_bytes = 0, num_handles = 0;
+
+  void OnHandleRemoved() override {
+    handle_removed.store(true);
+    loop->Post(id);
+  }
+};
+
+struct EnvLoop::Watch {
+  uv_poll_t poll{};
+  ObjectRef object;  // kept alive, its descriptor open, while watched
+  EnvLoop* loop = nullptr;
+  bool flushing = false;  // an outbound queue waits for writability
+  std::vector<Op*> ops;
+  int events = 0;  // what the poll is started with; 0 = stopped
+};
+
+// ---- life cycle -----------------------------------------------------------------------
+
+EnvLoop* EnvLoop::Create(napi_env env) { return new EnvLoop(env); }
+
+EnvLoop::EnvLoop(napi_env env) : env_(env) {
+  napi_value name;
+  napi_create_string_utf8(env, "zircon-ipc", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, nullptr, name, &context_);
+  napi_get_uv_event_loop(env, &loop_);
+  uv_async_init(loop_, &wakeup_, OnWakeup);
+  wakeup_.data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&wakeup_));
+  current_loop = this;
+  napi_add_env_cleanup_hook(env, OnEnvCleanup, this);
+}
+
+EnvLoop::~EnvLoop() = default;
+
+void EnvLoop::OnEnvCleanup(void* data) {
+  auto* self = static_cast<EnvLoop*>(data);
+  // Unhook every op first: after this nothing posts to us from another thread.
+  for (auto& entry : self->ops_) {
+    Op* op = entry.second;
+    if (op->observing) HandleTable::Get().RemoveObserver(op->handle, op);
+    if (op->is_call) op->endpoint->UnregisterCall(op->waiter.get());
+  }
+  for (auto& entry : self->ops_) {
+    Op* op = entry.second;
+    if (op->timer) uv_close(reinterpret_cast<uv_handle_t*>(op->timer), [](uv_handle_t* t) {
+      delete reinterpret_cast<uv_timer_t*>(t);
+    });
+    delete op;  // its promise is abandoned with the environment
+  }
+  self->ops_.clear();
+  std::vector<Watch*> watches;
+  for (auto& entry : self->watches_) watches.push_back(entry.second);
+  for (Watch* watch : watches) {
+    watch->ops.clear();
+    watch->flushing = false;
+    self->CloseWatch(watch);
+  }
+  if (current_loop == self) current_loop = nullptr;
+  napi_async_destroy(self->env_, self->context_);  // while the environment still exists
+  uv_close(reinterpret_cast<uv_handle_t*>(&self->wakeup_), [](uv_handle_t* handle) {
+    delete static_cast<EnvLoop*>(handle->data);
+  });
+}
+
+void EnvLoop::InstallHooks() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    WatchHooks hooks;
+    hooks.current_owner = &EnvLoop::CurrentOwner;
+    hooks.arm = &EnvLoop::Arm;
+    SetWatchHooks(hooks);
+  });
+}
+
+void* EnvLoop::CurrentOwner() { return current_loop; }
+
+void EnvLoop::UpdateRef() {
+  auto* handle = reinterpret_cast<uv_handle_t*>(&wakeup_);
+  if (ops_.empty()) uv_unref(handle); else uv_ref(handle);
+}
+
+// ---- watches --------------------------------------------------------------------------
+
+EnvLoop::Watch* EnvLoop::WatchFor(const ObjectRef& object) {
+  auto it = watches_.find(object.get());
+  if (it != watches_.end()) return it->second;
+  auto* watch = new Watch();
+  watch->object = object;
+  watch->loop = this;
+  if (uv_poll_init(loop_, &watch->poll, object->fd()) != 0) {
+    delete watch;
+    return nullptr;
+  }
+  watch->poll.data = watch;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&watch->poll));
+  watches_[object.get()] = watch;
+  return watch;
+}
+
+void EnvLoop::CloseWatch(Watch* watch) {
+  watches_.erase(watch->object.get());
+  uv_poll_stop(&watch->poll);  // removes the epoll registration before any close
+  if (watch->object->type() == ZX_OBJ_TYPE_CHANNEL)
+    static_cast<Endpoint*>(watch->object.get())->DropWatcher(this);
+  uv_close(reinterpret_cast<uv_handle_t*>(&watch->poll), [](uv_handle_t* handle) {
+    delete static_cast<Watch*>(handle->data);
+  });
+}
+
+// The poll events that can bring a pending op closer, given the object's state now.
+// None once the peer is gone (HUP would fire forever): only a deadline or close is left.
+void EnvLoop::UpdateWatch(Watch* watch) {
+  int events = watch->flushing ? UV_WRITABLE : 0;
+  if (!watch->ops.empty()) {
+    const zx_signals_t now = SignalsOf(*watch->object);
+    const bool is_channel = watch->object->type() == ZX_OBJ_TYPE_CHANNEL;
+    if (!(now & ZX_CHANNEL_PEER_CLOSED)) {
+      for (Op* op : watch->ops) {
+        if (op->is_call || (op->signals & ZX_CHANNEL_READABLE)) events |= UV_READABLE;
+        if (op->signals & ZX_CHANNEL_PEER_CLOSED) events |= UV_DISCONNECT;
+        if (!is_channel && (op->signals & ZX_CHANNEL_WRITABLE)) events |= UV_WRITABLE;
+      }
+    }
+  }
+  if (events == watch->events) {
+    if (!events && watch->ops.empty() && !watch->flushing) CloseWatch(watch);
+    return;
+  }
+  watch->events = events;
+  if (events) {
+    uv_poll_start(&watch->poll, events, OnPoll);
+  } else if (watch->ops.empty() && !watch->flushing) {
+    CloseWatch(watch);
+  } else {
+    uv_poll_stop(&watch->poll);
+  }
+}
+
+void EnvLoop::Arm(const EndpointRef& endpoint, void* owner) {
+  auto* self = static_cast<EnvLoop*>(owner);
+  if (self != current_loop) return;
+  Watch* watch = self->WatchFor(endpoint);
+  if (!watch) {
+    endpoint->DropWatcher(self);
+    return;
+  }
+  watch->flushing = true;
+  self->UpdateWatch(watch);
+}
+
+void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
+  auto* watch = static_cast<Watch*>(poll->data);
+  EnvLoop* self = watch->loop;
+  ObjectRef object = watch->object;  // the watch may close below
+  if (watch->flushing && (events & UV_WRITABLE) &&
+      !static_cast<Endpoint*>(object.get())->FlushForWatcher(self))
+    watch->flushing = false;
+  if (!watch->ops.empty()) {
+    // Settling runs promise reactions: inside a callback scope, like any callback.
+    Napi::HandleScope handles(self->env_);
+    Napi::CallbackScope scope(self->env_, self->context_);
+    if (object->type() == ZX_OBJ_TYPE_CHANNEL) {
+      auto* endpoint = static_cast<Endpoint*>(object.get());
+      if (endpoint->HasPendingCalls()) endpoint->PumpForCalls(kRecordsPerTurn);
+    }
+    self->ProcessPosted();
+    auto it = self->watches_.find(object.get());
+    if (it != self->watches_.end()) self->CheckWaits(it->second);
+  }
+  auto it = self->watches_.find(object.get());
+  if (it != self->watches_.end()) self->UpdateWatch(it->second);
+}
+
+void EnvLoop::CheckWaits(Watch* watch) {
+  if (watch->ops.empty()) return;
+  const zx_signals_t now = SignalsOf(*watch->object);
+  std::vector<Op*> satisfied;
+  for (Op* op : watch->ops)
+    if (!op->is_call && (now & op->signals)) satisfied.push_back(op);
+  for (Op* op : satisfied) SettleWait(op, ZX_OK, now);
+}
+
+// ---- ops ------------------------------------------------------------------------------
+
+Napi::Value EnvLoop::Resolved(Napi::Value value) {
+  auto deferred = Napi::Promise::Deferred::New(env_);
+  deferred.Resolve(value);
+  return deferred.Promise();
+}
+
+static Napi::Value WaitResult(Napi::Env env, zx_status_t status, zx_signals_t observed) {
+  auto result = Napi::Object::New(env);
+  result.Set("status", status);
+  result.Set("observed", observed);
+  return result;
+}
+
+EnvLoop::Op* EnvLoop::NewOp(bool is_call, zx_handle_t h, zx_time_t deadline) {
+  auto* op = new Op();
+  do op->id = ++next_id_; while (op->id == 0 || ops_.count(op->id));
+  op->is_call = is_call;
+  op->loop = this;
+  op->handle = h;
+  op->deadline = deadline;
+  return op;
+}
+
+// Registers `op`, watches its object, arms its deadline. The promise is returned by the caller.
+void EnvLoop::StartOp(Op* op, const ObjectRef& object) {
+  ops_[op->id] = op;
+  op->observing = HandleTable::Get().AddObserver(op->handle, op) == ZX_OK;
+  if (!op->observing) op->handle_removed.store(true);
+  if (op->deadline != ZX_TIME_INFINITE) {
+    op->timer = new uv_timer_t;
+    uv_timer_init(loop_, op->timer);
+    op->timer->data = op;
+    uv_unref(reinterpret_cast<uv_handle_t*>(op->timer));
+    zx_time_t remaining = op->deadline - MonotonicNow();
+    uint64_t ms = remaining <= 0 ? 0 : static_cast<uint64_t>((remaining + 999999) / 1000000);
+    uv_timer_start(op->timer, OnTimer, ms, 0);
+  }
+  Watch* watch = WatchFor(object);
+  op->watch = watch;
+  if (watch) {
+    watch->ops.push_back(op);
+    UpdateWatch(watch);
+  }
+  UpdateRef();
+  if (op->handle_removed.load()) Post(op->id);
+}
+
+Napi::Value EnvLoop::WaitAsync(zx_handle_t h, zx_signals_t signals, zx_time_t deadline,
+                               uint32_t* id) {
+  *id = 0;
+  HandleInfo info;
+  zx_status_t status = HandleTable::Get().Lookup(h, &info);
+  if (status == ZX_OK && !(info.rights & ZX_RIGHT_WAIT)) status = ZX_ERR_ACCESS_DENIED;
+  if (status != ZX_OK) return Resolved(WaitResult(env_, status, 0));
+  const zx_signals_t now = SignalsOf(*info.object);
+  if (now & signals) return Resolved(WaitResult(env_, ZX_OK, now));
+  if (deadline != ZX_TIME_INFINITE && deadline <= MonotonicNow())
+    return Resolved(WaitResult(env_, ZX_ERR_TIMED_OUT, now));
+
+  Op* op = NewOp(false, h, deadline);
+  op->signals = signals;
+  napi_value promise;
+  napi_create_promise(env_, &op->deferred, &promise);
+  StartOp(op, info.object);
+  *id = op->id;
+  return Napi::Value(env_, promise);
+}
+
+Napi::Value EnvLoop::CallAsync(zx_handle_t h, uint32_t options, zx_time_t deadline,
+                               const iovec* payload, size_t payload_count,
+                               HandleDisposition* dispositions, size_t num_dispositions,
+                               uint32_t num_bytes, uint32_t num_handles, uint32_t* id) {
+  *id = 0;
+  Op* op = NewOp(true, h, deadline);
+  op->waiter = std::make_unique<CallWaiter>(this, op->id);
+  op->num_bytes = num_bytes;
+  op->num_handles = num_handles;
+  zx_status_t status = ChannelCallStart(h, options, payload, payload_count, dispositions,
+                                        num_dispositions, op->waiter.get(), &op->endpoint);
+  if (status != ZX_OK) {
+    delete op;
+    auto result = Napi::Object::New(env_);
+    result.Set("status", status);
+    result.Set("bytes", Napi::Buffer<uint8_t>::New(env_, 0));
+    result.Set("handles", Napi::Array::New(env_));
+    result.Set("actualBytes", 0);
+    result.Set("actualHandles", 0);
+    return Resolved(result);
+  }
+  napi_value promise;
+  napi_create_promise(env_, &op->deferred, &promise);
+  StartOp(op, op->endpoint);
+  *id = op->id;
+  return Napi::Value(env_, promise);
+}
+
+bool EnvLoop::Cancel(uint32_t id) {
+  auto it = ops_.find(id);
+  if (it == ops_.end()) return false;
+  Op* op = it->second;
+  if (!op->is_call) SettleWait(op, ZX_ERR_CANCELED, Observed(op));
+  else SettleCall(op, op->endpoint->UnregisterCall(op->waiter.get()) ? ZX_ERR_CANCELED : ZX_OK);
+  return true;
+}
+
+void EnvLoop::Post(uint32_t id) {
+  {
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    posted_.push_back(id);
+  }
+  uv_async_send(&wakeup_);
+}
+
+void EnvLoop::OnWakeup(uv_async_t* async) {
+  auto* self = static_cast<EnvLoop*>(async->data);
+  Napi::HandleScope handles(self->env_);
+  Napi::CallbackScope scope(self->env_, self->context_);
+  self->ProcessPosted();
+}
+
+void EnvLoop::ProcessPosted() {
+  std::vector<uint32_t> ids;
+  {
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    ids.swap(posted_);
+  }
+  for (uint32_t id : ids) {
+    auto it = ops_.find(id);
+    if (it == ops_.end()) continue;
+    Op* op = it->second;
+    if (op->is_call) {
+      if (op->waiter->done.load()) {
+        SettleCall(op, ZX_OK);
+      } else if (op->handle_removed.load()) {
+        // Closed (or moved) while waiting, unless the reply beat the close.
+        SettleCall(op, op->endpoint->UnregisterCall(op->waiter.get()) ? ZX_ERR_CANCELED : ZX_OK);
+      }
+    } else if (op->handle_removed.load()) {
+      SettleWait(op, ZX_ERR_CANCELED, Observed(op) | ZX_SIGNAL_HANDLE_CLOSED);
+    }
+  }
+}
+
+void EnvLoop::OnTimer(uv_timer_t* timer) {
+  auto* op = static_cast<Op*>(timer->data);
+  EnvLoop* self = op->loop;
+  zx_time_t remaining = op->deadline - MonotonicNow();
+  if (remaining > 0) {  // the loop's clock ran ahead of the monotonic one
+    uv_timer_start(timer, OnTimer, static_cast<uint64_t>((remaining + 999999) / 1000000), 0);
+    return;
+  }
+  Napi::HandleScope handles(self->env_);
+  Napi::CallbackScope scope(self->env_, self->context_);
+  if (!op->is_call) {
+    self->SettleWait(op, ZX_ERR_TIMED_OUT, self->Observed(op));
+  } else {
+    // A late reply then lands in the normal queue; one that just came is delivered.
+    bool pending = op->endpoint->UnregisterCall(op->waiter.get());
+    self->SettleCall(op, pending ? ZX_ERR_TIMED_OUT : ZX_OK);
+  }
+}
+
+zx_signals_t EnvLoop::Observed(Op* op) {
+  return op->watch ? SignalsOf(*op->watch->object) : 0;
+}
+
+void EnvLoop::SettleWait(Op* op, zx_status_t status, zx_signals_t observed) {
+  Finish(op, WaitResult(env_, status, observed));
+}
+
+// `status` is the call's own outcome; ZX_OK means "the waiter is done: look at it".
+void EnvLoop::SettleCall(Op* op, zx_status_t status) {
+  ReadResult read;
+  if (status == ZX_OK) status = ChannelCallFinish(*op->waiter, op->num_bytes, op->num_handles, &read);
+  auto result = Napi::Object::New(env_);
+  const bool ok = status == ZX_OK;
+  result.Set("status", status);
+  result.Set("bytes", ok ? Napi::Buffer<uint8_t>::Copy(env_, read.payload, read.actual_bytes)
+                         : Napi::Buffer<uint8_t>::New(env_, 0));
+  auto handles = Napi::Array::New(env_, ok ? read.actual_handles : 0);
+  for (uint32_t i = 0; ok && i < read.actual_handles; ++i) {
+    auto info = Napi::Object::New(env_);
+    info.Set("handle", read.handles[i]);
+    info.Set("type", read.types[i]);
+    info.Set("rights", read.rights[i]);
+    handles.Set(i, info);
+  }
+  result.Set("handles", handles);
+  const bool sized = ok || status == ZX_ERR_BUFFER_TOO_SMALL;
+  result.Set("actualBytes", sized ? read.actual_bytes : 0);
+  result.Set("actualHandles", sized ? read.actual_handles : 0);
+  Finish(op, result);
+}
+
+void EnvLoop::Finish(Op* op, Napi::Value result) {
+  ops_.erase(op->id);
+  if (op->observing) HandleTable::Get().RemoveObserver(op->handle, op);
+  if (op->timer) {
+    uv_close(reinterpret_cast<uv_handle_t*>(op->timer), [](uv_handle_t* t) {
+      delete reinterpret_cast<uv_timer_t*>(t);
+    });
+  }
+  Watch* watch = op->watch;
+  if (watch) watch->ops.erase(std::find(watch->ops.begin(), watch->ops.end(), op));
+  napi_resolve_deferred(env_, op->deferred, result);
+  delete op;
+  if (watch) UpdateWatch(watch);
+  UpdateRef();
+}
+
+}  // namespace zxb

@@ -1,0 +1,80 @@
+// Everything that waits on a Node environment's event loop (main thread or a worker):
+//  - flushing outbound queues when their socket becomes writable;
+//  - objectWaitOneAsync: promises settled by readiness, deadline, close or cancel;
+//  - channelCallAsync: promises settled by the reply, deadline, peer's end, close or cancel.
+// One uv_poll per object per environment (libuv allows one per descriptor per loop),
+// taken from napi_get_uv_event_loop. Pending waits and calls keep the loop alive; idle
+// channels and queues don't. The environment's cleanup hook tears it all down.
+#pragma once
+#include <napi.h>
+#include <uv.h>
+
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "core/endpoint.h"
+#include "core/syscalls.h"
+
+namespace zxb {
+
+class EnvLoop {
+ public:
+  static EnvLoop* Create(napi_env env);
+  // Connects the core's outbound queues to the loops of Node environments (once).
+  static void InstallHooks();
+
+  // A promise of { status, observed }; never rejected. `*id` names it for Cancel.
+  Napi::Value WaitAsync(zxc::zx_handle_t h, zxc::zx_signals_t signals, zxc::zx_time_t deadline,
+                        uint32_t* id);
+  // A promise of { status, bytes, handles: [{ handle, type, rights }], actualBytes,
+  // actualHandles }; the write happens now. `*id` names it for Cancel.
+  Napi::Value CallAsync(zxc::zx_handle_t h, uint32_t options, zxc::zx_time_t deadline,
+                        const iovec* payload, size_t payload_count,
+                        zxc::HandleDisposition* dispositions, size_t num_dispositions,
+                        uint32_t num_bytes, uint32_t num_handles, uint32_t* id);
+  // Settles a pending wait or call with ZX_ERR_CANCELED; false if it is already settled.
+  bool Cancel(uint32_t id);
+
+ private:
+  struct Watch;
+  struct Op;
+  class CallWaiter;
+
+  explicit EnvLoop(napi_env env);
+  ~EnvLoop();
+  static void OnEnvCleanup(void* data);
+  static void* CurrentOwner();
+  static void Arm(const zxc::EndpointRef& endpoint, void* owner);
+  static void OnPoll(uv_poll_t* poll, int status, int events);
+  static void OnTimer(uv_timer_t* timer);
+  static void OnWakeup(uv_async_t* async);
+
+  Watch* WatchFor(const zxc::ObjectRef& object);
+  void UpdateWatch(Watch* watch);
+  void CloseWatch(Watch* watch);
+  Op* NewOp(bool is_call, zxc::zx_handle_t h, zxc::zx_time_t deadline);
+  void StartOp(Op* op, const zxc::ObjectRef& object);
+  void CheckWaits(Watch* watch);
+  void ProcessPosted();
+  void Post(uint32_t id);
+  zxc::zx_signals_t Observed(Op* op);
+  void SettleWait(Op* op, zxc::zx_status_t status, zxc::zx_signals_t observed);
+  void SettleCall(Op* op, zxc::zx_status_t status);
+  void Finish(Op* op, Napi::Value result);
+  void UpdateRef();
+  Napi::Value Resolved(Napi::Value value);
+
+  Napi::Env env_;
+  uv_loop_t* loop_ = nullptr;
+  uv_async_t wakeup_;  // cross-thread: calls completed, handles closed
+  napi_async_context context_ = nullptr;  // callbacks that settle promises run in it
+  std::mutex posted_mu_;
+  std::vector<uint32_t> posted_;
+  std::unordered_map<zxc::Object*, Watch*> watches_;
+  std::unordered_map<uint32_t, Op*> ops_;
+  uint32_t next_id_ = 0;
+};
+
+}  // namespace zxb

@@ -1,0 +1,329 @@
+// The receive side of an endpoint: one recvmsg per message, validated; replies to pending
+// channel_calls routed to their callers; messages a call stepped over kept in the stash
+// and returned first by reads.
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "core/endpoint.h"
+#include "core/handle_table.h"
+#include "core/koid.h"
+#include "core/socket_util.h"
+
+namespace zxc {
+namespace {
+
+// Room for the kernel's per-message maximum (SCM_MAX_FD = 253), so a peer can never make
+// the kernel drop descriptors for lack of control space.
+constexpr size_t kMaxFdsPerRecvmsg = 253;
+constexpr size_t kControlBytes = CMSG_SPACE(kMaxFdsPerRecvmsg * sizeof(int));
+constexpr uint32_t kMinKernelTxid = 0x80000000u;
+
+uint8_t* ReceiveBuffer() {
+  // One spare byte: an oversized record shows up as MSG_TRUNC, not a silent cut.
+  thread_local std::unique_ptr<uint8_t[]> buffer(new uint8_t[kMaxRecordBytes + 1]);
+  return buffer.get();
+}
+
+// Descriptors of one received record, from every SCM_RIGHTS message in the control data.
+size_t CollectFds(msghdr* msg, int* fds, size_t capacity) {
+  size_t count = 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    const uint8_t* data = CMSG_DATA(c);
+    for (size_t i = 0; i < n; ++i) {
+      int fd;
+      std::memcpy(&fd, data + i * sizeof(int), sizeof fd);
+      if (count < capacity) fds[count++] = fd; else close(fd);
+    }
+  }
+  return count;
+}
+
+// The record at the head is consumed and thrown away, its descriptors closed.
+void DiscardHead(int sock) {
+  alignas(cmsghdr) uint8_t control[kControlBytes];
+  uint8_t byte;
+  iovec iov{&byte, 1};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+  if (n < 0) return;
+  int fds[kMaxFdsPerRecvmsg];
+  CloseAll(fds, CollectFds(&msg, fds, kMaxFdsPerRecvmsg));
+}
+
+bool PeerHasShutDown(int sock) {
+  pollfd p{sock, POLLRDHUP, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
+}
+
+ObjectRef WrapReceived(const WireHandle& entry, int fd) {
+  zx_koid_t koid = entry.koid ? entry.koid : NewKoid();
+  if (entry.type == ZX_OBJ_TYPE_CHANNEL)
+    return std::make_shared<Endpoint>(fd, koid, entry.related_koid);
+  return std::make_shared<Object>(entry.type, fd, koid, entry.related_koid);
+}
+
+bool TooBig(uint32_t num_bytes, size_t num_handles, uint32_t max_bytes, uint32_t max_handles) {
+  return num_bytes > max_bytes || num_handles > max_handles;
+}
+
+}  // namespace
+
+void InboundMessage::Own() {
+  if (num_bytes && payload != owned.data()) {
+    owned.assign(payload, payload + num_bytes);
+    payload = owned.data();
+  }
+}
+
+uint32_t InboundMessage::txid() const {
+  uint32_t txid = 0;
+  if (num_bytes >= sizeof txid) std::memcpy(&txid, payload, sizeof txid);
+  return txid;
+}
+
+zx_status_t Endpoint::ReceiveLocked(InboundMessage* out) {
+  const int sock = fd();
+  uint8_t* buffer = ReceiveBuffer();
+  alignas(cmsghdr) uint8_t control[kControlBytes];
+  iovec iov{buffer, kMaxRecordBytes + 1};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+  if (n < 0) return IsFullErrno(errno) ? ZX_ERR_SHOULD_WAIT : ZX_ERR_PEER_CLOSED;
+
+  int fds[kMaxFdsPerRecvmsg];
+  const size_t num_fds = CollectFds(&msg, fds, kMaxFdsPerRecvmsg);
+  // 0 bytes is the end of the stream, unless the peer is alive: then it was an (invalid)
+  // empty record.
+  if (n == 0 && num_fds == 0 && PeerHasShutDown(sock)) return ZX_ERR_PEER_CLOSED;
+  if (msg.msg_flags & MSG_CTRUNC) {
+    CloseAll(fds, num_fds);
+    return ZX_ERR_NO_RESOURCES;  // the kernel could not install every descriptor
+  }
+  ParsedRecord record;
+  if ((msg.msg_flags & MSG_TRUNC) ||
+      ParseRecord(buffer, static_cast<size_t>(n), num_fds, &record) != ZX_OK) {
+    CloseAll(fds, num_fds);
+    return ZX_ERR_IO_DATA_INTEGRITY;
+  }
+  const uint32_t count = record.header.num_handles;
+  WireHandle entries[kMaxMsgHandles];
+  for (uint32_t i = 0; i < count; ++i) {
+    entries[i] = HandleEntryAt(record, i);
+    if (!DescriptorMatchesType(fds[i], entries[i].type)) {
+      CloseAll(fds, num_fds);
+      return ZX_ERR_IO_DATA_INTEGRITY;
+    }
+  }
+  out->handles.clear();
+  out->handles.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    zx_rights_t rights = entries[i].rights;
+    // A descriptor's own access mode bounds what the header may claim.
+    if (entries[i].type == ZX_OBJ_TYPE_FD) rights &= RightsForDescriptor(fds[i]);
+    out->handles.push_back(ReceivedHandle{WrapReceived(entries[i], fds[i]), entries[i].type, rights});
+  }
+  out->owned.clear();
+  out->payload = record.payload;
+  out->num_bytes = record.header.num_bytes;
+  return ZX_OK;
+}
+
+zx_status_t Endpoint::PeekHeadLocked(WireHeader* header, uint32_t* txid) {
+  // No control buffer: nothing is installed and the record stays whole in the kernel.
+  uint8_t head[RecordPrefixSize(kMaxMsgHandles) + sizeof(uint32_t)];
+  ssize_t n;
+  do n = recv(fd(), head, sizeof head, MSG_PEEK | MSG_DONTWAIT); while (n < 0 && errno == EINTR);
+  if (n < 0) return IsFullErrno(errno) ? ZX_ERR_SHOULD_WAIT : ZX_ERR_PEER_CLOSED;
+  if (!PeekHeader(head, static_cast<size_t>(n), header)) return ZX_ERR_IO_DATA_INTEGRITY;
+  *txid = 0;
+  const size_t offset = RecordPrefixSize(header->num_handles);
+  if (header->num_bytes >= sizeof *txid && static_cast<size_t>(n) >= offset + sizeof *txid)
+    std::memcpy(txid, head + offset, sizeof *txid);
+  return ZX_OK;
+}
+
+zx_status_t Endpoint::Read(uint32_t options, uint32_t max_bytes, uint32_t max_handles,
+                           ReadResult* out) {
+  InboundMessage& message = out->message;
+  {
+    std::lock_guard<std::mutex> lock(inbound_mu_);
+    for (;;) {
+      if (!stash_.empty()) {
+        InboundMessage& head = stash_.front();
+        const bool too_big = TooBig(head.num_bytes, head.handles.size(), max_bytes, max_handles);
+        if (too_big) {
+          out->actual_bytes = head.num_bytes;
+          out->actual_handles = static_cast<uint32_t>(head.handles.size());
+          if (!(options & ZX_CHANNEL_READ_MAY_DISCARD)) return ZX_ERR_BUFFER_TOO_SMALL;
+        } else {
+          message = std::move(head);
+        }
+        stash_.pop_front();
+        has_stash_.store(!stash_.empty());
+        if (too_big) return ZX_ERR_BUFFER_TOO_SMALL;
+        break;
+      }
+      const bool strict = max_bytes < kMaxMsgBytes || max_handles < kMaxMsgHandles;
+      if (strict || !calls_.empty()) {
+        // Look before taking: the record stays queued if it is too big, and a reply
+        // to a pending call goes to its caller.
+        WireHeader header;
+        uint32_t txid;
+        zx_status_t status = PeekHeadLocked(&header, &txid);
+        if (status == ZX_ERR_SHOULD_WAIT) return status;
+        if (status == ZX_OK) {
+          if (txid >= kMinKernelTxid && CallPendingLocked(txid)) {
+            PumpLocked(1);
+            continue;
+          }
+          if (TooBig(header.num_bytes, header.num_handles, max_bytes, max_handles)) {
+            out->actual_bytes = header.num_bytes;
+            out->actual_handles = header.num_handles;
+            if (options & ZX_CHANNEL_READ_MAY_DISCARD) DiscardHead(fd());
+            return ZX_ERR_BUFFER_TOO_SMALL;
+          }
+        }
+        // Otherwise the read below says what is wrong with the record.
+      }
+      zx_status_t status = ReceiveLocked(&message);
+      if (status == ZX_ERR_PEER_CLOSED) FailCallsLocked(ZX_ERR_PEER_CLOSED);
+      if (status != ZX_OK) return status;
+      if (!calls_.empty() && RouteLocked(message)) continue;
+      if (TooBig(message.num_bytes, message.handles.size(), max_bytes, max_handles)) {
+        // Only when another holder of the socket raced us between peek and read.
+        out->actual_bytes = message.num_bytes;
+        out->actual_handles = static_cast<uint32_t>(message.handles.size());
+        message = InboundMessage();
+        return ZX_ERR_BUFFER_TOO_SMALL;
+      }
+      break;
+    }
+  }
+  return Deliver(out);
+}
+
+zx_status_t Endpoint::Deliver(ReadResult* out) {
+  InboundMessage& message = out->message;
+  HandleTable& table = HandleTable::Get();
+  const uint32_t count = static_cast<uint32_t>(message.handles.size());
+  for (uint32_t i = 0; i < count; ++i) {
+    ReceivedHandle& received = message.handles[i];
+    zx_handle_t h = table.Add(std::move(received.object), received.rights);
+    if (h == ZX_HANDLE_INVALID) {
+      for (uint32_t j = 0; j < i; ++j) {
+        HandleInfo gone;
+        table.Remove(out->handles[j], &gone);
+      }
+      message = InboundMessage();  // closes the rest
+      return ZX_ERR_NO_RESOURCES;
+    }
+    out->handles[i] = h;
+    out->types[i] = received.type;
+    out->rights[i] = received.rights;
+  }
+  message.handles.clear();
+  out->actual_bytes = message.num_bytes;
+  out->actual_handles = count;
+  out->payload = message.payload;
+  return ZX_OK;
+}
+
+// ---- channel_call ---------------------------------------------------------------------
+
+bool Endpoint::CallPendingLocked(uint32_t txid) const {
+  for (const CallWaiter* waiter : calls_)
+    if (waiter->txid == txid) return true;
+  return false;
+}
+
+void Endpoint::RegisterCall(CallWaiter* waiter) {
+  std::lock_guard<std::mutex> lock(inbound_mu_);
+  uint32_t txid;
+  do txid = (++txid_counter_) | kMinKernelTxid; while (CallPendingLocked(txid));
+  waiter->txid = txid;
+  waiter->done.store(false);
+  calls_.push_back(waiter);
+  has_calls_.store(true);
+}
+
+bool Endpoint::UnregisterCall(CallWaiter* waiter) {
+  std::lock_guard<std::mutex> lock(inbound_mu_);
+  auto it = std::find(calls_.begin(), calls_.end(), waiter);
+  if (it == calls_.end()) return false;
+  calls_.erase(it);
+  has_calls_.store(!calls_.empty());
+  return true;
+}
+
+bool Endpoint::RouteLocked(InboundMessage& message) {
+  const uint32_t txid = message.txid();
+  if (txid < kMinKernelTxid) return false;
+  for (auto it = calls_.begin(); it != calls_.end(); ++it) {
+    CallWaiter* waiter = *it;
+    if (waiter->txid != txid) continue;
+    calls_.erase(it);
+    has_calls_.store(!calls_.empty());
+    message.Own();
+    waiter->reply = std::move(message);
+    waiter->status = ZX_OK;
+    waiter->done.store(true);
+    waiter->Notify();
+    return true;
+  }
+  return false;
+}
+
+void Endpoint::PumpLocked(size_t max_records) {
+  for (size_t i = 0; i < max_records && !calls_.empty(); ++i) {
+    InboundMessage message;
+    zx_status_t status = ReceiveLocked(&message);
+    if (status == ZX_ERR_SHOULD_WAIT) return;
+    if (status == ZX_ERR_PEER_CLOSED) {
+      FailCallsLocked(ZX_ERR_PEER_CLOSED);
+      return;
+    }
+    if (status != ZX_OK) continue;  // a bad record is dropped, its descriptors closed
+    if (RouteLocked(message)) continue;
+    message.Own();
+    stash_.push_back(std::move(message));
+    has_stash_.store(true);
+  }
+}
+
+void Endpoint::FailCallsLocked(zx_status_t status) {
+  std::vector<CallWaiter*> failed;
+  failed.swap(calls_);
+  has_calls_.store(false);
+  for (CallWaiter* waiter : failed) {
+    waiter->status = status;
+    waiter->done.store(true);
+    waiter->Notify();
+  }
+}
+
+void Endpoint::PumpForCalls(size_t max_records) {
+  std::lock_guard<std::mutex> lock(inbound_mu_);
+  PumpLocked(max_records);
+}
+
+bool Endpoint::HasStash() { return has_stash_.load(); }
+bool Endpoint::HasPendingCalls() { return has_calls_.load(); }
+
+}  // namespace zxc

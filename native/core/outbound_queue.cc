@@ -1,0 +1,261 @@
+// The send side of an endpoint. A write is one sendmsg of one record. When the socket is
+// full, records wait in an ordered per-endpoint queue (native memory) that every later
+// write, the event loop of the thread that queued (via WatchHooks) and process exit flush.
+// A record that carries endpoint E waits until E's own queue is empty.
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <unordered_set>
+
+#include "core/endpoint.h"
+#include "core/socket_util.h"
+
+namespace zxc {
+namespace {
+
+WatchHooks g_hooks;
+std::atomic<bool> g_exiting{false};  // no event loop runs any more: flush synchronously
+
+// Endpoints whose outbound queue is not empty. The strong reference keeps an endpoint
+// alive after its last handle is closed until what it was asked to send is sent.
+std::mutex registry_mu;
+std::unordered_set<EndpointRef>& Registry() {
+  static auto* set = new std::unordered_set<EndpointRef>();
+  return *set;
+}
+
+zx_status_t StatusForSendErrno(int err) {
+  if (IsPeerGoneErrno(err)) return ZX_ERR_PEER_CLOSED;
+  switch (err) {
+    case ETOOMANYREFS: return ZX_ERR_NO_RESOURCES;  // too many descriptors in flight
+    case EPERM: return ZX_ERR_ACCESS_DENIED;        // the receiver refuses descriptors
+    case ENOMEM: return ZX_ERR_NO_MEMORY;
+    case EMSGSIZE: return ZX_ERR_OUT_OF_RANGE;
+    default: return ZX_ERR_INTERNAL;
+  }
+}
+
+}  // namespace
+
+void SetWatchHooks(const WatchHooks& hooks) { g_hooks = hooks; }
+
+Endpoint::OutRecord MakeRecord(const uint8_t* prefix, size_t prefix_size, const iovec* payload,
+                               size_t payload_count, std::vector<ObjectRef>&& carried) {
+  size_t total = prefix_size;
+  for (size_t i = 0; i < payload_count; ++i) total += payload[i].iov_len;
+  Endpoint::OutRecord record;
+  record.data.resize(total);
+  uint8_t* out = record.data.data();
+  std::memcpy(out, prefix, prefix_size);
+  out += prefix_size;
+  for (size_t i = 0; i < payload_count; ++i) {
+    if (payload[i].iov_len) std::memcpy(out, payload[i].iov_base, payload[i].iov_len);
+    out += payload[i].iov_len;
+  }
+  record.carried = std::move(carried);
+  return record;
+}
+
+int Endpoint::SendRecord(const uint8_t* prefix, size_t prefix_size, const iovec* payload,
+                         size_t payload_count, const std::vector<ObjectRef>& carried) {
+  iovec iov_stack[8];
+  std::vector<iovec> iov_heap;
+  iovec* iov = iov_stack;
+  if (payload_count + 1 > 8) {
+    iov_heap.resize(payload_count + 1);
+    iov = iov_heap.data();
+  }
+  iov[0] = iovec{const_cast<uint8_t*>(prefix), prefix_size};
+  for (size_t i = 0; i < payload_count; ++i) iov[i + 1] = payload[i];
+
+  alignas(cmsghdr) uint8_t control[CMSG_SPACE(kMaxMsgHandles * sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = payload_count + 1;
+  if (!carried.empty()) {
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(carried.size() * sizeof(int));
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(carried.size() * sizeof(int));
+    for (size_t i = 0; i < carried.size(); ++i) {
+      int fd = carried[i]->fd();
+      std::memcpy(CMSG_DATA(c) + i * sizeof(int), &fd, sizeof fd);
+    }
+  }
+  ssize_t n;
+  do n = sendmsg(fd(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+  return n < 0 ? errno : 0;
+}
+
+bool Endpoint::HeadBlockedLocked(const OutRecord& head) {
+  for (const ObjectRef& object : head.carried) {
+    if (object->type() != ZX_OBJ_TYPE_CHANNEL) continue;
+    auto* carried = static_cast<Endpoint*>(object.get());
+    if (carried->queued() == 0) continue;
+    // Register first, then look again: a drain in between still finds us.
+    carried->AddDependent(std::static_pointer_cast<Endpoint>(shared_from_this()));
+    if (carried->queued() != 0) return true;
+  }
+  return false;
+}
+
+Endpoint::FlushState Endpoint::FlushLocked() {
+  while (!queue_.empty()) {
+    OutRecord& head = queue_.front();
+    if (HeadBlockedLocked(head)) return FlushState::kBlocked;
+    iovec none{nullptr, 0};
+    int err = SendRecord(head.data.data(), head.data.size(), &none, 0, head.carried);
+    if (IsFullErrno(err)) return FlushState::kNeedWritable;
+    if (IsPeerGoneErrno(err)) {
+      peer_gone_ = true;
+      queue_.clear();  // releases every carried object: their peers see PEER_CLOSED
+      break;
+    }
+    // Sent, or failed for a reason retrying can't fix (it is dropped, descriptors closed).
+    queue_.pop_front();
+    queued_.store(queue_.size(), std::memory_order_release);
+  }
+  queued_.store(0, std::memory_order_release);
+  return FlushState::kEmpty;
+}
+
+void Endpoint::AddDependent(const EndpointRef& dependent) {
+  std::lock_guard<std::mutex> lock(dependents_mu_);
+  for (auto& weak : dependents_)
+    if (weak.lock() == dependent) return;
+  dependents_.push_back(dependent);
+}
+
+void Endpoint::AfterDrained() {
+  EndpointRef self = std::static_pointer_cast<Endpoint>(shared_from_this());
+  {
+    std::lock_guard<std::mutex> lock(registry_mu);
+    Registry().erase(self);
+  }
+  std::vector<std::weak_ptr<Endpoint>> waiting;
+  {
+    std::lock_guard<std::mutex> lock(dependents_mu_);
+    waiting.swap(dependents_);
+  }
+  for (auto& weak : waiting)
+    if (EndpointRef dependent = weak.lock()) dependent->FlushAndArm();
+}
+
+bool Endpoint::ClaimWatchLocked(void** owner) {
+  if (watch_owner_ || !g_hooks.current_owner || g_exiting.load()) return false;
+  void* current = g_hooks.current_owner();
+  if (!current) return false;
+  watch_owner_ = current;
+  *owner = current;
+  return true;
+}
+
+void Endpoint::FlushAndArm() {
+  void* owner = nullptr;
+  bool arm = false;
+  FlushState state;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    state = FlushLocked();
+    if (state == FlushState::kNeedWritable) arm = ClaimWatchLocked(&owner);
+  }
+  if (state == FlushState::kEmpty) AfterDrained();
+  if (arm) g_hooks.arm(std::static_pointer_cast<Endpoint>(shared_from_this()), owner);
+}
+
+zx_status_t Endpoint::Send(const uint8_t* prefix, size_t prefix_size, const iovec* payload,
+                           size_t payload_count, std::vector<ObjectRef>&& carried) {
+  void* owner = nullptr;
+  bool arm = false, was_queued, now_queued;
+  zx_status_t status = ZX_OK;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    was_queued = !queue_.empty();
+    // Every write first tries to move what is already queued.
+    FlushState state = was_queued ? FlushLocked() : FlushState::kEmpty;
+    bool carried_busy = false;
+    for (const ObjectRef& object : carried)
+      if (object->type() == ZX_OBJ_TYPE_CHANNEL && static_cast<Endpoint*>(object.get())->queued())
+        carried_busy = true;
+    int err = EAGAIN;
+    if (peer_gone_) err = EPIPE;
+    else if (queue_.empty() && !carried_busy)
+      err = SendRecord(prefix, prefix_size, payload, payload_count, carried);
+    if (err == 0) {
+      status = ZX_OK;
+    } else if (!IsFullErrno(err)) {
+      if (IsPeerGoneErrno(err)) peer_gone_ = true;
+      status = StatusForSendErrno(err);  // `carried` is released by the caller
+    } else if (queue_.size() >= ZX_PENDING_WRITE_LIMIT) {
+      status = ZX_ERR_SHOULD_WAIT;
+    } else {
+      queue_.push_back(MakeRecord(prefix, prefix_size, payload, payload_count, std::move(carried)));
+      queued_.store(queue_.size(), std::memory_order_release);
+      // A new head waits for the endpoints it carries (or goes now if they just drained).
+      state = queue_.size() == 1 && carried_busy ? FlushLocked()
+              : queue_.size() == 1              ? FlushState::kNeedWritable
+                                                : state;
+    }
+    now_queued = !queue_.empty();
+    if (now_queued && state == FlushState::kNeedWritable) arm = ClaimWatchLocked(&owner);
+  }
+  if (was_queued == now_queued && !arm) return status;  // the common case: sent at once
+  EndpointRef self = std::static_pointer_cast<Endpoint>(shared_from_this());
+  if (!was_queued && now_queued) {
+    std::lock_guard<std::mutex> lock(registry_mu);
+    Registry().insert(self);
+  }
+  if (was_queued && !now_queued) AfterDrained();
+  if (arm) g_hooks.arm(self, owner);
+  return status;
+}
+
+bool Endpoint::FlushForWatcher(void* owner) {
+  FlushState state;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    state = FlushLocked();
+    if (state == FlushState::kNeedWritable) return true;
+    if (watch_owner_ == owner) watch_owner_ = nullptr;
+  }
+  if (state == FlushState::kEmpty) AfterDrained();
+  return false;
+}
+
+void Endpoint::DropWatcher(void* owner) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (watch_owner_ == owner) watch_owner_ = nullptr;
+}
+
+void Endpoint::FlushAllBlocking(int64_t no_progress_timeout_ms) {
+  g_exiting.store(true);
+  int64_t waited_ms = 0;
+  for (;;) {
+    std::vector<EndpointRef> pending;
+    {
+      std::lock_guard<std::mutex> lock(registry_mu);
+      pending.assign(Registry().begin(), Registry().end());
+    }
+    if (pending.empty()) return;
+    size_t before = 0, after = 0;
+    for (auto& ep : pending) before += ep->queued();
+    for (auto& ep : pending) ep->FlushAndArm();
+    std::vector<pollfd> fds;
+    for (auto& ep : pending) {
+      after += ep->queued();
+      if (ep->queued()) fds.push_back(pollfd{ep->fd(), POLLOUT, 0});
+    }
+    if (after < before) waited_ms = 0;
+    if (fds.empty()) continue;
+    if (waited_ms >= no_progress_timeout_ms) return;
+    constexpr int kSliceMs = 100;
+    poll(fds.data(), fds.size(), kSliceMs);
+    waited_ms += kSliceMs;
+  }
+}
+
+}  // namespace zxc
