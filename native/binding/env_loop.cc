@@ -110,6 +110,8 @@ void EnvLoop::InstallHooks() {
     WatchHooks hooks;
     hooks.current_owner = &EnvLoop::CurrentOwner;
     hooks.arm = &EnvLoop::Arm;
+    hooks.disarm = &EnvLoop::Disarm;
+    hooks.poke = &EnvLoop::Poke;
     SetWatchHooks(hooks);
   });
 }
@@ -144,6 +146,7 @@ void EnvLoop::CloseWatch(Watch* watch) {
   uv_poll_stop(&watch->poll);  // removes the epoll registration before any close
   if (watch->object->type() == ZX_OBJ_TYPE_CHANNEL)
     static_cast<Endpoint*>(watch->object.get())->DropWatcher(this);
+  watch->object.reset();  // now: a closed handle's descriptor closes with its last reference
   uv_close(reinterpret_cast<uv_handle_t*>(&watch->poll), [](uv_handle_t* handle) {
     delete static_cast<Watch*>(handle->data);
   });
@@ -190,13 +193,40 @@ void EnvLoop::Arm(const EndpointRef& endpoint, void* owner) {
   self->UpdateWatch(watch);
 }
 
+void EnvLoop::StopFlushing(Watch* watch) {
+  watch->flushing = false;
+  static_cast<Endpoint*>(watch->object.get())->DropWatcher(this);
+  UpdateWatch(watch);
+}
+
+void EnvLoop::Disarm(const EndpointRef& endpoint, void* owner) {
+  auto* self = static_cast<EnvLoop*>(owner);
+  if (self != current_loop) return;
+  auto it = self->watches_.find(endpoint.get());
+  if (it != self->watches_.end() && it->second->flushing) self->StopFlushing(it->second);
+}
+
+void EnvLoop::Poke(void* owner) {
+  auto* self = static_cast<EnvLoop*>(owner);
+  {
+    std::lock_guard<std::mutex> lock(self->posted_mu_);
+    self->poked_ = true;
+  }
+  uv_async_send(&self->wakeup_);
+}
+
 void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
   auto* watch = static_cast<Watch*>(poll->data);
   EnvLoop* self = watch->loop;
   ObjectRef object = watch->object;  // the watch may close below
   if (watch->flushing && (events & UV_WRITABLE) &&
-      !static_cast<Endpoint*>(object.get())->FlushForWatcher(self))
+      !static_cast<Endpoint*>(object.get())->FlushForWatcher(self)) {
     watch->flushing = false;
+    if (watch->ops.empty()) {
+      self->CloseWatch(watch);  // done: the endpoint may close as soon as its handle does
+      return;
+    }
+  }
   if (!watch->ops.empty()) {
     // Settling runs promise reactions: inside a callback scope, like any callback.
     Napi::HandleScope handles(self->env_);
@@ -257,8 +287,8 @@ void EnvLoop::StartOp(Op* op, const ObjectRef& object) {
     uv_timer_init(loop_, op->timer);
     op->timer->data = op;
     uv_unref(reinterpret_cast<uv_handle_t*>(op->timer));
-    zx_time_t remaining = op->deadline - MonotonicNow();
-    uint64_t ms = remaining <= 0 ? 0 : static_cast<uint64_t>((remaining + 999999) / 1000000);
+    const zx_time_t remaining = NsUntil(op->deadline);
+    uint64_t ms = static_cast<uint64_t>((remaining + 999999) / 1000000);
     uv_timer_start(op->timer, OnTimer, ms, 0);
   }
   Watch* watch = WatchFor(object);
@@ -280,7 +310,7 @@ Napi::Value EnvLoop::WaitAsync(zx_handle_t h, zx_signals_t signals, zx_time_t de
   if (status != ZX_OK) return Resolved(WaitResult(env_, status, 0));
   const zx_signals_t now = SignalsOf(*info.object);
   if (now & signals) return Resolved(WaitResult(env_, ZX_OK, now));
-  if (deadline != ZX_TIME_INFINITE && deadline <= MonotonicNow())
+  if (NsUntil(deadline) == 0)
     return Resolved(WaitResult(env_, ZX_ERR_TIMED_OUT, now));
 
   Op* op = NewOp(false, h, deadline);
@@ -339,6 +369,22 @@ void EnvLoop::Post(uint32_t id) {
 
 void EnvLoop::OnWakeup(uv_async_t* async) {
   auto* self = static_cast<EnvLoop*>(async->data);
+  bool poked;
+  {
+    std::lock_guard<std::mutex> lock(self->posted_mu_);
+    poked = self->poked_;
+    self->poked_ = false;
+  }
+  if (poked) {
+    // Queues drained by another thread: stop watching those for writability.
+    std::vector<Watch*> stale;
+    for (auto& entry : self->watches_) {
+      Watch* watch = entry.second;
+      if (watch->flushing && !static_cast<Endpoint*>(watch->object.get())->IsWatchedBy(self))
+        stale.push_back(watch);
+    }
+    for (Watch* watch : stale) self->StopFlushing(watch);
+  }
   Napi::HandleScope handles(self->env_);
   Napi::CallbackScope scope(self->env_, self->context_);
   self->ProcessPosted();
@@ -370,7 +416,7 @@ void EnvLoop::ProcessPosted() {
 void EnvLoop::OnTimer(uv_timer_t* timer) {
   auto* op = static_cast<Op*>(timer->data);
   EnvLoop* self = op->loop;
-  zx_time_t remaining = op->deadline - MonotonicNow();
+  const zx_time_t remaining = NsUntil(op->deadline);
   if (remaining > 0) {  // the loop's clock ran ahead of the monotonic one
     uv_timer_start(timer, OnTimer, static_cast<uint64_t>((remaining + 999999) / 1000000), 0);
     return;

@@ -47,6 +47,9 @@ class EnvLoop {
   static void OnEnvCleanup(void* data);
   static void* CurrentOwner();
   static void Arm(const zxc::EndpointRef& endpoint, void* owner);
+  static void Disarm(const zxc::EndpointRef& endpoint, void* owner);
+  static void Poke(void* owner);
+  void StopFlushing(Watch* watch);
   static void OnPoll(uv_poll_t* poll, int status, int events);
   static void OnTimer(uv_timer_t* timer);
   static void OnWakeup(uv_async_t* async);
@@ -72,6 +75,7 @@ class EnvLoop {
   napi_async_context context_ = nullptr;  // callbacks that settle promises run in it
   std::mutex posted_mu_;
   std::vector<uint32_t> posted_;
+  bool poked_ = false;  // under posted_mu_: some flushing watch may be stale
   std::unordered_map<zxc::Object*, Watch*> watches_;
   std::unordered_map<uint32_t, Op*> ops_;
   uint32_t next_id_ = 0;

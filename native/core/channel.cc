@@ -148,8 +148,8 @@ zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter
       status = waiter.status;  // the reply, or PEER_CLOSED
       break;
     }
-    zx_time_t remaining = deadline == ZX_TIME_INFINITE ? -1 : deadline - MonotonicNow();
-    const bool expired = deadline != ZX_TIME_INFINITE && remaining <= 0;
+    const zx_time_t remaining = NsUntil(deadline);
+    const bool expired = remaining == 0;
     if (waker.closed() || expired) {
       // A late reply then lands in the normal queue. If the call completed meanwhile,
       // the next turn takes its result.

@@ -23,10 +23,14 @@ using EndpointRef = std::shared_ptr<Endpoint>;
 
 // How the event-loop layer takes part in flushing: `current_owner` names the loop of the
 // calling thread (nullptr on threads without one); `arm` starts watching `endpoint` for
-// writability on that loop, after the endpoint has recorded `owner` as its watcher.
+// writability on that loop, after the endpoint has recorded `owner` as its watcher;
+// `disarm` stops that watch (on the owner's thread); `poke` asks the loop `owner`, from
+// another thread, to stop the watches it no longer owns (IsWatchedBy).
 struct WatchHooks {
   void* (*current_owner)() = nullptr;
   void (*arm)(const EndpointRef& endpoint, void* owner) = nullptr;
+  void (*disarm)(const EndpointRef& endpoint, void* owner) = nullptr;
+  void (*poke)(void* owner) = nullptr;
 };
 void SetWatchHooks(const WatchHooks& hooks);
 
@@ -100,6 +104,7 @@ class Endpoint : public Object {
   bool FlushForWatcher(void* owner);
   // The loop `owner` is going away: forget it as this endpoint's watcher.
   void DropWatcher(void* owner);
+  bool IsWatchedBy(void* owner);
   size_t queued() const { return queued_.load(std::memory_order_acquire); }
   // Every endpoint with queued messages, flushed until drained (or the peer is gone).
   static void FlushAllBlocking(int64_t no_progress_timeout_ms);
@@ -141,6 +146,7 @@ class Endpoint : public Object {
   // Flush from outside a watcher; arms a watcher on the calling thread's loop if needed.
   void FlushAndArm();
   bool ClaimWatchLocked(void** owner);
+  void ReleaseWatchLocked(void** stop_here);
 
   zx_status_t ReceiveLocked(InboundMessage* out);
   zx_status_t PeekHeadLocked(WireHeader* header, uint32_t* txid);

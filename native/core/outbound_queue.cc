@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <climits>
 #include <cstring>
 #include <unordered_set>
 
@@ -26,6 +27,19 @@ std::unordered_set<EndpointRef>& Registry() {
   return *set;
 }
 
+size_t PayloadSize(const iovec* payload, size_t count) {
+  size_t total = 0;
+  for (size_t i = 0; i < count; ++i) total += payload[i].iov_len;
+  return total;
+}
+
+void CopyPayload(const iovec* payload, size_t count, uint8_t* out) {
+  for (size_t i = 0; i < count; ++i) {
+    if (payload[i].iov_len) std::memcpy(out, payload[i].iov_base, payload[i].iov_len);
+    out += payload[i].iov_len;
+  }
+}
+
 zx_status_t StatusForSendErrno(int err) {
   if (IsPeerGoneErrno(err)) return ZX_ERR_PEER_CLOSED;
   switch (err) {
@@ -43,17 +57,10 @@ void SetWatchHooks(const WatchHooks& hooks) { g_hooks = hooks; }
 
 Endpoint::OutRecord MakeRecord(const uint8_t* prefix, size_t prefix_size, const iovec* payload,
                                size_t payload_count, std::vector<ObjectRef>&& carried) {
-  size_t total = prefix_size;
-  for (size_t i = 0; i < payload_count; ++i) total += payload[i].iov_len;
   Endpoint::OutRecord record;
-  record.data.resize(total);
-  uint8_t* out = record.data.data();
-  std::memcpy(out, prefix, prefix_size);
-  out += prefix_size;
-  for (size_t i = 0; i < payload_count; ++i) {
-    if (payload[i].iov_len) std::memcpy(out, payload[i].iov_base, payload[i].iov_len);
-    out += payload[i].iov_len;
-  }
+  record.data.resize(prefix_size + PayloadSize(payload, payload_count));
+  std::memcpy(record.data.data(), prefix, prefix_size);
+  CopyPayload(payload, payload_count, record.data.data() + prefix_size);
   record.carried = std::move(carried);
   return record;
 }
@@ -69,6 +76,14 @@ int Endpoint::SendRecord(const uint8_t* prefix, size_t prefix_size, const iovec*
   }
   iov[0] = iovec{const_cast<uint8_t*>(prefix), prefix_size};
   for (size_t i = 0; i < payload_count; ++i) iov[i + 1] = payload[i];
+  std::vector<uint8_t> joined;
+  if (payload_count + 1 > IOV_MAX) {
+    // sendmsg takes at most IOV_MAX pieces; ZX_CHANNEL_WRITE_USE_IOVEC allows 8192.
+    joined.resize(PayloadSize(payload, payload_count));
+    CopyPayload(payload, payload_count, joined.data());
+    iov[1] = iovec{joined.data(), joined.size()};
+    payload_count = 1;
+  }
 
   alignas(cmsghdr) uint8_t control[CMSG_SPACE(kMaxMsgHandles * sizeof(int))];
   msghdr msg{};
@@ -154,22 +169,42 @@ bool Endpoint::ClaimWatchLocked(void** owner) {
   return true;
 }
 
+// Under mu_: nothing left for a writability watch to do. The loop that watches stops
+// now if it is this thread's, else it is told (it can't be gone: its cleanup takes mu_).
+void Endpoint::ReleaseWatchLocked(void** stop_here) {
+  if (!watch_owner_) return;
+  void* owner = watch_owner_;
+  watch_owner_ = nullptr;
+  if (g_hooks.current_owner && g_hooks.current_owner() == owner) *stop_here = owner;
+  else if (g_hooks.poke) g_hooks.poke(owner);
+}
+
+bool Endpoint::IsWatchedBy(void* owner) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return watch_owner_ == owner;
+}
+
 void Endpoint::FlushAndArm() {
   void* owner = nullptr;
+  void* stop_here = nullptr;
   bool arm = false;
   FlushState state;
   {
     std::lock_guard<std::mutex> lock(mu_);
     state = FlushLocked();
     if (state == FlushState::kNeedWritable) arm = ClaimWatchLocked(&owner);
+    else ReleaseWatchLocked(&stop_here);
   }
+  EndpointRef self = std::static_pointer_cast<Endpoint>(shared_from_this());
+  if (stop_here) g_hooks.disarm(self, stop_here);
   if (state == FlushState::kEmpty) AfterDrained();
-  if (arm) g_hooks.arm(std::static_pointer_cast<Endpoint>(shared_from_this()), owner);
+  if (arm) g_hooks.arm(self, owner);
 }
 
 zx_status_t Endpoint::Send(const uint8_t* prefix, size_t prefix_size, const iovec* payload,
                            size_t payload_count, std::vector<ObjectRef>&& carried) {
   void* owner = nullptr;
+  void* stop_here = nullptr;
   bool arm = false, was_queued, now_queued;
   zx_status_t status = ZX_OK;
   {
@@ -202,9 +237,11 @@ zx_status_t Endpoint::Send(const uint8_t* prefix, size_t prefix_size, const iove
     }
     now_queued = !queue_.empty();
     if (now_queued && state == FlushState::kNeedWritable) arm = ClaimWatchLocked(&owner);
+    else if (was_queued) ReleaseWatchLocked(&stop_here);
   }
-  if (was_queued == now_queued && !arm) return status;  // the common case: sent at once
+  if (was_queued == now_queued && !arm && !stop_here) return status;  // the common case
   EndpointRef self = std::static_pointer_cast<Endpoint>(shared_from_this());
+  if (stop_here) g_hooks.disarm(self, stop_here);
   if (!was_queued && now_queued) {
     std::lock_guard<std::mutex> lock(registry_mu);
     Registry().insert(self);

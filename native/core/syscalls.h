@@ -70,6 +70,9 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline);
 zx_status_t ObjectWaitOne(zx_handle_t h, zx_signals_t signals, zx_time_t deadline,
                           zx_signals_t* observed);
 zx_time_t MonotonicNow();
+// Nanoseconds left until `deadline`: -1 for ZX_TIME_INFINITE, 0 once it has passed
+// (ZX_TIME_INFINITE_PAST included: no overflow).
+zx_time_t NsUntil(zx_time_t deadline);
 
 // fdio.cc
 zx_status_t FdTransfer(int fd, zx_handle_t* out);

@@ -49,6 +49,12 @@ zx_time_t MonotonicNow() {
   return static_cast<zx_time_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
+zx_time_t NsUntil(zx_time_t deadline) {
+  if (deadline == ZX_TIME_INFINITE) return -1;
+  const zx_time_t now = MonotonicNow();
+  return deadline <= now ? 0 : deadline - now;
+}
+
 zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
   if (count > ZX_WAIT_MANY_MAX_ITEMS) return ZX_ERR_OUT_OF_RANGE;
   HandleTable& table = HandleTable::Get();
@@ -79,10 +85,10 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
       if (items[i].pending & items[i].waitfor) satisfied = true;
     }
     zx_status_t status = ZX_ERR_SHOULD_WAIT;
-    zx_time_t remaining = deadline == ZX_TIME_INFINITE ? -1 : deadline - MonotonicNow();
+    const zx_time_t remaining = NsUntil(deadline);
     if (canceled) status = ZX_ERR_CANCELED;
     else if (satisfied) status = ZX_OK;
-    else if (deadline != ZX_TIME_INFINITE && remaining <= 0) status = ZX_ERR_TIMED_OUT;
+    else if (remaining == 0) status = ZX_ERR_TIMED_OUT;
     if (status != ZX_ERR_SHOULD_WAIT) {
       unregister();
       return status;
