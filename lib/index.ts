@@ -3,3 +3,8 @@ export * from './constants';
 export { statusToString } from './status';
 export * as sys from './sys';
 export * as fdio from './fdio';
+export { ZxError } from './errors';
+export { Handle } from './handle';
+export type { WaitOptions } from './handle';
+export { Channel } from './channel';
+export type { Message, Bytes } from './channel';

@@ -1,0 +1,137 @@
+// Channel: one endpoint of a channel, in the style of a Node socket: write, tryRead,
+// read (promise), call, async iteration.
+import {
+  ZX_CHANNEL_PEER_CLOSED,
+  ZX_CHANNEL_READABLE,
+  ZX_ERR_PEER_CLOSED,
+  ZX_ERR_SHOULD_WAIT,
+  ZX_HANDLE_OP_MOVE,
+  ZX_OBJ_TYPE_CHANNEL,
+  ZX_OBJ_TYPE_NONE,
+  ZX_OK,
+  ZX_RIGHT_SAME_RIGHTS,
+} from './constants';
+import { check, ZxError } from './errors';
+import { deadlineFromTimeout, Handle, WaitOptions, withAbort } from './handle';
+import * as sys from './sys';
+
+const MAX_BYTES = 65536;
+const MAX_HANDLES = 64;
+
+export interface Message {
+  bytes: Buffer;
+  handles: Handle[];
+}
+
+export type Bytes = Uint8Array | string;
+
+function toBytes(bytes: Bytes, operation: string): Uint8Array {
+  if (typeof bytes === 'string') return Buffer.from(bytes);
+  if (bytes instanceof Uint8Array) return bytes;
+  throw new TypeError(`${operation}: bytes must be a Uint8Array or a string`);
+}
+
+// Handles leave their owners as the write starts: Zircon consumes them even on failure.
+function releaseAll(handles: readonly Handle[] | undefined, operation: string): number[] | null {
+  if (!handles || handles.length === 0) return null;
+  return handles.map((h, i) => {
+    if (!(h instanceof Handle)) throw new TypeError(`${operation}: handles[${i}] must be a Handle`);
+    return h.release();
+  });
+}
+
+// Call arguments moving every handle as it is.
+function callArgs(data: Uint8Array, raws: number[] | null): sys.CallEtcArgs {
+  const handles = raws?.map((handle) => ({
+    operation: ZX_HANDLE_OP_MOVE,
+    handle,
+    type: ZX_OBJ_TYPE_NONE,
+    rights: ZX_RIGHT_SAME_RIGHTS,
+    result: ZX_OK,
+  }));
+  return { bytes: data, handles: handles ?? null, readNumBytes: MAX_BYTES, readNumHandles: MAX_HANDLES };
+}
+
+/** A received handle as its class: a channel endpoint comes as a Channel. */
+export function wrapHandle(info: sys.HandleInfo): Handle {
+  return info.type === ZX_OBJ_TYPE_CHANNEL ? new Channel(info.handle) : new Handle(info.handle);
+}
+
+function toMessage(r: sys.ReadResult<sys.HandleInfo>): Message {
+  return { bytes: r.bytes, handles: r.handles.map(wrapHandle) };
+}
+
+export class Channel extends Handle {
+  /** A new channel: two connected endpoints. */
+  static create(): [Channel, Channel] {
+    const { status, out0, out1 } = sys.channelCreate(0);
+    check(status, 'Channel.create');
+    return [new Channel(out0), new Channel(out1)];
+  }
+
+  /** Sends one message; the handles move with it (they are gone here, even on failure). */
+  write(bytes: Bytes, handles?: readonly Handle[]): void {
+    const data = toBytes(bytes, 'Channel.write');
+    const raws = releaseAll(handles, 'Channel.write');
+    check(sys.channelWrite(this.raw, 0, data, raws), 'Channel.write');
+  }
+
+  /** The next message, or null when none is queued. Throws ZxError PEER_CLOSED once the
+   *  peer is gone and everything it sent has been read. */
+  tryRead(): Message | null {
+    const r = sys.channelReadEtc(this.raw, 0, MAX_BYTES, MAX_HANDLES);
+    if (r.status === ZX_ERR_SHOULD_WAIT) return null;
+    check(r.status, 'Channel.tryRead');
+    return toMessage(r);
+  }
+
+  /** The next message, waiting for it without blocking the event loop. */
+  async read(options: WaitOptions = {}): Promise<Message> {
+    const deadline = deadlineFromTimeout(options.timeout, 'Channel.read');
+    for (;;) {
+      const message = this.tryRead();
+      if (message) return message;
+      const { status } = await withAbort(
+        () => sys.objectWaitOneAsync(this.raw, ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED, deadline),
+        options.signal,
+      );
+      check(status, 'Channel.read');
+    }
+  }
+
+  /** Sends a request and resolves with the reply (zx_channel_call): the first 4 bytes of
+   *  `bytes` are replaced by a transaction id that the reply must echo. */
+  async call(bytes: Bytes, handles?: readonly Handle[], options: WaitOptions = {}): Promise<Message> {
+    const data = toBytes(bytes, 'Channel.call');
+    const deadline = deadlineFromTimeout(options.timeout, 'Channel.call');
+    const raws = releaseAll(handles, 'Channel.call');
+    const r = await withAbort(
+      () => sys.channelCallEtcAsync(this.raw, 0, deadline, callArgs(data, raws)),
+      options.signal,
+    );
+    check(r.status, 'Channel.call');
+    return toMessage(r);
+  }
+
+  /** call() that blocks the calling thread (for scripts and worker threads). */
+  callSync(bytes: Bytes, handles?: readonly Handle[], options: { timeout?: number } = {}): Message {
+    const data = toBytes(bytes, 'Channel.callSync');
+    const deadline = deadlineFromTimeout(options.timeout, 'Channel.callSync');
+    const raws = releaseAll(handles, 'Channel.callSync');
+    const r = sys.channelCallEtc(this.raw, 0, deadline, callArgs(data, raws));
+    check(r.status, 'Channel.callSync');
+    return toMessage(r);
+  }
+
+  /** Every message until the peer is gone (then the iteration ends cleanly). */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
+    for (;;) {
+      try {
+        yield await this.read();
+      } catch (error) {
+        if (error instanceof ZxError && error.status === ZX_ERR_PEER_CLOSED) return;
+        throw error;
+      }
+    }
+  }
+}

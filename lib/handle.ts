@@ -1,0 +1,144 @@
+// Handle: an owned zx_handle_t with close, duplicate, replace, waits and `using` support.
+import {
+  ZX_ERR_BAD_HANDLE,
+  ZX_ERR_CANCELED,
+  ZX_HANDLE_INVALID,
+  ZX_INFO_HANDLE_BASIC,
+  ZX_OK,
+  ZX_RIGHT_SAME_RIGHTS,
+  ZX_TIME_INFINITE,
+} from './constants';
+import { check, ZxError } from './errors';
+import { native } from './native';
+import * as sys from './sys';
+
+export interface WaitOptions {
+  /** Milliseconds; settles with ZX_ERR_TIMED_OUT once they pass. */
+  timeout?: number;
+  /** Aborting rejects with the signal's reason and ends the native wait. */
+  signal?: AbortSignal;
+}
+
+// A safety net for handles nobody closed: the value is closed once its Handle is collected.
+// Explicit close() (or `using`) is the design; this only keeps a forgotten one from leaking.
+const forgotten = new FinalizationRegistry<number>((raw) => {
+  sys.handleClose(raw);
+});
+
+export function deadlineFromTimeout(timeout: number | undefined, operation: string): bigint {
+  if (timeout === undefined) return ZX_TIME_INFINITE;
+  if (typeof timeout !== 'number' || !(timeout >= 0)) {
+    throw new TypeError(`${operation}: timeout must be a non-negative number of milliseconds`);
+  }
+  return sys.deadlineAfter(BigInt(Math.round(timeout * 1e6)));
+}
+
+/** Awaits a native async op (wait or call), ending it on abort. `start` returns the op's
+ *  promise; its id is in native.scratch[0] right after. */
+export async function withAbort<T extends { status: number }>(
+  start: () => Promise<T>,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  if (signal?.aborted) throw signal.reason;
+  const pending = start();
+  const id = native.scratch[0];
+  if (!signal || id === 0) return pending;
+  const onAbort = () => native.cancelAsync(id);
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const result = await pending;
+    if (signal.aborted && result.status === ZX_ERR_CANCELED) throw signal.reason;
+    return result;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+export class Handle {
+  #raw: number;
+
+  /** Takes ownership of a raw handle value. */
+  constructor(raw: number) {
+    this.#raw = raw >>> 0;
+    if (this.#raw !== ZX_HANDLE_INVALID) forgotten.register(this, this.#raw, this);
+  }
+
+  /** The zx_handle_t, or 0 once closed or given away. */
+  get raw(): number {
+    return this.#raw;
+  }
+
+  get valid(): boolean {
+    return this.#raw !== ZX_HANDLE_INVALID;
+  }
+
+  /** ZX_INFO_HANDLE_BASIC: koid, rights, type, relatedKoid. */
+  info(): sys.HandleBasicInfo {
+    const { status, info } = sys.objectGetInfo(this.#raw, ZX_INFO_HANDLE_BASIC);
+    if (status !== ZX_OK || !info) throw new ZxError(status, `${this.constructor.name}.info`);
+    return info;
+  }
+
+  get type(): number {
+    return this.info().type;
+  }
+
+  get rights(): number {
+    return this.info().rights;
+  }
+
+  get koid(): bigint {
+    return this.info().koid;
+  }
+
+  /** Gives the raw value away (it is about to be moved or consumed); this becomes invalid. */
+  release(): number {
+    const raw = this.#raw;
+    if (raw === ZX_HANDLE_INVALID) throw new ZxError(ZX_ERR_BAD_HANDLE, `${this.constructor.name}.release`, 'already closed');
+    forgotten.unregister(this);
+    this.#raw = ZX_HANDLE_INVALID;
+    return raw;
+  }
+
+  /** Closing twice is harmless. */
+  close(): void {
+    if (this.#raw === ZX_HANDLE_INVALID) return;
+    sys.handleClose(this.release());
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** A second handle to the same object (needs ZX_RIGHT_DUPLICATE; channels have none). */
+  duplicate(rights: number = ZX_RIGHT_SAME_RIGHTS): this {
+    const { status, out } = sys.handleDuplicate(this.#raw, rights);
+    check(status, `${this.constructor.name}.duplicate`);
+    return new (this.constructor as new (raw: number) => this)(out);
+  }
+
+  /** This handle, with (fewer) rights; this one becomes invalid, even on failure. */
+  replace(rights: number): this {
+    const { status, out } = sys.handleReplace(this.release(), rights);
+    check(status, `${this.constructor.name}.replace`);
+    return new (this.constructor as new (raw: number) => this)(out);
+  }
+
+  /** Blocks the calling thread until one of `signals` is set; returns the signals seen. */
+  wait(signals: number, options: { timeout?: number } = {}): number {
+    const operation = `${this.constructor.name}.wait`;
+    const { status, observed } = sys.objectWaitOne(this.#raw, signals, deadlineFromTimeout(options.timeout, operation));
+    check(status, operation);
+    return observed;
+  }
+
+  /** Waits without blocking the event loop; resolves with the signals seen. Rejects with
+   *  ZxError (TIMED_OUT, CANCELED when the handle is closed) or the abort reason. */
+  async waitAsync(signals: number, options: WaitOptions = {}): Promise<number> {
+    const operation = `${this.constructor.name}.waitAsync`;
+    const deadline = deadlineFromTimeout(options.timeout, operation);
+    const { status, observed } = await withAbort(() => sys.objectWaitOneAsync(this.#raw, signals, deadline), options.signal);
+    check(status, operation);
+    return observed;
+  }
+}
