@@ -14,6 +14,7 @@
         "native/core/handle_ops.cc",
         "native/core/wait.cc",
         "native/core/fdio.cc",
+        "native/core/service.cc",
         "native/core/exit_flush.cc",
         "native/core/thread_wake.cc",
         "native/binding/env_loop.cc",

@@ -28,3 +28,5 @@ export function fdCreate(handle: number): { status: number; fd: number } {
   const status = native.fdCreate(u32('fdio.fdCreate', 'handle', handle));
   return { status, fd: status === ZX_OK ? native.scratch[0] | 0 : -1 };
 }
+
+export { serviceConnect } from './service';

@@ -38,6 +38,16 @@ export interface NativeBinding {
   fdClone(fd: number): number;
   fdCreate(h: number): number;
   handleCount(): number;
+  /** Consumes the handle: [fd, type, rights, koid, relatedKoid], or a status. */
+  handleExport(h: number): number | [number, number, number, bigint, bigint];
+  /** scratch[0] = the handle adopting `fd` with that identity. */
+  handleImport(fd: number, type: number, rights: number, koid: bigint, relatedKoid: bigint): number;
+  /** scratch[0] = the listening socket's handle. */
+  serviceListen(name: string, abstract: boolean, mode: number): number;
+  /** scratch[0..3] = connection channel handle, pid, uid, gid. */
+  serviceAccept(listener: number): number;
+  /** scratch[0] = the connection's channel handle. */
+  serviceConnect(name: string, abstract: boolean): number;
 }
 
 export interface NativeDisposition {

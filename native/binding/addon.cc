@@ -303,6 +303,56 @@ Napi::Value FdCreateJs(const Napi::CallbackInfo& info) {
   return Status(info.Env(), status);
 }
 
+// handleExport(h) → status, or [fd, type, rights, koid, relatedKoid] (the handle is consumed).
+Napi::Value HandleExportJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ExportedHandle exported;
+  zx_status_t status = HandleExport(U32(info[0]), &exported);
+  if (status != ZX_OK) return Status(env, status);
+  auto out = Napi::Array::New(env, 5);
+  out.Set(0u, Napi::Number::New(env, exported.fd));
+  out.Set(1u, Napi::Number::New(env, exported.type));
+  out.Set(2u, Napi::Number::New(env, exported.rights));
+  out.Set(3u, Napi::BigInt::New(env, static_cast<uint64_t>(exported.koid)));
+  out.Set(4u, Napi::BigInt::New(env, static_cast<uint64_t>(exported.related_koid)));
+  return out;
+}
+
+uint64_t U64(const Napi::Value& v) {
+  bool lossless;
+  return v.As<Napi::BigInt>().Uint64Value(&lossless);
+}
+
+// handleImport(fd, type, rights, koid, relatedKoid) → status; scratch[0] = handle.
+Napi::Value HandleImportJs(const Napi::CallbackInfo& info) {
+  ExportedHandle in{info[0].As<Napi::Number>().Int32Value(), U32(info[1]), U32(info[2]),
+                    U64(info[3]), U64(info[4])};
+  return Status(info.Env(), HandleImport(in, &Data(info).scratch[0]));
+}
+
+// serviceListen(name, abstract, mode) → status; scratch[0] = listener handle.
+Napi::Value ServiceListenJs(const Napi::CallbackInfo& info) {
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  return Status(info.Env(), ServiceListen(name, info[1].ToBoolean(), U32(info[2]), &Data(info).scratch[0]));
+}
+
+// serviceAccept(listener) → status; scratch[0..3] = channel handle, pid, uid, gid.
+Napi::Value ServiceAcceptJs(const Napi::CallbackInfo& info) {
+  uint32_t* s = Data(info).scratch;
+  PeerCredentials peer{};
+  zx_status_t status = ServiceAccept(U32(info[0]), &s[0], &peer);
+  s[1] = static_cast<uint32_t>(peer.pid);
+  s[2] = peer.uid;
+  s[3] = peer.gid;
+  return Status(info.Env(), status);
+}
+
+// serviceConnect(name, abstract) → status; scratch[0] = channel handle of the connection.
+Napi::Value ServiceConnectJs(const Napi::CallbackInfo& info) {
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  return Status(info.Env(), ServiceConnect(name, info[1].ToBoolean(), &Data(info).scratch[0]));
+}
+
 // How many handles the process holds (diagnostics and leak tests).
 Napi::Value HandleCountJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(HandleTable::Get().size()));
@@ -342,6 +392,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("fdClone", FdCloneJs);
   add("fdCreate", FdCreateJs);
   add("handleCount", HandleCountJs);
+  add("handleExport", HandleExportJs);
+  add("handleImport", HandleImportJs);
+  add("serviceListen", ServiceListenJs);
+  add("serviceAccept", ServiceAcceptJs);
+  add("serviceConnect", ServiceConnectJs);
   return exports;
 }
 

@@ -34,6 +34,12 @@ struct WatchHooks {
 };
 void SetWatchHooks(const WatchHooks& hooks);
 
+// The object for a descriptor that arrived with this identity (koid 0: a new one).
+ObjectRef WrapDescriptor(zx_obj_type_t type, int fd, zx_koid_t koid, zx_koid_t related_koid);
+// The rights a received handle gets: what the sender claims, bounded by what the OS
+// enforces (a plain descriptor's access mode).
+zx_rights_t ClaimedRights(zx_obj_type_t type, zx_rights_t claimed, int fd);
+
 // A handle received in a message, not yet in the handle table.
 struct ReceivedHandle {
   ObjectRef object;

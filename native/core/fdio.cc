@@ -43,16 +43,15 @@ zx_status_t FdClone(int fd, zx_handle_t* out) {
   return status;
 }
 
-zx_status_t FdCreate(zx_handle_t h, int* out_fd) {
-  *out_fd = -1;
+zx_status_t HandleExport(zx_handle_t h, ExportedHandle* out) {
+  out->fd = -1;
   HandleTable& table = HandleTable::Get();
   HandleInfo info;
   zx_status_t status = table.Lookup(h, &info);
   if (status != ZX_OK) return status;
-  // Messages still queued in this process would be overtaken by writes on the raw
-  // descriptor: the handle stays until they are sent.
   if (info.object->type() == ZX_OBJ_TYPE_CHANNEL) {
     auto* endpoint = static_cast<Endpoint*>(info.object.get());
+    // Messages still queued here would be overtaken by writes on the raw descriptor.
     if (endpoint->queued()) return ZX_ERR_SHOULD_WAIT;
     // Messages a call stepped over live in this process only: they would be left behind.
     if (endpoint->HasStash()) return ZX_ERR_BAD_STATE;
@@ -60,12 +59,35 @@ zx_status_t FdCreate(zx_handle_t h, int* out_fd) {
   info = HandleInfo();
   status = table.Remove(h, &info);
   if (status != ZX_OK) return status;
+  const Object& object = *info.object;
+  *out = ExportedHandle{-1, object.type(), info.rights, object.koid(), object.related_koid()};
   // The last reference gives its descriptor away; a shared object keeps its own.
-  int fd = info.object.use_count() == 1 ? info.object->ReleaseFd()
-                                        : fcntl(info.object->fd(), F_DUPFD_CLOEXEC, 0);
-  if (fd < 0) return ZX_ERR_NO_RESOURCES;
-  *out_fd = fd;
+  out->fd = info.object.use_count() == 1 ? info.object->ReleaseFd()
+                                         : fcntl(object.fd(), F_DUPFD_CLOEXEC, 0);
+  return out->fd < 0 ? ZX_ERR_NO_RESOURCES : ZX_OK;
+}
+
+zx_status_t HandleImport(const ExportedHandle& in, zx_handle_t* out) {
+  *out = ZX_HANDLE_INVALID;
+  if (in.fd < 0 || fcntl(in.fd, F_SETFD, FD_CLOEXEC) != 0) return ZX_ERR_INVALID_ARGS;
+  if (in.type != ZX_OBJ_TYPE_CHANNEL && in.type != ZX_OBJ_TYPE_FD) return ZX_ERR_NOT_SUPPORTED;
+  if (!DescriptorMatchesType(in.fd, in.type)) return ZX_ERR_WRONG_TYPE;
+  if (in.type == ZX_OBJ_TYPE_CHANNEL) Endpoint::ConfigureSocket(in.fd);
+  ObjectRef object = WrapDescriptor(in.type, in.fd, in.koid, in.related_koid);
+  zx_handle_t h = HandleTable::Get().Add(object, ClaimedRights(in.type, in.rights, in.fd));
+  if (!h) {
+    object->ReleaseFd();  // still the caller's
+    return ZX_ERR_NO_RESOURCES;
+  }
+  *out = h;
   return ZX_OK;
+}
+
+zx_status_t FdCreate(zx_handle_t h, int* out_fd) {
+  ExportedHandle exported;
+  zx_status_t status = HandleExport(h, &exported);
+  *out_fd = exported.fd;
+  return status;
 }
 
 }  // namespace zxc

@@ -67,18 +67,21 @@ bool PeerHasShutDown(int sock) {
   return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
 }
 
-ObjectRef WrapReceived(const WireHandle& entry, int fd) {
-  zx_koid_t koid = entry.koid ? entry.koid : NewKoid();
-  if (entry.type == ZX_OBJ_TYPE_CHANNEL)
-    return std::make_shared<Endpoint>(fd, koid, entry.related_koid);
-  return std::make_shared<Object>(entry.type, fd, koid, entry.related_koid);
-}
-
 bool TooBig(uint32_t num_bytes, size_t num_handles, uint32_t max_bytes, uint32_t max_handles) {
   return num_bytes > max_bytes || num_handles > max_handles;
 }
 
 }  // namespace
+
+ObjectRef WrapDescriptor(zx_obj_type_t type, int fd, zx_koid_t koid, zx_koid_t related_koid) {
+  if (!koid) koid = NewKoid();
+  if (type == ZX_OBJ_TYPE_CHANNEL) return std::make_shared<Endpoint>(fd, koid, related_koid);
+  return std::make_shared<Object>(type, fd, koid, related_koid);
+}
+
+zx_rights_t ClaimedRights(zx_obj_type_t type, zx_rights_t claimed, int fd) {
+  return type == ZX_OBJ_TYPE_FD ? claimed & RightsForDescriptor(fd) : claimed;
+}
 
 void InboundMessage::Own() {
   if (num_bytes && payload != owned.data()) {
@@ -134,10 +137,9 @@ zx_status_t Endpoint::ReceiveLocked(InboundMessage* out) {
   out->handles.clear();
   out->handles.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
-    zx_rights_t rights = entries[i].rights;
-    // A descriptor's own access mode bounds what the header may claim.
-    if (entries[i].type == ZX_OBJ_TYPE_FD) rights &= RightsForDescriptor(fds[i]);
-    out->handles.push_back(ReceivedHandle{WrapReceived(entries[i], fds[i]), entries[i].type, rights});
+    const WireHandle& e = entries[i];
+    out->handles.push_back(ReceivedHandle{WrapDescriptor(e.type, fds[i], e.koid, e.related_koid),
+                                          e.type, ClaimedRights(e.type, e.rights, fds[i])});
   }
   out->owned.clear();
   out->payload = record.payload;

@@ -5,6 +5,7 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <string>
 
 #include "core/endpoint.h"
 #include "core/types.h"
@@ -75,9 +76,36 @@ zx_time_t MonotonicNow();
 zx_time_t NsUntil(zx_time_t deadline);
 
 // fdio.cc
+// A handle as a descriptor plus the identity that the header would carry (startup handles).
+struct ExportedHandle {
+  int fd;
+  zx_obj_type_t type;
+  zx_rights_t rights;
+  zx_koid_t koid;
+  zx_koid_t related_koid;
+};
+// Consumes the handle; SHOULD_WAIT (queued messages) or BAD_STATE (stash) consume nothing.
+zx_status_t HandleExport(zx_handle_t h, ExportedHandle* out);
+// Adopts the descriptor with that identity; its kind must match the type.
+zx_status_t HandleImport(const ExportedHandle& in, zx_handle_t* out);
 zx_status_t FdTransfer(int fd, zx_handle_t* out);
 zx_status_t FdClone(int fd, zx_handle_t* out);
 zx_status_t FdCreate(zx_handle_t h, int* out_fd);
+
+// service.cc: `name` is a path, or with `abstract` a Linux abstract socket name.
+struct PeerCredentials {
+  int32_t pid;
+  uint32_t uid;
+  uint32_t gid;
+};
+// A listening socket (a ZX_OBJ_TYPE_FD handle; READABLE while connections wait). A stale
+// socket file left by a dead server is replaced; a live one answers ALREADY_EXISTS.
+zx_status_t ServiceListen(const std::string& name, bool abstract, uint32_t mode, zx_handle_t* out);
+// One waiting connection as a channel endpoint, with the client's credentials.
+zx_status_t ServiceAccept(zx_handle_t listener, zx_handle_t* out, PeerCredentials* peer);
+// A connection to a service as a channel endpoint: NOT_FOUND (no such path),
+// PEER_CLOSED (nobody listens), SHOULD_WAIT (backlog full).
+zx_status_t ServiceConnect(const std::string& name, bool abstract, zx_handle_t* out);
 
 // exit_flush.cc: flush every outbound queue when the process exits normally.
 void InstallExitFlush();

@@ -1,0 +1,130 @@
+// Startup handles: spawn a child with handles moved into it, and take them there by id,
+// as Fuchsia's processargs do (PA_HND(PA_USER0, n)). docs/processes.md has the format.
+import { ChildProcess, spawn as spawnChild, SpawnOptions as NodeSpawnOptions, StdioOptions } from 'node:child_process';
+import { closeSync } from 'node:fs';
+import { ZX_HANDLE_INVALID, ZX_OK } from './constants';
+import { u32 } from './check';
+import { ZxError } from './errors';
+import { Handle } from './handle';
+import { native } from './native';
+
+/** The environment variable that describes a child's startup handles. */
+export const STARTUP_HANDLES_ENV = 'ZIRCON_IPC_HANDLES';
+
+export interface StartupHandle {
+  /** PA_HND(type, arg), e.g. PA_HND(PA_USER0, 0). */
+  id: number;
+  /** Moved into the child: gone from this process once spawn returns. */
+  handle: number | Handle;
+}
+
+/** One entry of ZIRCON_IPC_HANDLES (JSON array): the descriptor `fd` in the child and the
+ *  identity it had here. Koids are decimal strings (64-bit). */
+export interface StartupHandleEntry {
+  id: number;
+  fd: number;
+  type: number;
+  rights: number;
+  koid: string;
+  relatedKoid: string;
+}
+
+export interface PreparedHandles {
+  /** Descriptors to put in the child's stdio, in order, from `firstFd` on. */
+  fds: number[];
+  /** Environment entries for the child. */
+  env: Record<string, string>;
+  /** Closes this process's copies of the descriptors (after the child is spawned). */
+  close(): void;
+}
+
+/** Turns handles into descriptors plus their description, for a child spawned by any
+ *  means: put `fds` at stdio positions firstFd, firstFd+1, ... and merge `env`. The handles
+ *  are consumed, also on failure (then every one is closed and a ZxError thrown). */
+export function prepareStartupHandles(handles: readonly StartupHandle[], firstFd = 3): PreparedHandles {
+  const ids = new Set<number>();
+  const raws = handles.map(({ id, handle }, i) => {
+    u32('prepareStartupHandles', `handles[${i}].id`, id);
+    if (ids.has(id)) throw new TypeError(`prepareStartupHandles: id ${id} is given twice`);
+    ids.add(id);
+    return handle instanceof Handle ? handle.release() : u32('prepareStartupHandles', `handles[${i}].handle`, handle);
+  });
+  const fds: number[] = [];
+  const entries: StartupHandleEntry[] = [];
+  const close = () => fds.splice(0).forEach((fd) => closeSync(fd));
+  for (let i = 0; i < raws.length; i++) {
+    const exported = native.handleExport(raws[i]);
+    if (typeof exported === 'number') {
+      close();
+      raws.slice(i + 1).forEach((h) => native.handleClose(h));
+      throw new ZxError(exported, 'spawn', `startup handle ${handles[i].id}`);
+    }
+    const [fd, type, rights, koid, relatedKoid] = exported;
+    fds.push(fd);
+    entries.push({ id: handles[i].id, fd: firstFd + i, type, rights, koid: String(koid), relatedKoid: String(relatedKoid) });
+  }
+  return { fds, env: { [STARTUP_HANDLES_ENV]: JSON.stringify(entries) }, close };
+}
+
+export interface SpawnOptions extends NodeSpawnOptions {
+  handles?: StartupHandle[];
+}
+
+function stdioArray(stdio: StdioOptions | undefined): unknown[] {
+  if (Array.isArray(stdio)) return [...stdio];
+  const mode = stdio ?? 'pipe';
+  return [mode, mode, mode];
+}
+
+/** child_process.spawn, plus `handles` moved into the child (taken there with
+ *  takeStartupHandle). Returns Node's ChildProcess. */
+export function spawn(command: string, args: readonly string[] = [], options: SpawnOptions = {}): ChildProcess {
+  const { handles = [], ...nodeOptions } = options;
+  const stdio = stdioArray(nodeOptions.stdio);
+  while (stdio.length < 3) stdio.push('pipe');
+  const prepared = prepareStartupHandles(handles, stdio.length);
+  try {
+    return spawnChild(command, args, {
+      ...nodeOptions,
+      stdio: [...stdio, ...prepared.fds] as StdioOptions,
+      env: { ...(nodeOptions.env ?? process.env), ...prepared.env },
+    });
+  } finally {
+    prepared.close();  // the child has its own copies now
+  }
+}
+
+let startupHandles: Map<number, StartupHandleEntry> | undefined;
+
+function readStartupHandles(): Map<number, StartupHandleEntry> {
+  if (startupHandles) return startupHandles;
+  startupHandles = new Map();
+  const text = process.env[STARTUP_HANDLES_ENV];
+  delete process.env[STARTUP_HANDLES_ENV];  // not for this process's own children
+  if (!text) return startupHandles;
+  try {
+    for (const entry of JSON.parse(text) as StartupHandleEntry[]) startupHandles.set(entry.id, entry);
+  } catch {
+    // A malformed description gives no handles.
+  }
+  return startupHandles;
+}
+
+/** The handle the parent passed under `id`, or ZX_HANDLE_INVALID when there is none or it
+ *  was already taken. */
+export function takeStartupHandle(id: number): number {
+  u32('takeStartupHandle', 'id', id);
+  const entries = readStartupHandles();
+  const entry = entries.get(id);
+  if (!entry) return ZX_HANDLE_INVALID;
+  entries.delete(id);
+  let koid: bigint, relatedKoid: bigint;
+  try {
+    koid = BigInt(entry.koid);
+    relatedKoid = BigInt(entry.relatedKoid);
+  } catch {
+    return ZX_HANDLE_INVALID;
+  }
+  const status = native.handleImport(entry.fd, entry.type, entry.rights, koid, relatedKoid);
+  return status === ZX_OK ? native.scratch[0] : ZX_HANDLE_INVALID;
+}
