@@ -32,12 +32,13 @@ function toBytes(bytes: Bytes, operation: string): Uint8Array {
 }
 
 // Handles leave their owners as the write starts: Zircon consumes them even on failure.
+// Everything is checked before anything is released, so a TypeError loses nothing.
 function releaseAll(handles: readonly Handle[] | undefined, operation: string): number[] | null {
   if (!handles || handles.length === 0) return null;
-  return handles.map((h, i) => {
+  handles.forEach((h, i) => {
     if (!(h instanceof Handle)) throw new TypeError(`${operation}: handles[${i}] must be a Handle`);
-    return h.release();
   });
+  return handles.map((h) => h.release());
 }
 
 // Call arguments moving every handle as it is.
@@ -72,24 +73,30 @@ export class Channel extends Handle {
   /** Sends one message; the handles move with it (they are gone here, even on failure). */
   write(bytes: Bytes, handles?: readonly Handle[]): void {
     const data = toBytes(bytes, 'Channel.write');
+    const self = this.raw;  // before the handles go: this channel may be among them
     const raws = releaseAll(handles, 'Channel.write');
-    check(sys.channelWrite(this.raw, 0, data, raws), 'Channel.write');
+    check(sys.channelWrite(self, 0, data, raws), 'Channel.write');
   }
 
   /** The next message, or null when none is queued. Throws ZxError PEER_CLOSED once the
    *  peer is gone and everything it sent has been read. */
   tryRead(): Message | null {
+    return this.#readNow('Channel.tryRead');
+  }
+
+  #readNow(operation: string): Message | null {
     const r = sys.channelReadEtc(this.raw, 0, MAX_BYTES, MAX_HANDLES);
     if (r.status === ZX_ERR_SHOULD_WAIT) return null;
-    check(r.status, 'Channel.tryRead');
+    check(r.status, operation);
     return toMessage(r);
   }
 
   /** The next message, waiting for it without blocking the event loop. */
   async read(options: WaitOptions = {}): Promise<Message> {
     const deadline = deadlineFromTimeout(options.timeout, 'Channel.read');
+    if (options.signal?.aborted) throw options.signal.reason;
     for (;;) {
-      const message = this.tryRead();
+      const message = this.#readNow('Channel.read');
       if (message) return message;
       const { status } = await withAbort(
         () => sys.objectWaitOneAsync(this.raw, ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED, deadline),
@@ -104,9 +111,15 @@ export class Channel extends Handle {
   async call(bytes: Bytes, handles?: readonly Handle[], options: WaitOptions = {}): Promise<Message> {
     const data = toBytes(bytes, 'Channel.call');
     const deadline = deadlineFromTimeout(options.timeout, 'Channel.call');
+    const self = this.raw;
     const raws = releaseAll(handles, 'Channel.call');
+    if (options.signal?.aborted) {
+      // Nothing is sent; the handles are consumed, as by every call that fails.
+      if (raws) sys.handleCloseMany(raws);
+      throw options.signal.reason;
+    }
     const r = await withAbort(
-      () => sys.channelCallEtcAsync(this.raw, 0, deadline, callArgs(data, raws)),
+      () => sys.channelCallEtcAsync(self, 0, deadline, callArgs(data, raws)),
       options.signal,
     );
     check(r.status, 'Channel.call');
@@ -117,8 +130,9 @@ export class Channel extends Handle {
   callSync(bytes: Bytes, handles?: readonly Handle[], options: { timeout?: number } = {}): Message {
     const data = toBytes(bytes, 'Channel.callSync');
     const deadline = deadlineFromTimeout(options.timeout, 'Channel.callSync');
+    const self = this.raw;
     const raws = releaseAll(handles, 'Channel.callSync');
-    const r = sys.channelCallEtc(this.raw, 0, deadline, callArgs(data, raws));
+    const r = sys.channelCallEtc(self, 0, deadline, callArgs(data, raws));
     check(r.status, 'Channel.callSync');
     return toMessage(r);
   }

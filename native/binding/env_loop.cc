@@ -218,9 +218,9 @@ void EnvLoop::Poke(void* owner) {
 void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
   auto* watch = static_cast<Watch*>(poll->data);
   EnvLoop* self = watch->loop;
-  ObjectRef object = watch->object;  // the watch may close below
+  Object* const key = watch->object.get();  // the watch may close below
   if (watch->flushing && (events & UV_WRITABLE) &&
-      !static_cast<Endpoint*>(object.get())->FlushForWatcher(self)) {
+      !static_cast<Endpoint*>(key)->FlushForWatcher(self)) {
     watch->flushing = false;
     if (watch->ops.empty()) {
       self->CloseWatch(watch);  // done: the endpoint may close as soon as its handle does
@@ -228,18 +228,20 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
     }
   }
   if (!watch->ops.empty()) {
-    // Settling runs promise reactions: inside a callback scope, like any callback.
+    // Settling runs promise reactions: inside a callback scope, like any callback. The
+    // reference below is dropped before they run, so a close() in them closes at once.
     Napi::HandleScope handles(self->env_);
     Napi::CallbackScope scope(self->env_, self->context_);
+    ObjectRef object = watch->object;
     if (object->type() == ZX_OBJ_TYPE_CHANNEL) {
       auto* endpoint = static_cast<Endpoint*>(object.get());
       if (endpoint->HasPendingCalls()) endpoint->PumpForCalls(kRecordsPerTurn);
     }
     self->ProcessPosted();
-    auto it = self->watches_.find(object.get());
+    auto it = self->watches_.find(key);
     if (it != self->watches_.end()) self->CheckWaits(it->second);
   }
-  auto it = self->watches_.find(object.get());
+  auto it = self->watches_.find(key);
   if (it != self->watches_.end()) self->UpdateWatch(it->second);
 }
 
