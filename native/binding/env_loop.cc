@@ -24,7 +24,7 @@ class EnvLoop::CallWaiter final : public zxc::CallWaiter {
 };
 
 // A pending async wait or call. Told (from any thread) when its handle leaves the table.
-struct EnvLoop::Op final : HandleObserver {
+struct EnvLoop::Op final : HandleObserver, SignalObserver {
   uint32_t id = 0;
   bool is_call = false;
   EnvLoop* loop = nullptr;
@@ -41,10 +41,13 @@ struct EnvLoop::Op final : HandleObserver {
   EndpointRef endpoint;
   uint32_t num_bytes = 0, num_handles = 0;
 
+  bool observing_signals = false;  // registered with the endpoint for stashed messages
+
   void OnHandleRemoved() override {
     handle_removed.store(true);
     loop->Post(id);
   }
+  void OnSignalsChanged() override { loop->Post(id); }
 };
 
 struct EnvLoop::Watch {
@@ -80,6 +83,7 @@ void EnvLoop::OnEnvCleanup(void* data) {
   for (auto& entry : self->ops_) {
     Op* op = entry.second;
     if (op->observing) HandleTable::Get().RemoveObserver(op->handle, op);
+    if (op->observing_signals) op->endpoint->RemoveSignalObserver(op);
     if (op->is_call) op->endpoint->UnregisterCall(op->waiter.get());
   }
   for (auto& entry : self->ops_) {
@@ -283,6 +287,13 @@ EnvLoop::Op* EnvLoop::NewOp(bool is_call, zx_handle_t h, zx_time_t deadline) {
 void EnvLoop::StartOp(Op* op, const ObjectRef& object) {
   ops_[op->id] = op;
   op->observing = HandleTable::Get().AddObserver(op->handle, op) == ZX_OK;
+  if (!op->is_call && object->type() == ZX_OBJ_TYPE_CHANNEL) {
+    op->endpoint = std::static_pointer_cast<Endpoint>(object);
+    op->endpoint->AddSignalObserver(op);
+    op->observing_signals = true;
+    // A message stashed between the first look and now told nobody: look again.
+    if (op->endpoint->HasStash()) Post(op->id);
+  }
   if (!op->observing) op->handle_removed.store(true);
   if (op->deadline != ZX_TIME_INFINITE) {
     op->timer = new uv_timer_t;
@@ -411,6 +422,9 @@ void EnvLoop::ProcessPosted() {
       }
     } else if (op->handle_removed.load()) {
       SettleWait(op, ZX_ERR_CANCELED, Observed(op) | ZX_SIGNAL_HANDLE_CLOSED);
+    } else {
+      const zx_signals_t now = Observed(op);  // a call stashed a message
+      if (now & op->signals) SettleWait(op, ZX_OK, now);
     }
   }
 }
@@ -426,7 +440,8 @@ void EnvLoop::OnTimer(uv_timer_t* timer) {
   Napi::HandleScope handles(self->env_);
   Napi::CallbackScope scope(self->env_, self->context_);
   if (!op->is_call) {
-    self->SettleWait(op, ZX_ERR_TIMED_OUT, self->Observed(op));
+    const zx_signals_t now = self->Observed(op);
+    self->SettleWait(op, (now & op->signals) ? ZX_OK : ZX_ERR_TIMED_OUT, now);
   } else {
     // A late reply then lands in the normal queue; one that just came is delivered.
     bool pending = op->endpoint->UnregisterCall(op->waiter.get());
@@ -469,6 +484,7 @@ void EnvLoop::SettleCall(Op* op, zx_status_t status) {
 void EnvLoop::Finish(Op* op, Napi::Value result) {
   ops_.erase(op->id);
   if (op->observing) HandleTable::Get().RemoveObserver(op->handle, op);
+  if (op->observing_signals) op->endpoint->RemoveSignalObserver(op);
   if (op->timer) {
     uv_close(reinterpret_cast<uv_handle_t*>(op->timer), [](uv_handle_t* t) {
       delete reinterpret_cast<uv_timer_t*>(t);

@@ -71,6 +71,16 @@ struct ReadResult {
   zx_rights_t rights[kMaxMsgHandles];
 };
 
+// Told when an endpoint becomes READABLE without its socket becoming readable: a call
+// moved messages into the stash. Called under the endpoint's inbound lock: must only wake.
+class SignalObserver {
+ public:
+  virtual void OnSignalsChanged() = 0;
+
+ protected:
+  ~SignalObserver() = default;
+};
+
 // One pending zx_channel_call on an endpoint. Whoever reads its reply off the socket
 // (the caller, another reader, a signal check, an event loop) fills it and calls Notify.
 class CallWaiter {
@@ -128,6 +138,9 @@ class Endpoint : public Object {
   void PumpForCalls(size_t max_records);
   bool HasStash();
   bool HasPendingCalls();
+  // Waiters that sleep on the socket register here to hear of stashed messages.
+  void AddSignalObserver(SignalObserver* observer);
+  void RemoveSignalObserver(SignalObserver* observer);
 
   // Installs out->message's handles in the table and fills `out` (NO_RESOURCES if full).
   static zx_status_t Deliver(ReadResult* out);
@@ -174,6 +187,7 @@ class Endpoint : public Object {
   std::mutex inbound_mu_;
   std::deque<InboundMessage> stash_;
   std::vector<CallWaiter*> calls_;
+  std::vector<SignalObserver*> signal_observers_;
   uint32_t txid_counter_ = 0;
   std::atomic<bool> has_stash_{false};
   std::atomic<bool> has_calls_{false};

@@ -305,8 +305,20 @@ void Endpoint::PumpLocked(size_t max_records) {
     if (RouteLocked(message)) continue;
     message.Own();
     stash_.push_back(std::move(message));
-    has_stash_.store(true);
+    if (!has_stash_.exchange(true))
+      for (SignalObserver* observer : signal_observers_) observer->OnSignalsChanged();
   }
+}
+
+void Endpoint::AddSignalObserver(SignalObserver* observer) {
+  std::lock_guard<std::mutex> lock(inbound_mu_);
+  signal_observers_.push_back(observer);
+}
+
+void Endpoint::RemoveSignalObserver(SignalObserver* observer) {
+  std::lock_guard<std::mutex> lock(inbound_mu_);
+  auto& v = signal_observers_;
+  v.erase(std::remove(v.begin(), v.end(), observer), v.end());
 }
 
 void Endpoint::FailCallsLocked(zx_status_t status) {

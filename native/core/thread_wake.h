@@ -5,6 +5,7 @@
 
 #include <atomic>
 
+#include "core/endpoint.h"
 #include "core/handle_table.h"
 
 namespace zxc {
@@ -26,6 +27,16 @@ class CloseWaker final : public HandleObserver {
  private:
   int efd_;
   std::atomic<bool> closed_{false};
+};
+
+// Wakes a blocked thread when a channel it waits on gains stashed messages.
+class StashWaker final : public SignalObserver {
+ public:
+  explicit StashWaker(int efd) : efd_(efd) {}
+  void OnSignalsChanged() override { eventfd_write(efd_, 1); }
+
+ private:
+  int efd_;
 };
 
 }  // namespace zxc

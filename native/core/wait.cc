@@ -69,8 +69,13 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
   // Registered only once we have to block: a close from another thread must wake us.
   int wake_fd = -1;
   std::vector<std::unique_ptr<CloseWaker>> wakers;
+  std::unique_ptr<StashWaker> stash_waker;
   auto unregister = [&] {
     for (size_t i = 0; i < wakers.size(); ++i) table.RemoveObserver(items[i].handle, wakers[i].get());
+    if (stash_waker)
+      for (size_t i = 0; i < count; ++i)
+        if (infos[i].object->type() == ZX_OBJ_TYPE_CHANNEL)
+          static_cast<Endpoint*>(infos[i].object.get())->RemoveSignalObserver(stash_waker.get());
     if (!wakers.empty()) DrainThreadWakeFd();
   };
   pollfd fds[ZX_WAIT_MANY_MAX_ITEMS + 1];
@@ -95,10 +100,14 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
     }
     if (wakers.empty() && count > 0) {
       wake_fd = ThreadWakeFd();
+      stash_waker = std::make_unique<StashWaker>(wake_fd);
       for (size_t i = 0; i < count; ++i) {
         wakers.push_back(std::make_unique<CloseWaker>(wake_fd));
         if (table.AddObserver(items[i].handle, wakers[i].get()) != ZX_OK)
           wakers[i]->OnHandleRemoved();  // closed since the lookup
+        // A call on another thread may stash a message: the socket won't say so.
+        if (infos[i].object->type() == ZX_OBJ_TYPE_CHANNEL)
+          static_cast<Endpoint*>(infos[i].object.get())->AddSignalObserver(stash_waker.get());
       }
       continue;
     }
