@@ -42,13 +42,15 @@ export interface PreparedHandles {
  *  means: put `fds` at stdio positions firstFd, firstFd+1, ... and merge `env`. The handles
  *  are consumed, also on failure (then every one is closed and a ZxError thrown). */
 export function prepareStartupHandles(handles: readonly StartupHandle[], firstFd = 3): PreparedHandles {
+  // Everything is checked before anything is released, so a TypeError loses nothing.
   const ids = new Set<number>();
-  const raws = handles.map(({ id, handle }, i) => {
+  handles.forEach(({ id, handle }, i) => {
     u32('prepareStartupHandles', `handles[${i}].id`, id);
     if (ids.has(id)) throw new TypeError(`prepareStartupHandles: id ${id} is given twice`);
     ids.add(id);
-    return handle instanceof Handle ? handle.release() : u32('prepareStartupHandles', `handles[${i}].handle`, handle);
+    if (!(handle instanceof Handle)) u32('prepareStartupHandles', `handles[${i}].handle`, handle);
   });
+  const raws = handles.map(({ handle }) => (handle instanceof Handle ? handle.release() : (handle as number)));
   const fds: number[] = [];
   const entries: StartupHandleEntry[] = [];
   const close = () => fds.splice(0).forEach((fd) => closeSync(fd));
@@ -56,7 +58,7 @@ export function prepareStartupHandles(handles: readonly StartupHandle[], firstFd
     const exported = native.handleExport(raws[i]);
     if (typeof exported === 'number') {
       close();
-      raws.slice(i + 1).forEach((h) => native.handleClose(h));
+      native.handleCloseMany(raws.slice(i));  // the refused one too: all are consumed
       throw new ZxError(exported, 'spawn', `startup handle ${handles[i].id}`);
     }
     const [fd, type, rights, koid, relatedKoid] = exported;

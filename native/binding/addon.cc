@@ -265,14 +265,18 @@ Napi::Value ObjectGetInfoJs(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value HandleCloseJs(const Napi::CallbackInfo& info) {
-  return Status(info.Env(), HandleClose(U32(info[0])));
+  zx_status_t status = HandleClose(U32(info[0]));
+  Data(info).loop->SettleNow();  // waits on it end now, and its descriptor closes
+  return Status(info.Env(), status);
 }
 
 Napi::Value HandleCloseManyJs(const Napi::CallbackInfo& info) {
   auto array = info[0].As<Napi::Array>();
   std::vector<zx_handle_t> handles(array.Length());
   for (uint32_t i = 0; i < handles.size(); ++i) handles[i] = U32(array.Get(i));
-  return Status(info.Env(), HandleCloseMany(handles.data(), handles.size()));
+  zx_status_t status = HandleCloseMany(handles.data(), handles.size());
+  Data(info).loop->SettleNow();
+  return Status(info.Env(), status);
 }
 
 Napi::Value HandleDuplicateJs(const Napi::CallbackInfo& info) {

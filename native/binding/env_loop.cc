@@ -163,6 +163,8 @@ void EnvLoop::UpdateWatch(Watch* watch) {
   if (!watch->ops.empty()) {
     const zx_signals_t now = SignalsOf(*watch->object);
     const bool is_channel = watch->object->type() == ZX_OBJ_TYPE_CHANNEL;
+    for (Op* op : watch->ops)
+      if (!op->is_call && (now & op->signals)) Post(op->id);  // settled from a proper scope
     if (!(now & ZX_CHANNEL_PEER_CLOSED)) {
       for (Op* op : watch->ops) {
         if (op->is_call || (op->signals & ZX_CHANNEL_READABLE)) events |= UV_READABLE;
@@ -402,6 +404,8 @@ void EnvLoop::OnWakeup(uv_async_t* async) {
   Napi::CallbackScope scope(self->env_, self->context_);
   self->ProcessPosted();
 }
+
+void EnvLoop::SettleNow() { ProcessPosted(); }
 
 void EnvLoop::ProcessPosted() {
   std::vector<uint32_t> ids;

@@ -36,6 +36,9 @@ class EnvLoop {
                         uint32_t num_bytes, uint32_t num_handles, uint32_t* id);
   // Settles a pending wait or call with ZX_ERR_CANCELED; false if it is already settled.
   bool Cancel(uint32_t id);
+  // Settles now what is ready to settle (from JavaScript, e.g. right after a close: the
+  // waits on that handle end, and the loop lets go of its descriptor at once).
+  void SettleNow();
 
  private:
   struct Watch;
