@@ -158,10 +158,10 @@ void EnvLoop::CloseWatch(Watch* watch) {
 
 // The poll events that can bring a pending op closer, given the object's state now.
 // None once the peer is gone (HUP would fire forever): only a deadline or close is left.
-void EnvLoop::UpdateWatch(Watch* watch) {
+void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
   int events = watch->flushing ? UV_WRITABLE : 0;
   if (!watch->ops.empty()) {
-    const zx_signals_t now = SignalsOf(*watch->object);
+    const zx_signals_t now = known ? *known : SignalsOf(*watch->object);
     const bool is_channel = watch->object->type() == ZX_OBJ_TYPE_CHANNEL;
     for (Op* op : watch->ops)
       if (!op->is_call && (now & op->signals)) Post(op->id);  // settled from a proper scope
@@ -286,7 +286,7 @@ EnvLoop::Op* EnvLoop::NewOp(bool is_call, zx_handle_t h, zx_time_t deadline) {
 }
 
 // Registers `op`, watches its object, arms its deadline. The promise is returned by the caller.
-void EnvLoop::StartOp(Op* op, const ObjectRef& object) {
+void EnvLoop::StartOp(Op* op, const ObjectRef& object, const zx_signals_t* known) {
   ops_[op->id] = op;
   op->observing = HandleTable::Get().AddObserver(op->handle, op) == ZX_OK;
   if (!op->is_call && object->type() == ZX_OBJ_TYPE_CHANNEL) {
@@ -310,7 +310,7 @@ void EnvLoop::StartOp(Op* op, const ObjectRef& object) {
   op->watch = watch;
   if (watch) {
     watch->ops.push_back(op);
-    UpdateWatch(watch);
+    UpdateWatch(watch, watch->ops.size() == 1 ? known : nullptr);
   }
   UpdateRef();
   if (op->handle_removed.load()) Post(op->id);
@@ -332,7 +332,7 @@ Napi::Value EnvLoop::WaitAsync(zx_handle_t h, zx_signals_t signals, zx_time_t de
   op->signals = signals;
   napi_value promise;
   napi_create_promise(env_, &op->deferred, &promise);
-  StartOp(op, info.object);
+  StartOp(op, info.object, &now);
   *id = op->id;
   return Napi::Value(env_, promise);
 }
@@ -360,7 +360,7 @@ Napi::Value EnvLoop::CallAsync(zx_handle_t h, uint32_t options, zx_time_t deadli
   }
   napi_value promise;
   napi_create_promise(env_, &op->deferred, &promise);
-  StartOp(op, op->endpoint);
+  StartOp(op, op->endpoint, nullptr);
   *id = op->id;
   return Napi::Value(env_, promise);
 }

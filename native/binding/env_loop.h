@@ -58,10 +58,11 @@ class EnvLoop {
   static void OnWakeup(uv_async_t* async);
 
   Watch* WatchFor(const zxc::ObjectRef& object);
-  void UpdateWatch(Watch* watch);
+  // `known`: the object's signals if just read (saves a look).
+  void UpdateWatch(Watch* watch, const zxc::zx_signals_t* known = nullptr);
   void CloseWatch(Watch* watch);
   Op* NewOp(bool is_call, zxc::zx_handle_t h, zxc::zx_time_t deadline);
-  void StartOp(Op* op, const zxc::ObjectRef& object);
+  void StartOp(Op* op, const zxc::ObjectRef& object, const zxc::zx_signals_t* known);
   void CheckWaits(Watch* watch);
   void ProcessPosted();
   void Post(uint32_t id);

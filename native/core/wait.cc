@@ -66,23 +66,35 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
     if (!(infos[i].rights & ZX_RIGHT_WAIT)) return ZX_ERR_ACCESS_DENIED;
   }
 
-  // Registered only once we have to block: a close from another thread must wake us.
+  // Registered only once we have to block: a close from another thread, or a call that
+  // stashes a message, writes the thread's eventfd.
   int wake_fd = -1;
   std::vector<std::unique_ptr<CloseWaker>> wakers;
   std::unique_ptr<StashWaker> stash_waker;
+  auto endpoint_at = [&](size_t i) -> Endpoint* {
+    return infos[i].object->type() == ZX_OBJ_TYPE_CHANNEL ? static_cast<Endpoint*>(infos[i].object.get())
+                                                          : nullptr;
+  };
   auto unregister = [&] {
     for (size_t i = 0; i < wakers.size(); ++i) table.RemoveObserver(items[i].handle, wakers[i].get());
     if (stash_waker)
       for (size_t i = 0; i < count; ++i)
-        if (infos[i].object->type() == ZX_OBJ_TYPE_CHANNEL)
-          static_cast<Endpoint*>(infos[i].object.get())->RemoveSignalObserver(stash_waker.get());
-    if (!wakers.empty()) DrainThreadWakeFd();
+        if (Endpoint* endpoint = endpoint_at(i)) endpoint->RemoveSignalObserver(stash_waker.get());
   };
   pollfd fds[ZX_WAIT_MANY_MAX_ITEMS + 1];
+  bool woke = false;  // fds[] holds what the last ppoll saw
   for (;;) {
     bool satisfied = false, canceled = false;
     for (size_t i = 0; i < count; ++i) {
-      items[i].pending = SignalsOf(*infos[i].object);
+      // A channel whose socket just showed a record, and no hangup, is READABLE|WRITABLE:
+      // no need to ask again (unless calls are pending: their replies are routed first).
+      const short revents = woke ? fds[i + 1].revents : 0;
+      Endpoint* endpoint = endpoint_at(i);
+      if (endpoint && (revents & POLLIN) && !(revents & (POLLHUP | POLLRDHUP | POLLERR)) &&
+          !endpoint->HasPendingCalls())
+        items[i].pending = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;
+      else
+        items[i].pending = SignalsOf(*infos[i].object);
       if (i < wakers.size() && wakers[i]->closed()) {
         items[i].pending |= ZX_SIGNAL_HANDLE_CLOSED;
         canceled = true;
@@ -98,20 +110,26 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
       unregister();
       return status;
     }
-    if (wakers.empty() && count > 0) {
+    if (wake_fd < 0) {
       wake_fd = ThreadWakeFd();
       stash_waker = std::make_unique<StashWaker>(wake_fd);
+      bool look_again = false;
       for (size_t i = 0; i < count; ++i) {
         wakers.push_back(std::make_unique<CloseWaker>(wake_fd));
-        if (table.AddObserver(items[i].handle, wakers[i].get()) != ZX_OK)
+        if (table.AddObserver(items[i].handle, wakers[i].get()) != ZX_OK) {
           wakers[i]->OnHandleRemoved();  // closed since the lookup
-        // A call on another thread may stash a message: the socket won't say so.
-        if (infos[i].object->type() == ZX_OBJ_TYPE_CHANNEL)
-          static_cast<Endpoint*>(infos[i].object.get())->AddSignalObserver(stash_waker.get());
+          look_again = true;
+        }
+        if (Endpoint* endpoint = endpoint_at(i)) {
+          endpoint->AddSignalObserver(stash_waker.get());
+          look_again |= endpoint->HasStash();  // stashed before we were listening
+        }
       }
-      continue;
+      if (look_again) {
+        woke = false;
+        continue;
+      }
     }
-    if (wake_fd < 0) wake_fd = ThreadWakeFd();  // nothing to watch: sleep to the deadline
     fds[0] = pollfd{wake_fd, POLLIN, 0};
     for (size_t i = 0; i < count; ++i) {
       const Object& object = *infos[i].object;
@@ -119,7 +137,10 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
       fds[i + 1] = pollfd{events ? object.fd() : -1, events, 0};  // fd -1: ignored
     }
     timespec ts{static_cast<time_t>(remaining / 1000000000), static_cast<long>(remaining % 1000000000)};
-    ppoll(fds, count + 1, remaining < 0 ? nullptr : &ts, nullptr);
+    woke = ppoll(fds, count + 1, remaining < 0 ? nullptr : &ts, nullptr) > 0;
+    if (!woke) for (size_t i = 0; i <= count; ++i) fds[i].revents = 0;
+    if (fds[0].revents & POLLIN)
+      DrainThreadWakeFd();  // now, or it would wake every later poll (a stale count is harmless)
   }
 }
 
