@@ -13,7 +13,13 @@ export interface NativeBinding {
   channelCreate(options: number): number;
   channelWrite(h: number, options: number, bytes: Uint8Array | Uint8Array[] | null, handles: number[] | null): number;
   channelWriteEtc(h: number, options: number, bytes: Uint8Array | Uint8Array[] | null, dispositions: NativeDisposition[] | null): number;
+  /** On ZX_OK the payload's offset in the read pool (≥ 0; its length in scratch[0]), or a
+   *  Buffer when it did not come through the pool; else a status (< 0). */
   channelRead(h: number, options: number, numBytes: number, numHandles: number): Buffer | number;
+  /** Where channelRead receives from now on: at least receiveBufferBytes long. */
+  setReadPool(pool: Buffer): void;
+  /** The largest record plus one byte. */
+  readonly receiveBufferBytes: number;
   channelCall(
     h: number, options: number, deadline: bigint, bytes: Uint8Array | Uint8Array[] | null,
     handles: number[] | NativeDisposition[] | null, etc: boolean, readNumBytes: number, readNumHandles: number,

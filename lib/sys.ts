@@ -15,6 +15,30 @@ export { statusToString } from './status';
 const scratch = native.scratch;
 const EMPTY = Buffer.alloc(0);
 
+// channelRead receives straight into `pool`, so a message's bytes are copied once, by the
+// kernel. Smaller messages are then copied out (Node's own small-buffer pool makes that
+// cheap) and the pool serves the next read; larger ones are handed out as a view and the
+// pool is replaced, so a view never shares memory with more than one message.
+const COPY_OUT_BELOW = 32 * 1024;
+let pool = newReadPool();
+
+function newReadPool(): Buffer {
+  const fresh = Buffer.allocUnsafeSlow(native.receiveBufferBytes);
+  native.setReadPool(fresh);
+  return fresh;
+}
+
+function pooledBytes(offset: number, length: number): Buffer {
+  if (length < COPY_OUT_BELOW) {
+    const bytes = Buffer.allocUnsafe(length);
+    pool.copy(bytes, 0, offset, offset + length);
+    return bytes;
+  }
+  const view = pool.subarray(offset, offset + length);
+  pool = newReadPool();
+  return view;
+}
+
 export interface CreatePairResult {
   status: number;
   out0: number;
@@ -94,12 +118,15 @@ export function channelWriteEtc(
   return native.channelWriteEtc(u32(fn, 'handle', h), u32(fn, 'options', options), payload(fn, options, bytes), list);
 }
 
-// A read's (or call's) native answer: a Buffer on ZX_OK with the rest in scratch, else a status.
+// A read's (or call's) native answer: on ZX_OK a Buffer or an offset in the read pool (≥ 0),
+// with the rest in scratch; else a status (< 0).
 function readResult<H>(r: Buffer | number, handleAt: (i: number) => H): ReadResult<H> {
   if (typeof r === 'number') {
-    return r === ZX_ERR_BUFFER_TOO_SMALL
-      ? { status: r, bytes: EMPTY, handles: [], actualBytes: scratch[0], actualHandles: scratch[1] }
-      : { status: r, bytes: EMPTY, handles: [], actualBytes: 0, actualHandles: 0 };
+    if (r >= 0) r = pooledBytes(r, scratch[0]);
+    else
+      return r === ZX_ERR_BUFFER_TOO_SMALL
+        ? { status: r, bytes: EMPTY, handles: [], actualBytes: scratch[0], actualHandles: scratch[1] }
+        : { status: r, bytes: EMPTY, handles: [], actualBytes: 0, actualHandles: 0 };
   }
   const count = scratch[1];
   const handles = new Array<H>(count);

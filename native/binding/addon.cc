@@ -22,6 +22,10 @@ constexpr size_t kScratchLength = kScratchRights + kMaxMsgHandles;
 struct AddonData {
   Napi::Reference<Napi::Uint32Array> scratch_ref;
   uint32_t* scratch = nullptr;
+  // Where channelRead receives: a Buffer of lib/sys.ts's, so that the bytes of a message
+  // are copied once (by the kernel) and handed out as a view or a small copy.
+  Napi::Reference<Napi::Buffer<uint8_t>> pool_ref;
+  uint8_t* pool = nullptr;
   zxb::EnvLoop* loop = nullptr;  // owned by the environment's cleanup hook
 };
 
@@ -154,15 +158,21 @@ Napi::Value ChannelWriteEtcJs(const Napi::CallbackInfo& info) {
   return Status(env, status);
 }
 
-Napi::Value ReadResultJs(Napi::Env env, uint32_t* s, zx_status_t status, const ReadResult& result) {
+// Sizes (and on ZX_OK the handles) of a read or call into scratch.
+void ScratchOf(uint32_t* s, zx_status_t status, const ReadResult& result) {
   s[0] = result.actual_bytes;
   s[1] = result.actual_handles;
-  if (status != ZX_OK) return Status(env, status);
+  if (status != ZX_OK) return;
   for (uint32_t i = 0; i < result.actual_handles; ++i) {
     s[kScratchHandles + i] = result.handles[i];
     s[kScratchTypes + i] = result.types[i];
     s[kScratchRights + i] = result.rights[i];
   }
+}
+
+Napi::Value ReadResultJs(Napi::Env env, uint32_t* s, zx_status_t status, const ReadResult& result) {
+  ScratchOf(s, status, result);
+  if (status != ZX_OK) return Status(env, status);
   return Napi::Buffer<uint8_t>::Copy(env, result.payload, result.actual_bytes);
 }
 
@@ -214,11 +224,34 @@ Napi::Value CancelAsyncJs(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), Data(info).loop->Cancel(U32(info[0])));
 }
 
-// channelRead(h, options, numBytes, numHandles) → Buffer (ZX_OK) or status.
+// setReadPool(buffer): where channelRead receives from now on (at least
+// kReceiveBufferBytes long).
+Napi::Value SetReadPoolJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto pool = info[0].As<Napi::Buffer<uint8_t>>();
+  if (pool.Length() < kReceiveBufferBytes) {
+    Napi::RangeError::New(env, "setReadPool: the buffer is too small").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  AddonData& data = Data(info);
+  data.pool_ref = Napi::Persistent(pool);
+  data.pool = pool.Data();
+  return env.Undefined();
+}
+
+// channelRead(h, options, numBytes, numHandles) → on ZX_OK the payload's offset in the read
+// pool (≥ 0), or a Buffer when it came from elsewhere (the stash); else a status (< 0).
 Napi::Value ChannelReadJs(const Napi::CallbackInfo& info) {
+  AddonData& data = Data(info);
   ReadResult result;
-  zx_status_t status = ChannelRead(U32(info[0]), U32(info[1]), U32(info[2]), U32(info[3]), &result);
-  return ReadResultJs(info.Env(), Data(info).scratch, status, result);
+  zx_status_t status =
+      ChannelRead(U32(info[0]), U32(info[1]), U32(info[2]), U32(info[3]), &result, data.pool);
+  if (status == ZX_OK && data.pool && result.payload >= data.pool &&
+      result.payload < data.pool + kReceiveBufferBytes) {
+    ScratchOf(data.scratch, status, result);
+    return Napi::Number::New(info.Env(), static_cast<double>(result.payload - data.pool));
+  }
+  return ReadResultJs(info.Env(), data.scratch, status, result);
 }
 
 Napi::Value ObjectWaitOneJs(const Napi::CallbackInfo& info) {
@@ -374,6 +407,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InstallExitFlush();
 
   exports.Set("scratch", scratch);
+  exports.Set("receiveBufferBytes", Napi::Number::New(env, static_cast<double>(kReceiveBufferBytes)));
   auto add = [&](const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&)) {
     exports.Set(name, Napi::Function::New(env, fn, name, data));
   };
@@ -381,6 +415,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("channelWrite", ChannelWriteJs);
   add("channelWriteEtc", ChannelWriteEtcJs);
   add("channelRead", ChannelReadJs);
+  add("setReadPool", SetReadPoolJs);
   add("channelCall", ChannelCallJs);
   add("channelCallAsync", ChannelCallAsyncJs);
   add("objectWaitOne", ObjectWaitOneJs);

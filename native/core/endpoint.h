@@ -21,6 +21,10 @@ namespace zxc {
 class Endpoint;
 using EndpointRef = std::shared_ptr<Endpoint>;
 
+// Room a receive needs: the largest record plus one byte (so an oversized one shows up as
+// MSG_TRUNC, not a silent cut).
+constexpr size_t kReceiveBufferBytes = kMaxRecordBytes + 1;
+
 // How the event-loop layer takes part in flushing: `current_owner` names the loop of the
 // calling thread (nullptr on threads without one); `arm` starts watching `endpoint` for
 // writability on that loop, after the endpoint has recorded `owner` as its watcher;
@@ -128,7 +132,10 @@ class Endpoint : public Object {
   // ---- inbound (inbound.cc) ----
   // Reads one message: ZX_ERR_SHOULD_WAIT, PEER_CLOSED, BUFFER_TOO_SMALL (with the real
   // sizes), IO_DATA_INTEGRITY (bad record dropped), NO_RESOURCES (descriptors lost).
-  zx_status_t Read(uint32_t options, uint32_t max_bytes, uint32_t max_handles, ReadResult* out);
+  // A record read off the socket lands in `buffer` (kReceiveBufferBytes long; null: this
+  // thread's own), so a caller can receive straight into memory it hands out.
+  zx_status_t Read(uint32_t options, uint32_t max_bytes, uint32_t max_handles, ReadResult* out,
+                   uint8_t* buffer = nullptr);
   // Registers a call and gives it a txid, (++counter) | 0x80000000, unique among pending calls.
   void RegisterCall(CallWaiter* waiter);
   // Takes a call back (timed out, canceled); false if it was completed meanwhile.
@@ -167,7 +174,8 @@ class Endpoint : public Object {
   bool ClaimWatchLocked(void** owner);
   void ReleaseWatchLocked(void** stop_here);
 
-  zx_status_t ReceiveLocked(InboundMessage* out);
+  // Into `buffer` (kReceiveBufferBytes long), or this thread's buffer if null.
+  zx_status_t ReceiveLocked(InboundMessage* out, uint8_t* buffer);
   zx_status_t PeekHeadLocked(WireHeader* header, uint32_t* txid);
   bool RouteLocked(InboundMessage& message);
   void PumpLocked(size_t max_records);

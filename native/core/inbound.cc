@@ -24,8 +24,7 @@ constexpr size_t kControlBytes = CMSG_SPACE(kMaxFdsPerRecvmsg * sizeof(int));
 constexpr uint32_t kMinKernelTxid = 0x80000000u;
 
 uint8_t* ReceiveBuffer() {
-  // One spare byte: an oversized record shows up as MSG_TRUNC, not a silent cut.
-  thread_local std::unique_ptr<uint8_t[]> buffer(new uint8_t[kMaxRecordBytes + 1]);
+  thread_local std::unique_ptr<uint8_t[]> buffer(new uint8_t[kReceiveBufferBytes]);
   return buffer.get();
 }
 
@@ -96,11 +95,11 @@ uint32_t InboundMessage::txid() const {
   return txid;
 }
 
-zx_status_t Endpoint::ReceiveLocked(InboundMessage* out) {
+zx_status_t Endpoint::ReceiveLocked(InboundMessage* out, uint8_t* buffer) {
   const int sock = fd();
-  uint8_t* buffer = ReceiveBuffer();
+  if (!buffer) buffer = ReceiveBuffer();
   alignas(cmsghdr) uint8_t control[kControlBytes];
-  iovec iov{buffer, kMaxRecordBytes + 1};
+  iovec iov{buffer, kReceiveBufferBytes};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -162,7 +161,7 @@ zx_status_t Endpoint::PeekHeadLocked(WireHeader* header, uint32_t* txid) {
 }
 
 zx_status_t Endpoint::Read(uint32_t options, uint32_t max_bytes, uint32_t max_handles,
-                           ReadResult* out) {
+                           ReadResult* out, uint8_t* buffer) {
   InboundMessage& message = out->message;
   {
     std::lock_guard<std::mutex> lock(inbound_mu_);
@@ -204,7 +203,7 @@ zx_status_t Endpoint::Read(uint32_t options, uint32_t max_bytes, uint32_t max_ha
         }
         // Otherwise the read below says what is wrong with the record.
       }
-      zx_status_t status = ReceiveLocked(&message);
+      zx_status_t status = ReceiveLocked(&message, buffer);
       if (status == ZX_ERR_PEER_CLOSED) FailCallsLocked(ZX_ERR_PEER_CLOSED);
       if (status != ZX_OK) return status;
       if (!calls_.empty() && RouteLocked(message)) continue;
@@ -295,7 +294,7 @@ bool Endpoint::RouteLocked(InboundMessage& message) {
 void Endpoint::PumpLocked(size_t max_records) {
   for (size_t i = 0; i < max_records && !calls_.empty(); ++i) {
     InboundMessage message;
-    zx_status_t status = ReceiveLocked(&message);
+    zx_status_t status = ReceiveLocked(&message, nullptr);
     if (status == ZX_ERR_SHOULD_WAIT) return;
     if (status == ZX_ERR_PEER_CLOSED) {
       FailCallsLocked(ZX_ERR_PEER_CLOSED);
