@@ -10,21 +10,16 @@
 
 namespace zxc {
 
-zx_status_t FdTransfer(int fd, zx_handle_t* out) {
-  *out = ZX_HANDLE_INVALID;
-  if (fd < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) return ZX_ERR_INVALID_ARGS;
-  ObjectRef object;
-  zx_rights_t rights;
-  if (IsSeqpacketSocket(fd)) {
-    // A SEQPACKET socket from anywhere is a channel endpoint; its peer's koid is unknown.
-    Endpoint::ConfigureSocket(fd);
-    object = std::make_shared<Endpoint>(fd, NewKoid(), ZX_KOID_INVALID);
-    rights = ZX_DEFAULT_CHANNEL_RIGHTS;
-  } else {
-    object = std::make_shared<Object>(ZX_OBJ_TYPE_FD, fd, NewKoid(), ZX_KOID_INVALID);
-    rights = RightsForDescriptor(fd);
-  }
-  zx_handle_t h = HandleTable::Get().Add(object, rights);
+namespace {
+
+// A close-on-exec descriptor as a handle: a SEQPACKET socket from anywhere is a channel
+// endpoint (its peer's koid unknown), anything else a plain descriptor.
+zx_status_t Adopt(int fd, zx_handle_t* out) {
+  const bool endpoint = IsSeqpacketSocket(fd);
+  if (endpoint) Endpoint::ConfigureSocket(fd);
+  const zx_obj_type_t type = endpoint ? ZX_OBJ_TYPE_CHANNEL : ZX_OBJ_TYPE_FD;
+  ObjectRef object = WrapDescriptor(type, fd, NewKoid(), ZX_KOID_INVALID);
+  zx_handle_t h = HandleTable::Get().Add(object, endpoint ? ZX_DEFAULT_CHANNEL_RIGHTS : RightsForDescriptor(fd));
   if (!h) {
     object->ReleaseFd();  // still the caller's
     return ZX_ERR_NO_RESOURCES;
@@ -33,12 +28,20 @@ zx_status_t FdTransfer(int fd, zx_handle_t* out) {
   return ZX_OK;
 }
 
+}  // namespace
+
+zx_status_t FdTransfer(int fd, zx_handle_t* out) {
+  *out = ZX_HANDLE_INVALID;
+  if (fd < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) return ZX_ERR_INVALID_ARGS;
+  return Adopt(fd, out);
+}
+
 zx_status_t FdClone(int fd, zx_handle_t* out) {
   *out = ZX_HANDLE_INVALID;
   if (fd < 0) return ZX_ERR_INVALID_ARGS;
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (copy < 0) return errno == EBADF ? ZX_ERR_INVALID_ARGS : ZX_ERR_NO_RESOURCES;
-  zx_status_t status = FdTransfer(copy, out);
+  zx_status_t status = Adopt(copy, out);
   if (status != ZX_OK) close(copy);
   return status;
 }
