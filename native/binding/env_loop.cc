@@ -71,6 +71,10 @@ EnvLoop::EnvLoop(napi_env env) : env_(env) {
   uv_async_init(loop_, &wakeup_, OnWakeup);
   wakeup_.data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(&wakeup_));
+  idle_check_ = new uv_check_t;
+  uv_check_init(loop_, idle_check_);
+  idle_check_->data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(idle_check_));
   current_loop = this;
   napi_add_env_cleanup_hook(env, OnEnvCleanup, this);
 }
@@ -101,6 +105,10 @@ void EnvLoop::OnEnvCleanup(void* data) {
     watch->flushing = false;
     self->CloseWatch(watch);
   }
+  self->idle_.clear();
+  uv_close(reinterpret_cast<uv_handle_t*>(self->idle_check_), [](uv_handle_t* check) {
+    delete reinterpret_cast<uv_check_t*>(check);
+  });
   if (current_loop == self) current_loop = nullptr;
   napi_async_destroy(self->env_, self->context_);  // while the environment still exists
   uv_close(reinterpret_cast<uv_handle_t*>(&self->wakeup_), [](uv_handle_t* handle) {
@@ -159,6 +167,13 @@ void EnvLoop::CloseWatch(Watch* watch) {
 // The poll events that can bring a pending op closer, given the object's state now.
 // None once the peer is gone (HUP would fire forever): only a deadline or close is left.
 void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
+  if (watch->ops.empty() && !watch->flushing) {
+    // Idle: keep it (and its epoll registration) until this loop turn ends, so that the
+    // next wait, typically started by the promise reaction of the last one, reuses it.
+    idle_.push_back(watch->object.get());
+    uv_check_start(idle_check_, OnIdleCheck);
+    return;
+  }
   int events = watch->flushing ? UV_WRITABLE : 0;
   if (!watch->ops.empty()) {
     const zx_signals_t now = known ? *known : SignalsOf(*watch->object);
@@ -167,25 +182,31 @@ void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
       if (!op->is_call && (now & op->signals)) Post(op->id);  // settled from a proper scope
     if (!(now & ZX_CHANNEL_PEER_CLOSED)) {
       for (Op* op : watch->ops) {
-        if (op->is_call || (op->signals & ZX_CHANNEL_READABLE)) events |= UV_READABLE;
+        // On channels, DISCONNECT comes with READABLE: a hangup then says so (OnPoll).
+        if (op->is_call || (op->signals & ZX_CHANNEL_READABLE))
+          events |= is_channel ? UV_READABLE | UV_DISCONNECT : UV_READABLE;
         if (op->signals & ZX_CHANNEL_PEER_CLOSED) events |= UV_DISCONNECT;
         if (!is_channel && (op->signals & ZX_CHANNEL_WRITABLE)) events |= UV_WRITABLE;
       }
     }
   }
-  if (events == watch->events) {
-    if (!events && watch->ops.empty() && !watch->flushing) CloseWatch(watch);
-    return;
-  }
+  if (events == watch->events) return;
   watch->events = events;
-  if (events) {
-    uv_poll_start(&watch->poll, events, OnPoll);
-  } else if (watch->ops.empty() && !watch->flushing) {
-    CloseWatch(watch);
-  } else {
-    uv_poll_stop(&watch->poll);
+  if (events) uv_poll_start(&watch->poll, events, OnPoll);
+  else uv_poll_stop(&watch->poll);
+}
+
+void EnvLoop::CloseIdleWatches() {
+  std::vector<Object*> keys;
+  keys.swap(idle_);
+  uv_check_stop(idle_check_);
+  for (Object* key : keys) {
+    auto it = watches_.find(key);
+    if (it != watches_.end() && it->second->ops.empty() && !it->second->flushing) CloseWatch(it->second);
   }
 }
+
+void EnvLoop::OnIdleCheck(uv_check_t* check) { static_cast<EnvLoop*>(check->data)->CloseIdleWatches(); }
 
 void EnvLoop::Arm(const EndpointRef& endpoint, void* owner) {
   auto* self = static_cast<EnvLoop*>(owner);
@@ -239,21 +260,31 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
     Napi::HandleScope handles(self->env_);
     Napi::CallbackScope scope(self->env_, self->context_);
     ObjectRef object = watch->object;
+    const zx_signals_t* known = nullptr;
+    zx_signals_t derived;
     if (object->type() == ZX_OBJ_TYPE_CHANNEL) {
       auto* endpoint = static_cast<Endpoint*>(object.get());
-      if (endpoint->HasPendingCalls()) endpoint->PumpForCalls(kRecordsPerTurn);
+      if (endpoint->HasPendingCalls()) {
+        // Replies routed here are settled just below, without a wakeup of our own.
+        self->dispatching_ = true;
+        endpoint->PumpForCalls(kRecordsPerTurn);
+        self->dispatching_ = false;
+      } else if (status == 0 && (events & UV_READABLE) && !(events & UV_DISCONNECT)) {
+        derived = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;  // a record, no hangup
+        known = &derived;
+      }
     }
     self->ProcessPosted();
     auto it = self->watches_.find(key);
-    if (it != self->watches_.end()) self->CheckWaits(it->second);
+    if (it != self->watches_.end()) self->CheckWaits(it->second, known);
   }
   auto it = self->watches_.find(key);
   if (it != self->watches_.end()) self->UpdateWatch(it->second);
 }
 
-void EnvLoop::CheckWaits(Watch* watch) {
+void EnvLoop::CheckWaits(Watch* watch, const zx_signals_t* known) {
   if (watch->ops.empty()) return;
-  const zx_signals_t now = SignalsOf(*watch->object);
+  const zx_signals_t now = known ? *known : SignalsOf(*watch->object);
   std::vector<Op*> satisfied;
   for (Op* op : watch->ops)
     if (!op->is_call && (now & op->signals)) satisfied.push_back(op);
@@ -379,6 +410,7 @@ void EnvLoop::Post(uint32_t id) {
     std::lock_guard<std::mutex> lock(posted_mu_);
     posted_.push_back(id);
   }
+  if (dispatching_ && current_loop == this) return;  // OnPoll processes it right after
   uv_async_send(&wakeup_);
 }
 
@@ -405,7 +437,10 @@ void EnvLoop::OnWakeup(uv_async_t* async) {
   self->ProcessPosted();
 }
 
-void EnvLoop::SettleNow() { ProcessPosted(); }
+void EnvLoop::SettleNow() {
+  ProcessPosted();
+  CloseIdleWatches();  // now: a closed handle's descriptor closes with it
+}
 
 void EnvLoop::ProcessPosted() {
   std::vector<uint32_t> ids;

@@ -56,6 +56,8 @@ class EnvLoop {
   static void OnPoll(uv_poll_t* poll, int status, int events);
   static void OnTimer(uv_timer_t* timer);
   static void OnWakeup(uv_async_t* async);
+  static void OnIdleCheck(uv_check_t* check);
+  void CloseIdleWatches();
 
   Watch* WatchFor(const zxc::ObjectRef& object);
   // `known`: the object's signals if just read (saves a look).
@@ -63,7 +65,7 @@ class EnvLoop {
   void CloseWatch(Watch* watch);
   Op* NewOp(bool is_call, zxc::zx_handle_t h, zxc::zx_time_t deadline);
   void StartOp(Op* op, const zxc::ObjectRef& object, const zxc::zx_signals_t* known);
-  void CheckWaits(Watch* watch);
+  void CheckWaits(Watch* watch, const zxc::zx_signals_t* known = nullptr);
   void ProcessPosted();
   void Post(uint32_t id);
   zxc::zx_signals_t Observed(Op* op);
@@ -76,6 +78,9 @@ class EnvLoop {
   Napi::Env env_;
   uv_loop_t* loop_ = nullptr;
   uv_async_t wakeup_;  // cross-thread: calls completed, handles closed
+  uv_check_t* idle_check_ = nullptr;  // closes watches left idle at the end of a loop turn
+  std::vector<zxc::Object*> idle_;    // watches that went idle this turn
+  bool dispatching_ = false;          // OnPoll is routing call replies on this thread
   napi_async_context context_ = nullptr;  // callbacks that settle promises run in it
   std::mutex posted_mu_;
   std::vector<uint32_t> posted_;
