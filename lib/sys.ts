@@ -12,7 +12,12 @@ import { native, NativeDisposition, SCRATCH_HANDLES, SCRATCH_RIGHTS, SCRATCH_TYP
 export * from './constants';
 export { statusToString } from './status';
 
+// Held here once: the addon's exports object is slow to load properties from.
 const scratch = native.scratch;
+const nativeChannelWrite = native.channelWrite;
+const nativeChannelRead = native.channelRead;
+const nativeObjectWaitOne = native.objectWaitOne;
+const nativeObjectWaitOneAsync = native.objectWaitOneAsync;
 const EMPTY = Buffer.alloc(0);
 
 // channelRead receives straight into `pool`, so a message's bytes are copied once, by the
@@ -98,7 +103,7 @@ export function channelWrite(
   handles: ArrayLike<number> | null,
 ): number {
   const fn = 'channelWrite';
-  return native.channelWrite(
+  return nativeChannelWrite(
     u32(fn, 'handle', h),
     u32(fn, 'options', options),
     payload(fn, options, bytes),
@@ -149,7 +154,7 @@ function read<H>(
   numHandles: number,
   handleAt: (i: number) => H,
 ): ReadResult<H> {
-  const r = native.channelRead(
+  const r = nativeChannelRead(
     u32(fn, 'handle', h),
     u32(fn, 'options', options),
     u32(fn, 'numBytes', numBytes),
@@ -244,13 +249,13 @@ export function channelCallEtcAsync(
  *  (TIMED_OUT at the deadline; CANCELED with ZX_SIGNAL_HANDLE_CLOSED if the handle is closed). */
 export function objectWaitOneAsync(h: number, signals: number, deadline: bigint): Promise<{ status: number; observed: number }> {
   const fn = 'objectWaitOneAsync';
-  return native.objectWaitOneAsync(u32(fn, 'handle', h), u32(fn, 'signals', signals), checkDeadline(fn, deadline));
+  return nativeObjectWaitOneAsync(u32(fn, 'handle', h), u32(fn, 'signals', signals), checkDeadline(fn, deadline));
 }
 
 /** Blocks the calling thread until a signal in `signals` is set or `deadline` passes. */
 export function objectWaitOne(h: number, signals: number, deadline: bigint): { status: number; observed: number } {
   const fn = 'objectWaitOne';
-  const status = native.objectWaitOne(u32(fn, 'handle', h), u32(fn, 'signals', signals), checkDeadline(fn, deadline));
+  const status = nativeObjectWaitOne(u32(fn, 'handle', h), u32(fn, 'signals', signals), checkDeadline(fn, deadline));
   return { status, observed: scratch[0] };
 }
 

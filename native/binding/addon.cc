@@ -35,30 +35,33 @@ Napi::Value Status(Napi::Env env, zx_status_t status) { return Napi::Number::New
 
 uint32_t U32(const Napi::Value& v) { return v.As<Napi::Number>().Uint32Value(); }
 
-bool IsBytes(const Napi::Value& v) {
-  return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array;
-}
-
-iovec IovOf(const Napi::Value& v) {
-  auto bytes = v.As<Napi::Uint8Array>();
-  return iovec{bytes.Data(), bytes.ByteLength()};
+// The bytes of a Uint8Array (a Buffer is one), with one N-API query; false otherwise.
+bool BytesOf(napi_env env, const Napi::Value& v, iovec* out) {
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array)
+    return false;
+  *out = iovec{data, length};
+  return true;
 }
 
 // Payload pieces: null, one Uint8Array, or (iovec mode) an array of Uint8Array.
 bool PayloadOf(const Napi::Value& v, bool iovec_mode, std::vector<iovec>* out) {
   if (v.IsNull() || v.IsUndefined()) return true;
+  iovec piece;
   if (!iovec_mode) {
-    if (!IsBytes(v)) return false;
-    out->push_back(IovOf(v));
+    if (!BytesOf(v.Env(), v, &piece)) return false;
+    out->push_back(piece);
     return true;
   }
   if (!v.IsArray()) return false;
   auto chunks = v.As<Napi::Array>();
   out->reserve(chunks.Length());
   for (uint32_t i = 0; i < chunks.Length(); ++i) {
-    Napi::Value chunk = chunks.Get(i);
-    if (!IsBytes(chunk)) return false;
-    out->push_back(IovOf(chunk));
+    if (!BytesOf(v.Env(), chunks.Get(i), &piece)) return false;
+    out->push_back(piece);
   }
   return true;
 }
@@ -90,10 +93,8 @@ Napi::Value ChannelWriteJs(const Napi::CallbackInfo& info) {
   }
   iovec single;
   std::vector<iovec> pieces;
-  if (!(options & ZX_CHANNEL_WRITE_USE_IOVEC) && IsBytes(info[2])) {
-    single = IovOf(info[2]);  // the common case: no vector
+  if (!(options & ZX_CHANNEL_WRITE_USE_IOVEC) && BytesOf(env, info[2], &single))  // the common case
     return Status(env, ChannelWriteEtc(h, options, &single, 1, list, count));
-  }
   if (!PayloadOf(info[2], options & ZX_CHANNEL_WRITE_USE_IOVEC, &pieces)) {
     ConsumeDispositions(list, count);
     Napi::TypeError::New(env, "channelWrite: bytes must be a Uint8Array (or, with "

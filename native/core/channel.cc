@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "core/handle_table.h"
@@ -127,11 +128,15 @@ std::vector<iovec> WithTxid(const uint32_t* txid, const iovec* payload, size_t p
 
 class SyncCallWaiter final : public CallWaiter {
  public:
-  explicit SyncCallWaiter(int wake_fd) : wake_fd_(wake_fd) {}
-  void Notify() override { eventfd_write(wake_fd_, 1); }
+  explicit SyncCallWaiter(int wake_fd) : wake_fd_(wake_fd), caller_(std::this_thread::get_id()) {}
+  // The caller routing its own reply looks at `done` next: no need to wake itself.
+  void Notify() override {
+    if (std::this_thread::get_id() != caller_) eventfd_write(wake_fd_, 1);
+  }
 
  private:
   int wake_fd_;
+  std::thread::id caller_;
 };
 
 // Blocks until the call's reply, its deadline, its peer's end or its handle's close.
@@ -142,8 +147,10 @@ zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter
   const bool observing = table.AddObserver(h, &waker) == ZX_OK;
   if (!observing) waker.OnHandleRemoved();
   zx_status_t status;
+  bool sent_just_now = true;  // the reply can't be there yet: wait before reading
   for (;;) {
-    endpoint.PumpForCalls(SIZE_MAX);  // reads our reply, or other callers' for them
+    if (!sent_just_now) endpoint.PumpForCalls(SIZE_MAX);  // our reply, or others' for them
+    sent_just_now = false;
     if (waiter.done.load()) {
       status = waiter.status;  // the reply, or PEER_CLOSED
       break;
@@ -161,10 +168,10 @@ zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter
     }
     pollfd fds[2] = {{wake_fd, POLLIN, 0}, {endpoint.fd(), POLLIN | POLLRDHUP, 0}};
     timespec ts{static_cast<time_t>(remaining / 1000000000), static_cast<long>(remaining % 1000000000)};
-    ppoll(fds, 2, remaining < 0 ? nullptr : &ts, nullptr);
+    if (ppoll(fds, 2, remaining < 0 ? nullptr : &ts, nullptr) > 0 && (fds[0].revents & POLLIN))
+      DrainThreadWakeFd();
   }
   if (observing) table.RemoveObserver(h, &waker);
-  DrainThreadWakeFd();
   return status;
 }
 
