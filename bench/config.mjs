@@ -1,0 +1,39 @@
+// What the benchmark measures: implementations, cases, modes. Shared by run.mjs and report.mjs.
+
+export const IMPLS = [
+  { id: 'c-block', label: 'raw C, blocking', short: 'C block', family: 'c' },
+  { id: 'c-epoll', label: 'raw C, epoll', short: 'C epoll', family: 'c' },
+  { id: 'zx-sync', label: 'zircon-ipc, sync face (objectWaitOne + channelRead, channelCall)', short: 'zx sync', family: 'zx', baseline: 'c-block' },
+  { id: 'zx-async', label: 'zircon-ipc, async face (Channel: for-await, read, call)', short: 'zx async', family: 'zx', baseline: 'c-epoll' },
+  { id: 'zx-sys-async', label: 'zircon-ipc, sys promises (objectWaitOneAsync + channelRead, channelCallAsync)', short: 'zx sys-async', family: 'zx', baseline: 'c-epoll' },
+  { id: 'node-json', label: "child_process IPC, serialization 'json'", short: 'IPC json', family: 'node', baseline: 'c-epoll' },
+  { id: 'node-advanced', label: "child_process IPC, serialization 'advanced'", short: 'IPC advanced', family: 'node', baseline: 'c-epoll' },
+  { id: 'net-unix', label: 'net, Unix domain socket, 4-byte length prefix', short: 'net unix', family: 'node', baseline: 'c-epoll' },
+  { id: 'worker', label: 'worker_threads MessageChannel (in-process, for scale)', short: 'worker (in-proc)', family: 'inproc', baseline: 'c-epoll' },
+];
+
+const ALL = IMPLS.map((i) => i.id);
+const DESCRIPTORS = ['c-block', 'c-epoll', 'zx-sync', 'zx-async', 'zx-sys-async'];
+const MIB16 = 16 * 1024 * 1024;
+
+// better: 'lower' (a time) or 'higher' (a rate). bytes: payload per message, for MB/s.
+export const CASES = [
+  { id: 'rtt', spec: 'rtt', title: 'Round trip, 16 B', unit: 'µs', better: 'lower', pinned: true, impls: ALL },
+  { id: 'call1', spec: 'call:1', title: 'Calls, 1 in flight', unit: 'calls/s', better: 'higher', pinned: true, impls: ALL },
+  { id: 'call16', spec: 'call:16', title: 'Calls, 16 in flight', unit: 'calls/s', better: 'higher', pinned: true, impls: ALL.filter((i) => i !== 'zx-sync') },
+  { id: 'oneway16', spec: 'oneway:16:256', title: 'One-way 16 B', unit: 'msg/s', better: 'higher', bytes: 16, impls: ALL },
+  { id: 'oneway1k', spec: 'oneway:1024:256', title: 'One-way 1 KiB', unit: 'msg/s', better: 'higher', bytes: 1024, impls: ALL },
+  { id: 'oneway64k', spec: 'oneway:65536:16', title: 'One-way 64 KiB', unit: 'msg/s', better: 'higher', bytes: 65536, impls: ALL },
+  { id: 'fds1', spec: 'fds:1:256', title: '1 descriptor a message', unit: 'msg/s', better: 'higher', impls: DESCRIPTORS },
+  { id: 'fds64', spec: 'fds:64:32', title: '64 descriptors a message', unit: 'msg/s', better: 'higher', impls: DESCRIPTORS },
+  { id: 'bulk', spec: `bulk:${MIB16}:65536:16`, title: '16 MiB as 64 KiB messages', unit: 'ms', better: 'lower', bytes: MIB16, impls: ALL },
+];
+
+export const MODES = {
+  quick: { reps: 5, warmMs: 70, firstWarmMs: 150, windowMs: 45, timeoutMs: 60_000 },
+  full: { reps: 7, warmMs: 200, firstWarmMs: 500, windowMs: 600, timeoutMs: 300_000 },
+};
+
+export const implById = Object.fromEntries(IMPLS.map((i) => [i.id, i]));
+export const caseById = Object.fromEntries(CASES.map((c) => [c.id, c]));
+export const caseBySpec = Object.fromEntries(CASES.map((c) => [c.spec, c]));

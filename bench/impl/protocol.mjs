@@ -1,0 +1,96 @@
+// The benchmark protocol every implementation speaks (bench/native/seqpacket.c too):
+// byte 4 of a message is its tag — 'D' data, 'C' command (text from byte 8: "echo",
+// "sink K" or "quit"), 'A' ack, 'K' credit. Bytes 0-3 are free for a transaction id.
+// A peer in "echo" mode sends every data message back as it came; in "sink K" mode it
+// drops data messages (closing any handles they carry) and sends one credit after every K.
+// The main side keeps at most W = 2K data messages unacknowledged, so every transport runs
+// with the same bounded amount in flight.
+import { performance } from 'node:perf_hooks';
+
+export const TAG = 4;
+export const D = 0x44;
+export const C = 0x43;
+export const A = 0x41;
+export const K = 0x4b;
+
+export const now = () => performance.now();
+
+export function tagged(tag, size = 16) {
+  const b = Buffer.alloc(size);
+  b[TAG] = tag;
+  return b;
+}
+
+export const dataMessage = (size) => tagged(D, size);
+export const ACK = tagged(A);
+export const CREDIT = tagged(K);
+
+export function commandMessage(text) {
+  const b = Buffer.alloc(Math.max(16, 8 + text.length + 1));
+  b[TAG] = C;
+  b.write(text, 8, 'latin1');
+  return b;
+}
+
+export function commandText(bytes) {
+  let end = 8;
+  while (end < bytes.length && bytes[end] !== 0) end++;
+  return Buffer.from(bytes.buffer, bytes.byteOffset + 8, end - 8).toString('latin1');
+}
+
+export function txidOf(b) {
+  return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+}
+
+/** A case spec as the C program and the sessions take it: rtt, call:K, oneway:SIZE:W,
+ *  fds:N:W, bulk:TOTAL:SIZE:W. */
+export function parseCase(spec) {
+  const [kind, ...rest] = spec.split(':');
+  const n = rest.map(Number);
+  switch (kind) {
+    case 'rtt': return { kind };
+    case 'call': return { kind, inFlight: n[0] };
+    case 'oneway': return { kind, size: n[0], window: n[1] };
+    case 'fds': return { kind, fds: n[0], window: n[1] };
+    case 'bulk': return { kind, total: n[0], size: n[1], window: n[2] };
+    default: throw new Error(`unknown case ${spec}`);
+  }
+}
+
+/** The peer's side of the protocol: t.send(bytes), t.closeHandles(handles), t.onQuit();
+ *  t.echo says which mode it is in. */
+export function peerHandler(t) {
+  let echo = true;
+  let k = 1;
+  let count = 0;
+  return (bytes, handles) => {
+    const tag = bytes[TAG];
+    if (tag === D) {
+      if (echo) {
+        t.send(bytes);
+        return;
+      }
+      if (handles !== undefined && handles.length !== 0) t.closeHandles(handles);
+      if (++count === k) {
+        count = 0;
+        t.send(CREDIT);
+      }
+    } else if (tag === C) {
+      const text = commandText(bytes);
+      count = 0;
+      if (text.startsWith('echo')) {
+        t.echo = echo = true;
+      } else if (text.startsWith('sink ')) {
+        t.echo = echo = false;
+        k = Number(text.slice(5));
+      } else {
+        t.send(ACK);
+        t.onQuit?.();
+        return;
+      }
+      t.send(ACK);
+    } else {
+      throw new Error(`peer: unexpected tag ${tag}`);
+    }
+  };
+}

@@ -1,0 +1,340 @@
+// zircon-ipc, three ways:
+//   zx-sync       the sync face: blocking sys.objectWaitOne + sys.channelRead; sys.channelCall
+//   zx-async      the classes: Channel.write, for-await over the Channel, Channel.call
+//   zx-sys-async  the sys face with promises: sys.objectWaitOneAsync + sys.channelRead,
+//                 sys.channelCallAsync
+// The peer is another Node process that takes its endpoint as descriptor 3
+// (fdio.fdCreate here, fdio.fdTransfer there).
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import zx from '../../dist/index.js';
+import { runCase as runAsyncCase, command as asyncCommand } from './async-cases.mjs';
+import { A, ACK, K, TAG, commandMessage, dataMessage, now, parseCase, peerHandler } from './protocol.mjs';
+
+const {
+  sys,
+  fdio,
+  Channel,
+  statusToString,
+  ZX_OK,
+  ZX_ERR_SHOULD_WAIT,
+  ZX_CHANNEL_READABLE,
+  ZX_CHANNEL_PEER_CLOSED,
+  ZX_TIME_INFINITE,
+  ZX_HANDLE_OP_DUPLICATE,
+  ZX_OBJ_TYPE_NONE,
+  ZX_RIGHT_SAME_RIGHTS,
+} = zx;
+
+const SESSION = fileURLToPath(new URL('../session.mjs', import.meta.url));
+const READ = ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED;
+const INF = ZX_TIME_INFINITE;
+const MAX_BYTES = 65536;
+const MAX_HANDLES = 64;
+
+function check(status, what) {
+  if (status !== ZX_OK) throw new Error(`${what}: ${statusToString(status)}`);
+}
+
+// A handle to /dev/null, sent as `n` duplicates per message (the sender keeps it, like the C
+// baseline sending the same descriptor n times; the receiver gets n new descriptors).
+function fdDispositions(n) {
+  const { status, handle } = fdio.fdTransfer(openSync('/dev/null', 'r+'));
+  check(status, 'fdTransfer');
+  const list = [];
+  for (let i = 0; i < n; i++) {
+    list.push({ operation: ZX_HANDLE_OP_DUPLICATE, handle, type: ZX_OBJ_TYPE_NONE, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK });
+  }
+  return { list, close: () => sys.handleClose(handle) };
+}
+
+function spawnPeer(impl) {
+  const { status, out0, out1 } = sys.channelCreate(0);
+  check(status, 'channelCreate');
+  const exported = fdio.fdCreate(out1);
+  check(exported.status, 'fdCreate');
+  const child = spawn(process.execPath, [SESSION, 'peer', impl], { stdio: ['ignore', 'ignore', 'inherit', exported.fd] });
+  closeSync(exported.fd);
+  return { h: out0, pid: child.pid, exited: once(child, 'exit') };
+}
+
+// ---- sync face ------------------------------------------------------------------------------
+
+function syncMain(h) {
+  const write = (bytes) => check(sys.channelWrite(h, 0, bytes, null), 'channelWrite');
+  const recv = () => {
+    sys.objectWaitOne(h, READ, INF);
+    const r = sys.channelRead(h, 0, MAX_BYTES, MAX_HANDLES);
+    check(r.status, 'channelRead');
+    return r.bytes;
+  };
+  const command = (text) => {
+    write(commandMessage(text));
+    if (recv()[TAG] !== A) throw new Error('expected an ack');
+  };
+
+  function rtt(warmMs, windowMs) {
+    command('echo');
+    const ping = dataMessage(16);
+    const round = () => {
+      check(sys.channelWrite(h, 0, ping, null), 'channelWrite');
+      sys.objectWaitOne(h, READ, INF);
+      const r = sys.channelRead(h, 0, MAX_BYTES, MAX_HANDLES);
+      if (r.status !== ZX_OK) check(r.status, 'channelRead');
+    };
+    const start = now();
+    while (now() - start < warmMs) for (let i = 0; i < 16; i++) round();
+    let n = 0;
+    const t0 = now();
+    let t1;
+    do {
+      for (let i = 0; i < 16; i++) round();
+      n += 16;
+      t1 = now();
+    } while (t1 - t0 < windowMs);
+    return ((t1 - t0) * 1000) / n;
+  }
+
+  function call(inFlight, warmMs, windowMs) {
+    if (inFlight !== 1) throw new Error('a blocking call has one call in flight');
+    command('echo');
+    const args = { bytes: dataMessage(16), handles: null, readNumBytes: MAX_BYTES, readNumHandles: MAX_HANDLES };
+    const one = () => {
+      const r = sys.channelCall(h, 0, INF, args);
+      if (r.status !== ZX_OK) check(r.status, 'channelCall');
+    };
+    const start = now();
+    while (now() - start < warmMs) for (let i = 0; i < 16; i++) one();
+    let n = 0;
+    const t0 = now();
+    let t1;
+    do {
+      for (let i = 0; i < 16; i++) one();
+      n += 16;
+      t1 = now();
+    } while (t1 - t0 < windowMs);
+    return n / ((t1 - t0) / 1000);
+  }
+
+  let inflight = 0;
+  const awaitCredit = (k) => {
+    if (recv()[TAG] !== K) throw new Error('expected a credit');
+    inflight -= k;
+  };
+  const stream = (send, count, w, k) => {
+    for (let i = 0; i < count; i++) {
+      while (inflight >= w) awaitCredit(k);
+      send();
+      inflight++;
+    }
+  };
+  const drain = (k) => {
+    while (inflight > 0) awaitCredit(k);
+  };
+  const sender = (size, fds) => {
+    const message = dataMessage(size);
+    if (!fds) return { send: () => check(sys.channelWrite(h, 0, message, null), 'channelWrite'), close() {} };
+    const d = fdDispositions(fds);
+    return { send: () => check(sys.channelWriteEtc(h, 0, message, d.list), 'channelWriteEtc'), close: d.close };
+  };
+
+  function oneWay(size, fds, w, warmMs, windowMs) {
+    const k = w / 2;
+    command(`sink ${k}`);
+    const { send, close } = sender(size, fds);
+    inflight = 0;
+    const start = now();
+    while (now() - start < warmMs) stream(send, k, w, k);
+    drain(k);
+    let sent = 0;
+    const t0 = now();
+    do {
+      stream(send, k, w, k);
+      sent += k;
+    } while (now() - t0 < windowMs);
+    drain(k);
+    const rate = sent / ((now() - t0) / 1000);
+    close();
+    return rate;
+  }
+
+  function bulk(total, size, w, warmMs, windowMs) {
+    const k = w / 2;
+    command(`sink ${k}`);
+    const { send } = sender(size, 0);
+    const count = total / size;
+    inflight = 0;
+    const start = now();
+    do {
+      stream(send, count, w, k);
+      drain(k);
+    } while (now() - start < warmMs);
+    let transfers = 0;
+    const t0 = now();
+    let t1;
+    do {
+      stream(send, count, w, k);
+      drain(k);
+      transfers++;
+      t1 = now();
+    } while (t1 - t0 < windowMs);
+    return (t1 - t0) / transfers;
+  }
+
+  return {
+    runCase(spec, { warmMs, windowMs }) {
+      const c = parseCase(spec);
+      switch (c.kind) {
+        case 'rtt': return rtt(warmMs, windowMs);
+        case 'call': return call(c.inFlight, warmMs, windowMs);
+        case 'oneway': return oneWay(c.size, 0, c.window, warmMs, windowMs);
+        case 'fds': return oneWay(16, c.fds, c.window, warmMs, windowMs);
+        case 'bulk': return bulk(c.total, c.size, c.window, warmMs, windowMs);
+      }
+    },
+    quit() {
+      command('quit');
+    },
+  };
+}
+
+function syncPeer(h) {
+  const t = {
+    echo: true,
+    send: (bytes) => check(sys.channelWrite(h, 0, bytes, null), 'channelWrite'),
+    closeHandles: (handles) => sys.handleCloseMany(handles),
+  };
+  const handle = peerHandler(t);
+  t.send(ACK); // hello
+  for (;;) {
+    sys.objectWaitOne(h, READ, INF);
+    // Echo: one message per wait. Sink: everything queued, then wait again.
+    for (;;) {
+      const r = sys.channelRead(h, 0, MAX_BYTES, MAX_HANDLES);
+      if (r.status === ZX_ERR_SHOULD_WAIT) break;
+      if (r.status !== ZX_OK) return; // PEER_CLOSED: the main side is done
+      handle(r.bytes, r.handles);
+      if (t.echo) break;
+    }
+  }
+}
+
+// ---- async faces ------------------------------------------------------------------------------
+
+function classTransport(raw) {
+  const channel = new Channel(raw);
+  const t = {
+    onMessage: null,
+    send: (bytes) => channel.write(bytes),
+    sendFds: null,
+    call: (bytes) => channel.call(bytes),
+    closeHandles: (handles) => {
+      for (const handle of handles) handle.close();
+    },
+    close: () => channel.close(),
+  };
+  t.done = (async () => {
+    try {
+      for await (const m of channel) t.onMessage(m.bytes, m.handles);
+    } catch (error) {
+      if (error?.code !== 'ZX_ERR_CANCELED') throw error; // closed here at the end
+    }
+  })();
+  t.raw = channel.raw;
+  return t;
+}
+
+function sysTransport(h) {
+  const callArgs = { bytes: null, handles: null, readNumBytes: MAX_BYTES, readNumHandles: MAX_HANDLES };
+  const t = {
+    onMessage: null,
+    send: (bytes) => check(sys.channelWrite(h, 0, bytes, null), 'channelWrite'),
+    sendFds: null,
+    call: async (bytes) => {
+      callArgs.bytes = bytes;
+      const r = await sys.channelCallAsync(h, 0, INF, callArgs);
+      if (r.status !== ZX_OK) check(r.status, 'channelCallAsync');
+      return r;
+    },
+    closeHandles: (handles) => sys.handleCloseMany(handles),
+    close: () => sys.handleClose(h),
+  };
+  t.done = (async () => {
+    for (;;) {
+      const w = await sys.objectWaitOneAsync(h, READ, INF);
+      if (w.status !== ZX_OK) return; // CANCELED: closed here at the end
+      for (;;) {
+        const r = sys.channelRead(h, 0, MAX_BYTES, MAX_HANDLES);
+        if (r.status === ZX_OK) {
+          t.onMessage(r.bytes, r.handles);
+          continue;
+        }
+        if (r.status === ZX_ERR_SHOULD_WAIT) break;
+        return; // PEER_CLOSED
+      }
+    }
+  })();
+  t.raw = h;
+  return t;
+}
+
+function withFds(t) {
+  let cached = null;
+  t.sendFds = (bytes, n) => {
+    if (!cached || cached.list.length !== n) {
+      cached?.close();
+      cached = fdDispositions(n);
+    }
+    check(sys.channelWriteEtc(t.raw, 0, bytes, cached.list), 'channelWriteEtc');
+  };
+  return t;
+}
+
+const makeTransport = (impl, h) => withFds(impl === 'zx-async' ? classTransport(h) : sysTransport(h));
+
+export async function openMain(impl) {
+  const { h, pid, exited } = spawnPeer(impl);
+  if (impl === 'zx-sync') {
+    const main = syncMain(h);
+    // the peer's hello
+    sys.objectWaitOne(h, READ, INF);
+    const hello = sys.channelRead(h, 0, MAX_BYTES, MAX_HANDLES);
+    check(hello.status, 'hello');
+    return {
+      peerPid: pid,
+      runCase: main.runCase,
+      async close() {
+        main.quit();
+        sys.handleClose(h);
+        await exited;
+      },
+    };
+  }
+  const t = makeTransport(impl, h);
+  await new Promise((resolve) => {
+    t.onMessage = resolve; // the peer's hello
+  });
+  return {
+    peerPid: pid,
+    runCase: (spec, options) => runAsyncCase(t, spec, options),
+    async close() {
+      await asyncCommand(t, 'quit');
+      t.close();
+      await t.done;
+      await exited;
+    },
+  };
+}
+
+export async function runPeer(impl) {
+  const { status, handle } = fdio.fdTransfer(3);
+  check(status, 'fdTransfer');
+  if (impl === 'zx-sync') return syncPeer(handle);
+  const t = makeTransport(impl, handle);
+  t.onMessage = peerHandler(t);
+  t.send(ACK); // hello
+  await t.done;
+  t.close();
+}

@@ -1,0 +1,263 @@
+// Turns the samples of a run into medians, ratios and target verdicts, and renders them as
+// markdown and as an SVG bar chart (hand-built, no dependency).
+//   node bench/report.mjs [bench/results/latest.json]   re-renders latest.md and latest.svg
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CASES, IMPLS, caseById, implById } from './config.mjs';
+
+const median = (sorted) => {
+  const m = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
+};
+
+// MB/s (10^6 bytes a second) for cases that move payload.
+function megabytesPerSecond(c, value) {
+  if (!c.bytes) return null;
+  return c.unit === 'ms' ? c.bytes / (value / 1000) / 1e6 : (value * c.bytes) / 1e6;
+}
+
+// How many times faster `a` is than `b` (both medians of case c).
+const speedup = (c, a, b) => (c.better === 'lower' ? b / a : a / b);
+
+export function analyze(raw) {
+  const results = [];
+  for (const c of CASES) {
+    for (const pinned of c.pinned ? [false, true] : [false]) {
+      for (const impl of IMPLS) {
+        const values = raw.samples?.[`${c.id}|${impl.id}|${pinned}`];
+        if (!values?.length) continue;
+        const sorted = [...values].sort((a, b) => a - b);
+        const r = { case: c.id, impl: impl.id, pinned, unit: c.unit, values, median: median(sorted), min: sorted[0], max: sorted.at(-1) };
+        const mbps = megabytesPerSecond(c, r.median);
+        if (mbps !== null) r.mbps = mbps;
+        results.push(r);
+      }
+    }
+  }
+  const get = (caseId, impl, pinned) => results.find((r) => r.case === caseId && r.impl === impl && r.pinned === pinned);
+  const best = (c, pinned, family) => {
+    const candidates = results.filter((r) => r.case === c.id && r.pinned === pinned && implById[r.impl].family === family);
+    if (!candidates.length) return null;
+    return candidates.reduce((x, y) => (speedup(c, x.median, y.median) >= 1 ? x : y));
+  };
+  for (const r of results) {
+    const c = caseById[r.case];
+    const impl = implById[r.impl];
+    const base = impl.baseline && get(r.case, impl.baseline, r.pinned);
+    // vs raw C: time ratio (lower is better) or fraction of the rate (higher is better).
+    if (base) r.vsC = { baseline: base.impl, ratio: r.median / base.median };
+    const node = best(c, r.pinned, 'node');
+    if (node) r.vsNode = { best: node.impl, speedup: speedup(c, r.median, node.median) };
+    const worker = get(r.case, 'worker', r.pinned);
+    if (worker && r.impl !== 'worker') r.vsWorker = { speedup: speedup(c, r.median, worker.median) };
+  }
+  const report = { ...raw, results, verdicts: verdicts(results, get) };
+  delete report.samples;
+  return report;
+}
+
+function verdicts(results, get) {
+  const out = [];
+  const add = (target, impl, caseId, goal, measure) => {
+    for (const pinned of caseById[caseId].pinned ? [false, true] : [false]) {
+      const r = get(caseId, impl, pinned);
+      const m = r && measure(r);
+      if (m === null || m === undefined) continue;
+      out.push({ target, impl, case: caseId, pinned, ...m, goal, pass: m.pass });
+    }
+  };
+  const ratioAtMost = (limit) => (r) => r.vsC && { value: r.vsC.ratio, display: `${fmtRatio(r.vsC.ratio)} ${short(r.vsC.baseline)}`, pass: r.vsC.ratio <= limit };
+  const shareAtLeast = (limit) => (r) => r.vsC && { value: r.vsC.ratio, display: `${fmtPercent(r.vsC.ratio)} of ${short(r.vsC.baseline)}`, pass: r.vsC.ratio >= limit };
+  add('sync round trip ≤ 1.25× raw C blocking', 'zx-sync', 'rtt', '≤ 1.25×', ratioAtMost(1.25));
+  for (const impl of ['zx-async', 'zx-sys-async']) {
+    add('async round trip ≤ 1.5× raw C epoll', impl, 'rtt', '≤ 1.5×', ratioAtMost(1.5));
+    add('async round trip ≥ 1.2× faster than every cross-process Node alternative', impl, 'rtt', '≥ 1.2×', (r) =>
+      r.vsNode && { value: r.vsNode.speedup, display: `${fmtRatio(r.vsNode.speedup)} vs ${short(r.vsNode.best)}`, pass: r.vsNode.speedup >= 1.2 });
+    add('… and than the in-process worker', impl, 'rtt', '≥ 1.2×', (r) =>
+      r.vsWorker && { value: r.vsWorker.speedup, display: `${fmtRatio(r.vsWorker.speedup)} vs worker`, pass: r.vsWorker.speedup >= 1.2 });
+  }
+  for (const impl of ['zx-sync', 'zx-async', 'zx-sys-async']) {
+    add('one-way 16 B ≥ 80% of raw C msg/s', impl, 'oneway16', '≥ 80%', shareAtLeast(0.8));
+    add('one-way 64 KiB ≥ 85% of raw C MB/s', impl, 'oneway64k', '≥ 85%', shareAtLeast(0.85));
+    add('1 descriptor a message ≥ 70% of raw C', impl, 'fds1', '≥ 70%', shareAtLeast(0.7));
+    add('64 descriptors a message ≥ 70% of raw C', impl, 'fds64', '≥ 70%', shareAtLeast(0.7));
+  }
+  return out;
+}
+
+// ---- formatting ------------------------------------------------------------------------------
+
+const short = (id) => implById[id]?.short ?? id;
+const fmtRatio = (x) => `${x >= 10 ? x.toFixed(1) : x.toFixed(2)}×`;
+const fmtPercent = (x) => `${Math.round(x * 100)}%`;
+
+export function fmtValue(value, unit) {
+  if (unit === 'µs') return value >= 100 ? value.toFixed(0) : value.toFixed(1);
+  if (unit === 'ms') return value >= 100 ? value.toFixed(0) : value.toFixed(2);
+  if (unit === 'MB/s') return value >= 100 ? value.toFixed(0) : value.toFixed(1);
+  if (value >= 1e6) return `${(value / 1e6).toFixed(2)}M`;
+  if (value >= 1e3) return `${(value / 1e3).toFixed(value >= 1e5 ? 0 : 1)}k`;
+  return value.toFixed(0);
+}
+
+// The ratio to raw C as the targets phrase it: a time as "n×", a rate as "n%".
+function fmtVsC(r) {
+  if (!r.vsC) return '—';
+  return caseById[r.case].better === 'lower' ? fmtRatio(r.vsC.ratio) : fmtPercent(r.vsC.ratio);
+}
+
+const caseTitle = (caseId, pinned) => `${caseById[caseId].title}${pinned ? ', pinned' : ''}`;
+
+export function renderMarkdown(report) {
+  const { results } = report;
+  const impls = IMPLS.filter((i) => results.some((r) => r.impl === i.id));
+  const get = (caseId, impl, pinned) => results.find((r) => r.case === caseId && r.impl === impl && r.pinned === pinned);
+  const lines = [];
+  lines.push(`# zircon-ipc benchmark (${report.mode} mode)`, '');
+  lines.push(`${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB · ${report.kernel} · Node ${report.node}` +
+    `${report.compiler ? ` · ${report.compiler}` : ''} · revision ${report.revision ?? 'unknown'} · ${report.date}`, '');
+  if (report.addon) lines.push(`Addon: ${report.addon.path} (sha256 ${report.addon.sha256}…, built ${report.addon.built}). CPUs busy before the run: ${Math.round((report.busyBefore ?? 0) * 100)}%.`, '');
+  lines.push(`${report.method.repetitions} repetitions, interleaved; ${report.method.warmMs} ms warm-up (${report.method.firstWarmMs} ms for a session's first case) and a ${report.method.windowMs} ms ` +
+    `window a case; medians, min–max in the JSON and the last table. "pinned": both processes on CPU 0. The run took ${report.durationS} s.`, '');
+  if (report.errors?.length) lines.push(`**Errors:** ${report.errors.length} session(s) failed; see latest.json.`, '');
+
+  lines.push('## Medians', '');
+  lines.push(`| case | unit | ${impls.map((i) => i.short).join(' | ')} |`);
+  lines.push(`|---|---|${impls.map(() => '---:').join('|')}|`);
+  const row = (title, unit, pick) => lines.push(`| ${title} | ${unit} | ${impls.map((i) => pick(i.id) ?? '—').join(' | ')} |`);
+  for (const c of CASES) {
+    for (const pinned of c.pinned ? [false, true] : [false]) {
+      row(caseTitle(c.id, pinned), c.unit, (impl) => {
+        const r = get(c.id, impl, pinned);
+        return r && fmtValue(r.median, c.unit);
+      });
+      if (c.bytes && c.bytes >= 1024) {
+        row(caseTitle(c.id, pinned), 'MB/s', (impl) => {
+          const r = get(c.id, impl, pinned);
+          return r && fmtValue(r.mbps, 'MB/s');
+        });
+      }
+    }
+  }
+  lines.push('');
+
+  lines.push('## Targets', '');
+  lines.push('| target | zircon-ipc | case | measured | verdict |', '|---|---|---|---|---|');
+  for (const v of report.verdicts) {
+    lines.push(`| ${v.target} | ${short(v.impl)} | ${v.pinned ? 'pinned' : 'unpinned'} | ${v.display} | ${v.pass ? '✅ met' : '❌ missed'} |`);
+  }
+  lines.push('');
+
+  lines.push('## Every figure', '');
+  lines.push('Against raw C: a time as a multiple of raw C\'s (lower is better), a rate as a share of raw C\'s (zircon-ipc sync ' +
+    'against C blocking, everything else against C epoll). Against Node: how many times faster than the best cross-process ' +
+    'Node alternative (IPC json, IPC advanced, net), and than the in-process worker.', '');
+  lines.push('| case | implementation | median | min–max | vs raw C | vs best Node | vs worker |', '|---|---|---:|---:|---:|---:|---:|');
+  for (const c of CASES) {
+    for (const pinned of c.pinned ? [false, true] : [false]) {
+      for (const impl of impls) {
+        const r = get(c.id, impl.id, pinned);
+        if (!r) continue;
+        const mb = r.mbps !== undefined ? ` (${fmtValue(r.mbps, 'MB/s')} MB/s)` : '';
+        lines.push(`| ${caseTitle(c.id, pinned)} | ${impl.short} | ${fmtValue(r.median, c.unit)} ${c.unit}${mb} | ` +
+          `${fmtValue(r.min, c.unit)}–${fmtValue(r.max, c.unit)} | ${fmtVsC(r)} | ` +
+          `${r.vsNode && r.impl !== r.vsNode.best ? `${fmtRatio(r.vsNode.speedup)} (${short(r.vsNode.best)})` : '—'} | ` +
+          `${r.vsWorker ? fmtRatio(r.vsWorker.speedup) : '—'} |`);
+      }
+    }
+  }
+  lines.push('');
+  return `${lines.join('\n')}`;
+}
+
+// ---- SVG ------------------------------------------------------------------------------------
+
+const COLORS = {
+  'zx-sync': '#1f4e9e',
+  'zx-async': '#3b7dd8',
+  'zx-sys-async': '#86b5f0',
+  'node-json': '#d9822b',
+  'node-advanced': '#a85d12',
+  'net-unix': '#3f9c55',
+  worker: '#9a9a9a',
+};
+
+const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Horizontal bars: each implementation's speed relative to raw C (1 = as fast as raw C;
+ *  zircon-ipc sync against C blocking, the rest against C epoll). */
+export function renderSvg(report) {
+  const { results } = report;
+  const shown = IMPLS.filter((i) => i.family !== 'c' && results.some((r) => r.impl === i.id));
+  const groups = [];
+  for (const c of CASES) {
+    for (const pinned of c.pinned ? [false, true] : [false]) {
+      const bars = [];
+      for (const impl of shown) {
+        const r = results.find((x) => x.case === c.id && x.impl === impl.id && x.pinned === pinned);
+        if (r?.vsC) bars.push({ impl: impl.id, rel: c.better === 'lower' ? 1 / r.vsC.ratio : r.vsC.ratio });
+      }
+      if (bars.length) groups.push({ title: caseTitle(c.id, pinned), bars });
+    }
+  }
+  const left = 190;
+  const plotWidth = 560;
+  const maxRel = Math.max(1.25, ...groups.flatMap((g) => g.bars.map((b) => Math.min(b.rel, 2))));
+  const x = (rel) => left + (Math.min(rel, maxRel) / maxRel) * plotWidth;
+  const barH = 11;
+  const gap = 2;
+  const groupGap = 14;
+  const top = 96;
+  let y = top;
+  const body = [];
+  for (const g of groups) {
+    const h = g.bars.length * (barH + gap);
+    body.push(`<text x="${left - 8}" y="${y + h / 2 + 4}" text-anchor="end" class="case">${esc(g.title)}</text>`);
+    for (const b of g.bars) {
+      const w = Math.max(1, x(b.rel) - left);
+      body.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${COLORS[b.impl]}"><title>${esc(implById[b.impl].label)}: ${b.rel.toFixed(3)} of raw C</title></rect>`);
+      body.push(`<text x="${(left + w + 4).toFixed(1)}" y="${y + barH - 2}" class="val">${b.rel >= 0.995 ? b.rel.toFixed(2) : b.rel.toFixed(2).replace(/^0/, '')}</text>`);
+      y += barH + gap;
+    }
+    y += groupGap;
+  }
+  const height = y + 24;
+  const grid = [];
+  for (let t = 0; t <= maxRel + 1e-9; t += 0.25) {
+    grid.push(`<line x1="${x(t)}" y1="${top - 6}" x2="${x(t)}" y2="${y - groupGap}" class="${t === 1 ? 'one' : 'grid'}"/>`);
+    grid.push(`<text x="${x(t)}" y="${y - groupGap + 14}" text-anchor="middle" class="axis">${t.toFixed(2)}</text>`);
+  }
+  const legend = shown.map((impl, i) => {
+    const lx = 20 + (i % 4) * 200;
+    const ly = 34 + Math.floor(i / 4) * 16;
+    return `<rect x="${lx}" y="${ly - 9}" width="10" height="10" fill="${COLORS[impl.id]}"/><text x="${lx + 14}" y="${ly}" class="legend">${esc(impl.short)}</text>`;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="820" height="${height}" viewBox="0 0 820 ${height}" font-family="sans-serif">
+<style>
+  .title { font-size: 14px; font-weight: bold; }
+  .case { font-size: 11px; fill: #222; }
+  .val { font-size: 9px; fill: #333; }
+  .axis, .legend { font-size: 10px; fill: #444; }
+  .grid { stroke: #e3e3e3; stroke-width: 1; }
+  .one { stroke: #c0392b; stroke-width: 1.5; stroke-dasharray: 4 2; }
+</style>
+<rect width="100%" height="100%" fill="white"/>
+<text x="20" y="18" class="title">Speed relative to raw C over SOCK_SEQPACKET (1.00 = raw C, higher is better)</text>
+<text x="20" y="${top - 20}" class="axis">${esc(report.mode)} run · ${esc(report.machine.cpu)}, ${report.machine.cores} cores · ${esc(report.kernel)} · Node ${esc(report.node)} · ${esc(report.date.slice(0, 10))}</text>
+${legend.join('\n')}
+${grid.join('\n')}
+${body.join('\n')}
+<text x="${left}" y="${height - 4}" class="axis">zircon-ipc sync against C blocking, everything else against C epoll; medians of ${report.method.repetitions} repetitions; bars past ${maxRel.toFixed(2)} are cut</text>
+</svg>
+`;
+}
+
+// Re-render from a saved report.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const path = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
+  const report = JSON.parse(readFileSync(path, 'utf8'));
+  const dir = dirname(path);
+  writeFileSync(join(dir, 'latest.md'), renderMarkdown(report));
+  writeFileSync(join(dir, 'latest.svg'), renderSvg(report));
+}

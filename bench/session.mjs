@@ -1,0 +1,53 @@
+// One benchmark session of one JavaScript implementation: spawns its peer, runs the cases
+// in order, prints one JSON line per case on stdout. bench/run.mjs runs many of these,
+// interleaved, and aggregates them.
+//
+//   node bench/session.mjs main <impl> '{"warmMs":..,"firstWarmMs":..,"windowMs":..,"cases":["rtt",...]}'
+// The case "pin" moves both processes to CPU 0 (taskset -a -p -c 0) for the cases after it.
+//   node bench/session.mjs peer <impl> [args...]     (started by the main side)
+// A worker_threads peer starts here too, with workerData.impl.
+import { execFileSync } from 'node:child_process';
+import { isMainThread, workerData } from 'node:worker_threads';
+
+const ZX = new Set(['zx-sync', 'zx-async', 'zx-sys-async']);
+const NODE = new Set(['node-json', 'node-advanced', 'worker', 'net-unix']);
+
+async function load(impl) {
+  if (ZX.has(impl)) return import('./impl/zx.mjs');
+  if (NODE.has(impl)) return import('./impl/node.mjs');
+  throw new Error(`unknown implementation ${impl}`);
+}
+
+async function main() {
+  if (!isMainThread) {
+    const impl = await load(workerData.impl);
+    return impl.runPeer(workerData.impl, []);
+  }
+  const [role, name, ...args] = process.argv.slice(2);
+  const impl = await load(name);
+  if (role === 'peer') return impl.runPeer(name, args);
+  if (role !== 'main') throw new Error('usage: session.mjs main|peer <impl> ...');
+  const config = JSON.parse(args[0]);
+  const session = await impl.openMain(name);
+  let first = true;
+  for (const spec of config.cases) {
+    if (spec === 'pin') {
+      // Both processes (every thread of each) on CPU 0 from here on.
+      for (const pid of [process.pid, session.peerPid]) {
+        if (pid) execFileSync('taskset', ['-a', '-p', '-c', '0', String(pid)], { stdio: 'ignore' });
+      }
+      continue;
+    }
+    // The first case warms up longer: the JIT and the caches start cold in a new process.
+    const warmMs = first ? Math.max(config.warmMs, config.firstWarmMs ?? 0) : config.warmMs;
+    first = false;
+    const value = await session.runCase(spec, { ...config, warmMs });
+    process.stdout.write(`${JSON.stringify({ case: spec, value })}\n`);
+  }
+  await session.close();
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
