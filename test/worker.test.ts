@@ -208,4 +208,33 @@ describe('channels and worker threads', () => {
     });
     expect(sys.handleClose(reader)).toBe(ZX_OK);
   });
+
+  it('a worker terminated with an async wait and an async call pending shuts down cleanly', async () => {
+    const waited = sys.channelCreate(0);
+    const called = sys.channelCreate(0);
+    const { message, exited, worker } = startWorker('child-worker-pending.cjs', {
+      wait: waited.out0,
+      call: called.out0,
+    });
+    expect(await message).toEqual({ pending: true });
+    // The request went out; nothing answers it before the worker is stopped.
+    await waitSignals(called.out1, ZX_CHANNEL_READABLE);
+    expect(sys.channelRead(called.out1, 0, 64, 0).bytes.subarray(4).toString()).toBe('request');
+
+    const settled: unknown[] = [];
+    worker.on('message', (m) => settled.push(m));
+    await worker.terminate();
+    expect(await exited).toBe(1);
+    expect(settled).toEqual([]);
+
+    // The handles are the process's: still valid here, and the channels still work.
+    expect(sys.objectGetInfo(waited.out0, ZX_INFO_HANDLE_VALID).status).toBe(ZX_OK);
+    expect(sys.channelWrite(waited.out1, 0, Buffer.from('late'), null)).toBe(ZX_OK);
+    expect(sys.channelRead(waited.out0, 0, 64, 0).bytes.toString()).toBe('late');
+    const reply = Buffer.concat([Buffer.from([0x01, 0x00, 0x00, 0x80]), Buffer.from('reply')]); // txid 0x80000001
+    expect(sys.channelWrite(called.out1, 0, reply, null)).toBe(ZX_OK);
+    // The abandoned call's reply is an ordinary message now.
+    expect(sys.channelRead(called.out0, 0, 64, 0).bytes.subarray(4).toString()).toBe('reply');
+    expect(sys.handleCloseMany([waited.out0, waited.out1, called.out0, called.out1])).toBe(ZX_OK);
+  });
 });
