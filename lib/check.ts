@@ -1,8 +1,12 @@
 // Argument checks for the JS-level misuse that SPEC §2 answers with TypeError (Zircon
 // statuses are returned, never thrown).
 
+export function isU32(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
+}
+
 export function u32(fn: string, name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+  if (!isU32(value)) {
     throw new TypeError(`${fn}: ${name} must be an unsigned 32-bit integer, got ${describe(value)}`);
   }
   return value;
@@ -19,8 +23,9 @@ export function handleList(fn: string, value: unknown): number[] | null {
   if (!Array.isArray(value) && !(value instanceof Uint32Array)) {
     throw new TypeError(`${fn}: handles must be an array of handle values or null, got ${describe(value)}`);
   }
-  const list = Array.from(value as ArrayLike<unknown>);
-  list.forEach((h, i) => u32(fn, `handles[${i}]`, h));
+  const list = (Array.isArray(value) ? value : Array.from(value as Uint32Array)) as unknown[];
+  // The name of a bad entry is built only when there is one (this runs on every write).
+  for (let i = 0; i < list.length; i++) if (!isU32(list[i])) u32(fn, `handles[${i}]`, list[i]);
   return list as number[];
 }
 

@@ -12,7 +12,8 @@ export interface NativeBinding {
   readonly scratch: Uint32Array;
   channelCreate(options: number): number;
   channelWrite(h: number, options: number, bytes: Uint8Array | Uint8Array[] | null, handles: number[] | null): number;
-  channelWriteEtc(h: number, options: number, bytes: Uint8Array | Uint8Array[] | null, dispositions: NativeDisposition[] | null): number;
+  /** dispositions: [operation, handle, type, rights, result] × n; `result` is filled. */
+  channelWriteEtc(h: number, options: number, bytes: Uint8Array | Uint8Array[] | null, dispositions: Uint32Array | null): number;
   /** On ZX_OK the payload's offset in the read pool (≥ 0; its length in scratch[0]), or a
    *  Buffer when it did not come through the pool; else a status (< 0). */
   channelRead(h: number, options: number, numBytes: number, numHandles: number): Buffer | number;
@@ -22,12 +23,12 @@ export interface NativeBinding {
   readonly receiveBufferBytes: number;
   channelCall(
     h: number, options: number, deadline: bigint, bytes: Uint8Array | Uint8Array[] | null,
-    handles: number[] | NativeDisposition[] | null, etc: boolean, readNumBytes: number, readNumHandles: number,
+    handles: number[] | Uint32Array | null, etc: boolean, readNumBytes: number, readNumHandles: number,
   ): Buffer | number;
   /** Settles with handles as { handle, type, rights }; scratch[0] = id for cancelAsync. */
   channelCallAsync(
     h: number, options: number, deadline: bigint, bytes: Uint8Array | Uint8Array[] | null,
-    handles: number[] | NativeDisposition[] | null, etc: boolean, readNumBytes: number, readNumHandles: number,
+    handles: number[] | Uint32Array | null, etc: boolean, readNumBytes: number, readNumHandles: number,
   ): Promise<NativeCallResult>;
   objectWaitOne(h: number, signals: number, deadline: bigint): number;
   /** scratch[0] = id for cancelAsync (0 when already settled). */
@@ -54,14 +55,6 @@ export interface NativeBinding {
   serviceAccept(listener: number): number;
   /** scratch[0] = the connection's channel handle. */
   serviceConnect(name: string, abstract: boolean): number;
-}
-
-export interface NativeDisposition {
-  operation: number;
-  handle: number;
-  type: number;
-  rights: number;
-  result: number;
 }
 
 export interface NativeCallResult {

@@ -6,8 +6,8 @@ import {
   ZX_OK,
   ZX_TIME_INFINITE,
 } from './constants';
-import { bytesOrNull, deadline as checkDeadline, handleList, u32 } from './check';
-import { native, NativeDisposition, SCRATCH_HANDLES, SCRATCH_RIGHTS, SCRATCH_TYPES } from './native';
+import { bytesOrNull, deadline as checkDeadline, handleList, isU32, u32 } from './check';
+import { native, SCRATCH_HANDLES, SCRATCH_RIGHTS, SCRATCH_TYPES } from './native';
 
 export * from './constants';
 export { statusToString } from './status';
@@ -120,7 +120,9 @@ export function channelWriteEtc(
 ): number {
   const fn = 'channelWriteEtc';
   const list = dispositionList(fn, dispositions);
-  return native.channelWriteEtc(u32(fn, 'handle', h), u32(fn, 'options', options), payload(fn, options, bytes), list);
+  const status = native.channelWriteEtc(u32(fn, 'handle', h), u32(fn, 'options', options), payload(fn, options, bytes), list?.packed ?? null);
+  list?.writeResults();
+  return status;
 }
 
 // A read's (or call's) native answer: on ZX_OK a Buffer or an offset in the read pool (≥ 0),
@@ -190,46 +192,96 @@ export interface CallEtcArgs {
   readNumHandles: number;
 }
 
-function dispositionList(fn: string, dispositions: unknown): NativeDisposition[] | null {
+// Dispositions go to the addon packed, five numbers each: operation, handle, type, rights,
+// result (which the addon fills). `writeResults` copies failures back to the objects.
+interface PackedDispositions {
+  packed: Uint32Array;
+  writeResults(): void;
+}
+
+const DISPOSITION_FIELDS = ['operation', 'handle', 'type', 'rights'] as const;
+
+function dispositionList(fn: string, dispositions: unknown): PackedDispositions | null {
   if (dispositions === null || dispositions === undefined) return null;
   if (!Array.isArray(dispositions)) throw new TypeError(`${fn}: dispositions must be an array or null`);
-  dispositions.forEach((d, i) => {
+  const list = dispositions as HandleDisposition[];
+  const packed = new Uint32Array(list.length * 5);
+  for (let i = 0; i < list.length; i++) {
+    const d = list[i];
     if (typeof d !== 'object' || d === null) throw new TypeError(`${fn}: dispositions[${i}] must be an object`);
-    for (const key of ['operation', 'handle', 'type', 'rights'] as const) u32(fn, `dispositions[${i}].${key}`, d[key]);
-  });
-  return dispositions as NativeDisposition[];
+    for (let f = 0; f < 4; f++) {
+      const value = d[DISPOSITION_FIELDS[f]];
+      if (!isU32(value)) u32(fn, `dispositions[${i}].${DISPOSITION_FIELDS[f]}`, value);
+      packed[i * 5 + f] = value;
+    }
+  }
+  return {
+    packed,
+    writeResults() {
+      for (let i = 0; i < list.length; i++) {
+        const result = packed[i * 5 + 4] | 0;
+        if (result !== ZX_OK) list[i].result = result;
+      }
+    },
+  };
 }
 
 type CallNativeArgs = Parameters<typeof native.channelCall>;
 
-function callArgs(fn: string, h: number, options: number, deadline: bigint, args: CallArgs | CallEtcArgs, etc: boolean): CallNativeArgs {
+// Checked arguments of a call, and what to do with dispositions' results after it.
+function callArgs(
+  fn: string,
+  h: number,
+  options: number,
+  deadline: bigint,
+  args: CallArgs | CallEtcArgs,
+  etc: boolean,
+): { native: CallNativeArgs; after(): void } {
   if (typeof args !== 'object' || args === null) throw new TypeError(`${fn}: args must be { bytes, handles, readNumBytes, readNumHandles }`);
-  return [
-    u32(fn, 'handle', h),
-    u32(fn, 'options', options),
-    checkDeadline(fn, deadline),
-    payload(fn, options, args.bytes),
-    etc ? dispositionList(fn, args.handles) : handleList(fn, args.handles),
-    etc,
-    u32(fn, 'readNumBytes', args.readNumBytes),
-    u32(fn, 'readNumHandles', args.readNumHandles),
-  ];
+  const list = etc ? dispositionList(fn, args.handles) : null;
+  return {
+    native: [
+      u32(fn, 'handle', h),
+      u32(fn, 'options', options),
+      checkDeadline(fn, deadline),
+      payload(fn, options, args.bytes),
+      etc ? list?.packed ?? null : handleList(fn, args.handles),
+      etc,
+      u32(fn, 'readNumBytes', args.readNumBytes),
+      u32(fn, 'readNumHandles', args.readNumHandles),
+    ],
+    after: () => list?.writeResults(),
+  };
+}
+
+function callSync<H>(fn: string, h: number, options: number, deadline: bigint, args: CallArgs | CallEtcArgs, etc: boolean, handleAt: (i: number) => H) {
+  const call = callArgs(fn, h, options, deadline, args, etc);
+  const r = native.channelCall(...call.native);
+  call.after();
+  return readResult(r, handleAt);
+}
+
+function callAsync(fn: string, h: number, options: number, deadline: bigint, args: CallArgs | CallEtcArgs, etc: boolean) {
+  const call = callArgs(fn, h, options, deadline, args, etc);
+  const pending = native.channelCallAsync(...call.native);  // the request is written now
+  call.after();
+  return pending;
 }
 
 /** Writes a request (its first 4 bytes become the txid) and blocks the calling thread
  *  until the matching reply, the deadline, the peer's end or the handle's close. */
 export function channelCall(h: number, options: number, deadline: bigint, args: CallArgs): ReadResult {
-  return readResult(native.channelCall(...callArgs('channelCall', h, options, deadline, args, false)), handleValueAt);
+  return callSync('channelCall', h, options, deadline, args, false, handleValueAt);
 }
 
 /** channelCall with handle dispositions out and handle infos back. */
 export function channelCallEtc(h: number, options: number, deadline: bigint, args: CallEtcArgs): ReadResult<HandleInfo> {
-  return readResult(native.channelCall(...callArgs('channelCallEtc', h, options, deadline, args, true)), handleInfoAt);
+  return callSync('channelCallEtc', h, options, deadline, args, true, handleInfoAt);
 }
 
 /** channelCall without blocking the event loop: a promise of the channelCall shape. */
 export function channelCallAsync(h: number, options: number, deadline: bigint, args: CallArgs): Promise<ReadResult> {
-  return native.channelCallAsync(...callArgs('channelCallAsync', h, options, deadline, args, false)).then((r) => ({
+  return callAsync('channelCallAsync', h, options, deadline, args, false).then((r) => ({
     ...r,
     handles: r.handles.map((info) => info.handle),
   }));
@@ -242,7 +294,7 @@ export function channelCallEtcAsync(
   deadline: bigint,
   args: CallEtcArgs,
 ): Promise<ReadResult<HandleInfo>> {
-  return native.channelCallAsync(...callArgs('channelCallEtcAsync', h, options, deadline, args, true));
+  return callAsync('channelCallEtcAsync', h, options, deadline, args, true);
 }
 
 /** objectWaitOne without blocking the event loop. Never rejects: the status says it all

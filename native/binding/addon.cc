@@ -106,30 +106,29 @@ Napi::Value ChannelWriteJs(const Napi::CallbackInfo& info) {
 }
 
 // An outgoing message's arguments: the payload pieces and the handle list, given either
-// as handle values (moved as they are) or as dispositions { operation, handle, type, rights }.
+// as handle values (moved as they are) or, packed by lib/sys.ts, as dispositions
+// [operation, handle, type, rights, result] × n in a Uint32Array (`result` is filled).
 struct Outgoing {
   std::vector<iovec> pieces;
   std::vector<HandleDisposition> dispositions;
-  Napi::Array objects;  // the disposition objects, to write `result` back
-  bool etc = false;
+  uint32_t* packed = nullptr;
 
   bool Parse(Napi::Env env, const char* fn, uint32_t options, const Napi::Value& bytes,
              const Napi::Value& handles, bool as_dispositions) {
-    etc = as_dispositions;
-    if (handles.IsArray()) {
-      objects = handles.As<Napi::Array>();
-      dispositions.resize(objects.Length());
-      for (uint32_t i = 0; i < objects.Length(); ++i) {
-        Napi::Value v = objects.Get(i);
-        if (!etc) {
-          dispositions[i] = HandleDisposition{ZX_HANDLE_OP_MOVE, U32(v), ZX_OBJ_TYPE_NONE,
-                                              ZX_RIGHT_SAME_RIGHTS, ZX_OK};
-          continue;
-        }
-        auto d = v.As<Napi::Object>();
-        dispositions[i] = HandleDisposition{U32(d.Get("operation")), U32(d.Get("handle")),
-                                            U32(d.Get("type")), U32(d.Get("rights")), ZX_OK};
+    if (as_dispositions && handles.IsTypedArray()) {
+      auto array = handles.As<Napi::Uint32Array>();
+      packed = array.Data();
+      dispositions.resize(array.ElementLength() / 5);
+      for (size_t i = 0; i < dispositions.size(); ++i) {
+        const uint32_t* d = packed + i * 5;
+        dispositions[i] = HandleDisposition{d[0], d[1], d[2], d[3], ZX_OK};
       }
+    } else if (!as_dispositions && handles.IsArray()) {
+      auto list = handles.As<Napi::Array>();
+      dispositions.resize(list.Length());
+      for (uint32_t i = 0; i < list.Length(); ++i)
+        dispositions[i] = HandleDisposition{ZX_HANDLE_OP_MOVE, U32(list.Get(i)), ZX_OBJ_TYPE_NONE,
+                                            ZX_RIGHT_SAME_RIGHTS, ZX_OK};
     }
     if (PayloadOf(bytes, options & ZX_CHANNEL_WRITE_USE_IOVEC, &pieces)) return true;
     ConsumeDispositions(dispositions.data(), dispositions.size());
@@ -140,10 +139,9 @@ struct Outgoing {
   }
 
   void WriteResults() {
-    if (!etc) return;
-    for (uint32_t i = 0; i < dispositions.size(); ++i)
-      if (dispositions[i].result != ZX_OK)
-        objects.Get(i).As<Napi::Object>().Set("result", dispositions[i].result);
+    if (!packed) return;
+    for (size_t i = 0; i < dispositions.size(); ++i)
+      packed[i * 5 + 4] = static_cast<uint32_t>(dispositions[i].result);
   }
 };
 
