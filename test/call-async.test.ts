@@ -48,7 +48,8 @@ import {
   staleHandle,
   warmUpWaits,
 } from './fixtures/channels';
-import { Child, fixture, spawnNode, warmUpSpawn } from './fixtures/spawn';
+import { serve } from './fixtures/server';
+import { Child, spawnNode, warmUpSpawn } from './fixtures/spawn';
 
 const MS = 1_000_000n;
 const LONG = 20_000n * MS;
@@ -98,31 +99,6 @@ function track<T>(p: Promise<T>): { settled: () => boolean; promise: Promise<T> 
   return { settled: () => done, promise };
 }
 
-interface Report {
-  done: true;
-  error?: string;
-  received: { txid: number | null; text: string; handles: { type: number; rights: number }[] }[];
-  waits: { status: number; observed: number }[];
-  echoed: number;
-  echoTxids: number[];
-}
-
-/** server-script.cjs in a worker on `handle` (the worker owns it from now on). */
-function serve(handle: number, steps: unknown[]) {
-  const worker = new Worker(fixture('server-script.cjs'), { workerData: { handle, steps } });
-  const exited = new Promise<number>((resolve) => worker.on('exit', resolve));
-  const report = new Promise<Report>((resolve, reject) => {
-    worker.on('message', (m) => m.done && resolve(m));
-    worker.once('error', reject);
-  });
-  async function finished(): Promise<Report> {
-    const r = await report;
-    expect(await exited).toBe(0);
-    expect(r.error).toBeUndefined();
-    return r;
-  }
-  return { worker, finished };
-}
 
 /** Resolves once the child has printed a line containing `text`. */
 function untilPrinted(child: Child, text: string): Promise<void> {

@@ -48,7 +48,8 @@ import {
   staleHandle,
   warmUpWaits,
 } from './fixtures/channels';
-import { fixture, repoRoot, reportOf, spawnNode, warmUpSpawn } from './fixtures/spawn';
+import { serve } from './fixtures/server';
+import { repoRoot, reportOf, spawnNode, warmUpSpawn } from './fixtures/spawn';
 
 const MS = 1_000_000n;
 const LONG = 20_000n * MS; // a deadline that only a broken test reaches
@@ -64,33 +65,6 @@ type Step =
   | { op: 'ready'; tag?: string }
   | { op: 'echo' };
 
-interface Report {
-  done: true;
-  error?: string;
-  received: { txid: number | null; text: string; actualBytes: number; handles: { type: number; rights: number }[] }[];
-  writes: number[];
-  waits: { status: number; observed: number }[];
-  echoed: number;
-  echoTxids: number[];
-}
-
-/** Starts server-script.cjs in a worker on `handle` (the worker owns it from now on). */
-function serve(handle: number, steps: Step[]) {
-  const worker = new Worker(fixture('server-script.cjs'), { workerData: { handle, steps } });
-  const exited = new Promise<number>((resolve) => worker.on('exit', resolve));
-  const report = new Promise<Report>((resolve, reject) => {
-    worker.on('message', (m) => m.done && resolve(m));
-    worker.once('error', reject);
-  });
-  /** The report, once the worker has exited (its descriptors are gone by then). */
-  async function finished(): Promise<Report> {
-    const r = await report;
-    expect(await exited).toBe(0);
-    expect(r.error).toBeUndefined();
-    return r;
-  }
-  return { worker, finished };
-}
 
 /** A message: 4-byte little-endian txid, then `text`. */
 function msg(txid: number, text: string): Buffer {
