@@ -67,6 +67,14 @@ EnvLoop::EnvLoop(napi_env env) : env_(env) {
   napi_value name;
   napi_create_string_utf8(env, "zircon-ipc", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, nullptr, name, &context_);
+  // Result keys made once: a C-string key would be created and internalized per property.
+  static const char* const kNames[kKeyCount] = {"status", "observed", "bytes", "handles",
+                                                "actualBytes", "actualHandles", "handle",
+                                                "type", "rights"};
+  // (Held in an array: Node 20 can't reference a string directly.)
+  auto keys = Napi::Array::New(env, kKeyCount);
+  for (uint32_t i = 0; i < kKeyCount; ++i) keys.Set(i, Napi::String::New(env, kNames[i]));
+  keys_ = Napi::Persistent(keys);
   napi_get_uv_event_loop(env, &loop_);
   uv_async_init(loop_, &wakeup_, OnWakeup);
   wakeup_.data = this;
@@ -111,6 +119,7 @@ void EnvLoop::OnEnvCleanup(void* data) {
   });
   if (current_loop == self) current_loop = nullptr;
   napi_async_destroy(self->env_, self->context_);  // while the environment still exists
+  self->keys_.Reset();
   uv_close(reinterpret_cast<uv_handle_t*>(&self->wakeup_), [](uv_handle_t* handle) {
     delete static_cast<EnvLoop*>(handle->data);
   });
@@ -299,10 +308,12 @@ Napi::Value EnvLoop::Resolved(Napi::Value value) {
   return deferred.Promise();
 }
 
-static Napi::Value WaitResult(Napi::Env env, zx_status_t status, zx_signals_t observed) {
-  auto result = Napi::Object::New(env);
-  result.Set("status", status);
-  result.Set("observed", observed);
+Napi::Value EnvLoop::Key(ResultKey key) { return keys_.Value().Get(static_cast<uint32_t>(key)); }
+
+Napi::Value EnvLoop::WaitResult(zx_status_t status, zx_signals_t observed) {
+  auto result = Napi::Object::New(env_);
+  result.Set(Key(kStatus), Napi::Number::New(env_, status));
+  result.Set(Key(kObserved), Napi::Number::New(env_, observed));
   return result;
 }
 
@@ -353,11 +364,11 @@ Napi::Value EnvLoop::WaitAsync(zx_handle_t h, zx_signals_t signals, zx_time_t de
   HandleInfo info;
   zx_status_t status = HandleTable::Get().Lookup(h, &info);
   if (status == ZX_OK && !(info.rights & ZX_RIGHT_WAIT)) status = ZX_ERR_ACCESS_DENIED;
-  if (status != ZX_OK) return Resolved(WaitResult(env_, status, 0));
+  if (status != ZX_OK) return Resolved(WaitResult(status, 0));
   const zx_signals_t now = SignalsOf(*info.object);
-  if (now & signals) return Resolved(WaitResult(env_, ZX_OK, now));
+  if (now & signals) return Resolved(WaitResult(ZX_OK, now));
   if (NsUntil(deadline) == 0)
-    return Resolved(WaitResult(env_, ZX_ERR_TIMED_OUT, now));
+    return Resolved(WaitResult(ZX_ERR_TIMED_OUT, now));
 
   Op* op = NewOp(false, h, deadline);
   op->signals = signals;
@@ -382,11 +393,11 @@ Napi::Value EnvLoop::CallAsync(zx_handle_t h, uint32_t options, zx_time_t deadli
   if (status != ZX_OK) {
     delete op;
     auto result = Napi::Object::New(env_);
-    result.Set("status", status);
-    result.Set("bytes", Napi::Buffer<uint8_t>::New(env_, 0));
-    result.Set("handles", Napi::Array::New(env_));
-    result.Set("actualBytes", 0);
-    result.Set("actualHandles", 0);
+    result.Set(Key(kStatus), Napi::Number::New(env_, status));
+    result.Set(Key(kBytes), Napi::Buffer<uint8_t>::New(env_, 0));
+    result.Set(Key(kHandles), Napi::Array::New(env_));
+    result.Set(Key(kActualBytes), Napi::Number::New(env_, 0));
+    result.Set(Key(kActualHandles), Napi::Number::New(env_, 0));
     return Resolved(result);
   }
   napi_value promise;
@@ -493,7 +504,7 @@ zx_signals_t EnvLoop::Observed(Op* op) {
 }
 
 void EnvLoop::SettleWait(Op* op, zx_status_t status, zx_signals_t observed) {
-  Finish(op, WaitResult(env_, status, observed));
+  Finish(op, WaitResult(status, observed));
 }
 
 // `status` is the call's own outcome; ZX_OK means "the waiter is done: look at it".
@@ -502,21 +513,21 @@ void EnvLoop::SettleCall(Op* op, zx_status_t status) {
   if (status == ZX_OK) status = ChannelCallFinish(*op->waiter, op->num_bytes, op->num_handles, &read);
   auto result = Napi::Object::New(env_);
   const bool ok = status == ZX_OK;
-  result.Set("status", status);
-  result.Set("bytes", ok ? Napi::Buffer<uint8_t>::Copy(env_, read.payload, read.actual_bytes)
+  result.Set(Key(kStatus), Napi::Number::New(env_, status));
+  result.Set(Key(kBytes), ok ? Napi::Buffer<uint8_t>::Copy(env_, read.payload, read.actual_bytes)
                          : Napi::Buffer<uint8_t>::New(env_, 0));
   auto handles = Napi::Array::New(env_, ok ? read.actual_handles : 0);
   for (uint32_t i = 0; ok && i < read.actual_handles; ++i) {
     auto info = Napi::Object::New(env_);
-    info.Set("handle", read.handles[i]);
-    info.Set("type", read.types[i]);
-    info.Set("rights", read.rights[i]);
+    info.Set(Key(kHandle), Napi::Number::New(env_, read.handles[i]));
+    info.Set(Key(kType), Napi::Number::New(env_, read.types[i]));
+    info.Set(Key(kRights), Napi::Number::New(env_, read.rights[i]));
     handles.Set(i, info);
   }
-  result.Set("handles", handles);
+  result.Set(Key(kHandles), handles);
   const bool sized = ok || status == ZX_ERR_BUFFER_TOO_SMALL;
-  result.Set("actualBytes", sized ? read.actual_bytes : 0);
-  result.Set("actualHandles", sized ? read.actual_handles : 0);
+  result.Set(Key(kActualBytes), Napi::Number::New(env_, sized ? read.actual_bytes : 0));
+  result.Set(Key(kActualHandles), Napi::Number::New(env_, sized ? read.actual_handles : 0));
   Finish(op, result);
 }
 

@@ -74,6 +74,9 @@ class EnvLoop {
   void Finish(Op* op, Napi::Value result);
   void UpdateRef();
   Napi::Value Resolved(Napi::Value value);
+  enum ResultKey { kStatus, kObserved, kBytes, kHandles, kActualBytes, kActualHandles, kHandle, kType, kRights, kKeyCount };
+  Napi::Value Key(ResultKey key);
+  Napi::Value WaitResult(zxc::zx_status_t status, zxc::zx_signals_t observed);
 
   Napi::Env env_;
   uv_loop_t* loop_ = nullptr;
@@ -81,7 +84,8 @@ class EnvLoop {
   uv_check_t* idle_check_ = nullptr;  // closes watches left idle at the end of a loop turn
   std::vector<zxc::Object*> idle_;    // watches that went idle this turn
   bool dispatching_ = false;          // OnPoll is routing call replies on this thread
-  napi_async_context context_ = nullptr;  // callbacks that settle promises run in it
+  napi_async_context context_ = nullptr;
+  Napi::Reference<Napi::Array> keys_;  // the result keys, by ResultKey  // callbacks that settle promises run in it
   std::mutex posted_mu_;
   std::vector<uint32_t> posted_;
   bool poked_ = false;  // under posted_mu_: some flushing watch may be stale
