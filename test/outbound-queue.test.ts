@@ -3,7 +3,7 @@
 // capacity, the 3500-message limit, flushing by later writes, by the event loop and at
 // process exit, endpoints carried while their own queue is non-empty, closes with
 // messages queued. Every case ends with descriptors and handles back to baseline.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,16 +12,14 @@ import {
   sys,
   ZX_CHANNEL_PEER_CLOSED,
   ZX_CHANNEL_READABLE,
-  ZX_ERR_BAD_HANDLE,
   ZX_ERR_PEER_CLOSED,
   ZX_ERR_SHOULD_WAIT,
   ZX_ERR_TIMED_OUT,
-  ZX_INFO_HANDLE_BASIC,
-  ZX_INFO_HANDLE_VALID,
   ZX_OBJ_TYPE_CHANNEL,
   ZX_OK,
 } from '../lib/index';
 import { native } from '../lib/native';
+import { basic as basicInfo, channel as createChannel, isValid } from './fixtures/channels';
 import { openFdCount } from './fixtures/fds';
 
 const SECOND = 1_000_000_000n;
@@ -65,23 +63,6 @@ function expectBaseline(b: Baseline): void {
   expect(openFdCount(), fdChanges(b)).toBe(b.fds);
 }
 
-function createChannel(): [number, number] {
-  const r = sys.channelCreate(0);
-  expect(r.status).toBe(ZX_OK);
-  return [r.out0, r.out1];
-}
-
-function basicInfo(h: number) {
-  const r = sys.objectGetInfo(h, ZX_INFO_HANDLE_BASIC);
-  expect(r.status).toBe(ZX_OK);
-  return r.info!;
-}
-
-function isValid(h: number): boolean {
-  const status = sys.objectGetInfo(h, ZX_INFO_HANDLE_VALID).status;
-  if (status !== ZX_OK) expect(status).toBe(ZX_ERR_BAD_HANDLE);
-  return status === ZX_OK;
-}
 
 function isReadable(h: number): boolean {
   return sys.objectWaitOne(h, ZX_CHANNEL_READABLE, 0n).status === ZX_OK;
@@ -612,5 +593,27 @@ describe('exit flush', () => {
 
   it('falling off the end with messages queued: all 10000 arrive in order, then PEER_CLOSED', async () => {
     await runWriter('end');
+  });
+});
+
+describe('the exit flush with a peer that never reads', () => {
+  it('gives up after ZIRCON_IPC_EXIT_FLUSH_TIMEOUT_MS without progress, and the process exits', () => {
+    // The reader is in the same process and never reads: nothing can drain the queue.
+    const script = `
+      const { sys } = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'index.js'))});
+      const { out0 } = sys.channelCreate(0);
+      let queued = 0;
+      while (sys.channelWrite(out0, 0, Buffer.alloc(1024), null) === 0) queued++;
+      console.log(queued);
+    `;
+    const r = spawnSync(process.execPath, ['-e', script], {
+      env: { ...process.env, ZIRCON_IPC_EXIT_FLUSH_TIMEOUT_MS: '200' },
+      encoding: 'utf8',
+      timeout: 20_000, // only a hang reaches this
+      killSignal: 'SIGKILL',
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(0);
+    expect(Number(r.stdout.trim())).toBeGreaterThan(PENDING_WRITE_LIMIT); // the queue was full
   });
 });

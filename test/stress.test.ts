@@ -12,12 +12,9 @@ import {
   ZX_CHANNEL_PEER_CLOSED,
   ZX_CHANNEL_READABLE,
   ZX_DEFAULT_CHANNEL_RIGHTS,
-  ZX_ERR_BAD_HANDLE,
   ZX_ERR_PEER_CLOSED,
   ZX_ERR_SHOULD_WAIT,
   ZX_ERR_TIMED_OUT,
-  ZX_INFO_HANDLE_BASIC,
-  ZX_INFO_HANDLE_VALID,
   ZX_OBJ_TYPE_CHANNEL,
   ZX_OBJ_TYPE_FD,
   ZX_OK,
@@ -26,6 +23,7 @@ import {
   ZX_RIGHTS_BASIC,
 } from '../lib/index';
 import { native } from '../lib/native';
+import { baseline, basic as basicInfo, channel as createChannel, expectBaseline, isValid } from './fixtures/channels';
 import { openFdCount } from './fixtures/fds';
 
 // Seeded so a failure reproduces: STRESS_SEED=<n> npx vitest run test/stress.test.ts
@@ -46,37 +44,7 @@ function prng(seed: number): () => number {
 const SECOND = 1_000_000_000n;
 const FD_RIGHTS = ZX_RIGHTS_BASIC | ZX_RIGHT_READ | ZX_RIGHT_WRITE;
 
-interface Baseline {
-  fds: number;
-  handles: number;
-}
 
-function baseline(): Baseline {
-  return { fds: openFdCount(), handles: native.handleCount() };
-}
-
-function expectBaseline(b: Baseline): void {
-  expect(native.handleCount()).toBe(b.handles);
-  expect(openFdCount()).toBe(b.fds);
-}
-
-function createChannel(): [number, number] {
-  const r = sys.channelCreate(0);
-  expect(r.status).toBe(ZX_OK);
-  return [r.out0, r.out1];
-}
-
-function basicInfo(h: number) {
-  const r = sys.objectGetInfo(h, ZX_INFO_HANDLE_BASIC);
-  expect(r.status).toBe(ZX_OK);
-  return r.info!;
-}
-
-function isValid(h: number): boolean {
-  const status = sys.objectGetInfo(h, ZX_INFO_HANDLE_VALID).status;
-  if (status !== ZX_OK) expect(status).toBe(ZX_ERR_BAD_HANDLE);
-  return status === ZX_OK;
-}
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -17,10 +17,6 @@ namespace {
 
 constexpr size_t kTxidBytes = sizeof(uint32_t);
 
-bool RightsSubset(zx_rights_t wanted, zx_rights_t have) {
-  return wanted == ZX_RIGHT_SAME_RIGHTS || (wanted & ~have) == 0;
-}
-
 // One disposition entry, as zx_channel_write_etc treats it (reference §4.3).
 zx_status_t TakeForTransfer(HandleDisposition& d, const Object* target, HandleInfo* out) {
   HandleTable& table = HandleTable::Get();
@@ -34,13 +30,14 @@ zx_status_t TakeForTransfer(HandleDisposition& d, const Object* target, HandleIn
   if (d.type != ZX_OBJ_TYPE_NONE && d.type != info.object->type()) return ZX_ERR_WRONG_TYPE;
   if (!RightsSubset(d.rights, info.rights)) return ZX_ERR_INVALID_ARGS;
   if (duplicate && !(info.rights & ZX_RIGHT_DUPLICATE)) return ZX_ERR_ACCESS_DENIED;
-  if (d.rights != ZX_RIGHT_SAME_RIGHTS) info.rights = d.rights;
+  info.rights = ResolveRights(d.rights, info.rights);
   *out = std::move(info);
   return ZX_OK;
 }
 
 // An endpoint holding messages a call stepped over can't move: they would stay behind.
 bool MovesEndpointWithStash(const HandleDisposition* dispositions, size_t count) {
+  if (!Endpoint::AnyHasStash()) return false;  // the usual case: no table lookups
   for (size_t i = 0; i < count; ++i) {
     HandleInfo info;
     if (HandleTable::Get().Lookup(dispositions[i].handle, &info) != ZX_OK) continue;

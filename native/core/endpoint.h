@@ -104,6 +104,7 @@ class CallWaiter {
 class Endpoint : public Object {
  public:
   Endpoint(int fd, zx_koid_t koid, zx_koid_t related_koid);
+  ~Endpoint() override;
 
   // A connected pair of endpoints (socketpair + buffer sizing).
   static zx_status_t CreatePair(EndpointRef* out0, EndpointRef* out1);
@@ -144,6 +145,7 @@ class Endpoint : public Object {
   // callers, other messages to the stash. Stops when the socket is empty or no call waits.
   void PumpForCalls(size_t max_records);
   bool HasStash();
+  static bool AnyHasStash();  // any endpoint of the process
   bool HasPendingCalls();
   // Waiters that sleep on the socket register here to hear of stashed messages.
   void AddSignalObserver(SignalObserver* observer);
@@ -181,6 +183,7 @@ class Endpoint : public Object {
   void PumpLocked(size_t max_records);
   void FailCallsLocked(zx_status_t status);
   bool CallPendingLocked(uint32_t txid) const;
+  bool SetHasStash(bool value);  // true if it changed
 
   // Outbound state.
   std::mutex mu_;  // orders sends; guards queue_, watch_owner_, peer_gone_

@@ -3,18 +3,6 @@
 #include "core/syscalls.h"
 
 namespace zxc {
-namespace {
-
-bool RightsSubset(zx_rights_t wanted, zx_rights_t have) {
-  return wanted == ZX_RIGHT_SAME_RIGHTS || (wanted & ~have) == 0;
-}
-
-zx_rights_t Resolve(zx_rights_t wanted, zx_rights_t have) {
-  return wanted == ZX_RIGHT_SAME_RIGHTS ? have : wanted;
-}
-
-}  // namespace
-
 zx_status_t HandleClose(zx_handle_t h) {
   if (h == ZX_HANDLE_INVALID) return ZX_OK;
   HandleInfo gone;
@@ -36,7 +24,7 @@ zx_status_t HandleDuplicate(zx_handle_t h, zx_rights_t rights, zx_handle_t* out)
   if (status != ZX_OK) return status;
   if (!(info.rights & ZX_RIGHT_DUPLICATE)) return ZX_ERR_ACCESS_DENIED;
   if (!RightsSubset(rights, info.rights)) return ZX_ERR_INVALID_ARGS;
-  zx_handle_t dup = table.Add(info.object, Resolve(rights, info.rights));
+  zx_handle_t dup = table.Add(info.object, ResolveRights(rights, info.rights));
   if (!dup) return ZX_ERR_NO_RESOURCES;
   *out = dup;
   return ZX_OK;
@@ -50,7 +38,7 @@ zx_status_t HandleReplace(zx_handle_t h, zx_rights_t rights, zx_handle_t* out) {
   if (status != ZX_OK) return status;
   // The source is gone even when the rights are refused.
   if (!RightsSubset(rights, info.rights)) return ZX_ERR_INVALID_ARGS;
-  zx_handle_t replacement = table.Add(info.object, Resolve(rights, info.rights));
+  zx_handle_t replacement = table.Add(info.object, ResolveRights(rights, info.rights));
   if (!replacement) return ZX_ERR_NO_RESOURCES;
   *out = replacement;
   return ZX_OK;

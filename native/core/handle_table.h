@@ -25,6 +25,14 @@ class HandleObserver {
   ~HandleObserver() = default;
 };
 
+// Rights a handle op asks for: ZX_RIGHT_SAME_RIGHTS, or a subset of what the source has.
+inline bool RightsSubset(zx_rights_t wanted, zx_rights_t have) {
+  return wanted == ZX_RIGHT_SAME_RIGHTS || (wanted & ~have) == 0;
+}
+inline zx_rights_t ResolveRights(zx_rights_t wanted, zx_rights_t have) {
+  return wanted == ZX_RIGHT_SAME_RIGHTS ? have : wanted;
+}
+
 class HandleTable {
  public:
   static HandleTable& Get();

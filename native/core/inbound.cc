@@ -177,7 +177,7 @@ zx_status_t Endpoint::Read(uint32_t options, uint32_t max_bytes, uint32_t max_ha
           message = std::move(head);
         }
         stash_.pop_front();
-        has_stash_.store(!stash_.empty());
+        if (stash_.empty()) SetHasStash(false);
         if (too_big) return ZX_ERR_BUFFER_TOO_SMALL;
         break;
       }
@@ -304,7 +304,7 @@ void Endpoint::PumpLocked(size_t max_records) {
     if (RouteLocked(message)) continue;
     message.Own();
     stash_.push_back(std::move(message));
-    if (!has_stash_.exchange(true))
+    if (SetHasStash(true))
       for (SignalObserver* observer : signal_observers_) observer->OnSignalsChanged();
   }
 }
@@ -336,7 +336,19 @@ void Endpoint::PumpForCalls(size_t max_records) {
   PumpLocked(max_records);
 }
 
+// Endpoints in the process with a non-empty stash: writes skip looking for one when 0.
+static std::atomic<size_t> g_stashes{0};
+
+bool Endpoint::SetHasStash(bool value) {
+  if (has_stash_.exchange(value) == value) return false;
+  if (value) g_stashes.fetch_add(1); else g_stashes.fetch_sub(1);
+  return true;
+}
+
+Endpoint::~Endpoint() { SetHasStash(false); }
+
 bool Endpoint::HasStash() { return has_stash_.load(); }
+bool Endpoint::AnyHasStash() { return g_stashes.load() != 0; }
 bool Endpoint::HasPendingCalls() { return has_calls_.load(); }
 
 }  // namespace zxc

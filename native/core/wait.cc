@@ -4,8 +4,7 @@
 #include <poll.h>
 #include <time.h>
 
-#include <memory>
-#include <vector>
+#include <optional>
 
 #include "core/handle_table.h"
 #include "core/thread_wake.h"
@@ -69,17 +68,19 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
   // Registered only once we have to block: a close from another thread, or a call that
   // stashes a message, writes the thread's eventfd.
   int wake_fd = -1;
-  std::vector<std::unique_ptr<CloseWaker>> wakers;
-  std::unique_ptr<StashWaker> stash_waker;
+  // On the stack: a blocking wait runs once per message for a blocked reader.
+  std::optional<CloseWaker> wakers[ZX_WAIT_MANY_MAX_ITEMS];
+  size_t num_wakers = 0;
+  std::optional<StashWaker> stash_waker;
   auto endpoint_at = [&](size_t i) -> Endpoint* {
     return infos[i].object->type() == ZX_OBJ_TYPE_CHANNEL ? static_cast<Endpoint*>(infos[i].object.get())
                                                           : nullptr;
   };
   auto unregister = [&] {
-    for (size_t i = 0; i < wakers.size(); ++i) table.RemoveObserver(items[i].handle, wakers[i].get());
+    for (size_t i = 0; i < num_wakers; ++i) table.RemoveObserver(items[i].handle, &*wakers[i]);
     if (stash_waker)
       for (size_t i = 0; i < count; ++i)
-        if (Endpoint* endpoint = endpoint_at(i)) endpoint->RemoveSignalObserver(stash_waker.get());
+        if (Endpoint* endpoint = endpoint_at(i)) endpoint->RemoveSignalObserver(&*stash_waker);
   };
   pollfd fds[ZX_WAIT_MANY_MAX_ITEMS + 1];
   bool woke = false;  // fds[] holds what the last ppoll saw
@@ -95,7 +96,7 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
         items[i].pending = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;
       else
         items[i].pending = SignalsOf(*infos[i].object);
-      if (i < wakers.size() && wakers[i]->closed()) {
+      if (i < num_wakers && wakers[i]->closed()) {
         items[i].pending |= ZX_SIGNAL_HANDLE_CLOSED;
         canceled = true;
       }
@@ -112,16 +113,17 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
     }
     if (wake_fd < 0) {
       wake_fd = ThreadWakeFd();
-      stash_waker = std::make_unique<StashWaker>(wake_fd);
+      stash_waker.emplace(wake_fd);
       bool look_again = false;
       for (size_t i = 0; i < count; ++i) {
-        wakers.push_back(std::make_unique<CloseWaker>(wake_fd));
-        if (table.AddObserver(items[i].handle, wakers[i].get()) != ZX_OK) {
+        wakers[i].emplace(wake_fd);
+        num_wakers = i + 1;
+        if (table.AddObserver(items[i].handle, &*wakers[i]) != ZX_OK) {
           wakers[i]->OnHandleRemoved();  // closed since the lookup
           look_again = true;
         }
         if (Endpoint* endpoint = endpoint_at(i)) {
-          endpoint->AddSignalObserver(stash_waker.get());
+          endpoint->AddSignalObserver(&*stash_waker);
           look_again |= endpoint->HasStash();  // stashed before we were listening
         }
       }
