@@ -6,6 +6,7 @@
         "native/core/koid.cc",
         "native/core/handle_table.cc",
         "native/core/object.cc",
+        "native/core/object_kinds.cc",
         "native/core/wire_format.cc",
         "native/core/endpoint.cc",
         "native/core/outbound_queue.cc",

@@ -1,10 +1,11 @@
-// The one file that knows JavaScript: converts arguments, calls the core, converts
-// results. Out-values go into a per-environment Uint32Array ("scratch") that lib/native.ts
+// The binding layer (with one file per other kind of object): converts arguments, calls
+// the core, converts results. Out-values go into a per-environment Uint32Array ("scratch") that lib/native.ts
 // reads, so a hot call returns a number or a Buffer and builds no objects here.
 #include <napi.h>
 
 #include <vector>
 
+#include "binding/addon_data.h"
 #include "binding/env_loop.h"
 #include "core/handle_table.h"
 #include "core/syscalls.h"
@@ -12,40 +13,7 @@
 namespace {
 
 using namespace zxc;
-
-// scratch layout (uint32): see lib/native.ts
-constexpr size_t kScratchHandles = 2;
-constexpr size_t kScratchTypes = kScratchHandles + kMaxMsgHandles;
-constexpr size_t kScratchRights = kScratchTypes + kMaxMsgHandles;
-constexpr size_t kScratchLength = kScratchRights + kMaxMsgHandles;
-
-struct AddonData {
-  Napi::Reference<Napi::Uint32Array> scratch_ref;
-  uint32_t* scratch = nullptr;
-  // Where channelRead receives: a Buffer of lib/sys.ts's, so that the bytes of a message
-  // are copied once (by the kernel) and handed out as a view or a small copy.
-  Napi::Reference<Napi::Buffer<uint8_t>> pool_ref;
-  uint8_t* pool = nullptr;
-  zxb::EnvLoop* loop = nullptr;  // owned by the environment's cleanup hook
-};
-
-AddonData& Data(const Napi::CallbackInfo& info) { return *static_cast<AddonData*>(info.Data()); }
-
-Napi::Value Status(Napi::Env env, zx_status_t status) { return Napi::Number::New(env, status); }
-
-uint32_t U32(const Napi::Value& v) { return v.As<Napi::Number>().Uint32Value(); }
-
-// The bytes of a Uint8Array (a Buffer is one), with one N-API query; false otherwise.
-bool BytesOf(napi_env env, const Napi::Value& v, iovec* out) {
-  napi_typedarray_type type;
-  size_t length;
-  void* data;
-  if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) != napi_ok ||
-      type != napi_uint8_array)
-    return false;
-  *out = iovec{data, length};
-  return true;
-}
+using namespace zxb;
 
 // Payload pieces: null, one Uint8Array, or (iovec mode) an array of Uint8Array.
 bool PayloadOf(const Napi::Value& v, bool iovec_mode, std::vector<iovec>* out) {
@@ -173,11 +141,6 @@ Napi::Value ReadResultJs(Napi::Env env, uint32_t* s, zx_status_t status, const R
   ScratchOf(s, status, result);
   if (status != ZX_OK) return Status(env, status);
   return Napi::Buffer<uint8_t>::Copy(env, result.payload, result.actual_bytes);
-}
-
-zx_time_t Deadline(const Napi::Value& v) {
-  bool lossless;
-  return v.As<Napi::BigInt>().Int64Value(&lossless);
 }
 
 // channelCall(h, options, deadline, bytes, handles, etc, readNumBytes, readNumHandles)
@@ -407,9 +370,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
   exports.Set("scratch", scratch);
   exports.Set("receiveBufferBytes", Napi::Number::New(env, static_cast<double>(kReceiveBufferBytes)));
-  auto add = [&](const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&)) {
-    exports.Set(name, Napi::Function::New(env, fn, name, data));
-  };
+  auto add = [&](const char* name, JsFunction fn) { AddFunction(exports, data, name, fn); };
   add("channelCreate", ChannelCreateJs);
   add("channelWrite", ChannelWriteJs);
   add("channelWriteEtc", ChannelWriteEtcJs);
@@ -435,6 +396,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("serviceListen", ServiceListenJs);
   add("serviceAccept", ServiceAcceptJs);
   add("serviceConnect", ServiceConnectJs);
+  // Objects beyond channels: one binding file each.
   return exports;
 }
 

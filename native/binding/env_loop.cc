@@ -1,5 +1,8 @@
 #include "binding/env_loop.h"
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "core/handle_table.h"
@@ -53,6 +56,7 @@ struct EnvLoop::Op final : HandleObserver, SignalObserver {
 struct EnvLoop::Watch {
   uv_poll_t poll{};
   ObjectRef object;  // kept alive, its descriptor open, while watched
+  int waiter = -1;   // our own epoll instance, for objects whose state is in shared memory
   EnvLoop* loop = nullptr;
   bool flushing = false;  // an outbound queue waits for writability
   std::vector<Op*> ops;
@@ -152,7 +156,12 @@ EnvLoop::Watch* EnvLoop::WatchFor(const ObjectRef& object) {
   auto* watch = new Watch();
   watch->object = object;
   watch->loop = this;
-  if (uv_poll_init(loop_, &watch->poll, object->fd()) != 0) {
+  if (!object->PollableFd() && (watch->waiter = OpenWaiter(*object)) < 0) {
+    delete watch;
+    return nullptr;
+  }
+  if (uv_poll_init(loop_, &watch->poll, watch->waiter >= 0 ? watch->waiter : object->fd()) != 0) {
+    if (watch->waiter >= 0) close(watch->waiter);
     delete watch;
     return nullptr;
   }
@@ -169,7 +178,9 @@ void EnvLoop::CloseWatch(Watch* watch) {
     static_cast<Endpoint*>(watch->object.get())->DropWatcher(this);
   watch->object.reset();  // now: a closed handle's descriptor closes with its last reference
   uv_close(reinterpret_cast<uv_handle_t*>(&watch->poll), [](uv_handle_t* handle) {
-    delete static_cast<Watch*>(handle->data);
+    auto* closed = static_cast<Watch*>(handle->data);
+    if (closed->waiter >= 0) close(closed->waiter);
+    delete closed;
   });
 }
 
@@ -189,13 +200,22 @@ void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
     const bool is_channel = watch->object->type() == ZX_OBJ_TYPE_CHANNEL;
     for (Op* op : watch->ops)
       if (!op->is_call && (now & op->signals)) Post(op->id);  // settled from a proper scope
-    if (!(now & ZX_CHANNEL_PEER_CLOSED)) {
+    if (watch->waiter >= 0) {
+      events |= UV_READABLE;  // an edge of the object's own descriptors: look again
+    } else if (is_channel) {
+      if (!(now & ZX_CHANNEL_PEER_CLOSED)) {
+        for (Op* op : watch->ops) {
+          // DISCONNECT comes with READABLE: a hangup then says so (OnPoll).
+          if (op->is_call || (op->signals & ZX_CHANNEL_READABLE)) events |= UV_READABLE | UV_DISCONNECT;
+          if (op->signals & ZX_CHANNEL_PEER_CLOSED) events |= UV_DISCONNECT;
+        }
+      }
+    } else {
       for (Op* op : watch->ops) {
-        // On channels, DISCONNECT comes with READABLE: a hangup then says so (OnPoll).
-        if (op->is_call || (op->signals & ZX_CHANNEL_READABLE))
-          events |= is_channel ? UV_READABLE | UV_DISCONNECT : UV_READABLE;
-        if (op->signals & ZX_CHANNEL_PEER_CLOSED) events |= UV_DISCONNECT;
-        if (!is_channel && (op->signals & ZX_CHANNEL_WRITABLE)) events |= UV_WRITABLE;
+        const short wanted = watch->object->PollEventsFor(op->signals, now);
+        if (wanted & POLLIN) events |= UV_READABLE;
+        if (wanted & POLLOUT) events |= UV_WRITABLE;
+        if (wanted & POLLRDHUP) events |= UV_DISCONNECT;
       }
     }
   }
@@ -263,6 +283,7 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
       return;
     }
   }
+  if (watch->waiter >= 0) DrainWaiter(watch->waiter);
   if (!watch->ops.empty()) {
     // Settling runs promise reactions: inside a callback scope, like any callback. The
     // reference below is dropped before they run, so a close() in them closes at once.

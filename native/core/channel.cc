@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/handle_table.h"
+#include "core/object_kinds.h"
 #include "core/syscalls.h"
 #include "core/thread_wake.h"
 #include "core/wire_format.h"
@@ -27,6 +28,7 @@ zx_status_t TakeForTransfer(HandleDisposition& d, const Object* target, HandleIn
   if (!duplicate && d.operation != ZX_HANDLE_OP_MOVE) return ZX_ERR_INVALID_ARGS;
   if (!(info.rights & ZX_RIGHT_TRANSFER)) return ZX_ERR_ACCESS_DENIED;
   if (info.object.get() == target) return ZX_ERR_NOT_SUPPORTED;
+  if (!KindOf(info.object->type())) return ZX_ERR_NOT_SUPPORTED;  // e.g. a port: local only
   if (d.type != ZX_OBJ_TYPE_NONE && d.type != info.object->type()) return ZX_ERR_WRONG_TYPE;
   if (!RightsSubset(d.rights, info.rights)) return ZX_ERR_INVALID_ARGS;
   if (duplicate && !(info.rights & ZX_RIGHT_DUPLICATE)) return ZX_ERR_ACCESS_DENIED;
@@ -95,7 +97,7 @@ zx_status_t PrepareMessage(zx_handle_t h, uint32_t options, zx_rights_t required
     const Object& object = *moved.object;
     entries[out->carried.size()] =
         WireHandle{object.type(), moved.rights, object.koid(), object.related_koid()};
-    out->carried.push_back(std::move(moved.object));
+    out->carried.push_back(moved.object->ForTransfer(moved.rights));
   }
   if (first_error != ZX_OK) {
     out->carried.clear();  // moved objects are released: closed unless held elsewhere

@@ -60,4 +60,8 @@ zx_signals_t Endpoint::Signals() {
   return signals;
 }
 
+short Endpoint::PollEventsFor(zx_signals_t wanted, zx_signals_t now) const {
+  return Object::PollEventsFor(wanted & ~ZX_CHANNEL_WRITABLE, now);
+}
+
 }  // namespace zxc

@@ -38,12 +38,6 @@ struct WatchHooks {
 };
 void SetWatchHooks(const WatchHooks& hooks);
 
-// The object for a descriptor that arrived with this identity (koid 0: a new one).
-ObjectRef WrapDescriptor(zx_obj_type_t type, int fd, zx_koid_t koid, zx_koid_t related_koid);
-// The rights a received handle gets: what the sender claims, bounded by what the OS
-// enforces (a plain descriptor's access mode).
-zx_rights_t ClaimedRights(zx_obj_type_t type, zx_rights_t claimed, int fd);
-
 // A handle received in a message, not yet in the handle table.
 struct ReceivedHandle {
   ObjectRef object;
@@ -112,7 +106,9 @@ class Endpoint : public Object {
   static void ConfigureSocket(int fd);
 
   // READABLE / WRITABLE / PEER_CLOSED as they are now (routing any call replies first).
-  zx_signals_t Signals();
+  zx_signals_t Signals() override;
+  // WRITABLE only means "the peer is open": never a reason to poll for POLLOUT.
+  short PollEventsFor(zx_signals_t wanted, zx_signals_t now) const override;
 
   // ---- outbound (outbound_queue.cc) ----
   // Sends one record (prefix = header + handle table, then the payload pieces) with the

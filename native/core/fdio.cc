@@ -5,6 +5,7 @@
 
 #include "core/handle_table.h"
 #include "core/koid.h"
+#include "core/object_kinds.h"
 #include "core/syscalls.h"
 #include "core/wire_format.h"
 
@@ -59,9 +60,13 @@ zx_status_t HandleExport(zx_handle_t h, ExportedHandle* out) {
     // Messages a call stepped over live in this process only: they would be left behind.
     if (endpoint->HasStash()) return ZX_ERR_BAD_STATE;
   }
+  // Objects of more than one descriptor don't fit one descriptor (spawn boxes them).
+  const ObjectKind* kind = KindOf(info.object->type());
+  if (!kind || kind->num_fds != 1) return ZX_ERR_NOT_SUPPORTED;
   info = HandleInfo();
   status = table.Remove(h, &info);
   if (status != ZX_OK) return status;
+  info.object = info.object->ForTransfer(info.rights);
   const Object& object = *info.object;
   *out = ExportedHandle{-1, object.type(), info.rights, object.koid(), object.related_koid()};
   // The last reference gives its descriptor away; a shared object keeps its own.
@@ -73,11 +78,12 @@ zx_status_t HandleExport(zx_handle_t h, ExportedHandle* out) {
 zx_status_t HandleImport(const ExportedHandle& in, zx_handle_t* out) {
   *out = ZX_HANDLE_INVALID;
   if (in.fd < 0 || fcntl(in.fd, F_SETFD, FD_CLOEXEC) != 0) return ZX_ERR_INVALID_ARGS;
-  if (in.type != ZX_OBJ_TYPE_CHANNEL && in.type != ZX_OBJ_TYPE_FD) return ZX_ERR_NOT_SUPPORTED;
-  if (!DescriptorMatchesType(in.fd, in.type)) return ZX_ERR_WRONG_TYPE;
+  const ObjectKind* kind = KindOf(in.type);
+  if (!kind || kind->num_fds != 1) return ZX_ERR_NOT_SUPPORTED;
+  if (!kind->matches(&in.fd)) return ZX_ERR_WRONG_TYPE;
   if (in.type == ZX_OBJ_TYPE_CHANNEL) Endpoint::ConfigureSocket(in.fd);
-  ObjectRef object = WrapDescriptor(in.type, in.fd, in.koid, in.related_koid);
-  zx_handle_t h = HandleTable::Get().Add(object, ClaimedRights(in.type, in.rights, in.fd));
+  ObjectRef object = AdoptDescriptors(*kind, &in.fd, in.koid, in.related_koid);
+  zx_handle_t h = HandleTable::Get().Add(object, in.rights & kind->enforced(&in.fd));
   if (!h) {
     object->ReleaseFd();  // still the caller's
     return ZX_ERR_NO_RESOURCES;

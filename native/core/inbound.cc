@@ -12,6 +12,7 @@
 #include "core/endpoint.h"
 #include "core/handle_table.h"
 #include "core/koid.h"
+#include "core/object_kinds.h"
 #include "core/socket_util.h"
 
 namespace zxc {
@@ -72,16 +73,6 @@ bool TooBig(uint32_t num_bytes, size_t num_handles, uint32_t max_bytes, uint32_t
 
 }  // namespace
 
-ObjectRef WrapDescriptor(zx_obj_type_t type, int fd, zx_koid_t koid, zx_koid_t related_koid) {
-  if (!koid) koid = NewKoid();
-  if (type == ZX_OBJ_TYPE_CHANNEL) return std::make_shared<Endpoint>(fd, koid, related_koid);
-  return std::make_shared<Object>(type, fd, koid, related_koid);
-}
-
-zx_rights_t ClaimedRights(zx_obj_type_t type, zx_rights_t claimed, int fd) {
-  return type == ZX_OBJ_TYPE_FD ? claimed & RightsForDescriptor(fd) : claimed;
-}
-
 void InboundMessage::Own() {
   if (num_bytes && payload != owned.data()) {
     owned.assign(payload, payload + num_bytes);
@@ -120,25 +111,37 @@ zx_status_t Endpoint::ReceiveLocked(InboundMessage* out, uint8_t* buffer) {
   }
   ParsedRecord record;
   if ((msg.msg_flags & MSG_TRUNC) ||
-      ParseRecord(buffer, static_cast<size_t>(n), num_fds, &record) != ZX_OK) {
+      ParseRecord(buffer, static_cast<size_t>(n), &record) != ZX_OK) {
     CloseAll(fds, num_fds);
     return ZX_ERR_IO_DATA_INTEGRITY;
   }
+  // Every entry's descriptors, in order, of the kind its type says; none left over.
   const uint32_t count = record.header.num_handles;
   WireHandle entries[kMaxMsgHandles];
+  const ObjectKind* kinds[kMaxMsgHandles];
+  size_t used = 0;
   for (uint32_t i = 0; i < count; ++i) {
     entries[i] = HandleEntryAt(record, i);
-    if (!DescriptorMatchesType(fds[i], entries[i].type)) {
+    kinds[i] = KindOf(entries[i].type);
+    if (!kinds[i] || used + kinds[i]->num_fds > num_fds || !kinds[i]->matches(fds + used)) {
       CloseAll(fds, num_fds);
       return ZX_ERR_IO_DATA_INTEGRITY;
     }
+    used += kinds[i]->num_fds;
+  }
+  if (used != num_fds) {
+    CloseAll(fds, num_fds);
+    return ZX_ERR_IO_DATA_INTEGRITY;
   }
   out->handles.clear();
   out->handles.reserve(count);
+  used = 0;
   for (uint32_t i = 0; i < count; ++i) {
     const WireHandle& e = entries[i];
-    out->handles.push_back(ReceivedHandle{WrapDescriptor(e.type, fds[i], e.koid, e.related_koid),
-                                          e.type, ClaimedRights(e.type, e.rights, fds[i])});
+    const ObjectKind& kind = *kinds[i];
+    out->handles.push_back(ReceivedHandle{AdoptDescriptors(kind, fds + used, e.koid, e.related_koid),
+                                          e.type, e.rights & kind.enforced(fds + used)});
+    used += kind.num_fds;
   }
   out->owned.clear();
   out->payload = record.payload;

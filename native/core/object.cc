@@ -1,6 +1,8 @@
 #include "core/object.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 namespace zxc {
@@ -18,6 +20,37 @@ int Object::ReleaseFd() {
   return fd;
 }
 
+zx_signals_t Object::Signals() {
+  pollfd p{fd_, POLLIN | POLLOUT | POLLRDHUP, 0};
+  if (poll(&p, 1, 0) < 0) return 0;
+  zx_signals_t s = 0;
+  if (p.revents & POLLIN) s |= ZX_CHANNEL_READABLE;
+  if (p.revents & POLLOUT) s |= ZX_CHANNEL_WRITABLE;
+  if (p.revents & (POLLHUP | POLLRDHUP)) s |= ZX_CHANNEL_PEER_CLOSED;
+  return s;
+}
+
+short Object::PollEventsFor(zx_signals_t wanted, zx_signals_t now) const {
+  if (now & ZX_CHANNEL_PEER_CLOSED) return 0;
+  short events = 0;
+  if (wanted & ZX_CHANNEL_READABLE) events |= POLLIN;
+  if (wanted & ZX_CHANNEL_WRITABLE) events |= POLLOUT;
+  if (wanted & ZX_CHANNEL_PEER_CLOSED) events |= POLLRDHUP;
+  return events;
+}
+
+bool Object::WatchIn(int epfd, uint64_t data) const {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.u64 = data;
+  return epoll_ctl(epfd, EPOLL_CTL_ADD, fd_, &ev) == 0;
+}
+
+size_t Object::Descriptors(int* out) const {
+  out[0] = fd_;
+  return 1;
+}
+
 zx_rights_t RightsForDescriptor(int fd) {
   zx_rights_t rights = ZX_RIGHTS_BASIC;
   int flags = fcntl(fd, F_GETFL);
@@ -26,6 +59,22 @@ zx_rights_t RightsForDescriptor(int fd) {
     case O_RDONLY: return rights | ZX_RIGHT_READ;
     case O_WRONLY: return rights | ZX_RIGHT_WRITE;
     default: return rights | ZX_RIGHT_READ | ZX_RIGHT_WRITE;
+  }
+}
+
+int OpenWaiter(const Object& object) {
+  int epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) return -1;
+  if (!object.WatchIn(epfd, 0)) {
+    close(epfd);
+    return -1;
+  }
+  return epfd;
+}
+
+void DrainWaiter(int waiter_fd) {
+  epoll_event events[kMaxObjectFds];
+  while (epoll_wait(waiter_fd, events, kMaxObjectFds, 0) == static_cast<int>(kMaxObjectFds)) {
   }
 }
 

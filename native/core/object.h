@@ -1,11 +1,16 @@
-// A kernel object as this process holds it: one file descriptor plus the Zircon
-// identity (type, koid, related koid) that travels with it in the wire header.
+// A kernel object as this process holds it: its descriptor(s) plus the Zircon identity
+// (type, koid, related koid) that travels with it in the wire header. Each kind of object
+// says what its signals are and how a waiter learns that they may have changed.
 #pragma once
+#include <cstddef>
 #include <memory>
 
 #include "core/types.h"
 
 namespace zxc {
+
+// The most descriptors one object carries in a message (an eventpair side: three).
+constexpr size_t kMaxObjectFds = 3;
 
 class Object : public std::enable_shared_from_this<Object> {
  public:
@@ -22,6 +27,24 @@ class Object : public std::enable_shared_from_this<Object> {
   // Gives the descriptor away (the object no longer closes it).
   int ReleaseFd();
 
+  // The signals now. The base: a plain descriptor as poll(2) sees it (READABLE, WRITABLE,
+  // PEER_CLOSED on hangup).
+  virtual zx_signals_t Signals();
+  // The poll(2) events on fd() that can bring about one of `wanted`, given the state
+  // `now`; 0 when only a close can (a hangup would report itself forever).
+  virtual short PollEventsFor(zx_signals_t wanted, zx_signals_t now) const;
+  // False when the state lives in shared memory, not in fd(): a waiter then watches
+  // through an edge-triggered epoll instance of its own (OpenWaiter).
+  virtual bool PollableFd() const { return true; }
+  // Registers in the epoll instance `epfd`, edge-triggered with `data`, every descriptor
+  // whose activity may change Signals(). Ports and private waiters use it.
+  virtual bool WatchIn(int epfd, uint64_t data) const;
+  // The descriptors that travel with the object in a message, fd() first.
+  virtual size_t Descriptors(int* out) const;
+  // What travels for a handle with `rights`: this object, or a twin with the same identity
+  // whose descriptors enforce the rights (a VMO without WRITE goes as a read-only file).
+  virtual std::shared_ptr<Object> ForTransfer(zx_rights_t rights) { return shared_from_this(); }
+
  private:
   const zx_obj_type_t type_;
   int fd_;
@@ -33,5 +56,10 @@ using ObjectRef = std::shared_ptr<Object>;
 
 // Rights a plain descriptor's handle gets from its access mode (O_RDONLY → READ, ...).
 zx_rights_t RightsForDescriptor(int fd);
+
+// A waiter's own epoll instance watching `object` (WatchIn); -1 if none could be made.
+int OpenWaiter(const Object& object);
+// Takes the edges a waiter has seen, so that its descriptor polls quiet until the next.
+void DrainWaiter(int waiter_fd);
 
 }  // namespace zxc

@@ -85,21 +85,21 @@ int Endpoint::SendRecord(const uint8_t* prefix, size_t prefix_size, const iovec*
     payload_count = 1;
   }
 
-  alignas(cmsghdr) uint8_t control[CMSG_SPACE(kMaxMsgHandles * sizeof(int))];
+  alignas(cmsghdr) uint8_t control[CMSG_SPACE(kMaxMsgHandles * kMaxObjectFds * sizeof(int))];
   msghdr msg{};
   msg.msg_iov = iov;
   msg.msg_iovlen = payload_count + 1;
   if (!carried.empty()) {
+    int fds[kMaxMsgHandles * kMaxObjectFds];
+    size_t num_fds = 0;
+    for (const ObjectRef& object : carried) num_fds += object->Descriptors(fds + num_fds);
     msg.msg_control = control;
-    msg.msg_controllen = CMSG_SPACE(carried.size() * sizeof(int));
+    msg.msg_controllen = CMSG_SPACE(num_fds * sizeof(int));
     cmsghdr* c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(carried.size() * sizeof(int));
-    for (size_t i = 0; i < carried.size(); ++i) {
-      int fd = carried[i]->fd();
-      std::memcpy(CMSG_DATA(c) + i * sizeof(int), &fd, sizeof fd);
-    }
+    c->cmsg_len = CMSG_LEN(num_fds * sizeof(int));
+    std::memcpy(CMSG_DATA(c), fds, num_fds * sizeof(int));
   }
   ssize_t n;
   do n = sendmsg(fd(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL); while (n < 0 && errno == EINTR);

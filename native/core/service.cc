@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "core/handle_table.h"
+#include "core/object_kinds.h"
 #include "core/koid.h"
 #include "core/syscalls.h"
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <optional>
 
@@ -11,36 +12,7 @@
 #include "core/syscalls.h"
 
 namespace zxc {
-namespace {
-
-// A plain descriptor's signals: readable / writable / hung up, as poll(2) says.
-zx_signals_t DescriptorSignals(int fd) {
-  pollfd p{fd, POLLIN | POLLOUT | POLLRDHUP, 0};
-  if (poll(&p, 1, 0) < 0) return 0;
-  zx_signals_t s = 0;
-  if (p.revents & POLLIN) s |= ZX_CHANNEL_READABLE;
-  if (p.revents & POLLOUT) s |= ZX_CHANNEL_WRITABLE;
-  if (p.revents & (POLLHUP | POLLRDHUP)) s |= ZX_CHANNEL_PEER_CLOSED;
-  return s;
-}
-
-// Which poll events can bring one of `wanted` about, given the state `now`. None when
-// nothing can change but a close (e.g. the peer is gone: POLLHUP would fire forever).
-short EventsFor(const Object& object, zx_signals_t wanted, zx_signals_t now) {
-  if (now & ZX_CHANNEL_PEER_CLOSED) return 0;
-  short events = 0;
-  if (wanted & ZX_CHANNEL_READABLE) events |= POLLIN;
-  if (wanted & ZX_CHANNEL_PEER_CLOSED) events |= POLLRDHUP;
-  if (object.type() != ZX_OBJ_TYPE_CHANNEL && (wanted & ZX_CHANNEL_WRITABLE)) events |= POLLOUT;
-  return events;
-}
-
-}  // namespace
-
-zx_signals_t SignalsOf(Object& object) {
-  if (object.type() == ZX_OBJ_TYPE_CHANNEL) return static_cast<Endpoint&>(object).Signals();
-  return DescriptorSignals(object.fd());
-}
+zx_signals_t SignalsOf(Object& object) { return object.Signals(); }
 
 zx_time_t MonotonicNow() {
   timespec ts;
@@ -76,8 +48,13 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
     return infos[i].object->type() == ZX_OBJ_TYPE_CHANNEL ? static_cast<Endpoint*>(infos[i].object.get())
                                                           : nullptr;
   };
+  // Objects whose state is in shared memory are watched through epoll instances of our own.
+  int waiters[ZX_WAIT_MANY_MAX_ITEMS];
   auto unregister = [&] {
-    for (size_t i = 0; i < num_wakers; ++i) table.RemoveObserver(items[i].handle, &*wakers[i]);
+    for (size_t i = 0; i < num_wakers; ++i) {
+      table.RemoveObserver(items[i].handle, &*wakers[i]);
+      if (waiters[i] >= 0) close(waiters[i]);
+    }
     if (stash_waker)
       for (size_t i = 0; i < count; ++i)
         if (Endpoint* endpoint = endpoint_at(i)) endpoint->RemoveSignalObserver(&*stash_waker);
@@ -117,7 +94,12 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
       bool look_again = false;
       for (size_t i = 0; i < count; ++i) {
         wakers[i].emplace(wake_fd);
+        waiters[i] = infos[i].object->PollableFd() ? -1 : OpenWaiter(*infos[i].object);
         num_wakers = i + 1;
+        if (!infos[i].object->PollableFd() && waiters[i] < 0) {
+          unregister();
+          return ZX_ERR_NO_RESOURCES;
+        }
         if (table.AddObserver(items[i].handle, &*wakers[i]) != ZX_OK) {
           wakers[i]->OnHandleRemoved();  // closed since the lookup
           look_again = true;
@@ -135,7 +117,11 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
     fds[0] = pollfd{wake_fd, POLLIN, 0};
     for (size_t i = 0; i < count; ++i) {
       const Object& object = *infos[i].object;
-      short events = EventsFor(object, items[i].waitfor, items[i].pending);
+      if (waiters[i] >= 0) {
+        fds[i + 1] = pollfd{waiters[i], POLLIN, 0};
+        continue;
+      }
+      short events = object.PollEventsFor(items[i].waitfor, items[i].pending);
       fds[i + 1] = pollfd{events ? object.fd() : -1, events, 0};  // fd -1: ignored
     }
     timespec ts{static_cast<time_t>(remaining / 1000000000), static_cast<long>(remaining % 1000000000)};
@@ -143,6 +129,8 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
     if (!woke) for (size_t i = 0; i <= count; ++i) fds[i].revents = 0;
     if (fds[0].revents & POLLIN)
       DrainThreadWakeFd();  // now, or it would wake every later poll (a stale count is harmless)
+    for (size_t i = 0; i < count; ++i)
+      if (waiters[i] >= 0 && (fds[i + 1].revents & POLLIN)) DrainWaiter(waiters[i]);
   }
 }
 

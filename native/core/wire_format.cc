@@ -22,11 +22,10 @@ bool PeekHeader(const uint8_t* data, size_t length, WireHeader* out) {
          out->num_bytes <= kMaxMsgBytes && out->num_handles <= kMaxMsgHandles;
 }
 
-zx_status_t ParseRecord(const uint8_t* data, size_t length, size_t num_fds, ParsedRecord* out) {
+zx_status_t ParseRecord(const uint8_t* data, size_t length, ParsedRecord* out) {
   if (!PeekHeader(data, length, &out->header)) return ZX_ERR_IO_DATA_INTEGRITY;
   const WireHeader& h = out->header;
   if (length != RecordPrefixSize(h.num_handles) + h.num_bytes) return ZX_ERR_IO_DATA_INTEGRITY;
-  if (num_fds != h.num_handles) return ZX_ERR_IO_DATA_INTEGRITY;
   out->handle_table = data + sizeof(WireHeader);
   out->payload = data + RecordPrefixSize(h.num_handles);
   return ZX_OK;
@@ -45,14 +44,6 @@ bool IsSeqpacketSocket(int fd) {
     return false;
   len = sizeof value;
   return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &value, &len) == 0 && value == AF_UNIX;
-}
-
-bool DescriptorMatchesType(int fd, zx_obj_type_t type) {
-  switch (type) {
-    case ZX_OBJ_TYPE_CHANNEL: return IsSeqpacketSocket(fd);
-    case ZX_OBJ_TYPE_FD: return true;
-    default: return false;  // no other kind of object can travel yet
-  }
 }
 
 }  // namespace zxc

@@ -1,6 +1,7 @@
 // The record format inside every SOCK_SEQPACKET record (docs/wire-format.md):
 //   header (16 bytes) | num_handles × handle entry (24 bytes) | payload (num_bytes)
-// The descriptors travel beside it as one SCM_RIGHTS control message, in entry order.
+// The descriptors travel beside it as one SCM_RIGHTS control message, in entry order,
+// as many per entry as its type carries (object_kinds.h).
 // All fields little-endian. A record is never empty: a 0-byte record reads like EOF.
 #pragma once
 #include <cstddef>
@@ -47,18 +48,14 @@ struct ParsedRecord {
   const uint8_t* payload;
 };
 
-// Checks a received record against itself and the number of descriptors that came with
-// it; ZX_ERR_IO_DATA_INTEGRITY on any mismatch.
-zx_status_t ParseRecord(const uint8_t* data, size_t length, size_t num_fds, ParsedRecord* out);
+// Checks a received record's header and sizes; ZX_ERR_IO_DATA_INTEGRITY on any mismatch.
+// (The descriptors are checked against the entries by the receiver: object_kinds.h.)
+zx_status_t ParseRecord(const uint8_t* data, size_t length, ParsedRecord* out);
 
 // Reads a header from the first 16 bytes (for the size-only peek); false if malformed.
 bool PeekHeader(const uint8_t* data, size_t length, WireHeader* out);
 
 WireHandle HandleEntryAt(const ParsedRecord& record, size_t index);
-
-// Whether a received descriptor is really of the kind the header declares
-// (a channel endpoint must be an AF_UNIX SOCK_SEQPACKET socket).
-bool DescriptorMatchesType(int fd, zx_obj_type_t type);
 
 // Whether this descriptor is an AF_UNIX SOCK_SEQPACKET socket.
 bool IsSeqpacketSocket(int fd);

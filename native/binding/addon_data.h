@@ -1,0 +1,65 @@
+// What every binding file shares: the per-environment data (scratch array, read pool,
+// event loop) and the conversions of arguments and results. addon.cc holds the channel,
+// wait and handle functions and Init; each other kind of object has a binding file of
+// its own that Init calls to add its functions.
+#pragma once
+#include <napi.h>
+#include <sys/uio.h>
+
+#include "binding/env_loop.h"
+#include "core/types.h"
+
+namespace zxb {
+
+// scratch layout (uint32): see lib/native.ts
+constexpr size_t kScratchHandles = 2;
+constexpr size_t kScratchTypes = kScratchHandles + zxc::kMaxMsgHandles;
+constexpr size_t kScratchRights = kScratchTypes + zxc::kMaxMsgHandles;
+constexpr size_t kScratchLength = kScratchRights + zxc::kMaxMsgHandles;
+
+struct AddonData {
+  Napi::Reference<Napi::Uint32Array> scratch_ref;
+  uint32_t* scratch = nullptr;
+  // Where channelRead receives: a Buffer of lib/sys.ts's, so that the bytes of a message
+  // are copied once (by the kernel) and handed out as a view or a small copy.
+  Napi::Reference<Napi::Buffer<uint8_t>> pool_ref;
+  uint8_t* pool = nullptr;
+  EnvLoop* loop = nullptr;  // owned by the environment's cleanup hook
+};
+
+inline AddonData& Data(const Napi::CallbackInfo& info) {
+  return *static_cast<AddonData*>(info.Data());
+}
+
+inline Napi::Value Status(Napi::Env env, zxc::zx_status_t status) {
+  return Napi::Number::New(env, status);
+}
+
+inline uint32_t U32(const Napi::Value& v) { return v.As<Napi::Number>().Uint32Value(); }
+
+// A deadline (lib/check.ts has made it a bigint in range).
+inline zxc::zx_time_t Deadline(const Napi::Value& v) {
+  bool lossless;
+  return v.As<Napi::BigInt>().Int64Value(&lossless);
+}
+
+// The bytes of a Uint8Array (a Buffer is one), with one N-API query; false otherwise.
+inline bool BytesOf(napi_env env, const Napi::Value& v, iovec* out) {
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array)
+    return false;
+  *out = iovec{data, length};
+  return true;
+}
+
+using JsFunction = Napi::Value (*)(const Napi::CallbackInfo&);
+
+// exports[name] = fn, called with the environment's AddonData.
+inline void AddFunction(Napi::Object exports, AddonData* data, const char* name, JsFunction fn) {
+  exports.Set(name, Napi::Function::New(exports.Env(), fn, name, data));
+}
+
+}  // namespace zxb

@@ -1,0 +1,48 @@
+#include "core/object_kinds.h"
+
+#include "core/endpoint.h"
+#include "core/koid.h"
+
+namespace zxc {
+namespace {
+
+constexpr zx_rights_t kAllRights = ~0u;
+
+const ObjectKind kChannel{
+    ZX_OBJ_TYPE_CHANNEL, 1,
+    [](const int* fds) { return IsSeqpacketSocket(fds[0]); },
+    [](const int* fds, zx_koid_t koid, zx_koid_t related) -> ObjectRef {
+      return std::make_shared<Endpoint>(fds[0], koid, related);
+    },
+    [](const int*) { return kAllRights; },
+};
+
+const ObjectKind kDescriptor{
+    ZX_OBJ_TYPE_FD, 1,
+    [](const int*) { return true; },
+    [](const int* fds, zx_koid_t koid, zx_koid_t related) {
+      return std::make_shared<Object>(ZX_OBJ_TYPE_FD, fds[0], koid, related);
+    },
+    [](const int* fds) { return RightsForDescriptor(fds[0]); },
+};
+
+}  // namespace
+
+const ObjectKind* KindOf(zx_obj_type_t type) {
+  switch (type) {
+    case ZX_OBJ_TYPE_CHANNEL: return &kChannel;
+    case ZX_OBJ_TYPE_FD: return &kDescriptor;
+    default: return nullptr;
+  }
+}
+
+ObjectRef AdoptDescriptors(const ObjectKind& kind, const int* fds, zx_koid_t koid,
+                           zx_koid_t related_koid) {
+  return kind.adopt(fds, koid ? koid : NewKoid(), related_koid);
+}
+
+ObjectRef WrapDescriptor(zx_obj_type_t type, int fd, zx_koid_t koid, zx_koid_t related_koid) {
+  return AdoptDescriptors(*KindOf(type), &fd, koid, related_koid);
+}
+
+}  // namespace zxc

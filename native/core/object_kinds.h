@@ -1,0 +1,30 @@
+// The kinds of object that travel in messages and as startup handles: how many
+// descriptors a handle entry of each type carries on the wire, how a receiver checks them
+// and turns them back into an object, and which rights the OS itself enforces.
+#pragma once
+#include "core/object.h"
+
+namespace zxc {
+
+struct ObjectKind {
+  zx_obj_type_t type;
+  size_t num_fds;  // descriptors per handle entry, in Object::Descriptors() order
+  // Whether received descriptors really are this kind of object.
+  bool (*matches)(const int* fds);
+  // The object owning received descriptors, with the identity the header gave.
+  ObjectRef (*adopt)(const int* fds, zx_koid_t koid, zx_koid_t related_koid);
+  // The rights these descriptors allow; a received handle gets claimed & this.
+  zx_rights_t (*enforced)(const int* fds);
+};
+
+// nullptr for a type that can't travel (a port; anything unknown).
+const ObjectKind* KindOf(zx_obj_type_t type);
+
+// The object for descriptors that arrived with this identity (koid 0: a new one).
+// The kind must exist; the descriptors belong to the object from now on.
+ObjectRef AdoptDescriptors(const ObjectKind& kind, const int* fds, zx_koid_t koid,
+                           zx_koid_t related_koid);
+// One-descriptor shorthand for the channel and plain-descriptor kinds.
+ObjectRef WrapDescriptor(zx_obj_type_t type, int fd, zx_koid_t koid, zx_koid_t related_koid);
+
+}  // namespace zxc
