@@ -208,6 +208,10 @@ export const ZX_SOCKET_PEEK = 8;
 export const ZX_SOCKET_DISPOSITION_WRITE_DISABLED = 1;
 export const ZX_SOCKET_DISPOSITION_WRITE_ENABLED = 2;
 export const ZX_VMO_RESIZABLE = 2;
+export const ZX_VMO_DISCARDABLE = 4;
+export const ZX_VMO_ZERO_CHILDREN = 0x8;
+// Page size VMO sizes round up to.
+export const ZX_PAGE_SIZE = 4096;
 
 // --- zircon-ipc's own constants (this library's, not Zircon's) ---
 // Object type of a handle to a plain Linux file descriptor (a file, a pipe, a socket

@@ -201,6 +201,9 @@ constexpr uint32_t ZX_SOCKET_PEEK = 8;
 constexpr uint32_t ZX_SOCKET_DISPOSITION_WRITE_DISABLED = 1;
 constexpr uint32_t ZX_SOCKET_DISPOSITION_WRITE_ENABLED = 2;
 constexpr uint32_t ZX_VMO_RESIZABLE = 2;
+constexpr uint32_t ZX_VMO_DISCARDABLE = 4;
+constexpr uint32_t ZX_VMO_ZERO_CHILDREN = 0x8u;
+constexpr uint32_t ZX_PAGE_SIZE = 4096;
 
 // zircon-ipc's own constants (this library's, not Zircon's)
 constexpr uint32_t ZX_OBJ_TYPE_FD = 0x1000u;
