@@ -17,9 +17,11 @@
         "native/core/fdio.cc",
         "native/core/service.cc",
         "native/core/exit_flush.cc",
+        "native/core/event.cc",
         "native/core/thread_wake.cc",
         "native/binding/env_loop.cc",
-        "native/binding/addon.cc"
+        "native/binding/addon.cc",
+        "native/binding/event_js.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

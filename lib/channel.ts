@@ -12,7 +12,7 @@ import {
   ZX_RIGHT_SAME_RIGHTS,
 } from './constants';
 import { check, ZxError } from './errors';
-import { deadlineFromTimeout, Handle, WaitOptions, withAbort } from './handle';
+import { deadlineFromTimeout, Handle, registerHandleClass, WaitOptions, withAbort, wrapHandle } from './handle';
 import * as sys from './sys';
 
 const MAX_BYTES = 65536;
@@ -51,11 +51,6 @@ function callArgs(data: Uint8Array, raws: number[] | null): sys.CallEtcArgs {
     result: ZX_OK,
   }));
   return { bytes: data, handles: handles ?? null, readNumBytes: MAX_BYTES, readNumHandles: MAX_HANDLES };
-}
-
-/** A received handle as its class: a channel endpoint comes as a Channel. */
-export function wrapHandle(info: sys.HandleInfo): Handle {
-  return info.type === ZX_OBJ_TYPE_CHANNEL ? new Channel(info.handle) : new Handle(info.handle);
 }
 
 function toMessage(r: sys.ReadResult<sys.HandleInfo>): Message {
@@ -149,3 +144,5 @@ export class Channel extends Handle {
     }
   }
 }
+
+registerHandleClass(ZX_OBJ_TYPE_CHANNEL, Channel);

@@ -6,7 +6,9 @@ import {
   ZX_INFO_HANDLE_BASIC,
   ZX_OK,
   ZX_RIGHT_SAME_RIGHTS,
+  ZX_ERR_TIMED_OUT,
   ZX_TIME_INFINITE,
+  ZX_TIME_INFINITE_PAST,
 } from './constants';
 import { check, ZxError } from './errors';
 import { native } from './native';
@@ -52,6 +54,19 @@ export async function withAbort<T extends { status: number }>(
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+// The class each object type's handles come as when received (Channel, Event, Vmo, ...);
+// each class module registers itself.
+const classes = new Map<number, new (raw: number) => Handle>();
+
+export function registerHandleClass(type: number, cls: new (raw: number) => Handle): void {
+  classes.set(type, cls);
+}
+
+/** A received handle as its class: a channel endpoint as a Channel, an event as an Event... */
+export function wrapHandle(info: { handle: number; type: number }): Handle {
+  return new (classes.get(info.type) ?? Handle)(info.handle);
 }
 
 export class Handle {
@@ -122,6 +137,13 @@ export class Handle {
     const { status, out } = sys.handleReplace(this.release(), rights);
     check(status, `${this.constructor.name}.replace`);
     return new (this.constructor as new (raw: number) => this)(out);
+  }
+
+  /** The object's signals now (a wait that only samples). */
+  get signals(): number {
+    const { status, observed } = sys.objectWaitOne(this.#raw, 0, ZX_TIME_INFINITE_PAST);
+    if (status !== ZX_ERR_TIMED_OUT) throw new ZxError(status, `${this.constructor.name}.signals`);
+    return observed;
   }
 
   /** Blocks the calling thread until one of `signals` is set; returns the signals seen. */

@@ -55,6 +55,14 @@ export interface NativeBinding {
   serviceAccept(listener: number): number;
   /** scratch[0] = the connection's channel handle. */
   serviceConnect(name: string, abstract: boolean): number;
+
+  // ---- events and eventpairs (native/binding/event_js.cc) ----
+  /** scratch[0] = the event. */
+  eventCreate(options: number): number;
+  /** scratch[0], scratch[1] = the two sides. */
+  eventpairCreate(options: number): number;
+  objectSignal(h: number, clear: number, set: number): number;
+  objectSignalPeer(h: number, clear: number, set: number): number;
 }
 
 export interface NativeCallResult {

@@ -2,11 +2,12 @@
 // as Fuchsia's processargs do (PA_HND(PA_USER0, n)). docs/processes.md has the format.
 import { ChildProcess, spawn as spawnChild, SpawnOptions as NodeSpawnOptions, StdioOptions } from 'node:child_process';
 import { closeSync } from 'node:fs';
-import { ZX_HANDLE_INVALID, ZX_OK } from './constants';
+import { ZX_ERR_NOT_SUPPORTED, ZX_HANDLE_INVALID, ZX_OK } from './constants';
 import { u32 } from './check';
 import { ZxError } from './errors';
 import { Handle } from './handle';
-import { native } from './native';
+import { native, NativeBinding } from './native';
+import * as sys from './sys';
 
 /** The environment variable that describes a child's startup handles. */
 export const STARTUP_HANDLES_ENV = 'ZIRCON_IPC_HANDLES';
@@ -27,6 +28,9 @@ export interface StartupHandleEntry {
   rights: number;
   koid: string;
   relatedKoid: string;
+  /** Present (true) when the descriptor is a channel holding one message that carries the
+   *  handle: objects of more than one descriptor (events, eventpairs) travel this way. */
+  boxed?: boolean;
 }
 
 export interface PreparedHandles {
@@ -55,7 +59,12 @@ export function prepareStartupHandles(handles: readonly StartupHandle[], firstFd
   const entries: StartupHandleEntry[] = [];
   const close = () => fds.splice(0).forEach((fd) => closeSync(fd));
   for (let i = 0; i < raws.length; i++) {
-    const exported = native.handleExport(raws[i]);
+    let exported = native.handleExport(raws[i]);
+    let boxed = false;
+    if (exported === ZX_ERR_NOT_SUPPORTED) {
+      exported = boxedExport(raws[i]);
+      boxed = true;
+    }
     if (typeof exported === 'number') {
       close();
       native.handleCloseMany(raws.slice(i));  // the refused one too: all are consumed
@@ -63,9 +72,28 @@ export function prepareStartupHandles(handles: readonly StartupHandle[], firstFd
     }
     const [fd, type, rights, koid, relatedKoid] = exported;
     fds.push(fd);
-    entries.push({ id: handles[i].id, fd: firstFd + i, type, rights, koid: String(koid), relatedKoid: String(relatedKoid) });
+    const entry: StartupHandleEntry = { id: handles[i].id, fd: firstFd + i, type, rights, koid: String(koid), relatedKoid: String(relatedKoid) };
+    if (boxed) entry.boxed = true;
+    entries.push(entry);
   }
   return { fds, env: { [STARTUP_HANDLES_ENV]: JSON.stringify(entries) }, close };
+}
+
+// A handle that is not one descriptor goes inside a message on a new channel, whose other
+// end is exported instead. Consumes the handle; a status when that fails.
+function boxedExport(raw: number): ReturnType<NativeBinding['handleExport']> {
+  const box = sys.channelCreate(0);
+  if (box.status !== ZX_OK) {
+    native.handleClose(raw);
+    return box.status;
+  }
+  const status = sys.channelWrite(box.out0, 0, null, [raw]);
+  native.handleClose(box.out0);  // the message stays readable at the other end
+  if (status !== ZX_OK) {
+    native.handleClose(box.out1);
+    return status;
+  }
+  return native.handleExport(box.out1);
 }
 
 export interface SpawnOptions extends NodeSpawnOptions {
@@ -128,5 +156,18 @@ export function takeStartupHandle(id: number): number {
     return ZX_HANDLE_INVALID;
   }
   const status = native.handleImport(entry.fd, entry.type, entry.rights, koid, relatedKoid);
-  return status === ZX_OK ? native.scratch[0] : ZX_HANDLE_INVALID;
+  if (status !== ZX_OK) return ZX_HANDLE_INVALID;
+  const handle = native.scratch[0];
+  return entry.boxed ? unbox(handle) : handle;
+}
+
+// The handle inside a boxed entry's channel (the channel is closed).
+function unbox(channel: number): number {
+  const r = sys.channelRead(channel, 0, 0, 1);
+  sys.handleClose(channel);
+  if (r.status !== ZX_OK || r.handles.length !== 1) {
+    sys.handleCloseMany(r.handles);
+    return ZX_HANDLE_INVALID;
+  }
+  return r.handles[0];
 }

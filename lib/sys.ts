@@ -11,6 +11,8 @@ import { native, SCRATCH_HANDLES, SCRATCH_RIGHTS, SCRATCH_TYPES } from './native
 
 export * from './constants';
 export { statusToString } from './status';
+// Objects beyond channels: one module each.
+export * from './sys-event';
 
 // Held here once: the addon's exports object is slow to load properties from.
 const scratch = native.scratch;

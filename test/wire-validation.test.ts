@@ -55,10 +55,17 @@ const BAD_RECORDS = [
   'extra-fd', //           0 handles declared, 1 descriptor attached
   'channel-not-socket', // a CHANNEL entry, a pipe attached
   'unknown-type', //       an entry of type 0xBEEF (with a pipe)
+  'event-one-fd', //       an EVENT entry (2 descriptors) with 1 (a pipe)
+  'event-pipes', //        an EVENT entry with two pipes instead of a memfd and an eventfd
+  'event-unsealed', //     an EVENT entry whose memfd could be shrunk under a mapping
+  'port', //               a PORT entry: ports never travel (with a pipe)
   'oversized', //          num_bytes 65536 but 70000 bytes follow: longer than any record
   'empty', //              0 bytes
 ];
-const WITH_PIPE = ['garbage', 'length-mismatch', 'missing-fd', 'extra-fd', 'channel-not-socket', 'unknown-type'];
+const WITH_PIPE = [
+  'garbage', 'length-mismatch', 'missing-fd', 'extra-fd', 'channel-not-socket', 'unknown-type',
+  'event-one-fd', 'event-pipes', 'event-pipes-second', 'port',
+];
 
 describe('bad records from the wire', () => {
   it('each is dropped with its descriptors closed, and the valid one after them reads normally', async () => {

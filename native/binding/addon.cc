@@ -397,6 +397,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("serviceAccept", ServiceAcceptJs);
   add("serviceConnect", ServiceConnectJs);
   // Objects beyond channels: one binding file each.
+  InitEventBinding(exports, data);
   return exports;
 }
 

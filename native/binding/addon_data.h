@@ -62,4 +62,7 @@ inline void AddFunction(Napi::Object exports, AddonData* data, const char* name,
   exports.Set(name, Napi::Function::New(exports.Env(), fn, name, data));
 }
 
+// Each kind of object beyond channels adds its functions (one binding file each).
+void InitEventBinding(Napi::Object exports, AddonData* data);
+
 }  // namespace zxb

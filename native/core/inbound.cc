@@ -139,9 +139,15 @@ zx_status_t Endpoint::ReceiveLocked(InboundMessage* out, uint8_t* buffer) {
   for (uint32_t i = 0; i < count; ++i) {
     const WireHandle& e = entries[i];
     const ObjectKind& kind = *kinds[i];
-    out->handles.push_back(ReceivedHandle{AdoptDescriptors(kind, fds + used, e.koid, e.related_koid),
-                                          e.type, e.rights & kind.enforced(fds + used)});
+    const zx_rights_t rights = e.rights & kind.enforced(fds + used);
+    ObjectRef object = AdoptDescriptors(kind, fds + used, e.koid, e.related_koid);
     used += kind.num_fds;
+    if (!object) {  // no memory to map it: its descriptors are closed, and so are the rest
+      CloseAll(fds + used, num_fds - used);
+      out->handles.clear();
+      return ZX_ERR_NO_RESOURCES;
+    }
+    out->handles.push_back(ReceivedHandle{std::move(object), e.type, rights});
   }
   out->owned.clear();
   out->payload = record.payload;

@@ -1,6 +1,7 @@
 #include "core/object_kinds.h"
 
 #include "core/endpoint.h"
+#include "core/event.h"
 #include "core/koid.h"
 
 namespace zxc {
@@ -32,6 +33,8 @@ const ObjectKind* KindOf(zx_obj_type_t type) {
   switch (type) {
     case ZX_OBJ_TYPE_CHANNEL: return &kChannel;
     case ZX_OBJ_TYPE_FD: return &kDescriptor;
+    case ZX_OBJ_TYPE_EVENT: return &kEventKind;
+    case ZX_OBJ_TYPE_EVENTPAIR: return &kEventPairKind;
     default: return nullptr;
   }
 }

@@ -11,7 +11,8 @@ struct ObjectKind {
   size_t num_fds;  // descriptors per handle entry, in Object::Descriptors() order
   // Whether received descriptors really are this kind of object.
   bool (*matches)(const int* fds);
-  // The object owning received descriptors, with the identity the header gave.
+  // The object owning received descriptors, with the identity the header gave; nullptr
+  // when the OS refuses what it needs (the descriptors are closed then).
   ObjectRef (*adopt)(const int* fds, zx_koid_t koid, zx_koid_t related_koid);
   // The rights these descriptors allow; a received handle gets claimed & this.
   zx_rights_t (*enforced)(const int* fds);

@@ -1,0 +1,262 @@
+#include "core/event.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "core/handle_table.h"
+#include "core/koid.h"
+#include "core/syscalls.h"
+#include "core/wire_format.h"
+
+namespace zxc {
+namespace {
+
+constexpr size_t kPageBytes = ZX_PAGE_SIZE;
+constexpr unsigned kSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+constexpr zx_signals_t kEventSignals = ZX_USER_SIGNAL_ALL | ZX_EVENT_SIGNALED;
+
+zx_status_t StatusForErrno(int err) {
+  return err == EMFILE || err == ENFILE ? ZX_ERR_NO_RESOURCES : ZX_ERR_NO_MEMORY;
+}
+
+bool IsEventFd(int fd) {
+  char path[32], target[32];
+  std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(path, target, sizeof target - 1);
+  if (n < 0) return false;
+  target[n] = '\0';
+  return std::strcmp(target, "anon_inode:[eventfd]") == 0;
+}
+
+std::atomic<uint32_t>* MapWords(int memfd) {
+  void* page = mmap(nullptr, kPageBytes, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+  return page == MAP_FAILED ? nullptr : static_cast<std::atomic<uint32_t>*>(page);
+}
+
+static_assert(std::atomic<uint32_t>::is_always_lock_free,
+              "signal words are shared across processes: they must be lock-free");
+
+}  // namespace
+
+// ---- shared page and doorbell ---------------------------------------------------------
+
+std::shared_ptr<SharedSignals> SharedSignals::Create(zx_status_t* status) {
+  int memfd = memfd_create("zircon-ipc-signals", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (memfd < 0) {
+    *status = StatusForErrno(errno);
+    return nullptr;
+  }
+  // Sealed at one page: no process can shrink it under another's mapping (SIGBUS).
+  if (ftruncate(memfd, kPageBytes) != 0 || fcntl(memfd, F_ADD_SEALS, kSeals) != 0) {
+    *status = StatusForErrno(errno);
+    close(memfd);
+    return nullptr;
+  }
+  int doorbell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (doorbell < 0) {
+    *status = StatusForErrno(errno);
+    close(memfd);
+    return nullptr;
+  }
+  auto shared = Adopt(memfd, doorbell);
+  *status = shared ? ZX_OK : ZX_ERR_NO_MEMORY;
+  return shared;
+}
+
+std::shared_ptr<SharedSignals> SharedSignals::Adopt(int memfd, int doorbell) {
+  std::atomic<uint32_t>* words = MapWords(memfd);
+  if (!words) {
+    close(memfd);
+    close(doorbell);
+    return nullptr;
+  }
+  return std::shared_ptr<SharedSignals>(new SharedSignals(memfd, doorbell, words));
+}
+
+bool SharedSignals::Matches(int memfd, int doorbell) {
+  const int seals = fcntl(memfd, F_GET_SEALS);  // fails on anything but a memfd
+  struct stat st;
+  return seals >= 0 && (seals & F_SEAL_SHRINK) && fstat(memfd, &st) == 0 &&
+         st.st_size >= static_cast<off_t>(kPageBytes) && IsEventFd(doorbell);
+}
+
+SharedSignals::~SharedSignals() {
+  munmap(words_, kPageBytes);
+  close(memfd_);
+  close(doorbell_);
+}
+
+void SharedSignals::Update(int side, zx_signals_t clear, zx_signals_t set) {
+  std::atomic<uint32_t>& word = words_[side];
+  uint32_t old = word.load(std::memory_order_relaxed);
+  uint32_t next;
+  do next = (old & ~clear) | set;
+  while (!word.compare_exchange_weak(old, next, std::memory_order_acq_rel));
+  if (next == old) return;
+  // Never read: the count only grows, and each write is an edge for every waiter.
+  const uint64_t one = 1;
+  ssize_t n;
+  do n = write(doorbell_, &one, sizeof one); while (n < 0 && errno == EINTR);
+}
+
+bool SharedSignals::WatchIn(int epfd, uint64_t data) const {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLET;
+  ev.data.u64 = data;
+  return epoll_ctl(epfd, EPOLL_CTL_ADD, doorbell_, &ev) == 0;
+}
+
+// ---- objects --------------------------------------------------------------------------
+
+Event::Event(SharedSignalsRef shared, zx_koid_t koid)
+    : Object(ZX_OBJ_TYPE_EVENT, -1, koid, ZX_KOID_INVALID), shared_(std::move(shared)) {}
+
+size_t Event::Descriptors(int* out) const {
+  out[0] = shared_->memfd();
+  out[1] = shared_->doorbell();
+  return 2;
+}
+
+EventPairSide::EventPairSide(int socket, SharedSignalsRef shared, zx_koid_t koid,
+                             zx_koid_t peer_koid)
+    : Object(ZX_OBJ_TYPE_EVENTPAIR, socket, koid, peer_koid),
+      shared_(std::move(shared)),
+      side_(koid < peer_koid ? 0 : 1) {}
+
+bool EventPairSide::PeerClosed() const {
+  pollfd p{fd(), POLLRDHUP, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP));
+}
+
+zx_signals_t EventPairSide::Signals() {
+  return shared_->Load(side_) | (PeerClosed() ? ZX_EVENTPAIR_PEER_CLOSED : 0);
+}
+
+bool EventPairSide::WatchIn(int epfd, uint64_t data) const {
+  epoll_event ev{};
+  ev.events = EPOLLRDHUP | EPOLLET;  // (EPOLLHUP is always reported)
+  ev.data.u64 = data;
+  return shared_->WatchIn(epfd, data) && epoll_ctl(epfd, EPOLL_CTL_ADD, fd(), &ev) == 0;
+}
+
+size_t EventPairSide::Descriptors(int* out) const {
+  out[0] = fd();
+  out[1] = shared_->memfd();
+  out[2] = shared_->doorbell();
+  return 3;
+}
+
+zx_status_t EventPairSide::SignalPeer(zx_signals_t clear, zx_signals_t set) {
+  if (PeerClosed()) return ZX_ERR_PEER_CLOSED;
+  shared_->Update(1 - side_, clear, set);
+  return ZX_OK;
+}
+
+const ObjectKind kEventKind{
+    ZX_OBJ_TYPE_EVENT, 2,
+    [](const int* fds) { return SharedSignals::Matches(fds[0], fds[1]); },
+    [](const int* fds, zx_koid_t koid, zx_koid_t) -> ObjectRef {
+      SharedSignalsRef shared = SharedSignals::Adopt(fds[0], fds[1]);
+      if (!shared) return nullptr;
+      return std::make_shared<Event>(std::move(shared), koid);
+    },
+    [](const int*) { return ~0u; },
+};
+
+const ObjectKind kEventPairKind{
+    ZX_OBJ_TYPE_EVENTPAIR, 3,
+    [](const int* fds) { return IsSeqpacketSocket(fds[0]) && SharedSignals::Matches(fds[1], fds[2]); },
+    [](const int* fds, zx_koid_t koid, zx_koid_t related) -> ObjectRef {
+      SharedSignalsRef shared = SharedSignals::Adopt(fds[1], fds[2]);
+      if (!shared) {
+        close(fds[0]);
+        return nullptr;
+      }
+      return std::make_shared<EventPairSide>(fds[0], std::move(shared), koid, related);
+    },
+    [](const int*) { return ~0u; },
+};
+
+// ---- syscalls -------------------------------------------------------------------------
+
+zx_status_t EventCreate(uint32_t options, zx_handle_t* out) {
+  *out = ZX_HANDLE_INVALID;
+  if (options != 0) return ZX_ERR_INVALID_ARGS;
+  zx_status_t status;
+  SharedSignalsRef shared = SharedSignals::Create(&status);
+  if (!shared) return status;
+  zx_handle_t h = HandleTable::Get().Add(std::make_shared<Event>(std::move(shared), NewKoid()),
+                                         ZX_DEFAULT_EVENT_RIGHTS);
+  if (!h) return ZX_ERR_NO_RESOURCES;
+  *out = h;
+  return ZX_OK;
+}
+
+zx_status_t EventpairCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* out1) {
+  *out0 = *out1 = ZX_HANDLE_INVALID;
+  if (options != 0) return ZX_ERR_NOT_SUPPORTED;
+  zx_status_t status;
+  SharedSignalsRef shared = SharedSignals::Create(&status);
+  if (!shared) return status;
+  int sockets[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sockets) != 0)
+    return StatusForErrno(errno);
+  const zx_koid_t k0 = NewKoid(), k1 = NewKoid();
+  auto side0 = std::make_shared<EventPairSide>(sockets[0], shared, k0, k1);
+  auto side1 = std::make_shared<EventPairSide>(sockets[1], shared, k1, k0);
+  HandleTable& table = HandleTable::Get();
+  zx_handle_t h0 = table.Add(side0, ZX_DEFAULT_EVENTPAIR_RIGHTS);
+  zx_handle_t h1 = h0 ? table.Add(side1, ZX_DEFAULT_EVENTPAIR_RIGHTS) : ZX_HANDLE_INVALID;
+  if (!h1) {
+    HandleClose(h0);
+    return ZX_ERR_NO_RESOURCES;
+  }
+  *out0 = h0;
+  *out1 = h1;
+  return ZX_OK;
+}
+
+// Zircon's order: handle, right, mask (user signals, plus SIGNALED for events), object.
+// Only events and eventpairs have signals a user can set across processes; channels,
+// sockets and the rest answer NOT_SUPPORTED after the checks.
+zx_status_t ObjectSignal(zx_handle_t h, zx_signals_t clear, zx_signals_t set) {
+  HandleInfo info;
+  zx_status_t status = HandleTable::Get().Lookup(h, &info);
+  if (status != ZX_OK) return status;
+  if (!(info.rights & ZX_RIGHT_SIGNAL)) return ZX_ERR_ACCESS_DENIED;
+  const zx_obj_type_t type = info.object->type();
+  const bool event_like = type == ZX_OBJ_TYPE_EVENT || type == ZX_OBJ_TYPE_EVENTPAIR;
+  const zx_signals_t allowed = event_like ? kEventSignals : ZX_USER_SIGNAL_ALL;
+  if ((clear | set) & ~allowed) return ZX_ERR_INVALID_ARGS;
+  if (type == ZX_OBJ_TYPE_EVENT) static_cast<Event&>(*info.object).Signal(clear, set);
+  else if (type == ZX_OBJ_TYPE_EVENTPAIR) static_cast<EventPairSide&>(*info.object).Signal(clear, set);
+  else return ZX_ERR_NOT_SUPPORTED;
+  return ZX_OK;
+}
+
+zx_status_t ObjectSignalPeer(zx_handle_t h, zx_signals_t clear, zx_signals_t set) {
+  HandleInfo info;
+  zx_status_t status = HandleTable::Get().Lookup(h, &info);
+  if (status != ZX_OK) return status;
+  if (!(info.rights & ZX_RIGHT_SIGNAL_PEER)) return ZX_ERR_ACCESS_DENIED;
+  const zx_obj_type_t type = info.object->type();
+  const bool peered = type == ZX_OBJ_TYPE_EVENTPAIR || type == ZX_OBJ_TYPE_CHANNEL ||
+                      type == ZX_OBJ_TYPE_SOCKET;
+  if (!peered) return ZX_ERR_NOT_SUPPORTED;
+  const zx_signals_t allowed = type == ZX_OBJ_TYPE_EVENTPAIR ? kEventSignals : ZX_USER_SIGNAL_ALL;
+  if ((clear | set) & ~allowed) return ZX_ERR_INVALID_ARGS;
+  if (type != ZX_OBJ_TYPE_EVENTPAIR) return ZX_ERR_NOT_SUPPORTED;  // see SPEC §3
+  return static_cast<EventPairSide&>(*info.object).SignalPeer(clear, set);
+}
+
+}  // namespace zxc

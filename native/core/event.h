@@ -1,0 +1,86 @@
+// Events and eventpairs. Their signals must be the same in every process holding a
+// handle, and waitable there, so they live in shared memory: a sealed one-page memfd
+// holding one signal word per side, plus an eventfd "doorbell" written after every change.
+// Nobody reads the doorbell: each waiter watches it edge-triggered through an epoll
+// instance of its own (Object::WatchIn / OpenWaiter), so one ring wakes every waiter in
+// every process and none can take the wake-up from another. An eventpair side also holds
+// one end of a socketpair, whose hangup is PEER_CLOSED once every handle to the other
+// side, in any process, is gone.
+// On the wire: an event is [memfd, doorbell]; an eventpair side [socket, memfd, doorbell].
+#pragma once
+#include <atomic>
+
+#include "core/object.h"
+#include "core/object_kinds.h"
+
+namespace zxc {
+
+// The shared page and doorbell of one event or eventpair.
+class SharedSignals {
+ public:
+  // A new page (both words 0) and doorbell; nullptr if the OS refuses.
+  static std::shared_ptr<SharedSignals> Create(zx_status_t* status);
+  // Maps received descriptors (owning them from now on, also on failure).
+  static std::shared_ptr<SharedSignals> Adopt(int memfd, int doorbell);
+  // Whether received descriptors are a sealed memfd of at least a page, and an eventfd.
+  static bool Matches(int memfd, int doorbell);
+  ~SharedSignals();
+
+  zx_signals_t Load(int side) const { return words_[side].load(std::memory_order_acquire); }
+  // Clears, then sets; rings the doorbell if the word changed.
+  void Update(int side, zx_signals_t clear, zx_signals_t set);
+  int memfd() const { return memfd_; }
+  int doorbell() const { return doorbell_; }
+  bool WatchIn(int epfd, uint64_t data) const;
+
+ private:
+  SharedSignals(int memfd, int doorbell, std::atomic<uint32_t>* words)
+      : memfd_(memfd), doorbell_(doorbell), words_(words) {}
+  int memfd_;
+  int doorbell_;
+  std::atomic<uint32_t>* words_;  // in the mapped page: [side 0, side 1]
+};
+using SharedSignalsRef = std::shared_ptr<SharedSignals>;
+
+class Event : public Object {
+ public:
+  Event(SharedSignalsRef shared, zx_koid_t koid);
+  zx_signals_t Signals() override { return shared_->Load(0); }
+  bool PollableFd() const override { return false; }
+  bool WatchIn(int epfd, uint64_t data) const override { return shared_->WatchIn(epfd, data); }
+  size_t Descriptors(int* out) const override;
+  void Signal(zx_signals_t clear, zx_signals_t set) { shared_->Update(0, clear, set); }
+
+ private:
+  SharedSignalsRef shared_;
+};
+
+// One side of an eventpair. Its word is side 0 when its koid is the lower of the two, so
+// both sides agree in every process without saying so on the wire.
+class EventPairSide : public Object {
+ public:
+  EventPairSide(int socket, SharedSignalsRef shared, zx_koid_t koid, zx_koid_t peer_koid);
+  zx_signals_t Signals() override;
+  bool PollableFd() const override { return false; }
+  bool WatchIn(int epfd, uint64_t data) const override;
+  size_t Descriptors(int* out) const override;
+  void Signal(zx_signals_t clear, zx_signals_t set) { shared_->Update(side_, clear, set); }
+  // PEER_CLOSED when the other side is gone.
+  zx_status_t SignalPeer(zx_signals_t clear, zx_signals_t set);
+
+ private:
+  bool PeerClosed() const;
+  SharedSignalsRef shared_;
+  int side_;
+};
+
+extern const ObjectKind kEventKind;
+extern const ObjectKind kEventPairKind;
+
+// zx_event_create, zx_eventpair_create, zx_object_signal, zx_object_signal_peer.
+zx_status_t EventCreate(uint32_t options, zx_handle_t* out);
+zx_status_t EventpairCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* out1);
+zx_status_t ObjectSignal(zx_handle_t h, zx_signals_t clear, zx_signals_t set);
+zx_status_t ObjectSignalPeer(zx_handle_t h, zx_signals_t clear, zx_signals_t set);
+
+}  // namespace zxc
