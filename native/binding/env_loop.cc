@@ -299,8 +299,10 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
         self->dispatching_ = true;
         endpoint->PumpForCalls(kRecordsPerTurn);
         self->dispatching_ = false;
-      } else if (status == 0 && (events & UV_READABLE) && !(events & UV_DISCONNECT)) {
-        derived = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;  // a record, no hangup
+      } else if (status == 0 && (events & UV_READABLE) && !(events & UV_DISCONNECT) &&
+                 !endpoint->EverCalled()) {
+        // A record, no hangup, and no call that could have taken it (Endpoint::EverCalled).
+        derived = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;
         known = &derived;
       }
     }

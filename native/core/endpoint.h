@@ -143,6 +143,11 @@ class Endpoint : public Object {
   bool HasStash();
   static bool AnyHasStash();  // any endpoint of the process
   bool HasPendingCalls();
+  // Whether a call was ever made on this endpoint. Until then a waiter that saw the socket
+  // readable may take it as READABLE without looking again; after, the record it saw may
+  // have been a reply routed to its caller since (by another thread, or between the poll
+  // and the look), and a reply is never READABLE.
+  bool EverCalled() const { return ever_called_.load(std::memory_order_relaxed); }
   // Waiters that sleep on the socket register here to hear of stashed messages.
   void AddSignalObserver(SignalObserver* observer);
   void RemoveSignalObserver(SignalObserver* observer);
@@ -198,6 +203,7 @@ class Endpoint : public Object {
   uint32_t txid_counter_ = 0;
   std::atomic<bool> has_stash_{false};
   std::atomic<bool> has_calls_{false};
+  std::atomic<bool> ever_called_{false};
 };
 
 }  // namespace zxc

@@ -271,6 +271,7 @@ void Endpoint::RegisterCall(CallWaiter* waiter) {
   waiter->done.store(false);
   calls_.push_back(waiter);
   has_calls_.store(true);
+  ever_called_.store(true);
 }
 
 bool Endpoint::UnregisterCall(CallWaiter* waiter) {

@@ -65,11 +65,12 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
     bool satisfied = false, canceled = false;
     for (size_t i = 0; i < count; ++i) {
       // A channel whose socket just showed a record, and no hangup, is READABLE|WRITABLE:
-      // no need to ask again (unless calls are pending: their replies are routed first).
+      // no need to ask again, unless calls were ever made on it (the record may have been
+      // a reply, routed to its caller since).
       const short revents = woke ? fds[i + 1].revents : 0;
       Endpoint* endpoint = endpoint_at(i);
       if (endpoint && (revents & POLLIN) && !(revents & (POLLHUP | POLLRDHUP | POLLERR)) &&
-          !endpoint->HasPendingCalls())
+          !endpoint->EverCalled())
         items[i].pending = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;
       else
         items[i].pending = SignalsOf(*infos[i].object);
