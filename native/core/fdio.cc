@@ -82,8 +82,10 @@ zx_status_t HandleImport(const ExportedHandle& in, zx_handle_t* out) {
   if (!kind || kind->num_fds != 1) return ZX_ERR_NOT_SUPPORTED;
   if (!kind->matches(&in.fd)) return ZX_ERR_WRONG_TYPE;
   if (in.type == ZX_OBJ_TYPE_CHANNEL) Endpoint::ConfigureSocket(in.fd);
+  const zx_rights_t rights = in.rights & kind->enforced(&in.fd);
   ObjectRef object = AdoptDescriptors(*kind, &in.fd, in.koid, in.related_koid);
-  zx_handle_t h = HandleTable::Get().Add(object, in.rights & kind->enforced(&in.fd));
+  if (!object) return ZX_ERR_NO_RESOURCES;  // (the descriptor is closed)
+  zx_handle_t h = HandleTable::Get().Add(object, rights);
   if (!h) {
     object->ReleaseFd();  // still the caller's
     return ZX_ERR_NO_RESOURCES;
