@@ -8,12 +8,14 @@ import {
   ZX_HANDLE_OP_MOVE,
   ZX_OBJ_TYPE_CHANNEL,
   ZX_OBJ_TYPE_NONE,
+  ZX_OBJ_TYPE_VMO,
   ZX_OK,
   ZX_RIGHT_SAME_RIGHTS,
 } from './constants';
 import { check, ZxError } from './errors';
 import { deadlineFromTimeout, Handle, WaitOptions, withAbort } from './handle';
 import * as sys from './sys';
+import { Vmo } from './vmo';
 
 const MAX_BYTES = 65536;
 const MAX_HANDLES = 64;
@@ -53,9 +55,11 @@ function callArgs(data: Uint8Array, raws: number[] | null): sys.CallEtcArgs {
   return { bytes: data, handles: handles ?? null, readNumBytes: MAX_BYTES, readNumHandles: MAX_HANDLES };
 }
 
-/** A received handle as its class: a channel endpoint comes as a Channel. */
+/** A received handle as its class: a channel endpoint comes as a Channel, a VMO as a Vmo. */
 export function wrapHandle(info: sys.HandleInfo): Handle {
-  return info.type === ZX_OBJ_TYPE_CHANNEL ? new Channel(info.handle) : new Handle(info.handle);
+  if (info.type === ZX_OBJ_TYPE_CHANNEL) return new Channel(info.handle);
+  if (info.type === ZX_OBJ_TYPE_VMO) return new Vmo(info.handle);
+  return new Handle(info.handle);
 }
 
 function toMessage(r: sys.ReadResult<sys.HandleInfo>): Message {

@@ -10,6 +10,7 @@ import { bytesOrNull, deadline as checkDeadline, handleList, isU32, u32 } from '
 import { native, SCRATCH_HANDLES, SCRATCH_RIGHTS, SCRATCH_TYPES } from './native';
 
 export * from './constants';
+export * from './sys-vmo';
 export { statusToString } from './status';
 
 // Held here once: the addon's exports object is slow to load properties from.
