@@ -19,9 +19,11 @@
         "native/core/exit_flush.cc",
         "native/core/event.cc",
         "native/core/thread_wake.cc",
+        "native/core/vmo.cc",
         "native/binding/env_loop.cc",
         "native/binding/addon.cc",
-        "native/binding/event_js.cc"
+        "native/binding/event_js.cc",
+        "native/binding/vmo_js.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

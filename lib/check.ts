@@ -35,6 +35,16 @@ export function deadline(fn: string, value: unknown): bigint {
   throw new TypeError(`${fn}: deadline must be a bigint of nanoseconds, got ${describe(value)}`);
 }
 
+const U64_LIMIT = 1n << 64n;
+
+/** A size or an offset (uint64_t): a non-negative safe integer or a bigint below 2^64. */
+export function u64(fn: string, name: string, value: unknown): number | bigint {
+  if (typeof value === 'number' ? Number.isSafeInteger(value) && value >= 0 : typeof value === 'bigint' && value >= 0n && value < U64_LIMIT) {
+    return value as number | bigint;
+  }
+  throw new TypeError(`${fn}: ${name} must be a non-negative safe integer or a bigint below 2^64, got ${describe(value)}`);
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';

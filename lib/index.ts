@@ -9,6 +9,8 @@ export type { WaitOptions } from './handle';
 export { Channel } from './channel';
 export type { Message, Bytes } from './channel';
 export { Event, EventPair } from './event';
+export { Vmo } from './vmo';
+export type { VmoOptions } from './vmo';
 export { spawn, takeStartupHandle, prepareStartupHandles, STARTUP_HANDLES_ENV } from './process';
 export type { SpawnOptions, StartupHandle, StartupHandleEntry, PreparedHandles } from './process';
 export { listen, ServiceServer } from './service';

@@ -63,6 +63,19 @@ export interface NativeBinding {
   eventpairCreate(options: number): number;
   objectSignal(h: number, clear: number, set: number): number;
   objectSignalPeer(h: number, clear: number, set: number): number;
+  // --- VMOs (native/binding/vmo_js.cc). Sizes and offsets: a safe integer or a bigint. ---
+  /** scratch[0] = the new VMO's handle. */
+  vmoCreate(size: number | bigint, options: number): number;
+  /** The bytes read, or a status. */
+  vmoRead(h: number, length: number | bigint, offset: number | bigint): Buffer | number;
+  vmoWrite(h: number, bytes: Uint8Array, offset: number | bigint): number;
+  /** The size, or a status (a number). */
+  vmoGetSize(h: number): bigint | number;
+  vmoSetSize(h: number, size: number | bigint): number;
+  /** The whole VMO mapped shared, or a status; a VMO longer than maxLength: NO_MEMORY. */
+  vmoMap(h: number, maxLength: number): ArrayBuffer | number;
+  /** Detaches then unmaps a buffer vmoMap made; NOT_FOUND for anything else. */
+  vmoUnmap(buffer: ArrayBuffer): number;
 }
 
 export interface NativeCallResult {

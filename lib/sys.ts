@@ -10,6 +10,7 @@ import { bytesOrNull, deadline as checkDeadline, handleList, isU32, u32 } from '
 import { native, SCRATCH_HANDLES, SCRATCH_RIGHTS, SCRATCH_TYPES } from './native';
 
 export * from './constants';
+export * from './sys-vmo';
 export { statusToString } from './status';
 // Objects beyond channels: one module each.
 export * from './sys-event';

@@ -398,6 +398,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("serviceConnect", ServiceConnectJs);
   // Objects beyond channels: one binding file each.
   InitEventBinding(exports, data);
+  InitVmoBinding(exports, data);
   return exports;
 }
 

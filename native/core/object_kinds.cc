@@ -3,6 +3,7 @@
 #include "core/endpoint.h"
 #include "core/event.h"
 #include "core/koid.h"
+#include "core/vmo.h"
 
 namespace zxc {
 namespace {
@@ -35,6 +36,7 @@ const ObjectKind* KindOf(zx_obj_type_t type) {
     case ZX_OBJ_TYPE_FD: return &kDescriptor;
     case ZX_OBJ_TYPE_EVENT: return &kEventKind;
     case ZX_OBJ_TYPE_EVENTPAIR: return &kEventPairKind;
+    case ZX_OBJ_TYPE_VMO: return &kVmoKind;
     default: return nullptr;
   }
 }

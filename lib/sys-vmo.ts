@@ -1,0 +1,43 @@
+// The `sys` face of VMOs (zx_vmo_*). Sizes and offsets go in as a number or a bigint and
+// come back as a bigint (uint64_t, like koids). Mappings are on the Vmo class (lib/vmo.ts).
+import { ZX_HANDLE_INVALID, ZX_OK } from './constants';
+import { u32, u64 } from './check';
+import { native } from './native';
+
+const scratch = native.scratch;
+const EMPTY = Buffer.alloc(0);
+
+/** A new VMO of `size` bytes rounded up to ZX_PAGE_SIZE, zero-filled. Options: 0,
+ *  ZX_VMO_RESIZABLE (the handle also gets ZX_RIGHT_RESIZE), ZX_VMO_DISCARDABLE. */
+export function vmoCreate(size: number | bigint, options: number): { status: number; out: number } {
+  const fn = 'vmoCreate';
+  const status = native.vmoCreate(u64(fn, 'size', size), u32(fn, 'options', options));
+  return { status, out: status === ZX_OK ? scratch[0] : ZX_HANDLE_INVALID };
+}
+
+/** Exactly `length` bytes from `offset` (needs ZX_RIGHT_READ); `bytes` is empty on failure. */
+export function vmoRead(h: number, length: number | bigint, offset: number | bigint): { status: number; bytes: Buffer } {
+  const fn = 'vmoRead';
+  const r = native.vmoRead(u32(fn, 'handle', h), u64(fn, 'length', length), u64(fn, 'offset', offset));
+  return typeof r === 'number' ? { status: r, bytes: EMPTY } : { status: ZX_OK, bytes: r };
+}
+
+/** Writes all of `bytes` at `offset` (needs ZX_RIGHT_WRITE); never past the size. */
+export function vmoWrite(h: number, bytes: Uint8Array, offset: number | bigint): number {
+  const fn = 'vmoWrite';
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${fn}: bytes must be a Uint8Array`);
+  return native.vmoWrite(u32(fn, 'handle', h), bytes, u64(fn, 'offset', offset));
+}
+
+/** The size in bytes (a multiple of ZX_PAGE_SIZE); 0n on failure. */
+export function vmoGetSize(h: number): { status: number; size: bigint } {
+  const r = native.vmoGetSize(u32('vmoGetSize', 'handle', h));
+  return typeof r === 'bigint' ? { status: ZX_OK, size: r } : { status: r, size: 0n };
+}
+
+/** Resizes a VMO created ZX_VMO_RESIZABLE (needs ZX_RIGHT_WRITE and ZX_RIGHT_RESIZE); the
+ *  size rounds up to ZX_PAGE_SIZE and the bytes past `size` in its last page read as zero. */
+export function vmoSetSize(h: number, size: number | bigint): number {
+  const fn = 'vmoSetSize';
+  return native.vmoSetSize(u32(fn, 'handle', h), u64(fn, 'size', size));
+}

@@ -1,0 +1,234 @@
+// VMOs as memfds: creation, reads and writes with pread/pwrite, sizes with fstat and
+// ftruncate, shared mappings, and the kind that lets them travel.
+#include "core/vmo.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "core/handle_table.h"
+#include "core/koid.h"
+
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010  // Linux 5.1; older headers lack it
+#endif
+
+namespace zxc {
+namespace {
+
+constexpr int kFixedSizeSeals = F_SEAL_GROW | F_SEAL_SHRINK;
+constexpr int kWriteSeals = F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
+
+int SealsOf(int fd) { return fcntl(fd, F_GET_SEALS); }
+
+bool WritableFd(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  return flags >= 0 && (flags & O_ACCMODE) != O_RDONLY;
+}
+
+uint64_t FileSize(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+// Rounds up to the page size; false when the result would be too large.
+bool RoundSize(uint64_t size, uint64_t* rounded) {
+  if (size > kMaxVmoSize) return false;
+  *rounded = (size + ZX_PAGE_SIZE - 1) / ZX_PAGE_SIZE * ZX_PAGE_SIZE;
+  return *rounded <= kMaxVmoSize;
+}
+
+zx_status_t LookupVmo(zx_handle_t h, zx_rights_t required, HandleInfo* info, Vmo** vmo) {
+  zx_status_t status = HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_VMO, required, info);
+  if (status == ZX_OK) *vmo = static_cast<Vmo*>(info->object.get());
+  return status;
+}
+
+// Whether [offset, offset + length) lies within `size` (an overflowing end does not).
+bool InRange(uint64_t offset, uint64_t length, uint64_t size) {
+  uint64_t end;
+  return !__builtin_add_overflow(offset, length, &end) && end <= size;
+}
+
+// The rights a memfd's descriptor and seals allow.
+zx_rights_t EnforcedRights(const int* fds) {
+  zx_rights_t rights = ~0u;
+  int flags = fcntl(fds[0], F_GETFL);
+  if (flags < 0) return 0;
+  if ((flags & O_ACCMODE) == O_RDONLY) rights &= ~(ZX_RIGHT_WRITE | ZX_RIGHT_RESIZE);
+  // mmap needs a readable descriptor, whatever the protection asked for.
+  if ((flags & O_ACCMODE) == O_WRONLY) rights &= ~(ZX_RIGHT_READ | ZX_RIGHT_MAP);
+  // Sealed against writes: no holder can write. (A size seal is the object's own
+  // property, not a right: setSize then answers UNAVAILABLE, as for a VMO created fixed.)
+  if (SealsOf(fds[0]) & kWriteSeals) rights &= ~(ZX_RIGHT_WRITE | ZX_RIGHT_RESIZE);
+  return rights;
+}
+
+}  // namespace
+
+const ObjectKind kVmoKind{
+    ZX_OBJ_TYPE_VMO, 1,
+    // A memfd (or other sealable shared-memory file): F_GET_SEALS answers for no other.
+    [](const int* fds) { return SealsOf(fds[0]) >= 0; },
+    [](const int* fds, zx_koid_t koid, zx_koid_t related) -> ObjectRef {
+      return std::make_shared<Vmo>(fds[0], koid, related);
+    },
+    EnforcedRights,
+};
+
+Vmo::Vmo(int fd, zx_koid_t koid, zx_koid_t related_koid)
+    : Object(ZX_OBJ_TYPE_VMO, fd, koid, related_koid),
+      resizable_((SealsOf(fd) & kFixedSizeSeals) == 0),
+      writable_fd_(WritableFd(fd)) {
+  if (!resizable_) fixed_size_ = FileSize(fd);
+}
+
+zx_status_t Vmo::GetSize(uint64_t* size) const {
+  if (!resizable_) {
+    *size = fixed_size_;
+    return ZX_OK;
+  }
+  struct stat st;
+  if (fstat(fd(), &st) != 0) return ZX_ERR_BAD_STATE;
+  *size = static_cast<uint64_t>(st.st_size);
+  return ZX_OK;
+}
+
+std::shared_ptr<Object> Vmo::ForTransfer(zx_rights_t rights) {
+  if ((rights & ZX_RIGHT_WRITE) || !writable_fd_) return shared_from_this();
+  // A new open file description on the same memory, read-only: the receiver's mmap can't
+  // ask for PROT_WRITE, its writes and ftruncate fail. Without /proc the rights still
+  // travel in the header, enforced by the library only.
+  char path[32];
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", fd());
+  int read_only = open(path, O_RDONLY | O_CLOEXEC);
+  if (read_only < 0) return shared_from_this();
+  return std::make_shared<Vmo>(read_only, koid(), related_koid());
+}
+
+zx_status_t VmoCreate(uint64_t size, uint32_t options, zx_handle_t* out) {
+  *out = ZX_HANDLE_INVALID;
+  // Zircon's order: the size is rounded (and checked) before leftover option bits.
+  uint64_t rounded;
+  if (!RoundSize(size, &rounded)) return ZX_ERR_OUT_OF_RANGE;
+  // DISCARDABLE is accepted: the kernel may discard such pages, and never doing so is allowed.
+  if (options & ~(ZX_VMO_RESIZABLE | ZX_VMO_DISCARDABLE)) return ZX_ERR_INVALID_ARGS;
+  const bool resizable = options & ZX_VMO_RESIZABLE;
+
+  int fd = memfd_create("zircon-vmo", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return errno == EMFILE || errno == ENFILE ? ZX_ERR_NO_RESOURCES : ZX_ERR_NO_MEMORY;
+  // Seal what no holder may change: the size unless resizable, and the seals themselves
+  // (nobody can later seal writes away from the others). Mode 0444: a read-only receiver
+  // that is not root can't reopen /proc/self/fd/N for writing.
+  const int seals = F_SEAL_SEAL | (resizable ? 0 : kFixedSizeSeals);
+  if (ftruncate(fd, static_cast<off_t>(rounded)) != 0 || fchmod(fd, 0444) != 0 ||
+      fcntl(fd, F_ADD_SEALS, seals) != 0) {
+    const int error = errno;
+    close(fd);
+    return error == EFBIG || error == EINVAL ? ZX_ERR_OUT_OF_RANGE : ZX_ERR_NO_MEMORY;
+  }
+  auto vmo = std::make_shared<Vmo>(fd, NewKoid(), ZX_KOID_INVALID);
+  zx_handle_t h = HandleTable::Get().Add(vmo, ZX_DEFAULT_VMO_RIGHTS | (resizable ? ZX_RIGHT_RESIZE : 0));
+  if (!h) return ZX_ERR_NO_RESOURCES;  // the object closes its memfd
+  *out = h;
+  return ZX_OK;
+}
+
+zx_status_t VmoRead(zx_handle_t h, uint64_t length, uint64_t offset, ReadDestination destination,
+                    void* context) {
+  HandleInfo info;
+  Vmo* vmo;
+  zx_status_t status = LookupVmo(h, ZX_RIGHT_READ, &info, &vmo);
+  if (status != ZX_OK) return status;
+  uint64_t size;
+  if ((status = vmo->GetSize(&size)) != ZX_OK) return status;
+  if (!InRange(offset, length, size)) return ZX_ERR_OUT_OF_RANGE;
+  if (length > SIZE_MAX) return ZX_ERR_NO_MEMORY;
+  uint8_t* bytes = destination(context, static_cast<size_t>(length));
+  if (!bytes && length) return ZX_ERR_NO_MEMORY;
+  for (uint64_t done = 0; done < length;) {
+    ssize_t n = pread(vmo->fd(), bytes + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ZX_ERR_IO;
+    if (n == 0) return ZX_ERR_OUT_OF_RANGE;  // shrunk by another holder meanwhile
+    done += static_cast<uint64_t>(n);
+  }
+  return ZX_OK;
+}
+
+zx_status_t VmoWrite(zx_handle_t h, const uint8_t* bytes, size_t length, uint64_t offset) {
+  HandleInfo info;
+  Vmo* vmo;
+  zx_status_t status = LookupVmo(h, ZX_RIGHT_WRITE, &info, &vmo);
+  if (status != ZX_OK) return status;
+  uint64_t size;
+  if ((status = vmo->GetSize(&size)) != ZX_OK) return status;
+  if (!InRange(offset, length, size)) return ZX_ERR_OUT_OF_RANGE;
+  for (size_t done = 0; done < length;) {
+    ssize_t n = pwrite(vmo->fd(), bytes + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno == ENOSPC || errno == ENOMEM ? ZX_ERR_NO_MEMORY : ZX_ERR_IO;
+    done += static_cast<size_t>(n);
+  }
+  return ZX_OK;
+}
+
+zx_status_t VmoGetSize(zx_handle_t h, uint64_t* size) {
+  *size = 0;
+  HandleInfo info;
+  Vmo* vmo;
+  zx_status_t status = LookupVmo(h, ZX_RIGHT_NONE, &info, &vmo);
+  return status == ZX_OK ? vmo->GetSize(size) : status;
+}
+
+zx_status_t VmoSetSize(zx_handle_t h, uint64_t size) {
+  HandleInfo info;
+  Vmo* vmo;
+  zx_status_t status = LookupVmo(h, ZX_RIGHT_WRITE | ZX_RIGHT_RESIZE, &info, &vmo);
+  if (status != ZX_OK) return status;
+  // Zircon's order: a size whose rounding wraps, then resizability, then the largest size.
+  if (size > UINT64_MAX - (ZX_PAGE_SIZE - 1)) return ZX_ERR_OUT_OF_RANGE;
+  if (!vmo->resizable()) return ZX_ERR_UNAVAILABLE;
+  uint64_t rounded;
+  if (!RoundSize(size, &rounded)) return ZX_ERR_OUT_OF_RANGE;
+  if (ftruncate(vmo->fd(), static_cast<off_t>(rounded)) == 0) {
+    // As on Zircon, the bytes between the size asked for and the page boundary read as zero
+    // (a shrink to mid-page would otherwise keep them).
+    if (rounded > size)
+      fallocate(vmo->fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(size),
+                static_cast<off_t>(rounded - size));
+    return ZX_OK;
+  }
+  switch (errno) {
+    case EFBIG:
+    case EINVAL: return ZX_ERR_OUT_OF_RANGE;
+    case EPERM: return ZX_ERR_UNAVAILABLE;  // sealed by someone else
+    case EBADF: return ZX_ERR_ACCESS_DENIED;
+    default: return ZX_ERR_NO_MEMORY;
+  }
+}
+
+zx_status_t VmoMap(zx_handle_t h, uint64_t max_length, void** address, size_t* length) {
+  *address = nullptr;
+  *length = 0;
+  HandleInfo info;
+  Vmo* vmo;
+  zx_status_t status = LookupVmo(h, ZX_RIGHT_READ | ZX_RIGHT_MAP, &info, &vmo);
+  if (status != ZX_OK) return status;
+  uint64_t size;
+  if ((status = vmo->GetSize(&size)) != ZX_OK) return status;
+  if (size == 0) return ZX_ERR_INVALID_ARGS;  // as mapping zero bytes on Zircon
+  if (size > max_length || size > SIZE_MAX) return ZX_ERR_NO_MEMORY;
+  const int protection = PROT_READ | ((info.rights & ZX_RIGHT_WRITE) ? PROT_WRITE : 0);
+  void* mapped = mmap(nullptr, static_cast<size_t>(size), protection, MAP_SHARED, vmo->fd(), 0);
+  if (mapped == MAP_FAILED) return errno == EACCES ? ZX_ERR_ACCESS_DENIED : ZX_ERR_NO_MEMORY;
+  *address = mapped;
+  *length = static_cast<size_t>(size);
+  return ZX_OK;
+}
+
+}  // namespace zxc

@@ -1,0 +1,59 @@
+// A virtual memory object: a memfd. Its size is the file's size (a multiple of the page
+// size for VMOs made here); a VMO created without ZX_VMO_RESIZABLE is sealed against
+// growing and shrinking, so its size is fixed for every process that holds it. Rights
+// the descriptor itself can enforce travel that way: a handle without WRITE goes as the
+// memfd reopened read-only.
+#pragma once
+#include <cstddef>
+
+#include "core/object_kinds.h"
+
+namespace zxc {
+
+class Vmo final : public Object {
+ public:
+  // Adopts `fd` (a memfd); reads its seals once to learn whether it can change size.
+  Vmo(int fd, zx_koid_t koid, zx_koid_t related_koid);
+
+  // Only ZX_VMO_ZERO_CHILDREN, always (there are no children); a memfd polls readable and
+  // writable, which must not show through.
+  zx_signals_t Signals() override { return ZX_VMO_ZERO_CHILDREN; }
+  short PollEventsFor(zx_signals_t, zx_signals_t) const override { return 0; }
+  // Nothing can change the signals: waiters get an epoll instance that never fires (a
+  // regular file can't be registered with epoll or uv_poll).
+  bool PollableFd() const override { return false; }
+  bool WatchIn(int, uint64_t) const override { return true; }
+  // Without WRITE: a twin whose descriptor is the memfd reopened O_RDONLY.
+  std::shared_ptr<Object> ForTransfer(zx_rights_t rights) override;
+
+  bool resizable() const { return resizable_; }
+  // The size now, in bytes (for a sealed VMO, the size it was adopted with).
+  zx_status_t GetSize(uint64_t* size) const;
+
+ private:
+  const bool resizable_;
+  const bool writable_fd_;
+  uint64_t fixed_size_ = 0;  // when !resizable_: sealed, so read once
+};
+
+extern const ObjectKind kVmoKind;
+
+// The largest VMO: the largest page multiple a file offset (off_t) can hold.
+constexpr uint64_t kMaxVmoSize = (static_cast<uint64_t>(INT64_MAX) / ZX_PAGE_SIZE) * ZX_PAGE_SIZE;
+
+// zx_vmo_create / read / write / get_size / set_size, in Zircon's order of checks.
+zx_status_t VmoCreate(uint64_t size, uint32_t options, zx_handle_t* out);
+// `destination(context, length)` gives the memory the bytes land in, asked for only once
+// every check has passed (nullptr: ZX_ERR_NO_MEMORY).
+using ReadDestination = uint8_t* (*)(void* context, size_t length);
+zx_status_t VmoRead(zx_handle_t h, uint64_t length, uint64_t offset, ReadDestination destination,
+                    void* context);
+zx_status_t VmoWrite(zx_handle_t h, const uint8_t* bytes, size_t length, uint64_t offset);
+zx_status_t VmoGetSize(zx_handle_t h, uint64_t* size);
+zx_status_t VmoSetSize(zx_handle_t h, uint64_t size);
+
+// The whole VMO mapped shared into this process: readable with READ and MAP, writable too
+// with WRITE. `max_length`: the most the caller can use (a larger VMO: ZX_ERR_NO_MEMORY).
+zx_status_t VmoMap(zx_handle_t h, uint64_t max_length, void** address, size_t* length);
+
+}  // namespace zxc
