@@ -18,7 +18,10 @@
         "native/core/service.cc",
         "native/core/exit_flush.cc",
         "native/core/thread_wake.cc",
+        "native/core/socket.cc",
+        "native/core/unix_peer.cc",
         "native/binding/env_loop.cc",
+        "native/binding/socket_js.cc",
         "native/binding/addon.cc"
       ],
       "include_dirs": [

@@ -55,6 +55,16 @@ export interface NativeBinding {
   serviceAccept(listener: number): number;
   /** scratch[0] = the connection's channel handle. */
   serviceConnect(name: string, abstract: boolean): number;
+
+  // ---- sockets (native/binding/socket_js.cc) ----
+  /** scratch[0], scratch[1] = the two ends. */
+  socketCreate(options: number): number;
+  /** scratch[0] = bytes written. */
+  socketWrite(h: number, options: number, bytes: Uint8Array): number;
+  /** On ZX_OK the number of bytes read into `pool` (≥ 0), or a Buffer holding them (their
+   *  count in scratch[0]) when the read was longer than the pool; else a status (< 0). */
+  socketRead(h: number, options: number, length: number, pool: Uint8Array): Buffer | number;
+  socketSetDisposition(h: number, disposition: number, dispositionPeer: number): number;
 }
 
 export interface NativeCallResult {

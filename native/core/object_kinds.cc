@@ -2,6 +2,7 @@
 
 #include "core/endpoint.h"
 #include "core/koid.h"
+#include "core/socket.h"
 
 namespace zxc {
 namespace {
@@ -32,6 +33,7 @@ const ObjectKind* KindOf(zx_obj_type_t type) {
   switch (type) {
     case ZX_OBJ_TYPE_CHANNEL: return &kChannel;
     case ZX_OBJ_TYPE_FD: return &kDescriptor;
+    case ZX_OBJ_TYPE_SOCKET: return &kSocketKind;
     default: return nullptr;
   }
 }
