@@ -8,11 +8,13 @@ import {
   ZX_HANDLE_OP_MOVE,
   ZX_OBJ_TYPE_CHANNEL,
   ZX_OBJ_TYPE_NONE,
+  ZX_OBJ_TYPE_SOCKET,
   ZX_OK,
   ZX_RIGHT_SAME_RIGHTS,
 } from './constants';
 import { check, ZxError } from './errors';
 import { deadlineFromTimeout, Handle, WaitOptions, withAbort } from './handle';
+import { Socket } from './socket';
 import * as sys from './sys';
 
 const MAX_BYTES = 65536;
@@ -53,9 +55,12 @@ function callArgs(data: Uint8Array, raws: number[] | null): sys.CallEtcArgs {
   return { bytes: data, handles: handles ?? null, readNumBytes: MAX_BYTES, readNumHandles: MAX_HANDLES };
 }
 
-/** A received handle as its class: a channel endpoint comes as a Channel. */
+/** A received handle as its class: a channel endpoint comes as a Channel, a socket end
+ *  as a Socket. */
 export function wrapHandle(info: sys.HandleInfo): Handle {
-  return info.type === ZX_OBJ_TYPE_CHANNEL ? new Channel(info.handle) : new Handle(info.handle);
+  if (info.type === ZX_OBJ_TYPE_CHANNEL) return new Channel(info.handle);
+  if (info.type === ZX_OBJ_TYPE_SOCKET) return new Socket(info.handle);
+  return new Handle(info.handle);
 }
 
 function toMessage(r: sys.ReadResult<sys.HandleInfo>): Message {
