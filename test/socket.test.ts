@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { spawn as spawnChild } from 'node:child_process';
 import { closeSync } from 'node:fs';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Channel,
@@ -31,6 +32,7 @@ import {
   ZX_OK,
   ZX_RIGHT_MANAGE_SOCKET,
   ZX_RIGHT_READ,
+  ZX_RIGHT_SAME_RIGHTS,
   ZX_RIGHT_TRANSFER,
   ZX_RIGHT_WAIT,
   ZX_RIGHT_WRITE,
@@ -751,6 +753,46 @@ describe('across processes', () => {
     expect(sys.objectWaitOne(mine, PEER_CLOSED, sys.deadlineAfter(20n * SECOND)).status).toBe(ZX_OK);
     await peer.proc.closed;
     closeAll(peer.channel, mine);
+    await expectBaseline(before);
+  });
+});
+
+describe('handles and descriptors', () => {
+  it('a duplicate keeps the end open: PEER_CLOSED once every handle to it is closed', () => {
+    const [a, b] = socketPair(ZX_SOCKET_STREAM);
+    const dup = sys.handleDuplicate(b, ZX_RIGHT_SAME_RIGHTS);
+    expect(dup.status).toBe(ZX_OK);
+    expect(basic(dup.out).koid).toBe(basic(b).koid);
+    write(a, 'x');
+    closeAll(b);
+    expect(signalsOf(a)).toBe(WRITABLE);
+    expect(readText(dup.out)).toBe('x');
+    closeAll(dup.out);
+    expect(signalsOf(a)).toBe(PEER_CLOSED);
+    closeAll(a);
+  });
+
+  it('fdio.fdCreate hands a STREAM end out as a plain socket that a net.Socket can use', async () => {
+    const before = baseline();
+    const [mine, theirs] = socketPair(ZX_SOCKET_STREAM);
+    const { status, fd } = fdio.fdCreate(theirs);
+    expect(status).toBe(ZX_OK);
+    expect(isValid(theirs)).toBe(false);
+    const outside = new net.Socket({ fd, readable: true, writable: true });
+    const received: Buffer[] = [];
+    outside.on('data', (chunk: Buffer) => received.push(chunk));
+    outside.write('from outside');
+    expect((await sys.objectWaitOneAsync(mine, READABLE, ZX_TIME_INFINITE)).status).toBe(ZX_OK);
+    expect(readText(mine)).toBe('from outside');
+    write(mine, 'from inside');
+    await until(() => Buffer.concat(received).toString() === 'from inside', 'the net.Socket to read');
+    outside.end();  // shutdown(SHUT_WR)
+    expect((await sys.objectWaitOneAsync(mine, PEER_WRITE_DISABLED, ZX_TIME_INFINITE)).status).toBe(ZX_OK);
+    expect(readStatus(mine)).toBe(ZX_ERR_BAD_STATE);
+    outside.destroy();
+    expect((await sys.objectWaitOneAsync(mine, PEER_CLOSED, ZX_TIME_INFINITE)).status).toBe(ZX_OK);
+    expect(readStatus(mine)).toBe(ZX_ERR_PEER_CLOSED);
+    closeAll(mine);
     await expectBaseline(before);
   });
 });
