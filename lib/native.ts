@@ -76,6 +76,15 @@ export interface NativeBinding {
   vmoMap(h: number, maxLength: number): ArrayBuffer | number;
   /** Detaches then unmaps a buffer vmoMap made; NOT_FOUND for anything else. */
   vmoUnmap(buffer: ArrayBuffer): number;
+  // ---- sockets (native/binding/socket_js.cc) ----
+  /** scratch[0], scratch[1] = the two ends. */
+  socketCreate(options: number): number;
+  /** scratch[0] = bytes written. */
+  socketWrite(h: number, options: number, bytes: Uint8Array): number;
+  /** On ZX_OK the number of bytes read into `pool` (≥ 0), or a Buffer holding them (their
+   *  count in scratch[0]) when the read was longer than the pool; else a status (< 0). */
+  socketRead(h: number, options: number, length: number, pool: Uint8Array): Buffer | number;
+  socketSetDisposition(h: number, disposition: number, dispositionPeer: number): number;
 }
 
 export interface NativeCallResult {

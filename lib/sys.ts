@@ -14,6 +14,7 @@ export * from './sys-vmo';
 export { statusToString } from './status';
 // Objects beyond channels: one module each.
 export * from './sys-event';
+export * from './sys-socket';
 
 // Held here once: the addon's exports object is slow to load properties from.
 const scratch = native.scratch;

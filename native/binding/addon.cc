@@ -399,6 +399,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Objects beyond channels: one binding file each.
   InitEventBinding(exports, data);
   InitVmoBinding(exports, data);
+  InitSocketBinding(exports, data);
   return exports;
 }
 

@@ -65,5 +65,6 @@ inline void AddFunction(Napi::Object exports, AddonData* data, const char* name,
 // Each kind of object beyond channels adds its functions (one binding file each).
 void InitEventBinding(Napi::Object exports, AddonData* data);
 void InitVmoBinding(Napi::Object exports, AddonData* data);
+void InitSocketBinding(Napi::Object exports, AddonData* data);
 
 }  // namespace zxb

@@ -216,6 +216,7 @@ void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
         if (wanted & POLLIN) events |= UV_READABLE;
         if (wanted & POLLOUT) events |= UV_WRITABLE;
         if (wanted & POLLRDHUP) events |= UV_DISCONNECT;
+        if (wanted & POLLPRI) events |= UV_PRIORITIZED;  // asked only for the POLLHUP it brings
       }
     }
   }

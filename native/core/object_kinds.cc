@@ -4,6 +4,7 @@
 #include "core/event.h"
 #include "core/koid.h"
 #include "core/vmo.h"
+#include "core/socket.h"
 
 namespace zxc {
 namespace {
@@ -37,6 +38,7 @@ const ObjectKind* KindOf(zx_obj_type_t type) {
     case ZX_OBJ_TYPE_EVENT: return &kEventKind;
     case ZX_OBJ_TYPE_EVENTPAIR: return &kEventPairKind;
     case ZX_OBJ_TYPE_VMO: return &kVmoKind;
+    case ZX_OBJ_TYPE_SOCKET: return &kSocketKind;
     default: return nullptr;
   }
 }

@@ -1,0 +1,82 @@
+// The socket syscalls of the `sys` face (SPEC §2): zx_socket_create, write, read and
+// set_disposition, returning statuses.
+import { ZX_HANDLE_INVALID, ZX_OK } from './constants';
+import { bytesOrNull, u32 } from './check';
+import { native } from './native';
+import type { CreatePairResult } from './sys';
+
+const scratch = native.scratch;
+const nativeSocketWrite = native.socketWrite;
+const nativeSocketRead = native.socketRead;
+const EMPTY = Buffer.alloc(0);
+
+// Reads land in `pool` (one copy, by the kernel). Small results are copied out and the pool
+// serves the next read; larger ones are handed out as a view and the pool is replaced, so a
+// view never shares memory with another read's bytes. Reads longer than the pool get a
+// Buffer of their own size from the addon.
+const POOL_BYTES = 64 * 1024;
+const COPY_OUT_BELOW = 16 * 1024;
+let pool: Buffer | undefined;
+
+function pooledBytes(length: number): Buffer {
+  const from = pool!;
+  if (length < COPY_OUT_BELOW) {
+    const bytes = Buffer.allocUnsafe(length);
+    from.copy(bytes, 0, 0, length);
+    return bytes;
+  }
+  pool = undefined;
+  return from.subarray(0, length);
+}
+
+export interface SocketWriteResult {
+  status: number;
+  /** Bytes written: all of them for a datagram, possibly fewer for a stream. */
+  actual: number;
+}
+
+export interface SocketReadResult {
+  status: number;
+  bytes: Buffer;
+  actual: number;
+}
+
+/** options: ZX_SOCKET_STREAM (0) or ZX_SOCKET_DATAGRAM (1). */
+export function socketCreate(options: number): CreatePairResult {
+  const status = native.socketCreate(u32('socketCreate', 'options', options));
+  return status === ZX_OK
+    ? { status, out0: scratch[0], out1: scratch[1] }
+    : { status, out0: ZX_HANDLE_INVALID, out1: ZX_HANDLE_INVALID };
+}
+
+/** `bytes` may be null (nothing to write: the checks still run). */
+export function socketWrite(h: number, options: number, bytes: Uint8Array | null): SocketWriteResult {
+  const fn = 'socketWrite';
+  const status = nativeSocketWrite(u32(fn, 'handle', h), u32(fn, 'options', options), bytesOrNull(fn, bytes) ?? EMPTY);
+  return { status, actual: status === ZX_OK ? scratch[0] : 0 };
+}
+
+/** Up to `length` bytes; ZX_SOCKET_PEEK leaves them queued. A datagram longer than
+ *  `length` is cut to it and the rest discarded. */
+export function socketRead(h: number, options: number, length: number): SocketReadResult {
+  const fn = 'socketRead';
+  pool ??= Buffer.allocUnsafeSlow(POOL_BYTES);
+  const r = nativeSocketRead(u32(fn, 'handle', h), u32(fn, 'options', options), u32(fn, 'length', length), pool);
+  if (typeof r !== 'number') {
+    const actual = scratch[0];
+    return { status: ZX_OK, bytes: actual === r.length ? r : r.subarray(0, actual), actual };
+  }
+  if (r < 0) return { status: r, bytes: EMPTY, actual: 0 };
+  return { status: ZX_OK, bytes: pooledBytes(r), actual: r };
+}
+
+/** disposition / dispositionPeer: 0 (no change), ZX_SOCKET_DISPOSITION_WRITE_DISABLED or
+ *  ZX_SOCKET_DISPOSITION_WRITE_ENABLED, for this end's writes and for the peer's. */
+export function socketSetDisposition(h: number, disposition: number, dispositionPeer: number): number {
+  const fn = 'socketSetDisposition';
+  return native.socketSetDisposition(
+    u32(fn, 'handle', h),
+    u32(fn, 'disposition', disposition),
+    u32(fn, 'dispositionPeer', dispositionPeer),
+  );
+}

@@ -1,0 +1,81 @@
+// The socket functions. Out-values go into scratch, as for channels; a read lands in the
+// caller's pool Buffer (or, when longer than the pool, in a Buffer made to its size).
+#include "binding/addon_data.h"
+#include "core/socket.h"
+
+namespace zxb {
+namespace {
+
+using namespace zxc;
+
+// Memory for a read: the pool when it fits, else a Buffer of the size the read needs.
+class JsReadTarget final : public ReadTarget {
+ public:
+  JsReadTarget(Napi::Env env, const iovec& pool) : env_(env), pool_(pool) {}
+
+  uint8_t* Get(size_t size) override {
+    if (size <= pool_.iov_len) {
+      own_ = Napi::Buffer<uint8_t>();
+      return static_cast<uint8_t*>(pool_.iov_base);
+    }
+    own_ = Napi::Buffer<uint8_t>::New(env_, size);
+    return own_.IsEmpty() ? nullptr : own_.Data();
+  }
+
+  // The Buffer the bytes went to, if not the pool.
+  Napi::Buffer<uint8_t> own() const { return own_; }
+
+ private:
+  Napi::Env env_;
+  iovec pool_;
+  Napi::Buffer<uint8_t> own_;
+};
+
+// socketCreate(options) → status; scratch[0], scratch[1] = the two ends.
+Napi::Value SocketCreateJs(const Napi::CallbackInfo& info) {
+  uint32_t* s = Data(info).scratch;
+  return Status(info.Env(), SocketCreate(U32(info[0]), &s[0], &s[1]));
+}
+
+// socketWrite(h, options, bytes: Uint8Array) → status; scratch[0] = bytes written.
+Napi::Value SocketWriteJs(const Napi::CallbackInfo& info) {
+  iovec bytes{nullptr, 0};
+  BytesOf(info.Env(), info[2], &bytes);
+  size_t actual = 0;
+  zx_status_t status = SocketWrite(U32(info[0]), U32(info[1]), static_cast<const uint8_t*>(bytes.iov_base),
+                                   bytes.iov_len, &actual);
+  Data(info).scratch[0] = static_cast<uint32_t>(actual);
+  return Status(info.Env(), status);
+}
+
+// socketRead(h, options, length, pool: Uint8Array) → on ZX_OK the number of bytes read
+// into the pool (≥ 0), or a Buffer holding them (length in scratch[0]) when the read was
+// longer than the pool; else a status (< 0).
+Napi::Value SocketReadJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  iovec pool{nullptr, 0};
+  BytesOf(env, info[3], &pool);
+  JsReadTarget target(env, pool);
+  size_t actual = 0;
+  zx_status_t status = SocketRead(U32(info[0]), U32(info[1]), U32(info[2]), target, &actual);
+  if (status != ZX_OK) return Status(env, status);
+  Data(info).scratch[0] = static_cast<uint32_t>(actual);
+  if (!target.own().IsEmpty()) return target.own();
+  return Napi::Number::New(env, static_cast<double>(actual));
+}
+
+// socketSetDisposition(h, disposition, dispositionPeer) → status.
+Napi::Value SocketSetDispositionJs(const Napi::CallbackInfo& info) {
+  return Status(info.Env(), SocketSetDisposition(U32(info[0]), U32(info[1]), U32(info[2])));
+}
+
+}  // namespace
+
+void InitSocketBinding(Napi::Object exports, AddonData* data) {
+  AddFunction(exports, data, "socketCreate", SocketCreateJs);
+  AddFunction(exports, data, "socketWrite", SocketWriteJs);
+  AddFunction(exports, data, "socketRead", SocketReadJs);
+  AddFunction(exports, data, "socketSetDisposition", SocketSetDispositionJs);
+}
+
+}  // namespace zxb

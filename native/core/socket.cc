@@ -1,0 +1,389 @@
+// Zircon sockets over AF_UNIX socketpairs: creation, the kind that travels in messages,
+// signals, and zx_socket_create / write / read / set_disposition with Zircon's order of
+// checks (options, then BAD_HANDLE → WRONG_TYPE → ACCESS_DENIED, then the socket's state).
+#include "core/socket.h"
+
+#include <errno.h>
+#include <linux/sockios.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+
+#include "core/handle_table.h"
+#include "core/koid.h"
+#include "core/socket_util.h"
+#include "core/unix_peer.h"
+
+namespace zxc {
+namespace {
+
+// Zircon holds 128 buffers of about 2 KiB per direction; the kernel doubles the request,
+// so a datagram may be up to 256 KiB - 32 bytes.
+constexpr int kSendBufferRequest = 128 * 1024;
+// Reads of up to this many bytes are received at once; a longer one first learns what is
+// queued, so that it asks for no more memory than the bytes (or the record) need.
+constexpr size_t kDirectReadBytes = 64 * 1024;
+constexpr int kSendFlags = MSG_DONTWAIT | MSG_NOSIGNAL;
+
+bool IsShutdownErrno(int err) { return err == EPIPE || err == ECONNRESET; }
+
+// An address whose bytes can't be read: a one-byte send from it on a SEQPACKET socket
+// fails with EFAULT after the kernel's shutdown check and before anything is queued.
+const void* UnreadableByte() {
+  static void* page = mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return page == MAP_FAILED ? nullptr : page;
+}
+
+int SocketOption(int fd, int option) {
+  int value = 0;
+  socklen_t len = sizeof value;
+  return getsockopt(fd, SOL_SOCKET, option, &value, &len) == 0 ? value : -1;
+}
+
+}  // namespace
+
+const ObjectKind kSocketKind{
+    ZX_OBJ_TYPE_SOCKET, 1,
+    [](const int* fds) { return Socket::IsSocketEnd(fds[0]); },
+    [](const int* fds, zx_koid_t koid, zx_koid_t related) -> ObjectRef {
+      return Socket::Adopt(fds[0], koid, related);
+    },
+    [](const int*) { return ~0u; },  // the OS enforces none of a socket's rights
+};
+
+Socket::Socket(int fd, bool datagram, zx_koid_t koid, zx_koid_t related_koid)
+    : Object(ZX_OBJ_TYPE_SOCKET, fd, koid, related_koid),
+      datagram_(datagram),
+      send_buffer_(SocketOption(fd, SO_SNDBUF)) {}
+
+zx_status_t Socket::CreatePair(bool datagram, SocketRef* out0, SocketRef* out1) {
+  int fds[2];
+  const int type = datagram ? SOCK_SEQPACKET : SOCK_STREAM;
+  if (socketpair(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) != 0)
+    return errno == EMFILE || errno == ENFILE ? ZX_ERR_NO_RESOURCES : ZX_ERR_NO_MEMORY;
+  for (int fd : fds) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSendBufferRequest, sizeof kSendBufferRequest);
+  zx_koid_t k0 = NewKoid(), k1 = NewKoid();
+  *out0 = std::make_shared<Socket>(fds[0], datagram, k0, k1);
+  *out1 = std::make_shared<Socket>(fds[1], datagram, k1, k0);
+  return ZX_OK;
+}
+
+bool Socket::IsSocketEnd(int fd) {
+  const int type = SocketOption(fd, SO_TYPE);
+  return (type == SOCK_STREAM || type == SOCK_SEQPACKET) && SocketOption(fd, SO_DOMAIN) == AF_UNIX;
+}
+
+SocketRef Socket::Adopt(int fd, zx_koid_t koid, zx_koid_t related_koid) {
+  // The wire says "socket"; the descriptor says which kind.
+  auto socket = std::make_shared<Socket>(fd, SocketOption(fd, SO_TYPE) == SOCK_SEQPACKET, koid, related_koid);
+  // Writes disabled before the move show from the start (Signals() can't ask a datagram
+  // socket; see SendShutDown). Nobody here watches it yet, so the probe disturbs no one.
+  socket->SendShutDown(true);
+  return socket;
+}
+
+// ---- state ----------------------------------------------------------------------------
+
+size_t Socket::QueuedBytes() const {
+  int n = 0;
+  return ioctl(fd(), SIOCINQ, &n) == 0 && n > 0 ? static_cast<size_t>(n) : 0;
+}
+
+size_t Socket::UnreadBytes() const {
+  int n = 0;
+  return ioctl(fd(), SIOCOUTQ, &n) == 0 && n > 0 ? static_cast<size_t>(n) : 0;
+}
+
+bool Socket::PeerGone(bool hup) {
+  if (peer_gone_.load(std::memory_order_acquire)) return true;
+  if (!hup) return false;  // a closed peer shuts both directions down
+  // Both directions shut down: the peer closed, or both ends disabled their writes.
+  if (UnixPeerOf(fd()) == UnixPeer::kAlive) return false;
+  peer_gone_.store(true, std::memory_order_release);  // gone (or, unanswerable, taken as gone)
+  return true;
+}
+
+// poll(2) never shows a socket's own send shutdown (only its receive side: RDHUP), so it
+// is asked of a send that can't queue anything. On a STREAM socket that is a 0-byte send:
+// side-effect free. On a SEQPACKET socket a 0-byte send would queue an empty record, so it
+// is a one-byte send from an unreadable address, which allocates and frees a buffer and
+// so wakes this socket's writers: done only when a caller acts (writes, sets a
+// disposition, adopts the socket), never from Signals(), or edge-triggered watchers
+// (ports) would be woken by their own look.
+bool Socket::SendShutDown(bool probe_datagram) {
+  if (send_shut_.load(std::memory_order_acquire)) return true;
+  ssize_t n;
+  if (!datagram_) {
+    n = send(fd(), nullptr, 0, kSendFlags);
+  } else if (probe_datagram && UnreadableByte()) {
+    n = send(fd(), UnreadableByte(), 1, kSendFlags);
+  } else {
+    return false;
+  }
+  if (n < 0 && IsShutdownErrno(errno)) {
+    send_shut_.store(true, std::memory_order_release);
+    return true;
+  }
+  return false;
+}
+
+Socket::State Socket::Look(bool probe_datagram) {
+  State s{};
+  pollfd p{fd(), POLLIN | POLLOUT | POLLRDHUP, 0};
+  if (poll(&p, 1, 0) < 0) return s;
+  const bool hup = p.revents & POLLHUP;
+  const bool receive_shut = p.revents & (POLLRDHUP | POLLHUP);
+  // At a receive shutdown POLLIN stays on: are bytes still there?
+  s.readable = (p.revents & POLLIN) && (!receive_shut || QueuedBytes() > 0);
+  s.peer_closed = PeerGone(hup);
+  if (s.peer_closed) {
+    // Zircon keeps what was set before the close; the kernel now shows everything shut.
+    s.write_disabled = seen_write_disabled_.load(std::memory_order_relaxed);
+    s.peer_write_disabled = seen_peer_write_disabled_.load(std::memory_order_relaxed);
+    return s;
+  }
+  const bool send_shut = hup || SendShutDown(probe_datagram);
+  s.write_disabled = send_shut;
+  s.peer_write_disabled = receive_shut;
+  if (send_shut) seen_write_disabled_.store(true, std::memory_order_relaxed);
+  if (receive_shut) seen_peer_write_disabled_.store(true, std::memory_order_relaxed);
+  // POLLOUT clears once a quarter of the send buffer is used; Zircon's WRITABLE means
+  // "not full": a write succeeds while the unread bytes are below the buffer's size.
+  s.writable = !send_shut &&
+               ((p.revents & POLLOUT) || UnreadBytes() < static_cast<size_t>(std::max(send_buffer_, 0)));
+  return s;
+}
+
+zx_signals_t Socket::SignalsOf(const State& s) const {
+  zx_signals_t signals = 0;
+  if (s.readable) signals |= ZX_SOCKET_READABLE;
+  if (s.writable) signals |= ZX_SOCKET_WRITABLE;
+  if (s.peer_closed) signals |= ZX_SOCKET_PEER_CLOSED;
+  if (s.write_disabled) signals |= ZX_SOCKET_WRITE_DISABLED;
+  if (s.peer_write_disabled) signals |= ZX_SOCKET_PEER_WRITE_DISABLED;
+  return signals;
+}
+
+zx_signals_t Socket::Signals() { return SignalsOf(Look(false)); }
+
+short Socket::PollEventsFor(zx_signals_t wanted, zx_signals_t now) const {
+  if (now & ZX_SOCKET_PEER_CLOSED) return 0;  // nothing more can come
+  short events = 0;
+  // After the peer's writes are disabled no byte arrives, and POLLIN stays on for good.
+  if ((wanted & ZX_SOCKET_READABLE) && !(now & ZX_SOCKET_PEER_WRITE_DISABLED)) events |= POLLIN;
+  // POLLOUT comes back once the peer has read all but a quarter of the buffer.
+  if ((wanted & ZX_SOCKET_WRITABLE) && !(now & ZX_SOCKET_WRITE_DISABLED)) events |= POLLOUT;
+  if ((wanted & (ZX_SOCKET_PEER_WRITE_DISABLED | ZX_SOCKET_PEER_CLOSED)) &&
+      !(now & ZX_SOCKET_PEER_WRITE_DISABLED))
+    events |= POLLRDHUP;  // the peer's SHUT_WR, or its close
+  if ((wanted & ZX_SOCKET_PEER_CLOSED) && (now & ZX_SOCKET_PEER_WRITE_DISABLED) &&
+      !(now & ZX_SOCKET_WRITE_DISABLED))
+    events |= POLLPRI;  // RDHUP is on for good: only the close's POLLHUP (always reported) can come
+  // With both directions disabled the close changes nothing poll(2) shows; and a
+  // WRITE_DISABLED set by the peer shows nowhere: neither can wake a wait.
+  return events;
+}
+
+zx_status_t Socket::EmptyStatus() {
+  pollfd p{fd(), POLLRDHUP, 0};
+  if (poll(&p, 1, 0) < 0) return ZX_ERR_SHOULD_WAIT;
+  if (PeerGone(p.revents & POLLHUP)) return ZX_ERR_PEER_CLOSED;
+  if (p.revents & (POLLRDHUP | POLLHUP)) {
+    seen_peer_write_disabled_.store(true, std::memory_order_relaxed);
+    return ZX_ERR_BAD_STATE;
+  }
+  return ZX_ERR_SHOULD_WAIT;
+}
+
+zx_status_t Socket::WriteState() {
+  pollfd p{fd(), POLLRDHUP, 0};
+  if (poll(&p, 1, 0) < 0) return ZX_OK;
+  const bool hup = p.revents & POLLHUP;
+  if (PeerGone(hup)) return ZX_ERR_PEER_CLOSED;
+  if (hup || SendShutDown(true)) {
+    seen_write_disabled_.store(true, std::memory_order_relaxed);
+    return ZX_ERR_BAD_STATE;
+  }
+  return ZX_OK;
+}
+
+// ---- operations -----------------------------------------------------------------------
+
+zx_status_t Socket::Write(const uint8_t* bytes, size_t length, size_t* actual) {
+  *actual = 0;
+  if (length == 0) return WriteState();  // Zircon writes nothing, after the same checks
+  // A STREAM write may go out in pieces: another thread's must not come between them.
+  std::unique_lock<std::mutex> lock(write_mu_, std::defer_lock);
+  if (!datagram_) lock.lock();
+  ssize_t n;
+  do n = send(fd(), bytes, length, kSendFlags); while (n < 0 && errno == EINTR);
+  if (n >= 0) {
+    *actual = static_cast<size_t>(n);
+    return ZX_OK;
+  }
+  const int err = errno;
+  if (IsFullErrno(err)) return ZX_ERR_SHOULD_WAIT;  // (a shut-down end fails earlier: EPIPE)
+  if (IsShutdownErrno(err)) {
+    send_shut_.store(true, std::memory_order_release);
+    return WriteState();
+  }
+  if (err == EMSGSIZE) {
+    // A datagram larger than the socket can hold: Zircon says so after its other checks.
+    zx_status_t state = WriteState();
+    if (state != ZX_OK) return state;
+    return UnreadBytes() >= static_cast<size_t>(std::max(send_buffer_, 0)) ? ZX_ERR_SHOULD_WAIT
+                                                                            : ZX_ERR_OUT_OF_RANGE;
+  }
+  return err == ENOMEM ? ZX_ERR_NO_MEMORY : ZX_ERR_INTERNAL;
+}
+
+zx_status_t Socket::Read(bool peek, size_t length, ReadTarget& target, size_t* actual) {
+  *actual = 0;
+  // One reader at a time: a peek and the read that takes the same record see one head.
+  std::lock_guard<std::mutex> lock(read_mu_);
+  if (length == 0) return Look(false).readable ? ZX_OK : EmptyStatus();  // Zircon consumes nothing
+  const int sock = fd();
+  const int flags = MSG_DONTWAIT | (peek ? MSG_PEEK : 0);
+  for (;;) {
+    size_t want = std::min(length, kDirectReadBytes);
+    ssize_t n = 1;
+    bool peeked = peek;
+    if (length > kDirectReadBytes) {
+      if (datagram_) {
+        // The head record's full size (0: an empty record, or the end).
+        do n = recv(sock, nullptr, 0, MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC); while (n < 0 && errno == EINTR);
+        if (n > 0) want = std::min(length, static_cast<size_t>(n));
+        peeked = true;
+      } else if (size_t queued = QueuedBytes()) {
+        want = std::min(length, queued);
+      }
+    }
+    if (n > 0) {
+      uint8_t* buffer = target.Get(want);
+      if (!buffer) return ZX_ERR_NO_MEMORY;
+      do n = recv(sock, buffer, want, flags); while (n < 0 && errno == EINTR);
+      peeked = peek;
+    }
+    if (n > 0) {
+      *actual = static_cast<size_t>(n);
+      return ZX_OK;
+    }
+    if (n < 0) {
+      if (IsFullErrno(errno)) return ZX_ERR_SHOULD_WAIT;  // empty, and the peer may still write
+      if (errno == ECONNRESET) continue;  // the peer closed with bytes of ours unread: said once
+      return errno == ENOMEM ? ZX_ERR_NO_MEMORY : ZX_ERR_INTERNAL;
+    }
+    // 0 bytes: the end of the stream, or on a SEQPACKET socket an empty record (ours
+    // never sends one; a program outside this library may), which is skipped.
+    if (!datagram_) return EmptyStatus();
+    pollfd p{sock, POLLRDHUP, 0};
+    if (poll(&p, 1, 0) < 0) return ZX_ERR_INTERNAL;
+    if ((p.revents & (POLLRDHUP | POLLHUP)) && QueuedBytes() == 0) return EmptyStatus();
+    if (peeked) recv(sock, nullptr, 0, MSG_DONTWAIT);  // take the empty head record
+  }
+}
+
+zx_status_t Socket::SetDisposition(uint32_t disposition, uint32_t disposition_peer) {
+  pollfd p{fd(), POLLRDHUP, 0};
+  if (poll(&p, 1, 0) < 0) return ZX_ERR_INTERNAL;
+  const bool peer_closed = PeerGone(p.revents & POLLHUP);
+  bool write_off, peer_write_off;
+  if (peer_closed) {
+    write_off = seen_write_disabled_.load(std::memory_order_relaxed);
+    peer_write_off = seen_peer_write_disabled_.load(std::memory_order_relaxed);
+  } else {
+    write_off = (p.revents & POLLHUP) || SendShutDown(true);
+    peer_write_off = p.revents & (POLLRDHUP | POLLHUP);
+  }
+  constexpr uint32_t kEnabled = ZX_SOCKET_DISPOSITION_WRITE_ENABLED;
+  constexpr uint32_t kDisabled = ZX_SOCKET_DISPOSITION_WRITE_DISABLED;
+  // Zircon's own refusals: re-enabling writes whose earlier bytes are still unread.
+  if (disposition_peer == kEnabled && peer_write_off && QueuedBytes() > 0) return ZX_ERR_BAD_STATE;
+  if (!peer_closed && disposition == kEnabled && write_off && UnreadBytes() > 0) return ZX_ERR_BAD_STATE;
+  // Linux can't undo a shutdown.
+  if ((disposition == kEnabled && write_off) || (disposition_peer == kEnabled && peer_write_off))
+    return ZX_ERR_NOT_SUPPORTED;
+  int how = -1;
+  if (disposition == kDisabled) how = disposition_peer == kDisabled ? SHUT_RDWR : SHUT_WR;
+  else if (disposition_peer == kDisabled) how = SHUT_RD;
+  if (how >= 0 && shutdown(fd(), how) != 0) return ZX_ERR_INTERNAL;
+  if (disposition == kDisabled) {
+    send_shut_.store(true, std::memory_order_release);
+    seen_write_disabled_.store(true, std::memory_order_relaxed);
+  }
+  // With the peer gone Zircon leaves this end's signals as they were.
+  if (disposition_peer == kDisabled && !peer_closed)
+    seen_peer_write_disabled_.store(true, std::memory_order_relaxed);
+  return ZX_OK;
+}
+
+// ---- syscalls -------------------------------------------------------------------------
+
+namespace {
+
+zx_status_t LookupSocket(zx_handle_t h, zx_rights_t rights, SocketRef* out) {
+  HandleInfo info;
+  zx_status_t status = HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_SOCKET, rights, &info);
+  if (status == ZX_OK) *out = std::static_pointer_cast<Socket>(std::move(info.object));
+  return status;
+}
+
+bool ValidDisposition(uint32_t value) {
+  return value == 0 || value == ZX_SOCKET_DISPOSITION_WRITE_DISABLED ||
+         value == ZX_SOCKET_DISPOSITION_WRITE_ENABLED;
+}
+
+}  // namespace
+
+zx_status_t SocketCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* out1) {
+  *out0 = *out1 = ZX_HANDLE_INVALID;
+  if (options & ~ZX_SOCKET_DATAGRAM) return ZX_ERR_INVALID_ARGS;
+  SocketRef s0, s1;
+  zx_status_t status = Socket::CreatePair(options == ZX_SOCKET_DATAGRAM, &s0, &s1);
+  if (status != ZX_OK) return status;
+  HandleTable& table = HandleTable::Get();
+  zx_handle_t h0 = table.Add(s0, ZX_DEFAULT_SOCKET_RIGHTS);
+  zx_handle_t h1 = h0 ? table.Add(s1, ZX_DEFAULT_SOCKET_RIGHTS) : ZX_HANDLE_INVALID;
+  if (!h1) {
+    HandleInfo gone;
+    if (h0) table.Remove(h0, &gone);
+    return ZX_ERR_NO_RESOURCES;
+  }
+  *out0 = h0;
+  *out1 = h1;
+  return ZX_OK;
+}
+
+zx_status_t SocketWrite(zx_handle_t h, uint32_t options, const uint8_t* bytes, size_t length,
+                        size_t* actual) {
+  *actual = 0;
+  if (options != 0) return ZX_ERR_INVALID_ARGS;
+  SocketRef socket;
+  zx_status_t status = LookupSocket(h, ZX_RIGHT_WRITE, &socket);
+  if (status != ZX_OK) return status;
+  return socket->Write(bytes, length, actual);
+}
+
+zx_status_t SocketRead(zx_handle_t h, uint32_t options, size_t length, ReadTarget& target,
+                       size_t* actual) {
+  *actual = 0;
+  if (options & ~ZX_SOCKET_PEEK) return ZX_ERR_INVALID_ARGS;
+  SocketRef socket;
+  zx_status_t status = LookupSocket(h, ZX_RIGHT_READ, &socket);
+  if (status != ZX_OK) return status;
+  return socket->Read(options & ZX_SOCKET_PEEK, length, target, actual);
+}
+
+zx_status_t SocketSetDisposition(zx_handle_t h, uint32_t disposition, uint32_t disposition_peer) {
+  if (!ValidDisposition(disposition) || !ValidDisposition(disposition_peer)) return ZX_ERR_INVALID_ARGS;
+  SocketRef socket;
+  zx_status_t status = LookupSocket(h, ZX_RIGHT_MANAGE_SOCKET, &socket);
+  if (status != ZX_OK) return status;
+  if (disposition == 0 && disposition_peer == 0) return ZX_OK;
+  return socket->SetDisposition(disposition, disposition_peer);
+}
+
+}  // namespace zxc

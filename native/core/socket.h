@@ -1,0 +1,100 @@
+// A Zircon socket end: one AF_UNIX socket of a connected pair, SOCK_STREAM for
+// ZX_SOCKET_STREAM and SOCK_SEQPACKET for ZX_SOCKET_DATAGRAM (a connected SOCK_DGRAM pair
+// never tells a reader that its peer is gone). Nothing is kept in user space but a few
+// sticky facts the kernel can't be asked for (see Signals()), so the end moves between
+// processes with its kernel queues, and a program outside this library can use the
+// descriptor as a plain socket.
+//
+// Write disposition maps to shutdown(2): disabling this end's writes is SHUT_WR here,
+// disabling the peer's writes is SHUT_RD here (on AF_UNIX stream and seqpacket sockets it
+// sets the peer's send shutdown). Linux can't undo either.
+#pragma once
+#include <atomic>
+#include <mutex>
+
+#include "core/object.h"
+#include "core/object_kinds.h"
+
+namespace zxc {
+
+class Socket;
+using SocketRef = std::shared_ptr<Socket>;
+
+// Where a read lands: memory for `size` bytes (never more than the read's length). Called
+// at most once per read, before the bytes are received.
+class ReadTarget {
+ public:
+  virtual uint8_t* Get(size_t size) = 0;
+
+ protected:
+  ~ReadTarget() = default;
+};
+
+class Socket : public Object {
+ public:
+  Socket(int fd, bool datagram, zx_koid_t koid, zx_koid_t related_koid);
+
+  // A connected pair (socketpair + send buffer sizing).
+  static zx_status_t CreatePair(bool datagram, SocketRef* out0, SocketRef* out1);
+  // Whether `fd` can be a socket end: AF_UNIX, SOCK_STREAM or SOCK_SEQPACKET.
+  static bool IsSocketEnd(int fd);
+  // A socket end from elsewhere (a message, a startup handle): its kind from SO_TYPE.
+  static SocketRef Adopt(int fd, zx_koid_t koid, zx_koid_t related_koid);
+
+  bool datagram() const { return datagram_; }
+
+  // READABLE, WRITABLE, PEER_CLOSED, PEER_WRITE_DISABLED, WRITE_DISABLED.
+  zx_signals_t Signals() override;
+  short PollEventsFor(zx_signals_t wanted, zx_signals_t now) const override;
+
+  // zx_socket_write past the handle checks. STREAM writes can be short.
+  zx_status_t Write(const uint8_t* bytes, size_t length, size_t* actual);
+  // zx_socket_read past the handle checks; `peek` leaves the bytes queued.
+  zx_status_t Read(bool peek, size_t length, ReadTarget& target, size_t* actual);
+  // zx_socket_set_disposition past the argument and handle checks (0, DISABLED, ENABLED).
+  zx_status_t SetDisposition(uint32_t disposition, uint32_t disposition_peer);
+
+ private:
+  // What poll(2) and the sticky facts say now.
+  struct State {
+    bool readable;
+    bool writable;
+    bool peer_closed;
+    bool write_disabled;
+    bool peer_write_disabled;
+  };
+  State Look(bool probe_datagram);
+  zx_signals_t SignalsOf(const State& state) const;
+  // Both directions shut down: the peer is gone, or both ends' writes are disabled.
+  bool PeerGone(bool hup);
+  // Whether this end's writes are shut down (by us, by the peer, or by its close).
+  // `probe_datagram`: also ask a SEQPACKET socket, which wakes its writers (see .cc).
+  bool SendShutDown(bool probe_datagram);
+  size_t QueuedBytes() const;   // SIOCINQ: bytes waiting to be read here
+  size_t UnreadBytes() const;   // SIOCOUTQ: bytes sent from here not yet read by the peer
+  zx_status_t EmptyStatus();    // a read of an empty socket: PEER_CLOSED, BAD_STATE or SHOULD_WAIT
+  zx_status_t WriteState();     // PEER_CLOSED, BAD_STATE or OK: may this end write?
+
+  const bool datagram_;
+  int send_buffer_ = 0;  // SO_SNDBUF: a write succeeds while fewer bytes are unread
+  std::mutex read_mu_;   // a peek and the read that consumes the same record
+  std::mutex write_mu_;  // a STREAM write's pieces stay together
+  // Sticky facts (they never become false again).
+  std::atomic<bool> send_shut_{false};
+  std::atomic<bool> peer_gone_{false};
+  // Seen while the peer was alive: what a closed peer leaves showing, as in Zircon.
+  std::atomic<bool> seen_write_disabled_{false};
+  std::atomic<bool> seen_peer_write_disabled_{false};
+};
+
+extern const ObjectKind kSocketKind;
+
+// ---- syscalls (socket.cc) -------------------------------------------------------------
+zx_status_t SocketCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* out1);
+zx_status_t SocketWrite(zx_handle_t h, uint32_t options, const uint8_t* bytes, size_t length,
+                        size_t* actual);
+zx_status_t SocketRead(zx_handle_t h, uint32_t options, size_t length, ReadTarget& target,
+                       size_t* actual);
+zx_status_t SocketSetDisposition(zx_handle_t h, uint32_t disposition, uint32_t disposition_peer);
+
+}  // namespace zxc
