@@ -18,8 +18,10 @@
         "native/core/service.cc",
         "native/core/exit_flush.cc",
         "native/core/thread_wake.cc",
+        "native/core/port.cc",
         "native/binding/env_loop.cc",
-        "native/binding/addon.cc"
+        "native/binding/addon.cc",
+        "native/binding/port_js.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

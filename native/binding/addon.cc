@@ -10,6 +10,10 @@
 #include "core/handle_table.h"
 #include "core/syscalls.h"
 
+namespace zxb {
+void InitPortBinding(Napi::Object exports, AddonData* data);
+}
+
 namespace {
 
 using namespace zxc;
@@ -397,6 +401,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("serviceAccept", ServiceAcceptJs);
   add("serviceConnect", ServiceConnectJs);
   // Objects beyond channels: one binding file each.
+  InitPortBinding(exports, data);
   return exports;
 }
 

@@ -26,10 +26,11 @@ class EnvLoop::CallWaiter final : public zxc::CallWaiter {
   uint32_t id_;
 };
 
-// A pending async wait or call. Told (from any thread) when its handle leaves the table.
+// A pending async wait, call or port wait. Told (from any thread) when its handle leaves the table.
 struct EnvLoop::Op final : HandleObserver, SignalObserver {
   uint32_t id = 0;
   bool is_call = false;
+  bool is_port = false;  // a port wait: settled by a packet of the watched port
   EnvLoop* loop = nullptr;
   Watch* watch = nullptr;
   napi_deferred deferred = nullptr;
@@ -74,7 +75,8 @@ EnvLoop::EnvLoop(napi_env env) : env_(env) {
   // Result keys made once: a C-string key would be created and internalized per property.
   static const char* const kNames[kKeyCount] = {"status", "observed", "bytes", "handles",
                                                 "actualBytes", "actualHandles", "handle",
-                                                "type", "rights"};
+                                                "type", "rights", "packet", "key", "user",
+                                                "signal", "trigger", "count", "timestamp"};
   // (Held in an array: Node 20 can't reference a string directly.)
   auto keys = Napi::Array::New(env, kKeyCount);
   for (uint32_t i = 0; i < kKeyCount; ++i) keys.Set(i, Napi::String::New(env, kNames[i]));
@@ -202,6 +204,8 @@ void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
       if (!op->is_call && (now & op->signals)) Post(op->id);  // settled from a proper scope
     if (watch->waiter >= 0) {
       events |= UV_READABLE;  // an edge of the object's own descriptors: look again
+    } else if (watch->object->type() == ZX_OBJ_TYPE_PORT) {
+      events |= UV_READABLE;  // its epoll instance: packets queued, or objects to look at
     } else if (is_channel) {
       if (!(now & ZX_CHANNEL_PEER_CLOSED)) {
         for (Op* op : watch->ops) {
@@ -314,11 +318,23 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
 
 void EnvLoop::CheckWaits(Watch* watch, const zx_signals_t* known) {
   if (watch->ops.empty()) return;
+  if (watch->object->type() == ZX_OBJ_TYPE_PORT) return DeliverPackets(watch);
   const zx_signals_t now = known ? *known : SignalsOf(*watch->object);
   std::vector<Op*> satisfied;
   for (Op* op : watch->ops)
     if (!op->is_call && (now & op->signals)) satisfied.push_back(op);
   for (Op* op : satisfied) SettleWait(op, ZX_OK, now);
+}
+
+// One packet per pending port wait, oldest first, while packets last.
+void EnvLoop::DeliverPackets(Watch* watch) {
+  auto* port = static_cast<Port*>(watch->object.get());
+  const std::vector<Op*> waiting = watch->ops;  // settling edits watch->ops
+  for (Op* op : waiting) {
+    PortPacket packet;
+    if (!port->TryDequeue(&packet)) break;
+    SettlePortWait(op, ZX_OK, &packet);
+  }
 }
 
 // ---- ops ------------------------------------------------------------------------------
@@ -400,6 +416,24 @@ Napi::Value EnvLoop::WaitAsync(zx_handle_t h, zx_signals_t signals, zx_time_t de
   return Napi::Value(env_, promise);
 }
 
+Napi::Value EnvLoop::PortWaitAsync(zx_handle_t h, zx_time_t deadline, uint32_t* id) {
+  *id = 0;
+  std::shared_ptr<Port> port;
+  zx_status_t status = LookupPortToWait(h, &port);
+  PortPacket packet;
+  if (status == ZX_OK && port->TryDequeue(&packet)) return Resolved(PortWaitResult(ZX_OK, &packet));
+  if (status == ZX_OK && NsUntil(deadline) == 0) status = ZX_ERR_TIMED_OUT;
+  if (status != ZX_OK) return Resolved(PortWaitResult(status, nullptr));
+
+  Op* op = NewOp(false, h, deadline);
+  op->is_port = true;
+  napi_value promise;
+  napi_create_promise(env_, &op->deferred, &promise);
+  StartOp(op, port, nullptr);
+  *id = op->id;
+  return Napi::Value(env_, promise);
+}
+
 Napi::Value EnvLoop::CallAsync(zx_handle_t h, uint32_t options, zx_time_t deadline,
                                const iovec* payload, size_t payload_count,
                                HandleDisposition* dispositions, size_t num_dispositions,
@@ -432,7 +466,8 @@ bool EnvLoop::Cancel(uint32_t id) {
   auto it = ops_.find(id);
   if (it == ops_.end()) return false;
   Op* op = it->second;
-  if (!op->is_call) SettleWait(op, ZX_ERR_CANCELED, Observed(op));
+  if (op->is_port) SettlePortWait(op, ZX_ERR_CANCELED, nullptr);
+  else if (!op->is_call) SettleWait(op, ZX_ERR_CANCELED, Observed(op));
   else SettleCall(op, op->endpoint->UnregisterCall(op->waiter.get()) ? ZX_ERR_CANCELED : ZX_OK);
   return true;
 }
@@ -484,7 +519,9 @@ void EnvLoop::ProcessPosted() {
     auto it = ops_.find(id);
     if (it == ops_.end()) continue;
     Op* op = it->second;
-    if (op->is_call) {
+    if (op->is_port) {
+      if (op->handle_removed.load()) SettlePortWait(op, ZX_ERR_CANCELED, nullptr);
+    } else if (op->is_call) {
       if (op->waiter->done.load()) {
         SettleCall(op, ZX_OK);
       } else if (op->handle_removed.load()) {
@@ -510,7 +547,12 @@ void EnvLoop::OnTimer(uv_timer_t* timer) {
   }
   Napi::HandleScope handles(self->env_);
   Napi::CallbackScope scope(self->env_, self->context_);
-  if (!op->is_call) {
+  if (op->is_port) {
+    // A packet that is there at the deadline is still taken.
+    PortPacket packet;
+    const bool got = op->watch && static_cast<Port*>(op->watch->object.get())->TryDequeue(&packet);
+    self->SettlePortWait(op, got ? ZX_OK : ZX_ERR_TIMED_OUT, got ? &packet : nullptr);
+  } else if (!op->is_call) {
     const zx_signals_t now = self->Observed(op);
     self->SettleWait(op, (now & op->signals) ? ZX_OK : ZX_ERR_TIMED_OUT, now);
   } else {
@@ -526,6 +568,35 @@ zx_signals_t EnvLoop::Observed(Op* op) {
 
 void EnvLoop::SettleWait(Op* op, zx_status_t status, zx_signals_t observed) {
   Finish(op, WaitResult(status, observed));
+}
+
+Napi::Value EnvLoop::PacketValue(const PortPacket& packet) {
+  auto value = Napi::Object::New(env_);
+  value.Set(Key(kKey), Napi::BigInt::New(env_, packet.key));
+  value.Set(Key(kType), Napi::Number::New(env_, packet.type));
+  value.Set(Key(kStatus), Napi::Number::New(env_, packet.status));
+  if (packet.type == ZX_PKT_TYPE_SIGNAL_ONE) {
+    auto signal = Napi::Object::New(env_);
+    signal.Set(Key(kTrigger), Napi::Number::New(env_, packet.signal.trigger));
+    signal.Set(Key(kObserved), Napi::Number::New(env_, packet.signal.observed));
+    signal.Set(Key(kCount), Napi::Number::New(env_, static_cast<double>(packet.signal.count)));
+    signal.Set(Key(kTimestamp), Napi::BigInt::New(env_, static_cast<int64_t>(packet.signal.timestamp)));
+    value.Set(Key(kSignal), signal);
+  } else {
+    value.Set(Key(kUser), Napi::Buffer<uint8_t>::Copy(env_, packet.user, sizeof packet.user));
+  }
+  return value;
+}
+
+Napi::Value EnvLoop::PortWaitResult(zx_status_t status, const PortPacket* packet) {
+  auto result = Napi::Object::New(env_);
+  result.Set(Key(kStatus), Napi::Number::New(env_, status));
+  result.Set(Key(kPacket), packet ? PacketValue(*packet) : env_.Null());
+  return result;
+}
+
+void EnvLoop::SettlePortWait(Op* op, zx_status_t status, const PortPacket* packet) {
+  Finish(op, PortWaitResult(status, packet));
 }
 
 // `status` is the call's own outcome; ZX_OK means "the waiter is done: look at it".
