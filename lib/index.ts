@@ -8,6 +8,8 @@ export { Handle } from './handle';
 export type { WaitOptions } from './handle';
 export { Channel } from './channel';
 export type { Message, Bytes } from './channel';
+export { Port } from './port';
+export type { WatchOptions, QueuePacket } from './port';
 export { spawn, takeStartupHandle, prepareStartupHandles, STARTUP_HANDLES_ENV } from './process';
 export type { SpawnOptions, StartupHandle, StartupHandleEntry, PreparedHandles } from './process';
 export { listen, ServiceServer } from './service';

@@ -55,6 +55,27 @@ export interface NativeBinding {
   serviceAccept(listener: number): number;
   /** scratch[0] = the connection's channel handle. */
   serviceConnect(name: string, abstract: boolean): number;
+
+  // ---- ports (native/binding/port_js.cc) ----
+  /** scratch[0] = the port. */
+  portCreate(options: number): number;
+  /** `user`: at most 32 bytes, zero-padded; null for zeros. */
+  portQueue(port: number, key: bigint, type: number, status: number, user: Uint8Array | null): number;
+  /** The packet on ZX_OK, else a status. Blocks the calling thread. */
+  portWait(port: number, deadline: bigint): NativePortPacket | number;
+  /** scratch[0] = id for cancelAsync (0 when already settled). */
+  portWaitAsync(port: number, deadline: bigint): Promise<{ status: number; packet: NativePortPacket | null }>;
+  objectWaitAsync(h: number, port: number, key: bigint, signals: number, options: number): number;
+}
+
+/** A packet as the addon builds it: `user` for ZX_PKT_TYPE_USER, `signal` for
+ *  ZX_PKT_TYPE_SIGNAL_ONE. */
+export interface NativePortPacket {
+  key: bigint;
+  type: number;
+  status: number;
+  user?: Buffer;
+  signal?: { trigger: number; observed: number; count: number; timestamp: bigint };
 }
 
 export interface NativeCallResult {

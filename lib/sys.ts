@@ -11,6 +11,7 @@ import { native, SCRATCH_HANDLES, SCRATCH_RIGHTS, SCRATCH_TYPES } from './native
 
 export * from './constants';
 export { statusToString } from './status';
+export * from './sys-port';
 
 // Held here once: the addon's exports object is slow to load properties from.
 const scratch = native.scratch;
