@@ -61,21 +61,14 @@ export interface NativeBinding {
   portCreate(options: number): number;
   /** `user`: at most 32 bytes, zero-padded; null for zeros. */
   portQueue(port: number, key: bigint, type: number, status: number, user: Uint8Array | null): number;
-  /** The packet on ZX_OK, else a status. Blocks the calling thread. */
-  portWait(port: number, deadline: bigint): NativePortPacket | number;
-  /** scratch[0] = id for cancelAsync (0 when already settled). */
-  portWaitAsync(port: number, deadline: bigint): Promise<{ status: number; packet: NativePortPacket | null }>;
+  /** Blocks the calling thread; on ZX_OK scratch[2..14) = the packet as zx_port_packet_t's
+   *  uint32 words (key lo, key hi, type, status, then the 32 bytes of user or signal). */
+  portWait(port: number, deadline: bigint): number;
+  /** A promise of [status] or [ZX_OK, ...the 12 words], with scratch[0] = id for
+   *  cancelAsync; or, settled at once, the status (scratch[0] = 0; on ZX_OK the words in
+   *  scratch[2..14) as for portWait). */
+  portWaitAsync(port: number, deadline: bigint): Promise<number[]> | number;
   objectWaitAsync(h: number, port: number, key: bigint, signals: number, options: number): number;
-}
-
-/** A packet as the addon builds it: `user` for ZX_PKT_TYPE_USER, `signal` for
- *  ZX_PKT_TYPE_SIGNAL_ONE. */
-export interface NativePortPacket {
-  key: bigint;
-  type: number;
-  status: number;
-  user?: Buffer;
-  signal?: { trigger: number; observed: number; count: number; timestamp: bigint };
 }
 
 export interface NativeCallResult {

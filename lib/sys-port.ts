@@ -5,6 +5,7 @@ import { deadline as checkDeadline, u32 } from './check';
 import { native } from './native';
 
 const scratch = native.scratch;
+const SCRATCH_PACKET = 2; // where portWait leaves the packet's words
 const U64_LIMIT = 1n << 64n;
 
 /** zx_packet_signal_t: what an observer saw when it fired. */
@@ -88,18 +89,46 @@ export function portQueue(port: number, packet: PortQueuePacket): number {
   );
 }
 
+function u64Of(lo: number, hi: number): bigint {
+  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/** A packet from zx_port_packet_t's uint32 words, from `at` on (see native.portWait). */
+function packetFrom(words: ArrayLike<number>, at: number): PortPacket {
+  const key = u64Of(words[at], words[at + 1]);
+  const type = words[at + 2];
+  const status = words[at + 3] | 0;
+  if (type === ZX_PKT_TYPE_SIGNAL_ONE) {
+    const signal: PacketSignal = {
+      trigger: words[at + 4],
+      observed: words[at + 5],
+      count: words[at + 6] + words[at + 7] * 2 ** 32,
+      timestamp: BigInt.asIntN(64, u64Of(words[at + 8], words[at + 9])),
+    };
+    return { key, type, status, signal };
+  }
+  const user = Buffer.allocUnsafe(32);
+  for (let i = 0; i < 8; i++) user.writeUInt32LE(words[at + 4 + i], i * 4);
+  return { key, type: ZX_PKT_TYPE_USER, status, user };
+}
+
 /** Blocks the calling thread until a packet comes (FIFO), the deadline passes
  *  (ZX_ERR_TIMED_OUT) or the port handle is closed (ZX_ERR_CANCELED). */
 export function portWait(port: number, deadline: bigint): PortWaitResult {
   const fn = 'portWait';
-  const r = native.portWait(u32(fn, 'port', port), checkDeadline(fn, deadline));
-  return typeof r === 'number' ? { status: r, packet: null } : { status: ZX_OK, packet: r as PortPacket };
+  const status = native.portWait(u32(fn, 'port', port), checkDeadline(fn, deadline));
+  return { status, packet: status === ZX_OK ? packetFrom(scratch, SCRATCH_PACKET) : null };
 }
+
+const waitResultOf = (r: number[]): PortWaitResult => ({ status: r[0], packet: r.length > 1 ? packetFrom(r, 1) : null });
 
 /** portWait without blocking the event loop. Never rejects: the status says it all. */
 export function portWaitAsync(port: number, deadline: bigint): Promise<PortWaitResult> {
   const fn = 'portWaitAsync';
-  return native.portWaitAsync(u32(fn, 'port', port), checkDeadline(fn, deadline)) as Promise<PortWaitResult>;
+  // The native call happens now (scratch[0] is the id for cancelAsync right after).
+  const r = native.portWaitAsync(u32(fn, 'port', port), checkDeadline(fn, deadline));
+  if (typeof r !== 'number') return r.then(waitResultOf);
+  return Promise.resolve({ status: r, packet: r === ZX_OK ? packetFrom(scratch, SCRATCH_PACKET) : null });
 }
 
 /** One packet on `port` when one of `signals` is active on `h` (now or later; with

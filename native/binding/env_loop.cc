@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/handle_table.h"
 
@@ -75,8 +76,7 @@ EnvLoop::EnvLoop(napi_env env) : env_(env) {
   // Result keys made once: a C-string key would be created and internalized per property.
   static const char* const kNames[kKeyCount] = {"status", "observed", "bytes", "handles",
                                                 "actualBytes", "actualHandles", "handle",
-                                                "type", "rights", "packet", "key", "user",
-                                                "signal", "trigger", "count", "timestamp"};
+                                                "type", "rights"};
   // (Held in an array: Node 20 can't reference a string directly.)
   auto keys = Napi::Array::New(env, kKeyCount);
   for (uint32_t i = 0; i < kKeyCount; ++i) keys.Set(i, Napi::String::New(env, kNames[i]));
@@ -416,14 +416,18 @@ Napi::Value EnvLoop::WaitAsync(zx_handle_t h, zx_signals_t signals, zx_time_t de
   return Napi::Value(env_, promise);
 }
 
-Napi::Value EnvLoop::PortWaitAsync(zx_handle_t h, zx_time_t deadline, uint32_t* id) {
+Napi::Value EnvLoop::PortWaitAsync(zx_handle_t h, zx_time_t deadline, uint32_t* id, uint32_t* now) {
   *id = 0;
   std::shared_ptr<Port> port;
   zx_status_t status = LookupPortToWait(h, &port);
   PortPacket packet;
-  if (status == ZX_OK && port->TryDequeue(&packet)) return Resolved(PortWaitResult(ZX_OK, &packet));
+  // Settled now: a status, no promise and no array (lib/sys-port.ts makes the promise).
+  if (status == ZX_OK && port->TryDequeue(&packet)) {
+    std::memcpy(now, &packet, sizeof packet);
+    return Napi::Number::New(env_, ZX_OK);
+  }
   if (status == ZX_OK && NsUntil(deadline) == 0) status = ZX_ERR_TIMED_OUT;
-  if (status != ZX_OK) return Resolved(PortWaitResult(status, nullptr));
+  if (status != ZX_OK) return Napi::Number::New(env_, status);
 
   Op* op = NewOp(false, h, deadline);
   op->is_port = true;
@@ -570,28 +574,14 @@ void EnvLoop::SettleWait(Op* op, zx_status_t status, zx_signals_t observed) {
   Finish(op, WaitResult(status, observed));
 }
 
-Napi::Value EnvLoop::PacketValue(const PortPacket& packet) {
-  auto value = Napi::Object::New(env_);
-  value.Set(Key(kKey), Napi::BigInt::New(env_, packet.key));
-  value.Set(Key(kType), Napi::Number::New(env_, packet.type));
-  value.Set(Key(kStatus), Napi::Number::New(env_, packet.status));
-  if (packet.type == ZX_PKT_TYPE_SIGNAL_ONE) {
-    auto signal = Napi::Object::New(env_);
-    signal.Set(Key(kTrigger), Napi::Number::New(env_, packet.signal.trigger));
-    signal.Set(Key(kObserved), Napi::Number::New(env_, packet.signal.observed));
-    signal.Set(Key(kCount), Napi::Number::New(env_, static_cast<double>(packet.signal.count)));
-    signal.Set(Key(kTimestamp), Napi::BigInt::New(env_, static_cast<int64_t>(packet.signal.timestamp)));
-    value.Set(Key(kSignal), signal);
-  } else {
-    value.Set(Key(kUser), Napi::Buffer<uint8_t>::Copy(env_, packet.user, sizeof packet.user));
-  }
-  return value;
-}
-
+// [status], or [ZX_OK, words...]: numbers only, which is far cheaper to make here than
+// objects, bigints and a Buffer.
 Napi::Value EnvLoop::PortWaitResult(zx_status_t status, const PortPacket* packet) {
-  auto result = Napi::Object::New(env_);
-  result.Set(Key(kStatus), Napi::Number::New(env_, status));
-  result.Set(Key(kPacket), packet ? PacketValue(*packet) : env_.Null());
+  uint32_t words[kPortPacketWords];
+  if (packet) std::memcpy(words, packet, sizeof words);
+  auto result = Napi::Array::New(env_, packet ? 1 + kPortPacketWords : 1);
+  result.Set(0u, Napi::Number::New(env_, status));
+  for (uint32_t i = 0; packet && i < kPortPacketWords; ++i) result.Set(i + 1, Napi::Number::New(env_, words[i]));
   return result;
 }
 

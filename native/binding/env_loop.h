@@ -36,12 +36,12 @@ class EnvLoop {
                         const iovec* payload, size_t payload_count,
                         zxc::HandleDisposition* dispositions, size_t num_dispositions,
                         uint32_t num_bytes, uint32_t num_handles, uint32_t* id);
-  // A promise of { status, packet } (packet null unless ZX_OK); never rejected. Waits on
-  // the port's epoll descriptor; the oldest pending wait gets the first packet.
-  Napi::Value PortWaitAsync(zxc::zx_handle_t port, zxc::zx_time_t deadline, uint32_t* id);
-  // A packet as JavaScript: { key, type, status, user } or { key, type, status, signal:
-  // { trigger, observed, count, timestamp } } (key and timestamp are bigints).
-  Napi::Value PacketValue(const zxc::PortPacket& packet);
+  // A promise of [status], or [ZX_OK, ...the packet as 12 uint32 words] (lib/sys-port.ts
+  // decodes them); never rejected. Settled at once (a packet was there, a failure, a
+  // deadline past): the status instead, with the packet's words in `*now` on ZX_OK.
+  // Waits on the port's epoll descriptor; the oldest pending wait gets the first packet.
+  Napi::Value PortWaitAsync(zxc::zx_handle_t port, zxc::zx_time_t deadline, uint32_t* id,
+                            uint32_t* now);
   // Settles a pending wait, call or port wait with ZX_ERR_CANCELED; false if it is already settled.
   bool Cancel(uint32_t id);
   // Settles now what is ready to settle (from JavaScript, e.g. right after a close: the
@@ -84,8 +84,7 @@ class EnvLoop {
   void Finish(Op* op, Napi::Value result);
   void UpdateRef();
   Napi::Value Resolved(Napi::Value value);
-  enum ResultKey { kStatus, kObserved, kBytes, kHandles, kActualBytes, kActualHandles, kHandle, kType, kRights,
-                   kPacket, kKey, kUser, kSignal, kTrigger, kCount, kTimestamp, kKeyCount };
+  enum ResultKey { kStatus, kObserved, kBytes, kHandles, kActualBytes, kActualHandles, kHandle, kType, kRights, kKeyCount };
   Napi::Value Key(ResultKey key);
   Napi::Value WaitResult(zxc::zx_status_t status, zxc::zx_signals_t observed);
   Napi::Value PortWaitResult(zxc::zx_status_t status, const zxc::PortPacket* packet);

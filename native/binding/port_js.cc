@@ -35,18 +35,25 @@ Napi::Value PortQueueJs(const Napi::CallbackInfo& info) {
   return Status(info.Env(), PortQueue(U32(info[0]), packet));
 }
 
-// portWait(port, deadline) → the packet (ZX_OK), else a status. Blocks the calling thread.
+// Where a packet's 12 words go in scratch (after the id slot of the async form).
+constexpr size_t kScratchPacket = 2;
+
+// portWait(port, deadline) → status; on ZX_OK scratch[2..14) = the packet's words.
+// Blocks the calling thread.
 Napi::Value PortWaitJs(const Napi::CallbackInfo& info) {
   PortPacket packet;
   zx_status_t status = PortWait(U32(info[0]), Deadline(info[1]), &packet);
-  if (status != ZX_OK) return Status(info.Env(), status);
-  return Data(info).loop->PacketValue(packet);
+  if (status == ZX_OK) std::memcpy(Data(info).scratch + kScratchPacket, &packet, sizeof packet);
+  return Status(info.Env(), status);
 }
 
-// portWaitAsync(port, deadline) → Promise<{ status, packet }>; scratch[0] = id for cancelAsync.
+// portWaitAsync(port, deadline) → Promise<[status] | [ZX_OK, ...12 words]> with scratch[0] =
+// id for cancelAsync; or, settled at once, the status (scratch[0] = 0, the packet's words
+// in scratch[2..14) on ZX_OK).
 Napi::Value PortWaitAsyncJs(const Napi::CallbackInfo& info) {
   AddonData& data = Data(info);
-  return data.loop->PortWaitAsync(U32(info[0]), Deadline(info[1]), &data.scratch[0]);
+  return data.loop->PortWaitAsync(U32(info[0]), Deadline(info[1]), &data.scratch[0],
+                                  data.scratch + kScratchPacket);
 }
 
 // objectWaitAsync(h, port, key: bigint, signals, options) → status.

@@ -151,7 +151,10 @@ void Port::Notify() {
 // ---- packets --------------------------------------------------------------------------
 
 void Port::PushLocked(const PortPacket& packet) {
-  if (packets_.empty()) eventfd_write(wake_fd_, 1);
+  if (!wake_set_) {
+    eventfd_write(wake_fd_, 1);
+    wake_set_ = true;
+  }
   packets_.push_back(packet);
 }
 
@@ -199,7 +202,17 @@ void Port::CollectLocked() {
     }
     for (int i = 0; i < num_ready; ++i) {
       auto it = watch_ids_.find(ready[i]);
-      if (it != watch_ids_.end()) EvaluateLocked(it->second, true);
+      if (it == watch_ids_.end()) continue;
+      Watch* watch = it->second;
+      // Only EDGE observers care what the activity was. Left unread, the events still
+      // wake the port at the next activity (a nested epoll passes on every wakeup).
+      for (const auto& observer : watch->observers) {
+        if (observer->options & ZX_WAIT_ASYNC_EDGE) {
+          HarvestLocked(watch);
+          break;
+        }
+      }
+      EvaluateLocked(watch);
     }
     if (n < kEventsPerLook) break;
   }
@@ -207,6 +220,7 @@ void Port::CollectLocked() {
   if (woken && packets_.empty()) {
     eventfd_t value;
     eventfd_read(wake_fd_, &value);
+    wake_set_ = false;
   }
   if (notified_.exchange(false)) {
     DropRemovedObserversLocked();
@@ -218,7 +232,7 @@ void Port::CollectLocked() {
     dirty.swap(dirty_);
     for (uint64_t id : dirty) {
       auto it = watch_ids_.find(id);
-      if (it != watch_ids_.end()) EvaluateLocked(it->second, false);
+      if (it != watch_ids_.end()) EvaluateLocked(it->second);
     }
   }
 }
@@ -235,15 +249,16 @@ void Port::DropRemovedObserversLocked() {
   }
 }
 
-void Port::EvaluateLocked(Watch* watch, bool harvest) {
-  if (harvest) {
-    epoll_event events[kMaxObjectFds];
-    int n;
-    while ((n = epoll_wait(watch->waiter, events, kMaxObjectFds, 0)) > 0) {
-      for (int i = 0; i < n; ++i) watch->activity |= events[i].events;
-      if (n < static_cast<int>(kMaxObjectFds)) break;
-    }
+void Port::HarvestLocked(Watch* watch) {
+  epoll_event events[kMaxObjectFds];
+  int n;
+  while ((n = epoll_wait(watch->waiter, events, kMaxObjectFds, 0)) > 0) {
+    for (int i = 0; i < n; ++i) watch->activity |= events[i].events;
+    if (n < static_cast<int>(kMaxObjectFds)) break;
   }
+}
+
+void Port::EvaluateLocked(Watch* watch) {
   if (watch->stashed.exchange(false)) watch->activity |= kStashActivity;
   const uint32_t activity = watch->activity;
   watch->activity = 0;
@@ -352,7 +367,8 @@ zx_status_t Port::Observe(const ObjectRef& object, zx_handle_t h, uint64_t key,
   // Activity from before this call belongs to the observers already there.
   if (watch && edge) {
     const uint64_t id = watch->id;
-    EvaluateLocked(watch, true);
+    HarvestLocked(watch);
+    EvaluateLocked(watch);
     auto it = watch_ids_.find(id);
     watch = it == watch_ids_.end() ? nullptr : it->second;
   }
@@ -380,8 +396,12 @@ zx_status_t Port::Observe(const ObjectRef& object, zx_handle_t h, uint64_t key,
   observer->trigger = signals;
   observer->options = options;
   observer->registered = now;
-  // Closed since the lookup: as if the close came right after this call.
-  if (HandleTable::Get().AddObserver(h, observer.get()) != ZX_OK) observer->handle_removed.store(true);
+  // Closed since the lookup: as if the close came right after this call (dropped at the
+  // next look).
+  if (HandleTable::Get().AddObserver(h, observer.get()) != ZX_OK) {
+    observer->handle_removed.store(true);
+    notified_.store(true);
+  }
   watch->observers.push_back(std::move(observer));
   return ZX_OK;
 }

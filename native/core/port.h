@@ -43,6 +43,9 @@ struct PortPacket {
   PortPacket() : user{} {}
 };
 static_assert(sizeof(PortPacket) == 48, "zx_port_packet_t is 48 bytes");
+// The packet as uint32 words (how it reaches JavaScript): key lo/hi, type, status, then
+// the 32 bytes of user or signal.
+constexpr uint32_t kPortPacketWords = sizeof(PortPacket) / 4;
 
 // User packets a port holds before zx_port_queue answers SHOULD_WAIT (Zircon's per-port
 // limit; signal packets don't count).
@@ -79,9 +82,10 @@ class Port final : public Object {
   void Notify();
   void CollectLocked();
   void DropRemovedObserversLocked();
-  // Harvests the watch's own epoll instance when `harvest`, then fires what is due.
-  // May close the watch (its object is gone).
-  void EvaluateLocked(Watch* watch, bool harvest);
+  // Takes the events the watch's own epoll instance has seen (what EDGE observers go by).
+  void HarvestLocked(Watch* watch);
+  // Fires what is due. May close the watch (its object is gone).
+  void EvaluateLocked(Watch* watch);
   Watch* FindWatchLocked(Object* object);
   zx_status_t CreateWatchLocked(const ObjectRef& object, Watch** out);
   void CloseWatchLocked(Watch* watch);
@@ -90,6 +94,9 @@ class Port final : public Object {
 
   std::mutex mu_;
   const int wake_fd_;
+  // Whether we have set the eventfd since we last reset it (notices may set it too): a
+  // packet pushed while it is set needs no write.
+  bool wake_set_ = false;
   std::atomic<bool> notified_{false};
   std::deque<PortPacket> packets_;
   size_t user_packets_ = 0;
