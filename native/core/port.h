@@ -1,11 +1,12 @@
 // A Zircon port as an epoll instance, and the syscalls that use one.
 //
 // fd() is the port's epoll descriptor. It polls readable while packets are queued (an
-// eventfd in it, level-triggered, non-zero exactly while the queue is not empty) or while
-// an observed object shows activity nobody has looked at yet: each observed object is
-// watched through an epoll instance of its own (Object::WatchIn, edge-triggered) nested in
-// fd(). Signal packets are made when the port looks (every wait, and every wake of a
-// waiter), from Object::Signals(); objects are never assumed to be channels.
+// eventfd in it, level-triggered, set whenever a packet is queued and reset by the first
+// look that finds the queue empty) or while an observed object shows activity nobody has
+// looked at yet: each observed object is watched through an epoll instance of its own
+// (Object::WatchIn, edge-triggered) nested in fd(). Signal packets are made when the port
+// looks (every wait, and every wake of a waiter), from Object::Signals(); objects are
+// never assumed to be channels.
 //
 // Locks: the port's lock is taken before the handle table's and an endpoint's, never
 // after. What the table or an endpoint calls back (HandleObserver, SignalObserver) only
