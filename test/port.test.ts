@@ -136,7 +136,7 @@ function waiter(port: number, count: number, deadlineMs?: number): WorkerRun {
 
 /** Runs `body` in a worker thread with `zx` and `workerData` bound; resolves with its
  *  first message. */
-function inWorker(body: string, workerData: unknown): { message: Promise<any>; exited: Promise<number> } {
+function inWorker(body: string, workerData: unknown): { worker: Worker; message: Promise<any>; exited: Promise<number> } {
   const code =
     `const zx = require(${JSON.stringify(fixture('../../dist/index.js'))}); const { sys } = zx;\n` +
     `const { parentPort, workerData } = require('node:worker_threads');\n${body}`;
@@ -145,7 +145,7 @@ function inWorker(body: string, workerData: unknown): { message: Promise<any>; e
     worker.once('message', resolve);
     worker.once('error', reject);
   });
-  return { message, exited: new Promise<number>((resolve) => worker.on('exit', resolve)) };
+  return { worker, message, exited: new Promise<number>((resolve) => worker.on('exit', resolve)) };
 }
 
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
@@ -741,6 +741,36 @@ describe('objectWaitAsync', () => {
     closeAll(port, c, d, replaced);
   });
 
+  it('stress: worker threads observe, write and close while this thread waits on the port', async () => {
+    const port = newPort();
+    const body = `
+      const { port } = workerData;
+      let packets = 0;
+      for (let i = 0; i < 2000; i++) {
+        const { out0: a, out1: b } = sys.channelCreate(0);
+        sys.objectWaitAsync(a, port, BigInt(i), zx.ZX_CHANNEL_READABLE | zx.ZX_CHANNEL_PEER_CLOSED, i % 2 ? zx.ZX_WAIT_ASYNC_EDGE : 0);
+        sys.objectWaitAsync(b, port, BigInt(i), zx.ZX_CHANNEL_PEER_CLOSED, 0);
+        if (i % 3 === 0) sys.channelWrite(b, 0, Buffer.from('x'), null);
+        if (i % 5 === 0 && sys.portWait(port, 0n).status === zx.ZX_OK) packets++;
+        sys.handleClose(i % 2 ? a : b);
+        sys.handleClose(i % 2 ? b : a);
+      }
+      parentPort.postMessage(packets);`;
+    const workers = [inWorker(body, { port }), inWorker(body, { port })];
+    let finished = 0;
+    void Promise.all(workers.map((w) => w.message)).then(() => (finished = 2));
+    let packets = 0;
+    while (finished < 2) {
+      const r = await sys.portWaitAsync(port, sys.deadlineAfter(5n * MS));
+      if (r.status === ZX_OK) packets++;
+      else expect(r.status).toBe(ZX_ERR_TIMED_OUT);
+    }
+    for (const w of workers) expect(await w.exited).toBe(0);
+    while (take(port).status === ZX_OK) packets++;
+    expect(packets + (await workers[0].message) + (await workers[1].message)).toBeGreaterThan(0);
+    closeAll(port);
+  });
+
   it('closing the port drops its packets and observers at once; the observed objects go on', () => {
     const [a, b] = channel();
     const port = newPort();
@@ -883,6 +913,21 @@ describe('portWaitAsync', () => {
     expect(sys.portQueue(dup.out, { key: 5n, type: 0, status: 0 })).toBe(ZX_OK);
     expect(await s).toEqual(userPacket(5n, 0));
     closeAll(dup.out);
+  });
+
+  it('a worker terminated with a port wait pending shuts down cleanly; the port goes on', async () => {
+    const port = newPort();
+    const run = inWorker(
+      'sys.portWaitAsync(workerData.port, zx.ZX_TIME_INFINITE).then((r) => parentPort.postMessage(r.status));' +
+        'parentPort.postMessage("waiting");',
+      { port },
+    );
+    expect(await run.message).toBe('waiting');
+    await run.worker.terminate();
+    expect(await run.exited).toBe(1);
+    expect(sys.portQueue(port, { key: 1n, type: 0, status: 0 })).toBe(ZX_OK);
+    expect(await sys.portWaitAsync(port, LONG())).toEqual(userPacket(1n, 0));
+    closeAll(port);
   });
 });
 

@@ -73,6 +73,8 @@ struct Port::Observer final : HandleObserver {
   zx_signals_t registered = 0;  // the object's signals when the observer began
   std::atomic<bool> handle_removed{false};
 
+  // Runs under the table's lock; DropObserverLocked takes that lock before the observer
+  // is deleted, so this call has returned by then.
   void OnHandleRemoved() override {
     handle_removed.store(true);
     port->Notify();
@@ -243,7 +245,11 @@ void Port::DropRemovedObserversLocked() {
     auto& list = watch.observers;
     const size_t before = list.size();
     list.erase(std::remove_if(list.begin(), list.end(),
-                              [](const std::unique_ptr<Observer>& o) { return o->handle_removed.load(); }),
+                              [this](const std::unique_ptr<Observer>& o) {
+                                if (!o->handle_removed.load()) return false;
+                                DropObserverLocked(*o);
+                                return true;
+                              }),
                list.end());
     if (before && list.empty()) idle_.push_back(watch.id);
   }
@@ -273,6 +279,7 @@ void Port::EvaluateLocked(Watch* watch) {
   for (auto it = list.begin(); it != list.end();) {
     Observer& observer = **it;
     if (observer.handle_removed.load()) {
+      DropObserverLocked(observer);
       it = list.erase(it);
       continue;
     }
@@ -344,8 +351,10 @@ zx_status_t Port::CreateWatchLocked(const ObjectRef& object, Watch** out) {
   return ZX_OK;
 }
 
+// Always through the table's lock, even once the handle is gone: the table may be telling
+// this observer right now (OnHandleRemoved), and must be done before it is deleted.
 void Port::DropObserverLocked(Observer& observer) {
-  if (!observer.handle_removed.load()) HandleTable::Get().RemoveObserver(observer.handle, &observer);
+  HandleTable::Get().RemoveObserver(observer.handle, &observer);
 }
 
 void Port::CloseWatchLocked(Watch* watch) {

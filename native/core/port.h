@@ -90,6 +90,7 @@ class Port final : public Object {
   Watch* FindWatchLocked(Object* object);
   zx_status_t CreateWatchLocked(const ObjectRef& object, Watch** out);
   void CloseWatchLocked(Watch* watch);
+  // Unregisters it from the table; always before it is deleted.
   void DropObserverLocked(Observer& observer);
   void PushLocked(const PortPacket& packet);
 
