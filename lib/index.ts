@@ -10,6 +10,7 @@ export { Channel } from './channel';
 export type { Message, Bytes } from './channel';
 export { Port } from './port';
 export type { WatchOptions, QueuePacket } from './port';
+export type { PortPacket, PortUserPacket, PortSignalPacket, PacketSignal, PortQueuePacket, PortWaitResult } from './sys-port';
 export { spawn, takeStartupHandle, prepareStartupHandles, STARTUP_HANDLES_ENV } from './process';
 export type { SpawnOptions, StartupHandle, StartupHandleEntry, PreparedHandles } from './process';
 export { listen, ServiceServer } from './service';
