@@ -22,11 +22,13 @@
         "native/core/vmo.cc",
         "native/core/socket.cc",
         "native/core/unix_peer.cc",
+        "native/core/port.cc",
         "native/binding/env_loop.cc",
         "native/binding/addon.cc",
         "native/binding/event_js.cc",
         "native/binding/vmo_js.cc",
-        "native/binding/socket_js.cc"
+        "native/binding/socket_js.cc",
+        "native/binding/port_js.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -85,6 +85,19 @@ export interface NativeBinding {
    *  count in scratch[0]) when the read was longer than the pool; else a status (< 0). */
   socketRead(h: number, options: number, length: number, pool: Uint8Array): Buffer | number;
   socketSetDisposition(h: number, disposition: number, dispositionPeer: number): number;
+  // ---- ports (native/binding/port_js.cc) ----
+  /** scratch[0] = the port. */
+  portCreate(options: number): number;
+  /** `user`: at most 32 bytes, zero-padded; null for zeros. */
+  portQueue(port: number, key: bigint, type: number, status: number, user: Uint8Array | null): number;
+  /** Blocks the calling thread; on ZX_OK scratch[2..14) = the packet as zx_port_packet_t's
+   *  uint32 words (key lo, key hi, type, status, then the 32 bytes of user or signal). */
+  portWait(port: number, deadline: bigint): number;
+  /** A promise of [status] or [ZX_OK, ...the 12 words], with scratch[0] = id for
+   *  cancelAsync; or, settled at once, the status (scratch[0] = 0; on ZX_OK the words in
+   *  scratch[2..14) as for portWait). */
+  portWaitAsync(port: number, deadline: bigint): Promise<number[]> | number;
+  objectWaitAsync(h: number, port: number, key: bigint, signals: number, options: number): number;
 }
 
 export interface NativeCallResult {

@@ -15,6 +15,7 @@ export { statusToString } from './status';
 // Objects beyond channels: one module each.
 export * from './sys-event';
 export * from './sys-socket';
+export * from './sys-port';
 
 // Held here once: the addon's exports object is slow to load properties from.
 const scratch = native.scratch;

@@ -400,6 +400,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitEventBinding(exports, data);
   InitVmoBinding(exports, data);
   InitSocketBinding(exports, data);
+  InitPortBinding(exports, data);
   return exports;
 }
 

@@ -66,5 +66,6 @@ inline void AddFunction(Napi::Object exports, AddonData* data, const char* name,
 void InitEventBinding(Napi::Object exports, AddonData* data);
 void InitVmoBinding(Napi::Object exports, AddonData* data);
 void InitSocketBinding(Napi::Object exports, AddonData* data);
+void InitPortBinding(Napi::Object exports, AddonData* data);
 
 }  // namespace zxb

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/handle_table.h"
 
@@ -26,10 +27,11 @@ class EnvLoop::CallWaiter final : public zxc::CallWaiter {
   uint32_t id_;
 };
 
-// A pending async wait or call. Told (from any thread) when its handle leaves the table.
+// A pending async wait, call or port wait. Told (from any thread) when its handle leaves the table.
 struct EnvLoop::Op final : HandleObserver, SignalObserver {
   uint32_t id = 0;
   bool is_call = false;
+  bool is_port = false;  // a port wait: settled by a packet of the watched port
   EnvLoop* loop = nullptr;
   Watch* watch = nullptr;
   napi_deferred deferred = nullptr;
@@ -202,6 +204,8 @@ void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
       if (!op->is_call && (now & op->signals)) Post(op->id);  // settled from a proper scope
     if (watch->waiter >= 0) {
       events |= UV_READABLE;  // an edge of the object's own descriptors: look again
+    } else if (watch->object->type() == ZX_OBJ_TYPE_PORT) {
+      events |= UV_READABLE;  // its epoll instance: packets queued, or objects to look at
     } else if (is_channel) {
       if (!(now & ZX_CHANNEL_PEER_CLOSED)) {
         for (Op* op : watch->ops) {
@@ -317,11 +321,23 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
 
 void EnvLoop::CheckWaits(Watch* watch, const zx_signals_t* known) {
   if (watch->ops.empty()) return;
+  if (watch->object->type() == ZX_OBJ_TYPE_PORT) return DeliverPackets(watch);
   const zx_signals_t now = known ? *known : SignalsOf(*watch->object);
   std::vector<Op*> satisfied;
   for (Op* op : watch->ops)
     if (!op->is_call && (now & op->signals)) satisfied.push_back(op);
   for (Op* op : satisfied) SettleWait(op, ZX_OK, now);
+}
+
+// One packet per pending port wait, oldest first, while packets last.
+void EnvLoop::DeliverPackets(Watch* watch) {
+  auto* port = static_cast<Port*>(watch->object.get());
+  const std::vector<Op*> waiting = watch->ops;  // settling edits watch->ops
+  for (Op* op : waiting) {
+    PortPacket packet;
+    if (!port->TryDequeue(&packet)) break;
+    SettlePortWait(op, ZX_OK, &packet);
+  }
 }
 
 // ---- ops ------------------------------------------------------------------------------
@@ -403,6 +419,28 @@ Napi::Value EnvLoop::WaitAsync(zx_handle_t h, zx_signals_t signals, zx_time_t de
   return Napi::Value(env_, promise);
 }
 
+Napi::Value EnvLoop::PortWaitAsync(zx_handle_t h, zx_time_t deadline, uint32_t* id, uint32_t* now) {
+  *id = 0;
+  std::shared_ptr<Port> port;
+  zx_status_t status = LookupPortToWait(h, &port);
+  PortPacket packet;
+  // Settled now: a status, no promise and no array (lib/sys-port.ts makes the promise).
+  if (status == ZX_OK && port->TryDequeue(&packet)) {
+    std::memcpy(now, &packet, sizeof packet);
+    return Napi::Number::New(env_, ZX_OK);
+  }
+  if (status == ZX_OK && NsUntil(deadline) == 0) status = ZX_ERR_TIMED_OUT;
+  if (status != ZX_OK) return Napi::Number::New(env_, status);
+
+  Op* op = NewOp(false, h, deadline);
+  op->is_port = true;
+  napi_value promise;
+  napi_create_promise(env_, &op->deferred, &promise);
+  StartOp(op, port, nullptr);
+  *id = op->id;
+  return Napi::Value(env_, promise);
+}
+
 Napi::Value EnvLoop::CallAsync(zx_handle_t h, uint32_t options, zx_time_t deadline,
                                const iovec* payload, size_t payload_count,
                                HandleDisposition* dispositions, size_t num_dispositions,
@@ -435,7 +473,8 @@ bool EnvLoop::Cancel(uint32_t id) {
   auto it = ops_.find(id);
   if (it == ops_.end()) return false;
   Op* op = it->second;
-  if (!op->is_call) SettleWait(op, ZX_ERR_CANCELED, Observed(op));
+  if (op->is_port) SettlePortWait(op, ZX_ERR_CANCELED, nullptr);
+  else if (!op->is_call) SettleWait(op, ZX_ERR_CANCELED, Observed(op));
   else SettleCall(op, op->endpoint->UnregisterCall(op->waiter.get()) ? ZX_ERR_CANCELED : ZX_OK);
   return true;
 }
@@ -487,7 +526,9 @@ void EnvLoop::ProcessPosted() {
     auto it = ops_.find(id);
     if (it == ops_.end()) continue;
     Op* op = it->second;
-    if (op->is_call) {
+    if (op->is_port) {
+      if (op->handle_removed.load()) SettlePortWait(op, ZX_ERR_CANCELED, nullptr);
+    } else if (op->is_call) {
       if (op->waiter->done.load()) {
         SettleCall(op, ZX_OK);
       } else if (op->handle_removed.load()) {
@@ -513,7 +554,12 @@ void EnvLoop::OnTimer(uv_timer_t* timer) {
   }
   Napi::HandleScope handles(self->env_);
   Napi::CallbackScope scope(self->env_, self->context_);
-  if (!op->is_call) {
+  if (op->is_port) {
+    // A packet that is there at the deadline is still taken.
+    PortPacket packet;
+    const bool got = op->watch && static_cast<Port*>(op->watch->object.get())->TryDequeue(&packet);
+    self->SettlePortWait(op, got ? ZX_OK : ZX_ERR_TIMED_OUT, got ? &packet : nullptr);
+  } else if (!op->is_call) {
     const zx_signals_t now = self->Observed(op);
     self->SettleWait(op, (now & op->signals) ? ZX_OK : ZX_ERR_TIMED_OUT, now);
   } else {
@@ -529,6 +575,21 @@ zx_signals_t EnvLoop::Observed(Op* op) {
 
 void EnvLoop::SettleWait(Op* op, zx_status_t status, zx_signals_t observed) {
   Finish(op, WaitResult(status, observed));
+}
+
+// [status], or [ZX_OK, words...]: numbers only, which is far cheaper to make here than
+// objects, bigints and a Buffer.
+Napi::Value EnvLoop::PortWaitResult(zx_status_t status, const PortPacket* packet) {
+  uint32_t words[kPortPacketWords];
+  if (packet) std::memcpy(words, packet, sizeof words);
+  auto result = Napi::Array::New(env_, packet ? 1 + kPortPacketWords : 1);
+  result.Set(0u, Napi::Number::New(env_, status));
+  for (uint32_t i = 0; packet && i < kPortPacketWords; ++i) result.Set(i + 1, Napi::Number::New(env_, words[i]));
+  return result;
+}
+
+void EnvLoop::SettlePortWait(Op* op, zx_status_t status, const PortPacket* packet) {
+  Finish(op, PortWaitResult(status, packet));
 }
 
 // `status` is the call's own outcome; ZX_OK means "the waiter is done: look at it".

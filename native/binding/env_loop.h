@@ -1,7 +1,8 @@
 // Everything that waits on a Node environment's event loop (main thread or a worker):
 //  - flushing outbound queues when their socket becomes writable;
 //  - objectWaitOneAsync: promises settled by readiness, deadline, close or cancel;
-//  - channelCallAsync: promises settled by the reply, deadline, peer's end, close or cancel.
+//  - channelCallAsync: promises settled by the reply, deadline, peer's end, close or cancel;
+//  - portWaitAsync: promises settled by a packet, deadline, the port's close or cancel.
 // One uv_poll per object per environment (libuv allows one per descriptor per loop),
 // taken from napi_get_uv_event_loop. Pending waits and calls keep the loop alive; idle
 // channels and queues don't. The environment's cleanup hook tears it all down.
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "core/endpoint.h"
+#include "core/port.h"
 #include "core/syscalls.h"
 
 namespace zxb {
@@ -34,7 +36,13 @@ class EnvLoop {
                         const iovec* payload, size_t payload_count,
                         zxc::HandleDisposition* dispositions, size_t num_dispositions,
                         uint32_t num_bytes, uint32_t num_handles, uint32_t* id);
-  // Settles a pending wait or call with ZX_ERR_CANCELED; false if it is already settled.
+  // A promise of [status], or [ZX_OK, ...the packet as 12 uint32 words] (lib/sys-port.ts
+  // decodes them); never rejected. Settled at once (a packet was there, a failure, a
+  // deadline past): the status instead, with the packet's words in `*now` on ZX_OK.
+  // Waits on the port's epoll descriptor; the oldest pending wait gets the first packet.
+  Napi::Value PortWaitAsync(zxc::zx_handle_t port, zxc::zx_time_t deadline, uint32_t* id,
+                            uint32_t* now);
+  // Settles a pending wait, call or port wait with ZX_ERR_CANCELED; false if it is already settled.
   bool Cancel(uint32_t id);
   // Settles now what is ready to settle (from JavaScript, e.g. right after a close: the
   // waits on that handle end, and the loop lets go of its descriptor at once).
@@ -66,17 +74,20 @@ class EnvLoop {
   Op* NewOp(bool is_call, zxc::zx_handle_t h, zxc::zx_time_t deadline);
   void StartOp(Op* op, const zxc::ObjectRef& object, const zxc::zx_signals_t* known);
   void CheckWaits(Watch* watch, const zxc::zx_signals_t* known = nullptr);
+  void DeliverPackets(Watch* watch);
   void ProcessPosted();
   void Post(uint32_t id);
   zxc::zx_signals_t Observed(Op* op);
   void SettleWait(Op* op, zxc::zx_status_t status, zxc::zx_signals_t observed);
   void SettleCall(Op* op, zxc::zx_status_t status);
+  void SettlePortWait(Op* op, zxc::zx_status_t status, const zxc::PortPacket* packet);
   void Finish(Op* op, Napi::Value result);
   void UpdateRef();
   Napi::Value Resolved(Napi::Value value);
   enum ResultKey { kStatus, kObserved, kBytes, kHandles, kActualBytes, kActualHandles, kHandle, kType, kRights, kKeyCount };
   Napi::Value Key(ResultKey key);
   Napi::Value WaitResult(zxc::zx_status_t status, zxc::zx_signals_t observed);
+  Napi::Value PortWaitResult(zxc::zx_status_t status, const zxc::PortPacket* packet);
 
   Napi::Env env_;
   uv_loop_t* loop_ = nullptr;

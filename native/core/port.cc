@@ -1,0 +1,499 @@
+// Ports: packets, observers of objects (zx_object_wait_async) and the port syscalls.
+#include "core/port.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "core/endpoint.h"
+#include "core/handle_table.h"
+#include "core/koid.h"
+#include "core/syscalls.h"
+#include "core/thread_wake.h"
+
+namespace zxc {
+namespace {
+
+constexpr uint64_t kWakeId = 0;  // epoll data of the eventfd; watches count from 1
+constexpr int kEventsPerLook = 64;
+// An activity bit of our own (outside EPOLL*): a channel call stashed a message.
+constexpr uint32_t kStashActivity = 1u << 30;
+constexpr uint32_t kWaitAsyncOptions =
+    ZX_WAIT_ASYNC_TIMESTAMP | ZX_WAIT_ASYNC_EDGE | ZX_WAIT_ASYNC_BOOT_TIMESTAMP;
+
+zx_status_t ErrnoStatus() {
+  return errno == EMFILE || errno == ENFILE ? ZX_ERR_NO_RESOURCES : ZX_ERR_NO_MEMORY;
+}
+
+// Why epoll refused to watch a descriptor: EPERM (a regular file, a directory) and ELOOP
+// or EINVAL (epoll instances nested too deep) mean it can't be watched at all.
+zx_status_t WatchErrnoStatus() {
+  switch (errno) {
+    case ENOMEM: return ZX_ERR_NO_MEMORY;
+    case ENOSPC: return ZX_ERR_NO_RESOURCES;  // fs.epoll.max_user_watches
+    default: return ZX_ERR_NOT_SUPPORTED;
+  }
+}
+
+zx_time_t BootNow() {
+  timespec ts;
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  return static_cast<zx_time_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// Descriptor activity that can have raised one of `trigger` on `object`, given its state
+// when the observer began. Only objects whose state lives in fd() can say; for the others
+// any activity counts.
+uint32_t RelevantActivity(const Object& object, zx_signals_t trigger, zx_signals_t registered) {
+  if (!object.PollableFd()) return ~0u;
+  uint32_t relevant = EPOLLERR;
+  if (trigger & ZX_CHANNEL_READABLE) relevant |= kStashActivity;
+  const short events = object.PollEventsFor(trigger, registered);
+  if (events & POLLIN) relevant |= EPOLLIN;
+  if (events & POLLOUT) relevant |= EPOLLOUT;
+  if (events & POLLRDHUP) relevant |= EPOLLRDHUP | EPOLLHUP;
+  return relevant;
+}
+
+}  // namespace
+
+// One zx_object_wait_async: fires once, then is gone. Told by the table when its handle
+// leaves it (closed, replaced, moved): it then ends without a packet.
+struct Port::Observer final : HandleObserver {
+  Port* port = nullptr;
+  zx_handle_t handle = ZX_HANDLE_INVALID;
+  uint64_t key = 0;
+  zx_signals_t trigger = 0;
+  uint32_t options = 0;
+  zx_signals_t registered = 0;  // the object's signals when the observer began
+  std::atomic<bool> handle_removed{false};
+
+  // Runs under the table's lock; DropObserverLocked takes that lock before the observer
+  // is deleted, so this call has returned by then.
+  void OnHandleRemoved() override {
+    handle_removed.store(true);
+    port->Notify();
+  }
+
+  bool Fires(const Object& object, zx_signals_t now, uint32_t activity) const {
+    const zx_signals_t active = now & trigger;
+    if (!active) return false;
+    if (!(options & ZX_WAIT_ASYNC_EDGE)) return true;
+    // Edge: a requested signal came on since the observer began, or there was activity
+    // that may have brought one back after a read we can't see (Linux gives no history).
+    return (active & ~registered) || (activity & RelevantActivity(object, trigger, registered));
+  }
+};
+
+// Every observer of one object on this port, and how the port hears about the object:
+// an epoll instance of its own watching the object's descriptors, nested in the port's,
+// plus (a channel endpoint) news of messages a call stashed. The object is not kept alive:
+// closing its last handle closes it at once.
+struct Port::Watch final : SignalObserver {
+  Port* port = nullptr;
+  uint64_t id = 0;
+  Object* key = nullptr;  // never dereferenced
+  std::weak_ptr<Object> object;
+  std::weak_ptr<Endpoint> endpoint;
+  int waiter = -1;
+  uint32_t activity = 0;  // epoll events (and kStashActivity) since the last evaluation
+  std::atomic<bool> stashed{false};
+  std::vector<std::unique_ptr<Observer>> observers;
+
+  void OnSignalsChanged() override {
+    stashed.store(true);
+    port->Notify();
+  }
+};
+
+// ---- life cycle ---------------------------------------------------------------------
+
+zx_status_t Port::Create(uint32_t options, std::shared_ptr<Port>* out) {
+  if (options != 0 && options != ZX_PORT_BIND_TO_INTERRUPT) return ZX_ERR_INVALID_ARGS;
+  const int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd < 0) return ErrnoStatus();
+  const int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd < 0) {
+    const zx_status_t status = ErrnoStatus();
+    close(epoll_fd);
+    return status;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;  // level-triggered: readable while packets are queued
+  ev.data.u64 = kWakeId;
+  if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &ev) != 0) {
+    close(wake_fd);
+    close(epoll_fd);
+    return ZX_ERR_NO_MEMORY;
+  }
+  *out = std::make_shared<Port>(epoll_fd, wake_fd, NewKoid());
+  return ZX_OK;
+}
+
+Port::Port(int epoll_fd, int wake_fd, zx_koid_t koid)
+    : Object(ZX_OBJ_TYPE_PORT, epoll_fd, koid, ZX_KOID_INVALID), wake_fd_(wake_fd) {}
+
+Port::~Port() {
+  // The last reference is gone, so no port call runs; the table and endpoints may still
+  // call observers until each is unregistered below.
+  while (!watches_.empty()) CloseWatchLocked(watches_.begin()->second.get());
+  close(wake_fd_);
+}
+
+void Port::Notify() {
+  notified_.store(true);
+  eventfd_write(wake_fd_, 1);
+}
+
+// ---- packets --------------------------------------------------------------------------
+
+void Port::PushLocked(const PortPacket& packet) {
+  if (!wake_set_) {
+    eventfd_write(wake_fd_, 1);
+    wake_set_ = true;
+  }
+  packets_.push_back(packet);
+}
+
+zx_status_t Port::QueueUser(const PortPacket& packet) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (user_packets_ >= kMaxUserPackets) return ZX_ERR_SHOULD_WAIT;
+  PushLocked(packet);
+  packets_.back().type = ZX_PKT_TYPE_USER;
+  ++user_packets_;
+  return ZX_OK;
+}
+
+bool Port::TryDequeue(PortPacket* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  CollectLocked();
+  if (packets_.empty()) return false;
+  *out = packets_.front();
+  packets_.pop_front();
+  if (out->type == ZX_PKT_TYPE_USER) --user_packets_;
+  // The eventfd stays set until the next look finds the queue empty: one reset there.
+  return true;
+}
+
+// ---- looking --------------------------------------------------------------------------
+
+void Port::CollectLocked() {
+  // Watches idle since the previous look and not reused: let them go.
+  if (!idle_.empty()) {
+    std::vector<uint64_t> idle;
+    idle.swap(idle_);
+    for (uint64_t id : idle) {
+      auto it = watch_ids_.find(id);
+      if (it != watch_ids_.end() && it->second->observers.empty()) CloseWatchLocked(it->second);
+    }
+  }
+  epoll_event events[kEventsPerLook];
+  uint64_t ready[kEventsPerLook];
+  bool woken = false;
+  for (;;) {
+    const int n = epoll_wait(fd(), events, kEventsPerLook, 0);
+    int num_ready = 0;
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.u64 == kWakeId) woken = true;
+      else ready[num_ready++] = events[i].data.u64;
+    }
+    for (int i = 0; i < num_ready; ++i) {
+      auto it = watch_ids_.find(ready[i]);
+      if (it == watch_ids_.end()) continue;
+      Watch* watch = it->second;
+      // Only EDGE observers care what the activity was. Left unread, the events still
+      // wake the port at the next activity (a nested epoll passes on every wakeup).
+      for (const auto& observer : watch->observers) {
+        if (observer->options & ZX_WAIT_ASYNC_EDGE) {
+          HarvestLocked(watch);
+          break;
+        }
+      }
+      EvaluateLocked(watch);
+    }
+    if (n < kEventsPerLook) break;
+  }
+  // Reset before reading the news: a notice that lands after the reset sets it again.
+  if (woken && packets_.empty()) {
+    eventfd_t value;
+    eventfd_read(wake_fd_, &value);
+    wake_set_ = false;
+  }
+  if (notified_.exchange(false)) {
+    DropRemovedObserversLocked();
+    for (auto& entry : watches_)
+      if (entry.second->stashed.load()) dirty_.push_back(entry.second->id);
+  }
+  if (!dirty_.empty()) {
+    std::vector<uint64_t> dirty;
+    dirty.swap(dirty_);
+    for (uint64_t id : dirty) {
+      auto it = watch_ids_.find(id);
+      if (it != watch_ids_.end()) EvaluateLocked(it->second);
+    }
+  }
+}
+
+void Port::DropRemovedObserversLocked() {
+  for (auto& entry : watches_) {
+    Watch& watch = *entry.second;
+    auto& list = watch.observers;
+    const size_t before = list.size();
+    list.erase(std::remove_if(list.begin(), list.end(),
+                              [this](const std::unique_ptr<Observer>& o) {
+                                if (!o->handle_removed.load()) return false;
+                                DropObserverLocked(*o);
+                                return true;
+                              }),
+               list.end());
+    if (before && list.empty()) idle_.push_back(watch.id);
+  }
+}
+
+void Port::HarvestLocked(Watch* watch) {
+  epoll_event events[kMaxObjectFds];
+  int n;
+  while ((n = epoll_wait(watch->waiter, events, kMaxObjectFds, 0)) > 0) {
+    for (int i = 0; i < n; ++i) watch->activity |= events[i].events;
+    if (n < static_cast<int>(kMaxObjectFds)) break;
+  }
+}
+
+void Port::EvaluateLocked(Watch* watch) {
+  if (watch->stashed.exchange(false)) watch->activity |= kStashActivity;
+  const uint32_t activity = watch->activity;
+  watch->activity = 0;
+  if (watch->observers.empty()) return;
+  ObjectRef object = watch->object.lock();
+  if (!object) {
+    CloseWatchLocked(watch);  // its last handle is closed: its observers are all ending
+    return;
+  }
+  const zx_signals_t now = object->Signals();
+  auto& list = watch->observers;
+  for (auto it = list.begin(); it != list.end();) {
+    Observer& observer = **it;
+    if (observer.handle_removed.load()) {
+      DropObserverLocked(observer);
+      it = list.erase(it);
+      continue;
+    }
+    if (!observer.Fires(*object, now, activity)) {
+      ++it;
+      continue;
+    }
+    PortPacket packet;
+    packet.key = observer.key;
+    packet.type = ZX_PKT_TYPE_SIGNAL_ONE;
+    packet.status = ZX_OK;
+    zx_time_t timestamp = 0;
+    if (observer.options & ZX_WAIT_ASYNC_TIMESTAMP) timestamp = MonotonicNow();
+    else if (observer.options & ZX_WAIT_ASYNC_BOOT_TIMESTAMP) timestamp = BootNow();
+    packet.signal = PacketSignal{observer.trigger, now, 1, timestamp, 0};
+    PushLocked(packet);
+    DropObserverLocked(observer);
+    it = list.erase(it);
+  }
+  if (list.empty()) idle_.push_back(watch->id);
+}
+
+// ---- watches and observers ------------------------------------------------------------
+
+Port::Watch* Port::FindWatchLocked(Object* object) {
+  auto it = watches_.find(object);
+  if (it == watches_.end()) return nullptr;
+  // Same address, but the object it watched may have died and another been made there.
+  if (it->second->object.expired()) {
+    CloseWatchLocked(it->second.get());
+    return nullptr;
+  }
+  return it->second.get();
+}
+
+zx_status_t Port::CreateWatchLocked(const ObjectRef& object, Watch** out) {
+  const int waiter = epoll_create1(EPOLL_CLOEXEC);
+  if (waiter < 0) return ErrnoStatus();
+  if (!object->WatchIn(waiter, 0)) {
+    const zx_status_t status = WatchErrnoStatus();
+    close(waiter);
+    return status;
+  }
+  DrainWaiter(waiter);  // registering reports the present state, which is not activity
+  auto watch = std::make_unique<Watch>();
+  watch->port = this;
+  watch->id = ++next_watch_id_;
+  watch->key = object.get();
+  watch->object = object;
+  watch->waiter = waiter;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLET;
+  ev.data.u64 = watch->id;
+  if (epoll_ctl(fd(), EPOLL_CTL_ADD, waiter, &ev) != 0) {
+    const zx_status_t status = WatchErrnoStatus();
+    close(waiter);
+    return status;
+  }
+  if (object->type() == ZX_OBJ_TYPE_CHANNEL) {
+    auto endpoint = std::static_pointer_cast<Endpoint>(object);
+    endpoint->AddSignalObserver(watch.get());
+    watch->endpoint = endpoint;
+  }
+  // Looked at once at the next look: what changed before the registration told nobody.
+  dirty_.push_back(watch->id);
+  *out = watch.get();
+  watch_ids_[watch->id] = watch.get();
+  watches_[object.get()] = std::move(watch);
+  return ZX_OK;
+}
+
+// Always through the table's lock, even once the handle is gone: the table may be telling
+// this observer right now (OnHandleRemoved), and must be done before it is deleted.
+void Port::DropObserverLocked(Observer& observer) {
+  HandleTable::Get().RemoveObserver(observer.handle, &observer);
+}
+
+void Port::CloseWatchLocked(Watch* watch) {
+  for (auto& observer : watch->observers) DropObserverLocked(*observer);
+  watch->observers.clear();
+  if (auto endpoint = watch->endpoint.lock()) endpoint->RemoveSignalObserver(watch);
+  // Explicitly: a forked child may hold a copy of the waiter for a moment.
+  epoll_ctl(fd(), EPOLL_CTL_DEL, watch->waiter, nullptr);
+  close(watch->waiter);
+  watch_ids_.erase(watch->id);
+  watches_.erase(watch->key);  // destroys the watch
+}
+
+zx_status_t Port::Observe(const ObjectRef& object, zx_handle_t h, uint64_t key,
+                          zx_signals_t signals, uint32_t options) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Watch* watch = FindWatchLocked(object.get());
+  const bool edge = options & ZX_WAIT_ASYNC_EDGE;
+  // Activity from before this call belongs to the observers already there.
+  if (watch && edge) {
+    const uint64_t id = watch->id;
+    HarvestLocked(watch);
+    EvaluateLocked(watch);
+    auto it = watch_ids_.find(id);
+    watch = it == watch_ids_.end() ? nullptr : it->second;
+  }
+  const zx_signals_t now = object->Signals();
+  if (!edge && (now & signals)) {
+    // Fires at once: no observer is left behind.
+    PortPacket packet;
+    packet.key = key;
+    packet.type = ZX_PKT_TYPE_SIGNAL_ONE;
+    zx_time_t timestamp = 0;
+    if (options & ZX_WAIT_ASYNC_TIMESTAMP) timestamp = MonotonicNow();
+    else if (options & ZX_WAIT_ASYNC_BOOT_TIMESTAMP) timestamp = BootNow();
+    packet.signal = PacketSignal{signals, now, 1, timestamp, 0};
+    PushLocked(packet);
+    return ZX_OK;
+  }
+  if (!watch) {
+    zx_status_t status = CreateWatchLocked(object, &watch);
+    if (status != ZX_OK) return status;
+  }
+  auto observer = std::make_unique<Observer>();
+  observer->port = this;
+  observer->handle = h;
+  observer->key = key;
+  observer->trigger = signals;
+  observer->options = options;
+  observer->registered = now;
+  // Closed since the lookup: as if the close came right after this call (dropped at the
+  // next look).
+  if (HandleTable::Get().AddObserver(h, observer.get()) != ZX_OK) {
+    observer->handle_removed.store(true);
+    notified_.store(true);
+  }
+  watch->observers.push_back(std::move(observer));
+  return ZX_OK;
+}
+
+// ---- syscalls -------------------------------------------------------------------------
+
+zx_status_t PortCreate(uint32_t options, zx_handle_t* out) {
+  *out = ZX_HANDLE_INVALID;
+  std::shared_ptr<Port> port;
+  zx_status_t status = Port::Create(options, &port);
+  if (status != ZX_OK) return status;
+  zx_handle_t h = HandleTable::Get().Add(port, ZX_DEFAULT_PORT_RIGHTS);
+  if (!h) return ZX_ERR_NO_RESOURCES;
+  *out = h;
+  return ZX_OK;
+}
+
+zx_status_t PortQueue(zx_handle_t port, const PortPacket& packet) {
+  HandleInfo info;
+  zx_status_t status = HandleTable::Get().LookupChecked(port, ZX_OBJ_TYPE_PORT, ZX_RIGHT_WRITE, &info);
+  if (status != ZX_OK) return status;
+  return static_cast<Port&>(*info.object).QueueUser(packet);
+}
+
+zx_status_t LookupPortToWait(zx_handle_t port, std::shared_ptr<Port>* out) {
+  HandleInfo info;
+  zx_status_t status = HandleTable::Get().LookupChecked(port, ZX_OBJ_TYPE_PORT, ZX_RIGHT_READ, &info);
+  if (status != ZX_OK) return status;
+  *out = std::static_pointer_cast<Port>(info.object);
+  return ZX_OK;
+}
+
+zx_status_t PortWait(zx_handle_t h, zx_time_t deadline, PortPacket* out) {
+  std::shared_ptr<Port> port;
+  zx_status_t status = LookupPortToWait(h, &port);
+  if (status != ZX_OK) return status;
+  if (port->TryDequeue(out)) return ZX_OK;
+  if (NsUntil(deadline) == 0) return ZX_ERR_TIMED_OUT;
+
+  HandleTable& table = HandleTable::Get();
+  const int wake_fd = ThreadWakeFd();
+  CloseWaker waker(wake_fd);
+  if (table.AddObserver(h, &waker) != ZX_OK) return ZX_ERR_CANCELED;  // closed since the lookup
+  for (;;) {
+    const zx_time_t remaining = NsUntil(deadline);
+    pollfd fds[2] = {{wake_fd, POLLIN, 0}, {port->fd(), POLLIN, 0}};
+    timespec ts{static_cast<time_t>(remaining / 1000000000), static_cast<long>(remaining % 1000000000)};
+    if (ppoll(fds, 2, remaining < 0 ? nullptr : &ts, nullptr) > 0 && (fds[0].revents & POLLIN))
+      DrainThreadWakeFd();
+    if (waker.closed()) {
+      status = ZX_ERR_CANCELED;
+      break;
+    }
+    // Several waiters may wake for one packet: one gets it, the others sleep again.
+    if (port->TryDequeue(out)) {
+      status = ZX_OK;
+      break;
+    }
+    if (NsUntil(deadline) == 0) {
+      status = ZX_ERR_TIMED_OUT;
+      break;
+    }
+  }
+  table.RemoveObserver(h, &waker);
+  return status;
+}
+
+zx_status_t ObjectWaitAsync(zx_handle_t h, zx_handle_t port, uint64_t key, zx_signals_t signals,
+                            uint32_t options) {
+  if (options & ~kWaitAsyncOptions) return ZX_ERR_INVALID_ARGS;
+  // A packet carries one timestamp: monotonic or boot, not both.
+  if ((options & ZX_WAIT_ASYNC_TIMESTAMP) && (options & ZX_WAIT_ASYNC_BOOT_TIMESTAMP))
+    return ZX_ERR_INVALID_ARGS;
+  HandleTable& table = HandleTable::Get();
+  HandleInfo port_info;
+  zx_status_t status = table.LookupChecked(port, ZX_OBJ_TYPE_PORT, ZX_RIGHT_WRITE, &port_info);
+  if (status != ZX_OK) return status;
+  HandleInfo info;
+  status = table.Lookup(h, &info);
+  if (status != ZX_OK) return status;
+  if (!(info.rights & ZX_RIGHT_WAIT)) return ZX_ERR_ACCESS_DENIED;
+  if (info.object->type() == ZX_OBJ_TYPE_PORT) return ZX_ERR_NOT_SUPPORTED;
+  return static_cast<Port&>(*port_info.object).Observe(info.object, h, key, signals, options);
+}
+
+}  // namespace zxc

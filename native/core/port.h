@@ -1,0 +1,125 @@
+// A Zircon port as an epoll instance, and the syscalls that use one.
+//
+// fd() is the port's epoll descriptor. It polls readable while packets are queued (an
+// eventfd in it, level-triggered, set whenever a packet is queued and reset by the first
+// look that finds the queue empty) or while an observed object shows activity nobody has
+// looked at yet: each observed object is watched through an epoll instance of its own
+// (Object::WatchIn, edge-triggered) nested in fd(). Signal packets are made when the port
+// looks (every wait, and every wake of a waiter), from Object::Signals(); objects are
+// never assumed to be channels.
+//
+// Locks: the port's lock is taken before the handle table's and an endpoint's, never
+// after. What the table or an endpoint calls back (HandleObserver, SignalObserver) only
+// sets a flag and writes the eventfd.
+#pragma once
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "core/object.h"
+
+namespace zxc {
+
+// zx_packet_signal_t
+struct PacketSignal {
+  zx_signals_t trigger;
+  zx_signals_t observed;
+  uint64_t count;
+  zx_time_t timestamp;
+  uint64_t reserved1;
+};
+
+// zx_port_packet_t
+struct PortPacket {
+  uint64_t key = 0;
+  uint32_t type = ZX_PKT_TYPE_USER;
+  zx_status_t status = ZX_OK;
+  union {
+    uint8_t user[32];
+    PacketSignal signal;
+  };
+  PortPacket() : user{} {}
+};
+static_assert(sizeof(PortPacket) == 48, "zx_port_packet_t is 48 bytes");
+// The packet as uint32 words (how it reaches JavaScript): key lo/hi, type, status, then
+// the 32 bytes of user or signal.
+constexpr uint32_t kPortPacketWords = sizeof(PortPacket) / 4;
+
+// User packets a port holds before zx_port_queue answers SHOULD_WAIT (Zircon's per-port
+// limit; signal packets don't count).
+constexpr size_t kMaxUserPackets = 4096;
+
+class Port final : public Object {
+ public:
+  // options: 0, or ZX_PORT_BIND_TO_INTERRUPT (no interrupt objects exist: the same port).
+  static zx_status_t Create(uint32_t options, std::shared_ptr<Port>* out);
+  Port(int epoll_fd, int wake_fd, zx_koid_t koid);
+  ~Port() override;
+
+  // Ports have no signals, and their handles no WAIT right: they can't be observed.
+  zx_signals_t Signals() override { return 0; }
+  short PollEventsFor(zx_signals_t, zx_signals_t) const override { return 0; }
+  bool WatchIn(int, uint64_t) const override { return false; }
+
+  // zx_port_queue past the handle checks: at the back, type forced to ZX_PKT_TYPE_USER.
+  zx_status_t QueueUser(const PortPacket& packet);
+  // Looks at what changed since the last look, then takes the front packet (false: none).
+  bool TryDequeue(PortPacket* out);
+  // zx_object_wait_async past the handle checks: a one-shot observer of `object`, held
+  // through handle `h` (its removal ends the observer). NOT_SUPPORTED when the object's
+  // descriptors can't be watched (a regular file); NO_RESOURCES when out of descriptors.
+  zx_status_t Observe(const ObjectRef& object, zx_handle_t h, uint64_t key,
+                      zx_signals_t signals, uint32_t options);
+
+ private:
+  struct Observer;
+  struct Watch;
+
+  // From other threads, under their locks: something to look at (a handle gone, a
+  // message stashed).
+  void Notify();
+  void CollectLocked();
+  void DropRemovedObserversLocked();
+  // Takes the events the watch's own epoll instance has seen (what EDGE observers go by).
+  void HarvestLocked(Watch* watch);
+  // Fires what is due. May close the watch (its object is gone).
+  void EvaluateLocked(Watch* watch);
+  Watch* FindWatchLocked(Object* object);
+  zx_status_t CreateWatchLocked(const ObjectRef& object, Watch** out);
+  void CloseWatchLocked(Watch* watch);
+  // Unregisters it from the table; always before it is deleted.
+  void DropObserverLocked(Observer& observer);
+  void PushLocked(const PortPacket& packet);
+
+  std::mutex mu_;
+  const int wake_fd_;
+  // Whether we have set the eventfd since we last reset it (notices may set it too): a
+  // packet pushed while it is set needs no write.
+  bool wake_set_ = false;
+  std::atomic<bool> notified_{false};
+  std::deque<PortPacket> packets_;
+  size_t user_packets_ = 0;
+  // Keyed by object address; an entry whose object has died is stale (checked on use).
+  std::unordered_map<Object*, std::unique_ptr<Watch>> watches_;
+  std::unordered_map<uint64_t, Watch*> watch_ids_;  // epoll data → watch
+  uint64_t next_watch_id_ = 0;
+  std::vector<uint64_t> dirty_;  // watches to evaluate at the next look
+  std::vector<uint64_t> idle_;   // watches left without observers: closed at the next look
+                                 // unless an observer joined meanwhile
+};
+
+// ---- syscalls (port.cc) ---------------------------------------------------------------
+zx_status_t PortCreate(uint32_t options, zx_handle_t* out);
+zx_status_t PortQueue(zx_handle_t port, const PortPacket& packet);
+// Blocks the calling thread: ZX_OK with `*out`, TIMED_OUT, or CANCELED once the port
+// handle is closed.
+zx_status_t PortWait(zx_handle_t port, zx_time_t deadline, PortPacket* out);
+zx_status_t ObjectWaitAsync(zx_handle_t h, zx_handle_t port, uint64_t key, zx_signals_t signals,
+                            uint32_t options);
+// The port behind a handle that may be waited on (READ), for waiters with a loop of their own.
+zx_status_t LookupPortToWait(zx_handle_t port, std::shared_ptr<Port>* out);
+
+}  // namespace zxc
