@@ -33,6 +33,15 @@ describe('examples', () => {
     expect(stdout).toContain('child exited with code 0');
   });
 
+  it('shared-memory.mjs: a VMO mapped by two processes, turns passed with an eventpair', async () => {
+    const { code, stdout, stderr } = await run('shared-memory.mjs');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain('the child squared 1000 numbers in shared memory; sum 333833500 (expected 333833500)');
+    expect(stdout).toMatch(/one turn there and back: [\d.]+ µs/);
+    expect(stdout).toContain('child exited with code 0');
+  });
+
   it('supervisor.mjs: three workers, each with a channel and the log file', async () => {
     const { code, stdout, stderr } = await run('supervisor.mjs');
     expect(stderr).toBe('');

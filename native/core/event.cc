@@ -102,7 +102,8 @@ void SharedSignals::Update(int side, zx_signals_t clear, zx_signals_t set) {
   uint32_t next;
   do next = (old & ~clear) | set;
   while (!word.compare_exchange_weak(old, next, std::memory_order_acq_rel));
-  if (next == old) return;
+  // Only a signal coming on can satisfy a wait or fire an observer: a clear rings nobody.
+  if (!(next & ~old)) return;
   // Never read: the count only grows, and each write is an edge for every waiter.
   const uint64_t one = 1;
   ssize_t n;

@@ -1,6 +1,7 @@
 // Events and eventpairs. Their signals must be the same in every process holding a
 // handle, and waitable there, so they live in shared memory: a sealed one-page memfd
-// holding one signal word per side, plus an eventfd "doorbell" written after every change.
+// holding one signal word per side, plus an eventfd "doorbell" written whenever a signal
+// comes on (waits and observers only ever wait for that).
 // Nobody reads the doorbell: each waiter watches it edge-triggered through an epoll
 // instance of its own (Object::WatchIn / OpenWaiter), so one ring wakes every waiter in
 // every process and none can take the wake-up from another. An eventpair side also holds
@@ -27,7 +28,7 @@ class SharedSignals {
   ~SharedSignals();
 
   zx_signals_t Load(int side) const { return words_[side].load(std::memory_order_acquire); }
-  // Clears, then sets; rings the doorbell if the word changed.
+  // Clears, then sets; rings the doorbell if a signal came on.
   void Update(int side, zx_signals_t clear, zx_signals_t set);
   int memfd() const { return memfd_; }
   int doorbell() const { return doorbell_; }
