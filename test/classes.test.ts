@@ -39,6 +39,7 @@ import {
 import { native } from '../lib/native';
 import { openFdCount } from './fixtures/fds';
 import { Child, fixture, repoRoot, reportOf, spawnNode, spawnWithFds, warmUpSpawn, warmUpWait } from './fixtures/spawn';
+import { expectZxError, rejectionOf, thrownBy } from './fixtures/errors';
 
 const FIRST_TXID = 0x80000001;
 
@@ -84,38 +85,6 @@ afterEach(async () => {
 // ---- helpers ---------------------------------------------------------------------------
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-}
-
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
-
-/** A ZxError with this status, its C name, this operation, and a message naming both. */
-function expectZxError(error: unknown, status: number, operation: string): void {
-  expect(error).toBeInstanceOf(ZxError);
-  expect(error).toBeInstanceOf(Error);
-  const e = error as ZxError;
-  expect(e.name).toBe('ZxError');
-  expect(e.status).toBe(status);
-  expect(e.code).toBe(statusToString(status));
-  expect(e.code.startsWith('ZX_ERR_')).toBe(true);
-  expect(e.operation).toBe(operation);
-  expect(e.message).toContain(operation);
-  expect(e.message).toContain(e.code);
-}
 
 /** A ZxError with this status and its C name in code and message (any operation). */
 function expectZxStatus(error: unknown, status: number): void {

@@ -11,7 +11,6 @@ import {
   Handle,
   Port,
   spawn,
-  statusToString,
   sys,
   ZX_CHANNEL_PEER_CLOSED,
   ZX_CHANNEL_READABLE,
@@ -47,7 +46,6 @@ import {
   ZX_WAIT_ASYNC_BOOT_TIMESTAMP,
   ZX_WAIT_ASYNC_EDGE,
   ZX_WAIT_ASYNC_TIMESTAMP,
-  ZxError,
   PA_HND,
   PA_USER0,
 } from '../lib/index';
@@ -72,6 +70,7 @@ import {
 import { openFdCount } from './fixtures/fds';
 import { watch as watchProc } from './fixtures/proc-helpers';
 import { fixture, reportOf, spawnWithFds, warmUpSpawn } from './fixtures/spawn';
+import { expectZxError, rejectionOf, thrownBy } from './fixtures/errors';
 
 const MS = 1_000_000n;
 const RW = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;
@@ -148,31 +147,6 @@ function inWorker(body: string, workerData: unknown): { worker: Worker; message:
   return { worker, message, exited: new Promise<number>((resolve) => worker.on('exit', resolve)) };
 }
 
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-}
-
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
-
-function expectZxError(error: unknown, status: number, operation: string): void {
-  expect(error).toBeInstanceOf(ZxError);
-  const e = error as ZxError;
-  expect(e.status).toBe(status);
-  expect(e.code).toBe(statusToString(status));
-  expect(e.operation).toBe(operation);
-}
 
 let before: Baseline;
 

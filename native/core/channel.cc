@@ -182,17 +182,7 @@ zx_status_t ChannelCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* out1
   EndpointRef e0, e1;
   zx_status_t status = Endpoint::CreatePair(&e0, &e1);
   if (status != ZX_OK) return status;
-  HandleTable& table = HandleTable::Get();
-  zx_handle_t h0 = table.Add(e0, ZX_DEFAULT_CHANNEL_RIGHTS);
-  zx_handle_t h1 = h0 ? table.Add(e1, ZX_DEFAULT_CHANNEL_RIGHTS) : ZX_HANDLE_INVALID;
-  if (!h1) {
-    HandleInfo gone;
-    if (h0) table.Remove(h0, &gone);
-    return ZX_ERR_NO_RESOURCES;
-  }
-  *out0 = h0;
-  *out1 = h1;
-  return ZX_OK;
+  return HandleTable::Get().AddPair(std::move(e0), std::move(e1), ZX_DEFAULT_CHANNEL_RIGHTS, out0, out1);
 }
 
 void ConsumeDispositions(const HandleDisposition* dispositions, size_t count) {

@@ -15,7 +15,6 @@
 
 #include "core/handle_table.h"
 #include "core/koid.h"
-#include "core/syscalls.h"
 #include "core/wire_format.h"
 
 namespace zxc {
@@ -215,16 +214,8 @@ zx_status_t EventpairCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* ou
   const zx_koid_t k0 = NewKoid(), k1 = NewKoid();
   auto side0 = std::make_shared<EventPairSide>(sockets[0], shared, k0, k1);
   auto side1 = std::make_shared<EventPairSide>(sockets[1], shared, k1, k0);
-  HandleTable& table = HandleTable::Get();
-  zx_handle_t h0 = table.Add(side0, ZX_DEFAULT_EVENTPAIR_RIGHTS);
-  zx_handle_t h1 = h0 ? table.Add(side1, ZX_DEFAULT_EVENTPAIR_RIGHTS) : ZX_HANDLE_INVALID;
-  if (!h1) {
-    HandleClose(h0);
-    return ZX_ERR_NO_RESOURCES;
-  }
-  *out0 = h0;
-  *out1 = h1;
-  return ZX_OK;
+  return HandleTable::Get().AddPair(std::move(side0), std::move(side1), ZX_DEFAULT_EVENTPAIR_RIGHTS,
+                                    out0, out1);
 }
 
 // Zircon's order: handle, right, mask (user signals, plus SIGNALED for events), object.

@@ -60,6 +60,20 @@ zx_status_t HandleTable::Lookup(zx_handle_t h, HandleInfo* out) {
   return ZX_OK;
 }
 
+zx_status_t HandleTable::AddPair(ObjectRef object0, ObjectRef object1, zx_rights_t rights,
+                                 zx_handle_t* out0, zx_handle_t* out1) {
+  zx_handle_t h0 = Add(std::move(object0), rights);
+  zx_handle_t h1 = h0 ? Add(std::move(object1), rights) : ZX_HANDLE_INVALID;
+  if (!h1) {
+    HandleInfo gone;
+    if (h0) Remove(h0, &gone);
+    return ZX_ERR_NO_RESOURCES;
+  }
+  *out0 = h0;
+  *out1 = h1;
+  return ZX_OK;
+}
+
 zx_status_t HandleTable::LookupChecked(zx_handle_t h, zx_obj_type_t type,
                                        zx_rights_t required, HandleInfo* out) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -344,17 +344,7 @@ zx_status_t SocketCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* out1)
   SocketRef s0, s1;
   zx_status_t status = Socket::CreatePair(options == ZX_SOCKET_DATAGRAM, &s0, &s1);
   if (status != ZX_OK) return status;
-  HandleTable& table = HandleTable::Get();
-  zx_handle_t h0 = table.Add(s0, ZX_DEFAULT_SOCKET_RIGHTS);
-  zx_handle_t h1 = h0 ? table.Add(s1, ZX_DEFAULT_SOCKET_RIGHTS) : ZX_HANDLE_INVALID;
-  if (!h1) {
-    HandleInfo gone;
-    if (h0) table.Remove(h0, &gone);
-    return ZX_ERR_NO_RESOURCES;
-  }
-  *out0 = h0;
-  *out1 = h1;
-  return ZX_OK;
+  return HandleTable::Get().AddPair(std::move(s0), std::move(s1), ZX_DEFAULT_SOCKET_RIGHTS, out0, out1);
 }
 
 zx_status_t SocketWrite(zx_handle_t h, uint32_t options, const uint8_t* bytes, size_t length,
