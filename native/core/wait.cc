@@ -59,11 +59,28 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
       for (size_t i = 0; i < count; ++i)
         if (Endpoint* endpoint = endpoint_at(i)) endpoint->RemoveSignalObserver(&*stash_waker);
   };
+  // The first look can be the ppoll itself when every item is a channel whose signals its
+  // socket tells at once (READABLE, PEER_CLOSED; no WRITABLE, which needs no event, no
+  // pending calls, whose replies are routed first, and no stash): a ppoll returns at once
+  // when the socket is readable or hung up. A deadline already past still looks first.
+  auto socket_tells_first = [&] {
+    for (size_t i = 0; i < count; ++i) {
+      Endpoint* endpoint = endpoint_at(i);
+      if (!endpoint || (items[i].waitfor & ZX_CHANNEL_WRITABLE) || endpoint->HasPendingCalls() ||
+          endpoint->HasStash())
+        return false;
+    }
+    return true;
+  };
   pollfd fds[ZX_WAIT_MANY_MAX_ITEMS + 1];
   bool woke = false;  // fds[] holds what the last ppoll saw
+  bool first = true;
   for (;;) {
+    const zx_time_t remaining = NsUntil(deadline);
+    const bool look = !first || remaining == 0 || !socket_tells_first();
+    first = false;
     bool satisfied = false, canceled = false;
-    for (size_t i = 0; i < count; ++i) {
+    for (size_t i = 0; look && i < count; ++i) {
       // A channel whose socket just showed a record, and no hangup, is READABLE|WRITABLE:
       // no need to ask again (unless calls are pending: their replies are routed first).
       const short revents = woke ? fds[i + 1].revents : 0;
@@ -80,10 +97,9 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
       if (items[i].pending & items[i].waitfor) satisfied = true;
     }
     zx_status_t status = ZX_ERR_SHOULD_WAIT;
-    const zx_time_t remaining = NsUntil(deadline);
     if (canceled) status = ZX_ERR_CANCELED;
     else if (satisfied) status = ZX_OK;
-    else if (remaining == 0) status = ZX_ERR_TIMED_OUT;
+    else if (look && remaining == 0) status = ZX_ERR_TIMED_OUT;
     if (status != ZX_ERR_SHOULD_WAIT) {
       unregister();
       return status;
