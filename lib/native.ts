@@ -17,6 +17,8 @@ export interface NativeBinding {
   /** On ZX_OK the payload's offset in the read pool (≥ 0; its length in scratch[0]), or a
    *  Buffer when it did not come through the pool; else a status (< 0). */
   channelRead(h: number, options: number, numBytes: number, numHandles: number): Buffer | number;
+  /** channelRead, with the handles' rights in scratch too (channelRead leaves them out). */
+  channelReadEtc(h: number, options: number, numBytes: number, numHandles: number): Buffer | number;
   /** Where channelRead receives from now on: at least receiveBufferBytes long. */
   setReadPool(pool: Buffer): void;
   /** The largest record plus one byte. */

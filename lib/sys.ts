@@ -16,6 +16,7 @@ export { statusToString } from './status';
 const scratch = native.scratch;
 const nativeChannelWrite = native.channelWrite;
 const nativeChannelRead = native.channelRead;
+const nativeChannelReadEtc = native.channelReadEtc;
 const nativeObjectWaitOne = native.objectWaitOne;
 const nativeObjectWaitOneAsync = native.objectWaitOneAsync;
 const EMPTY = Buffer.alloc(0);
@@ -150,13 +151,14 @@ const handleInfoAt = (i: number): HandleInfo => ({
 
 function read<H>(
   fn: string,
+  nativeRead: typeof nativeChannelRead,
   h: number,
   options: number,
   numBytes: number,
   numHandles: number,
   handleAt: (i: number) => H,
 ): ReadResult<H> {
-  const r = nativeChannelRead(
+  const r = nativeRead(
     u32(fn, 'handle', h),
     u32(fn, 'options', options),
     u32(fn, 'numBytes', numBytes),
@@ -166,7 +168,7 @@ function read<H>(
 }
 
 export function channelRead(h: number, options: number, numBytes: number, numHandles: number): ReadResult {
-  return read('channelRead', h, options, numBytes, numHandles, handleValueAt);
+  return read('channelRead', nativeChannelRead, h, options, numBytes, numHandles, handleValueAt);
 }
 
 export function channelReadEtc(
@@ -175,7 +177,7 @@ export function channelReadEtc(
   numBytes: number,
   numHandles: number,
 ): ReadResult<HandleInfo> {
-  return read('channelReadEtc', h, options, numBytes, numHandles, handleInfoAt);
+  return read('channelReadEtc', nativeChannelReadEtc, h, options, numBytes, numHandles, handleInfoAt);
 }
 
 export interface CallArgs {

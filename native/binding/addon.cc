@@ -133,7 +133,7 @@ void ScratchOf(uint32_t* s, zx_status_t status, const ReadResult& result) {
   for (uint32_t i = 0; i < result.actual_handles; ++i) {
     s[kScratchHandles + i] = result.handles[i];
     s[kScratchTypes + i] = result.types[i];
-    s[kScratchRights + i] = result.rights[i];
+    if (result.want_rights) s[kScratchRights + i] = result.rights[i];
   }
 }
 
@@ -152,6 +152,7 @@ Napi::Value ChannelCallJs(const Napi::CallbackInfo& info) {
   if (!out.Parse(env, "channelCall", options, info[3], info[4], info[5].ToBoolean()))
     return env.Undefined();
   ReadResult result;
+  result.want_rights = info[5].ToBoolean();  // the etc form reports them
   zx_status_t status = ChannelCallEtc(U32(info[0]), options, Deadline(info[2]), out.pieces.data(),
                                       out.pieces.size(), out.dispositions.data(),
                                       out.dispositions.size(), U32(info[6]), U32(info[7]), &result);
@@ -203,9 +204,11 @@ Napi::Value SetReadPoolJs(const Napi::CallbackInfo& info) {
 
 // channelRead(h, options, numBytes, numHandles) → on ZX_OK the payload's offset in the read
 // pool (≥ 0), or a Buffer when it came from elsewhere (the stash); else a status (< 0).
-Napi::Value ChannelReadJs(const Napi::CallbackInfo& info) {
+// channelReadEtc: the same, with the handles' rights in scratch too.
+Napi::Value ChannelReadAnyJs(const Napi::CallbackInfo& info, bool want_rights) {
   AddonData& data = Data(info);
   ReadResult result;
+  result.want_rights = want_rights;
   zx_status_t status =
       ChannelRead(U32(info[0]), U32(info[1]), U32(info[2]), U32(info[3]), &result, data.pool);
   if (status == ZX_OK && data.pool && result.payload >= data.pool &&
@@ -215,6 +218,9 @@ Napi::Value ChannelReadJs(const Napi::CallbackInfo& info) {
   }
   return ReadResultJs(info.Env(), data.scratch, status, result);
 }
+
+Napi::Value ChannelReadJs(const Napi::CallbackInfo& info) { return ChannelReadAnyJs(info, false); }
+Napi::Value ChannelReadEtcJs(const Napi::CallbackInfo& info) { return ChannelReadAnyJs(info, true); }
 
 Napi::Value ObjectWaitOneJs(const Napi::CallbackInfo& info) {
   uint32_t* s = Data(info).scratch;
@@ -375,6 +381,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("channelWrite", ChannelWriteJs);
   add("channelWriteEtc", ChannelWriteEtcJs);
   add("channelRead", ChannelReadJs);
+  add("channelReadEtc", ChannelReadEtcJs);
   add("setReadPool", SetReadPoolJs);
   add("channelCall", ChannelCallJs);
   add("channelCallAsync", ChannelCallAsyncJs);

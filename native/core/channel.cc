@@ -187,7 +187,7 @@ zx_status_t ChannelCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* out1
   zx_handle_t h1 = h0 ? table.Add(e1, ZX_DEFAULT_CHANNEL_RIGHTS) : ZX_HANDLE_INVALID;
   if (!h1) {
     HandleInfo gone;
-    if (h0) table.Remove(h0, &gone);
+    if (h0) table.Close(h0, &gone);
     return ZX_ERR_NO_RESOURCES;
   }
   *out0 = h0;
@@ -200,7 +200,7 @@ void ConsumeDispositions(const HandleDisposition* dispositions, size_t count) {
   for (size_t i = 0; i < count; ++i) {
     if (dispositions[i].operation == ZX_HANDLE_OP_DUPLICATE) continue;
     HandleInfo gone;
-    table.Remove(dispositions[i].handle, &gone);
+    table.Close(dispositions[i].handle, &gone);
   }
 }
 

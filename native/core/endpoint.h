@@ -43,6 +43,7 @@ struct ReceivedHandle {
   ObjectRef object;
   zx_obj_type_t type;
   zx_rights_t rights;
+  bool rights_unchecked;  // `rights` as claimed: the kind's bound comes on first use
 };
 
 // One received message. `payload` points into `owned` or, until this thread's next read,
@@ -59,6 +60,9 @@ struct InboundMessage {
 
 // What a read hands back: handles are in the table by now.
 struct ReadResult {
+  // Set by the caller: whether `rights` is wanted. Without it, rights whose bound costs a
+  // syscall are left for the handle table to check on first use and `rights` is not set.
+  bool want_rights = true;
   uint32_t actual_bytes = 0;
   uint32_t actual_handles = 0;
   const uint8_t* payload = nullptr;  // valid while `message` lives (and, if not owned,

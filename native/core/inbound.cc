@@ -139,8 +139,10 @@ zx_status_t Endpoint::ReceiveLocked(InboundMessage* out, uint8_t* buffer) {
   for (uint32_t i = 0; i < count; ++i) {
     const WireHandle& e = entries[i];
     const ObjectKind& kind = *kinds[i];
+    const bool unchecked = kind.enforced_on_first_use;
     out->handles.push_back(ReceivedHandle{AdoptDescriptors(kind, fds + used, e.koid, e.related_koid),
-                                          e.type, e.rights & kind.enforced(fds + used)});
+                                          e.type, unchecked ? e.rights : e.rights & kind.enforced(fds + used),
+                                          unchecked});
     used += kind.num_fds;
   }
   out->owned.clear();
@@ -229,11 +231,15 @@ zx_status_t Endpoint::Deliver(ReadResult* out) {
   const uint32_t count = static_cast<uint32_t>(message.handles.size());
   for (uint32_t i = 0; i < count; ++i) {
     ReceivedHandle& received = message.handles[i];
-    zx_handle_t h = table.Add(std::move(received.object), received.rights);
+    if (received.rights_unchecked && out->want_rights) {
+      received.rights &= EnforcedRights(*received.object);
+      received.rights_unchecked = false;
+    }
+    zx_handle_t h = table.Add(std::move(received.object), received.rights, received.rights_unchecked);
     if (h == ZX_HANDLE_INVALID) {
       for (uint32_t j = 0; j < i; ++j) {
         HandleInfo gone;
-        table.Remove(out->handles[j], &gone);
+        table.Close(out->handles[j], &gone);
       }
       message = InboundMessage();  // closes the rest
       return ZX_ERR_NO_RESOURCES;
