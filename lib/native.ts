@@ -19,8 +19,13 @@ export interface NativeBinding {
   channelRead(h: number, options: number, numBytes: number, numHandles: number): Buffer | number;
   /** channelRead, with the handles' rights in scratch too (channelRead leaves them out). */
   channelReadEtc(h: number, options: number, numBytes: number, numHandles: number): Buffer | number;
-  /** Where channelRead receives from now on: at least receiveBufferBytes long. */
+  /** The payload into `bytes` (numBytes = its length); a status, sizes and handle values
+   *  in scratch as for channelRead. */
+  channelReadInto(h: number, options: number, bytes: Uint8Array, numHandles: number): number;
+  /** Where channelRead receives from now on (at its start): at least receiveBufferBytes long. */
   setReadPool(pool: Buffer): void;
+  /** Later reads receive at `start` in the pool; false (nothing moves) without the room. */
+  moveReadPool(start: number): boolean;
   /** The largest record plus one byte. */
   readonly receiveBufferBytes: number;
   channelCall(
