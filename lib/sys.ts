@@ -127,7 +127,8 @@ export function channelReadEtc(
 /** zx_channel_read's own shape: the payload goes into `bytes` (numBytes is its length),
  *  the handle values into `handles` (numHandles is its length; null: none). Statuses and
  *  sizes as channelRead: BUFFER_TOO_SMALL leaves the message queued (unless
- *  ZX_CHANNEL_READ_MAY_DISCARD) and writes nothing. */
+ *  ZX_CHANNEL_READ_MAY_DISCARD) and writes nothing. Past actualBytes (or after a failed
+ *  read, IO_DATA_INTEGRITY for one) the buffer's bytes are unspecified. */
 export function channelReadInto(
   h: number,
   options: number,
