@@ -13,6 +13,8 @@ import {
 } from './constants';
 import { check, ZxError } from './errors';
 import { deadlineFromTimeout, Handle, registerHandleClass, WaitOptions, withAbort, wrapHandle } from './handle';
+import { handleTypeAt, receive } from './receive';
+import type { ReadResult } from './receive';
 import * as sys from './sys';
 
 const MAX_BYTES = 65536;
@@ -53,7 +55,9 @@ function callArgs(data: Uint8Array, raws: number[] | null): sys.CallEtcArgs {
   return { bytes: data, handles: handles ?? null, readNumBytes: MAX_BYTES, readNumHandles: MAX_HANDLES };
 }
 
-function toMessage(r: sys.ReadResult<sys.HandleInfo>): Message {
+type TypedHandle = { handle: number; type: number };
+
+function toMessage(r: ReadResult<TypedHandle>): Message {
   return { bytes: r.bytes, handles: r.handles.map(wrapHandle) };
 }
 
@@ -80,7 +84,8 @@ export class Channel extends Handle {
   }
 
   #readNow(operation: string): Message | null {
-    const r = sys.channelReadEtc(this.raw, 0, MAX_BYTES, MAX_HANDLES);
+    // Handles are wrapped by type: their rights are left to be looked at when asked for.
+    const r = receive(this.raw, 0, MAX_BYTES, MAX_HANDLES, false, handleTypeAt);
     if (r.status === ZX_ERR_SHOULD_WAIT) return null;
     check(r.status, operation);
     return toMessage(r);

@@ -17,8 +17,15 @@ export interface NativeBinding {
   /** On ZX_OK the payload's offset in the read pool (≥ 0; its length in scratch[0]), or a
    *  Buffer when it did not come through the pool; else a status (< 0). */
   channelRead(h: number, options: number, numBytes: number, numHandles: number): Buffer | number;
-  /** Where channelRead receives from now on: at least receiveBufferBytes long. */
+  /** channelRead, with the handles' rights in scratch too (channelRead leaves them out). */
+  channelReadEtc(h: number, options: number, numBytes: number, numHandles: number): Buffer | number;
+  /** The payload into `bytes` (numBytes = its length); a status, sizes and handle values
+   *  in scratch as for channelRead. */
+  channelReadInto(h: number, options: number, bytes: Uint8Array, numHandles: number): number;
+  /** Where channelRead receives from now on (at its start): at least receiveBufferBytes long. */
   setReadPool(pool: Buffer): void;
+  /** Later reads receive at `start` in the pool; false (nothing moves) without the room. */
+  moveReadPool(start: number): boolean;
   /** The largest record plus one byte. */
   readonly receiveBufferBytes: number;
   channelCall(

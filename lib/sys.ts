@@ -7,7 +7,9 @@ import {
   ZX_TIME_INFINITE,
 } from './constants';
 import { bytesOrNull, deadline as checkDeadline, handleList, isU32, u32 } from './check';
-import { native, SCRATCH_HANDLES, SCRATCH_RIGHTS, SCRATCH_TYPES } from './native';
+import { native, SCRATCH_HANDLES } from './native';
+import { handleInfoAt, handleValueAt, readResult, receive } from './receive';
+import type { HandleInfo, ReadResult } from './receive';
 
 export * from './constants';
 export * from './sys-vmo';
@@ -16,38 +18,14 @@ export { statusToString } from './status';
 export * from './sys-event';
 export * from './sys-socket';
 export * from './sys-port';
+export type { HandleInfo, ReadResult } from './receive';
 
 // Held here once: the addon's exports object is slow to load properties from.
 const scratch = native.scratch;
 const nativeChannelWrite = native.channelWrite;
-const nativeChannelRead = native.channelRead;
+const nativeChannelReadInto = native.channelReadInto;
 const nativeObjectWaitOne = native.objectWaitOne;
 const nativeObjectWaitOneAsync = native.objectWaitOneAsync;
-const EMPTY = Buffer.alloc(0);
-
-// channelRead receives straight into `pool`, so a message's bytes are copied once, by the
-// kernel. Smaller messages are then copied out (Node's own small-buffer pool makes that
-// cheap) and the pool serves the next read; larger ones are handed out as a view and the
-// pool is replaced, so a view never shares memory with more than one message.
-const COPY_OUT_BELOW = 32 * 1024;
-let pool = newReadPool();
-
-function newReadPool(): Buffer {
-  const fresh = Buffer.allocUnsafeSlow(native.receiveBufferBytes);
-  native.setReadPool(fresh);
-  return fresh;
-}
-
-function pooledBytes(offset: number, length: number): Buffer {
-  if (length < COPY_OUT_BELOW) {
-    const bytes = Buffer.allocUnsafe(length);
-    pool.copy(bytes, 0, offset, offset + length);
-    return bytes;
-  }
-  const view = pool.subarray(offset, offset + length);
-  pool = newReadPool();
-  return view;
-}
 
 export interface CreatePairResult {
   status: number;
@@ -55,18 +33,10 @@ export interface CreatePairResult {
   out1: number;
 }
 
-export interface ReadResult<H = number> {
+export interface ReadIntoResult {
   status: number;
-  bytes: Buffer;
-  handles: H[];
   actualBytes: number;
   actualHandles: number;
-}
-
-export interface HandleInfo {
-  handle: number;
-  type: number;
-  rights: number;
 }
 
 export interface HandleDisposition {
@@ -130,48 +100,16 @@ export function channelWriteEtc(
   return status;
 }
 
-// A read's (or call's) native answer: on ZX_OK a Buffer or an offset in the read pool (≥ 0),
-// with the rest in scratch; else a status (< 0).
-function readResult<H>(r: Buffer | number, handleAt: (i: number) => H): ReadResult<H> {
-  if (typeof r === 'number') {
-    if (r >= 0) r = pooledBytes(r, scratch[0]);
-    else
-      return r === ZX_ERR_BUFFER_TOO_SMALL
-        ? { status: r, bytes: EMPTY, handles: [], actualBytes: scratch[0], actualHandles: scratch[1] }
-        : { status: r, bytes: EMPTY, handles: [], actualBytes: 0, actualHandles: 0 };
-  }
-  const count = scratch[1];
-  const handles = new Array<H>(count);
-  for (let i = 0; i < count; i++) handles[i] = handleAt(i);
-  return { status: ZX_OK, bytes: r, handles, actualBytes: r.length, actualHandles: count };
-}
-
-const handleValueAt = (i: number): number => scratch[SCRATCH_HANDLES + i];
-const handleInfoAt = (i: number): HandleInfo => ({
-  handle: scratch[SCRATCH_HANDLES + i],
-  type: scratch[SCRATCH_TYPES + i],
-  rights: scratch[SCRATCH_RIGHTS + i],
-});
-
-function read<H>(
-  fn: string,
-  h: number,
-  options: number,
-  numBytes: number,
-  numHandles: number,
-  handleAt: (i: number) => H,
-): ReadResult<H> {
-  const r = nativeChannelRead(
+export function channelRead(h: number, options: number, numBytes: number, numHandles: number): ReadResult {
+  const fn = 'channelRead';
+  return receive(
     u32(fn, 'handle', h),
     u32(fn, 'options', options),
     u32(fn, 'numBytes', numBytes),
     u32(fn, 'numHandles', numHandles),
+    false,
+    handleValueAt,
   );
-  return readResult(r, handleAt);
-}
-
-export function channelRead(h: number, options: number, numBytes: number, numHandles: number): ReadResult {
-  return read('channelRead', h, options, numBytes, numHandles, handleValueAt);
 }
 
 export function channelReadEtc(
@@ -180,7 +118,41 @@ export function channelReadEtc(
   numBytes: number,
   numHandles: number,
 ): ReadResult<HandleInfo> {
-  return read('channelReadEtc', h, options, numBytes, numHandles, handleInfoAt);
+  const fn = 'channelReadEtc';
+  return receive(
+    u32(fn, 'handle', h),
+    u32(fn, 'options', options),
+    u32(fn, 'numBytes', numBytes),
+    u32(fn, 'numHandles', numHandles),
+    true,
+    handleInfoAt,
+  );
+}
+
+/** zx_channel_read's own shape: the payload goes into `bytes` (numBytes is its length),
+ *  the handle values into `handles` (numHandles is its length; null: none). Statuses and
+ *  sizes as channelRead: BUFFER_TOO_SMALL leaves the message queued (unless
+ *  ZX_CHANNEL_READ_MAY_DISCARD) and writes nothing. Past actualBytes (or after a failed
+ *  read, IO_DATA_INTEGRITY for one) the buffer's bytes are unspecified. */
+export function channelReadInto(
+  h: number,
+  options: number,
+  bytes: Uint8Array,
+  handles: Uint32Array | number[] | null,
+): ReadIntoResult {
+  const fn = 'channelReadInto';
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${fn}: bytes must be a Uint8Array`);
+  if (handles !== null && handles !== undefined && !Array.isArray(handles) && !(handles instanceof Uint32Array))
+    throw new TypeError(`${fn}: handles must be a Uint32Array, an array or null`);
+  const status = nativeChannelReadInto(u32(fn, 'handle', h), u32(fn, 'options', options), bytes, handles?.length ?? 0);
+  if (status === ZX_OK) {
+    const count = scratch[1];
+    for (let i = 0; i < count; i++) handles![i] = scratch[SCRATCH_HANDLES + i];
+    return { status, actualBytes: scratch[0], actualHandles: count };
+  }
+  return status === ZX_ERR_BUFFER_TOO_SMALL
+    ? { status, actualBytes: scratch[0], actualHandles: scratch[1] }
+    : { status, actualBytes: 0, actualHandles: 0 };
 }
 
 export interface CallArgs {

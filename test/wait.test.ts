@@ -216,6 +216,105 @@ describe('objectWaitMany', () => {
   });
 });
 
+describe('objectWaitOne (blocking) on a channel: the ppoll is the first look', () => {
+  // With a deadline in the future, a channel with no pending calls and no stash is not
+  // sampled before the ppoll; what a wait reports must not change for it.
+  const FAR = () => sys.deadlineAfter(10_000n * MS);
+  const wait = (h: number, signals: number, deadline: bigint) => sys.objectWaitOne(h, signals, deadline);
+  const READ = ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED;
+
+  it('a queued message: OK with every signal of the channel, whatever was waited for', () => {
+    const [a, b] = channel();
+    expect(sys.channelWrite(b, 0, Buffer.from('m'), null)).toBe(ZX_OK);
+    expect(wait(a, ZX_CHANNEL_READABLE, FAR())).toEqual({ status: ZX_OK, observed: RW });
+    expect(wait(a, READ, ZX_TIME_INFINITE)).toEqual({ status: ZX_OK, observed: RW });
+    closeAll(b);
+    expect(wait(a, ZX_CHANNEL_READABLE, FAR())).toEqual({ status: ZX_OK, observed: RP });
+    expect(wait(a, ZX_CHANNEL_PEER_CLOSED, FAR())).toEqual({ status: ZX_OK, observed: RP });
+    expect(readAll(a).bytes.toString()).toBe('m');
+    expect(wait(a, READ, FAR())).toEqual({ status: ZX_OK, observed: ZX_CHANNEL_PEER_CLOSED });
+    closeAll(a);
+  });
+
+  it('a deadline in the past samples: TIMED_OUT with the current signals, or OK', () => {
+    const [a, b] = channel();
+    for (const past of [0n, ZX_TIME_INFINITE_PAST, sys.clockGetMonotonic() - MS]) {
+      expect(wait(a, READ, past)).toEqual({ status: ZX_ERR_TIMED_OUT, observed: ZX_CHANNEL_WRITABLE });
+    }
+    expect(sys.channelWrite(b, 0, Buffer.from('m'), null)).toBe(ZX_OK);
+    expect(wait(a, READ, 0n)).toEqual({ status: ZX_OK, observed: RW });
+    closeAll(a, b);
+  });
+
+  it('TIMED_OUT at a future deadline, not before, with the signals sampled then', () => {
+    const [a, b] = channel();
+    const deadline = sys.deadlineAfter(30n * MS);
+    expect(wait(a, READ, deadline)).toEqual({ status: ZX_ERR_TIMED_OUT, observed: ZX_CHANNEL_WRITABLE });
+    expect(sys.clockGetMonotonic()).toBeGreaterThanOrEqual(deadline);
+    // Peer gone, queue empty: READABLE can never come; the wait neither spins nor lies.
+    closeAll(b);
+    const later = sys.deadlineAfter(30n * MS);
+    expect(wait(a, ZX_CHANNEL_READABLE, later)).toEqual({ status: ZX_ERR_TIMED_OUT, observed: ZX_CHANNEL_PEER_CLOSED });
+    expect(sys.clockGetMonotonic()).toBeGreaterThanOrEqual(later);
+    closeAll(a);
+  });
+
+  it('WRITABLE among the wanted signals is met at once (no socket event announces it)', () => {
+    const [a, b] = channel();
+    const deadline = FAR();
+    expect(wait(a, ZX_CHANNEL_WRITABLE, deadline)).toEqual({ status: ZX_OK, observed: ZX_CHANNEL_WRITABLE });
+    expect(wait(a, ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE, deadline)).toEqual({ status: ZX_OK, observed: ZX_CHANNEL_WRITABLE });
+    // Met by the first look, not by the deadline's final sampling.
+    expect(sys.clockGetMonotonic()).toBeLessThan(deadline);
+    closeAll(a, b);
+  });
+
+  it('a message from another thread wakes it with READABLE|WRITABLE', async () => {
+    const [a, b] = channel();
+    const writer = inWorker(
+      `setTimeout(() => parentPort.postMessage(sys.channelWrite(workerData.b, 0, Buffer.from('late'), null)), 30);`,
+      { b },
+    );
+    expect(wait(a, READ, FAR())).toEqual({ status: ZX_OK, observed: RW });
+    expect(await writer.message).toBe(ZX_OK);
+    expect(await writer.exited).toBe(0);
+    expect(readAll(a).bytes.toString()).toBe('late');
+    closeAll(a, b);
+  });
+
+  it('the peer closed by another thread wakes it with PEER_CLOSED', async () => {
+    const [a, b] = channel();
+    const closer = inWorker(`setTimeout(() => parentPort.postMessage(sys.handleClose(workerData.b)), 30);`, { b });
+    expect(wait(a, READ, FAR())).toEqual({ status: ZX_OK, observed: ZX_CHANNEL_PEER_CLOSED });
+    expect(await closer.message).toBe(ZX_OK);
+    expect(await closer.exited).toBe(0);
+    closeAll(a);
+  });
+
+  it('the handle closed by another thread: CANCELED with ZX_SIGNAL_HANDLE_CLOSED', async () => {
+    const [a, b] = channel();
+    const closer = inWorker(`setTimeout(() => parentPort.postMessage(sys.handleClose(workerData.a)), 30);`, { a });
+    expect(wait(a, READ, FAR())).toEqual({ status: ZX_ERR_CANCELED, observed: ZX_CHANNEL_WRITABLE | ZX_SIGNAL_HANDLE_CLOSED });
+    expect(await closer.message).toBe(ZX_OK);
+    expect(await closer.exited).toBe(0);
+    expect(isValid(a)).toBe(false);
+    closeAll(b);
+  });
+
+  it('objectWaitMany over such channels fills every item when one is met', () => {
+    const [a, aPeer] = channel();
+    const [b, bPeer] = channel();
+    const [c, cPeer] = channel();
+    expect(sys.channelWrite(bPeer, 0, Buffer.from('m'), null)).toBe(ZX_OK);
+    closeAll(cPeer);
+    const items: WaitItem[] = [a, b, c].map((handle) => ({ handle, waitfor: ZX_CHANNEL_READABLE, pending: 0xdead }));
+    expect(sys.objectWaitMany(items, FAR())).toBe(ZX_OK);
+    expect(items.map((i) => i.pending)).toEqual([ZX_CHANNEL_WRITABLE, RW, ZX_CHANNEL_PEER_CLOSED]);
+    expect(readAll(b).bytes.toString()).toBe('m');
+    closeAll(a, aPeer, b, bPeer, c);
+  });
+});
+
 describe('objectWaitOneAsync', () => {
   it('resolves OK when a message arrives later (from a timer)', async () => {
     const [a, b] = channel();

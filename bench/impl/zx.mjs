@@ -1,5 +1,6 @@
 // zircon-ipc, three ways:
-//   zx-sync       the sync face: blocking sys.objectWaitOne + sys.channelRead; sys.channelCall
+//   zx-sync       the sync face: blocking sys.objectWaitOne + sys.channelReadInto (one buffer
+//                 per process, as zx_channel_read takes one); sys.channelCall
 //   zx-async      the classes: Channel.write, for-await over the Channel, Channel.call
 //   zx-sys-async  the sys face with promises: sys.objectWaitOneAsync + sys.channelRead,
 //                 sys.channelCallAsync
@@ -62,13 +63,20 @@ function spawnPeer(impl) {
 
 // ---- sync face ------------------------------------------------------------------------------
 
+// The sync face receives into one buffer, as C does: the bytes are the receiver's until
+// its next read.
+function receiveBuffers() {
+  return { bytes: Buffer.alloc(MAX_BYTES), handles: new Uint32Array(MAX_HANDLES) };
+}
+
 function syncMain(h) {
   const write = (bytes) => check(sys.channelWrite(h, 0, bytes, null), 'channelWrite');
+  const into = receiveBuffers();
   const recv = () => {
     sys.objectWaitOne(h, READ, INF);
-    const r = sys.channelRead(h, 0, MAX_BYTES, MAX_HANDLES);
-    check(r.status, 'channelRead');
-    return r.bytes;
+    const r = sys.channelReadInto(h, 0, into.bytes, into.handles);
+    check(r.status, 'channelReadInto');
+    return into.bytes.subarray(0, r.actualBytes);
   };
   const command = (text) => {
     write(commandMessage(text));
@@ -81,8 +89,8 @@ function syncMain(h) {
     const round = () => {
       check(sys.channelWrite(h, 0, ping, null), 'channelWrite');
       sys.objectWaitOne(h, READ, INF);
-      const r = sys.channelRead(h, 0, MAX_BYTES, MAX_HANDLES);
-      if (r.status !== ZX_OK) check(r.status, 'channelRead');
+      const r = sys.channelReadInto(h, 0, into.bytes, into.handles);
+      if (r.status !== ZX_OK) check(r.status, 'channelReadInto');
     };
     const start = now();
     while (now() - start < warmMs) for (let i = 0; i < 16; i++) round();
@@ -207,15 +215,16 @@ function syncPeer(h) {
     closeHandles: (handles) => sys.handleCloseMany(handles),
   };
   const handle = peerHandler(t);
+  const into = receiveBuffers();
   t.send(ACK); // hello
   for (;;) {
     sys.objectWaitOne(h, READ, INF);
     // Echo: one message per wait. Sink: everything queued, then wait again.
     for (;;) {
-      const r = sys.channelRead(h, 0, MAX_BYTES, MAX_HANDLES);
+      const r = sys.channelReadInto(h, 0, into.bytes, into.handles);
       if (r.status === ZX_ERR_SHOULD_WAIT) break;
       if (r.status !== ZX_OK) return; // PEER_CLOSED: the main side is done
-      handle(r.bytes, r.handles);
+      handle(into.bytes.subarray(0, r.actualBytes), into.handles.subarray(0, r.actualHandles));
       if (t.echo) break;
     }
   }

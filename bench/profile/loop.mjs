@@ -2,6 +2,7 @@
 //   node bench/profile/loop.mjs <variant> <iterations> [size]
 // Variants:
 //   write-read        channelWrite then channelRead (the message is already there)
+//   write-read-into   channelWrite then channelReadInto one 64 KiB buffer and a handle array
 //   write-wait-read   channelWrite, objectWaitOne(READABLE), channelRead (the sync face's receive)
 //   write-etc-fds1    channelWriteEtc with 1 duplicated /dev/null handle, channelRead, handleCloseMany
 //   write-etc-fds64   the same with 64
@@ -48,6 +49,16 @@ const variants = {
       const s = sys.channelWrite(a, 0, bytes, null);
       if (s !== ZX_OK) fail('write', s);
       const r = sys.channelRead(b, 0, 65536, 64);
+      if (r.status !== ZX_OK) fail('read', r.status);
+    }
+  },
+  'write-read-into'() {
+    const into = Buffer.alloc(65536);
+    const handles = new Uint32Array(64);
+    for (let i = 0; i < n; i++) {
+      const s = sys.channelWrite(a, 0, bytes, null);
+      if (s !== ZX_OK) fail('write', s);
+      const r = sys.channelReadInto(b, 0, into, handles);
       if (r.status !== ZX_OK) fail('read', r.status);
     }
   },

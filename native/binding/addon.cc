@@ -133,7 +133,7 @@ void ScratchOf(uint32_t* s, zx_status_t status, const ReadResult& result) {
   for (uint32_t i = 0; i < result.actual_handles; ++i) {
     s[kScratchHandles + i] = result.handles[i];
     s[kScratchTypes + i] = result.types[i];
-    s[kScratchRights + i] = result.rights[i];
+    if (result.want_rights) s[kScratchRights + i] = result.rights[i];
   }
 }
 
@@ -152,6 +152,7 @@ Napi::Value ChannelCallJs(const Napi::CallbackInfo& info) {
   if (!out.Parse(env, "channelCall", options, info[3], info[4], info[5].ToBoolean()))
     return env.Undefined();
   ReadResult result;
+  result.want_rights = info[5].ToBoolean();  // the etc form reports them
   zx_status_t status = ChannelCallEtc(U32(info[0]), options, Deadline(info[2]), out.pieces.data(),
                                       out.pieces.size(), out.dispositions.data(),
                                       out.dispositions.size(), U32(info[6]), U32(info[7]), &result);
@@ -186,7 +187,7 @@ Napi::Value CancelAsyncJs(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), Data(info).loop->Cancel(U32(info[0])));
 }
 
-// setReadPool(buffer): where channelRead receives from now on (at least
+// setReadPool(slab): where channelRead receives from now on (at least
 // kReceiveBufferBytes long).
 Napi::Value SetReadPoolJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -198,22 +199,59 @@ Napi::Value SetReadPoolJs(const Napi::CallbackInfo& info) {
   AddonData& data = Data(info);
   data.pool_ref = Napi::Persistent(pool);
   data.pool = pool.Data();
+  data.pool_size = pool.Length();
+  data.pool_start = 0;
   return env.Undefined();
+}
+
+// moveReadPool(start): later records land at `start` in the slab (past a message handed
+// out as a view); false, and nothing moves, when there is no room there for one.
+Napi::Value MoveReadPoolJs(const Napi::CallbackInfo& info) {
+  AddonData& data = Data(info);
+  const size_t start = U32(info[0]);
+  const bool room = data.pool && data.pool_size >= kReceiveBufferBytes &&
+                    start <= data.pool_size - kReceiveBufferBytes;
+  if (room) data.pool_start = start;
+  return Napi::Boolean::New(info.Env(), room);
 }
 
 // channelRead(h, options, numBytes, numHandles) → on ZX_OK the payload's offset in the read
 // pool (≥ 0), or a Buffer when it came from elsewhere (the stash); else a status (< 0).
-Napi::Value ChannelReadJs(const Napi::CallbackInfo& info) {
+// channelReadEtc: the same, with the handles' rights in scratch too.
+Napi::Value ChannelReadAnyJs(const Napi::CallbackInfo& info, bool want_rights) {
   AddonData& data = Data(info);
+  uint8_t* window = data.pool ? data.pool + data.pool_start : nullptr;
   ReadResult result;
+  result.want_rights = want_rights;
   zx_status_t status =
-      ChannelRead(U32(info[0]), U32(info[1]), U32(info[2]), U32(info[3]), &result, data.pool);
-  if (status == ZX_OK && data.pool && result.payload >= data.pool &&
-      result.payload < data.pool + kReceiveBufferBytes) {
+      ChannelRead(U32(info[0]), U32(info[1]), U32(info[2]), U32(info[3]), &result, window);
+  if (status == ZX_OK && window && result.payload >= window &&
+      result.payload < window + kReceiveBufferBytes) {
     ScratchOf(data.scratch, status, result);
     return Napi::Number::New(info.Env(), static_cast<double>(result.payload - data.pool));
   }
   return ReadResultJs(info.Env(), data.scratch, status, result);
+}
+
+Napi::Value ChannelReadJs(const Napi::CallbackInfo& info) { return ChannelReadAnyJs(info, false); }
+Napi::Value ChannelReadEtcJs(const Napi::CallbackInfo& info) { return ChannelReadAnyJs(info, true); }
+
+// channelReadInto(h, options, bytes: Uint8Array, numHandles) → status; the payload in
+// `bytes` (numBytes is its length), sizes and handle values in scratch as for channelRead.
+Napi::Value ChannelReadIntoJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  iovec bytes;
+  if (!BytesOf(env, info[2], &bytes)) {
+    Napi::TypeError::New(env, "channelReadInto: bytes must be a Uint8Array").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const uint32_t num_bytes = bytes.iov_len > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(bytes.iov_len);
+  ReadResult result;
+  result.want_rights = false;
+  zx_status_t status = ChannelRead(U32(info[0]), U32(info[1]), num_bytes, U32(info[3]), &result,
+                                   nullptr, static_cast<uint8_t*>(bytes.iov_base));
+  ScratchOf(Data(info).scratch, status, result);
+  return Status(env, status);
 }
 
 Napi::Value ObjectWaitOneJs(const Napi::CallbackInfo& info) {
@@ -375,7 +413,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("channelWrite", ChannelWriteJs);
   add("channelWriteEtc", ChannelWriteEtcJs);
   add("channelRead", ChannelReadJs);
+  add("channelReadEtc", ChannelReadEtcJs);
+  add("channelReadInto", ChannelReadIntoJs);
   add("setReadPool", SetReadPoolJs);
+  add("moveReadPool", MoveReadPoolJs);
   add("channelCall", ChannelCallJs);
   add("channelCallAsync", ChannelCallAsyncJs);
   add("objectWaitOne", ObjectWaitOneJs);

@@ -20,10 +20,13 @@ constexpr size_t kScratchLength = kScratchRights + zxc::kMaxMsgHandles;
 struct AddonData {
   Napi::Reference<Napi::Uint32Array> scratch_ref;
   uint32_t* scratch = nullptr;
-  // Where channelRead receives: a Buffer of lib/sys.ts's, so that the bytes of a message
-  // are copied once (by the kernel) and handed out as a view or a small copy.
+  // Where channelRead receives: a slab Buffer of lib/receive.ts's, so that the bytes of a
+  // message are copied once (by the kernel) and handed out as a view or a small copy.
+  // Records land at pool + pool_start (kReceiveBufferBytes of room there, at least).
   Napi::Reference<Napi::Buffer<uint8_t>> pool_ref;
   uint8_t* pool = nullptr;
+  size_t pool_size = 0;
+  size_t pool_start = 0;
   EnvLoop* loop = nullptr;  // owned by the environment's cleanup hook
 };
 

@@ -190,7 +190,7 @@ void ConsumeDispositions(const HandleDisposition* dispositions, size_t count) {
   for (size_t i = 0; i < count; ++i) {
     if (dispositions[i].operation == ZX_HANDLE_OP_DUPLICATE) continue;
     HandleInfo gone;
-    table.Remove(dispositions[i].handle, &gone);
+    table.Close(dispositions[i].handle, &gone);
   }
 }
 
@@ -206,13 +206,13 @@ zx_status_t ChannelWriteEtc(zx_handle_t h, uint32_t options, const iovec* payloa
 }
 
 zx_status_t ChannelRead(zx_handle_t h, uint32_t options, uint32_t num_bytes,
-                        uint32_t num_handles, ReadResult* out, uint8_t* buffer) {
+                        uint32_t num_handles, ReadResult* out, uint8_t* buffer, uint8_t* into) {
   out->actual_bytes = out->actual_handles = 0;
   HandleInfo info;
   zx_status_t status = HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_CHANNEL, ZX_RIGHT_READ, &info);
   if (status != ZX_OK) return status;
   if (options & ~ZX_CHANNEL_READ_MAY_DISCARD) return ZX_ERR_NOT_SUPPORTED;
-  return static_cast<Endpoint*>(info.object.get())->Read(options, num_bytes, num_handles, out, buffer);
+  return static_cast<Endpoint*>(info.object.get())->Read(options, num_bytes, num_handles, out, buffer, into);
 }
 
 zx_status_t ChannelCallStart(zx_handle_t h, uint32_t options, const iovec* payload,

@@ -43,6 +43,7 @@ struct ReceivedHandle {
   ObjectRef object;
   zx_obj_type_t type;
   zx_rights_t rights;
+  bool rights_unchecked;  // `rights` as claimed: the kind's bound comes on first use
 };
 
 // One received message. `payload` points into `owned` or, until this thread's next read,
@@ -59,6 +60,9 @@ struct InboundMessage {
 
 // What a read hands back: handles are in the table by now.
 struct ReadResult {
+  // Set by the caller: whether `rights` is wanted. Without it, rights whose bound costs a
+  // syscall are left for the handle table to check on first use and `rights` is not set.
+  bool want_rights = true;
   uint32_t actual_bytes = 0;
   uint32_t actual_handles = 0;
   const uint8_t* payload = nullptr;  // valid while `message` lives (and, if not owned,
@@ -130,9 +134,14 @@ class Endpoint : public Object {
   // Reads one message: ZX_ERR_SHOULD_WAIT, PEER_CLOSED, BUFFER_TOO_SMALL (with the real
   // sizes), IO_DATA_INTEGRITY (bad record dropped), NO_RESOURCES (descriptors lost).
   // A record read off the socket lands in `buffer` (kReceiveBufferBytes long; null: this
-  // thread's own), so a caller can receive straight into memory it hands out.
+  // thread's own), so a caller can receive straight into memory it hands out. With `into`
+  // (a caller's buffer of `max_bytes`), a read that answers ZX_OK leaves the payload there
+  // (out->payload == into): received straight into it when the record's prefix is the
+  // size expected, copied there otherwise (ReceiveLocked). Only a read that answers ZX_OK,
+  // IO_DATA_INTEGRITY, NO_RESOURCES or (another process racing for the same socket)
+  // BUFFER_TOO_SMALL writes there, and never past max_bytes.
   zx_status_t Read(uint32_t options, uint32_t max_bytes, uint32_t max_handles, ReadResult* out,
-                   uint8_t* buffer = nullptr);
+                   uint8_t* buffer = nullptr, uint8_t* into = nullptr);
   // Registers a call and gives it a txid, (++counter) | 0x80000000, unique among pending calls.
   void RegisterCall(CallWaiter* waiter);
   // Takes a call back (timed out, canceled); false if it was completed meanwhile.
@@ -177,8 +186,11 @@ class Endpoint : public Object {
   bool ClaimWatchLocked(void** owner);
   void ReleaseWatchLocked(void** stop_here);
 
-  // Into `buffer` (kReceiveBufferBytes long), or this thread's buffer if null.
-  zx_status_t ReceiveLocked(InboundMessage* out, uint8_t* buffer);
+  // Into `buffer` (kReceiveBufferBytes long), or this thread's buffer if null. With `into`
+  // (`into_capacity` bytes), a record whose handle table has `expected_handles` entries
+  // lands with its payload in `into`, and `buffer` takes only what does not fit.
+  zx_status_t ReceiveLocked(InboundMessage* out, uint8_t* buffer, uint8_t* into = nullptr,
+                            size_t into_capacity = 0, uint32_t expected_handles = 0);
   zx_status_t PeekHeadLocked(WireHeader* header, uint32_t* txid);
   bool RouteLocked(InboundMessage& message);
   void PumpLocked(size_t max_records);

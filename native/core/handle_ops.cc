@@ -6,7 +6,7 @@ namespace zxc {
 zx_status_t HandleClose(zx_handle_t h) {
   if (h == ZX_HANDLE_INVALID) return ZX_OK;
   HandleInfo gone;
-  return HandleTable::Get().Remove(h, &gone);
+  return HandleTable::Get().Close(h, &gone);
 }
 
 zx_status_t HandleCloseMany(const zx_handle_t* handles, size_t count) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/object_kinds.h"
+
 namespace zxc {
 namespace {
 
@@ -22,7 +24,7 @@ HandleTable& HandleTable::Get() {
   return *table;
 }
 
-zx_handle_t HandleTable::Add(ObjectRef object, zx_rights_t rights) {
+zx_handle_t HandleTable::Add(ObjectRef object, zx_rights_t rights, bool rights_unchecked) {
   std::lock_guard<std::mutex> lock(mu_);
   uint32_t index;
   // Reuse a slot only once a good number are free, so stale values stay stale longer.
@@ -38,6 +40,7 @@ zx_handle_t HandleTable::Add(ObjectRef object, zx_rights_t rights) {
   Slot& slot = slots_[index];
   slot.info.object = std::move(object);
   slot.info.rights = rights;
+  slot.rights_unchecked = rights_unchecked;
   slot.used = true;
   ++used_;
   return Encode(index, slot.generation);
@@ -52,10 +55,17 @@ HandleTable::Slot* HandleTable::FindLocked(zx_handle_t h) {
   return &slot;
 }
 
+void HandleTable::CheckRightsLocked(Slot* slot) {
+  if (!slot->rights_unchecked) return;
+  slot->rights_unchecked = false;
+  slot->info.rights &= EnforcedRights(*slot->info.object);
+}
+
 zx_status_t HandleTable::Lookup(zx_handle_t h, HandleInfo* out) {
   std::lock_guard<std::mutex> lock(mu_);
   Slot* slot = FindLocked(h);
   if (!slot) return ZX_ERR_BAD_HANDLE;
+  CheckRightsLocked(slot);
   *out = slot->info;
   return ZX_OK;
 }
@@ -66,7 +76,7 @@ zx_status_t HandleTable::AddPair(ObjectRef object0, ObjectRef object1, zx_rights
   zx_handle_t h1 = h0 ? Add(std::move(object1), rights) : ZX_HANDLE_INVALID;
   if (!h1) {
     HandleInfo gone;
-    if (h0) Remove(h0, &gone);
+    if (h0) Close(h0, &gone);
     return ZX_ERR_NO_RESOURCES;
   }
   *out0 = h0;
@@ -80,6 +90,7 @@ zx_status_t HandleTable::LookupChecked(zx_handle_t h, zx_obj_type_t type,
   Slot* slot = FindLocked(h);
   if (!slot) return ZX_ERR_BAD_HANDLE;
   if (type != ZX_OBJ_TYPE_NONE && slot->info.object->type() != type) return ZX_ERR_WRONG_TYPE;
+  CheckRightsLocked(slot);
   if ((slot->info.rights & required) != required) return ZX_ERR_ACCESS_DENIED;
   *out = slot->info;
   return ZX_OK;
@@ -87,11 +98,22 @@ zx_status_t HandleTable::LookupChecked(zx_handle_t h, zx_obj_type_t type,
 
 zx_status_t HandleTable::Remove(zx_handle_t h, HandleInfo* out) {
   std::lock_guard<std::mutex> lock(mu_);
+  return RemoveLocked(h, out, true);
+}
+
+zx_status_t HandleTable::Close(zx_handle_t h, HandleInfo* gone) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return RemoveLocked(h, gone, false);
+}
+
+zx_status_t HandleTable::RemoveLocked(zx_handle_t h, HandleInfo* out, bool check_rights) {
   Slot* slot = FindLocked(h);
   if (!slot) return ZX_ERR_BAD_HANDLE;
+  if (check_rights) CheckRightsLocked(slot);
   *out = std::move(slot->info);
   slot->info = HandleInfo();
   slot->used = false;
+  slot->rights_unchecked = false;
   slot->generation = (slot->generation + 1) & kGenerationMask;
   // Told under the lock, so an observer that unregisters itself afterwards is never
   // called once gone. Observers only set a flag or wake a thread.

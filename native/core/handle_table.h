@@ -37,8 +37,11 @@ class HandleTable {
  public:
   static HandleTable& Get();
 
-  // A new handle for `object`; ZX_HANDLE_INVALID when the table is full.
-  zx_handle_t Add(ObjectRef object, zx_rights_t rights);
+  // A new handle for `object`; ZX_HANDLE_INVALID when the table is full. With
+  // `rights_unchecked`, `rights` are a sender's claim not yet bounded by what the object's
+  // descriptors allow (ObjectKind::enforced_on_first_use): every call below that hands
+  // out or checks the rights applies EnforcedRights() first, once.
+  zx_handle_t Add(ObjectRef object, zx_rights_t rights, bool rights_unchecked = false);
 
   // Handles for the two sides of a new pair (channel, socket, eventpair), both or neither:
   // NO_RESOURCES when the table is full.
@@ -54,6 +57,9 @@ class HandleTable {
 
   // Takes the handle out of the table; its observers are told.
   zx_status_t Remove(zx_handle_t h, HandleInfo* out);
+  // Remove for a close: the rights are not looked at (so never bounded). `gone` keeps the
+  // object until the caller lets it go, outside the table's lock.
+  zx_status_t Close(zx_handle_t h, HandleInfo* gone);
 
   zx_status_t AddObserver(zx_handle_t h, HandleObserver* observer);
   void RemoveObserver(zx_handle_t h, HandleObserver* observer);
@@ -65,10 +71,14 @@ class HandleTable {
     HandleInfo info;
     uint32_t generation = 0;
     bool used = false;
+    bool rights_unchecked = false;
     std::vector<HandleObserver*> observers;
   };
 
   Slot* FindLocked(zx_handle_t h);
+  // The slot's rights bounded by its object's descriptors, if that was left for now.
+  static void CheckRightsLocked(Slot* slot);
+  zx_status_t RemoveLocked(zx_handle_t h, HandleInfo* out, bool check_rights);
 
   std::mutex mu_;
   std::vector<Slot> slots_;

@@ -67,6 +67,32 @@ bool PeerHasShutDown(int sock) {
   return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
 }
 
+// A record received in three pieces, head | into | spill, where `head` was sized for the
+// prefix we expected. When it was right and `into` took the whole payload, the record is
+// read in place (the payload stays in `into`). Otherwise it is put together in `spill`
+// (kReceiveBufferBytes long, the record's tail already at its start) and parsed there.
+zx_status_t ParseScattered(const uint8_t* head, size_t head_size, const uint8_t* into,
+                           size_t into_capacity, uint8_t* spill, size_t length,
+                           ParsedRecord* out) {
+  if (length > kMaxRecordBytes) return ZX_ERR_IO_DATA_INTEGRITY;  // longer than any record
+  WireHeader header;
+  if (length >= head_size && PeekHeader(head, head_size, &header) &&
+      RecordPrefixSize(header.num_handles) == head_size &&
+      length == head_size + header.num_bytes && header.num_bytes <= into_capacity) {
+    out->header = header;
+    out->handle_table = head + sizeof(WireHeader);
+    out->payload = into;
+    return ZX_OK;
+  }
+  const size_t in_head = std::min(length, head_size);
+  const size_t in_into = std::min(length - in_head, into_capacity);
+  const size_t in_spill = length - in_head - in_into;
+  std::memmove(spill + in_head + in_into, spill, in_spill);
+  std::memcpy(spill + in_head, into, in_into);
+  std::memcpy(spill, head, in_head);
+  return ParseRecord(spill, length, out);
+}
+
 bool TooBig(uint32_t num_bytes, size_t num_handles, uint32_t max_bytes, uint32_t max_handles) {
   return num_bytes > max_bytes || num_handles > max_handles;
 }
@@ -86,14 +112,23 @@ uint32_t InboundMessage::txid() const {
   return txid;
 }
 
-zx_status_t Endpoint::ReceiveLocked(InboundMessage* out, uint8_t* buffer) {
+zx_status_t Endpoint::ReceiveLocked(InboundMessage* out, uint8_t* buffer, uint8_t* into,
+                                    size_t into_capacity, uint32_t expected_handles) {
   const int sock = fd();
   if (!buffer) buffer = ReceiveBuffer();
   alignas(cmsghdr) uint8_t control[kControlBytes];
-  iovec iov{buffer, kReceiveBufferBytes};
+  // With `into`: the expected prefix, the payload, then room for any surprise.
+  uint8_t head[RecordPrefixSize(kMaxMsgHandles)];
+  const size_t head_size = RecordPrefixSize(expected_handles);
+  iovec iov[3] = {{buffer, kReceiveBufferBytes}};
+  if (into) {
+    iov[0] = iovec{head, head_size};
+    iov[1] = iovec{into, into_capacity};
+    iov[2] = iovec{buffer, kReceiveBufferBytes};
+  }
   msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
+  msg.msg_iov = iov;
+  msg.msg_iovlen = into ? 3 : 1;
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   ssize_t n;
@@ -111,7 +146,8 @@ zx_status_t Endpoint::ReceiveLocked(InboundMessage* out, uint8_t* buffer) {
   }
   ParsedRecord record;
   if ((msg.msg_flags & MSG_TRUNC) ||
-      ParseRecord(buffer, static_cast<size_t>(n), &record) != ZX_OK) {
+      (into ? ParseScattered(head, head_size, into, into_capacity, buffer, static_cast<size_t>(n), &record)
+            : ParseRecord(buffer, static_cast<size_t>(n), &record)) != ZX_OK) {
     CloseAll(fds, num_fds);
     return ZX_ERR_IO_DATA_INTEGRITY;
   }
@@ -139,7 +175,9 @@ zx_status_t Endpoint::ReceiveLocked(InboundMessage* out, uint8_t* buffer) {
   for (uint32_t i = 0; i < count; ++i) {
     const WireHandle& e = entries[i];
     const ObjectKind& kind = *kinds[i];
-    const zx_rights_t rights = e.rights & kind.enforced(fds + used);
+    // A descriptor's access-mode bound costs a syscall: some kinds apply it on first use.
+    const bool unchecked = kind.enforced_on_first_use;
+    const zx_rights_t rights = unchecked ? e.rights : e.rights & kind.enforced(fds + used);
     ObjectRef object = AdoptDescriptors(kind, fds + used, e.koid, e.related_koid);
     used += kind.num_fds;
     if (!object) {  // no memory to map it: its descriptors are closed, and so are the rest
@@ -147,7 +185,7 @@ zx_status_t Endpoint::ReceiveLocked(InboundMessage* out, uint8_t* buffer) {
       out->handles.clear();
       return ZX_ERR_NO_RESOURCES;
     }
-    out->handles.push_back(ReceivedHandle{std::move(object), e.type, rights});
+    out->handles.push_back(ReceivedHandle{std::move(object), e.type, rights, unchecked});
   }
   out->owned.clear();
   out->payload = record.payload;
@@ -170,8 +208,11 @@ zx_status_t Endpoint::PeekHeadLocked(WireHeader* header, uint32_t* txid) {
 }
 
 zx_status_t Endpoint::Read(uint32_t options, uint32_t max_bytes, uint32_t max_handles,
-                           ReadResult* out, uint8_t* buffer) {
+                           ReadResult* out, uint8_t* buffer, uint8_t* into) {
   InboundMessage& message = out->message;
+  // A valid record is never larger: room past it would only ever take a bad one.
+  const size_t into_capacity = std::min<size_t>(max_bytes, kMaxMsgBytes);
+  uint32_t expected_handles = 0;  // what a peek saw, else the usual case
   {
     std::lock_guard<std::mutex> lock(inbound_mu_);
     for (;;) {
@@ -199,6 +240,7 @@ zx_status_t Endpoint::Read(uint32_t options, uint32_t max_bytes, uint32_t max_ha
         zx_status_t status = PeekHeadLocked(&header, &txid);
         if (status == ZX_ERR_SHOULD_WAIT) return status;
         if (status == ZX_OK) {
+          expected_handles = header.num_handles;
           if (txid >= kMinKernelTxid && CallPendingLocked(txid)) {
             PumpLocked(1);
             continue;
@@ -212,7 +254,7 @@ zx_status_t Endpoint::Read(uint32_t options, uint32_t max_bytes, uint32_t max_ha
         }
         // Otherwise the read below says what is wrong with the record.
       }
-      zx_status_t status = ReceiveLocked(&message, buffer);
+      zx_status_t status = ReceiveLocked(&message, buffer, into, into_capacity, expected_handles);
       if (status == ZX_ERR_PEER_CLOSED) FailCallsLocked(ZX_ERR_PEER_CLOSED);
       if (status != ZX_OK) return status;
       if (!calls_.empty() && RouteLocked(message)) continue;
@@ -226,7 +268,13 @@ zx_status_t Endpoint::Read(uint32_t options, uint32_t max_bytes, uint32_t max_ha
       break;
     }
   }
-  return Deliver(out);
+  zx_status_t status = Deliver(out);
+  // From the stash, or put together elsewhere: into the caller's buffer now (it fits).
+  if (status == ZX_OK && into && out->payload != into) {
+    if (out->actual_bytes) std::memcpy(into, out->payload, out->actual_bytes);
+    out->payload = into;
+  }
+  return status;
 }
 
 zx_status_t Endpoint::Deliver(ReadResult* out) {
@@ -235,11 +283,15 @@ zx_status_t Endpoint::Deliver(ReadResult* out) {
   const uint32_t count = static_cast<uint32_t>(message.handles.size());
   for (uint32_t i = 0; i < count; ++i) {
     ReceivedHandle& received = message.handles[i];
-    zx_handle_t h = table.Add(std::move(received.object), received.rights);
+    if (received.rights_unchecked && out->want_rights) {
+      received.rights &= EnforcedRights(*received.object);
+      received.rights_unchecked = false;
+    }
+    zx_handle_t h = table.Add(std::move(received.object), received.rights, received.rights_unchecked);
     if (h == ZX_HANDLE_INVALID) {
       for (uint32_t j = 0; j < i; ++j) {
         HandleInfo gone;
-        table.Remove(out->handles[j], &gone);
+        table.Close(out->handles[j], &gone);
       }
       message = InboundMessage();  // closes the rest
       return ZX_ERR_NO_RESOURCES;

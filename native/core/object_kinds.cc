@@ -27,6 +27,7 @@ const ObjectKind kDescriptor{
       return std::make_shared<Object>(ZX_OBJ_TYPE_FD, fds[0], koid, related);
     },
     [](const int* fds) { return RightsForDescriptor(fds[0]); },
+    true,  // fcntl(F_GETFL): 64 a message would double the syscalls of receiving them
 };
 
 }  // namespace
@@ -46,6 +47,14 @@ const ObjectKind* KindOf(zx_obj_type_t type) {
 ObjectRef AdoptDescriptors(const ObjectKind& kind, const int* fds, zx_koid_t koid,
                            zx_koid_t related_koid) {
   return kind.adopt(fds, koid ? koid : NewKoid(), related_koid);
+}
+
+zx_rights_t EnforcedRights(const Object& object) {
+  const ObjectKind* kind = KindOf(object.type());
+  if (!kind) return kAllRights;
+  int fds[kMaxObjectFds];
+  object.Descriptors(fds);
+  return kind->enforced(fds);
 }
 
 ObjectRef WrapDescriptor(zx_obj_type_t type, int fd, zx_koid_t koid, zx_koid_t related_koid) {

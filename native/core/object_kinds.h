@@ -16,6 +16,11 @@ struct ObjectKind {
   ObjectRef (*adopt)(const int* fds, zx_koid_t koid, zx_koid_t related_koid);
   // The rights these descriptors allow; a received handle gets claimed & this.
   zx_rights_t (*enforced)(const int* fds);
+  // True when `enforced` costs a syscall per handle (a descriptor's access mode): a
+  // received handle then enters the table with the claimed rights marked unchecked, and
+  // the bound is applied when its rights are first looked at (HandleTable), so a
+  // receiver that only closes or passes on what it got never pays for it.
+  bool enforced_on_first_use = false;
 };
 
 // nullptr for a type that can't travel (a port; anything unknown).
@@ -25,6 +30,9 @@ const ObjectKind* KindOf(zx_obj_type_t type);
 // The kind must exist; the descriptors belong to the object from now on.
 ObjectRef AdoptDescriptors(const ObjectKind& kind, const int* fds, zx_koid_t koid,
                            zx_koid_t related_koid);
+// The rights the descriptors of `object` allow: its kind's `enforced` (all rights for a
+// type that can't travel).
+zx_rights_t EnforcedRights(const Object& object);
 // One-descriptor shorthand for the channel and plain-descriptor kinds.
 ObjectRef WrapDescriptor(zx_obj_type_t type, int fd, zx_koid_t koid, zx_koid_t related_koid);
 

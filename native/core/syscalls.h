@@ -36,9 +36,11 @@ zx_status_t ChannelWriteEtc(zx_handle_t h, uint32_t options, const iovec* payloa
                             size_t num_dispositions);
 // Removes every handle in the list from the table (a write that failed before looking).
 void ConsumeDispositions(const HandleDisposition* dispositions, size_t count);
-// `buffer`: where a record read off the socket lands (see Endpoint::Read).
+// `buffer`: where a record read off the socket lands; `into`: a caller's buffer of
+// `num_bytes` that takes the payload (zx_channel_read's own shape; see Endpoint::Read).
 zx_status_t ChannelRead(zx_handle_t h, uint32_t options, uint32_t num_bytes,
-                        uint32_t num_handles, ReadResult* out, uint8_t* buffer = nullptr);
+                        uint32_t num_handles, ReadResult* out, uint8_t* buffer = nullptr,
+                        uint8_t* into = nullptr);
 // zx_channel_call_etc, blocking the calling thread until the reply or the deadline.
 zx_status_t ChannelCallEtc(zx_handle_t h, uint32_t options, zx_time_t deadline,
                            const iovec* payload, size_t payload_count,

@@ -5,7 +5,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <new>
 #include <optional>
+#include <utility>
 
 #include "core/handle_table.h"
 #include "core/thread_wake.h"
@@ -26,13 +28,43 @@ zx_time_t NsUntil(zx_time_t deadline) {
   return deadline <= now ? 0 : deadline - now;
 }
 
+namespace {
+
+// Up to N objects on the stack, built one at a time: a wait on one handle (once per
+// message for a blocked reader) doesn't build and destroy N of them.
+template <typename T, size_t N>
+class StackList {
+ public:
+  StackList() = default;
+  StackList(const StackList&) = delete;
+  StackList& operator=(const StackList&) = delete;
+  ~StackList() {
+    while (size_ > 0) (*this)[--size_].~T();
+  }
+  template <typename... Args>
+  T& emplace_back(Args&&... args) {
+    return *new (slots_[size_++].bytes) T(std::forward<Args>(args)...);
+  }
+  T& operator[](size_t i) { return *std::launder(reinterpret_cast<T*>(slots_[i].bytes)); }
+  size_t size() const { return size_; }
+
+ private:
+  struct Slot {
+    alignas(T) unsigned char bytes[sizeof(T)];
+  };
+  Slot slots_[N];
+  size_t size_ = 0;
+};
+
+}  // namespace
+
 zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
   if (count > ZX_WAIT_MANY_MAX_ITEMS) return ZX_ERR_OUT_OF_RANGE;
   HandleTable& table = HandleTable::Get();
-  HandleInfo infos[ZX_WAIT_MANY_MAX_ITEMS];
+  StackList<HandleInfo, ZX_WAIT_MANY_MAX_ITEMS> infos;
   for (size_t i = 0; i < count; ++i) {
     items[i].pending = 0;
-    zx_status_t status = table.Lookup(items[i].handle, &infos[i]);
+    zx_status_t status = table.Lookup(items[i].handle, &infos.emplace_back());
     if (status != ZX_OK) return status;
     if (!(infos[i].rights & ZX_RIGHT_WAIT)) return ZX_ERR_ACCESS_DENIED;
   }
@@ -40,9 +72,7 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
   // Registered only once we have to block: a close from another thread, or a call that
   // stashes a message, writes the thread's eventfd.
   int wake_fd = -1;
-  // On the stack: a blocking wait runs once per message for a blocked reader.
-  std::optional<CloseWaker> wakers[ZX_WAIT_MANY_MAX_ITEMS];
-  size_t num_wakers = 0;
+  StackList<CloseWaker, ZX_WAIT_MANY_MAX_ITEMS> wakers;
   std::optional<StashWaker> stash_waker;
   auto endpoint_at = [&](size_t i) -> Endpoint* {
     return infos[i].object->type() == ZX_OBJ_TYPE_CHANNEL ? static_cast<Endpoint*>(infos[i].object.get())
@@ -51,19 +81,36 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
   // Objects whose state is in shared memory are watched through epoll instances of our own.
   int waiters[ZX_WAIT_MANY_MAX_ITEMS];
   auto unregister = [&] {
-    for (size_t i = 0; i < num_wakers; ++i) {
-      table.RemoveObserver(items[i].handle, &*wakers[i]);
+    for (size_t i = 0; i < wakers.size(); ++i) {
+      table.RemoveObserver(items[i].handle, &wakers[i]);
       if (waiters[i] >= 0) close(waiters[i]);
     }
     if (stash_waker)
       for (size_t i = 0; i < count; ++i)
         if (Endpoint* endpoint = endpoint_at(i)) endpoint->RemoveSignalObserver(&*stash_waker);
   };
+  // The first look can be the ppoll itself when every item is a channel whose signals its
+  // socket tells at once (READABLE, PEER_CLOSED; no WRITABLE, which needs no event, no
+  // pending calls, whose replies are routed first, and no stash): a ppoll returns at once
+  // when the socket is readable or hung up. A deadline already past still looks first.
+  auto socket_tells_first = [&] {
+    for (size_t i = 0; i < count; ++i) {
+      Endpoint* endpoint = endpoint_at(i);
+      if (!endpoint || (items[i].waitfor & ZX_CHANNEL_WRITABLE) || endpoint->HasPendingCalls() ||
+          endpoint->HasStash())
+        return false;
+    }
+    return true;
+  };
   pollfd fds[ZX_WAIT_MANY_MAX_ITEMS + 1];
   bool woke = false;  // fds[] holds what the last ppoll saw
+  bool first = true;
   for (;;) {
+    const zx_time_t remaining = NsUntil(deadline);
+    const bool look = !first || remaining == 0 || !socket_tells_first();
+    first = false;
     bool satisfied = false, canceled = false;
-    for (size_t i = 0; i < count; ++i) {
+    for (size_t i = 0; look && i < count; ++i) {
       // A channel whose socket just showed a record, and no hangup, is READABLE|WRITABLE:
       // no need to ask again, unless calls were ever made on it (the record may have been
       // a reply, routed to its caller since).
@@ -74,17 +121,16 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
         items[i].pending = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;
       else
         items[i].pending = SignalsOf(*infos[i].object);
-      if (i < num_wakers && wakers[i]->closed()) {
+      if (i < wakers.size() && wakers[i].closed()) {
         items[i].pending |= ZX_SIGNAL_HANDLE_CLOSED;
         canceled = true;
       }
       if (items[i].pending & items[i].waitfor) satisfied = true;
     }
     zx_status_t status = ZX_ERR_SHOULD_WAIT;
-    const zx_time_t remaining = NsUntil(deadline);
     if (canceled) status = ZX_ERR_CANCELED;
     else if (satisfied) status = ZX_OK;
-    else if (remaining == 0) status = ZX_ERR_TIMED_OUT;
+    else if (look && remaining == 0) status = ZX_ERR_TIMED_OUT;
     if (status != ZX_ERR_SHOULD_WAIT) {
       unregister();
       return status;
@@ -94,15 +140,14 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
       stash_waker.emplace(wake_fd);
       bool look_again = false;
       for (size_t i = 0; i < count; ++i) {
-        wakers[i].emplace(wake_fd);
+        CloseWaker& waker = wakers.emplace_back(wake_fd);
         waiters[i] = infos[i].object->PollableFd() ? -1 : OpenWaiter(*infos[i].object);
-        num_wakers = i + 1;
         if (!infos[i].object->PollableFd() && waiters[i] < 0) {
           unregister();
           return ZX_ERR_NO_RESOURCES;
         }
-        if (table.AddObserver(items[i].handle, &*wakers[i]) != ZX_OK) {
-          wakers[i]->OnHandleRemoved();  // closed since the lookup
+        if (table.AddObserver(items[i].handle, &waker) != ZX_OK) {
+          waker.OnHandleRemoved();  // closed since the lookup
           look_again = true;
         }
         if (Endpoint* endpoint = endpoint_at(i)) {
