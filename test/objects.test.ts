@@ -1281,3 +1281,15 @@ describe('startup handles of every type', () => {
     a.close();
   });
 });
+
+// ---- descriptors running out -------------------------------------------------------------
+
+describe('out of descriptors', () => {
+  it('objectWaitOneAsync on an event, an eventpair or a VMO (whose waiters need a descriptor): NO_RESOURCES at once, as objectWaitOne', async () => {
+    const proc = start('sh', ['-c', 'ulimit -n 64 && exec "$0" "$@"', process.execPath, fixture('objects-crowded.cjs')]);
+    expect(await proc.closed).toEqual({ code: 0, signal: null });
+    const report = JSON.parse(proc.stdout());
+    const refused = (observed: number) => ({ first: 'wait', sync: ZX_ERR_NO_RESOURCES, async: { status: ZX_ERR_NO_RESOURCES, observed } });
+    expect(report).toEqual({ event: refused(0), eventpair: refused(0), vmo: refused(ZX_VMO_ZERO_CHILDREN) });
+  });
+});
