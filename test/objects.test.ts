@@ -14,8 +14,10 @@ import {
   Handle,
   Port,
   Socket,
+  spawn,
   sys,
   Vmo,
+  ZxError,
   ZX_CHANNEL_PEER_CLOSED,
   ZX_CHANNEL_READABLE,
   ZX_CHANNEL_WRITABLE,
@@ -1269,6 +1271,50 @@ describe('startup handles of every type', () => {
     for (const h of [event, pair, vmo, socket, channel]) h.close();
     expect(sys.handleClose(reader)).toBe(ZX_OK);
     closeSync(readFd);
+  });
+
+  it('a handle without TRANSFER stays in its process, whatever its type: spawn throws ACCESS_DENIED and consumes every handle given', async () => {
+    const makers: Record<string, () => { h: number; peer?: Handle }> = {
+      channel: () => {
+        const [a, b] = Channel.create();
+        return { h: a.release(), peer: b };
+      },
+      event: () => ({ h: Event.create().release() }),
+      eventpair: () => {
+        const [a, b] = EventPair.create();
+        return { h: a.release(), peer: b };
+      },
+      VMO: () => ({ h: Vmo.create(4096).release() }),
+      socket: () => {
+        const [a, b] = Socket.create();
+        return { h: a.release(), peer: b };
+      },
+      pipe: () => {
+        const [readFd, writeFd] = pipeFds();
+        closeSync(writeFd);
+        return { h: fdio.fdTransfer(readFd).handle };
+      },
+    };
+    for (const [name, make] of Object.entries(makers)) {
+      const { h, peer } = make();
+      const kept = sys.handleReplace(h, basicOf(h).rights & ~ZX_RIGHT_TRANSFER).out;
+      const [mine, theirs] = Channel.create();
+      const given = [theirs.raw, kept];
+      let outcome: string;
+      try {
+        const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore', handles: [{ id: user(0), handle: theirs }, { id: user(1), handle: kept }] });
+        await new Promise((resolve) => child.on('close', resolve));
+        outcome = 'started';
+      } catch (e) {
+        outcome = e instanceof ZxError ? `${e.operation} ${e.code}` : String(e);
+      }
+      expect({ type: name, outcome }).toEqual({ type: name, outcome: 'spawn ZX_ERR_ACCESS_DENIED' });
+      expect(given.map(isValid)).toEqual([false, false]);
+      expect(mine.signals).toBe(ZX_CHANNEL_PEER_CLOSED);
+      if (peer) expect(peer.signals & ZX_CHANNEL_PEER_CLOSED).toBe(ZX_CHANNEL_PEER_CLOSED);
+      mine.close();
+      peer?.close();
+    }
   });
 
   it('a port can not be a startup handle: spawn throws NOT_SUPPORTED and consumes every handle given', () => {
