@@ -2,7 +2,7 @@
 // as Fuchsia's processargs do (PA_HND(PA_USER0, n)). docs/processes.md has the format.
 import { ChildProcess, spawn as spawnChild, SpawnOptions as NodeSpawnOptions, StdioOptions } from 'node:child_process';
 import { closeSync } from 'node:fs';
-import { ZX_ERR_NOT_SUPPORTED, ZX_HANDLE_INVALID, ZX_OK } from './constants';
+import { ZX_ERR_ACCESS_DENIED, ZX_ERR_NOT_SUPPORTED, ZX_HANDLE_INVALID, ZX_INFO_HANDLE_BASIC, ZX_OK, ZX_RIGHT_TRANSFER } from './constants';
 import { u32 } from './check';
 import { ZxError } from './errors';
 import { Handle } from './handle';
@@ -59,7 +59,7 @@ export function prepareStartupHandles(handles: readonly StartupHandle[], firstFd
   const entries: StartupHandleEntry[] = [];
   const close = () => fds.splice(0).forEach((fd) => closeSync(fd));
   for (let i = 0; i < raws.length; i++) {
-    let exported = native.handleExport(raws[i]);
+    let exported = transferable(raws[i]) ? native.handleExport(raws[i]) : ZX_ERR_ACCESS_DENIED;
     let boxed = false;
     if (exported === ZX_ERR_NOT_SUPPORTED) {
       exported = boxedExport(raws[i]);
@@ -77,6 +77,14 @@ export function prepareStartupHandles(handles: readonly StartupHandle[], firstFd
     entries.push(entry);
   }
   return { fds, env: { [STARTUP_HANDLES_ENV]: JSON.stringify(entries) }, close };
+}
+
+// Moving a handle into another process is a transfer, as a channel write is: it needs
+// ZX_RIGHT_TRANSFER whatever the type. (A value that is no handle is left to handleExport,
+// which says BAD_HANDLE.)
+function transferable(raw: number): boolean {
+  const { status, info } = sys.objectGetInfo(raw, ZX_INFO_HANDLE_BASIC);
+  return status !== ZX_OK || (info!.rights & ZX_RIGHT_TRANSFER) !== 0;
 }
 
 // A handle that is not one descriptor goes inside a message on a new channel, whose other
@@ -107,7 +115,8 @@ function stdioArray(stdio: StdioOptions | undefined): unknown[] {
 }
 
 /** child_process.spawn, plus `handles` moved into the child (taken there with
- *  takeStartupHandle). Returns Node's ChildProcess. */
+ *  takeStartupHandle); each needs ZX_RIGHT_TRANSFER (else ZxError ACCESS_DENIED, and
+ *  nothing is started). Returns Node's ChildProcess. */
 export function spawn(command: string, args: readonly string[] = [], options: SpawnOptions = {}): ChildProcess {
   const { handles = [], ...nodeOptions } = options;
   const stdio = stdioArray(nodeOptions.stdio);

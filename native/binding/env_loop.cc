@@ -409,6 +409,10 @@ Napi::Value EnvLoop::WaitAsync(zx_handle_t h, zx_signals_t signals, zx_time_t de
   if (now & signals) return Resolved(WaitResult(ZX_OK, now));
   if (NsUntil(deadline) == 0)
     return Resolved(WaitResult(ZX_ERR_TIMED_OUT, now));
+  // An object whose state is in shared memory is watched through a descriptor of our own
+  // (OpenWaiter); without one nothing would ever look at its signals again.
+  if (!info.object->PollableFd() && !WatchFor(info.object))
+    return Resolved(WaitResult(ZX_ERR_NO_RESOURCES, now));
 
   Op* op = NewOp(false, h, deadline);
   op->signals = signals;
