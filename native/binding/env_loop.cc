@@ -59,6 +59,7 @@ struct EnvLoop::Watch {
   uv_poll_t poll{};
   ObjectRef object;  // kept alive, its descriptor open, while watched
   int waiter = -1;   // our own epoll instance, for objects whose state is in shared memory
+  uint64_t updated_at = 0;  // EnvLoop::update_serial_ at its last UpdateWatch
   EnvLoop* loop = nullptr;
   bool flushing = false;  // an outbound queue waits for writability
   std::vector<Op*> ops;
@@ -189,6 +190,7 @@ void EnvLoop::CloseWatch(Watch* watch) {
 // The poll events that can bring a pending op closer, given the object's state now.
 // None once the peer is gone (HUP would fire forever): only a deadline or close is left.
 void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
+  watch->updated_at = ++update_serial_;
   if (watch->ops.empty() && !watch->flushing) {
     // Idle: keep it (and its epoll registration) until this loop turn ends, so that the
     // next wait, typically started by the promise reaction of the last one, reuses it.
@@ -289,6 +291,7 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
     }
   }
   if (watch->waiter >= 0) DrainWaiter(watch->waiter);
+  uint64_t settled_at = 0;
   if (!watch->ops.empty()) {
     // Settling runs promise reactions: inside a callback scope, like any callback. The
     // reference below is dropped before they run, so a close() in them closes at once.
@@ -314,9 +317,13 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
     self->ProcessPosted();
     auto it = self->watches_.find(key);
     if (it != self->watches_.end()) self->CheckWaits(it->second, known);
-  }
+    settled_at = self->update_serial_;
+  }  // promise reactions run here
+  // A reaction that started a wait here (the usual next step) has just looked at the
+  // object and set the poll: looking again would only cost a poll(2).
   auto it = self->watches_.find(key);
-  if (it != self->watches_.end()) self->UpdateWatch(it->second);
+  if (it != self->watches_.end() && !(settled_at && it->second->updated_at > settled_at))
+    self->UpdateWatch(it->second);
 }
 
 void EnvLoop::CheckWaits(Watch* watch, const zx_signals_t* known) {

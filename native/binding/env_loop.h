@@ -103,6 +103,7 @@ class EnvLoop {
   std::unordered_map<zxc::Object*, Watch*> watches_;
   std::unordered_map<uint32_t, Op*> ops_;
   uint32_t next_id_ = 0;
+  uint64_t update_serial_ = 0;  // counts UpdateWatch calls (see OnPoll)
 };
 
 }  // namespace zxb
