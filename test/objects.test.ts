@@ -3,7 +3,7 @@
 // type, waits on every type (blocking, async, from other processes), closes in the middle of
 // waits, and startup handles of every type. Exact statuses and signals; descriptors and
 // handles back at their baseline after each test.
-import { closeSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, readSync, writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -87,6 +87,7 @@ import { pipeFds, removeScratchDir } from './fixtures/channels';
 import { openFdCount } from './fixtures/fds';
 import { Baseline, baseline, expectBaseline, fixture, Proc, start, startNode, until, user } from './fixtures/proc-helpers';
 import { warmUpSpawn, warmUpWait } from './fixtures/spawn';
+import { blockedInPoll } from './fixtures/blocked.cjs';
 
 const SECOND = 1_000_000_000n;
 const LONG = () => sys.deadlineAfter(20n * SECOND);
@@ -210,18 +211,6 @@ async function packets(port: Port, count: number): Promise<Record<string, Fired>
 const fired = (trigger: number, observed: number): Fired => ({ trigger, observed });
 
 // ---- threads -----------------------------------------------------------------------------
-
-const PPOLL = ({ x64: 271, arm64: 73 } as Record<string, number>)[process.arch];
-
-/** Whether thread `tid` of this process is asleep in ppoll(2) (a blocking wait) now. */
-function blockedInPoll(tid: number): boolean {
-  if (PPOLL === undefined) throw new Error(`no ppoll syscall number known for ${process.arch}`);
-  try {
-    return readFileSync(`/proc/self/task/${tid}/syscall`, 'utf8').split(' ')[0] === String(PPOLL);
-  } catch {
-    return false;
-  }
-}
 
 type WaiterRound = { many: { handle: number; waitfor: number }[] } | { one: number; signals: number } | { port: number };
 

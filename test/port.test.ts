@@ -70,6 +70,7 @@ import {
 import { openFdCount } from './fixtures/fds';
 import { watch as watchProc } from './fixtures/proc-helpers';
 import { fixture, reportOf, spawnWithFds, warmUpSpawn } from './fixtures/spawn';
+import { inWorker } from './fixtures/threads';
 import { expectZxError, rejectionOf, thrownBy } from './fixtures/errors';
 
 const MS = 1_000_000n;
@@ -132,21 +133,6 @@ function waiter(port: number, count: number, deadlineMs?: number): WorkerRun {
     exited: new Promise<number>((resolve) => worker.on('exit', resolve)),
   };
 }
-
-/** Runs `body` in a worker thread with `zx` and `workerData` bound; resolves with its
- *  first message. */
-function inWorker(body: string, workerData: unknown): { worker: Worker; message: Promise<any>; exited: Promise<number> } {
-  const code =
-    `const zx = require(${JSON.stringify(fixture('../../dist/index.js'))}); const { sys } = zx;\n` +
-    `const { parentPort, workerData } = require('node:worker_threads');\n${body}`;
-  const worker = new Worker(code, { eval: true, workerData });
-  const message = new Promise<any>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  return { worker, message, exited: new Promise<number>((resolve) => worker.on('exit', resolve)) };
-}
-
 
 let before: Baseline;
 
@@ -425,7 +411,7 @@ describe('portWait', () => {
 
   it('CANCELED when the port handle is closed by another thread while this one waits', async () => {
     const port = newPort();
-    const closer = inWorker('setTimeout(() => parentPort.postMessage(sys.handleClose(workerData.port)), 30);', { port });
+    const closer = inWorker('whenBlocked(MAIN_THREAD, () => parentPort.postMessage(sys.handleClose(workerData.port)));', { port });
     expect(sys.portWait(port, LONG())).toEqual({ status: ZX_ERR_CANCELED, packet: null });
     expect(await closer.message).toBe(ZX_OK);
     expect(await closer.exited).toBe(0);

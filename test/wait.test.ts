@@ -46,31 +46,12 @@ import {
   warmUpWaits,
 } from './fixtures/channels';
 import { fixture } from './fixtures/spawn';
+import { inWorker } from './fixtures/threads';
 
 const MS = 1_000_000n;
-const distIndex = JSON.stringify(`${repoRoot}/dist/index.js`);
 
 const RW = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;
 const RP = ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED;
-
-/** Runs `body` in a worker thread with `zx` (dist/index.js) and `workerData` bound;
- *  `message` is its first message, `messages` all of them so far. */
-function inWorker(
-  body: string,
-  workerData: unknown,
-): { exited: Promise<number>; message: Promise<any>; messages: any[] } {
-  const code = `const zx = require(${distIndex}); const { sys } = zx;\n` +
-    `const { parentPort, workerData } = require('node:worker_threads');\n${body}`;
-  const worker = new Worker(code, { eval: true, workerData });
-  const messages: any[] = [];
-  worker.on('message', (m) => messages.push(m));
-  const message = new Promise<any>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  const exited = new Promise<number>((resolve) => worker.on('exit', resolve));
-  return { exited, message, messages };
-}
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -191,7 +172,7 @@ describe('objectWaitMany', () => {
     const [a, aPeer] = channel();
     const [b, bPeer] = channel();
     const writer = inWorker(
-      `setTimeout(() => parentPort.postMessage(sys.channelWrite(workerData.peer, 0, Buffer.from('late'), null)), 30);`,
+      `whenBlocked(MAIN_THREAD, () => parentPort.postMessage(sys.channelWrite(workerData.peer, 0, Buffer.from('late'), null)));`,
       { peer: bPeer },
     );
     const items: WaitItem[] = [
@@ -205,7 +186,7 @@ describe('objectWaitMany', () => {
     expect(readAll(b).bytes.toString()).toBe('late');
 
     const closer = inWorker(
-      `setTimeout(() => parentPort.postMessage(sys.handleClose(workerData.peer)), 30);`,
+      `whenBlocked(MAIN_THREAD, () => parentPort.postMessage(sys.handleClose(workerData.peer)));`,
       { peer: aPeer },
     );
     expect(sys.objectWaitMany(items, sys.deadlineAfter(20_000n * MS))).toBe(ZX_OK);
@@ -272,7 +253,7 @@ describe('objectWaitOne (blocking) on a channel: the ppoll is the first look', (
   it('a message from another thread wakes it with READABLE|WRITABLE', async () => {
     const [a, b] = channel();
     const writer = inWorker(
-      `setTimeout(() => parentPort.postMessage(sys.channelWrite(workerData.b, 0, Buffer.from('late'), null)), 30);`,
+      `whenBlocked(MAIN_THREAD, () => parentPort.postMessage(sys.channelWrite(workerData.b, 0, Buffer.from('late'), null)));`,
       { b },
     );
     expect(wait(a, READ, FAR())).toEqual({ status: ZX_OK, observed: RW });
@@ -284,7 +265,7 @@ describe('objectWaitOne (blocking) on a channel: the ppoll is the first look', (
 
   it('the peer closed by another thread wakes it with PEER_CLOSED', async () => {
     const [a, b] = channel();
-    const closer = inWorker(`setTimeout(() => parentPort.postMessage(sys.handleClose(workerData.b)), 30);`, { b });
+    const closer = inWorker(`whenBlocked(MAIN_THREAD, () => parentPort.postMessage(sys.handleClose(workerData.b)));`, { b });
     expect(wait(a, READ, FAR())).toEqual({ status: ZX_OK, observed: ZX_CHANNEL_PEER_CLOSED });
     expect(await closer.message).toBe(ZX_OK);
     expect(await closer.exited).toBe(0);
@@ -293,7 +274,7 @@ describe('objectWaitOne (blocking) on a channel: the ppoll is the first look', (
 
   it('the handle closed by another thread: CANCELED with ZX_SIGNAL_HANDLE_CLOSED', async () => {
     const [a, b] = channel();
-    const closer = inWorker(`setTimeout(() => parentPort.postMessage(sys.handleClose(workerData.a)), 30);`, { a });
+    const closer = inWorker(`whenBlocked(MAIN_THREAD, () => parentPort.postMessage(sys.handleClose(workerData.a)));`, { a });
     expect(wait(a, READ, FAR())).toEqual({ status: ZX_ERR_CANCELED, observed: ZX_CHANNEL_WRITABLE | ZX_SIGNAL_HANDLE_CLOSED });
     expect(await closer.message).toBe(ZX_OK);
     expect(await closer.exited).toBe(0);
