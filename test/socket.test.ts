@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { spawn as spawnChild } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   Channel,
   fdio,
@@ -51,7 +51,7 @@ import {
 import { native } from '../lib/native';
 import { basic, channel, closeAll, isValid, replace, signalsOf, staleHandle } from './fixtures/channels';
 import { openFdCount } from './fixtures/fds';
-import { baseline, expectBaseline, fixture, Proc, startNode, until, user, watch } from './fixtures/proc-helpers';
+import { Baseline, baseline, expectBaseline, fixture, Proc, startNode, until, user, watch } from './fixtures/proc-helpers';
 import { warmUpSpawn, warmUpWait } from './fixtures/spawn';
 
 const KINDS = [
@@ -155,6 +155,15 @@ function expectHandleChecks(op: (h: number) => number, right: number): void {
 beforeAll(async () => {
   await warmUpSpawn();
   warmUpWait();
+});
+
+// Every test leaves descriptors and handles as it found them.
+let before: Baseline;
+beforeEach(() => {
+  before = baseline();
+});
+afterEach(async () => {
+  await expectBaseline(before);
 });
 
 describe('socketCreate', () => {
@@ -660,7 +669,6 @@ class Peer {
 
 describe('across processes', () => {
   it.each(KINDS)('%s: an end sent through a channel keeps type, rights and koids, works both ways, and the child\'s exit is PEER_CLOSED', async (_, options) => {
-    const before = baseline();
     const [mine, theirs] = socketPair(options);
     const koids = basic(theirs);
     const peer = new Peer();
@@ -688,11 +696,9 @@ describe('across processes', () => {
     expect(readStatus(mine)).toBe(ZX_ERR_PEER_CLOSED);
     expect(writeStatus(mine)).toBe(ZX_ERR_PEER_CLOSED);
     closeAll(mine);
-    await expectBaseline(before);
   });
 
   it('reduced rights travel with the end; a write there answers ACCESS_DENIED', async () => {
-    const before = baseline();
     const [mine, theirs] = socketPair(ZX_SOCKET_STREAM);
     const rights = ZX_RIGHT_READ | ZX_RIGHT_TRANSFER | ZX_RIGHT_WAIT;
     const readOnly = replace(theirs, rights);
@@ -704,11 +710,9 @@ describe('across processes', () => {
     expect(await peer.call({ op: 'read', length: 10 })).toEqual({ status: ZX_OK, text: 'yes' });
     await peer.exit();
     closeAll(mine);
-    await expectBaseline(before);
   });
 
   it('dispositions and their signals across processes, sync waits woken by the other side', async () => {
-    const before = baseline();
     const [mine, theirs] = socketPair(ZX_SOCKET_STREAM);
     const peer = new Peer([{ id: user(1), handle: theirs }]);  // as a startup handle
     expect(await peer.call({ op: 'info' })).toMatchObject({ type: ZX_OBJ_TYPE_SOCKET, rights: ZX_DEFAULT_SOCKET_RIGHTS });
@@ -735,11 +739,9 @@ describe('across processes', () => {
     expect(signalsOf(mine)).toBe(PEER_CLOSED | WRITE_DISABLED | PEER_WRITE_DISABLED);
     expect(readStatus(mine)).toBe(ZX_ERR_PEER_CLOSED);
     closeAll(mine);
-    await expectBaseline(before);
   });
 
   it('the child disables this end\'s writes (dispositionPeer): WRITE_DISABLED and BAD_STATE here; its close wakes a blocked wait', async () => {
-    const before = baseline();
     const [mine, theirs] = socketPair(ZX_SOCKET_STREAM);
     const peer = new Peer([{ id: user(1), handle: theirs }]);
     expect(await peer.call({ op: 'disposition', d: 0, dp: DISABLED })).toEqual({ status: ZX_OK });
@@ -753,7 +755,6 @@ describe('across processes', () => {
     expect(sys.objectWaitOne(mine, PEER_CLOSED, sys.deadlineAfter(20n * SECOND)).status).toBe(ZX_OK);
     await peer.proc.closed;
     closeAll(peer.channel, mine);
-    await expectBaseline(before);
   });
 });
 
@@ -773,7 +774,6 @@ describe('handles and descriptors', () => {
   });
 
   it('fdio.fdCreate hands a STREAM end out as a plain socket that a net.Socket can use', async () => {
-    const before = baseline();
     const [mine, theirs] = socketPair(ZX_SOCKET_STREAM);
     const { status, fd } = fdio.fdCreate(theirs);
     expect(status).toBe(ZX_OK);
@@ -793,7 +793,6 @@ describe('handles and descriptors', () => {
     expect((await sys.objectWaitOneAsync(mine, PEER_CLOSED, ZX_TIME_INFINITE)).status).toBe(ZX_OK);
     expect(readStatus(mine)).toBe(ZX_ERR_PEER_CLOSED);
     closeAll(mine);
-    await expectBaseline(before);
   });
 });
 
@@ -876,7 +875,6 @@ describe('Socket', () => {
 
 describe('SocketStream', () => {
   it('pipes a few MiB each way across processes, content checked, then ends and closes', async () => {
-    const before = baseline();
     const [a, b] = Socket.create();
     const toChild = pattern(3 * 1024 * 1024 + 123, 1);
     const fromChild = 2 * 1024 * 1024 + 7;
@@ -908,7 +906,6 @@ describe('SocketStream', () => {
     expect(all.equals(pattern(fromChild, 2))).toBe(true);
     expect((await child.closed).code).toBe(0);
     await streamClosed(stream);
-    await expectBaseline(before);
   });
 
   it('backpressure: a writer with no reader stops at the kernel\'s capacity; a paused consumer stops the reading', async () => {
@@ -990,9 +987,4 @@ describe('SocketStream', () => {
     await streamClosed(stream);
     expect(stream.handle).toBe(0);
   });
-});
-
-afterAll(() => {
-  // Every test closed what it made.
-  expect(native.handleCount()).toBe(0);
 });
