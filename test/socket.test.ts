@@ -50,6 +50,7 @@ import {
 } from '../lib/index';
 import { native } from '../lib/native';
 import { basic, channel, closeAll, isValid, replace, signalsOf, staleHandle } from './fixtures/channels';
+import { expectZxError, thrownBy } from './fixtures/errors';
 import { openFdCount } from './fixtures/fds';
 import { Baseline, baseline, expectBaseline, fixture, Proc, startNode, until, user, watch } from './fixtures/proc-helpers';
 import { warmUpSpawn, warmUpWait } from './fixtures/spawn';
@@ -120,18 +121,6 @@ function pattern(n: number, seed: number): Buffer {
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const tick = () => new Promise((resolve) => setImmediate(resolve));
-
-/** Asserts that `fn` throws a ZxError with `status`. */
-function expectZxError(fn: () => unknown, status: number): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(ZxError);
-  expect((thrown as ZxError).status).toBe(status);
-}
 
 /** Resolves once `stream` has emitted 'close' (at once if it already has). */
 function streamClosed(stream: SocketStream): Promise<void> {
@@ -822,7 +811,7 @@ describe('Socket', () => {
     expect(Buffer.concat(parts).equals(data)).toBe(true);
     a.close();
     expect(await b.readAsync(10)).toBeNull();  // the end
-    expectZxError(() => b.write('x'), ZX_ERR_PEER_CLOSED);
+    expectZxError(thrownBy(() => b.write('x')), ZX_ERR_PEER_CLOSED, 'Socket.write');
     b.close();
   });
 
@@ -838,9 +827,9 @@ describe('Socket', () => {
     a.setDisposition(DISABLED);
     expect((await b.readAsync(4))?.toString()).toBe('data');  // cut
     expect(await b.readAsync(4)).toBeNull();
-    expectZxError(() => b.read(4, { peek: true }), ZX_ERR_BAD_STATE);
-    expectZxError(() => a.setDisposition(ENABLED), ZX_ERR_NOT_SUPPORTED);
-    expectZxError(() => a.write('x'), ZX_ERR_BAD_STATE);
+    expectZxError(thrownBy(() => b.read(4, { peek: true })), ZX_ERR_BAD_STATE, 'Socket.read');
+    expectZxError(thrownBy(() => a.setDisposition(ENABLED)), ZX_ERR_NOT_SUPPORTED, 'Socket.setDisposition');
+    expectZxError(thrownBy(() => a.write('x')), ZX_ERR_BAD_STATE, 'Socket.write');
     a.close();
     b.close();
   });
