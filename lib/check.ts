@@ -12,6 +12,11 @@ export function u32(fn: string, name: string, value: unknown): number {
   return value;
 }
 
+export function i32(fn: string, name: string, value: unknown): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= -0x80000000 && value <= 0x7fffffff) return value;
+  throw new TypeError(`${fn}: ${name} must be a signed 32-bit integer, got ${describe(value)}`);
+}
+
 export function bytesOrNull(fn: string, value: unknown): Uint8Array | null {
   if (value === null || value === undefined) return null;
   if (value instanceof Uint8Array) return value;

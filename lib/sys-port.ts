@@ -1,12 +1,11 @@
 // The `sys` face of ports: zx_port_create, zx_port_queue, zx_port_wait (blocking and as a
 // promise) and zx_object_wait_async.
 import { ZX_HANDLE_INVALID, ZX_OK, ZX_PKT_TYPE_SIGNAL_ONE, ZX_PKT_TYPE_USER } from './constants';
-import { deadline as checkDeadline, u32 } from './check';
+import { deadline as checkDeadline, i32, u32, u64 } from './check';
 import { native } from './native';
 
 const scratch = native.scratch;
 const SCRATCH_PACKET = 2; // where portWait leaves the packet's words
-const U64_LIMIT = 1n << 64n;
 
 /** zx_packet_signal_t: what an observer saw when it fired. */
 export interface PacketSignal {
@@ -55,17 +54,8 @@ export interface PortWaitResult {
   packet: PortPacket | null;
 }
 
-/** A 64-bit key: a bigint in [0, 2^64), or a non-negative safe integer. */
-function u64(fn: string, name: string, value: unknown): bigint {
-  if (typeof value === 'bigint' && value >= 0n && value < U64_LIMIT) return value;
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-  throw new TypeError(`${fn}: ${name} must be a bigint in [0, 2^64), got ${typeof value} ${String(value)}`);
-}
-
-function i32(fn: string, name: string, value: unknown): number {
-  if (typeof value === 'number' && Number.isInteger(value) && value >= -0x80000000 && value <= 0x7fffffff) return value;
-  throw new TypeError(`${fn}: ${name} must be a signed 32-bit integer, got ${typeof value} ${String(value)}`);
-}
+/** A 64-bit key: a bigint below 2^64, or a non-negative safe integer. */
+const checkedKey = (fn: string, name: string, value: unknown): bigint => BigInt(u64(fn, name, value));
 
 export function portCreate(options: number): { status: number; out: number } {
   const status = native.portCreate(u32('portCreate', 'options', options));
@@ -82,7 +72,7 @@ export function portQueue(port: number, packet: PortQueuePacket): number {
   }
   return native.portQueue(
     u32(fn, 'port', port),
-    u64(fn, 'packet.key', packet.key),
+    checkedKey(fn, 'packet.key', packet.key),
     u32(fn, 'packet.type', packet.type),
     i32(fn, 'packet.status', packet.status),
     user ?? null,
@@ -139,7 +129,7 @@ export function objectWaitAsync(h: number, port: number, key: bigint | number, s
   return native.objectWaitAsync(
     u32(fn, 'handle', h),
     u32(fn, 'port', port),
-    u64(fn, 'key', key),
+    checkedKey(fn, 'key', key),
     u32(fn, 'signals', signals),
     u32(fn, 'options', options),
   );
