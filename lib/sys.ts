@@ -12,10 +12,10 @@ import { handleInfoAt, handleValueAt, readResult, receive } from './receive';
 import type { HandleInfo, ReadResult } from './receive';
 
 export * from './constants';
-export * from './sys-vmo';
 export { statusToString } from './status';
 // Objects beyond channels: one module each.
 export * from './sys-event';
+export * from './sys-vmo';
 export * from './sys-socket';
 export * from './sys-port';
 export type { HandleInfo, ReadResult } from './receive';
