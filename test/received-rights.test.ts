@@ -22,6 +22,7 @@ import {
   ZX_RIGHTS_BASIC,
 } from '../lib/index';
 import { native } from '../lib/native';
+import { Baseline, baseline, basic, expectBaseline } from './fixtures/channels';
 import { openFdCount } from './fixtures/fds';
 import { Child, fixture, reportOf, spawnWithEndpoint, waitSignals, warmUpSpawn, warmUpWait } from './fixtures/spawn';
 
@@ -29,27 +30,20 @@ const READ_ONLY = ZX_RIGHTS_BASIC | ZX_RIGHT_READ;
 const WRITE_ONLY = ZX_RIGHTS_BASIC | ZX_RIGHT_WRITE;
 const BOUNDS = [READ_ONLY, WRITE_ONLY];
 
-let fdsBefore: number;
-let handlesBefore: number;
+let before: Baseline;
 
 beforeAll(async () => {
   await warmUpSpawn();
   warmUpWait();
 });
 beforeEach(() => {
-  fdsBefore = openFdCount();
-  handlesBefore = native.handleCount();
+  before = baseline();
 });
 afterEach(() => {
-  expect(native.handleCount()).toBe(handlesBefore);
-  expect(openFdCount()).toBe(fdsBefore);
+  expectBaseline(before);
 });
 
-const rightsOf = (h: number): number => {
-  const r = sys.objectGetInfo(h, ZX_INFO_HANDLE_BASIC);
-  expect(r.status).toBe(ZX_OK);
-  return r.info!.rights;
-};
+const rightsOf = (h: number): number => basic(h).rights;
 
 /** A script sending `count` records, each with [O_RDONLY, O_WRONLY] claiming every right. */
 function claimer(count: number): { ch: number; child: Child; next(etc?: boolean): Promise<any>; finish(): Promise<void> } {
