@@ -52,6 +52,7 @@ import { native } from '../lib/native';
 import { basic, channel, closeAll, isValid, replace, signalsOf, staleHandle } from './fixtures/channels';
 import { expectZxError, thrownBy } from './fixtures/errors';
 import { openFdCount } from './fixtures/fds';
+import { pattern } from './fixtures/pattern.cjs';
 import { Baseline, baseline, expectBaseline, fixture, Proc, startNode, until, user, watch } from './fixtures/proc-helpers';
 import { warmUpSpawn, warmUpWait } from './fixtures/spawn';
 
@@ -106,17 +107,6 @@ function drain(h: number): Buffer {
     }
     parts.push(r.bytes);
   }
-}
-
-/** An LCG's top bytes: the same in socket-stream.cjs. */
-function pattern(n: number, seed: number): Buffer {
-  const out = Buffer.allocUnsafe(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
 }
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
