@@ -78,28 +78,14 @@ export class SocketStream extends Duplex {
     this.destroy(new ZxError(status, `SocketStream.${what}`));
   }
 
+  // Socket.writeAsync: every byte, waiting for room; the callback once the kernel has it all.
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.#writeAll(chunk).then(() => callback(), callback);
+    this.#socket.writeAsync(chunk).then(() => callback(), callback);
   }
 
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
     const data = chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk));
-    this.#writeAll(data).then(() => callback(), callback);
-  }
-
-  async #writeAll(data: Uint8Array): Promise<void> {
-    let offset = 0;
-    while (offset < data.length) {
-      const h = this.#socket.raw;
-      const { status, actual } = sys.socketWrite(h, 0, offset ? data.subarray(offset) : data);
-      if (status === ZX_OK) {
-        offset += actual;
-        continue;
-      }
-      if (status !== ZX_ERR_SHOULD_WAIT) throw new ZxError(status, 'SocketStream.write');
-      const waited = await sys.objectWaitOneAsync(h, WRITE_WAKE, ZX_TIME_INFINITE);
-      if (waited.status !== ZX_OK) throw new ZxError(waited.status, 'SocketStream.write');
-    }
+    this.#socket.writeAsync(data).then(() => callback(), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
