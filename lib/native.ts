@@ -70,7 +70,7 @@ export interface NativeBinding {
   eventpairCreate(options: number): number;
   objectSignal(h: number, clear: number, set: number): number;
   objectSignalPeer(h: number, clear: number, set: number): number;
-  // --- VMOs (native/binding/vmo_js.cc). Sizes and offsets: a safe integer or a bigint. ---
+  // ---- VMOs (native/binding/vmo_js.cc); sizes and offsets: a safe integer or a bigint ----
   /** scratch[0] = the new VMO's handle. */
   vmoCreate(size: number | bigint, options: number): number;
   /** The bytes read, or a status. */
