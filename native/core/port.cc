@@ -343,8 +343,6 @@ zx_status_t Port::CreateWatchLocked(const ObjectRef& object, Watch** out) {
     endpoint->AddSignalObserver(watch.get());
     watch->endpoint = endpoint;
   }
-  // Looked at once at the next look: what changed before the registration told nobody.
-  dirty_.push_back(watch->id);
   *out = watch.get();
   watch_ids_[watch->id] = watch.get();
   watches_[object.get()] = std::move(watch);
@@ -394,7 +392,8 @@ zx_status_t Port::Observe(const ObjectRef& object, zx_handle_t h, uint64_t key,
     PushLocked(packet);
     return ZX_OK;
   }
-  if (!watch) {
+  const bool new_watch = !watch;
+  if (new_watch) {
     zx_status_t status = CreateWatchLocked(object, &watch);
     if (status != ZX_OK) return status;
   }
@@ -412,6 +411,9 @@ zx_status_t Port::Observe(const ObjectRef& object, zx_handle_t h, uint64_t key,
     notified_.store(true);
   }
   watch->observers.push_back(std::move(observer));
+  // What changed between the look above and the watch's registration told nobody, and a
+  // waiter may already sleep on the port: look again now, so a packet due wakes it.
+  if (new_watch) EvaluateLocked(watch);
   return ZX_OK;
 }
 
