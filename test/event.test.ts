@@ -26,7 +26,6 @@ import {
   ZX_HANDLE_INVALID,
   ZX_HANDLE_OP_DUPLICATE,
   ZX_HANDLE_OP_MOVE,
-  ZX_INFO_HANDLE_BASIC,
   ZX_OBJ_TYPE_EVENT,
   ZX_OBJ_TYPE_EVENTPAIR,
   ZX_OK,
@@ -44,23 +43,12 @@ import {
   ZxError,
   fdio,
 } from '../lib/index';
+import { basic, signalsOf } from './fixtures/channels';
 import { Baseline, baseline, expectBaseline, startNode } from './fixtures/proc-helpers';
 import { warmUpWait } from './fixtures/spawn';
 
 const SECOND = 1_000_000_000n;
 const user = (n: number) => PA_HND(PA_USER0, n);
-
-function signalsOf(h: number): number {
-  const r = sys.objectWaitOne(h, 0, ZX_TIME_INFINITE_PAST);
-  expect(r.status).toBe(ZX_ERR_TIMED_OUT);
-  return r.observed;
-}
-
-function basic(h: number) {
-  const r = sys.objectGetInfo(h, ZX_INFO_HANDLE_BASIC);
-  expect(r.status).toBe(ZX_OK);
-  return r.info!;
-}
 
 // This thread's wake descriptor, made by its first blocking wait, lives as long as the thread.
 beforeAll(() => warmUpWait());

@@ -85,7 +85,7 @@ import type { PortPacket, PortWaitResult } from '../lib/sys';
 import { native } from '../lib/native';
 import { pipeFds, removeScratchDir } from './fixtures/channels';
 import { openFdCount } from './fixtures/fds';
-import { Baseline, baseline, expectBaseline, fixture, Proc, start, startNode, until, user } from './fixtures/proc-helpers';
+import { Baseline, baseline, expectBaseline, fixture, isValid, Proc, start, startNode, until, user } from './fixtures/proc-helpers';
 import { warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { blockedInPoll } from './fixtures/blocked.cjs';
 
@@ -106,10 +106,6 @@ function signalsOf(h: number | Handle): number {
   const r = sys.objectWaitOne(h instanceof Handle ? h.raw : h, 0, ZX_TIME_INFINITE_PAST);
   expect(r.status).toBe(ZX_ERR_TIMED_OUT);
   return r.observed;
-}
-
-function isValid(h: number): boolean {
-  return sys.objectGetInfo(h, ZX_INFO_HANDLE_BASIC).status === ZX_OK;
 }
 
 /** The bytes queued in a non-blocking pipe's read end now. */

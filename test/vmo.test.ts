@@ -33,7 +33,6 @@ import {
   ZX_HANDLE_INVALID,
   ZX_HANDLE_OP_DUPLICATE,
   ZX_HANDLE_OP_MOVE,
-  ZX_INFO_HANDLE_BASIC,
   ZX_OBJ_TYPE_CHANNEL,
   ZX_OBJ_TYPE_VMO,
   ZX_OK,
@@ -51,6 +50,7 @@ import {
   ZX_VMO_ZERO_CHILDREN,
 } from '../lib/index';
 import { native } from '../lib/native';
+import { basic, channel } from './fixtures/channels';
 import { fixture, spawnWithEndpoint, warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { baseline, expectBaseline, Proc, start, user, watch, type Baseline } from './fixtures/proc-helpers';
 
@@ -86,18 +86,6 @@ function dup(h: number, rights: number): number {
   const r = sys.handleDuplicate(h, rights);
   expect(r.status).toBe(ZX_OK);
   return r.out;
-}
-
-function channel(): [number, number] {
-  const r = sys.channelCreate(0);
-  expect(r.status).toBe(ZX_OK);
-  return [r.out0, r.out1];
-}
-
-function info(h: number) {
-  const r = sys.objectGetInfo(h, ZX_INFO_HANDLE_BASIC);
-  expect(r.status).toBe(ZX_OK);
-  return r.info!;
 }
 
 function sizeOf(h: number): bigint {
@@ -200,7 +188,7 @@ describe('vmoCreate', () => {
     for (const [size, rounded] of cases) {
       const h = create(size);
       expect(h & 3).toBe(3);
-      const { type, rights, koid, relatedKoid } = info(h);
+      const { type, rights, koid, relatedKoid } = basic(h);
       expect({ type, rights, relatedKoid }).toEqual({ type: ZX_OBJ_TYPE_VMO, rights: ZX_DEFAULT_VMO_RIGHTS, relatedKoid: 0n });
       expect(koid >> 63n).toBe(1n);
       expect(sizeOf(h)).toBe(rounded);
@@ -213,11 +201,11 @@ describe('vmoCreate', () => {
 
   it('gives ZX_RIGHT_RESIZE only with ZX_VMO_RESIZABLE, and accepts ZX_VMO_DISCARDABLE', () => {
     const resizable = create(PAGE, ZX_VMO_RESIZABLE);
-    expect(info(resizable).rights).toBe(RESIZABLE_RIGHTS);
+    expect(basic(resizable).rights).toBe(RESIZABLE_RIGHTS);
     const discardable = create(PAGE, ZX_VMO_DISCARDABLE);
-    expect(info(discardable).rights).toBe(ZX_DEFAULT_VMO_RIGHTS);
+    expect(basic(discardable).rights).toBe(ZX_DEFAULT_VMO_RIGHTS);
     const both = create(PAGE, ZX_VMO_RESIZABLE | ZX_VMO_DISCARDABLE);
-    expect(info(both).rights).toBe(RESIZABLE_RIGHTS);
+    expect(basic(both).rights).toBe(RESIZABLE_RIGHTS);
     expect(sys.handleCloseMany([resizable, discardable, both])).toBe(ZX_OK);
   });
 
@@ -339,7 +327,7 @@ describe('vmoGetSize and vmoSetSize', () => {
   it('getSize needs no right; it answers BAD_HANDLE, then WRONG_TYPE', () => {
     const h = create(2 * PAGE);
     const bare = dup(h, ZX_RIGHT_NONE);
-    expect(info(bare).rights).toBe(0);
+    expect(basic(bare).rights).toBe(0);
     expect(sys.vmoGetSize(bare)).toEqual({ status: ZX_OK, size: 2n * BigInt(PAGE) });
     const [c0, c1] = channel();
     expect(sys.vmoGetSize(ZX_HANDLE_INVALID)).toEqual({ status: ZX_ERR_BAD_HANDLE, size: 0n });
@@ -522,12 +510,12 @@ describe('signals', () => {
 describe('VMO handles', () => {
   it('handleDuplicate and handleReplace reduce rights on the same object', () => {
     const h = create(PAGE);
-    const koid = info(h).koid;
+    const koid = basic(h).koid;
     const reader = dup(h, READ_ONLY);
-    expect(info(reader)).toMatchObject({ koid, rights: READ_ONLY, type: ZX_OBJ_TYPE_VMO });
+    expect(basic(reader)).toMatchObject({ koid, rights: READ_ONLY, type: ZX_OBJ_TYPE_VMO });
     const replaced = sys.handleReplace(reader, ZX_RIGHT_READ | ZX_RIGHT_DUPLICATE);
     expect(replaced.status).toBe(ZX_OK);
-    expect(info(replaced.out)).toMatchObject({ koid, rights: ZX_RIGHT_READ | ZX_RIGHT_DUPLICATE });
+    expect(basic(replaced.out)).toMatchObject({ koid, rights: ZX_RIGHT_READ | ZX_RIGHT_DUPLICATE });
     expect(sys.vmoWrite(h, Buffer.from('same object'), 0)).toBe(ZX_OK);
     expect(text(replaced.out, 11, 0)).toBe('same object');
     expect(sys.vmoWrite(replaced.out, Buffer.from('x'), 0)).toBe(ZX_ERR_ACCESS_DENIED);
@@ -548,7 +536,7 @@ describe('VMO handles', () => {
 
   it('travel through channels with type checks; channelReadEtc shows their type and rights; one sent without WRITE arrives read-only', () => {
     const h = create(PAGE);
-    const koid = info(h).koid;
+    const koid = basic(h).koid;
     const [a, b] = channel();
     const [c0, c1] = channel();
     const disposition = (handle: number, type: number, rights = ZX_RIGHT_SAME_RIGHTS, operation = ZX_HANDLE_OP_MOVE) => ({
@@ -580,8 +568,8 @@ describe('VMO handles', () => {
     expect(rw.handles.map(({ type, rights }) => ({ type, rights }))).toEqual([{ type: ZX_OBJ_TYPE_VMO, rights: ZX_DEFAULT_VMO_RIGHTS }]);
     const reader = ro.handles[0].handle;
     const writer = rw.handles[0].handle;
-    expect(info(reader).koid).toBe(koid);
-    expect(info(writer).koid).toBe(koid);
+    expect(basic(reader).koid).toBe(koid);
+    expect(basic(writer).koid).toBe(koid);
     // Both see the same memory; the read-only one can't write.
     expect(accessModes(writer)).toEqual([O_RDONLY, O_RDWR]);
     expect(sys.vmoWrite(reader, Buffer.from('x'), 0)).toBe(ZX_ERR_ACCESS_DENIED);
@@ -710,7 +698,7 @@ describe('VMOs between processes', () => {
 
   it('a VMO travels as a startup handle, with its identity and contents; a read-only one as a read-only descriptor', async () => {
     const h = create(PAGE);
-    const koid = String(info(h).koid);
+    const koid = String(basic(h).koid);
     expect(sys.vmoWrite(h, Buffer.from('startup contents'), 0)).toBe(ZX_OK);
     const reader = dup(h, READ_ONLY);
     const child = startChild(h);
@@ -778,7 +766,7 @@ describe('a writer that is not this library', () => {
       { type: ZX_OBJ_TYPE_VMO, rights: readOnly }, // sealed against writes
     ]);
     const [open, rdonly, fixed, sealed] = r.handles.map((h) => h.handle);
-    expect(info(rdonly).koid).toBe(0x8000000000f00003n);
+    expect(basic(rdonly).koid).toBe(0x8000000000f00003n);
     for (const h of [open, rdonly, fixed, sealed]) expect(text(h, 7, 0)).toBe('foreign');
 
     // open and rdonly are the same memory.
