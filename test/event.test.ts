@@ -1,7 +1,5 @@
 // Events and eventpairs: statuses of every call in Zircon's order, signals shared by every
 // handle in every process and thread, PEER_CLOSED across processes, and no leaks.
-import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   Event,
@@ -44,7 +42,9 @@ import {
   fdio,
 } from '../lib/index';
 import { basic, signalsOf } from './fixtures/channels';
-import { Baseline, baseline, expectBaseline, startNode } from './fixtures/proc-helpers';
+import { Baseline, baseline, expectBaseline, startNode, until } from './fixtures/proc-helpers';
+import { blockedInPoll } from './fixtures/blocked.cjs';
+import { inWorker } from './fixtures/threads';
 import { warmUpWait } from './fixtures/spawn';
 
 const SECOND = 1_000_000_000n;
@@ -172,21 +172,17 @@ describe('waiting in one process', () => {
     expect(sys.objectSignal(e, 0, ZX_USER_SIGNAL_0)).toBe(ZX_OK);
     expect(sys.objectWaitOne(e, ZX_USER_SIGNAL_0, ZX_TIME_INFINITE_PAST)).toEqual({ status: ZX_OK, observed: ZX_USER_SIGNAL_0 });
     expect(sys.objectWaitOne(e, ZX_EVENT_SIGNALED, sys.deadlineAfter(1_000_000n))).toEqual({ status: ZX_ERR_TIMED_OUT, observed: ZX_USER_SIGNAL_0 });
-    // A worker blocks on the event; this thread sets it.
-    const worker = new Worker(
-      `const { parentPort, workerData } = require('node:worker_threads');
-       const zx = require(workerData.dist);
-       parentPort.postMessage('waiting');
-       parentPort.postMessage(zx.sys.objectWaitOne(workerData.e, zx.ZX_EVENT_SIGNALED, zx.sys.deadlineAfter(20_000_000_000n)));`,
-      { eval: true, workerData: { dist: path.resolve(__dirname, '../dist/index.js'), e } },
+    // A worker blocks on the event; once it sleeps in its wait, this thread sets it.
+    const worker = inWorker(
+      `parentPort.postMessage(Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()));
+       parentPort.postMessage(sys.objectWaitOne(workerData.e, zx.ZX_EVENT_SIGNALED, sys.deadlineAfter(20_000_000_000n)));`,
+      { e },
     );
-    const messages: unknown[] = [];
-    const exited = new Promise((resolve) => worker.on('exit', resolve));
-    const result = new Promise((resolve) => worker.on('message', (m) => (m === 'waiting' ? messages.push(m) : resolve(m))));
-    while (messages.length === 0) await new Promise((r) => setImmediate(r));
+    const tid: number = await worker.message;
+    await until(() => blockedInPoll(tid), 'the worker to block in its wait');
     expect(sys.objectSignal(e, 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
-    expect(await result).toEqual({ status: ZX_OK, observed: ZX_EVENT_SIGNALED | ZX_USER_SIGNAL_0 });
-    expect(await exited).toBe(0);  // the worker's wake descriptor goes with its thread
+    expect(await worker.exited).toBe(0);  // the worker's wake descriptor goes with its thread
+    expect(worker.messages).toEqual([tid, { status: ZX_OK, observed: ZX_EVENT_SIGNALED | ZX_USER_SIGNAL_0 }]);
     expect(sys.handleClose(e)).toBe(ZX_OK);
   });
 

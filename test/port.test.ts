@@ -68,7 +68,8 @@ import {
   warmUpWaits,
 } from './fixtures/channels';
 import { openFdCount } from './fixtures/fds';
-import { watch as watchProc } from './fixtures/proc-helpers';
+import { until, watch as watchProc } from './fixtures/proc-helpers';
+import { blockedInPoll } from './fixtures/blocked.cjs';
 import { fixture, reportOf, spawnWithFds, warmUpSpawn } from './fixtures/spawn';
 import { inWorker } from './fixtures/threads';
 import { expectZxError, rejectionOf, thrownBy } from './fixtures/errors';
@@ -113,6 +114,7 @@ function observe(h: number, port: number, key: bigint, signals: number, options 
 }
 
 interface WorkerRun {
+  /** Resolves once the worker sleeps in its (first) portWait. */
   ready: Promise<void>;
   result: Promise<{ got: { status: number; key?: bigint; type?: number }[] }>;
   exited: Promise<number>;
@@ -128,7 +130,7 @@ function waiter(port: number, count: number, deadlineMs?: number): WorkerRun {
   worker.on('message', (m) => resolvers[next++]?.(m));
   const failed = new Promise<never>((_, reject) => worker.once('error', reject));
   return {
-    ready: Promise.race([messages[0], failed]).then(() => undefined),
+    ready: Promise.race([messages[0], failed]).then(({ tid }) => until(() => blockedInPoll(tid), 'the worker to block in portWait')),
     result: Promise.race([messages[1], failed]),
     exited: new Promise<number>((resolve) => worker.on('exit', resolve)),
   };
