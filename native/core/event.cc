@@ -17,6 +17,10 @@
 #include "core/koid.h"
 #include "core/wire_format.h"
 
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010  // Linux 5.1; older headers lack it
+#endif
+
 namespace zxc {
 namespace {
 
@@ -84,8 +88,11 @@ std::shared_ptr<SharedSignals> SharedSignals::Adopt(int memfd, int doorbell) {
 
 bool SharedSignals::Matches(int memfd, int doorbell) {
   const int seals = fcntl(memfd, F_GET_SEALS);  // fails on anything but a memfd
+  // Every holder writes the page: a read-only descriptor, or a write seal, can't be one.
+  const int flags = fcntl(memfd, F_GETFL);
   struct stat st;
-  return seals >= 0 && (seals & F_SEAL_SHRINK) && fstat(memfd, &st) == 0 &&
+  return seals >= 0 && (seals & F_SEAL_SHRINK) && !(seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) &&
+         flags >= 0 && (flags & O_ACCMODE) == O_RDWR && fstat(memfd, &st) == 0 &&
          st.st_size >= static_cast<off_t>(kPageBytes) && IsEventFd(doorbell);
 }
 

@@ -23,7 +23,8 @@ class SharedSignals {
   static std::shared_ptr<SharedSignals> Create(zx_status_t* status);
   // Maps received descriptors (owning them from now on, also on failure).
   static std::shared_ptr<SharedSignals> Adopt(int memfd, int doorbell);
-  // Whether received descriptors are a sealed memfd of at least a page, and an eventfd.
+  // Whether received descriptors are a read-write memfd of at least a page, sealed against
+  // shrinking and not against writes, and an eventfd.
   static bool Matches(int memfd, int doorbell);
   ~SharedSignals();
 
