@@ -13,6 +13,7 @@
 #include "core/endpoint.h"
 #include "core/handle_table.h"
 #include "core/koid.h"
+#include "core/socket_util.h"
 #include "core/syscalls.h"
 #include "core/thread_wake.h"
 
@@ -25,10 +26,6 @@ constexpr int kEventsPerLook = 64;
 constexpr uint32_t kStashActivity = 1u << 30;
 constexpr uint32_t kWaitAsyncOptions =
     ZX_WAIT_ASYNC_TIMESTAMP | ZX_WAIT_ASYNC_EDGE | ZX_WAIT_ASYNC_BOOT_TIMESTAMP;
-
-zx_status_t ErrnoStatus() {
-  return errno == EMFILE || errno == ENFILE ? ZX_ERR_NO_RESOURCES : ZX_ERR_NO_MEMORY;
-}
 
 // Why epoll refused to watch a descriptor: EPERM (a regular file, a directory) and ELOOP
 // or EINVAL (epoll instances nested too deep) mean it can't be watched at all.
@@ -44,6 +41,20 @@ zx_time_t BootNow() {
   timespec ts;
   clock_gettime(CLOCK_BOOTTIME, &ts);
   return static_cast<zx_time_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// The packet of an observer that fires: `observed` is every signal of the object now; the
+// timestamp is the one its options ask for.
+PortPacket SignalPacket(uint64_t key, zx_signals_t trigger, zx_signals_t observed, uint32_t options) {
+  PortPacket packet;
+  packet.key = key;
+  packet.type = ZX_PKT_TYPE_SIGNAL_ONE;
+  packet.status = ZX_OK;
+  zx_time_t timestamp = 0;
+  if (options & ZX_WAIT_ASYNC_TIMESTAMP) timestamp = MonotonicNow();
+  else if (options & ZX_WAIT_ASYNC_BOOT_TIMESTAMP) timestamp = BootNow();
+  packet.signal = PacketSignal{trigger, observed, 1, timestamp, 0};
+  return packet;
 }
 
 // Descriptor activity that can have raised one of `trigger` on `object`, given its state
@@ -116,10 +127,10 @@ struct Port::Watch final : SignalObserver {
 zx_status_t Port::Create(uint32_t options, std::shared_ptr<Port>* out) {
   if (options != 0 && options != ZX_PORT_BIND_TO_INTERRUPT) return ZX_ERR_INVALID_ARGS;
   const int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd < 0) return ErrnoStatus();
+  if (epoll_fd < 0) return CreationStatus(errno);
   const int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd < 0) {
-    const zx_status_t status = ErrnoStatus();
+    const zx_status_t status = CreationStatus(errno);
     close(epoll_fd);
     return status;
   }
@@ -287,15 +298,7 @@ void Port::EvaluateLocked(Watch* watch) {
       ++it;
       continue;
     }
-    PortPacket packet;
-    packet.key = observer.key;
-    packet.type = ZX_PKT_TYPE_SIGNAL_ONE;
-    packet.status = ZX_OK;
-    zx_time_t timestamp = 0;
-    if (observer.options & ZX_WAIT_ASYNC_TIMESTAMP) timestamp = MonotonicNow();
-    else if (observer.options & ZX_WAIT_ASYNC_BOOT_TIMESTAMP) timestamp = BootNow();
-    packet.signal = PacketSignal{observer.trigger, now, 1, timestamp, 0};
-    PushLocked(packet);
+    PushLocked(SignalPacket(observer.key, observer.trigger, now, observer.options));
     DropObserverLocked(observer);
     it = list.erase(it);
   }
@@ -317,7 +320,7 @@ Port::Watch* Port::FindWatchLocked(Object* object) {
 
 zx_status_t Port::CreateWatchLocked(const ObjectRef& object, Watch** out) {
   const int waiter = epoll_create1(EPOLL_CLOEXEC);
-  if (waiter < 0) return ErrnoStatus();
+  if (waiter < 0) return CreationStatus(errno);
   if (!object->WatchIn(waiter, 0)) {
     const zx_status_t status = WatchErrnoStatus();
     close(waiter);
@@ -382,14 +385,7 @@ zx_status_t Port::Observe(const ObjectRef& object, zx_handle_t h, uint64_t key,
   const zx_signals_t now = object->Signals();
   if (!edge && (now & signals)) {
     // Fires at once: no observer is left behind.
-    PortPacket packet;
-    packet.key = key;
-    packet.type = ZX_PKT_TYPE_SIGNAL_ONE;
-    zx_time_t timestamp = 0;
-    if (options & ZX_WAIT_ASYNC_TIMESTAMP) timestamp = MonotonicNow();
-    else if (options & ZX_WAIT_ASYNC_BOOT_TIMESTAMP) timestamp = BootNow();
-    packet.signal = PacketSignal{signals, now, 1, timestamp, 0};
-    PushLocked(packet);
+    PushLocked(SignalPacket(key, signals, now, options));
     return ZX_OK;
   }
   const bool new_watch = !watch;
