@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "core/koid.h"
+#include "core/socket_util.h"
 
 namespace zxc {
 namespace {
@@ -23,7 +24,7 @@ void Endpoint::ConfigureSocket(int fd) {
 zx_status_t Endpoint::CreatePair(EndpointRef* out0, EndpointRef* out1) {
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) != 0)
-    return errno == EMFILE || errno == ENFILE ? ZX_ERR_NO_RESOURCES : ZX_ERR_NO_MEMORY;
+    return CreationStatus(errno);
   ConfigureSocket(fds[0]);
   ConfigureSocket(fds[1]);
   zx_koid_t k0 = NewKoid(), k1 = NewKoid();

@@ -15,6 +15,7 @@
 
 #include "core/handle_table.h"
 #include "core/koid.h"
+#include "core/socket_util.h"
 #include "core/wire_format.h"
 
 #ifndef F_SEAL_FUTURE_WRITE
@@ -27,10 +28,6 @@ namespace {
 constexpr size_t kPageBytes = ZX_PAGE_SIZE;
 constexpr unsigned kSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
 constexpr zx_signals_t kEventSignals = ZX_USER_SIGNAL_ALL | ZX_EVENT_SIGNALED;
-
-zx_status_t StatusForErrno(int err) {
-  return err == EMFILE || err == ENFILE ? ZX_ERR_NO_RESOURCES : ZX_ERR_NO_MEMORY;
-}
 
 bool IsEventFd(int fd) {
   char path[32], target[32];
@@ -56,18 +53,18 @@ static_assert(std::atomic<uint32_t>::is_always_lock_free,
 std::shared_ptr<SharedSignals> SharedSignals::Create(zx_status_t* status) {
   int memfd = memfd_create("zircon-ipc-signals", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (memfd < 0) {
-    *status = StatusForErrno(errno);
+    *status = CreationStatus(errno);
     return nullptr;
   }
   // Sealed at one page: no process can shrink it under another's mapping (SIGBUS).
   if (ftruncate(memfd, kPageBytes) != 0 || fcntl(memfd, F_ADD_SEALS, kSeals) != 0) {
-    *status = StatusForErrno(errno);
+    *status = CreationStatus(errno);
     close(memfd);
     return nullptr;
   }
   int doorbell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (doorbell < 0) {
-    *status = StatusForErrno(errno);
+    *status = CreationStatus(errno);
     close(memfd);
     return nullptr;
   }
@@ -140,10 +137,7 @@ EventPairSide::EventPairSide(int socket, SharedSignalsRef shared, zx_koid_t koid
       shared_(std::move(shared)),
       side_(koid < peer_koid ? 0 : 1) {}
 
-bool EventPairSide::PeerClosed() const {
-  pollfd p{fd(), POLLRDHUP, 0};
-  return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP));
-}
+bool EventPairSide::PeerClosed() const { return PeerHasShutDown(fd()); }
 
 zx_signals_t EventPairSide::Signals() {
   return shared_->Load(side_) | (PeerClosed() ? ZX_EVENTPAIR_PEER_CLOSED : 0);
@@ -217,7 +211,7 @@ zx_status_t EventpairCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* ou
   if (!shared) return status;
   int sockets[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sockets) != 0)
-    return StatusForErrno(errno);
+    return CreationStatus(errno);
   const zx_koid_t k0 = NewKoid(), k1 = NewKoid();
   auto side0 = std::make_shared<EventPairSide>(sockets[0], shared, k0, k1);
   auto side1 = std::make_shared<EventPairSide>(sockets[1], shared, k1, k0);

@@ -62,11 +62,6 @@ void DiscardHead(int sock) {
   CloseAll(fds, CollectFds(&msg, fds, kMaxFdsPerRecvmsg));
 }
 
-bool PeerHasShutDown(int sock) {
-  pollfd p{sock, POLLRDHUP, 0};
-  return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
-}
-
 // A record received in three pieces, head | into | spill, where `head` was sized for the
 // prefix we expected. When it was right and `into` took the whole payload, the record is
 // read in place (the payload stays in `into`). Otherwise it is put together in `spill`

@@ -63,7 +63,7 @@ zx_status_t Socket::CreatePair(bool datagram, SocketRef* out0, SocketRef* out1) 
   int fds[2];
   const int type = datagram ? SOCK_SEQPACKET : SOCK_STREAM;
   if (socketpair(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) != 0)
-    return errno == EMFILE || errno == ENFILE ? ZX_ERR_NO_RESOURCES : ZX_ERR_NO_MEMORY;
+    return CreationStatus(errno);
   for (int fd : fds) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSendBufferRequest, sizeof kSendBufferRequest);
   zx_koid_t k0 = NewKoid(), k1 = NewKoid();
   *out0 = std::make_shared<Socket>(fds[0], datagram, k0, k1);

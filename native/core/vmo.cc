@@ -12,6 +12,7 @@
 
 #include "core/handle_table.h"
 #include "core/koid.h"
+#include "core/socket_util.h"
 
 #ifndef F_SEAL_FUTURE_WRITE
 #define F_SEAL_FUTURE_WRITE 0x0010  // Linux 5.1; older headers lack it
@@ -120,7 +121,7 @@ zx_status_t VmoCreate(uint64_t size, uint32_t options, zx_handle_t* out) {
   const bool resizable = options & ZX_VMO_RESIZABLE;
 
   int fd = memfd_create("zircon-vmo", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0) return errno == EMFILE || errno == ENFILE ? ZX_ERR_NO_RESOURCES : ZX_ERR_NO_MEMORY;
+  if (fd < 0) return CreationStatus(errno);
   // Seal what no holder may change: the size unless resizable, and the seals themselves
   // (nobody can later seal writes away from the others). Mode 0444: a read-only receiver
   // that is not root can't reopen /proc/self/fd/N for writing.
