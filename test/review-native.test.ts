@@ -5,7 +5,9 @@ import {
   sys,
   ZX_CHANNEL_READABLE,
   ZX_ERR_IO_DATA_INTEGRITY,
+  ZX_ERR_OUT_OF_RANGE,
   ZX_EVENT_SIGNALED,
+  ZX_OBJ_TYPE_VMO,
   ZX_OK,
   ZX_TIME_INFINITE,
 } from '../lib/index';
@@ -130,6 +132,72 @@ describe('events from the wire', () => {
     expect(await child.closed).toEqual({ code: 0, signal: null });
     expect(child.stderr()).toBe('');
     expect(sys.handleClose(ch)).toBe(ZX_OK);
+    expectBaseline(before);
+  });
+});
+
+// A writer outside the library sends two memfds as VMOs, each of two pages and sealed
+// against one size change only: `grow` can still shrink, `shrink` can still grow. Told
+// "resize", it shrinks the first to one page and grows the second to three, and answers.
+const HALF_SEALED = String.raw`
+import array, fcntl, os, socket, struct
+def header(handles, size): return struct.pack('<IHHII', 0x4D43585A, 1, handles, size, 0)
+def entry(koid): return struct.pack('<IIQQ', 3, 0xD0EF, koid, 0)
+def memfd(seal):
+    fd = os.memfd_create('zircon-vmo', os.MFD_ALLOW_SEALING)
+    os.ftruncate(fd, 8192)
+    fcntl.fcntl(fd, fcntl.F_ADD_SEALS, seal)
+    return fd
+sock = socket.socket(fileno=3)
+sock.setblocking(True)
+grow, shrink = memfd(fcntl.F_SEAL_GROW), memfd(fcntl.F_SEAL_SHRINK)
+sock.sendmsg([header(2, 4) + entry(0x8000000000F00011) + entry(0x8000000000F00012) + b'vmos'],
+             [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [grow, shrink]))])
+sock.recv(16)
+os.ftruncate(grow, 4096)
+os.ftruncate(shrink, 12288)
+sock.sendmsg([header(0, 7) + b'resized'])
+sock.recv(16)
+`;
+
+describe('VMOs from the wire', () => {
+  it('a memfd sealed against only one of growing and shrinking still changes size: its size is not taken as fixed', async () => {
+    await warmUpSpawn();
+    warmUpWait();
+    const before = baseline();
+    const { status, out0: ch, out1 } = sys.channelCreate(0);
+    expect(status).toBe(ZX_OK);
+    const writer = spawnWithEndpoint('python3', ['-c', HALF_SEALED], out1);
+    const size = (h: number) => sys.vmoGetSize(h);
+
+    await waitSignals(ch, ZX_CHANNEL_READABLE, 20_000, writer.stderr());
+    const r = sys.channelReadEtc(ch, 0, 64, 2);
+    expect({ status: r.status, bytes: r.bytes.toString(), types: r.handles.map((h) => h.type) }).toEqual({
+      status: ZX_OK,
+      bytes: 'vmos',
+      types: [ZX_OBJ_TYPE_VMO, ZX_OBJ_TYPE_VMO],
+    });
+    const [grow, shrink] = r.handles.map((h) => h.handle);
+    expect([size(grow), size(shrink)]).toEqual([
+      { status: ZX_OK, size: 8192n },
+      { status: ZX_OK, size: 8192n },
+    ]);
+
+    expect(sys.channelWrite(ch, 0, Buffer.from('resize'), null)).toBe(ZX_OK);
+    await waitSignals(ch, ZX_CHANNEL_READABLE, 20_000, writer.stderr());
+    expect(sys.channelRead(ch, 0, 64, 0).bytes.toString()).toBe('resized');
+    expect([size(grow), size(shrink)]).toEqual([
+      { status: ZX_OK, size: 4096n },
+      { status: ZX_OK, size: 12288n },
+    ]);
+    // Reads follow the real size: the second page of `grow` is gone, the third of `shrink` is there.
+    expect(sys.vmoRead(grow, 1, 4096).status).toBe(ZX_ERR_OUT_OF_RANGE);
+    expect(sys.vmoRead(shrink, 4096, 8192)).toMatchObject({ status: ZX_OK });
+
+    expect(sys.channelWrite(ch, 0, Buffer.from('done'), null)).toBe(ZX_OK);
+    expect(await writer.closed).toEqual({ code: 0, signal: null });
+    expect(writer.stderr()).toBe('');
+    expect(sys.handleCloseMany([ch, grow, shrink])).toBe(ZX_OK);
     expectBaseline(before);
   });
 });

@@ -83,7 +83,9 @@ const ObjectKind kVmoKind{
 
 Vmo::Vmo(int fd, zx_koid_t koid, zx_koid_t related_koid)
     : Object(ZX_OBJ_TYPE_VMO, fd, koid, related_koid),
-      resizable_((SealsOf(fd) & kFixedSizeSeals) == 0),
+      // Fixed only when both seals are there: with one, another holder can still
+      // shrink (or grow) it, and its size must be asked each time.
+      resizable_((SealsOf(fd) & kFixedSizeSeals) != kFixedSizeSeals),
       writable_fd_(WritableFd(fd)) {
   if (!resizable_) fixed_size_ = FileSize(fd);
 }

@@ -33,7 +33,7 @@ class Vmo final : public Object {
  private:
   const bool resizable_;
   const bool writable_fd_;
-  uint64_t fixed_size_ = 0;  // when !resizable_: sealed, so read once
+  uint64_t fixed_size_ = 0;  // when !resizable_: sealed both ways, so read once
 };
 
 extern const ObjectKind kVmoKind;
