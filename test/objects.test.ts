@@ -722,7 +722,8 @@ const rightsCases: RightsCase[] = [
       { name: 'vmoRead', needs: ZX_RIGHT_READ, ok: ZX_OK, run: (h: number) => sys.vmoRead(h, 16, 0).status },
       { name: 'vmoWrite', needs: ZX_RIGHT_WRITE, ok: ZX_OK, run: (h: number) => sys.vmoWrite(h, Buffer.from('w'), 0) },
       { name: 'getSize', needs: 0, ok: ZX_OK, run: (h: number) => sys.vmoGetSize(h).status },
-      { name: 'setSize', needs: ZX_RIGHT_WRITE | ZX_RIGHT_RESIZE, ok: options ? ZX_OK : ZX_ERR_UNAVAILABLE, run: (h: number) => sys.vmoSetSize(h, 8192) },
+      // RESIZE is asked for only of a VMO that can change size (as Zircon's kernel does).
+      { name: 'setSize', needs: options ? ZX_RIGHT_WRITE | ZX_RIGHT_RESIZE : ZX_RIGHT_WRITE, ok: options ? ZX_OK : ZX_ERR_UNAVAILABLE, run: (h: number) => sys.vmoSetSize(h, 8192) },
       {
         name: 'map',
         needs: ZX_RIGHT_READ | ZX_RIGHT_MAP,

@@ -354,7 +354,7 @@ describe('vmoGetSize and vmoSetSize', () => {
     expect(sys.handleClose(h)).toBe(ZX_OK);
   });
 
-  it('setSize answers BAD_HANDLE, WRONG_TYPE, ACCESS_DENIED without WRITE or RESIZE, then OUT_OF_RANGE', () => {
+  it('setSize answers BAD_HANDLE, WRONG_TYPE, ACCESS_DENIED without WRITE (or RESIZE on a resizable VMO), UNAVAILABLE, then OUT_OF_RANGE', () => {
     const resizable = create(PAGE, ZX_VMO_RESIZABLE);
     const fixed = create(PAGE);
     const noWrite = dup(resizable, RESIZABLE_RIGHTS & ~ZX_RIGHT_WRITE);
@@ -364,10 +364,9 @@ describe('vmoGetSize and vmoSetSize', () => {
     expect(sys.vmoSetSize(c0, 2n ** 64n - 1n)).toBe(ZX_ERR_WRONG_TYPE);
     expect(sys.vmoSetSize(noWrite, 2n ** 64n - 1n)).toBe(ZX_ERR_ACCESS_DENIED);
     expect(sys.vmoSetSize(noResize, 2n ** 64n - 1n)).toBe(ZX_ERR_ACCESS_DENIED);
-    // A VMO created without ZX_VMO_RESIZABLE has no RESIZE right, as on Zircon. (With a
-    // RESIZE right it claimed from elsewhere it answers UNAVAILABLE: see the startup-handle
-    // and foreign-writer cases below.)
-    expect(sys.vmoSetSize(fixed, 2 * PAGE)).toBe(ZX_ERR_ACCESS_DENIED);
+    // A VMO created without ZX_VMO_RESIZABLE has no RESIZE right, as on Zircon, and answers
+    // UNAVAILABLE (Zircon asks for RESIZE only of a VMO that can change size).
+    expect(sys.vmoSetSize(fixed, 2 * PAGE)).toBe(ZX_ERR_UNAVAILABLE);
     // Too large: a size whose rounding wraps, one past the largest file.
     expect(sys.vmoSetSize(resizable, 2n ** 64n - 1n)).toBe(ZX_ERR_OUT_OF_RANGE);
     expect(sys.vmoSetSize(resizable, MAX_VMO + 1n)).toBe(ZX_ERR_OUT_OF_RANGE);

@@ -191,9 +191,12 @@ zx_status_t VmoGetSize(zx_handle_t h, uint64_t* size) {
 zx_status_t VmoSetSize(zx_handle_t h, uint64_t size) {
   HandleInfo info;
   Vmo* vmo;
-  zx_status_t status = LookupVmo(h, ZX_RIGHT_WRITE | ZX_RIGHT_RESIZE, &info, &vmo);
+  // As Zircon's kernel: WRITE always, RESIZE only of a VMO that can change size (one that
+  // can't answers UNAVAILABLE, whatever the handle's rights).
+  zx_status_t status = LookupVmo(h, ZX_RIGHT_WRITE, &info, &vmo);
   if (status != ZX_OK) return status;
-  // Zircon's order: a size whose rounding wraps, then resizability, then the largest size.
+  if (vmo->resizable() && !(info.rights & ZX_RIGHT_RESIZE)) return ZX_ERR_ACCESS_DENIED;
+  // Then a size whose rounding wraps, then resizability, then the largest size.
   if (size > UINT64_MAX - (ZX_PAGE_SIZE - 1)) return ZX_ERR_OUT_OF_RANGE;
   if (!vmo->resizable()) return ZX_ERR_UNAVAILABLE;
   uint64_t rounded;
