@@ -355,11 +355,6 @@ Napi::Value HandleExportJs(const Napi::CallbackInfo& info) {
   return out;
 }
 
-uint64_t U64(const Napi::Value& v) {
-  bool lossless;
-  return v.As<Napi::BigInt>().Uint64Value(&lossless);
-}
-
 // handleImport(fd, type, rights, koid, relatedKoid) → status; scratch[0] = handle.
 Napi::Value HandleImportJs(const Napi::CallbackInfo& info) {
   ExportedHandle in{info[0].As<Napi::Number>().Int32Value(), U32(info[1]), U32(info[2]),

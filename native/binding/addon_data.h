@@ -40,6 +40,12 @@ inline Napi::Value Status(Napi::Env env, zxc::zx_status_t status) {
 
 inline uint32_t U32(const Napi::Value& v) { return v.As<Napi::Number>().Uint32Value(); }
 
+// A koid, a key: a bigint lib/check.ts has checked.
+inline uint64_t U64(const Napi::Value& v) {
+  bool lossless;
+  return v.As<Napi::BigInt>().Uint64Value(&lossless);
+}
+
 // A deadline (lib/check.ts has made it a bigint in range).
 inline zxc::zx_time_t Deadline(const Napi::Value& v) {
   bool lossless;

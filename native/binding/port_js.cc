@@ -12,11 +12,6 @@ namespace {
 
 using namespace zxc;
 
-uint64_t U64(const Napi::Value& v) {
-  bool lossless;
-  return v.As<Napi::BigInt>().Uint64Value(&lossless);
-}
-
 // portCreate(options) → status; scratch[0] = the port.
 Napi::Value PortCreateJs(const Napi::CallbackInfo& info) {
   return Status(info.Env(), PortCreate(U32(info[0]), &Data(info).scratch[0]));
