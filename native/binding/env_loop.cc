@@ -495,7 +495,9 @@ void EnvLoop::Post(uint32_t id) {
     std::lock_guard<std::mutex> lock(posted_mu_);
     posted_.push_back(id);
   }
-  if (dispatching_ && current_loop == this) return;  // OnPoll processes it right after
+  // OnPoll processes it right after. (The thread check first: `dispatching_` is this
+  // loop's own, read only on its thread.)
+  if (current_loop == this && dispatching_) return;
   uv_async_send(&wakeup_);
 }
 
