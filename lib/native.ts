@@ -1,6 +1,7 @@
 // The one module that loads the compiled addon (a prebuild from prebuilds/ when present,
 // else build/Release) and declares its exact surface. Everything else imports from here.
 import path from 'node:path';
+import { ZX_HANDLE_INVALID, ZX_OK } from './constants';
 
 // node-gyp-build ships no types: it takes the package root and returns the addon.
 const nodeGypBuild = require('node-gyp-build') as (root: string) => unknown;
@@ -120,3 +121,26 @@ export const SCRATCH_TYPES = SCRATCH_HANDLES + 64;
 export const SCRATCH_RIGHTS = SCRATCH_TYPES + 64;
 
 export const native = nodeGypBuild(path.join(__dirname, '..')) as NativeBinding;
+
+export interface OneHandleResult {
+  status: number;
+  out: number;
+}
+
+export interface CreatePairResult {
+  status: number;
+  out0: number;
+  out1: number;
+}
+
+/** The result of a call that made one handle (in scratch[0]), ZX_HANDLE_INVALID unless ZX_OK. */
+export function oneHandleResult(status: number): OneHandleResult {
+  return { status, out: status === ZX_OK ? native.scratch[0] : ZX_HANDLE_INVALID };
+}
+
+/** The result of a call that made two handles (scratch[0], scratch[1]), likewise. */
+export function pairResult(status: number): CreatePairResult {
+  return status === ZX_OK
+    ? { status, out0: native.scratch[0], out1: native.scratch[1] }
+    : { status, out0: ZX_HANDLE_INVALID, out1: ZX_HANDLE_INVALID };
+}

@@ -1,22 +1,18 @@
 // The sys face of events and eventpairs, and of user signals on any object (SPEC §2).
-import { ZX_HANDLE_INVALID, ZX_OK } from './constants';
 import { u32 } from './check';
-import { native } from './native';
-
-const scratch = native.scratch;
+import { native, oneHandleResult, pairResult } from './native';
+import type { CreatePairResult, OneHandleResult } from './native';
 
 /** A new event (options must be 0). */
-export function eventCreate(options: number): { status: number; out: number } {
+export function eventCreate(options: number): OneHandleResult {
   const status = native.eventCreate(u32('eventCreate', 'options', options));
-  return { status, out: status === ZX_OK ? scratch[0] : ZX_HANDLE_INVALID };
+  return oneHandleResult(status);
 }
 
 /** A new eventpair (options must be 0: anything else answers ZX_ERR_NOT_SUPPORTED). */
-export function eventpairCreate(options: number): { status: number; out0: number; out1: number } {
+export function eventpairCreate(options: number): CreatePairResult {
   const status = native.eventpairCreate(u32('eventpairCreate', 'options', options));
-  return status === ZX_OK
-    ? { status, out0: scratch[0], out1: scratch[1] }
-    : { status, out0: ZX_HANDLE_INVALID, out1: ZX_HANDLE_INVALID };
+  return pairResult(status);
 }
 
 /** Clears, then sets, signals of the object: ZX_EVENT_SIGNALED and the user signals on

@@ -1,8 +1,9 @@
 // The `sys` face of ports: zx_port_create, zx_port_queue, zx_port_wait (blocking and as a
 // promise) and zx_object_wait_async.
-import { ZX_HANDLE_INVALID, ZX_OK, ZX_PKT_TYPE_SIGNAL_ONE, ZX_PKT_TYPE_USER } from './constants';
+import { ZX_OK, ZX_PKT_TYPE_SIGNAL_ONE, ZX_PKT_TYPE_USER } from './constants';
 import { deadline as checkDeadline, i32, u32, u64 } from './check';
-import { native } from './native';
+import { native, oneHandleResult } from './native';
+import type { OneHandleResult } from './native';
 
 const scratch = native.scratch;
 const SCRATCH_PACKET = 2; // where portWait leaves the packet's words
@@ -57,9 +58,9 @@ export interface PortWaitResult {
 /** A 64-bit key: a bigint below 2^64, or a non-negative safe integer. */
 const checkedKey = (fn: string, name: string, value: unknown): bigint => BigInt(u64(fn, name, value));
 
-export function portCreate(options: number): { status: number; out: number } {
+export function portCreate(options: number): OneHandleResult {
   const status = native.portCreate(u32('portCreate', 'options', options));
-  return { status, out: status === ZX_OK ? scratch[0] : ZX_HANDLE_INVALID };
+  return oneHandleResult(status);
 }
 
 /** Queues a user packet at the back: ZX_ERR_SHOULD_WAIT once 4096 user packets wait. */

@@ -1,9 +1,9 @@
 // The socket syscalls of the `sys` face (SPEC §2): zx_socket_create, write, read and
 // set_disposition, returning statuses.
-import { ZX_HANDLE_INVALID, ZX_OK } from './constants';
+import { ZX_OK } from './constants';
 import { bytesOrNull, u32 } from './check';
-import { native } from './native';
-import type { CreatePairResult } from './sys';
+import { native, pairResult } from './native';
+import type { CreatePairResult } from './native';
 
 const scratch = native.scratch;
 const nativeSocketWrite = native.socketWrite;
@@ -44,9 +44,7 @@ export interface SocketReadResult {
 /** options: ZX_SOCKET_STREAM (0) or ZX_SOCKET_DATAGRAM (1). */
 export function socketCreate(options: number): CreatePairResult {
   const status = native.socketCreate(u32('socketCreate', 'options', options));
-  return status === ZX_OK
-    ? { status, out0: scratch[0], out1: scratch[1] }
-    : { status, out0: ZX_HANDLE_INVALID, out1: ZX_HANDLE_INVALID };
+  return pairResult(status);
 }
 
 /** `bytes` may be null (nothing to write: the checks still run). */

@@ -1,18 +1,18 @@
 // The `sys` face of VMOs (zx_vmo_*). Sizes and offsets go in as a number or a bigint and
 // come back as a bigint (uint64_t, like koids). Mappings are on the Vmo class (lib/vmo.ts).
-import { ZX_HANDLE_INVALID, ZX_OK } from './constants';
+import { ZX_OK } from './constants';
 import { u32, u64 } from './check';
-import { native } from './native';
+import { native, oneHandleResult } from './native';
+import type { OneHandleResult } from './native';
 
-const scratch = native.scratch;
 const EMPTY = Buffer.alloc(0);
 
 /** A new VMO of `size` bytes rounded up to ZX_PAGE_SIZE, zero-filled. Options: 0,
  *  ZX_VMO_RESIZABLE (the handle also gets ZX_RIGHT_RESIZE), ZX_VMO_DISCARDABLE. */
-export function vmoCreate(size: number | bigint, options: number): { status: number; out: number } {
+export function vmoCreate(size: number | bigint, options: number): OneHandleResult {
   const fn = 'vmoCreate';
   const status = native.vmoCreate(u64(fn, 'size', size), u32(fn, 'options', options));
-  return { status, out: status === ZX_OK ? scratch[0] : ZX_HANDLE_INVALID };
+  return oneHandleResult(status);
 }
 
 /** Exactly `length` bytes from `offset` (needs ZX_RIGHT_READ); `bytes` is empty on failure. */

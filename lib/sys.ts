@@ -2,12 +2,13 @@
 import {
   ZX_CHANNEL_WRITE_USE_IOVEC,
   ZX_ERR_BUFFER_TOO_SMALL,
-  ZX_HANDLE_INVALID,
   ZX_OK,
   ZX_TIME_INFINITE,
 } from './constants';
 import { bytesOrNull, deadline as checkDeadline, handleList, isU32, u32 } from './check';
-import { native, SCRATCH_HANDLES } from './native';
+import { native, oneHandleResult, pairResult, SCRATCH_HANDLES } from './native';
+import type { CreatePairResult, OneHandleResult } from './native';
+export type { CreatePairResult, OneHandleResult } from './native';
 import { handleInfoAt, handleValueAt, readResult, receive } from './receive';
 import type { HandleInfo, ReadResult } from './receive';
 
@@ -26,12 +27,6 @@ const nativeChannelWrite = native.channelWrite;
 const nativeChannelReadInto = native.channelReadInto;
 const nativeObjectWaitOne = native.objectWaitOne;
 const nativeObjectWaitOneAsync = native.objectWaitOneAsync;
-
-export interface CreatePairResult {
-  status: number;
-  out0: number;
-  out1: number;
-}
 
 export interface ReadIntoResult {
   status: number;
@@ -56,9 +51,7 @@ export interface HandleBasicInfo {
 
 export function channelCreate(options: number): CreatePairResult {
   const status = native.channelCreate(u32('channelCreate', 'options', options));
-  return status === ZX_OK
-    ? { status, out0: scratch[0], out1: scratch[1] }
-    : { status, out0: ZX_HANDLE_INVALID, out1: ZX_HANDLE_INVALID };
+  return pairResult(status);
 }
 
 function payload(fn: string, options: number, bytes: unknown): Uint8Array | Uint8Array[] | null {
@@ -324,16 +317,16 @@ export function handleCloseMany(handles: ArrayLike<number>): number {
   return native.handleCloseMany(handleList('handleCloseMany', handles) ?? []);
 }
 
-export function handleDuplicate(h: number, rights: number): { status: number; out: number } {
+export function handleDuplicate(h: number, rights: number): OneHandleResult {
   const fn = 'handleDuplicate';
   const status = native.handleDuplicate(u32(fn, 'handle', h), u32(fn, 'rights', rights));
-  return { status, out: status === ZX_OK ? scratch[0] : ZX_HANDLE_INVALID };
+  return oneHandleResult(status);
 }
 
-export function handleReplace(h: number, rights: number): { status: number; out: number } {
+export function handleReplace(h: number, rights: number): OneHandleResult {
   const fn = 'handleReplace';
   const status = native.handleReplace(u32(fn, 'handle', h), u32(fn, 'rights', rights));
-  return { status, out: status === ZX_OK ? scratch[0] : ZX_HANDLE_INVALID };
+  return oneHandleResult(status);
 }
 
 /** Nanoseconds on the monotonic clock (the clock deadlines use). */
