@@ -166,8 +166,7 @@ zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter
       continue;
     }
     pollfd fds[2] = {{wake_fd, POLLIN, 0}, {endpoint.fd(), POLLIN | POLLRDHUP, 0}};
-    timespec ts{static_cast<time_t>(remaining / 1000000000), static_cast<long>(remaining % 1000000000)};
-    if (ppoll(fds, 2, remaining < 0 ? nullptr : &ts, nullptr) > 0 && (fds[0].revents & POLLIN))
+    if (PollFor(fds, 2, remaining) > 0 && (fds[0].revents & POLLIN))
       DrainThreadWakeFd();
   }
   if (observing) table.RemoveObserver(h, &waker);

@@ -455,8 +455,7 @@ zx_status_t PortWait(zx_handle_t h, zx_time_t deadline, PortPacket* out) {
   for (;;) {
     const zx_time_t remaining = NsUntil(deadline);
     pollfd fds[2] = {{wake_fd, POLLIN, 0}, {port->fd(), POLLIN, 0}};
-    timespec ts{static_cast<time_t>(remaining / 1000000000), static_cast<long>(remaining % 1000000000)};
-    if (ppoll(fds, 2, remaining < 0 ? nullptr : &ts, nullptr) > 0 && (fds[0].revents & POLLIN))
+    if (PollFor(fds, 2, remaining) > 0 && (fds[0].revents & POLLIN))
       DrainThreadWakeFd();
     if (waker.closed()) {
       status = ZX_ERR_CANCELED;

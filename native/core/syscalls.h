@@ -2,6 +2,7 @@
 // zx_* call, knowing nothing of JavaScript. Implemented in channel.cc, handle_ops.cc,
 // wait.cc and fdio.cc.
 #pragma once
+#include <poll.h>
 #include <sys/uio.h>
 
 #include <cstddef>
@@ -77,6 +78,8 @@ zx_time_t MonotonicNow();
 // Nanoseconds left until `deadline`: -1 for ZX_TIME_INFINITE, 0 once it has passed
 // (ZX_TIME_INFINITE_PAST included: no overflow).
 zx_time_t NsUntil(zx_time_t deadline);
+// ppoll(2) for at most `remaining` nanoseconds (-1: no limit, as NsUntil gives).
+int PollFor(pollfd* fds, size_t count, zx_time_t remaining);
 
 // fdio.cc
 // A handle as a descriptor plus the identity that the header would carry (startup handles).

@@ -58,6 +58,11 @@ class StackList {
 
 }  // namespace
 
+int PollFor(pollfd* fds, size_t count, zx_time_t remaining) {
+  timespec ts{static_cast<time_t>(remaining / 1000000000), static_cast<long>(remaining % 1000000000)};
+  return ppoll(fds, count, remaining < 0 ? nullptr : &ts, nullptr);
+}
+
 zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
   if (count > ZX_WAIT_MANY_MAX_ITEMS) return ZX_ERR_OUT_OF_RANGE;
   HandleTable& table = HandleTable::Get();
@@ -170,8 +175,7 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
       short events = object.PollEventsFor(items[i].waitfor, items[i].pending);
       fds[i + 1] = pollfd{events ? object.fd() : -1, events, 0};  // fd -1: ignored
     }
-    timespec ts{static_cast<time_t>(remaining / 1000000000), static_cast<long>(remaining % 1000000000)};
-    woke = ppoll(fds, count + 1, remaining < 0 ? nullptr : &ts, nullptr) > 0;
+    woke = PollFor(fds, count + 1, remaining) > 0;
     if (!woke) for (size_t i = 0; i <= count; ++i) fds[i].revents = 0;
     if (fds[0].revents & POLLIN)
       DrainThreadWakeFd();  // now, or it would wake every later poll (a stale count is harmless)
