@@ -55,6 +55,7 @@ import { openFdCount } from './fixtures/fds';
 import { pattern } from './fixtures/pattern.cjs';
 import { Baseline, baseline, expectBaseline, fixture, Proc, startNode, until, user, watch } from './fixtures/proc-helpers';
 import { warmUpSpawn, warmUpWait } from './fixtures/spawn';
+import { inWorker } from './fixtures/threads';
 
 const KINDS = [
   ['STREAM', ZX_SOCKET_STREAM],
@@ -584,6 +585,40 @@ describe('waits', () => {
     closeAll(a);
     expect(await closed).toEqual({ status: ZX_OK, observed: PEER_CLOSED | PEER_WRITE_DISABLED });
     closeAll(b);
+  });
+
+  it.each(KINDS)('%s: a peer closing while this end looks shows PEER_CLOSED alone, never WRITE_DISABLED', async (_, options) => {
+    // A look asks poll(2) and the send side; a close landing between the two must read as
+    // the close. Another thread closes the peer while this one looks, many times over.
+    const turn = new Int32Array(new SharedArrayBuffer(8)); // [round, handle to close]
+    const closer = inWorker(
+      `const turn = new Int32Array(workerData);
+       for (let round = 1; ; round++) {
+         Atomics.wait(turn, 0, round - 1);
+         if (turn[1] === 0) break;
+         sys.handleClose(turn[1]);
+       }
+       parentPort.postMessage('done');`,
+      turn.buffer,
+    );
+    const seen = new Map<number, number>();
+    for (let round = 1; round <= 2000; round++) {
+      const [a, b] = socketPair(options);
+      turn[1] = b;
+      Atomics.store(turn, 0, round);
+      Atomics.notify(turn, 0);
+      let signals;
+      do signals = signalsOf(a); while (!(signals & PEER_CLOSED));
+      signals = signalsOf(a);
+      seen.set(signals, (seen.get(signals) ?? 0) + 1);
+      closeAll(a);
+    }
+    turn[1] = 0;
+    Atomics.store(turn, 0, 2001);
+    Atomics.notify(turn, 0);
+    expect(await closer.message).toBe('done');
+    expect(await closer.exited).toBe(0);
+    expect([...seen.keys()]).toEqual([PEER_CLOSED]);
   });
 
   it('sync waits see the state at once, time out, and sample with deadline 0', () => {

@@ -130,14 +130,21 @@ bool Socket::SendShutDown(bool probe_datagram) {
   return false;
 }
 
+Socket::Sample Socket::Take(short events, bool probe_datagram) {
+  const bool send_shut = SendShutDown(probe_datagram);
+  pollfd p{fd(), events, 0};
+  if (poll(&p, 1, 0) < 0) return {false, 0, send_shut};
+  return {true, p.revents, send_shut || (p.revents & POLLHUP)};
+}
+
 Socket::State Socket::Look(bool probe_datagram) {
   State s{};
-  pollfd p{fd(), POLLIN | POLLOUT | POLLRDHUP, 0};
-  if (poll(&p, 1, 0) < 0) return s;
-  const bool hup = p.revents & POLLHUP;
-  const bool receive_shut = p.revents & (POLLRDHUP | POLLHUP);
+  const Sample sample = Take(POLLIN | POLLOUT | POLLRDHUP, probe_datagram);
+  if (!sample.ok) return s;
+  const bool hup = sample.revents & POLLHUP;
+  const bool receive_shut = sample.revents & (POLLRDHUP | POLLHUP);
   // At a receive shutdown POLLIN stays on: are bytes still there?
-  s.readable = (p.revents & POLLIN) && (!receive_shut || QueuedBytes() > 0);
+  s.readable = (sample.revents & POLLIN) && (!receive_shut || QueuedBytes() > 0);
   s.peer_closed = PeerGone(hup);
   if (s.peer_closed) {
     // Zircon keeps what was set before the close; the kernel now shows everything shut.
@@ -145,7 +152,7 @@ Socket::State Socket::Look(bool probe_datagram) {
     s.peer_write_disabled = seen_peer_write_disabled_.load(std::memory_order_relaxed);
     return s;
   }
-  const bool send_shut = hup || SendShutDown(probe_datagram);
+  const bool send_shut = sample.send_shut;
   s.write_disabled = send_shut;
   s.peer_write_disabled = receive_shut;
   if (send_shut) seen_write_disabled_.store(true, std::memory_order_relaxed);
@@ -153,7 +160,7 @@ Socket::State Socket::Look(bool probe_datagram) {
   // POLLOUT clears once a quarter of the send buffer is used; Zircon's WRITABLE means
   // "not full": a write succeeds while the unread bytes are below the buffer's size.
   s.writable = !send_shut &&
-               ((p.revents & POLLOUT) || UnreadBytes() < static_cast<size_t>(std::max(send_buffer_, 0)));
+               ((sample.revents & POLLOUT) || UnreadBytes() < static_cast<size_t>(std::max(send_buffer_, 0)));
   return s;
 }
 
@@ -199,11 +206,10 @@ zx_status_t Socket::EmptyStatus() {
 }
 
 zx_status_t Socket::WriteState() {
-  pollfd p{fd(), POLLRDHUP, 0};
-  if (poll(&p, 1, 0) < 0) return ZX_OK;
-  const bool hup = p.revents & POLLHUP;
-  if (PeerGone(hup)) return ZX_ERR_PEER_CLOSED;
-  if (hup || SendShutDown(true)) {
+  const Sample sample = Take(POLLRDHUP, true);
+  if (!sample.ok) return ZX_OK;
+  if (PeerGone(sample.revents & POLLHUP)) return ZX_ERR_PEER_CLOSED;
+  if (sample.send_shut) {
     seen_write_disabled_.store(true, std::memory_order_relaxed);
     return ZX_ERR_BAD_STATE;
   }
@@ -287,16 +293,16 @@ zx_status_t Socket::Read(bool peek, size_t length, ReadTarget& target, size_t* a
 }
 
 zx_status_t Socket::SetDisposition(uint32_t disposition, uint32_t disposition_peer) {
-  pollfd p{fd(), POLLRDHUP, 0};
-  if (poll(&p, 1, 0) < 0) return ZX_ERR_INTERNAL;
-  const bool peer_closed = PeerGone(p.revents & POLLHUP);
+  const Sample sample = Take(POLLRDHUP, true);
+  if (!sample.ok) return ZX_ERR_INTERNAL;
+  const bool peer_closed = PeerGone(sample.revents & POLLHUP);
   bool write_off, peer_write_off;
   if (peer_closed) {
     write_off = seen_write_disabled_.load(std::memory_order_relaxed);
     peer_write_off = seen_peer_write_disabled_.load(std::memory_order_relaxed);
   } else {
-    write_off = (p.revents & POLLHUP) || SendShutDown(true);
-    peer_write_off = p.revents & (POLLRDHUP | POLLHUP);
+    write_off = sample.send_shut;
+    peer_write_off = sample.revents & (POLLRDHUP | POLLHUP);
   }
   constexpr uint32_t kEnabled = ZX_SOCKET_DISPOSITION_WRITE_ENABLED;
   constexpr uint32_t kDisabled = ZX_SOCKET_DISPOSITION_WRITE_DISABLED;

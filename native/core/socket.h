@@ -64,6 +64,15 @@ class Socket : public Object {
     bool peer_write_disabled;
   };
   State Look(bool probe_datagram);
+  // One sample of the kernel's view: poll(2)'s `revents` for `events`, and whether this
+  // end's writes are shut down. The send side is asked first: a peer that closes between
+  // the two looks then shows as a close (HUP), never as this end's writes disabled.
+  struct Sample {
+    bool ok;  // poll(2) answered
+    short revents;
+    bool send_shut;
+  };
+  Sample Take(short events, bool probe_datagram);
   zx_signals_t SignalsOf(const State& state) const;
   // Both directions shut down: the peer is gone, or both ends' writes are disabled.
   bool PeerGone(bool hup);
