@@ -41,11 +41,11 @@ import {
   ZxError,
   fdio,
 } from '../lib/index';
-import { basic, signalsOf } from './fixtures/channels';
+import { basic, channel, signalsOf } from './fixtures/channels';
 import { Baseline, baseline, expectBaseline, startNode, until } from './fixtures/proc-helpers';
 import { blockedInPoll } from './fixtures/blocked.cjs';
 import { inWorker } from './fixtures/threads';
-import { warmUpWait } from './fixtures/spawn';
+import { fixture, spawnWithEndpoint, warmUpWait } from './fixtures/spawn';
 
 const SECOND = 1_000_000_000n;
 const user = (n: number) => PA_HND(PA_USER0, n);
@@ -336,6 +336,81 @@ describe('across processes', () => {
     expect((await child.closed).signal).toBe('SIGKILL');
     mine.close();
     expect(sys.handleClose(ch.out0)).toBe(ZX_OK);
+  });
+});
+
+describe('a holder that is not this library', () => {
+  // Sends a duplicate of `event` to event-hostile.py, which fills the shared doorbell's
+  // counter (and, 'blocking', clears O_NONBLOCK on its open file description, which every
+  // holder shares); resolves once it has. `finish` lets it exit.
+  async function attacked(event: Event, how: 'blocking' | 'nonblocking') {
+    const [ch, theirs] = channel();
+    const hostile = spawnWithEndpoint('python3', [fixture('event-hostile.py'), how], theirs);
+    expect(sys.channelWrite(ch, 0, null, [event.duplicate().release()])).toBe(ZX_OK);
+    const ready = await sys.objectWaitOneAsync(ch, ZX_CHANNEL_READABLE, sys.deadlineAfter(20n * SECOND));
+    expect(ready.status, hostile.stderr()).toBe(ZX_OK);
+    expect(sys.channelRead(ch, 0, 64, 0).bytes.toString()).toBe(`saturated, ${how}`);
+    return async () => {
+      expect(sys.channelWrite(ch, 0, Buffer.from('done'), null)).toBe(ZX_OK);
+      expect(await hostile.closed).toEqual({ code: 0, signal: null });
+      expect(hostile.stderr()).toBe('');
+      expect(sys.handleClose(ch)).toBe(ZX_OK);
+    };
+  }
+
+  it('one that fills the doorbell and makes it blocking stalls no signaler: objectSignal in another process returns, a waiter here wakes at once', async () => {
+    const event = Event.create();
+    const finish = await attacked(event, 'blocking');
+    const [mine, theirs] = EventPair.create();
+    const ch = sys.channelCreate(0);
+    const started = process.hrtime.bigint();
+    const woke = sys.objectWaitOneAsync(event.raw, ZX_USER_SIGNAL_0, sys.deadlineAfter(30n * SECOND));
+    const victim = startNode('event-peer.cjs', ['signal'], [
+      { id: user(0), handle: event.duplicate() },
+      { id: user(1), handle: theirs },
+      { id: user(2), handle: ch.out1 },
+    ]);
+    try {
+      // Before: the victim's write(2) to the full, blocking doorbell never returned.
+      expect(await victim.json('signaled', 10_000)).toEqual({ signaled: true });
+      expect(await woke).toEqual({ status: ZX_OK, observed: ZX_USER_SIGNAL_0 });
+      expect(process.hrtime.bigint() - started).toBeLessThan(10n * SECOND);  // not at the deadline
+    } finally {
+      victim.proc.kill('SIGKILL');
+      await victim.closed;
+    }
+    await finish();
+    event.close();
+    mine.close();
+    expect(sys.handleClose(ch.out0)).toBe(ZX_OK);
+  });
+
+  it('one that fills the doorbell loses no ring: a blocked waiter in another thread wakes at the signal, again and again', async () => {
+    const event = Event.create();
+    const finish = await attacked(event, 'nonblocking');
+    const worker = inWorker(
+      `parentPort.postMessage(Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()));
+       for (const s of [zx.ZX_USER_SIGNAL_0, zx.ZX_USER_SIGNAL_1]) {
+         const started = process.hrtime.bigint();
+         const r = sys.objectWaitOne(workerData.e, s, sys.deadlineAfter(30_000_000_000n));
+         parentPort.postMessage({ ...r, soon: process.hrtime.bigint() - started < 10_000_000_000n });
+       }`,
+      { e: event.raw },
+    );
+    const tid: number = await worker.message;
+    for (const s of [ZX_USER_SIGNAL_0, ZX_USER_SIGNAL_1]) {
+      await until(() => blockedInPoll(tid), 'the worker to block in its wait');
+      // Before: the write(2) failed (EAGAIN) and the worker slept on to its deadline.
+      event.signal(0, s);
+    }
+    expect(await worker.exited).toBe(0);
+    expect(worker.messages).toEqual([
+      tid,
+      { status: ZX_OK, observed: ZX_USER_SIGNAL_0, soon: true },
+      { status: ZX_OK, observed: ZX_USER_SIGNAL_0 | ZX_USER_SIGNAL_1, soon: true },
+    ]);
+    await finish();
+    event.close();
   });
 });
 

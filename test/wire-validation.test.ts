@@ -58,6 +58,7 @@ const BAD_RECORDS = [
   'event-one-fd', //       an EVENT entry (2 descriptors) with 1 (a pipe)
   'event-pipes', //        an EVENT entry with two pipes instead of a memfd and an eventfd
   'event-unsealed', //     an EVENT entry whose memfd could be shrunk under a mapping
+  'event-silent-doorbell', // an EVENT entry whose eventfd's counter is 0: a ring would wake nobody
   'port', //               a PORT entry: ports never travel (with a pipe)
   'oversized', //          num_bytes 65536 but 70000 bytes follow: longer than any record
   'empty', //              0 bytes

@@ -62,7 +62,8 @@ std::shared_ptr<SharedSignals> SharedSignals::Create(zx_status_t* status) {
     close(memfd);
     return nullptr;
   }
-  int doorbell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  // The counter starts at 1 and nobody reads it, so it is never 0: a ring adds 0 (Ring).
+  int doorbell = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
   if (doorbell < 0) {
     *status = CreationStatus(errno);
     close(memfd);
@@ -90,7 +91,14 @@ bool SharedSignals::Matches(int memfd, int doorbell) {
   struct stat st;
   return seals >= 0 && (seals & F_SEAL_SHRINK) && !(seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) &&
          flags >= 0 && (flags & O_ACCMODE) == O_RDWR && fstat(memfd, &st) == 0 &&
-         st.st_size >= static_cast<off_t>(kPageBytes) && IsEventFd(doorbell);
+         st.st_size >= static_cast<off_t>(kPageBytes) && IsEventFd(doorbell) && Rings(doorbell);
+}
+
+// Whether adding 0 to the doorbell wakes its watchers: only while its counter is not 0
+// (epoll reports an eventfd only while it is readable).
+bool SharedSignals::Rings(int doorbell) {
+  pollfd p{doorbell, POLLIN, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
 SharedSignals::~SharedSignals() {
@@ -106,11 +114,20 @@ void SharedSignals::Update(int side, zx_signals_t clear, zx_signals_t set) {
   do next = (old & ~clear) | set;
   while (!word.compare_exchange_weak(old, next, std::memory_order_acq_rel));
   // Only a signal coming on can satisfy a wait or fire an observer: a clear rings nobody.
-  if (!(next & ~old)) return;
-  // Never read: the count only grows, and each write is an edge for every waiter.
-  const uint64_t one = 1;
+  if (next & ~old) Ring();
+}
+
+// Adding 0 to an eventfd wakes every watcher (each ring is an edge for every waiter's
+// epoll, which then finds the doorbell readable: its counter is never 0) and can neither
+// block nor fail: the counter never exceeds 2^64 - 2, so 0 always fits. Adding anything
+// more would block once any holder has filled the counter, if that holder also cleared
+// O_NONBLOCK, which belongs to the open file description every holder shares (and with
+// O_NONBLOCK set it would fail, the ring lost). So no holder can stall or silence a
+// signaler through the doorbell's count or flags. docs/objects.md
+void SharedSignals::Ring() const {
+  const uint64_t zero = 0;
   ssize_t n;
-  do n = write(doorbell_, &one, sizeof one); while (n < 0 && errno == EINTR);
+  do n = write(doorbell_, &zero, sizeof zero); while (n < 0 && errno == EINTR);
 }
 
 bool SharedSignals::WatchIn(int epfd, uint64_t data) const {

@@ -1,6 +1,6 @@
 // Events and eventpairs. Their signals must be the same in every process holding a
 // handle, and waitable there, so they live in shared memory: a sealed one-page memfd
-// holding one signal word per side, plus an eventfd "doorbell" written whenever a signal
+// holding one signal word per side, plus an eventfd "doorbell" rung whenever a signal
 // comes on (waits and observers only ever wait for that).
 // Nobody reads the doorbell: each waiter watches it edge-triggered through an epoll
 // instance of its own (Object::WatchIn / OpenWaiter), so one ring wakes every waiter in
@@ -24,7 +24,7 @@ class SharedSignals {
   // Maps received descriptors (owning them from now on, also on failure).
   static std::shared_ptr<SharedSignals> Adopt(int memfd, int doorbell);
   // Whether received descriptors are a read-write memfd of at least a page, sealed against
-  // shrinking and not against writes, and an eventfd.
+  // shrinking and not against writes, and an eventfd whose counter is not 0.
   static bool Matches(int memfd, int doorbell);
   ~SharedSignals();
 
@@ -38,6 +38,8 @@ class SharedSignals {
  private:
   SharedSignals(int memfd, int doorbell, std::atomic<uint32_t>* words)
       : memfd_(memfd), doorbell_(doorbell), words_(words) {}
+  static bool Rings(int doorbell);
+  void Ring() const;
   int memfd_;
   int doorbell_;
   std::atomic<uint32_t>* words_;  // in the mapped page: [side 0, side 1]
