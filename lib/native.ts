@@ -80,8 +80,9 @@ export interface NativeBinding {
   /** The size, or a status (a number). */
   vmoGetSize(h: number): bigint | number;
   vmoSetSize(h: number, size: number | bigint): number;
-  /** The whole VMO mapped shared, or a status; a VMO longer than maxLength: NO_MEMORY. */
-  vmoMap(h: number, maxLength: number): ArrayBuffer | number;
+  /** The whole VMO mapped shared, or a status; a VMO longer than maxLength: NO_MEMORY; a
+   *  resizable one without allowFaults: NOT_SUPPORTED. */
+  vmoMap(h: number, maxLength: number, allowFaults: boolean): ArrayBuffer | number;
   /** Detaches then unmaps a buffer vmoMap made; NOT_FOUND for anything else. */
   vmoUnmap(buffer: ArrayBuffer): number;
   // ---- sockets (native/binding/socket_js.cc) ----

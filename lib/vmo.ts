@@ -68,9 +68,14 @@ export class Vmo extends Handle {
    *  it are seen by every process that maps or reads the VMO, and theirs here. Needs READ
    *  and MAP; without WRITE the memory is read-only and a write through it faults (the
    *  process dies of SIGSEGV, as a Zircon thread would fault). Unmapped when the buffer is
-   *  collected, or at once with unmap(). */
-  map(): ArrayBuffer {
-    const r = native.vmoMap(this.raw, MAX_MAPPING);
+   *  collected, or at once with unmap().
+   *
+   *  A resizable VMO (created `resizable`, or received without size seals) maps only with
+   *  `allowFaults` (ZX_ERR_NOT_SUPPORTED otherwise, as Zircon without ZX_VM_ALLOW_FAULTS):
+   *  any holder can shrink it, and touching a mapped page past the new end kills this
+   *  process with SIGBUS. */
+  map(options: { allowFaults?: boolean } = {}): ArrayBuffer {
+    const r = native.vmoMap(this.raw, MAX_MAPPING, options.allowFaults === true);
     if (typeof r === 'number') throw new ZxError(r, 'Vmo.map');
     return r;
   }

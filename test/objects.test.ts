@@ -729,7 +729,7 @@ const rightsCases: RightsCase[] = [
         needs: ZX_RIGHT_READ | ZX_RIGHT_MAP,
         ok: ZX_OK,
         run: (h: number) => {
-          const r = native.vmoMap(h, 1 << 20);
+          const r = native.vmoMap(h, 1 << 20, true);  // (resizable or not: rights are the point)
           if (typeof r === 'number') return r;
           Vmo.unmap(r);
           return ZX_OK;

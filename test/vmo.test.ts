@@ -26,6 +26,7 @@ import {
   ZX_ERR_NO_MEMORY,
   ZX_ERR_NO_RESOURCES,
   ZX_ERR_NOT_FOUND,
+  ZX_ERR_NOT_SUPPORTED,
   ZX_ERR_OUT_OF_RANGE,
   ZX_ERR_TIMED_OUT,
   ZX_ERR_UNAVAILABLE,
@@ -411,25 +412,30 @@ describe('mappings', () => {
     expect(sys.handleClose(h)).toBe(ZX_OK);
   });
 
-  it('map answers BAD_HANDLE, WRONG_TYPE, ACCESS_DENIED without MAP or READ, INVALID_ARGS for an empty VMO, NO_MEMORY past the longest ArrayBuffer', () => {
+  it('map answers BAD_HANDLE, WRONG_TYPE, ACCESS_DENIED without MAP or READ, NOT_SUPPORTED for a resizable VMO without allowFaults, INVALID_ARGS for an empty VMO, NO_MEMORY past the longest ArrayBuffer', () => {
     const h = create(PAGE);
     const [c0, c1] = channel();
     const noMap = dup(h, ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_MAP);
     const noRead = dup(h, ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_READ);
+    const resizable = create(0, ZX_VMO_RESIZABLE);
+    const resizableNoMap = dup(resizable, RESIZABLE_RIGHTS & ~ZX_RIGHT_MAP);
     const empty = create(0);
     const huge = create(BigInt(MAX_MAPPING) + 1n);
-    expect(native.vmoMap(ZX_HANDLE_INVALID, MAX_MAPPING)).toBe(ZX_ERR_BAD_HANDLE);
-    expect(native.vmoMap(c0, MAX_MAPPING)).toBe(ZX_ERR_WRONG_TYPE);
-    expect(native.vmoMap(noMap, MAX_MAPPING)).toBe(ZX_ERR_ACCESS_DENIED);
-    expect(native.vmoMap(noRead, MAX_MAPPING)).toBe(ZX_ERR_ACCESS_DENIED);
-    expect(native.vmoMap(empty, MAX_MAPPING)).toBe(ZX_ERR_INVALID_ARGS);
-    expect(native.vmoMap(huge, MAX_MAPPING)).toBe(ZX_ERR_NO_MEMORY);
+    expect(native.vmoMap(ZX_HANDLE_INVALID, MAX_MAPPING, false)).toBe(ZX_ERR_BAD_HANDLE);
+    expect(native.vmoMap(c0, MAX_MAPPING, false)).toBe(ZX_ERR_WRONG_TYPE);
+    expect(native.vmoMap(noMap, MAX_MAPPING, false)).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(native.vmoMap(noRead, MAX_MAPPING, false)).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(native.vmoMap(resizableNoMap, MAX_MAPPING, false)).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(native.vmoMap(resizable, MAX_MAPPING, false)).toBe(ZX_ERR_NOT_SUPPORTED);
+    expect(native.vmoMap(resizable, MAX_MAPPING, true)).toBe(ZX_ERR_INVALID_ARGS);  // empty
+    expect(native.vmoMap(empty, MAX_MAPPING, false)).toBe(ZX_ERR_INVALID_ARGS);
+    expect(native.vmoMap(huge, MAX_MAPPING, false)).toBe(ZX_ERR_NO_MEMORY);
     // The class throws them as ZxError.
     const noMapVmo = new Vmo(noMap);
     expect(() => noMapVmo.map()).toThrow(expect.objectContaining({ status: ZX_ERR_ACCESS_DENIED, code: 'ZX_ERR_ACCESS_DENIED', operation: 'Vmo.map' }));
     noMapVmo.close();
     expect(mappingPerms()).toEqual([]);
-    expect(sys.handleCloseMany([h, c0, c1, noRead, empty, huge])).toBe(ZX_OK);
+    expect(sys.handleCloseMany([h, c0, c1, noRead, resizable, resizableNoMap, empty, huge])).toBe(ZX_OK);
   });
 
   it('unmap detaches the buffer (every view goes empty) and removes the mapping; anything else is refused', () => {
@@ -518,7 +524,7 @@ describe('VMO handles', () => {
     expect(sys.vmoWrite(h, Buffer.from('same object'), 0)).toBe(ZX_OK);
     expect(text(replaced.out, 11, 0)).toBe('same object');
     expect(sys.vmoWrite(replaced.out, Buffer.from('x'), 0)).toBe(ZX_ERR_ACCESS_DENIED);
-    expect(native.vmoMap(replaced.out, MAX_MAPPING)).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(native.vmoMap(replaced.out, MAX_MAPPING, false)).toBe(ZX_ERR_ACCESS_DENIED);
     // More rights than the source has: INVALID_ARGS (and replace consumed its source).
     expect(sys.handleDuplicate(replaced.out, ZX_RIGHT_READ | ZX_RIGHT_WRITE).status).toBe(ZX_ERR_INVALID_ARGS);
     expect(sys.handleReplace(dup(h, READ_ONLY), ZX_DEFAULT_VMO_RIGHTS).status).toBe(ZX_ERR_INVALID_ARGS);
@@ -633,7 +639,7 @@ describe('VMOs between processes', () => {
     expect(await child.ask({ op: 'setSize', name: 'ro', size: String(2 * PAGE) })).toEqual({ status: ZX_ERR_ACCESS_DENIED });
     expect(await child.ask({ op: 'read', name: 'ro', length: 15, offset: '0' })).toEqual({ status: ZX_OK, text: 'look, no writes' });
     expect(await child.ask({ op: 'fdFlags', name: 'ro' })).toEqual({ accmodes: [O_RDONLY] });
-    expect(await child.ask({ op: 'map', name: 'ro' })).toEqual({ byteLength: PAGE, perms: ['r--s'] });
+    expect(await child.ask({ op: 'map', name: 'ro', allowFaults: true })).toEqual({ byteLength: PAGE, perms: ['r--s'] });
     expect(await child.ask({ op: 'mapRead', name: 'ro', offset: 6, length: 3 })).toEqual({ text: 'no ' });
     // Its own duplicates there are read-only too.
     expect(await child.ask({ op: 'dup', name: 'ro', as: 'again', rights: ZX_RIGHT_SAME_RIGHTS })).toEqual({ status: ZX_OK });
@@ -681,11 +687,12 @@ describe('VMOs between processes', () => {
     expect(sys.handleClose(h)).toBe(ZX_OK);
   });
 
-  it('a mapping keeps the length it was made with: touching what a shrink took away kills the process (SIGBUS)', async () => {
+  it('a mapping of a resizable VMO, asked for with allowFaults, keeps its length: touching what a shrink took away kills the process (SIGBUS)', async () => {
     const h = create(2 * PAGE, ZX_VMO_RESIZABLE);
     const child = startChild();
     await child.ask({ op: 'take', name: 'v' }, [dup(h, ZX_RIGHT_SAME_RIGHTS)]);
-    expect(await child.ask({ op: 'map', name: 'v' })).toEqual({ byteLength: 2 * PAGE, perms: ['rw-s'] });
+    expect(await child.ask({ op: 'map', name: 'v' })).toEqual({ status: ZX_ERR_NOT_SUPPORTED });
+    expect(await child.ask({ op: 'map', name: 'v', allowFaults: true })).toEqual({ byteLength: 2 * PAGE, perms: ['rw-s'] });
     expect(sys.vmoSetSize(h, PAGE)).toBe(ZX_OK);
     // Still mapped below the new size.
     expect(await child.ask({ op: 'mapWrite', name: 'v', offset: 10, text: 'kept' })).toEqual({ written: true });
@@ -781,10 +788,15 @@ describe('a writer that is not this library', () => {
     expect(sys.vmoSetSize(fixed, 2 * PAGE)).toBe(ZX_ERR_UNAVAILABLE);
     expect(sizeOf(fixed)).toBe(BigInt(PAGE));
 
+    // fixed maps as it is; the others could be shrunk under the mapping by any holder.
+    const fixedVmo = new Vmo(dup(fixed, ZX_RIGHT_SAME_RIGHTS));
+    Vmo.unmap(fixedVmo.map());
+    fixedVmo.close();
+    for (const h of [open, rdonly, sealed]) expect(native.vmoMap(h, MAX_MAPPING, false)).toBe(ZX_ERR_NOT_SUPPORTED);
     // sealed: readable and mappable read-only.
     expect(sys.vmoWrite(sealed, Buffer.from('x'), 0)).toBe(ZX_ERR_ACCESS_DENIED);
     const mapping = new Vmo(dup(sealed, ZX_RIGHT_SAME_RIGHTS));
-    const buffer = mapping.map();
+    const buffer = mapping.map({ allowFaults: true });
     expect(mappingPerms()).toEqual(['r--s']);
     expect(Buffer.from(buffer, 0, 7).toString()).toBe('foreign');
     mapping.unmap(buffer);
@@ -794,6 +806,29 @@ describe('a writer that is not this library', () => {
     expect(await writer.closed).toEqual({ code: 0, signal: null });
     expect(writer.stderr()).toBe('');
     expect(sys.handleCloseMany([ch, open, rdonly, fixed, sealed])).toBe(ZX_OK);
+  });
+
+  it('a memfd without size seals, claimed to be of fixed size, maps only with allowFaults; truncated by its sender, it reads OUT_OF_RANGE and nothing faults', async () => {
+    const [ch, theirs] = channel();
+    const writer = spawnWithEndpoint('python3', [fixture('vmo-foreign.py'), 'truncate'], theirs);
+    const why = () => writer.stderr();
+    const r = await receive(ch, why);
+    expect(r.bytes.toString()).toBe('unsealed');
+    expect(r.handles.map(({ type, rights }) => ({ type, rights }))).toEqual([{ type: ZX_OBJ_TYPE_VMO, rights: ZX_DEFAULT_VMO_RIGHTS }]);
+    const vmo = new Vmo(r.handles[0].handle);
+    // Before: mapped, and touching it after the truncation below was SIGBUS.
+    expect(() => vmo.map()).toThrow(expect.objectContaining({ status: ZX_ERR_NOT_SUPPORTED, operation: 'Vmo.map' }));
+    expect(sys.vmoSetSize(vmo.raw, 0)).toBe(ZX_ERR_ACCESS_DENIED);  // RESIZE was not claimed
+    expect(text(vmo.raw, 7, 0)).toBe('foreign');
+    expect(sys.channelWrite(ch, 0, Buffer.from('truncate it'), null)).toBe(ZX_OK);
+    expect((await receive(ch, why)).bytes.toString()).toBe('truncated');
+    expect(sys.vmoRead(vmo.raw, 1, 0)).toMatchObject({ status: ZX_ERR_OUT_OF_RANGE });
+    expect(vmo.size).toBe(0n);
+    expect(sys.channelWrite(ch, 0, Buffer.from('done'), null)).toBe(ZX_OK);
+    expect(await writer.closed).toEqual({ code: 0, signal: null });
+    expect(writer.stderr()).toBe('');
+    vmo.close();
+    expect(sys.handleClose(ch)).toBe(ZX_OK);
   });
 
   it('a descriptor that is not a memfd is refused as a VMO startup handle', () => {
@@ -828,7 +863,8 @@ describe('the Vmo class', () => {
     expect(growing.rights).toBe(RESIZABLE_RIGHTS);
     growing.setSize(5n * BigInt(PAGE));
     expect(growing.size).toBe(5n * BigInt(PAGE));
-    const buffer = growing.map();
+    expect(() => growing.map()).toThrow(expect.objectContaining({ status: ZX_ERR_NOT_SUPPORTED, operation: 'Vmo.map' }));
+    const buffer = growing.map({ allowFaults: true });
     expect(buffer.byteLength).toBe(5 * PAGE);
     growing.unmap(buffer);
     using empty = Vmo.create(0, { discardable: true });

@@ -120,12 +120,13 @@ void OnMappingCollected(napi_env, void*, void* hint) {
   delete mapping;
 }
 
-// vmoMap(h, maxLength) → an ArrayBuffer over the whole VMO, or a status.
+// vmoMap(h, maxLength, allowFaults) → an ArrayBuffer over the whole VMO, or a status.
 Napi::Value VmoMapJs(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   void* address;
   size_t length;
-  zx_status_t status = VmoMap(U32(info[0]), SizeOf(info[1]), &address, &length);
+  const bool allow_faults = info[2].ToBoolean().Value();
+  zx_status_t status = VmoMap(U32(info[0]), SizeOf(info[1]), allow_faults, &address, &length);
   if (status != ZX_OK) return Status(env, status);
   auto* mapping = new Mapping{address, length};
   PutLive(mapping);

@@ -218,13 +218,18 @@ zx_status_t VmoSetSize(zx_handle_t h, uint64_t size) {
   }
 }
 
-zx_status_t VmoMap(zx_handle_t h, uint64_t max_length, void** address, size_t* length) {
+zx_status_t VmoMap(zx_handle_t h, uint64_t max_length, bool allow_faults, void** address,
+                   size_t* length) {
   *address = nullptr;
   *length = 0;
   HandleInfo info;
   Vmo* vmo;
   zx_status_t status = LookupVmo(h, ZX_RIGHT_READ | ZX_RIGHT_MAP, &info, &vmo);
   if (status != ZX_OK) return status;
+  // A mapping must not outlive its pages unless the caller accepts that it may: only the
+  // size seals stop every holder (a program outside the library too, whatever rights its
+  // header claimed) from truncating the memfd under it. docs/objects.md
+  if (vmo->resizable() && !allow_faults) return ZX_ERR_NOT_SUPPORTED;
   uint64_t size;
   if ((status = vmo->GetSize(&size)) != ZX_OK) return status;
   if (size == 0) return ZX_ERR_INVALID_ARGS;  // as mapping zero bytes on Zircon

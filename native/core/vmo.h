@@ -54,6 +54,10 @@ zx_status_t VmoSetSize(zx_handle_t h, uint64_t size);
 
 // The whole VMO mapped shared into this process: readable with READ and MAP, writable too
 // with WRITE. `max_length`: the most the caller can use (a larger VMO: ZX_ERR_NO_MEMORY).
-zx_status_t VmoMap(zx_handle_t h, uint64_t max_length, void** address, size_t* length);
+// A resizable VMO (one not sealed against growing and shrinking) maps only with
+// `allow_faults` (Zircon's ZX_VM_ALLOW_FAULTS; ZX_ERR_NOT_SUPPORTED otherwise): any holder
+// of its memfd can shrink it, and touching a mapped page past the end is SIGBUS.
+zx_status_t VmoMap(zx_handle_t h, uint64_t max_length, bool allow_faults, void** address,
+                   size_t* length);
 
 }  // namespace zxc
