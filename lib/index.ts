@@ -20,4 +20,4 @@ export type { PortPacket, PortUserPacket, PortSignalPacket, PacketSignal, PortQu
 export { spawn, takeStartupHandle, prepareStartupHandles, STARTUP_HANDLES_ENV } from './process';
 export type { SpawnOptions, StartupHandle, StartupHandleEntry, PreparedHandles } from './process';
 export { listen, ServiceServer } from './service';
-export type { ServiceConnection, ListenOptions } from './service';
+export type { ServiceConnection, ListenOptions, ConnectOptions } from './service';

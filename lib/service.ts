@@ -3,6 +3,7 @@
 import { lstatSync, Stats, unlinkSync } from 'node:fs';
 import {
   ZX_CHANNEL_READABLE,
+  ZX_ERR_ACCESS_DENIED,
   ZX_ERR_SHOULD_WAIT,
   ZX_ERR_WRONG_TYPE,
   ZX_INFO_HANDLE_BASIC,
@@ -10,7 +11,8 @@ import {
   ZX_OK,
 } from './constants';
 import { Channel } from './channel';
-import { check } from './errors';
+import { u32 } from './check';
+import { check, ZxError } from './errors';
 import { Handle } from './handle';
 import { native } from './native';
 import * as sys from './sys';
@@ -36,6 +38,10 @@ function address(path: string): { name: string; abstract: boolean } {
 
 // How long a connection may take to send its channel end before it is dropped.
 const HANDOVER_TIMEOUT_MS = 10_000;
+// How long the accept loop waits before trying again when accepting fails (out of
+// descriptors): doubling from the first to the last, until a connection is accepted.
+const ACCEPT_RETRY_MIN_MS = 10;
+const ACCEPT_RETRY_MAX_MS = 1000;
 
 export class ServiceServer implements AsyncIterable<ServiceConnection> {
   readonly path: string;
@@ -45,6 +51,7 @@ export class ServiceServer implements AsyncIterable<ServiceConnection> {
   #queue: ServiceConnection[] = [];
   #waiting: ((result: IteratorResult<ServiceConnection>) => void)[] = [];
   #closed = false;
+  #unpause: (() => void) | undefined;
 
   constructor(path: string, onConnection?: (connection: ServiceConnection) => void, options: ListenOptions = {}) {
     const { name, abstract } = address(path);
@@ -64,6 +71,7 @@ export class ServiceServer implements AsyncIterable<ServiceConnection> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unpause?.();
     this.#listener.close();
     if (this.#file) {
       try {
@@ -95,20 +103,50 @@ export class ServiceServer implements AsyncIterable<ServiceConnection> {
   }
 
   async #acceptLoop(): Promise<void> {
+    let backoff = 0;
     while (!this.#closed) {
       try {
         await this.#listener.waitAsync(ZX_CHANNEL_READABLE);
       } catch {
         return;  // closed
       }
-      for (;;) {
-        const status = native.serviceAccept(this.#listener.raw);
-        if (status === ZX_ERR_SHOULD_WAIT) break;
-        if (status !== ZX_OK) break;  // e.g. out of descriptors: try again on the next wakeup
-        const [connection, pid, uid, gid] = native.scratch.slice(0, 4);
-        void this.#receive(new Channel(connection), { pid: pid | 0, uid, gid });
+      const status = this.#acceptAll();
+      if (status === ZX_ERR_SHOULD_WAIT) {
+        backoff = 0;
+        continue;
       }
+      // Out of descriptors (or memory): the listener stays readable, so waiting on it again
+      // would answer at once and spin. Wait a while, longer each time, and try again.
+      if (backoff === 0) {
+        process.emitWarning(new ZxError(status, 'ServiceServer accept', `${JSON.stringify(this.path)}: connections wait until there is room`));
+      }
+      backoff = Math.min(backoff === 0 ? ACCEPT_RETRY_MIN_MS : backoff * 2, ACCEPT_RETRY_MAX_MS);
+      await this.#pause(backoff);
     }
+  }
+
+  // Accepts every waiting connection: SHOULD_WAIT once there are none, or why accepting failed.
+  #acceptAll(): number {
+    for (;;) {
+      const status = native.serviceAccept(this.#listener.raw);
+      if (status !== ZX_OK) return status;
+      const [connection, pid, uid, gid] = native.scratch.slice(0, 4);
+      void this.#receive(new Channel(connection), { pid: pid | 0, uid, gid });
+    }
+  }
+
+  // Resolves after `ms`, or at once when the server closes.
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#unpause = undefined;
+        resolve();
+      }, ms);
+      this.#unpause = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   // The client sends one message carrying the channel end it wants served.
@@ -154,11 +192,29 @@ export function listen(
   return new ServiceServer(path, onConnection, options);
 }
 
+export interface ConnectOptions {
+  /** Hand the request over only if the listener's user id is this one. */
+  uid?: number;
+  /** Hand the request over only if the listener's process id is this one. */
+  pid?: number;
+}
+
+// The options, checked before anything is consumed (a TypeError loses nothing).
+function expectedListener(options: ConnectOptions): ConnectOptions {
+  if (options === null || typeof options !== 'object') throw new TypeError('serviceConnect: options must be an object');
+  const { uid, pid } = options;
+  if (uid !== undefined) u32('serviceConnect', 'options.uid', uid);
+  if (pid !== undefined) u32('serviceConnect', 'options.pid', pid);
+  return { uid, pid };
+}
+
 /** Hands the server at `path` the channel end `request` (consumed, also on failure).
  *  ZX_ERR_NOT_FOUND: nothing at that path; ZX_ERR_PEER_CLOSED: a socket file nobody
- *  listens on; ZX_ERR_BAD_PATH: not a usable address. */
-export function serviceConnect(path: string, request: number): number {
+ *  listens on; ZX_ERR_BAD_PATH: not a usable address; ZX_ERR_ACCESS_DENIED: the listener
+ *  is not the `uid`/`pid` asked for (nothing was sent to it). */
+export function serviceConnect(path: string, request: number, options: ConnectOptions = {}): number {
   const { name, abstract } = address(path);
+  const expected = expectedListener(options);
   const info = sys.objectGetInfo(request, ZX_INFO_HANDLE_BASIC);
   if (info.status !== ZX_OK) return info.status;
   if (info.info?.type !== ZX_OBJ_TYPE_CHANNEL) {
@@ -170,7 +226,13 @@ export function serviceConnect(path: string, request: number): number {
     sys.handleClose(request);
     return status;
   }
-  const connection = native.scratch[0];
+  const [connection, pid, uid] = native.scratch.slice(0, 3);
+  // SO_PEERCRED: who called listen(2) on the socket we reached. Anyone may bind an
+  // abstract name first, so this is the only way to know who is there (docs/processes.md).
+  if ((expected.uid !== undefined && uid !== expected.uid) || (expected.pid !== undefined && pid !== expected.pid)) {
+    sys.handleCloseMany([connection, request]);
+    return ZX_ERR_ACCESS_DENIED;
+  }
   const wrote = sys.channelWrite(connection, 0, null, [request]);
   sys.handleClose(connection);
   return wrote;

@@ -15,6 +15,7 @@ import {
   ZxError,
   ZX_CHANNEL_PEER_CLOSED,
   ZX_DEFAULT_CHANNEL_RIGHTS,
+  ZX_ERR_ACCESS_DENIED,
   ZX_ERR_ALREADY_EXISTS,
   ZX_ERR_BAD_HANDLE,
   ZX_ERR_BAD_PATH,
@@ -26,6 +27,7 @@ import {
   type ServiceConnection,
   type ServiceServer,
 } from '../lib/index';
+import { native } from '../lib/native';
 import { warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import {
   baseline,
@@ -339,6 +341,117 @@ describe('abstract names', () => {
     expect(answer).toMatchObject({ server: process.pid, text: 'restarted' });
   });
 });
+
+describe('who listens: serviceConnect(path, request, { uid, pid })', () => {
+  // Anyone may bind an abstract name first. The squatter runs as nobody (65534) when this
+  // runs as root; otherwise as this user, and the test asks for a uid it doesn't have.
+  const squatterUid = uid === 0 ? 65534 : uid;
+  const notSquatter = uid === 0 ? 0 : uid + 1;
+
+  it('a listener that is not the uid asked for: ACCESS_DENIED, nothing sent to it, the request closed', async () => {
+    const base = baseline();
+    const name = abstractName();
+    const squatter = start('python3', [fixture('service-squatter.py'), name, String(squatterUid)]);
+    const { uid: squatting, pid } = await squatter.json('ready');
+    expect(squatting).toBe(squatterUid);
+    const [mine, theirs] = Channel.create();
+    const raw = theirs.release();
+    expect(fdio.serviceConnect(`\0${name}`, raw, { uid: notSquatter })).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(isValid(raw)).toBe(false);
+    expect(await mine.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
+    mine.close();
+    // The squatter saw a connection that ended with nothing in it.
+    expect(await squatter.json('records')).toEqual({ records: 0, fds: 0 });
+    expect(await squatter.closed).toEqual({ code: 0, signal: null });
+    expect(squatter.stderr()).toBe('');
+    await expectBaseline(base);
+    expect(pid).toBe(squatter.pid);
+  });
+
+  it('the same listener with its own uid, or its pid: the request is handed over', async () => {
+    const base = baseline();
+    for (const options of [{ uid: squatterUid }, { pid: -1 }, { uid: squatterUid, pid: -1 }]) {
+      const name = abstractName();
+      const squatter = start('python3', [fixture('service-squatter.py'), name, String(squatterUid)]);
+      await squatter.json('ready');
+      const expected = options.pid ? { ...options, pid: squatter.pid } : options;
+      const [mine, theirs] = Channel.create();
+      expect(fdio.serviceConnect(`\0${name}`, theirs.release(), expected)).toBe(ZX_OK);
+      expect(await squatter.json('records')).toEqual({ records: 1, fds: 1 });
+      expect(await squatter.closed).toEqual({ code: 0, signal: null });
+      expect(await mine.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
+      mine.close();
+    }
+    // In this process: a pid that is not the listener's is refused as a uid is.
+    const served: number[] = [];
+    const server = listen(`\0${abstractName()}`, (c) => {
+      served.push(c.pid);
+      c.channel.close();
+    });
+    const [denied, refused] = Channel.create();
+    expect(fdio.serviceConnect(server.path, refused.release(), { uid, pid: process.pid + 1 })).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(await denied.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
+    const [mine, theirs] = Channel.create();
+    expect(fdio.serviceConnect(server.path, theirs.release(), { uid, pid: process.pid })).toBe(ZX_OK);
+    expect(await mine.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
+    expect(served).toEqual([process.pid]);
+    denied.close();
+    mine.close();
+    server.close();
+    await expectBaseline(base);
+  });
+
+  it('options are checked before anything is consumed: a TypeError keeps the request', () => {
+    const [mine, theirs] = Channel.create();
+    for (const options of [{ uid: -1 }, { pid: 1.5 }, { uid: '0' }, null]) {
+      expect(() => fdio.serviceConnect('\0x', theirs.raw, options as any)).toThrow(TypeError);
+      expect(isValid(theirs.raw)).toBe(true);
+    }
+    mine.close();
+    theirs.close();
+  });
+});
+
+describe('out of descriptors', () => {
+  it('a service at its descriptor limit keeps its loop turning, says so once, and serves again once clients leave', async () => {
+    const base = baseline();
+    const name = abstractName();
+    const service = start('sh', ['-c', 'ulimit -n 64 && exec "$0" "$@"', process.execPath, fixture('service-fd-limit.cjs'), name]);
+    try {
+      await outOfDescriptors(service, name);
+    } finally {
+      service.proc.kill('SIGKILL'); // a service stuck in its accept loop would spin on
+    }
+    await expectBaseline(base);
+  });
+});
+
+async function outOfDescriptors(service: Proc, name: string): Promise<void> {
+  await service.json('ready');
+  // Idle clients: connections that never hand anything over, more than the service has
+  // descriptors for. Each one the service accepts holds a descriptor there.
+  const idle: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    expect(native.serviceConnect(name, true)).toBe(ZX_OK);
+    idle.push(native.scratch[0]);
+  }
+  expect(await service.json('warning')).toEqual({ warning: 'ZX_ERR_NO_RESOURCES' });
+  // Its timers still fire: five more ticks after the warning.
+  const ticks = () => service.stdout().split('\n').filter((l) => l.startsWith('{"tick"')).length;
+  const then = ticks();
+  await service.line((l) => l === JSON.stringify({ tick: then + 5 }));
+  sys.handleCloseMany(idle);
+  // With room again, a new client is served (after the idle ones it accepts and drops).
+  const [mine, theirs] = Channel.create();
+  expect(fdio.serviceConnect(`\0${name}`, theirs.release())).toBe(ZX_OK);
+  try {
+    expect((await mine.call('....served again', [], { timeout: 20_000 })).bytes.subarray(4).toString()).toBe('served again');
+  } finally {
+    mine.close();
+  }
+  expect(await service.closed).toEqual({ code: 0, signal: null });
+  expect(service.stdout().split('\n').filter((l) => l.startsWith('{"warning"'))).toEqual(['{"warning":"ZX_ERR_NO_RESOURCES"}']);
+}
 
 describe('clients and servers that are not Node', () => {
   it('a Python client hands over a socketpair end in a zero-byte record with one channel handle', async () => {

@@ -368,21 +368,31 @@ Napi::Value ServiceListenJs(const Napi::CallbackInfo& info) {
   return Status(info.Env(), ServiceListen(name, info[1].ToBoolean(), U32(info[2]), &Data(info).scratch[0]));
 }
 
+// scratch[offset..offset+2] = pid, uid, gid.
+void PutCredentials(uint32_t* s, const PeerCredentials& peer) {
+  s[0] = static_cast<uint32_t>(peer.pid);
+  s[1] = peer.uid;
+  s[2] = peer.gid;
+}
+
 // serviceAccept(listener) → status; scratch[0..3] = channel handle, pid, uid, gid.
 Napi::Value ServiceAcceptJs(const Napi::CallbackInfo& info) {
   uint32_t* s = Data(info).scratch;
   PeerCredentials peer{};
   zx_status_t status = ServiceAccept(U32(info[0]), &s[0], &peer);
-  s[1] = static_cast<uint32_t>(peer.pid);
-  s[2] = peer.uid;
-  s[3] = peer.gid;
+  PutCredentials(s + 1, peer);
   return Status(info.Env(), status);
 }
 
-// serviceConnect(name, abstract) → status; scratch[0] = channel handle of the connection.
+// serviceConnect(name, abstract) → status; scratch[0..3] = channel handle of the
+// connection, and the listener's pid, uid, gid.
 Napi::Value ServiceConnectJs(const Napi::CallbackInfo& info) {
   std::string name = info[0].As<Napi::String>().Utf8Value();
-  return Status(info.Env(), ServiceConnect(name, info[1].ToBoolean(), &Data(info).scratch[0]));
+  uint32_t* s = Data(info).scratch;
+  PeerCredentials listener{};
+  zx_status_t status = ServiceConnect(name, info[1].ToBoolean(), &s[0], &listener);
+  PutCredentials(s + 1, listener);
+  return Status(info.Env(), status);
 }
 
 // How many handles the process holds (diagnostics and leak tests).

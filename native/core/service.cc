@@ -58,6 +58,15 @@ bool SomeoneListens(const sockaddr_un& addr, socklen_t len) {
   return rc == 0 || err != ECONNREFUSED;
 }
 
+// SO_PEERCRED: the peer's credentials as the kernel recorded them when the connection was
+// made (for a client, those of the listener's listen(2) call).
+PeerCredentials PeerOf(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+  return PeerCredentials{cred.pid, cred.uid, cred.gid};
+}
+
 zx_handle_t AddEndpoint(int fd) {
   Endpoint::ConfigureSocket(fd);
   ObjectRef endpoint = WrapDescriptor(ZX_OBJ_TYPE_CHANNEL, fd, NewKoid(), ZX_KOID_INVALID);
@@ -121,17 +130,15 @@ zx_status_t ServiceAccept(zx_handle_t listener, zx_handle_t* out, PeerCredential
       return ZX_ERR_NO_RESOURCES;
     return errno == EINVAL || errno == ENOTSOCK || errno == EOPNOTSUPP ? ZX_ERR_WRONG_TYPE : ZX_ERR_IO;
   }
-  ucred cred{};
-  socklen_t len = sizeof cred;
-  getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
-  *peer = PeerCredentials{cred.pid, cred.uid, cred.gid};
+  *peer = PeerOf(fd);
   zx_handle_t h = AddEndpoint(fd);
   if (!h) return ZX_ERR_NO_RESOURCES;
   *out = h;
   return ZX_OK;
 }
 
-zx_status_t ServiceConnect(const std::string& name, bool abstract, zx_handle_t* out) {
+zx_status_t ServiceConnect(const std::string& name, bool abstract, zx_handle_t* out,
+                           PeerCredentials* listener) {
   *out = ZX_HANDLE_INVALID;
   sockaddr_un addr;
   socklen_t len;
@@ -145,6 +152,7 @@ zx_status_t ServiceConnect(const std::string& name, bool abstract, zx_handle_t* 
     close(fd);
     return StatusForConnectErrno(err);
   }
+  *listener = PeerOf(fd);
   zx_handle_t h = AddEndpoint(fd);
   if (!h) return ZX_ERR_NO_RESOURCES;
   *out = h;

@@ -109,9 +109,11 @@ struct PeerCredentials {
 zx_status_t ServiceListen(const std::string& name, bool abstract, uint32_t mode, zx_handle_t* out);
 // One waiting connection as a channel endpoint, with the client's credentials.
 zx_status_t ServiceAccept(zx_handle_t listener, zx_handle_t* out, PeerCredentials* peer);
-// A connection to a service as a channel endpoint: NOT_FOUND (no such path),
-// PEER_CLOSED (nobody listens), SHOULD_WAIT (backlog full).
-zx_status_t ServiceConnect(const std::string& name, bool abstract, zx_handle_t* out);
+// A connection to a service as a channel endpoint, with the credentials the listener had
+// when it called listen(2): NOT_FOUND (no such path), PEER_CLOSED (nobody listens),
+// SHOULD_WAIT (backlog full).
+zx_status_t ServiceConnect(const std::string& name, bool abstract, zx_handle_t* out,
+                           PeerCredentials* listener);
 
 // exit_flush.cc: flush every outbound queue when the process exits normally.
 void InstallExitFlush();
