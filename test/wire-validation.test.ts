@@ -54,6 +54,8 @@ const BAD_RECORDS = [
   'missing-fd', //         2 handles declared, 1 descriptor attached
   'extra-fd', //           0 handles declared, 1 descriptor attached
   'channel-not-socket', // a CHANNEL entry, a pipe attached
+  'channel-listening', //  a CHANNEL entry, a listening SEQPACKET socket attached
+  'channel-unconnected', // a CHANNEL entry, a SEQPACKET socket never connected attached
   'unknown-type', //       an entry of type 0xBEEF (with a pipe)
   'event-one-fd', //       an EVENT entry (2 descriptors) with 1 (a pipe)
   'event-pipes', //        an EVENT entry with two pipes instead of a memfd and an eventfd

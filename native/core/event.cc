@@ -193,7 +193,7 @@ const ObjectKind kEventKind{
 
 const ObjectKind kEventPairKind{
     ZX_OBJ_TYPE_EVENTPAIR, 3,
-    [](const int* fds) { return IsSeqpacketSocket(fds[0]) && SharedSignals::Matches(fds[1], fds[2]); },
+    [](const int* fds) { return IsConnectedSeqpacketSocket(fds[0]) && SharedSignals::Matches(fds[1], fds[2]); },
     [](const int* fds, zx_koid_t koid, zx_koid_t related) -> ObjectRef {
       SharedSignalsRef shared = SharedSignals::Adopt(fds[1], fds[2]);
       if (!shared) {

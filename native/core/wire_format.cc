@@ -1,6 +1,7 @@
 #include "core/wire_format.h"
 
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <cstring>
 
@@ -37,13 +38,16 @@ WireHandle HandleEntryAt(const ParsedRecord& record, size_t index) {
   return entry;
 }
 
-bool IsSeqpacketSocket(int fd) {
+bool IsConnectedSeqpacketSocket(int fd) {
   int value = 0;
   socklen_t len = sizeof value;
   if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &value, &len) != 0 || value != SOCK_SEQPACKET)
     return false;
-  len = sizeof value;
-  return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &value, &len) == 0 && value == AF_UNIX;
+  // The peer's address says both: its family is the socket's domain, and a socket that is
+  // not connected (listening, or never connected) has none (ENOTCONN).
+  sockaddr_un peer;
+  len = sizeof peer;
+  return getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0 && peer.sun_family == AF_UNIX;
 }
 
 }  // namespace zxc

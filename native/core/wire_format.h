@@ -57,7 +57,9 @@ bool PeekHeader(const uint8_t* data, size_t length, WireHeader* out);
 
 WireHandle HandleEntryAt(const ParsedRecord& record, size_t index);
 
-// Whether this descriptor is an AF_UNIX SOCK_SEQPACKET socket.
-bool IsSeqpacketSocket(int fd);
+// Whether this descriptor can be a channel endpoint: an AF_UNIX SOCK_SEQPACKET socket that
+// is connected (its peer may since have closed). A listening or never-connected one has no
+// peer and never had one, which no endpoint is (docs/objects.md).
+bool IsConnectedSeqpacketSocket(int fd);
 
 }  // namespace zxc
