@@ -57,6 +57,8 @@ export interface NativeBinding {
   handleExport(h: number): number | [number, number, number, bigint, bigint];
   /** scratch[0] = the handle adopting `fd` with that identity. */
   handleImport(fd: number, type: number, rights: number, koid: bigint, relatedKoid: bigint): number;
+  /** Whether handleImport would take `fd` as `type` (ZX_OK, or the status it would answer). */
+  handleImportCheck(fd: number, type: number): number;
   /** scratch[0] = the listening socket's handle. */
   serviceListen(name: string, abstract: boolean, mode: number): number;
   /** scratch[0..3] = connection channel handle, pid, uid, gid. */

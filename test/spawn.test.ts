@@ -4,7 +4,7 @@
 // prepareStartupHandles. Every case ends with this process's descriptors and handles back
 // where they started.
 import { spawn as nodeSpawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import {
   fdio,
   Handle,
   prepareStartupHandles,
+  statusToString,
   spawn,
   sys,
   PA_HND,
@@ -23,15 +24,19 @@ import {
   ZX_CHANNEL_READABLE,
   ZX_DEFAULT_CHANNEL_RIGHTS,
   ZX_ERR_BAD_HANDLE,
+  ZX_ERR_INVALID_ARGS,
   ZX_ERR_PEER_CLOSED,
   ZX_ERR_SHOULD_WAIT,
+  ZX_ERR_WRONG_TYPE,
   ZX_HANDLE_INVALID,
   ZX_OBJ_TYPE_CHANNEL,
   ZX_OBJ_TYPE_FD,
   ZX_OK,
   ZX_RIGHT_READ,
   ZX_RIGHTS_BASIC,
+  ZX_OBJ_TYPE_VMO,
 } from '../lib/index';
+import { native } from '../lib/native';
 import { waitSignals, warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import {
   baseline,
@@ -59,6 +64,13 @@ beforeAll(async () => {
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** An entry's dev and ino: those of the test file, or of some socket (made by spawn). */
+function fileIdentity(): { dev: string; ino: string } {
+  const { dev, ino } = statSync(filePath, { bigint: true });
+  return { dev: String(dev), ino: String(ino) };
+}
+const someIdentity = { dev: expect.stringMatching(/^[0-9]+$/), ino: expect.stringMatching(/^[0-9]+$/) };
 
 /** A ZX_OBJ_TYPE_FD handle for the test file, opened read-only. */
 function fileHandle(): number {
@@ -121,8 +133,8 @@ describe('spawn with startup handles', () => {
 
     const { report } = await child.json('report');
     expect(JSON.parse(report.env)).toEqual([
-      { id: 0xf0, fd: 3, ...sentChannel },
-      { id: 0x100f0, fd: 4, ...sentFile },
+      { id: 0xf0, fd: 3, ...sentChannel, ...someIdentity },
+      { id: 0x100f0, fd: 4, ...sentFile, ...fileIdentity() },
     ]);
     expect(report.handles).toEqual({
       [user(0)]: { taken: true, again: ZX_HANDLE_INVALID, ...sentChannel },
@@ -156,7 +168,7 @@ describe('spawn with startup handles', () => {
     });
     expect(theirs.valid).toBe(false);
     const { report } = await child.json('report');
-    expect(JSON.parse(report.env)).toEqual([{ id: user(7), fd: 4, ...sent }]);
+    expect(JSON.parse(report.env)).toEqual([{ id: user(7), fd: 4, ...sent, ...someIdentity }]);
     expect(report.handles[user(7)]).toEqual({ taken: true, again: ZX_HANDLE_INVALID, ...sent });
 
     expect((await mine.read({ timeout: 20_000 })).bytes.toString()).toBe(`hello from ${child.pid}`);
@@ -199,8 +211,8 @@ describe('spawn with startup handles', () => {
     const m = await recv(mine, child.stderr());
     expect(JSON.parse(m.bytes.toString())).toEqual({
       entries: [
-        { id: user(0), fd: 3, ...sentChannel },
-        { id: user(1), fd: 4, ...sentFile },
+        { id: user(0), fd: 3, ...sentChannel, ...someIdentity },
+        { id: user(1), fd: 4, ...sentFile, ...fileIdentity() },
       ],
       contents: CONTENTS,
       seqpacket: true,
@@ -239,8 +251,8 @@ describe('spawn with startup handles', () => {
     expect(isValid(file)).toBe(false);
     expect(prepared.fds).toHaveLength(2);
     expect(JSON.parse(prepared.env[STARTUP_HANDLES_ENV])).toEqual([
-      { id: user(2), fd: 5, ...sentFile },
-      { id: user(3), fd: 6, ...sentChannel },
+      { id: user(2), fd: 5, ...sentFile, ...fileIdentity() },
+      { id: user(3), fd: 6, ...sentChannel, ...someIdentity },
     ]);
     const proc = nodeSpawn(process.execPath, [fixture('proc-startup.cjs'), String(user(2)), String(user(3))], {
       stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'ignore', ...prepared.fds],
@@ -338,6 +350,147 @@ describe('spawn with startup handles', () => {
       for (const raw of raws.filter(isValid)) sys.handleClose(raw); // what a leak leaves behind
       bPeer.close();
     }
+    await expectBaseline(base);
+  });
+});
+
+describe('a ZIRCON_IPC_HANDLES that does not describe the child', () => {
+  interface Described {
+    id: number;
+    fd: number;
+    type: number;
+    /** The descriptor whose device and inode the entry gives (default: the one at `fd`). */
+    like?: number;
+  }
+
+  /** The entries a parent would write for descriptors of this process given to the child
+   *  at `fd` (`fds[fd - 3]`); `extra` fields replace or add to each. */
+  function describeFds(fds: number[], entries: Described[], extra: Record<string, unknown>[] = []): string {
+    return JSON.stringify(
+      entries.map(({ id, fd, type, like }, i) => {
+        const { dev, ino } = fstatSync(like ?? fds[fd - 3], { bigint: true });
+        return { id, fd, type, rights: 0xf00e, koid: '1', relatedKoid: '0', dev: String(dev), ino: String(ino), ...extra[i] };
+      }),
+    );
+  }
+
+  /** Runs startup-refused.cjs with `fds` as its descriptors 3, 4, ... and `text` as the
+   *  variable; returns its report. */
+  async function run(text: string, fds: number[], args: string[]): Promise<any> {
+    const proc = nodeSpawn(process.execPath, [fixture('startup-refused.cjs'), ...args], {
+      stdio: ['pipe', 'pipe', 'pipe', ...fds],
+      env: { ...process.env, [STARTUP_HANDLES_ENV]: text },
+    });
+    const child = watch(proc);
+    const { report } = await child.json('report');
+    proc.stdin!.end();
+    expect(await child.closed).toEqual({ code: 0, signal: null });
+    expect(report.received).toBe(text);
+    expect(report.afterLoad).toBeNull();
+    return report;
+  }
+
+  const refused = (status: number, message: RegExp | string) => ({
+    error: 'ZxError',
+    code: statusToString(status),
+    message: expect.stringMatching(message),
+  });
+
+  /** Every take threw `status`, and nothing was adopted: descriptors, handles and stdin as
+   *  before. */
+  function expectRefused(report: any, ids: number[], status: number, message: RegExp | string): void {
+    for (const id of ids) expect(report.taken[id]).toEqual([refused(status, message), refused(status, message)]);
+    expect(report.fds[1]).toBe(report.fds[0]);
+    expect(report.handles).toEqual([0, 0]);
+    expect(report.stdinOpen).toBe(true);
+  }
+
+  it('malformed: not JSON, not an array, a bad field, stdio, an id or fd given twice: ZxError INVALID_ARGS, nothing taken', async () => {
+    const base = baseline();
+    const file = openSync(filePath, 'r');
+    const fds = [file];
+    const good = { id: user(0), fd: 3, type: ZX_OBJ_TYPE_FD };
+    const cases: [string, RegExp][] = [
+      ['{"id": 240', /is not JSON/],
+      ['{}', /is not an array/],
+      // A good first entry is not taken because the second is bad.
+      [describeFds(fds, [good, { ...good, id: user(1) }], [{}, { koid: 'x' }]), /entry 1: koid is not a decimal string/],
+      [describeFds(fds, [good, { ...good, id: user(1) }], [{}, { rights: -1 }]), /entry 1: rights/],
+      [describeFds(fds, [good, { ...good, id: user(1) }], [{}, { boxed: 'yes' }]), /entry 1: boxed/],
+      [describeFds(fds, [good], [{ dev: undefined }]), /entry 0: dev/],
+      [describeFds(fds, [good, { ...good, id: user(1), fd: 0, like: 0 }]), /entry 1: fd is not a descriptor number from 3/],
+      [describeFds(fds, [good, good]), /entry 1: id 240 is given twice/],
+      [describeFds(fds, [good, { ...good, id: user(1) }]), /entry 1: fd 3 is given twice/],
+    ];
+    for (const [text, message] of cases) {
+      const report = await run(text, fds, [String(user(0)), String(user(1))]);
+      expectRefused(report, [user(0), user(1)], ZX_ERR_INVALID_ARGS, message);
+    }
+    closeSync(file);
+    await expectBaseline(base);
+  });
+
+  it('a descriptor of another kind than its entry says (a file as a channel or VMO, a listening socket as a channel): ZxError WRONG_TYPE', async () => {
+    const base = baseline();
+    const file = openSync(filePath, 'r');
+    expect(native.serviceListen(`zircon-ipc-test-startup-${process.pid}`, true, 0o600)).toBe(ZX_OK);
+    const made = fdio.fdCreate(native.scratch[0]);
+    expect(made.status).toBe(ZX_OK);
+    const fds = [file, made.fd];
+    for (const [fd, type] of [[3, ZX_OBJ_TYPE_CHANNEL], [3, ZX_OBJ_TYPE_VMO], [4, ZX_OBJ_TYPE_CHANNEL]]) {
+      // A true entry first, for the other descriptor: it is not taken either.
+      const text = describeFds(fds, [{ id: user(0), fd: fd === 3 ? 4 : 3, type: ZX_OBJ_TYPE_FD }, { id: user(1), fd, type }]);
+      const report = await run(text, fds, [String(user(0)), String(user(1))]);
+      expectRefused(report, [user(0), user(1)], ZX_ERR_WRONG_TYPE, `entry 1: fd ${fd} is not an open descriptor of type ${type}`);
+    }
+    // The same descriptors described truly are taken.
+    const text = describeFds(fds, [{ id: user(0), fd: 3, type: ZX_OBJ_TYPE_FD }, { id: user(1), fd: 4, type: ZX_OBJ_TYPE_FD }]);
+    const report = await run(text, fds, [String(user(0)), String(user(1))]);
+    expect(report.taken).toEqual({
+      [user(0)]: [{ type: ZX_OBJ_TYPE_FD }, { handle: 'invalid' }],
+      [user(1)]: [{ type: ZX_OBJ_TYPE_FD }, { handle: 'invalid' }],
+    });
+    closeSync(file);
+    closeSync(made.fd);
+    await expectBaseline(base);
+  });
+
+  it('a descriptor that is not the one described (one of Node\'s own, another file, none): refused, nothing taken', async () => {
+    const base = baseline();
+    const file = openSync(filePath, 'r');
+    const other = openSync(path.join(dir, 'other.txt'), 'w');
+    const fds = [file];
+    const given = { id: user(0), fd: 3, type: ZX_OBJ_TYPE_FD };
+    const cases: [Described[], number, string][] = [
+      // Descriptor 4 is not given: in a Node child it is one of Node's own (its epoll).
+      [[given, { id: user(1), fd: 4, type: ZX_OBJ_TYPE_FD, like: file }], ZX_ERR_BAD_HANDLE, 'entry 1: fd 4 is not the descriptor described'],
+      [[{ ...given, like: other }], ZX_ERR_BAD_HANDLE, 'entry 0: fd 3 is not the descriptor described'],
+      [[given, { id: user(1), fd: 999, type: ZX_OBJ_TYPE_FD, like: file }], ZX_ERR_INVALID_ARGS, 'entry 1: fd 999 is not an open descriptor'],
+    ];
+    for (const [entries, status, message] of cases) {
+      const report = await run(describeFds(fds, entries), fds, [String(user(0)), String(user(1))]);
+      expectRefused(report, entries.map((e) => e.id), status, message);
+    }
+    closeSync(file);
+    closeSync(other);
+    await expectBaseline(base);
+  });
+
+  it('prepareStartupHandles will not number them below 3 (stdio): TypeError, the handle kept', () => {
+    const [a, b] = channel();
+    for (const firstFd of [0, 2, 3.5, -1]) expect(() => prepareStartupHandles([{ id: user(0), handle: a }], firstFd)).toThrow(TypeError);
+    expect(isValid(a)).toBe(true);
+    expect(sys.handleCloseMany([a, b])).toBe(ZX_OK);
+  });
+
+  it('is gone from process.env once the library loads: a grandchild started before any take does not see it', async () => {
+    const base = baseline();
+    const file = openSync(filePath, 'r');
+    const text = describeFds([file], [{ id: user(0), fd: 3, type: ZX_OBJ_TYPE_FD }]);
+    const report = await run(text, [file], ['--grandchild', String(user(0))]);
+    expect(report.grandchild).toBeNull();
+    expect(report.taken[user(0)]).toEqual([{ type: ZX_OBJ_TYPE_FD }, { handle: 'invalid' }]);
+    closeSync(file);
     await expectBaseline(base);
   });
 });

@@ -362,6 +362,11 @@ Napi::Value HandleImportJs(const Napi::CallbackInfo& info) {
   return Status(info.Env(), HandleImport(in, &Data(info).scratch[0]));
 }
 
+// handleImportCheck(fd, type) → status: whether handleImport would take it.
+Napi::Value HandleImportCheckJs(const Napi::CallbackInfo& info) {
+  return Status(info.Env(), HandleImportCheck(info[0].As<Napi::Number>().Int32Value(), U32(info[1])));
+}
+
 // serviceListen(name, abstract, mode) → status; scratch[0] = listener handle.
 Napi::Value ServiceListenJs(const Napi::CallbackInfo& info) {
   std::string name = info[0].As<Napi::String>().Utf8Value();
@@ -439,6 +444,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("handleCount", HandleCountJs);
   add("handleExport", HandleExportJs);
   add("handleImport", HandleImportJs);
+  add("handleImportCheck", HandleImportCheckJs);
   add("serviceListen", ServiceListenJs);
   add("serviceAccept", ServiceAcceptJs);
   add("serviceConnect", ServiceConnectJs);

@@ -76,12 +76,20 @@ zx_status_t HandleExport(zx_handle_t h, ExportedHandle* out) {
   return out->fd < 0 ? ZX_ERR_NO_RESOURCES : ZX_OK;
 }
 
+zx_status_t HandleImportCheck(int fd, zx_obj_type_t type) {
+  if (fd < 0 || fcntl(fd, F_GETFD) < 0) return ZX_ERR_INVALID_ARGS;
+  const ObjectKind* kind = KindOf(type);
+  if (!kind || kind->num_fds != 1) return ZX_ERR_NOT_SUPPORTED;
+  // The check a receiver makes of each descriptor that arrives in a message.
+  return kind->matches(&fd) ? ZX_OK : ZX_ERR_WRONG_TYPE;
+}
+
 zx_status_t HandleImport(const ExportedHandle& in, zx_handle_t* out) {
   *out = ZX_HANDLE_INVALID;
-  if (in.fd < 0 || fcntl(in.fd, F_SETFD, FD_CLOEXEC) != 0) return ZX_ERR_INVALID_ARGS;
+  zx_status_t status = HandleImportCheck(in.fd, in.type);
+  if (status != ZX_OK) return status;
+  if (fcntl(in.fd, F_SETFD, FD_CLOEXEC) != 0) return ZX_ERR_INVALID_ARGS;
   const ObjectKind* kind = KindOf(in.type);
-  if (!kind || kind->num_fds != 1) return ZX_ERR_NOT_SUPPORTED;
-  if (!kind->matches(&in.fd)) return ZX_ERR_WRONG_TYPE;
   if (in.type == ZX_OBJ_TYPE_CHANNEL) Endpoint::ConfigureSocket(in.fd);
   const zx_rights_t rights = in.rights & kind->enforced(&in.fd);
   ObjectRef object = AdoptDescriptors(*kind, &in.fd, in.koid, in.related_koid);

@@ -92,6 +92,9 @@ struct ExportedHandle {
 };
 // Consumes the handle; SHOULD_WAIT (queued messages) or BAD_STATE (stash) consume nothing.
 zx_status_t HandleExport(zx_handle_t h, ExportedHandle* out);
+// Whether HandleImport would take `fd` as `type`: INVALID_ARGS (not an open descriptor),
+// NOT_SUPPORTED (a type that is not one descriptor), WRONG_TYPE (not that kind of object).
+zx_status_t HandleImportCheck(int fd, zx_obj_type_t type);
 // Adopts the descriptor with that identity; its kind must match the type.
 zx_status_t HandleImport(const ExportedHandle& in, zx_handle_t* out);
 zx_status_t FdTransfer(int fd, zx_handle_t* out);
