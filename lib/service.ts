@@ -39,7 +39,7 @@ function address(path: string): { name: string; abstract: boolean } {
 // How long a connection may take to send its channel end before it is dropped.
 const HANDOVER_TIMEOUT_MS = 10_000;
 // How long the accept loop waits before trying again when accepting fails (out of
-// descriptors): doubling from the first to the last, until a connection is accepted.
+// descriptors): doubling from the first to the last, until no connection is left waiting.
 const ACCEPT_RETRY_MIN_MS = 10;
 const ACCEPT_RETRY_MAX_MS = 1000;
 
