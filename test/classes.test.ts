@@ -38,7 +38,7 @@ import {
 } from '../lib/index';
 import { native } from '../lib/native';
 import { openFdCount } from './fixtures/fds';
-import { Child, fixture, repoRoot, reportOf, spawnNode, spawnWithFds, warmUpSpawn, warmUpWait } from './fixtures/spawn';
+import { endWithin, fixture, repoRoot, reportOf, spawnNode, spawnWithFds, warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { expectZxError, rejectionOf, thrownBy } from './fixtures/errors';
 
 const FIRST_TXID = 0x80000001;
@@ -134,21 +134,6 @@ async function echoServer(ch: Channel): Promise<number> {
     served++;
   }
   return served;
-}
-
-/** Resolves with how the child ended, killing it past `ms`. */
-async function endWithin(child: Child, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | 'deadline'> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'deadline'>((resolve) => {
-    timer = setTimeout(() => resolve('deadline'), ms);
-  });
-  const ended = await Promise.race([child.closed, deadline]);
-  clearTimeout(timer);
-  if (ended === 'deadline') {
-    child.proc.kill('SIGKILL');
-    await child.closed;
-  }
-  return ended;
 }
 
 // ---- tests -----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import {
   ZX_ERR_ACCESS_DENIED,
   ZX_ERR_BAD_HANDLE,
   ZX_ERR_CANCELED,
+  ZX_ERR_NO_RESOURCES,
   ZX_ERR_OUT_OF_RANGE,
   ZX_ERR_PEER_CLOSED,
   ZX_ERR_SHOULD_WAIT,
@@ -45,7 +46,7 @@ import {
   staleHandle,
   warmUpWaits,
 } from './fixtures/channels';
-import { fixture } from './fixtures/spawn';
+import { endWithin, fixture, reportOf, spawnWithFds, warmUpSpawn } from './fixtures/spawn';
 import { inWorker } from './fixtures/threads';
 
 const MS = 1_000_000n;
@@ -723,5 +724,30 @@ describe('the process lifetime', () => {
     expect(out.status).toBe(ZX_ERR_TIMED_OUT);
     expect(out.observed).toBe(ZX_CHANNEL_WRITABLE);
     expect(out.ms).toBeGreaterThanOrEqual(300);
+  });
+});
+
+describe('a thread whose wake eventfd cannot be opened (no descriptor free at its first blocking wait)', () => {
+  beforeAll(warmUpSpawn);
+
+  it('waits that would sleep answer NO_RESOURCES (no crash), one that needs no sleep works; with descriptors free again, all work', async () => {
+    // In the child, the endpoint waited on holds a stashed message: a wait for PEER_CLOSED
+    // registers for stash wake-ups and looks again, 100 times per kind of wait.
+    const c = spawnWithFds('sh', ['-c', 'ulimit -n 64 && exec "$0" "$@"', process.execPath, fixture('wake-fd-limit.cjs')]);
+    expect(await endWithin(c, 30_000), c.stderr()).toEqual({ code: 0, signal: null });
+    expect(reportOf(c)).toEqual({
+      call: ZX_OK,
+      filled: 'EMFILE',
+      crowded: {
+        peerClosed: [ZX_ERR_NO_RESOURCES],
+        many: [ZX_ERR_NO_RESOURCES],
+        call: [ZX_ERR_NO_RESOURCES],
+        port: [ZX_ERR_NO_RESOURCES],
+        readable: [ZX_OK],
+      },
+      freed: { peerClosed: ZX_ERR_TIMED_OUT, many: ZX_ERR_TIMED_OUT, call: ZX_ERR_TIMED_OUT, port: ZX_ERR_TIMED_OUT, closed: ZX_OK },
+      stash: 'plain',
+      fdsAdded: 1, // the thread's wake eventfd, open from then on
+    });
   });
 });

@@ -256,6 +256,10 @@ zx_status_t ChannelCallEtc(zx_handle_t h, uint32_t options, zx_time_t deadline,
                            uint32_t num_bytes, uint32_t num_handles, ReadResult* out) {
   out->actual_bytes = out->actual_handles = 0;
   const int wake_fd = ThreadWakeFd();
+  if (wake_fd < 0) {  // nothing could wake this thread for its reply
+    ConsumeDispositions(dispositions, num_dispositions);
+    return ZX_ERR_NO_RESOURCES;
+  }
   SyncCallWaiter waiter(wake_fd);
   EndpointRef endpoint;
   zx_status_t status = ChannelCallStart(h, options, payload, payload_count, dispositions,

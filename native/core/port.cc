@@ -450,6 +450,7 @@ zx_status_t PortWait(zx_handle_t h, zx_time_t deadline, PortPacket* out) {
 
   HandleTable& table = HandleTable::Get();
   const int wake_fd = ThreadWakeFd();
+  if (wake_fd < 0) return ZX_ERR_NO_RESOURCES;  // nothing could wake this thread
   CloseWaker waker(wake_fd);
   if (table.AddObserver(h, &waker) != ZX_OK) return ZX_ERR_CANCELED;  // closed since the lookup
   for (;;) {

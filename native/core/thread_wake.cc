@@ -6,7 +6,7 @@ namespace zxc {
 namespace {
 
 struct WakeFd {
-  int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  int fd = -1;
   ~WakeFd() {
     if (fd >= 0) close(fd);
   }
@@ -16,6 +16,7 @@ struct WakeFd {
 
 int ThreadWakeFd() {
   thread_local WakeFd wake;
+  if (wake.fd < 0) wake.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   return wake.fd;
 }
 

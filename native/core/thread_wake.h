@@ -10,7 +10,9 @@
 
 namespace zxc {
 
-// The calling thread's eventfd (opened on first use, closed when the thread ends).
+// The calling thread's eventfd: opened on first use, and on a later use again while it
+// could not be (no descriptor free); -1 then, and a blocking wait answers NO_RESOURCES.
+// Closed when the thread ends.
 int ThreadWakeFd();
 // Empties the calling thread's eventfd after a wait.
 void DrainThreadWakeFd();

@@ -31,7 +31,8 @@ zx_time_t NsUntil(zx_time_t deadline) {
 namespace {
 
 // Up to N objects on the stack, built one at a time: a wait on one handle (once per
-// message for a blocked reader) doesn't build and destroy N of them.
+// message for a blocked reader) doesn't build and destroy N of them. Full, it builds
+// nothing more (emplace_back answers null).
 template <typename T, size_t N>
 class StackList {
  public:
@@ -42,8 +43,9 @@ class StackList {
     while (size_ > 0) (*this)[--size_].~T();
   }
   template <typename... Args>
-  T& emplace_back(Args&&... args) {
-    return *new (slots_[size_++].bytes) T(std::forward<Args>(args)...);
+  T* emplace_back(Args&&... args) {
+    if (size_ == N) return nullptr;
+    return new (slots_[size_++].bytes) T(std::forward<Args>(args)...);
   }
   T& operator[](size_t i) { return *std::launder(reinterpret_cast<T*>(slots_[i].bytes)); }
   size_t size() const { return size_; }
@@ -69,14 +71,14 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
   StackList<HandleInfo, ZX_WAIT_MANY_MAX_ITEMS> infos;
   for (size_t i = 0; i < count; ++i) {
     items[i].pending = 0;
-    zx_status_t status = table.Lookup(items[i].handle, &infos.emplace_back());
+    zx_status_t status = table.Lookup(items[i].handle, infos.emplace_back());
     if (status != ZX_OK) return status;
     if (!(infos[i].rights & ZX_RIGHT_WAIT)) return ZX_ERR_ACCESS_DENIED;
   }
 
   // Registered only once we have to block: a close from another thread, or a call that
   // stashes a message, writes the thread's eventfd.
-  int wake_fd = -1;
+  bool registered = false;
   StackList<CloseWaker, ZX_WAIT_MANY_MAX_ITEMS> wakers;
   std::optional<StashWaker> stash_waker;
   auto endpoint_at = [&](size_t i) -> Endpoint* {
@@ -140,19 +142,26 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
       unregister();
       return status;
     }
-    if (wake_fd < 0) {
-      wake_fd = ThreadWakeFd();
+    if (!registered) {
+      registered = true;
+      const int wake_fd = ThreadWakeFd();
+      if (wake_fd < 0) return ZX_ERR_NO_RESOURCES;  // nothing could wake this thread
+      fds[0] = pollfd{wake_fd, POLLIN, 0};
       stash_waker.emplace(wake_fd);
       bool look_again = false;
       for (size_t i = 0; i < count; ++i) {
-        CloseWaker& waker = wakers.emplace_back(wake_fd);
+        CloseWaker* waker = wakers.emplace_back(wake_fd);
+        if (!waker) {
+          unregister();
+          return ZX_ERR_NO_RESOURCES;
+        }
         waiters[i] = infos[i].object->PollableFd() ? -1 : OpenWaiter(*infos[i].object);
         if (!infos[i].object->PollableFd() && waiters[i] < 0) {
           unregister();
           return ZX_ERR_NO_RESOURCES;
         }
-        if (table.AddObserver(items[i].handle, &waker) != ZX_OK) {
-          waker.OnHandleRemoved();  // closed since the lookup
+        if (table.AddObserver(items[i].handle, waker) != ZX_OK) {
+          waker->OnHandleRemoved();  // closed since the lookup
           look_again = true;
         }
         if (Endpoint* endpoint = endpoint_at(i)) {
@@ -165,7 +174,6 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
         continue;
       }
     }
-    fds[0] = pollfd{wake_fd, POLLIN, 0};
     for (size_t i = 0; i < count; ++i) {
       const Object& object = *infos[i].object;
       if (waiters[i] >= 0) {
