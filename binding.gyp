@@ -28,7 +28,8 @@
         "native/binding/event_js.cc",
         "native/binding/vmo_js.cc",
         "native/binding/socket_js.cc",
-        "native/binding/port_js.cc"
+        "native/binding/port_js.cc",
+        "native/binding/teardown_js.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

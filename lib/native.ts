@@ -1,6 +1,7 @@
 // The one module that loads the compiled addon (a prebuild from prebuilds/ when present,
 // else build/Release) and declares its exact surface. Everything else imports from here.
 import path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { ZX_HANDLE_INVALID, ZX_OK } from './constants';
 
 // node-gyp-build ships no types: it takes the package root and returns the addon.
@@ -109,6 +110,9 @@ export interface NativeBinding {
    *  scratch[2..14) as for portWait). */
   portWaitAsync(port: number, deadline: bigint): Promise<number[]> | number;
   objectWaitAsync(h: number, port: number, key: bigint, signals: number, options: number): number;
+  // ---- teardown (native/binding/teardown_js.cc) ----
+  /** The process exits: blocking waits on other threads end with ZX_ERR_CANCELED. */
+  cancelBlockedWaits(): void;
 }
 
 export interface NativeCallResult {
@@ -124,6 +128,11 @@ export const SCRATCH_TYPES = SCRATCH_HANDLES + 64;
 export const SCRATCH_RIGHTS = SCRATCH_TYPES + 64;
 
 export const native = nodeGypBuild(path.join(__dirname, '..')) as NativeBinding;
+
+// Exiting (process.exit(), or the end of the main thread's loop) Node stops the workers
+// one at a time and waits for each: end every blocking wait at once instead (README.md,
+// "Blocking waits end with their thread's environment").
+if (isMainThread) process.on('exit', () => native.cancelBlockedWaits());
 
 export interface OneHandleResult {
   status: number;

@@ -269,6 +269,7 @@ Napi::Value ObjectWaitManyJs(const Napi::CallbackInfo& info) {
     items[i] = WaitItem{U32(item.Get("handle")), U32(item.Get("waitfor")), 0};
   }
   zx_status_t status = ObjectWaitMany(items.data(), items.size(), deadline);
+  if (status == ZX_ERR_CANCELED && EnvironmentStopping(info.Env())) return Status(info.Env(), status);
   if (status == ZX_OK || status == ZX_ERR_TIMED_OUT || status == ZX_ERR_CANCELED)
     for (uint32_t i = 0; i < items.size(); ++i)
       array.Get(i).As<Napi::Object>().Set("pending", items[i].pending);
@@ -453,6 +454,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitVmoBinding(exports, data);
   InitSocketBinding(exports, data);
   InitPortBinding(exports, data);
+  // Blocking waits end when this environment, or the process, goes away.
+  InitTeardownBinding(exports, data);
   return exports;
 }
 

@@ -76,5 +76,10 @@ void InitEventBinding(Napi::Object exports, AddonData* data);
 void InitVmoBinding(Napi::Object exports, AddonData* data);
 void InitSocketBinding(Napi::Object exports, AddonData* data);
 void InitPortBinding(Napi::Object exports, AddonData* data);
+// Blocking waits giving up when the environment or the process goes away (teardown_js.cc).
+void InitTeardownBinding(Napi::Object exports, AddonData* data);
+// Whether `env` (this thread's) is being torn down: N-API then refuses every call that
+// could run JavaScript, and a binding must make none (node-addon-api would abort).
+bool EnvironmentStopping(napi_env env);
 
 }  // namespace zxb

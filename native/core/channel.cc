@@ -147,6 +147,7 @@ zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter
   if (!observing) waker.OnHandleRemoved();
   zx_status_t status;
   bool sent_just_now = true;  // the reply can't be there yet: wait before reading
+  bool torn_down = false;     // the process exits, or this thread's environment goes away
   for (;;) {
     if (!sent_just_now) endpoint.PumpForCalls(SIZE_MAX);  // our reply, or others' for them
     sent_just_now = false;
@@ -156,18 +157,17 @@ zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter
     }
     const zx_time_t remaining = NsUntil(deadline);
     const bool expired = remaining == 0;
-    if (waker.closed() || expired) {
+    if (waker.closed() || torn_down || expired) {
       // A late reply then lands in the normal queue. If the call completed meanwhile,
       // the next turn takes its result.
       if (endpoint.UnregisterCall(&waiter)) {
-        status = waker.closed() ? ZX_ERR_CANCELED : ZX_ERR_TIMED_OUT;
+        status = waker.closed() || torn_down ? ZX_ERR_CANCELED : ZX_ERR_TIMED_OUT;
         break;
       }
       continue;
     }
-    pollfd fds[2] = {{wake_fd, POLLIN, 0}, {endpoint.fd(), POLLIN | POLLRDHUP, 0}};
-    if (PollFor(fds, 2, remaining) > 0 && (fds[0].revents & POLLIN))
-      DrainThreadWakeFd();
+    pollfd fds[2] = {{}, {endpoint.fd(), POLLIN | POLLRDHUP, 0}};  // fds[0]: PollFor's
+    torn_down = PollFor(fds, 2, remaining) == ZX_ERR_CANCELED;
   }
   if (observing) table.RemoveObserver(h, &waker);
   return status;

@@ -455,10 +455,8 @@ zx_status_t PortWait(zx_handle_t h, zx_time_t deadline, PortPacket* out) {
   if (table.AddObserver(h, &waker) != ZX_OK) return ZX_ERR_CANCELED;  // closed since the lookup
   for (;;) {
     const zx_time_t remaining = NsUntil(deadline);
-    pollfd fds[2] = {{wake_fd, POLLIN, 0}, {port->fd(), POLLIN, 0}};
-    if (PollFor(fds, 2, remaining) > 0 && (fds[0].revents & POLLIN))
-      DrainThreadWakeFd();
-    if (waker.closed()) {
+    pollfd fds[2] = {{}, {port->fd(), POLLIN, 0}};  // fds[0]: PollFor's
+    if (PollFor(fds, 2, remaining) == ZX_ERR_CANCELED || waker.closed()) {
       status = ZX_ERR_CANCELED;
       break;
     }

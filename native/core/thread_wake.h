@@ -1,5 +1,6 @@
 // Waking a thread blocked in a wait or a call: one eventfd per thread, and an observer
-// that fires it when the handle being waited on leaves the table.
+// that fires it when the handle being waited on leaves the table. And the teardown that
+// ends such a wait: the process exiting, or the thread's environment going away.
 #pragma once
 #include <sys/eventfd.h>
 
@@ -16,6 +17,25 @@ namespace zxc {
 int ThreadWakeFd();
 // Empties the calling thread's eventfd after a wait.
 void DrainThreadWakeFd();
+
+// ---- teardown ----
+// What a thread asks, while blocked, whether the environment it runs is going away (the
+// binding installs one per JavaScript thread: can that thread still call into JS?).
+using TeardownCheck = bool (*)(void* context);
+void SetTeardownCheck(TeardownCheck check, void* context);
+// Removes the calling thread's check if it is the one installed with `context`.
+void ClearTeardownCheck(void* context);
+// How long a thread with a check sleeps at most between two looks at it.
+constexpr zx_time_t kTeardownCheckNs = 50'000'000;
+// The process is exiting: every other thread's blocking waits end now (woken through
+// their eventfds), and any later one ends at once when it would have to sleep.
+void CancelBlockedWaits();
+
+// For the blocking wait (PollFor): the calling thread's check, if any, and whether the
+// process exits under it.
+bool HasTeardownCheck();
+bool AskTeardownCheck();
+bool ProcessExitingForThread();
 
 class CloseWaker final : public HandleObserver {
  public:

@@ -60,9 +60,26 @@ class StackList {
 
 }  // namespace
 
-int PollFor(pollfd* fds, size_t count, zx_time_t remaining) {
-  timespec ts{static_cast<time_t>(remaining / 1000000000), static_cast<long>(remaining % 1000000000)};
-  return ppoll(fds, count, remaining < 0 ? nullptr : &ts, nullptr);
+zx_status_t PollFor(pollfd* fds, size_t count, zx_time_t remaining) {
+  fds[0] = pollfd{ThreadWakeFd(), POLLIN, 0};
+  // Once the process exits, a look but no sleep; with a teardown check, sleeps of at most
+  // kTeardownCheckNs, the check asked after each that ended with nothing ready.
+  const bool exiting = ProcessExitingForThread();
+  zx_time_t sleep = remaining;
+  if (exiting) sleep = 0;
+  else if (HasTeardownCheck() && (remaining < 0 || remaining > kTeardownCheckNs)) sleep = kTeardownCheckNs;
+  timespec ts{static_cast<time_t>(sleep / 1000000000), static_cast<long>(sleep % 1000000000)};
+  const int ready = ppoll(fds, count, sleep < 0 ? nullptr : &ts, nullptr);
+  if (ready <= 0)
+    for (size_t i = 0; i < count; ++i) fds[i].revents = 0;
+  if (fds[0].revents & POLLIN)
+    DrainThreadWakeFd();  // now, or it would wake every later poll (a stale count is harmless)
+  for (size_t i = 1; i < count; ++i)
+    if (fds[i].revents) return ZX_OK;
+  const bool slept_out = ready == 0 && sleep != remaining;
+  if (exiting || ProcessExitingForThread() || (slept_out && AskTeardownCheck()))
+    return ZX_ERR_CANCELED;
+  return ZX_OK;
 }
 
 zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
@@ -146,7 +163,6 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
       registered = true;
       const int wake_fd = ThreadWakeFd();
       if (wake_fd < 0) return ZX_ERR_NO_RESOURCES;  // nothing could wake this thread
-      fds[0] = pollfd{wake_fd, POLLIN, 0};
       stash_waker.emplace(wake_fd);
       bool look_again = false;
       for (size_t i = 0; i < count; ++i) {
@@ -183,10 +199,11 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
       short events = object.PollEventsFor(items[i].waitfor, items[i].pending);
       fds[i + 1] = pollfd{events ? object.fd() : -1, events, 0};  // fd -1: ignored
     }
-    woke = PollFor(fds, count + 1, remaining) > 0;
-    if (!woke) for (size_t i = 0; i <= count; ++i) fds[i].revents = 0;
-    if (fds[0].revents & POLLIN)
-      DrainThreadWakeFd();  // now, or it would wake every later poll (a stale count is harmless)
+    if (PollFor(fds, count + 1, remaining) == ZX_ERR_CANCELED) {
+      unregister();
+      return ZX_ERR_CANCELED;
+    }
+    woke = true;
     for (size_t i = 0; i < count; ++i)
       if (waiters[i] >= 0 && (fds[i + 1].revents & POLLIN)) DrainWaiter(waiters[i]);
   }
