@@ -542,7 +542,7 @@ void EnvLoop::ProcessPosted() {
     if (op->is_port) {
       if (op->handle_removed.load()) SettlePortWait(op, ZX_ERR_CANCELED, nullptr);
     } else if (op->is_call) {
-      if (op->waiter->done.load()) {
+      if (op->endpoint->CallDone(op->waiter.get())) {
         SettleCall(op, ZX_OK);
       } else if (op->handle_removed.load()) {
         // Closed (or moved) while waiting, unless the reply beat the close.

@@ -128,7 +128,7 @@ std::vector<iovec> WithTxid(const uint32_t* txid, const iovec* payload, size_t p
 class SyncCallWaiter final : public CallWaiter {
  public:
   explicit SyncCallWaiter(int wake_fd) : wake_fd_(wake_fd), caller_(std::this_thread::get_id()) {}
-  // The caller routing its own reply looks at `done` next: no need to wake itself.
+  // The caller routing its own reply asks CallDone next: no need to wake itself.
   void Notify() override {
     if (std::this_thread::get_id() != caller_) eventfd_write(wake_fd_, 1);
   }
@@ -151,7 +151,7 @@ zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter
   for (;;) {
     if (!sent_just_now) endpoint.PumpForCalls(SIZE_MAX);  // our reply, or others' for them
     sent_just_now = false;
-    if (waiter.done.load()) {
+    if (endpoint.CallDone(&waiter)) {
       status = waiter.status;  // the reply, or PEER_CLOSED
       break;
     }

@@ -84,12 +84,14 @@ class SignalObserver {
 };
 
 // One pending zx_channel_call on an endpoint. Whoever reads its reply off the socket
-// (the caller, another reader, a signal check, an event loop) fills it and calls Notify.
+// (the caller, another reader, a signal check, an event loop) fills it, marks it done and
+// calls Notify, all in one hold of the endpoint's inbound lock. So the caller learns that
+// it is done only from Endpoint::CallDone (or UnregisterCall), which take that lock: by
+// then nobody touches the waiter any more, and the caller may free it.
 class CallWaiter {
  public:
   uint32_t txid = 0;
-  std::atomic<bool> done{false};  // set under the endpoint's inbound lock
-  zx_status_t status = ZX_OK;
+  zx_status_t status = ZX_OK;  // read by the caller once CallDone says so
   InboundMessage reply;
 
   // Called under the endpoint's inbound lock: must only wake the caller.
@@ -97,6 +99,10 @@ class CallWaiter {
 
  protected:
   ~CallWaiter() = default;
+
+ private:
+  friend class Endpoint;
+  bool done_ = false;  // under the endpoint's inbound lock
 };
 
 class Endpoint : public Object {
@@ -146,6 +152,8 @@ class Endpoint : public Object {
   void RegisterCall(CallWaiter* waiter);
   // Takes a call back (timed out, canceled); false if it was completed meanwhile.
   bool UnregisterCall(CallWaiter* waiter);
+  // Whether the call has its reply or its failure (then its waiter may be freed).
+  bool CallDone(const CallWaiter* waiter);
   // Reads up to `max_records` off the socket for pending calls: replies go to their
   // callers, other messages to the stash. Stops when the socket is empty or no call waits.
   void PumpForCalls(size_t max_records);

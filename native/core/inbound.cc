@@ -315,7 +315,7 @@ void Endpoint::RegisterCall(CallWaiter* waiter) {
   uint32_t txid;
   do txid = (++txid_counter_) | kMinKernelTxid; while (CallPendingLocked(txid));
   waiter->txid = txid;
-  waiter->done.store(false);
+  waiter->done_ = false;
   calls_.push_back(waiter);
   has_calls_.store(true);
   ever_called_.store(true);
@@ -330,6 +330,11 @@ bool Endpoint::UnregisterCall(CallWaiter* waiter) {
   return true;
 }
 
+bool Endpoint::CallDone(const CallWaiter* waiter) {
+  std::lock_guard<std::mutex> lock(inbound_mu_);
+  return waiter->done_;
+}
+
 bool Endpoint::RouteLocked(InboundMessage& message) {
   const uint32_t txid = message.txid();
   if (txid < kMinKernelTxid) return false;
@@ -341,7 +346,7 @@ bool Endpoint::RouteLocked(InboundMessage& message) {
     message.Own();
     waiter->reply = std::move(message);
     waiter->status = ZX_OK;
-    waiter->done.store(true);
+    waiter->done_ = true;
     waiter->Notify();
     return true;
   }
@@ -383,7 +388,7 @@ void Endpoint::FailCallsLocked(zx_status_t status) {
   has_calls_.store(false);
   for (CallWaiter* waiter : failed) {
     waiter->status = status;
-    waiter->done.store(true);
+    waiter->done_ = true;
     waiter->Notify();
   }
 }
