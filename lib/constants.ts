@@ -220,6 +220,12 @@ export const ZX_OBJ_TYPE_FD = 0x1000;
 // Outbound messages an endpoint may hold in its native queue before channelWrite
 // answers ZX_ERR_SHOULD_WAIT (Zircon's kMaxPendingMessageCount).
 export const ZX_PENDING_WRITE_LIMIT = 3500;
+// While a channelCall waits, the messages that arrive before its reply are set aside in
+// the endpoint's stash (read first by later reads): at most this many, and at most
+// ZX_CALL_STASH_BYTES_LIMIT bytes of records. Past either, nothing more is read off the
+// socket until a read makes room, so the kernel makes the sender wait.
+export const ZX_CALL_STASH_LIMIT = 3500;
+export const ZX_CALL_STASH_BYTES_LIMIT = 0x400000;
 
 // --- Fuchsia process-args handle ids (for spawn / takeStartupHandle) ---
 export const PA_USER0 = 0xF0;

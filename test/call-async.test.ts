@@ -2,6 +2,8 @@
 // routed by whoever reads them off the socket and never show up in channelRead or as
 // READABLE; messages a call stepped over wait in the endpoint's stash, which keeps the
 // endpoint from being moved (BAD_STATE, nothing consumed) until it is read.
+import { spawn as spawnChild } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -10,6 +12,8 @@ import {
   ZX_CHANNEL_PEER_CLOSED,
   ZX_CHANNEL_READABLE,
   ZX_CHANNEL_READ_MAY_DISCARD,
+  ZX_CALL_STASH_BYTES_LIMIT,
+  ZX_CALL_STASH_LIMIT,
   ZX_CHANNEL_WRITABLE,
   ZX_DEFAULT_CHANNEL_RIGHTS,
   ZX_ERR_ACCESS_DENIED,
@@ -48,8 +52,10 @@ import {
   staleHandle,
   warmUpWaits,
 } from './fixtures/channels';
+import { seqMessage, watch } from './fixtures/proc-helpers';
 import { serve } from './fixtures/server';
-import { Child, spawnNode, warmUpSpawn } from './fixtures/spawn';
+import { Child, fixture, spawnNode, warmUpSpawn } from './fixtures/spawn';
+import { inWorker } from './fixtures/threads';
 
 const MS = 1_000_000n;
 const LONG = 20_000n * MS;
@@ -550,6 +556,79 @@ describe('the stash: messages a call stepped over', () => {
     expect(readAll(a2).bytes.toString()).toBe('after the move');
     expect(signalsOf(w.y)).toBe(ZX_CHANNEL_WRITABLE); // x2 still alive
     closeAll(a2, b, o1, o2, x2, w.y);
+  });
+});
+
+describe('the stash is bounded: a peer that floods instead of replying', () => {
+  // While a call waits, the stash takes ZX_CALL_STASH_LIMIT messages or
+  // ZX_CALL_STASH_BYTES_LIMIT bytes of records (16-byte header + payload here), whichever
+  // comes first. Then nothing more is read off the socket, so the kernel makes the peer
+  // wait (EAGAIN) once the socket is full too. The reply, sent behind the flood, still
+  // settles the call once the messages before it are read; each of them is read once, in
+  // order. The peer is test/fixtures/call-flooder.py, on the other end.
+  async function floodWhileCalling(size: number, caller: 'async' | 'sync in a worker') {
+    const [a, b] = channel();
+    const { status, fd } = fdio.fdCreate(b);
+    expect(status).toBe(ZX_OK);
+    const proc = spawnChild('python3', [fixture('call-flooder.py')], { stdio: ['pipe', 'pipe', 'pipe', fd] });
+    closeSync(fd);
+    const peer = watch(proc);
+    const ask = async (command: string, key: string, value?: number) => {
+      proc.stdin!.write(`${command}\n`);
+      const line = await peer.line((l) => l.startsWith('{') && key in JSON.parse(l) &&
+        (value === undefined || JSON.parse(l).round === value));
+      return JSON.parse(line);
+    };
+    const { capacity } = await ask(`capacity ${size}`, 'capacity');
+    expect(capacity).toBeGreaterThan(0);
+    const stashBound = Math.min(ZX_CALL_STASH_LIMIT, Math.floor(ZX_CALL_STASH_BYTES_LIMIT / (16 + size)));
+
+    const options = { readNumBytes: 64, readNumHandles: 0 };
+    const call = caller === 'async'
+      ? callAsync(a, msg(0, 'q'), null, options)
+      : inWorker(`const r = sys.channelCall(workerData.a, 0, sys.deadlineAfter(20_000_000_000n),
+            { bytes: Buffer.from('....q'), readNumBytes: 64, readNumHandles: 0 });
+          parentPort.postMessage({ status: r.status, bytes: r.bytes });`, { a }).message;
+    const { txid } = await ask('request', 'txid');
+    expect(txid).toBe(FIRST_TXID);
+
+    // Flood until a round sends nothing. Before each round, everything that may be read
+    // for the call is read (signalsOf routes replies first), so a round that sends nothing
+    // means the call stopped reading.
+    let total = 0;
+    for (let round = 0; ; round++) {
+      const { sent } = await ask(`flood ${round} ${size}`, 'sent', round);
+      total += sent;
+      if (sent === 0) break;
+      if (total > stashBound + capacity) throw new Error(`${total} messages taken: the stash is past its bound`);
+      expect(signalsOf(a)).toBe(RW);
+    }
+    expect(total).toBe(stashBound + capacity);
+
+    // The peer's reply waits for room behind the flood; reading the flood makes it.
+    proc.stdin!.write('reply\n');
+    for (let i = 0; i < total; i++) {
+      const r = sys.channelRead(a, 0, 65536, 0);
+      expect(r.status).toBe(ZX_OK);
+      if (!r.bytes.equals(seqMessage(i, size))) throw new Error(`message ${i} is not the ${i}th sent`);
+    }
+    await peer.json('replied');
+    const reply = await call;
+    expect(reply.status).toBe(ZX_OK);
+    expect(Buffer.from(reply.bytes)).toEqual(msg(txid, 'the reply'));
+    expect(sys.channelRead(a, 0, 65536, 0).status).toBe(ZX_ERR_SHOULD_WAIT);
+    proc.stdin!.end();
+    expect(await peer.closed).toEqual({ code: 0, signal: null });
+    expect(sys.channelRead(a, 0, 65536, 0).status).toBe(ZX_ERR_PEER_CLOSED);
+    closeAll(a);
+  }
+
+  it('16-byte messages: ZX_CALL_STASH_LIMIT of them are read, then the peer is made to wait (async call)', async () => {
+    await floodWhileCalling(16, 'async');
+  });
+
+  it('64 KiB messages: ZX_CALL_STASH_BYTES_LIMIT bytes of them are read, then the peer is made to wait (sync call)', async () => {
+    await floodWhileCalling(65536, 'sync in a worker');
   });
 });
 

@@ -212,7 +212,9 @@ void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
       if (!(now & ZX_CHANNEL_PEER_CLOSED)) {
         for (Op* op : watch->ops) {
           // DISCONNECT comes with READABLE: a hangup then says so (OnPoll).
-          if (op->is_call || (op->signals & ZX_CHANNEL_READABLE)) events |= UV_READABLE | UV_DISCONNECT;
+          // A call reads for itself, unless the stash is full: then it waits for a read.
+          const bool call_reads = op->is_call && !op->endpoint->StashFull();
+          if (call_reads || (op->signals & ZX_CHANNEL_READABLE)) events |= UV_READABLE | UV_DISCONNECT;
           if (op->signals & ZX_CHANNEL_PEER_CLOSED) events |= UV_DISCONNECT;
         }
       }
@@ -547,6 +549,8 @@ void EnvLoop::ProcessPosted() {
       } else if (op->handle_removed.load()) {
         // Closed (or moved) while waiting, unless the reply beat the close.
         SettleCall(op, op->endpoint->UnregisterCall(op->waiter.get()) ? ZX_ERR_CANCELED : ZX_OK);
+      } else if (op->watch) {
+        UpdateWatch(op->watch);  // the stash has room again: read on
       }
     } else if (op->handle_removed.load()) {
       SettleWait(op, ZX_ERR_CANCELED, Observed(op) | ZX_SIGNAL_HANDLE_CLOSED);

@@ -166,8 +166,9 @@ zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter
       }
       continue;
     }
+    // With the stash full, the socket stays readable until a read makes room (which wakes us).
     pollfd fds[2] = {{}, {endpoint.fd(), POLLIN | POLLRDHUP, 0}};  // fds[0]: PollFor's
-    torn_down = PollFor(fds, 2, remaining) == ZX_ERR_CANCELED;
+    torn_down = PollFor(fds, endpoint.StashFull() ? 1 : 2, remaining) == ZX_ERR_CANCELED;
   }
   if (observing) table.RemoveObserver(h, &waker);
   return status;

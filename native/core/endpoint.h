@@ -94,7 +94,8 @@ class CallWaiter {
   zx_status_t status = ZX_OK;  // read by the caller once CallDone says so
   InboundMessage reply;
 
-  // Called under the endpoint's inbound lock: must only wake the caller.
+  // Called under the endpoint's inbound lock when the call is done, or when it may read
+  // on (Endpoint::StashFull went false): must only wake the caller.
   virtual void Notify() = 0;
 
  protected:
@@ -155,9 +156,15 @@ class Endpoint : public Object {
   // Whether the call has its reply or its failure (then its waiter may be freed).
   bool CallDone(const CallWaiter* waiter);
   // Reads up to `max_records` off the socket for pending calls: replies go to their
-  // callers, other messages to the stash. Stops when the socket is empty or no call waits.
+  // callers, other messages to the stash. Stops when the socket is empty, no call waits,
+  // or the next record is not a reply and would take the stash past its bounds
+  // (ZX_CALL_STASH_LIMIT messages, ZX_CALL_STASH_BYTES_LIMIT bytes of records).
   void PumpForCalls(size_t max_records);
   bool HasStash();
+  // Whether the last pump stopped at the stash's bounds: waiting for the socket to be
+  // readable is then pointless until a read takes a message from the stash, which
+  // notifies every pending call's waiter.
+  bool StashFull();
   static bool AnyHasStash();  // any endpoint of the process
   bool HasPendingCalls();
   // Whether a call was ever made on this endpoint. Until then a waiter that saw the socket
@@ -201,6 +208,10 @@ class Endpoint : public Object {
                             size_t into_capacity = 0, uint32_t expected_handles = 0);
   zx_status_t PeekHeadLocked(WireHeader* header, uint32_t* txid);
   bool RouteLocked(InboundMessage& message);
+  // Whether the record at the head of the socket may be read for the pending calls.
+  bool StashHasRoomLocked();
+  void PopStashLocked();
+  void ClearStashFullLocked();
   void PumpLocked(size_t max_records);
   void FailCallsLocked(zx_status_t status);
   bool CallPendingLocked(uint32_t txid) const;
@@ -218,10 +229,12 @@ class Endpoint : public Object {
   // Inbound state, under inbound_mu_ (a peek and the read that follows see one record).
   std::mutex inbound_mu_;
   std::deque<InboundMessage> stash_;
+  size_t stash_bytes_ = 0;  // the sizes of stash_'s messages as records
   std::vector<CallWaiter*> calls_;
   std::vector<SignalObserver*> signal_observers_;
   uint32_t txid_counter_ = 0;
   std::atomic<bool> has_stash_{false};
+  std::atomic<bool> stash_full_{false};
   std::atomic<bool> has_calls_{false};
   std::atomic<bool> ever_called_{false};
 };

@@ -221,8 +221,7 @@ zx_status_t Endpoint::Read(uint32_t options, uint32_t max_bytes, uint32_t max_ha
         } else {
           message = std::move(head);
         }
-        stash_.pop_front();
-        if (stash_.empty()) SetHasStash(false);
+        PopStashLocked();
         if (too_big) return ZX_ERR_BUFFER_TOO_SMALL;
         break;
       }
@@ -353,8 +352,44 @@ bool Endpoint::RouteLocked(InboundMessage& message) {
   return false;
 }
 
+bool Endpoint::StashHasRoomLocked() {
+  // Far from either bound (the usual case) there is room for any record, no need to look.
+  if (stash_.size() < ZX_CALL_STASH_LIMIT &&
+      stash_bytes_ + kMaxRecordBytes <= ZX_CALL_STASH_BYTES_LIMIT)
+    return true;
+  WireHeader header;
+  uint32_t txid;
+  zx_status_t status = PeekHeadLocked(&header, &txid);
+  if (status != ZX_OK) return true;  // nothing there, or what the read drops or fails on
+  if (txid >= kMinKernelTxid && CallPendingLocked(txid)) return true;  // a reply: routed
+  return stash_.size() < ZX_CALL_STASH_LIMIT &&
+         stash_bytes_ + RecordPrefixSize(header.num_handles) + header.num_bytes <=
+             ZX_CALL_STASH_BYTES_LIMIT;
+}
+
+void Endpoint::PopStashLocked() {
+  const InboundMessage& head = stash_.front();
+  stash_bytes_ -= RecordPrefixSize(head.handles.size()) + head.num_bytes;
+  stash_.pop_front();
+  if (stash_.empty()) SetHasStash(false);
+  ClearStashFullLocked();
+}
+
+void Endpoint::ClearStashFullLocked() {
+  // Whoever stopped waiting for the socket because of the stash's bounds looks again.
+  if (stash_full_.load(std::memory_order_relaxed) && stash_full_.exchange(false))
+    for (CallWaiter* waiter : calls_) waiter->Notify();
+}
+
 void Endpoint::PumpLocked(size_t max_records) {
   for (size_t i = 0; i < max_records && !calls_.empty(); ++i) {
+    if (!StashHasRoomLocked()) {
+      // Past the stash's bounds the socket is left as it is: its sender is made to wait
+      // by the kernel, and the calls until a read makes room (PopStashLocked).
+      stash_full_.store(true);
+      return;
+    }
+    ClearStashFullLocked();
     InboundMessage message;
     zx_status_t status = ReceiveLocked(&message, nullptr);
     if (status == ZX_ERR_SHOULD_WAIT) return;
@@ -365,6 +400,7 @@ void Endpoint::PumpLocked(size_t max_records) {
     if (status != ZX_OK) continue;  // a bad record is dropped, its descriptors closed
     if (RouteLocked(message)) continue;
     message.Own();
+    stash_bytes_ += RecordPrefixSize(message.handles.size()) + message.num_bytes;
     stash_.push_back(std::move(message));
     if (SetHasStash(true))
       for (SignalObserver* observer : signal_observers_) observer->OnSignalsChanged();
@@ -410,6 +446,7 @@ bool Endpoint::SetHasStash(bool value) {
 Endpoint::~Endpoint() { SetHasStash(false); }
 
 bool Endpoint::HasStash() { return has_stash_.load(); }
+bool Endpoint::StashFull() { return stash_full_.load(); }
 bool Endpoint::AnyHasStash() { return g_stashes.load() != 0; }
 bool Endpoint::HasPendingCalls() { return has_calls_.load(); }
 

@@ -208,6 +208,8 @@ constexpr uint32_t ZX_PAGE_SIZE = 4096;
 // zircon-ipc's own constants (this library's, not Zircon's)
 constexpr uint32_t ZX_OBJ_TYPE_FD = 0x1000u;
 constexpr uint32_t ZX_PENDING_WRITE_LIMIT = 3500;
+constexpr uint32_t ZX_CALL_STASH_LIMIT = 3500;
+constexpr uint32_t ZX_CALL_STASH_BYTES_LIMIT = 0x400000u;
 
 // Fuchsia process-args handle ids (for spawn / takeStartupHandle)
 constexpr uint32_t PA_USER0 = 0xF0u;
