@@ -220,6 +220,10 @@ export const ZX_OBJ_TYPE_FD = 0x1000;
 // Outbound messages an endpoint may hold in its native queue before channelWrite
 // answers ZX_ERR_SHOULD_WAIT (Zircon's kMaxPendingMessageCount).
 export const ZX_PENDING_WRITE_LIMIT = 3500;
+// Bytes of records an endpoint may hold in that queue before channelWrite answers
+// ZX_ERR_SHOULD_WAIT, whichever of the two limits comes first. A record is its message's
+// bytes plus a 16-byte header and 24 bytes per handle (docs/wire-format.md).
+export const ZX_PENDING_WRITE_BYTES_LIMIT = 0x400000;
 // While a channelCall waits, the messages that arrive before its reply are set aside in
 // the endpoint's stash (read first by later reads): at most this many, and at most
 // ZX_CALL_STASH_BYTES_LIMIT bytes of records. Past either, nothing more is read off the

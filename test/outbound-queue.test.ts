@@ -17,13 +17,15 @@ import {
   ZX_ERR_TIMED_OUT,
   ZX_OBJ_TYPE_CHANNEL,
   ZX_OK,
+  ZX_PENDING_WRITE_BYTES_LIMIT,
+  ZX_PENDING_WRITE_LIMIT,
 } from '../lib/index';
 import { native } from '../lib/native';
 import { basic as basicInfo, channel as createChannel, isValid } from './fixtures/channels';
 import { openFdCount } from './fixtures/fds';
 
 const SECOND = 1_000_000_000n;
-const PENDING_WRITE_LIMIT = 3500;
+const PENDING_WRITE_LIMIT = ZX_PENDING_WRITE_LIMIT;
 const WRITER = path.join(__dirname, 'fixtures', 'queue-writer.cjs');
 const READER = path.join(__dirname, 'fixtures', 'queue-reader.cjs');
 
@@ -264,6 +266,37 @@ describe('the 3500-message limit', () => {
     }
     await drain(r, okSeqs.length - received.length, take);
     expect(received).toEqual(okSeqs);
+    expect(sys.handleCloseMany([w, r])).toBe(ZX_OK);
+    await settle(base);
+  });
+});
+
+describe('the byte limit', () => {
+  it('64 KiB messages: SHOULD_WAIT once ZX_PENDING_WRITE_BYTES_LIMIT bytes of records are queued; writes resume as the reader drains', async () => {
+    const base = baseline();
+    const [w, r] = createChannel();
+    const SIZE = 65536;
+    const queueHolds = Math.floor(ZX_PENDING_WRITE_BYTES_LIMIT / (16 + SIZE)); // a record: header + bytes
+    expect(queueHolds).toBeLessThan(PENDING_WRITE_LIMIT); // this limit comes first
+
+    let ok = 0;
+    let status: number;
+    while ((status = sys.channelWrite(w, 0, message(ok, SIZE), null)) === ZX_OK) {
+      if (++ok > 1000) throw new Error('no SHOULD_WAIT after 1000 writes of 64 KiB');
+    }
+    expect(status).toBe(ZX_ERR_SHOULD_WAIT);
+    // Nothing has moved since the socket filled: what it holds, then exactly the limit.
+    let received = 0;
+    const take = (b: Buffer) => expectMessage(b, received++, SIZE);
+    const socketHeld = readAvailable(r, take);
+    expect(socketHeld).toBeGreaterThan(0);
+    expect(ok).toBe(socketHeld + queueHolds);
+
+    // The socket has room now: the next write moves queued records there, then is queued.
+    expect(sys.channelWrite(w, 0, message(ok++, SIZE), null)).toBe(ZX_OK);
+    await drain(r, ok - received, (b) => take(b));
+    expect(received).toBe(ok);
+    expect(sys.channelRead(r, 0, 65536, 64).status).toBe(ZX_ERR_SHOULD_WAIT);
     expect(sys.handleCloseMany([w, r])).toBe(ZX_OK);
     await settle(base);
   });

@@ -218,8 +218,9 @@ class Endpoint : public Object {
   bool SetHasStash(bool value);  // true if it changed
 
   // Outbound state.
-  std::mutex mu_;  // orders sends; guards queue_, watch_owner_, peer_gone_
+  std::mutex mu_;  // orders sends; guards queue_, queued_bytes_, watch_owner_, peer_gone_
   std::deque<OutRecord> queue_;
+  size_t queued_bytes_ = 0;  // the records' sizes in queue_
   std::atomic<size_t> queued_{0};
   void* watch_owner_ = nullptr;
   bool peer_gone_ = false;

@@ -1,6 +1,8 @@
 // The send side of an endpoint. A write is one sendmsg of one record. When the socket is
-// full, records wait in an ordered per-endpoint queue (native memory) that every later
-// write, the event loop of the thread that queued (via WatchHooks) and process exit flush.
+// full, records wait in an ordered per-endpoint queue (native memory, at most
+// ZX_PENDING_WRITE_LIMIT records and ZX_PENDING_WRITE_BYTES_LIMIT bytes of them) that every
+// later write, the event loop of the thread that queued (via WatchHooks) and process exit
+// flush.
 // A record that carries endpoint E waits until E's own queue is empty.
 #include <errno.h>
 #include <poll.h>
@@ -131,9 +133,11 @@ Endpoint::FlushState Endpoint::FlushLocked() {
       break;
     }
     // Sent, or failed for a reason retrying can't fix (it is dropped, descriptors closed).
+    queued_bytes_ -= head.data.size();
     queue_.pop_front();
     queued_.store(queue_.size(), std::memory_order_release);
   }
+  queued_bytes_ = 0;
   queued_.store(0, std::memory_order_release);
   return FlushState::kEmpty;
 }
@@ -225,10 +229,13 @@ zx_status_t Endpoint::Send(const uint8_t* prefix, size_t prefix_size, const iove
     } else if (!IsFullErrno(err)) {
       if (IsPeerGoneErrno(err)) peer_gone_ = true;
       status = StatusForSendErrno(err);  // `carried` is released by the caller
-    } else if (queue_.size() >= ZX_PENDING_WRITE_LIMIT) {
+    } else if (queue_.size() >= ZX_PENDING_WRITE_LIMIT ||
+               queued_bytes_ + prefix_size + PayloadSize(payload, payload_count) >
+                   ZX_PENDING_WRITE_BYTES_LIMIT) {
       status = ZX_ERR_SHOULD_WAIT;
     } else {
       queue_.push_back(MakeRecord(prefix, prefix_size, payload, payload_count, std::move(carried)));
+      queued_bytes_ += queue_.back().data.size();
       queued_.store(queue_.size(), std::memory_order_release);
       // A new head waits for the endpoints it carries (or goes now if they just drained).
       state = queue_.size() == 1 && carried_busy ? FlushLocked()

@@ -208,6 +208,7 @@ constexpr uint32_t ZX_PAGE_SIZE = 4096;
 // zircon-ipc's own constants (this library's, not Zircon's)
 constexpr uint32_t ZX_OBJ_TYPE_FD = 0x1000u;
 constexpr uint32_t ZX_PENDING_WRITE_LIMIT = 3500;
+constexpr uint32_t ZX_PENDING_WRITE_BYTES_LIMIT = 0x400000u;
 constexpr uint32_t ZX_CALL_STASH_LIMIT = 3500;
 constexpr uint32_t ZX_CALL_STASH_BYTES_LIMIT = 0x400000u;
 
