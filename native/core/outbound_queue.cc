@@ -97,6 +97,8 @@ int Endpoint::SendRecord(const uint8_t* prefix, size_t prefix_size, const iovec*
     for (const ObjectRef& object : carried) num_fds += object->Descriptors(fds + num_fds);
     msg.msg_control = control;
     msg.msg_controllen = CMSG_SPACE(num_fds * sizeof(int));
+    // CMSG_SPACE pads the descriptors to a multiple of 8 bytes: no stack garbage goes out.
+    std::memset(control, 0, msg.msg_controllen);
     cmsghdr* c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
