@@ -566,7 +566,7 @@ describe('the stash is bounded: a peer that floods instead of replying', () => {
   // wait (EAGAIN) once the socket is full too. The reply, sent behind the flood, still
   // settles the call once the messages before it are read; each of them is read once, in
   // order. The peer is test/fixtures/call-flooder.py, on the other end.
-  async function floodWhileCalling(size: number, caller: 'async' | 'sync in a worker') {
+  async function floodWhileCalling(size: number, caller: 'async' | 'sync in a worker', ending: 'reply' | 'close' = 'reply') {
     const [a, b] = channel();
     const { status, fd } = fdio.fdCreate(b);
     expect(status).toBe(ZX_OK);
@@ -605,19 +605,25 @@ describe('the stash is bounded: a peer that floods instead of replying', () => {
     }
     expect(total).toBe(stashBound + capacity);
 
-    // The peer's reply waits for room behind the flood; reading the flood makes it.
-    proc.stdin!.write('reply\n');
+    // The peer's reply waits for room behind the flood; reading the flood makes it. Or the
+    // peer closes: the call learns it once the flood before the end is read.
+    if (ending === 'reply') proc.stdin!.write('reply\n');
+    else proc.stdin!.end();
     for (let i = 0; i < total; i++) {
       const r = sys.channelRead(a, 0, 65536, 0);
       expect(r.status).toBe(ZX_OK);
       if (!r.bytes.equals(seqMessage(i, size))) throw new Error(`message ${i} is not the ${i}th sent`);
     }
-    await peer.json('replied');
     const reply = await call;
-    expect(reply.status).toBe(ZX_OK);
-    expect(Buffer.from(reply.bytes)).toEqual(msg(txid, 'the reply'));
-    expect(sys.channelRead(a, 0, 65536, 0).status).toBe(ZX_ERR_SHOULD_WAIT);
-    proc.stdin!.end();
+    if (ending === 'reply') {
+      await peer.json('replied');
+      expect(reply.status).toBe(ZX_OK);
+      expect(Buffer.from(reply.bytes)).toEqual(msg(txid, 'the reply'));
+      expect(sys.channelRead(a, 0, 65536, 0).status).toBe(ZX_ERR_SHOULD_WAIT);
+      proc.stdin!.end();
+    } else {
+      expect(reply.status).toBe(ZX_ERR_PEER_CLOSED);
+    }
     expect(await peer.closed).toEqual({ code: 0, signal: null });
     expect(sys.channelRead(a, 0, 65536, 0).status).toBe(ZX_ERR_PEER_CLOSED);
     closeAll(a);
@@ -629,6 +635,10 @@ describe('the stash is bounded: a peer that floods instead of replying', () => {
 
   it('64 KiB messages: ZX_CALL_STASH_BYTES_LIMIT bytes of them are read, then the peer is made to wait (sync call)', async () => {
     await floodWhileCalling(65536, 'sync in a worker');
+  });
+
+  it('the peer closes instead of replying: the call gets PEER_CLOSED once the flood is read', async () => {
+    await floodWhileCalling(65536, 'async', 'close');
   });
 });
 
