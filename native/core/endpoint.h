@@ -4,7 +4,8 @@
 //   outbound_queue.cc  sends, and the ordered queue for when the socket is full
 //   inbound.cc         reads of one record at a time, channel_call replies, the stash
 // Nothing is read ahead: the kernel queue travels with the descriptor when the endpoint
-// moves. The only inbound state is the stash of messages a call had to step over.
+// moves. The only inbound state is the stash of messages a call had to step over, and it
+// is bounded (ZX_CALL_STASH_LIMIT, ZX_CALL_STASH_BYTES_LIMIT).
 #pragma once
 #include <sys/uio.h>
 
