@@ -37,7 +37,8 @@
       ],
       "defines": [
         "NAPI_VERSION=8",
-        "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"
+        "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS",
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],

@@ -149,10 +149,10 @@ Napi::Value ChannelCallJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const uint32_t options = U32(info[1]);
   Outgoing out;
-  if (!out.Parse(env, "channelCall", options, info[3], info[4], info[5].ToBoolean()))
+  if (!out.Parse(env, "channelCall", options, info[3], info[4], Bool(info[5])))
     return env.Undefined();
   ReadResult result;
-  result.want_rights = info[5].ToBoolean();  // the etc form reports them
+  result.want_rights = Bool(info[5]);  // the etc form reports them
   zx_status_t status = ChannelCallEtc(U32(info[0]), options, Deadline(info[2]), out.pieces.data(),
                                       out.pieces.size(), out.dispositions.data(),
                                       out.dispositions.size(), U32(info[6]), U32(info[7]), &result);
@@ -166,7 +166,7 @@ Napi::Value ChannelCallAsyncJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const uint32_t options = U32(info[1]);
   Outgoing out;
-  if (!out.Parse(env, "channelCallAsync", options, info[3], info[4], info[5].ToBoolean()))
+  if (!out.Parse(env, "channelCallAsync", options, info[3], info[4], Bool(info[5])))
     return env.Undefined();
   AddonData& data = Data(info);
   Napi::Value promise = data.loop->CallAsync(
@@ -265,14 +265,18 @@ Napi::Value ObjectWaitManyJs(const Napi::CallbackInfo& info) {
   zx_time_t deadline = Deadline(info[1]);
   std::vector<WaitItem> items(array.Length());
   for (uint32_t i = 0; i < items.size(); ++i) {
-    auto item = array.Get(i).As<Napi::Object>();
+    Napi::Value value = array.Get(i);
+    if (value.IsEmpty()) return Status(info.Env(), ZX_ERR_CANCELED);  // going away (see U32)
+    auto item = value.As<Napi::Object>();
     items[i] = WaitItem{U32(item.Get("handle")), U32(item.Get("waitfor")), 0};
   }
   zx_status_t status = ObjectWaitMany(items.data(), items.size(), deadline);
   if (status == ZX_ERR_CANCELED && EnvironmentStopping(info.Env())) return Status(info.Env(), status);
   if (status == ZX_OK || status == ZX_ERR_TIMED_OUT || status == ZX_ERR_CANCELED)
-    for (uint32_t i = 0; i < items.size(); ++i)
-      array.Get(i).As<Napi::Object>().Set("pending", items[i].pending);
+    for (uint32_t i = 0; i < items.size(); ++i) {
+      Napi::Value item = array.Get(i);
+      if (!item.IsEmpty()) item.As<Napi::Object>().Set("pending", items[i].pending);
+    }
   return Status(info.Env(), status);
 }
 
@@ -371,7 +375,7 @@ Napi::Value HandleImportCheckJs(const Napi::CallbackInfo& info) {
 // serviceListen(name, abstract, mode) → status; scratch[0] = listener handle.
 Napi::Value ServiceListenJs(const Napi::CallbackInfo& info) {
   std::string name = info[0].As<Napi::String>().Utf8Value();
-  return Status(info.Env(), ServiceListen(name, info[1].ToBoolean(), U32(info[2]), &Data(info).scratch[0]));
+  return Status(info.Env(), ServiceListen(name, Bool(info[1]), U32(info[2]), &Data(info).scratch[0]));
 }
 
 // scratch[offset..offset+2] = pid, uid, gid.
@@ -396,7 +400,7 @@ Napi::Value ServiceConnectJs(const Napi::CallbackInfo& info) {
   std::string name = info[0].As<Napi::String>().Utf8Value();
   uint32_t* s = Data(info).scratch;
   PeerCredentials listener{};
-  zx_status_t status = ServiceConnect(name, info[1].ToBoolean(), &s[0], &listener);
+  zx_status_t status = ServiceConnect(name, Bool(info[1]), &s[0], &listener);
   PutCredentials(s + 1, listener);
   return Status(info.Env(), status);
 }

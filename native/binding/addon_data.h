@@ -38,7 +38,18 @@ inline Napi::Value Status(Napi::Env env, zxc::zx_status_t status) {
   return Napi::Number::New(env, status);
 }
 
-inline uint32_t U32(const Napi::Value& v) { return v.As<Napi::Number>().Uint32Value(); }
+// Conversions of arguments. An argument itself is always a value; a value read out of one
+// (an array's element) is empty when N-API refused the read because the environment is
+// going away (a worker being terminated): it converts to 0 or false, and nothing the call
+// returns reaches JavaScript then. (A conversion of an empty value, or a coercion, would
+// be a fatal error.)
+inline uint32_t U32(const Napi::Value& v) { return v.IsEmpty() ? 0 : v.As<Napi::Number>().Uint32Value(); }
+
+// A boolean lib/ passes (never coerced: a coercion can run JavaScript).
+inline bool Bool(const Napi::Value& v) {
+  bool out = false;
+  return !v.IsEmpty() && napi_get_value_bool(v.Env(), v, &out) == napi_ok && out;
+}
 
 // A koid, a key: a bigint lib/check.ts has checked.
 inline uint64_t U64(const Napi::Value& v) {

@@ -90,14 +90,16 @@ EnvLoop::EnvLoop(napi_env env) : env_(env) {
   uv_check_init(loop_, idle_check_);
   idle_check_->data = this;
   uv_unref(reinterpret_cast<uv_handle_t*>(idle_check_));
+  open_handles_ = 2;  // wakeup_ and idle_check_
   current_loop = this;
-  napi_add_env_cleanup_hook(env, OnEnvCleanup, this);
+  napi_add_async_cleanup_hook(env, OnEnvCleanup, this, nullptr);
 }
 
 EnvLoop::~EnvLoop() = default;
 
-void EnvLoop::OnEnvCleanup(void* data) {
+void EnvLoop::OnEnvCleanup(napi_async_cleanup_hook_handle done, void* data) {
   auto* self = static_cast<EnvLoop*>(data);
+  self->cleanup_done_ = done;
   // Unhook every op first: after this nothing posts to us from another thread.
   for (auto& entry : self->ops_) {
     Op* op = entry.second;
@@ -107,9 +109,7 @@ void EnvLoop::OnEnvCleanup(void* data) {
   }
   for (auto& entry : self->ops_) {
     Op* op = entry.second;
-    if (op->timer) uv_close(reinterpret_cast<uv_handle_t*>(op->timer), [](uv_handle_t* t) {
-      delete reinterpret_cast<uv_timer_t*>(t);
-    });
+    if (op->timer) self->CloseTimer(op->timer);
     delete op;  // its promise is abandoned with the environment
   }
   self->ops_.clear();
@@ -122,14 +122,33 @@ void EnvLoop::OnEnvCleanup(void* data) {
   }
   self->idle_.clear();
   uv_close(reinterpret_cast<uv_handle_t*>(self->idle_check_), [](uv_handle_t* check) {
+    auto* loop = static_cast<EnvLoop*>(check->data);
     delete reinterpret_cast<uv_check_t*>(check);
+    loop->HandleClosed();
   });
   if (current_loop == self) current_loop = nullptr;
   napi_async_destroy(self->env_, self->context_);  // while the environment still exists
   self->keys_.Reset();
   uv_close(reinterpret_cast<uv_handle_t*>(&self->wakeup_), [](uv_handle_t* handle) {
-    delete static_cast<EnvLoop*>(handle->data);
+    static_cast<EnvLoop*>(handle->data)->HandleClosed();
   });
+}
+
+void EnvLoop::HandleClosed() {
+  if (--open_handles_ != 0 || !cleanup_done_) return;
+  napi_remove_async_cleanup_hook(cleanup_done_);  // the environment may go on ending now
+  delete this;
+}
+
+void EnvLoop::CloseTimer(uv_timer_t* timer) {
+  timer->data = this;
+  uv_close(reinterpret_cast<uv_handle_t*>(timer), OnTimerClosed);
+}
+
+void EnvLoop::OnTimerClosed(uv_handle_t* timer) {
+  auto* self = static_cast<EnvLoop*>(timer->data);
+  delete reinterpret_cast<uv_timer_t*>(timer);
+  self->HandleClosed();
 }
 
 void EnvLoop::InstallHooks() {
@@ -168,6 +187,7 @@ EnvLoop::Watch* EnvLoop::WatchFor(const ObjectRef& object) {
     delete watch;
     return nullptr;
   }
+  ++open_handles_;
   watch->poll.data = watch;
   uv_unref(reinterpret_cast<uv_handle_t*>(&watch->poll));
   watches_[object.get()] = watch;
@@ -180,11 +200,15 @@ void EnvLoop::CloseWatch(Watch* watch) {
   if (watch->object->type() == ZX_OBJ_TYPE_CHANNEL)
     static_cast<Endpoint*>(watch->object.get())->DropWatcher(this);
   watch->object.reset();  // now: a closed handle's descriptor closes with its last reference
-  uv_close(reinterpret_cast<uv_handle_t*>(&watch->poll), [](uv_handle_t* handle) {
-    auto* closed = static_cast<Watch*>(handle->data);
-    if (closed->waiter >= 0) close(closed->waiter);
-    delete closed;
-  });
+  uv_close(reinterpret_cast<uv_handle_t*>(&watch->poll), OnWatchClosed);
+}
+
+void EnvLoop::OnWatchClosed(uv_handle_t* poll) {
+  auto* watch = static_cast<Watch*>(poll->data);
+  EnvLoop* self = watch->loop;
+  if (watch->waiter >= 0) close(watch->waiter);
+  delete watch;
+  self->HandleClosed();
 }
 
 // The poll events that can bring a pending op closer, given the object's state now.
@@ -391,6 +415,7 @@ void EnvLoop::StartOp(Op* op, const ObjectRef& object, const zx_signals_t* known
   if (op->deadline != ZX_TIME_INFINITE) {
     op->timer = new uv_timer_t;
     uv_timer_init(loop_, op->timer);
+    ++open_handles_;
     op->timer->data = op;
     uv_unref(reinterpret_cast<uv_handle_t*>(op->timer));
     const zx_time_t remaining = NsUntil(op->deadline);
@@ -637,11 +662,7 @@ void EnvLoop::Finish(Op* op, Napi::Value result) {
   ops_.erase(op->id);
   if (op->observing) HandleTable::Get().RemoveObserver(op->handle, op);
   if (op->observing_signals) op->endpoint->RemoveSignalObserver(op);
-  if (op->timer) {
-    uv_close(reinterpret_cast<uv_handle_t*>(op->timer), [](uv_handle_t* t) {
-      delete reinterpret_cast<uv_timer_t*>(t);
-    });
-  }
+  if (op->timer) CloseTimer(op->timer);
   Watch* watch = op->watch;
   if (watch) watch->ops.erase(std::find(watch->ops.begin(), watch->ops.end(), op));
   napi_resolve_deferred(env_, op->deferred, result);

@@ -5,7 +5,9 @@
 //  - portWaitAsync: promises settled by a packet, deadline, the port's close or cancel.
 // One uv_poll per object per environment (libuv allows one per descriptor per loop),
 // taken from napi_get_uv_event_loop. Pending waits and calls keep the loop alive; idle
-// channels and queues don't. The environment's cleanup hook tears it all down.
+// channels and queues don't. The environment's cleanup hook tears it all down, and the
+// environment waits until the close callbacks of every libuv handle made here have run
+// (a worker's environment unloads this library after it).
 #pragma once
 #include <napi.h>
 #include <uv.h>
@@ -55,7 +57,12 @@ class EnvLoop {
 
   explicit EnvLoop(napi_env env);
   ~EnvLoop();
-  static void OnEnvCleanup(void* data);
+  static void OnEnvCleanup(napi_async_cleanup_hook_handle done, void* data);
+  static void OnTimerClosed(uv_handle_t* timer);
+  static void OnWatchClosed(uv_handle_t* poll);
+  void CloseTimer(uv_timer_t* timer);
+  // A handle's close callback has run; the last one after the cleanup hook ends it all.
+  void HandleClosed();
   static void* CurrentOwner();
   static void Arm(const zxc::EndpointRef& endpoint, void* owner);
   static void Disarm(const zxc::EndpointRef& endpoint, void* owner);
@@ -92,6 +99,8 @@ class EnvLoop {
   Napi::Env env_;
   uv_loop_t* loop_ = nullptr;
   uv_async_t wakeup_;  // cross-thread: calls completed, handles closed
+  size_t open_handles_ = 0;  // made on loop_, until their close callback has run
+  napi_async_cleanup_hook_handle cleanup_done_ = nullptr;  // set by the cleanup hook
   uv_check_t* idle_check_ = nullptr;  // closes watches left idle at the end of a loop turn
   std::vector<zxc::Object*> idle_;    // watches that went idle this turn
   bool dispatching_ = false;          // OnPoll is routing call replies on this thread
