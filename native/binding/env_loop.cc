@@ -196,11 +196,13 @@ EnvLoop::Watch* EnvLoop::WatchFor(const ObjectRef& object) {
 
 void EnvLoop::CloseWatch(Watch* watch) {
   watches_.erase(watch->object.get());
-  uv_poll_stop(&watch->poll);  // removes the epoll registration before any close
   if (watch->object->type() == ZX_OBJ_TYPE_CHANNEL)
     static_cast<Endpoint*>(watch->object.get())->DropWatcher(this);
-  watch->object.reset();  // now: a closed handle's descriptor closes with its last reference
+  // uv_close takes the descriptor out of the loop's epoll set, by its number, before it
+  // returns: the descriptor must still be open then (closed, its number may be another
+  // file's already). After it, libuv no longer looks at the descriptor.
   uv_close(reinterpret_cast<uv_handle_t*>(&watch->poll), OnWatchClosed);
+  watch->object.reset();  // now: a closed handle's descriptor closes with its last reference
 }
 
 void EnvLoop::OnWatchClosed(uv_handle_t* poll) {
