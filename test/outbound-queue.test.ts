@@ -23,6 +23,7 @@ import {
 import { native } from '../lib/native';
 import { basic as basicInfo, channel as createChannel, isValid } from './fixtures/channels';
 import { openFdCount } from './fixtures/fds';
+import { spawnWithEndpoint, warmUpSpawn } from './fixtures/spawn';
 
 const SECOND = 1_000_000_000n;
 const PENDING_WRITE_LIMIT = ZX_PENDING_WRITE_LIMIT;
@@ -544,6 +545,32 @@ describe('closing with messages queued', () => {
     await until(() => sys.objectWaitOne(y, ZX_CHANNEL_PEER_CLOSED, 0n).status === ZX_OK, 'Y to see PEER_CLOSED');
     expect(sys.channelWrite(w, 0, Buffer.from('late'), null)).toBe(ZX_ERR_PEER_CLOSED);
     expect(sys.handleCloseMany([w, y])).toBe(ZX_OK);
+    await settle(base);
+  });
+});
+
+describe('a reader process that dies with messages unread', () => {
+  it('the writer\'s loop drops the queue on its own: a carried endpoint\'s peer sees PEER_CLOSED; descriptors back to baseline', async () => {
+    await warmUpSpawn();
+    const base = baseline();
+    const [w, r] = createChannel();
+    const [x, y] = createChannel();
+    // A process that holds the other end and never reads.
+    const reader = spawnWithEndpoint(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], r);
+    let i = 0;
+    for (; i < 3000; i++) expect(sys.channelWrite(w, 0, message(i, 16), null)).toBe(ZX_OK);
+    // Behind ~2700 in the socket and the rest in the native queue, with X.
+    expect(sys.channelWrite(w, 0, message(i, 16), [x])).toBe(ZX_OK);
+    expect(isValid(x)).toBe(false);
+    // The writer lets go of its handle and does nothing more: the queue still holds the socket.
+    expect(sys.handleClose(w)).toBe(ZX_OK);
+
+    expect(reader.proc.kill('SIGKILL')).toBe(true);
+    expect(await reader.closed).toEqual({ code: null, signal: 'SIGKILL' });
+    // Its socket went with ~2700 records unread (the writer's socket reports ECONNRESET).
+    const closed = await sys.objectWaitOneAsync(y, ZX_CHANNEL_PEER_CLOSED, sys.deadlineAfter(10n * SECOND));
+    expect(sys.handleClose(y)).toBe(ZX_OK);
+    expect(closed.status).toBe(ZX_OK);
     await settle(base);
   });
 });

@@ -310,7 +310,11 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
   auto* watch = static_cast<Watch*>(poll->data);
   EnvLoop* self = watch->loop;
   Object* const key = watch->object.get();  // the watch may close below
-  if (watch->flushing && (events & UV_WRITABLE) &&
+  // An error (POLLERR) has stopped the poll: UpdateWatch below starts it again if needed.
+  // On a socket it is an error the next send reports and clears (ECONNRESET: the reader
+  // died with records unread), so a flush learns of the peer's death from it.
+  if (status < 0) watch->events = 0;
+  if (watch->flushing && (status < 0 || (events & UV_WRITABLE)) &&
       !static_cast<Endpoint*>(key)->FlushForWatcher(self)) {
     watch->flushing = false;
     if (watch->ops.empty()) {
