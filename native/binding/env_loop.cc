@@ -382,9 +382,11 @@ void EnvLoop::DeliverPackets(Watch* watch) {
 // ---- ops ------------------------------------------------------------------------------
 
 Napi::Value EnvLoop::Resolved(Napi::Value value) {
-  auto deferred = Napi::Promise::Deferred::New(env_);
-  deferred.Resolve(value);
-  return deferred.Promise();
+  napi_deferred deferred;
+  napi_value promise = nullptr;
+  if (napi_create_promise(env_, &deferred, &promise) != napi_ok) return env_.Undefined();  // see StartOp
+  napi_resolve_deferred(env_, deferred, value);
+  return Napi::Value(env_, promise);
 }
 
 Napi::Value EnvLoop::Key(ResultKey key) { return keys_.Value().Get(static_cast<uint32_t>(key)); }
@@ -406,8 +408,17 @@ EnvLoop::Op* EnvLoop::NewOp(bool is_call, zx_handle_t h, zx_time_t deadline) {
   return op;
 }
 
-// Registers `op`, watches its object, arms its deadline. The promise is returned by the caller.
-void EnvLoop::StartOp(Op* op, const ObjectRef& object, const zx_signals_t* known) {
+// Makes the promise of `op`, registers it, watches its object, arms its deadline; `*id`
+// names it. N-API refuses to make a promise once the environment is going away: then the
+// op is dropped (a call's request is out: its reply will land in the normal queue).
+Napi::Value EnvLoop::StartOp(Op* op, const ObjectRef& object, const zx_signals_t* known,
+                             uint32_t* id) {
+  napi_value promise = nullptr;
+  if (napi_create_promise(env_, &op->deferred, &promise) != napi_ok) {
+    if (op->is_call) op->endpoint->UnregisterCall(op->waiter.get());
+    delete op;
+    return env_.Undefined();
+  }
   ops_[op->id] = op;
   op->observing = HandleTable::Get().AddObserver(op->handle, op) == ZX_OK;
   if (!op->is_call && object->type() == ZX_OBJ_TYPE_CHANNEL) {
@@ -436,6 +447,8 @@ void EnvLoop::StartOp(Op* op, const ObjectRef& object, const zx_signals_t* known
   }
   UpdateRef();
   if (op->handle_removed.load()) Post(op->id);
+  *id = op->id;
+  return Napi::Value(env_, promise);
 }
 
 Napi::Value EnvLoop::WaitAsync(zx_handle_t h, zx_signals_t signals, zx_time_t deadline,
@@ -456,11 +469,7 @@ Napi::Value EnvLoop::WaitAsync(zx_handle_t h, zx_signals_t signals, zx_time_t de
 
   Op* op = NewOp(false, h, deadline);
   op->signals = signals;
-  napi_value promise;
-  napi_create_promise(env_, &op->deferred, &promise);
-  StartOp(op, info.object, &now);
-  *id = op->id;
-  return Napi::Value(env_, promise);
+  return StartOp(op, info.object, &now, id);
 }
 
 Napi::Value EnvLoop::PortWaitAsync(zx_handle_t h, zx_time_t deadline, uint32_t* id, uint32_t* now) {
@@ -478,11 +487,7 @@ Napi::Value EnvLoop::PortWaitAsync(zx_handle_t h, zx_time_t deadline, uint32_t* 
 
   Op* op = NewOp(false, h, deadline);
   op->is_port = true;
-  napi_value promise;
-  napi_create_promise(env_, &op->deferred, &promise);
-  StartOp(op, port, nullptr);
-  *id = op->id;
-  return Napi::Value(env_, promise);
+  return StartOp(op, port, nullptr, id);
 }
 
 Napi::Value EnvLoop::CallAsync(zx_handle_t h, uint32_t options, zx_time_t deadline,
@@ -506,11 +511,7 @@ Napi::Value EnvLoop::CallAsync(zx_handle_t h, uint32_t options, zx_time_t deadli
     result.Set(Key(kActualHandles), Napi::Number::New(env_, 0));
     return Resolved(result);
   }
-  napi_value promise;
-  napi_create_promise(env_, &op->deferred, &promise);
-  StartOp(op, op->endpoint, nullptr);
-  *id = op->id;
-  return Napi::Value(env_, promise);
+  return StartOp(op, op->endpoint, nullptr, id);
 }
 
 bool EnvLoop::Cancel(uint32_t id) {

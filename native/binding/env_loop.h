@@ -79,7 +79,8 @@ class EnvLoop {
   void UpdateWatch(Watch* watch, const zxc::zx_signals_t* known = nullptr);
   void CloseWatch(Watch* watch);
   Op* NewOp(bool is_call, zxc::zx_handle_t h, zxc::zx_time_t deadline);
-  void StartOp(Op* op, const zxc::ObjectRef& object, const zxc::zx_signals_t* known);
+  Napi::Value StartOp(Op* op, const zxc::ObjectRef& object, const zxc::zx_signals_t* known,
+                      uint32_t* id);
   void CheckWaits(Watch* watch, const zxc::zx_signals_t* known = nullptr);
   void DeliverPackets(Watch* watch);
   void ProcessPosted();
