@@ -125,7 +125,7 @@ Napi::Value VmoMapJs(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   void* address;
   size_t length;
-  const bool allow_faults = info[2].ToBoolean().Value();
+  const bool allow_faults = Bool(info[2]);
   zx_status_t status = VmoMap(U32(info[0]), SizeOf(info[1]), allow_faults, &address, &length);
   if (status != ZX_OK) return Status(env, status);
   auto* mapping = new Mapping{address, length};
