@@ -1,5 +1,7 @@
-// The one module that loads the compiled addon (a prebuild from prebuilds/ when present,
-// else build/Release) and declares its exact surface. Everything else imports from here.
+// The one module that loads the compiled addon and declares its exact surface. Everything
+// else imports from here. node-gyp-build picks the binary: a local build in build/Release
+// (what the install script or `npm rebuild` compiles) when there is one, else the
+// prebuilt binary in prebuilds/<platform>-<arch>/ that fits this libc.
 import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { ZX_HANDLE_INVALID, ZX_OK } from './constants';
@@ -127,7 +129,27 @@ export const SCRATCH_HANDLES = 2;
 export const SCRATCH_TYPES = SCRATCH_HANDLES + 64;
 export const SCRATCH_RIGHTS = SCRATCH_TYPES + 64;
 
-export const native = nodeGypBuild(path.join(__dirname, '..')) as NativeBinding;
+export const native = loadAddon(path.join(__dirname, '..'));
+
+/** node-gyp-build's loader, with its bare "No native build was found" (no local build and
+ *  no prebuild for this platform) turned into what happened and what to run. */
+function loadAddon(root: string): NativeBinding {
+  try {
+    return nodeGypBuild(root) as NativeBinding;
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('No native build was found')) throw error;
+    throw new Error(
+      `zircon-ipc: its native addon was never built here. No prebuilt binary in the package fits ` +
+        `this platform (${process.platform}-${process.arch}), and no local build exists because ` +
+        `the package's install script did not run (npm's allowScripts policy, --ignore-scripts, ` +
+        `or pnpm skip it until approved). Approve it and build: \`npm install-scripts approve ` +
+        `zircon-ipc && npm rebuild zircon-ipc\` (pnpm: \`pnpm approve-builds\`, then ` +
+        `\`pnpm rebuild zircon-ipc\`). Building needs a C++17 compiler, make and Python 3 ` +
+        `(README.md, "Installing"). node-gyp-build said: ${error.message.trim()}`,
+      { cause: error },
+    );
+  }
+}
 
 // Exiting (process.exit(), or the end of the main thread's loop) Node stops the workers
 // one at a time and waits for each: end every blocking wait at once instead (README.md,

@@ -1,40 +1,97 @@
-// The package loads a prebuilt binary from prebuilds/<platform>-<arch>/ when one is there
-// (what `npm run prebuild` makes), and that binary works like the local build.
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// Which binary the package loads: a local build in build/Release before a prebuilt one in
+// prebuilds/<platform>-<arch>/ (node-gyp-build's order, as README.md says), the prebuild
+// only for its own libc, and with neither an error that says what to run.
+import { execFile } from 'node:child_process';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = path.join(__dirname, '..');
-const dir = mkdtempSync(path.join(tmpdir(), 'zircon-ipc-prebuild-'));
+const localBuild = path.join(root, 'build/Release/zircon_ipc.node');
+const dirs: string[] = [];
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-describe('loading from a prebuild', () => {
-  it('node-gyp-build finds prebuilds/<platform>-<arch>/zircon-ipc.node and it works', () => {
-    // A package with a prebuild and no build/ folder.
-    const target = path.join(dir, 'prebuilds', `${process.platform}-${process.arch}`);
-    mkdirSync(target, { recursive: true });
-    copyFileSync(path.join(root, 'build/Release/zircon_ipc.node'), path.join(target, 'zircon-ipc.node'));
-    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'zircon-ipc', version: '0.0.0' }));
-    const script = `
-      const load = require(${JSON.stringify(require.resolve('node-gyp-build'))});
-      const where = load.resolve(${JSON.stringify(dir)});
-      const addon = load(${JSON.stringify(dir)});
-      const status = addon.channelCreate(0);
-      const [a, b] = addon.scratch;
-      const wrote = addon.channelWrite(a, 0, Buffer.from('hi'), null);
-      const bytes = addon.channelRead(b, 0, 65536, 64);
-      console.log(JSON.stringify({ where, status, wrote, text: bytes.toString(), closed: addon.handleCloseMany([a, b]) }));
-    `;
-    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
-    expect(out).toEqual({
-      where: path.join(target, 'zircon-ipc.node'),
-      status: 0,
-      wrote: 0,
-      text: 'hi',
-      closed: 0,
+/** A copy of the package (package.json, dist/) with the given binaries and nothing else. */
+function packageWith(binaries: string[]): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'zircon-ipc-load-'));
+  dirs.push(dir);
+  copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
+  cpSync(path.join(root, 'dist'), path.join(dir, 'dist'), { recursive: true });
+  symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  for (const binary of binaries) {
+    mkdirSync(path.dirname(path.join(dir, binary)), { recursive: true });
+    copyFileSync(localBuild, path.join(dir, binary));
+  }
+  return dir;
+}
+
+/** Requires the copy in a new process: the .node files it mapped and a message's round trip. */
+function load(dir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const script = `
+    const { Channel } = require(${JSON.stringify(path.join(dir, 'dist/index.js'))});
+    const [a, b] = Channel.create();
+    a.write('hi');
+    const text = Buffer.from(b.tryRead().bytes).toString();
+    a.close(); b.close();
+    const mapped = require('node:fs').readFileSync('/proc/self/maps', 'utf8').split('\\n')
+      .map((line) => line.split(/\\s+/)[5]).filter((file) => file && file.endsWith('.node'));
+    console.log(JSON.stringify({ text, mapped: [...new Set(mapped)] }));
+  `;
+  return new Promise((resolve) => {
+    // Nothing steers node-gyp-build: it decides from the package folder and the machine.
+    const env = { ...process.env };
+    delete env.LIBC;
+    delete env.ZIRCON_IPC_PREBUILD;
+    execFile(process.execPath, ['-e', script], { env, timeout: 20_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
     });
+  });
+}
+
+const prebuild = `prebuilds/${process.platform}-${process.arch}/zircon-ipc.glibc.node`;
+
+describe('which binary loads', () => {
+  it('a local build in build/Release is loaded before a prebuild', async () => {
+    const dir = packageWith(['build/Release/zircon_ipc.node', prebuild]);
+    const { code, stdout, stderr } = await load(dir);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ text: 'hi', mapped: [path.join(dir, 'build/Release/zircon_ipc.node')] });
+  });
+
+  it('without a local build, the prebuild for this platform and libc is loaded', async () => {
+    const dir = packageWith([prebuild, `prebuilds/${process.platform}-${process.arch}/zircon-ipc.musl.node`]);
+    const { code, stdout, stderr } = await load(dir);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ text: 'hi', mapped: [path.join(dir, prebuild)] });
+  });
+
+  it('with no local build and no fitting prebuild, the error says what happened and what to run', async () => {
+    // Only another libc's and another architecture's prebuilds: nothing fits this machine.
+    const other = process.arch === 'arm64' ? 'x64' : 'arm64';
+    const dir = packageWith([
+      `prebuilds/${process.platform}-${process.arch}/zircon-ipc.musl.node`,
+      `prebuilds/${process.platform}-${other}/zircon-ipc.glibc.node`,
+    ]);
+    const { code, stdout, stderr } = await load(dir);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    const message = stderr.match(/^Error: (zircon-ipc: .*)$/m)![1];
+    expect(message).toBe(
+      `zircon-ipc: its native addon was never built here. No prebuilt binary in the package fits ` +
+        `this platform (${process.platform}-${process.arch}), and no local build exists because ` +
+        `the package's install script did not run (npm's allowScripts policy, --ignore-scripts, ` +
+        `or pnpm skip it until approved). Approve it and build: \`npm install-scripts approve ` +
+        `zircon-ipc && npm rebuild zircon-ipc\` (pnpm: \`pnpm approve-builds\`, then ` +
+        `\`pnpm rebuild zircon-ipc\`). Building needs a C++17 compiler, make and Python 3 ` +
+        `(README.md, "Installing"). node-gyp-build said: No native build was found for ` +
+        `platform=${process.platform} arch=${process.arch} runtime=node abi=${process.versions.modules} ` +
+        `uv=${process.versions.uv.split('.')[0]} ${process.arch === 'arm64' ? 'armv=8 ' : ''}libc=glibc ` +
+        `node=${process.versions.node}`,
+    );
+    expect(stderr).toContain(`    loaded from: ${dir}`);
   });
 });
