@@ -1,0 +1,211 @@
+// The published package as a user gets it: `npm pack`'s tarball carries a prebuilt binary
+// for each supported target (ELF for the right machine and C library), the sources its
+// source maps name, a README whose links work from inside it; a fresh app installs it from
+// npm's cache alone, compiles nothing, loads the prebuild, and type-checks under strict
+// TypeScript without installing @types/node itself.
+//
+// The prebuilds are made by `npm run prebuilds` (CI runs it before the tests); without them
+// these tests fail in CI and are skipped elsewhere.
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = path.join(__dirname, '..');
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+const PREBUILDS = [
+  { file: 'prebuilds/linux-x64/zircon-ipc.glibc.node', machine: 'Advanced Micro Devices X86-64', libc: 'glibc' },
+  { file: 'prebuilds/linux-arm64/zircon-ipc.glibc.node', machine: 'AArch64', libc: 'glibc' },
+  { file: 'prebuilds/linux-x64/zircon-ipc.musl.node', machine: 'Advanced Micro Devices X86-64', libc: 'musl' },
+];
+const built = PREBUILDS.every((p) => existsSync(path.join(root, p.file)));
+
+describe('npm scripts', () => {
+  it('no script is a pre- or post-hook of another (npm would run it every time)', () => {
+    const names = Object.keys(pkg.scripts);
+    const hooks = names.filter((name) => /^(pre|post)/.test(name) && names.includes(name.replace(/^(pre|post)/, '')));
+    expect(hooks).toEqual([]);
+  });
+
+  it('prepack makes the prebuilds', () => {
+    expect(pkg.scripts.prepack).toBe('npm run prebuilds');
+    expect(pkg.scripts.prebuilds).toBe('node scripts/prebuilds.mjs');
+  });
+});
+
+describe.skipIf(!built && !process.env.CI)('the published package', () => {
+  let dir: string;
+  let tarball: string;
+  let files: string[];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'zircon-ipc-package-'));
+    // --ignore-scripts: prepack's prebuilds and prepare's TypeScript build are already made.
+    const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: root });
+    const [packed] = JSON.parse(stdout);
+    tarball = path.join(dir, packed.filename);
+    files = packed.files.map((f: { path: string }) => f.path);
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('carries the prebuilds, LICENSE, the built and the TypeScript sources, and no tests or build output', () => {
+    for (const file of [...PREBUILDS.map((p) => p.file), 'LICENSE', 'README.md', 'package.json', 'binding.gyp',
+      'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'lib/index.ts', 'native/binding/addon.cc']) {
+      expect(files).toContain(file);
+    }
+    expect(files.filter((f) => /^(build|test|node_modules|bench|examples)\//.test(f))).toEqual([]);
+  });
+
+  it('every source map names sources the package ships', () => {
+    const maps = files.filter((f) => f.endsWith('.js.map'));
+    expect(maps.length).toBeGreaterThan(10);
+    const missing = maps.flatMap((map) => {
+      const { sources } = JSON.parse(readFileSync(path.join(root, map), 'utf8')) as { sources: string[] };
+      return sources.map((s) => path.posix.join(path.posix.dirname(map), s)).filter((s) => !files.includes(s));
+    });
+    expect(missing).toEqual([]);
+  });
+
+  it("README's relative links lead to files in the package (the others are absolute)", () => {
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    const targets = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]);
+    expect(targets.length).toBeGreaterThan(5);
+    const relative = targets.filter((t) => !/^(https?:|#)/.test(t)).map((t) => t.split('#')[0]);
+    expect(relative.filter((t) => !files.includes(t))).toEqual([]);
+  });
+
+  it.each(PREBUILDS)('$file is an ELF shared object for $machine and $libc, exporting only the module entry', ({ file, machine, libc }) => {
+    const elf = execFileSync('readelf', ['-h', '-d', '-V', '-W', '--dyn-syms', path.join(root, file)], { encoding: 'utf8' });
+    expect(elf).toMatch(/^\s*Class:\s+ELF64$/m);
+    expect(elf).toMatch(/^\s*Type:\s+DYN /m);
+    expect(elf.match(/^\s*Machine:\s+(.*)$/m)![1]).toBe(machine);
+    const needed = [...elf.matchAll(/\(NEEDED\)\s+Shared library: \[(.*)\]/g)].map((m) => m[1]);
+    const glibcVersions = [...new Set([...elf.matchAll(/GLIBC_(\d+)\.(\d+)/g)].map((m) => Number(m[1]) * 1000 + Number(m[2])))];
+    if (libc === 'musl') {
+      // musl's loader takes "libc.so" as itself; nothing of glibc's.
+      expect(needed).toEqual(['libc.so']);
+      expect(glibcVersions).toEqual([]);
+    } else {
+      expect(needed).toContain('libc.so.6');
+      expect(needed.every((n) => /^(libc|libm|libdl|libpthread|ld-linux-[\w-]+)\.so\.\d$/.test(n))).toBe(true);
+      // Nothing newer than glibc 2.28 (Debian 10, Ubuntu 18.10, RHEL 8).
+      expect(Math.max(...glibcVersions)).toBeLessThanOrEqual(2028);
+    }
+    // No libstdc++ needed (the C++ runtime is linked in) and nothing of it exported.
+    const exported = elf.split('\n').map((line) => line.trim().split(/\s+/))
+      .filter((f) => f.length >= 8 && f[4] === 'GLOBAL' && f[6] !== 'UND').map((f) => f[7]).sort();
+    expect(exported).toEqual(['napi_register_module_v1', 'node_api_module_get_api_version_v1']);
+  });
+
+  describe('in a fresh app, installed from the cache alone', () => {
+    let app: string;
+    let install: { stdout: string; stderr: string };
+
+    beforeAll(async () => {
+      app = path.join(dir, 'app');
+      mkdirSync(app);
+      // A lockfile made from this repository's, so that `npm ci --offline` finds every
+      // dependency in npm's cache (which this repository's own install filled).
+      const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8'));
+      const spec = `file:${path.relative(app, tarball)}`;
+      const dependencies = { typescript: lock.packages['node_modules/typescript'].version, 'zircon-ipc': spec };
+      const packages: Record<string, unknown> = {
+        '': { name: 'app', version: '1.0.0', dependencies },
+        'node_modules/zircon-ipc': {
+          version: pkg.version, resolved: spec, license: pkg.license, dependencies: pkg.dependencies,
+          hasInstallScript: true, engines: pkg.engines, os: pkg.os,
+        },
+      };
+      const pending = ['typescript', ...Object.keys(pkg.dependencies)];
+      while (pending.length) {
+        const name = pending.pop()!;
+        const key = `node_modules/${name}`;
+        if (packages[key]) continue;
+        const { dev, devOptional, ...entry } = lock.packages[key];
+        packages[key] = entry;
+        pending.push(...Object.keys(entry.dependencies ?? {}));
+      }
+      // allowScripts: the install script runs, so "compiles nothing" is its own decision.
+      writeFileSync(path.join(app, 'package.json'), JSON.stringify({
+        name: 'app', version: '1.0.0', private: true, dependencies, allowScripts: { 'zircon-ipc': true },
+      }));
+      writeFileSync(path.join(app, 'package-lock.json'), JSON.stringify({
+        name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true, packages,
+      }));
+      install = await run('npm', ['ci', '--offline', '--foreground-scripts', '--no-audit', '--no-fund'], { cwd: app });
+    });
+
+    it('the install script runs, finds the prebuild and compiles nothing', () => {
+      expect(install.stdout).toContain('> zircon-ipc@0.1.0 install\n> node-gyp-build\n');
+      expect(install.stdout + install.stderr).not.toMatch(/gyp info|node-gyp rebuild|CXX\(target\)/);
+      expect(existsSync(path.join(app, 'node_modules/zircon-ipc/build'))).toBe(false);
+      expect(existsSync(path.join(app, 'node_modules/@types/node'))).toBe(true); // came as a dependency
+    });
+
+    it('the app loads the prebuild and passes a channel to a child process', async () => {
+      writeFileSync(path.join(app, 'main.js'), `
+        const { Channel, spawn, takeStartupHandle, PA_HND, PA_USER0 } = require('zircon-ipc');
+        if (process.argv[2] === 'child') {
+          const channel = new Channel(takeStartupHandle(PA_HND(PA_USER0, 0)));
+          const { bytes } = channel.tryRead();
+          channel.write(bytes.toString().toUpperCase());
+          channel.close();
+        } else {
+          const [mine, theirs] = Channel.create();
+          mine.write('hello child');
+          const child = spawn(process.execPath, [__filename, 'child'], {
+            stdio: 'inherit', handles: [{ id: PA_HND(PA_USER0, 0), handle: theirs }],
+          });
+          mine.read({ timeout: 10000 }).then(({ bytes }) => {
+            const mapped = require('node:fs').readFileSync('/proc/self/maps', 'utf8').split('\\n')
+              .map((line) => line.split(/\\s+/)[5]).filter((file) => file && file.endsWith('.node'));
+            console.log(JSON.stringify({ reply: bytes.toString(), mapped: [...new Set(mapped)] }));
+            mine.close();
+          });
+          child.on('exit', (code) => console.log('child exited with', code));
+        }
+      `);
+      const { stdout, stderr } = await run(process.execPath, ['main.js'], { cwd: app, timeout: 20_000 });
+      expect(stderr).toBe('');
+      const [result, exit] = stdout.trim().split('\n');
+      expect(JSON.parse(result)).toEqual({
+        reply: 'HELLO CHILD',
+        mapped: [path.join(app, 'node_modules/zircon-ipc/prebuilds/linux-x64/zircon-ipc.glibc.node')],
+      });
+      expect(exit).toBe('child exited with 0');
+    });
+
+    it('strict TypeScript type-checks a program using the package, with only typescript installed by the app', async () => {
+      writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext' },
+        files: ['main.ts'],
+      }));
+      writeFileSync(path.join(app, 'main.ts'), `
+        import { Channel, Vmo, Socket, sys, spawn, ZX_OK, ZX_CHANNEL_READABLE, ZX_TIME_INFINITE } from 'zircon-ipc';
+        const { out0, out1 } = sys.channelCreate(0);
+        const status: number = sys.channelWrite(out0, 0, new Uint8Array([1]), null);
+        sys.objectWaitOne(out1, ZX_CHANNEL_READABLE, ZX_TIME_INFINITE);
+        const read = sys.channelRead(out1, 0, 65536, 64);
+        const ok: boolean = status === ZX_OK && read.bytes.length === 1;
+        const [a, b] = Channel.create();
+        a.write('x');
+        const text: string = b.tryRead()?.bytes.toString('utf8') ?? '';
+        const shared: ArrayBuffer = Vmo.create(4096).map();
+        const [s0] = Socket.create();
+        s0.toStream().end();
+        const child = spawn(process.execPath, ['-e', '0'], { handles: [] });
+        child.on('exit', () => console.log(ok, text, shared.byteLength));
+      `);
+      const tsc = path.join(app, 'node_modules/typescript/bin/tsc');
+      const result = await run(process.execPath, [tsc, '-p', app], { cwd: app }).catch((e) => e);
+      expect({ stdout: result.stdout, code: result.code ?? 0 }).toEqual({ stdout: '', code: 0 });
+      expect(Object.keys(JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8')).dependencies).sort())
+        .toEqual(['typescript', 'zircon-ipc']);
+    });
+  });
+});
