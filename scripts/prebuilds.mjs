@@ -28,7 +28,7 @@ const run = promisify(execFile);
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(ROOT, 'package.json'));
 
-export const TARGETS = [
+const TARGETS = [
   { dir: 'linux-x64', file: 'zircon-ipc.glibc.node', zig: 'x86_64-linux-gnu.2.28' },
   { dir: 'linux-arm64', file: 'zircon-ipc.glibc.node', zig: 'aarch64-linux-gnu.2.28' },
   { dir: 'linux-x64', file: 'zircon-ipc.musl.node', zig: 'x86_64-linux-musl' },
@@ -78,7 +78,7 @@ async function pool(jobs, width) {
   await Promise.all(workers);
 }
 
-async function buildTarget(zig, gyp, target, force) {
+function planTarget(zig, gyp, target, force) {
   const out = path.join(ROOT, 'prebuilds', target.dir, target.file);
   // Objects outside build/, which `node-gyp rebuild` deletes.
   const objDir = path.join(ROOT, 'node_modules', '.cache', 'zircon-ipc-prebuilds', target.zig);
@@ -111,12 +111,13 @@ async function main() {
   const zig = zigPath();
   const gyp = bindingTarget();
   const started = Date.now();
-  const plans = await Promise.all(TARGETS.map((t) => buildTarget(zig, gyp, t, force)));
+  const plans = TARGETS.map((t) => planTarget(zig, gyp, t, force));
   await pool(plans.flatMap((p) => p.compiles ?? []), availableParallelism());
-  for (const plan of plans) {
+  // The links in parallel: the first one of a target also builds Zig's C++ runtime for it.
+  await Promise.all(plans.map(async (plan) => {
     if (plan.built === false) {
       console.log(`prebuilds: ${path.relative(ROOT, plan.out)} is up to date`);
-      continue;
+      return;
     }
     const tmp = `${plan.out}.tmp`;
     // -s: no symbol table or debug info. The version script keeps the static C++ runtime's
@@ -127,13 +128,11 @@ async function main() {
       '-o', tmp, ...plan.objects]);
     renameSync(tmp, plan.out);
     console.log(`prebuilds: built ${path.relative(ROOT, plan.out)} (${plan.target.zig})`);
-  }
+  }));
   console.log(`prebuilds: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main().catch((error) => {
-    console.error(error.stderr || error);
-    process.exit(1);
-  });
-}
+main().catch((error) => {
+  console.error(error.stderr || error);
+  process.exit(1);
+});
