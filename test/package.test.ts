@@ -141,7 +141,7 @@ describe.skipIf(!built && !process.env.CI)('the published package', () => {
     });
 
     it('the install script runs, finds the prebuild and compiles nothing', () => {
-      expect(install.stdout).toContain('> zircon-ipc@0.1.0 install\n> node-gyp-build\n');
+      expect(install.stdout).toContain(`> zircon-ipc@${pkg.version} install\n> node-gyp-build\n`);
       expect(install.stdout + install.stderr).not.toMatch(/gyp info|node-gyp rebuild|CXX\(target\)/);
       expect(existsSync(path.join(app, 'node_modules/zircon-ipc/build'))).toBe(false);
       expect(existsSync(path.join(app, 'node_modules/@types/node'))).toBe(true); // came as a dependency
