@@ -437,6 +437,40 @@ describe('a message carrying endpoint E waits for E\'s own queue', () => {
     expect(sys.handleCloseMany([moved, ePeer, cw, cr])).toBe(ZX_OK);
     await settle(base);
   });
+
+  it('held back at the head, then sent into a full socket when E drains: the loop goes back to watching for room; none lost, none reordered', async () => {
+    const base = baseline();
+    const SIZE = 65536;
+    const N = 48; // 3 MiB: more than E's socket holds
+    const BEFORE = 3000; // more than the carrier's socket holds: the rest is queued
+    const AFTER = 3000;
+    const [e, ePeer] = createChannel();
+    for (let i = 0; i < N; i++) expect(sys.channelWrite(e, 0, message(i, SIZE), null)).toBe(ZX_OK);
+    const [cw, cr] = createChannel();
+    for (let i = 0; i < BEFORE; i++) expect(sys.channelWrite(cw, 0, message(i, 16), null)).toBe(ZX_OK);
+    expect(sys.channelWrite(cw, 0, Buffer.from('carrier'), [e])).toBe(ZX_OK);
+    for (let i = 0; i < AFTER; i++) expect(sys.channelWrite(cw, 0, message(BEFORE + i, 16), null)).toBe(ZX_OK);
+
+    // The loop moves what is before the carrier; then the carrier waits for E.
+    let seq = 0;
+    await drain(cr, BEFORE, (b) => expectMessage(b, seq++, 16));
+    for (let k = 0; k < 20; k++) await tick();
+    expect(isReadable(cr)).toBe(false);
+
+    // E drains; the carrier and what follows it fill the socket again.
+    let eSeq = 0;
+    await drain(ePeer, N, (b) => expectMessage(b, eSeq++, SIZE));
+    await until(() => isReadable(cr), 'the carrier message');
+    const carrier = sys.channelReadEtc(cr, 0, 65536, 64);
+    expect(carrier.status).toBe(ZX_OK);
+    expect(carrier.bytes.toString()).toBe('carrier');
+    expect(carrier.handles.length).toBe(1);
+    await drain(cr, AFTER, (b) => expectMessage(b, seq++, 16));
+    expect(sys.channelRead(cr, 0, 65536, 64).status).toBe(ZX_ERR_SHOULD_WAIT);
+
+    expect(sys.handleCloseMany([carrier.handles[0].handle, ePeer, cw, cr])).toBe(ZX_OK);
+    await settle(base);
+  });
 });
 
 describe('closing with messages queued', () => {
@@ -571,6 +605,51 @@ describe('a reader process that dies with messages unread', () => {
     const closed = await sys.objectWaitOneAsync(y, ZX_CHANNEL_PEER_CLOSED, sys.deadlineAfter(10n * SECOND));
     expect(sys.handleClose(y)).toBe(ZX_OK);
     expect(closed.status).toBe(ZX_OK);
+    await settle(base);
+  });
+
+  // A message carrying endpoint E is held back until E's own queue drains (see "a message
+  // carrying endpoint E waits for E's own queue"); here E's peer reads nothing until the end.
+  it.each([
+    ['records unread in its socket', 10],
+    ['nothing in its socket', 0],
+  ])('while the queue is held back behind a carried endpoint E that can\'t drain (%s): the loop drops it on its own; E\'s peer reads every message E queued, then sees PEER_CLOSED', async (_, unread) => {
+    await warmUpSpawn();
+    const base = baseline();
+    const SIZE = 65536;
+    const N = 48; // 3 MiB: more than E's socket holds
+    const [w, r] = createChannel();
+    const [e, f] = createChannel();
+    const [x, y] = createChannel();
+    const reader = spawnWithEndpoint(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], r);
+    // With records unread, the reader's death is a socket error (ECONNRESET) too, not just a hangup.
+    for (let i = 0; i < unread; i++) expect(sys.channelWrite(w, 0, message(i, 16), null)).toBe(ZX_OK);
+    for (let i = 0; i < N; i++) expect(sys.channelWrite(e, 0, message(i, SIZE), null)).toBe(ZX_OK);
+    expect(fdio.fdCreate(e).status).toBe(ZX_ERR_SHOULD_WAIT); // E has queued messages
+    expect(sys.channelWrite(w, 0, Buffer.from('carrier'), [e, x])).toBe(ZX_OK);
+    expect(isValid(e)).toBe(false);
+    expect(isValid(x)).toBe(false);
+    // The writer lets go of its handle and does nothing more: the queue still holds the socket.
+    expect(sys.handleClose(w)).toBe(ZX_OK);
+    expect(sys.objectWaitOne(y, ZX_CHANNEL_PEER_CLOSED, 0n).status).toBe(ZX_ERR_TIMED_OUT);
+
+    expect(reader.proc.kill('SIGKILL')).toBe(true);
+    expect(await reader.closed).toEqual({ code: null, signal: 'SIGKILL' });
+    // No write, and E's queue still full: only the writer's loop watching for the hangup
+    // can drop the queue and close X.
+    const xClosed = await sys.objectWaitOneAsync(y, ZX_CHANNEL_PEER_CLOSED, sys.deadlineAfter(10n * SECOND));
+    expect(sys.handleClose(y)).toBe(ZX_OK);
+    expect(xClosed.status).toBe(ZX_OK);
+    expect(isReadable(f)).toBe(true);
+    expect(sys.objectWaitOne(f, ZX_CHANNEL_PEER_CLOSED, 0n).status).toBe(ZX_ERR_TIMED_OUT);
+
+    // E is closed as a close of its handle would: what it queued still goes out, then its socket.
+    let seq = 0;
+    await drain(f, N, (b) => expectMessage(b, seq++, SIZE));
+    const eClosed = await sys.objectWaitOneAsync(f, ZX_CHANNEL_PEER_CLOSED, sys.deadlineAfter(10n * SECOND));
+    expect(sys.channelRead(f, 0, 65536, 64).status).toBe(ZX_ERR_PEER_CLOSED);
+    expect(sys.handleClose(f)).toBe(ZX_OK);
+    expect(eClosed.status).toBe(ZX_OK);
     await settle(base);
   });
 });

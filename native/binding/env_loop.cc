@@ -15,6 +15,12 @@ using namespace zxc;
 namespace {
 thread_local EnvLoop* current_loop = nullptr;
 constexpr size_t kRecordsPerTurn = 32;  // a busy channel yields to the loop after this many
+
+// The poll events an outbound queue's watch starts with. A hangup (DISCONNECT, or
+// POLLHUP/POLLERR, which come unasked) is all that can move a queue held back.
+int FlushEvents(QueueWatch what) {
+  return what == QueueWatch::kWritable ? UV_WRITABLE : what == QueueWatch::kHangup ? UV_DISCONNECT : 0;
+}
 }  // namespace
 
 class EnvLoop::CallWaiter final : public zxc::CallWaiter {
@@ -61,7 +67,7 @@ struct EnvLoop::Watch {
   int waiter = -1;   // our own epoll instance, for objects whose state is in shared memory
   uint64_t updated_at = 0;  // EnvLoop::update_serial_ at its last UpdateWatch
   EnvLoop* loop = nullptr;
-  bool flushing = false;  // an outbound queue waits for writability
+  int flush_events = 0;  // what an outbound queue waits for (FlushEvents); 0: nothing
   std::vector<Op*> ops;
   int events = 0;  // what the poll is started with; 0 = stopped
 };
@@ -117,7 +123,7 @@ void EnvLoop::OnEnvCleanup(napi_async_cleanup_hook_handle done, void* data) {
   for (auto& entry : self->watches_) watches.push_back(entry.second);
   for (Watch* watch : watches) {
     watch->ops.clear();
-    watch->flushing = false;
+    watch->flush_events = 0;
     self->CloseWatch(watch);
   }
   self->idle_.clear();
@@ -217,14 +223,14 @@ void EnvLoop::OnWatchClosed(uv_handle_t* poll) {
 // None once the peer is gone (HUP would fire forever): only a deadline or close is left.
 void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
   watch->updated_at = ++update_serial_;
-  if (watch->ops.empty() && !watch->flushing) {
+  if (watch->ops.empty() && !watch->flush_events) {
     // Idle: keep it (and its epoll registration) until this loop turn ends, so that the
     // next wait, typically started by the promise reaction of the last one, reuses it.
     idle_.push_back(watch->object.get());
     uv_check_start(idle_check_, OnIdleCheck);
     return;
   }
-  int events = watch->flushing ? UV_WRITABLE : 0;
+  int events = watch->flush_events;
   if (!watch->ops.empty()) {
     const zx_signals_t now = known ? *known : SignalsOf(*watch->object);
     const bool is_channel = watch->object->type() == ZX_OBJ_TYPE_CHANNEL;
@@ -266,7 +272,7 @@ void EnvLoop::CloseIdleWatches() {
   uv_check_stop(idle_check_);
   for (Object* key : keys) {
     auto it = watches_.find(key);
-    if (it != watches_.end() && it->second->ops.empty() && !it->second->flushing) CloseWatch(it->second);
+    if (it != watches_.end() && it->second->ops.empty() && !it->second->flush_events) CloseWatch(it->second);
   }
 }
 
@@ -280,12 +286,12 @@ void EnvLoop::Arm(const EndpointRef& endpoint, void* owner) {
     endpoint->DropWatcher(self);
     return;
   }
-  watch->flushing = true;
+  watch->flush_events = FlushEvents(endpoint->WatchedBy(self));
   self->UpdateWatch(watch);
 }
 
 void EnvLoop::StopFlushing(Watch* watch) {
-  watch->flushing = false;
+  watch->flush_events = 0;
   static_cast<Endpoint*>(watch->object.get())->DropWatcher(this);
   UpdateWatch(watch);
 }
@@ -294,7 +300,7 @@ void EnvLoop::Disarm(const EndpointRef& endpoint, void* owner) {
   auto* self = static_cast<EnvLoop*>(owner);
   if (self != current_loop) return;
   auto it = self->watches_.find(endpoint.get());
-  if (it != self->watches_.end() && it->second->flushing) self->StopFlushing(it->second);
+  if (it != self->watches_.end() && it->second->flush_events) self->StopFlushing(it->second);
 }
 
 void EnvLoop::Poke(void* owner) {
@@ -314,10 +320,9 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
   // On a socket it is an error the next send reports and clears (ECONNRESET: the reader
   // died with records unread), so a flush learns of the peer's death from it.
   if (status < 0) watch->events = 0;
-  if (watch->flushing && (status < 0 || (events & UV_WRITABLE)) &&
-      !static_cast<Endpoint*>(key)->FlushForWatcher(self)) {
-    watch->flushing = false;
-    if (watch->ops.empty()) {
+  if (watch->flush_events && (status < 0 || (events & watch->flush_events))) {
+    watch->flush_events = FlushEvents(static_cast<Endpoint*>(key)->FlushForWatcher(self));
+    if (!watch->flush_events && watch->ops.empty()) {
       self->CloseWatch(watch);  // done: the endpoint may close as soon as its handle does
       return;
     }
@@ -544,14 +549,23 @@ void EnvLoop::OnWakeup(uv_async_t* async) {
     self->poked_ = false;
   }
   if (poked) {
-    // Queues drained by another thread: stop watching those for writability.
-    std::vector<Watch*> stale;
+    // Queues drained, held back or moving again by another thread's doing: watch them for
+    // what they wait for now, or no more.
+    std::vector<std::pair<Watch*, int>> changed;
     for (auto& entry : self->watches_) {
       Watch* watch = entry.second;
-      if (watch->flushing && !static_cast<Endpoint*>(watch->object.get())->IsWatchedBy(self))
-        stale.push_back(watch);
+      if (!watch->flush_events) continue;
+      const int events = FlushEvents(static_cast<Endpoint*>(watch->object.get())->WatchedBy(self));
+      if (events != watch->flush_events) changed.emplace_back(watch, events);
     }
-    for (Watch* watch : stale) self->StopFlushing(watch);
+    for (auto& [watch, events] : changed) {
+      if (!events) {
+        self->StopFlushing(watch);
+        continue;
+      }
+      watch->flush_events = events;
+      self->UpdateWatch(watch);
+    }
   }
   Napi::HandleScope handles(self->env_);
   Napi::CallbackScope scope(self->env_, self->context_);

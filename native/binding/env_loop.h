@@ -1,5 +1,6 @@
 // Everything that waits on a Node environment's event loop (main thread or a worker):
-//  - flushing outbound queues when their socket becomes writable;
+//  - flushing outbound queues when their socket becomes writable (dropping them when the
+//    peer hangs up, also while held back behind a carried endpoint's queue);
 //  - objectWaitOneAsync: promises settled by readiness, deadline, close or cancel;
 //  - channelCallAsync: promises settled by the reply, deadline, peer's end, close or cancel;
 //  - portWaitAsync: promises settled by a packet, deadline, the port's close or cancel.

@@ -26,11 +26,17 @@ using EndpointRef = std::shared_ptr<Endpoint>;
 // MSG_TRUNC, not a silent cut).
 constexpr size_t kReceiveBufferBytes = kMaxRecordBytes + 1;
 
+// What the watch of an endpoint with queued messages waits for: its socket to be writable
+// or, while the head of the queue is held back behind a carried endpoint's own queue,
+// only the peer's hangup (which drops the queue).
+enum class QueueWatch { kNone, kWritable, kHangup };
+
 // How the event-loop layer takes part in flushing: `current_owner` names the loop of the
-// calling thread (nullptr on threads without one); `arm` starts watching `endpoint` for
-// writability on that loop, after the endpoint has recorded `owner` as its watcher;
-// `disarm` stops that watch (on the owner's thread); `poke` asks the loop `owner`, from
-// another thread, to stop the watches it no longer owns (IsWatchedBy).
+// calling thread (nullptr on threads without one); `arm` starts watching `endpoint` on
+// that loop for what Endpoint::WatchedBy says, after the endpoint has recorded `owner` as
+// its watcher (armed again, the watch takes up what it says now); `disarm` stops that
+// watch (on the owner's thread); `poke` asks the loop `owner`, from another thread, to
+// look again at what each of its watches is for (WatchedBy).
 struct WatchHooks {
   void* (*current_owner)() = nullptr;
   void (*arm)(const EndpointRef& endpoint, void* owner) = nullptr;
@@ -128,12 +134,14 @@ class Endpoint : public Object {
   // The carried objects are released once the record is sent or dropped.
   zx_status_t Send(const uint8_t* prefix, size_t prefix_size, const iovec* payload,
                    size_t payload_count, std::vector<ObjectRef>&& carried);
-  // Called by the watcher on `owner`'s loop when the socket is writable; false when
-  // the watcher should stop (nothing left it can send now; the claim is dropped).
-  bool FlushForWatcher(void* owner);
+  // Called by the watcher on `owner`'s loop when the socket is writable or hung up: what
+  // to watch for next; kNone when the watcher should stop (the queue is empty, or another
+  // loop watches it; the claim is dropped).
+  QueueWatch FlushForWatcher(void* owner);
   // The loop `owner` is going away: forget it as this endpoint's watcher.
   void DropWatcher(void* owner);
-  bool IsWatchedBy(void* owner);
+  // What the loop `owner` should watch this endpoint for now (kNone: not its watch).
+  QueueWatch WatchedBy(void* owner);
   size_t queued() const { return queued_.load(std::memory_order_acquire); }
   // Every endpoint with queued messages, flushed until drained (or the peer is gone).
   static void FlushAllBlocking(int64_t no_progress_timeout_ms);
@@ -199,7 +207,8 @@ class Endpoint : public Object {
   void AfterDrained();
   // Flush from outside a watcher; arms a watcher on the calling thread's loop if needed.
   void FlushAndArm();
-  bool ClaimWatchLocked(void** owner);
+  // After a flush that left records queued, `held` (the head held back) or not.
+  bool WatchLocked(bool held, void** owner);
   void ReleaseWatchLocked(void** stop_here);
 
   // Into `buffer` (kReceiveBufferBytes long), or this thread's buffer if null. With `into`
@@ -219,11 +228,12 @@ class Endpoint : public Object {
   bool SetHasStash(bool value);  // true if it changed
 
   // Outbound state.
-  std::mutex mu_;  // orders sends; guards queue_, queued_bytes_, watch_owner_, peer_gone_
+  std::mutex mu_;  // orders sends; guards queue_, queued_bytes_, watch_*, peer_gone_
   std::deque<OutRecord> queue_;
   size_t queued_bytes_ = 0;  // the records' sizes in queue_
   std::atomic<size_t> queued_{0};
   void* watch_owner_ = nullptr;
+  bool watch_held_ = false;  // watch_owner_ waits only for the peer's hangup
   bool peer_gone_ = false;
   std::mutex dependents_mu_;  // leaf lock
   std::vector<std::weak_ptr<Endpoint>> dependents_;

@@ -3,7 +3,8 @@
 // ZX_PENDING_WRITE_LIMIT records and ZX_PENDING_WRITE_BYTES_LIMIT bytes of them) that every
 // later write, the event loop of the thread that queued (via WatchHooks) and process exit
 // flush.
-// A record that carries endpoint E waits until E's own queue is empty.
+// A record that carries endpoint E waits until E's own queue is empty; meanwhile the loop
+// watches only for the peer's hangup, which drops the queue.
 #include <errno.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -125,13 +126,20 @@ bool Endpoint::HeadBlockedLocked(const OutRecord& head) {
 Endpoint::FlushState Endpoint::FlushLocked() {
   while (!queue_.empty()) {
     OutRecord& head = queue_.front();
-    if (HeadBlockedLocked(head)) return FlushState::kBlocked;
-    iovec none{nullptr, 0};
-    int err = SendRecord(head.data.data(), head.data.size(), &none, 0, head.carried);
+    int err = EPIPE;
+    if (HeadBlockedLocked(head)) {
+      // Held back, unless the peer is gone (as PEER_CLOSED reads it): then it is dropped.
+      if (!PeerHasShutDown(fd())) return FlushState::kBlocked;
+    } else {
+      iovec none{nullptr, 0};
+      err = SendRecord(head.data.data(), head.data.size(), &none, 0, head.carried);
+    }
     if (IsFullErrno(err)) return FlushState::kNeedWritable;
     if (IsPeerGoneErrno(err)) {
       peer_gone_ = true;
-      queue_.clear();  // releases every carried object: their peers see PEER_CLOSED
+      // Releases every carried object, as a close does: their peers see PEER_CLOSED (a
+      // carried endpoint's own queue, if any, is sent first).
+      queue_.clear();
       break;
     }
     // Sent, or failed for a reason retrying can't fix (it is dropped, descriptors closed).
@@ -166,17 +174,28 @@ void Endpoint::AfterDrained() {
     if (EndpointRef dependent = weak.lock()) dependent->FlushAndArm();
 }
 
-bool Endpoint::ClaimWatchLocked(void** owner) {
-  if (watch_owner_ || !g_hooks.current_owner || g_exiting.load()) return false;
-  void* current = g_hooks.current_owner();
-  if (!current) return false;
+// Under mu_. The loop that watches is this thread's if none is yet, or is told what to
+// watch for now if that changed: true when `*owner` (this thread's loop) must be armed.
+bool Endpoint::WatchLocked(bool held, void** owner) {
+  void* current = g_hooks.current_owner ? g_hooks.current_owner() : nullptr;
+  if (watch_owner_) {
+    if (watch_held_ == held) return false;
+    watch_held_ = held;
+    if (watch_owner_ != current) {
+      if (g_hooks.poke) g_hooks.poke(watch_owner_);
+      return false;
+    }
+  } else if (!current || g_exiting.load()) {
+    return false;
+  }
   watch_owner_ = current;
+  watch_held_ = held;
   *owner = current;
   return true;
 }
 
-// Under mu_: nothing left for a writability watch to do. The loop that watches stops
-// now if it is this thread's, else it is told (it can't be gone: its cleanup takes mu_).
+// Under mu_: nothing left for a watch to do. The loop that watches stops now if it is
+// this thread's, else it is told (it can't be gone: its cleanup takes mu_).
 void Endpoint::ReleaseWatchLocked(void** stop_here) {
   if (!watch_owner_) return;
   void* owner = watch_owner_;
@@ -185,9 +204,10 @@ void Endpoint::ReleaseWatchLocked(void** stop_here) {
   else if (g_hooks.poke) g_hooks.poke(owner);
 }
 
-bool Endpoint::IsWatchedBy(void* owner) {
+QueueWatch Endpoint::WatchedBy(void* owner) {
   std::lock_guard<std::mutex> lock(mu_);
-  return watch_owner_ == owner;
+  if (watch_owner_ != owner) return QueueWatch::kNone;
+  return watch_held_ ? QueueWatch::kHangup : QueueWatch::kWritable;
 }
 
 void Endpoint::FlushAndArm() {
@@ -198,8 +218,8 @@ void Endpoint::FlushAndArm() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     state = FlushLocked();
-    if (state == FlushState::kNeedWritable) arm = ClaimWatchLocked(&owner);
-    else ReleaseWatchLocked(&stop_here);
+    if (state == FlushState::kEmpty) ReleaseWatchLocked(&stop_here);
+    else arm = WatchLocked(state == FlushState::kBlocked, &owner);
   }
   EndpointRef self = std::static_pointer_cast<Endpoint>(shared_from_this());
   if (stop_here) g_hooks.disarm(self, stop_here);
@@ -245,7 +265,7 @@ zx_status_t Endpoint::Send(const uint8_t* prefix, size_t prefix_size, const iove
                                                 : state;
     }
     now_queued = !queue_.empty();
-    if (now_queued && state == FlushState::kNeedWritable) arm = ClaimWatchLocked(&owner);
+    if (now_queued) arm = WatchLocked(state == FlushState::kBlocked, &owner);
     else if (was_queued) ReleaseWatchLocked(&stop_here);
   }
   if (was_queued == now_queued && !arm && !stop_here) return status;  // the common case
@@ -260,16 +280,20 @@ zx_status_t Endpoint::Send(const uint8_t* prefix, size_t prefix_size, const iove
   return status;
 }
 
-bool Endpoint::FlushForWatcher(void* owner) {
+QueueWatch Endpoint::FlushForWatcher(void* owner) {
   FlushState state;
   {
     std::lock_guard<std::mutex> lock(mu_);
     state = FlushLocked();
-    if (state == FlushState::kNeedWritable) return true;
+    if (state != FlushState::kEmpty && (watch_owner_ == owner || !watch_owner_)) {
+      watch_owner_ = owner;
+      watch_held_ = state == FlushState::kBlocked;
+      return watch_held_ ? QueueWatch::kHangup : QueueWatch::kWritable;
+    }
     if (watch_owner_ == owner) watch_owner_ = nullptr;
   }
   if (state == FlushState::kEmpty) AfterDrained();
-  return false;
+  return QueueWatch::kNone;
 }
 
 void Endpoint::DropWatcher(void* owner) {
