@@ -2,6 +2,8 @@
 // else imports from here. node-gyp-build picks the binary: a local build in build/Release
 // (what the install script or `npm rebuild` compiles) when there is one, else the
 // prebuilt binary in prebuilds/<platform>-<arch>/ that fits this libc.
+// ZIRCON_IPC_PREBUILD=<dir> (node-gyp-build's own variable) makes it look in <dir> first:
+// scripts/sanitize.sh points it at the sanitized build.
 import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { ZX_HANDLE_INVALID, ZX_OK } from './constants';
