@@ -18,12 +18,14 @@ ln -sfn ../binding.gyp "$out/binding.gyp"
 ln -sfn ../native "$out/native"
 sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all"
 flags="$sanitize -fno-omit-frame-pointer -g"
-(cd "$out" && CFLAGS="$flags" CXXFLAGS="$flags" LDFLAGS="$sanitize" nice npx node-gyp rebuild --silent)
+# Configured once; make rebuilds what changed, and everything when the flags change.
+[[ -f $out/build/Makefile ]] || (cd "$out" && npx node-gyp configure --silent)
+(cd "$out" && CFLAGS="$flags" CXXFLAGS="$flags" LDFLAGS="$sanitize" nice npx node-gyp build -j max --silent)
 npm run --silent build:ts
 
 export ZIRCON_IPC_PREBUILD=$out
 addon=$(node -p "require('node-gyp-build').path('.')")
-if [[ $addon != "$out/build/Release/zircon_ipc.node" ]] || ! ldd "$addon" | grep -q libasan; then
+if [[ $addon != "$out/build/Release/zircon_ipc.node" || $(ldd "$addon") != *libasan* ]]; then
   echo "sanitize: the addon node-gyp-build resolves is not the sanitized one: $addon" >&2
   exit 1
 fi
