@@ -2,20 +2,23 @@
 // each input is up to four records, each with real descriptors of a chosen kind beside
 // it, sent over a real SOCK_SEQPACKET pair and read back by an Endpoint the way the addon
 // reads (with or without the caller's buffer, tight limits, MAY_DISCARD, a pending
-// call, a peer that hung up). After each input every handle it produced is closed, and
+// call, a peer that hung up, a reader with only a few descriptors left). After each input every handle it produced is closed, and
 // the process must hold exactly the descriptors and handles it held before.
 // Built and run by scripts/fuzz.sh (clang, -fsanitize=fuzzer,address,undefined).
 //
-// Input: flags (1 byte), limits (1 byte), then per record: a descriptor count (1 byte),
+// Input: flags (1 byte), limits (1 byte), descriptors left (1 byte: with bit 3, the reader
+// may open only `low 3 bits` more descriptors while it reads), then per record: a descriptor count (1 byte),
 // that many descriptor kinds (1 byte each), a length (2 bytes, little-endian) and the
 // record's bytes (as many as are left, if fewer).
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -49,15 +52,45 @@ void Fail(const char* what) {
   std::abort();
 }
 
-size_t OpenDescriptorCount() {
+// The open descriptors.
+std::vector<int> OpenDescriptors() {
   DIR* dir = opendir("/proc/self/fd");
   if (!dir) Fail("opendir /proc/self/fd");
-  size_t count = 0;
+  std::vector<int> fds;
   while (dirent* entry = readdir(dir))
-    if (entry->d_name[0] != '.') ++count;
+    if (entry->d_name[0] != '.') fds.push_back(std::atoi(entry->d_name));
+  const int own = dirfd(dir);
   closedir(dir);
-  return count - 1;  // the directory's own descriptor
+  fds.erase(std::remove(fds.begin(), fds.end(), own), fds.end());
+  return fds;
 }
+
+// While it lives, the process may open only `spare` more descriptors (RLIMIT_NOFILE set
+// just above the spare-th free number), so a receive runs out: MSG_CTRUNC.
+class FewDescriptorsLeft {
+ public:
+  explicit FewDescriptorsLeft(uint8_t setting) {
+    if (!(setting & 8) || getrlimit(RLIMIT_NOFILE, &saved_) != 0) return;
+    std::vector<int> open = OpenDescriptors();
+    std::sort(open.begin(), open.end());
+    size_t spare = setting & 7, next = 0;
+    int limit = 0;
+    for (;; ++limit) {
+      if (next < open.size() && open[next] == limit) { ++next; continue; }
+      if (spare-- == 0) break;
+    }
+    rlimit low = saved_;
+    low.rlim_cur = static_cast<rlim_t>(limit);
+    active_ = setrlimit(RLIMIT_NOFILE, &low) == 0;
+  }
+  ~FewDescriptorsLeft() {
+    if (active_ && setrlimit(RLIMIT_NOFILE, &saved_) != 0) Fail("setrlimit");
+  }
+
+ private:
+  rlimit saved_{};
+  bool active_ = false;
+};
 
 class Cursor {
  public:
@@ -212,6 +245,7 @@ void RunOne(const uint8_t* data, size_t size) {
   Cursor in(data, size);
   const uint8_t flags = in.Byte();
   const uint8_t limits = in.Byte();
+  const uint8_t descriptors_left = in.Byte();
 
   EndpointRef reader, writer;
   if (Endpoint::CreatePair(&reader, &writer) != ZX_OK) Fail("no endpoint pair");
@@ -248,6 +282,7 @@ void RunOne(const uint8_t* data, size_t size) {
   }
   if (flags & kPeerClosed) writer.reset();
 
+  FewDescriptorsLeft few(descriptors_left);
   FuzzCall call;
   if (flags & kPendingCall) {
     reader->RegisterCall(&call);
@@ -263,10 +298,10 @@ void RunOne(const uint8_t* data, size_t size) {
 }  // namespace zxc
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const size_t descriptors = zxc::OpenDescriptorCount();
+  const size_t descriptors = zxc::OpenDescriptors().size();
   const size_t handles = zxc::HandleTable::Get().size();
   zxc::RunOne(data, size);
   if (zxc::HandleTable::Get().size() != handles) zxc::Fail("handles leaked");
-  if (zxc::OpenDescriptorCount() != descriptors) zxc::Fail("descriptors leaked");
+  if (zxc::OpenDescriptors().size() != descriptors) zxc::Fail("descriptors leaked");
   return 0;
 }
