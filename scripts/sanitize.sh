@@ -12,14 +12,15 @@ cd "$(dirname "$0")/.."
 root=$PWD
 out=$root/build-sanitize
 
-# node-gyp builds in ./build of the directory it runs in: give it one that sees the sources.
+# node-gyp builds in ./build of the directory it runs in: give it one with binding.gyp
+# (a copy: gyp would resolve a link to the original and build beside it) and the sources.
 mkdir -p "$out"
-ln -sfn ../binding.gyp "$out/binding.gyp"
+cp binding.gyp "$out/binding.gyp"
 ln -sfn ../native "$out/native"
 sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all"
 flags="$sanitize -fno-omit-frame-pointer -g"
-# Configured once; make rebuilds what changed, and everything when the flags change.
-[[ -f $out/build/Makefile ]] || (cd "$out" && npx node-gyp configure --silent)
+# make rebuilds what changed since the last run, and everything when the flags change.
+(cd "$out" && npx node-gyp configure --silent)
 (cd "$out" && CFLAGS="$flags" CXXFLAGS="$flags" LDFLAGS="$sanitize" nice npx node-gyp build -j max --silent)
 npm run --silent build:ts
 

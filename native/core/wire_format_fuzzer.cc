@@ -128,16 +128,16 @@ int Memfd(unsigned seals, off_t size) {
 // The other end of a pair is closed at once (a peer that is gone).
 int MakeDescriptor(uint8_t kind) {
   int pair[2];
-  switch (kind % 10) {
+  switch (kind % 11) {
     case 0:
     case 1: {  // a channel end; an eventpair's or a datagram socket's first descriptor
-      const int type = kind % 10 == 0 ? SOCK_SEQPACKET : SOCK_STREAM;
+      const int type = kind % 11 == 0 ? SOCK_SEQPACKET : SOCK_STREAM;
       if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, pair) != 0) return -1;
       close(pair[1]);
       return pair[0];
     }
     case 2: return Memfd(F_SEAL_SHRINK, kPage);                   // an event's signal page
-    case 3: return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);         // an event's doorbell
+    case 3: return eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);         // an event's doorbell
     case 4: return Memfd(0, kPage);                                // a resizable VMO
     case 5: return Memfd(F_SEAL_SHRINK | F_SEAL_GROW, kPage);      // a fixed-size VMO
     case 6: return Memfd(F_SEAL_SHRINK | F_SEAL_WRITE, kPage);     // write-sealed
@@ -146,7 +146,8 @@ int MakeDescriptor(uint8_t kind) {
       if (pipe2(pair, O_CLOEXEC) != 0) return -1;
       close(pair[1]);
       return pair[0];
-    default: return open("/dev/null", O_RDONLY | O_CLOEXEC);
+    case 9: return open("/dev/null", O_RDONLY | O_CLOEXEC);
+    default: return eventfd(0, EFD_CLOEXEC);                       // a doorbell that never rings
   }
 }
 
@@ -289,7 +290,7 @@ void RunOne(const uint8_t* data, size_t size) {
     if (call.txid != 0x80000001u) Fail("the first call on an endpoint is not txid 0x80000001");
     (void)reader->Signals();  // routes a reply, stashes what comes before it
     reader->PumpForCalls(kMaxRecords);
-    if (!call.done.load() && !reader->UnregisterCall(&call)) Fail("a call neither done nor pending");
+    (void)reader->UnregisterCall(&call);  // false when it was done: then nobody holds it
   }
   ReadAll(*reader, flags, limits, records);
 }
