@@ -2,14 +2,15 @@
 // each input is up to four records, each with real descriptors of a chosen kind beside
 // it, sent over a real SOCK_SEQPACKET pair and read back by an Endpoint the way the addon
 // reads (with or without the caller's buffer, tight limits, MAY_DISCARD, a pending
-// call, a peer that hung up, a reader with only a few descriptors left). After each input every handle it produced is closed, and
-// the process must hold exactly the descriptors and handles it held before.
+// call, a peer that hung up, a reader with only a few descriptors left). After each
+// input every handle it produced is closed, and the process must hold exactly the
+// descriptors and handles it held before.
 // Built and run by scripts/fuzz.sh (clang, -fsanitize=fuzzer,address,undefined).
 //
 // Input: flags (1 byte), limits (1 byte), descriptors left (1 byte: with bit 3, the reader
-// may open only `low 3 bits` more descriptors while it reads), then per record: a descriptor count (1 byte),
-// that many descriptor kinds (1 byte each), a length (2 bytes, little-endian) and the
-// record's bytes (as many as are left, if fewer).
+// may open only `low 3 bits` more descriptors while it reads), then per record: a
+// descriptor count (1 byte), that many descriptor kinds (1 byte each), a length (2 bytes,
+// little-endian) and the record's bytes (as many as are left, if fewer).
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
@@ -191,7 +192,8 @@ class FuzzCall final : public CallWaiter {
 void UseAndClose(const ReadResult& result) {
   for (uint32_t i = 0; i < result.actual_handles; ++i) {
     HandleInfo info;
-    if (HandleTable::Get().Lookup(result.handles[i], &info) != ZX_OK) Fail("a received handle is not in the table");
+    if (HandleTable::Get().Lookup(result.handles[i], &info) != ZX_OK)
+      Fail("a received handle is not in the table");
     (void)info.object->Signals();
     int fds[kMaxObjectFds];
     (void)info.object->Descriptors(fds);
