@@ -16,6 +16,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
+// What a user runs: the processes this file starts see neither the sanitized build nor its
+// preloaded runtime (scripts/sanitize.sh sets both; qemu and musl's loader can't take it).
+delete process.env.LD_PRELOAD;
+delete process.env.ZIRCON_IPC_PREBUILD;
 const root = path.join(__dirname, '..');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 
