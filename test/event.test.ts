@@ -398,10 +398,12 @@ describe('a holder that is not this library', () => {
       { e: event.raw },
     );
     const tid: number = await worker.message;
-    for (const s of [ZX_USER_SIGNAL_0, ZX_USER_SIGNAL_1]) {
+    for (const [round, s] of [ZX_USER_SIGNAL_0, ZX_USER_SIGNAL_1].entries()) {
       await until(() => blockedInPoll(tid), 'the worker to block in its wait');
       // Before: the write(2) failed (EAGAIN) and the worker slept on to its deadline.
       event.signal(0, s);
+      // This round's wait has returned: the next look at the worker sees its next wait.
+      await until(() => worker.messages.length === 2 + round, 'the worker to report its wake-up');
     }
     expect(await worker.exited).toBe(0);
     expect(worker.messages).toEqual([
