@@ -1,8 +1,12 @@
 // Channel: one endpoint of a channel, in the style of a Node socket: write, tryRead,
-// read (promise), call, async iteration.
+// read (promise), call, async iteration, and the events of an EventEmitter ('message',
+// 'close', 'error'), read by the event loop itself while a 'message' listener is attached.
+import { EventEmitter } from 'node:events';
 import {
   ZX_CHANNEL_PEER_CLOSED,
   ZX_CHANNEL_READABLE,
+  ZX_ERR_IO_DATA_INTEGRITY,
+  ZX_ERR_NO_RESOURCES,
   ZX_ERR_PEER_CLOSED,
   ZX_ERR_SHOULD_WAIT,
   ZX_HANDLE_OP_MOVE,
@@ -13,7 +17,8 @@ import {
 } from './constants';
 import { check, ZxError } from './errors';
 import { deadlineFromTimeout, Handle, registerHandleClass, WaitOptions, withAbort, wrapHandle } from './handle';
-import { handleTypeAt, receive } from './receive';
+import { native } from './native';
+import { handleTypeAt, readResult, receive } from './receive';
 import type { ReadResult } from './receive';
 import * as sys from './sys';
 
@@ -61,7 +66,14 @@ function toMessage(r: ReadResult<TypedHandle>): Message {
   return { bytes: r.bytes, handles: r.handles.map(wrapHandle) };
 }
 
+type Listener = (...args: any[]) => void;
+const emitter = EventEmitter.prototype;
+
 export class Channel extends Handle {
+  #listener = 0;  // the native listener reading for 'message' listeners, while there is one
+  #refed = true;
+  #closeEmitted = false;
+
   /** A new channel: two connected endpoints. */
   static create(): [Channel, Channel] {
     const { status, out0, out1 } = sys.channelCreate(0);
@@ -137,6 +149,113 @@ export class Channel extends Handle {
     return toMessage(r);
   }
 
+  // ---- events: an EventEmitter's contract (the rest of its methods are mixed in below) ----
+  // Reading starts with the first 'message' listener and stops with the last one.
+
+  on(event: string | symbol, listener: Listener): this {
+    emitter.on.call(this, event, listener);
+    return this.#listenersChanged(event, listener);
+  }
+
+  addListener(event: string | symbol, listener: Listener): this {
+    return this.on(event, listener);
+  }
+
+  prependListener(event: string | symbol, listener: Listener): this {
+    emitter.prependListener.call(this, event, listener);
+    return this.#listenersChanged(event, listener);
+  }
+
+  removeListener(event: string | symbol, listener: Listener): this {
+    emitter.removeListener.call(this, event, listener);
+    return this.#listenersChanged(event, listener);
+  }
+
+  off(event: string | symbol, listener: Listener): this {
+    return this.removeListener(event, listener);
+  }
+
+  removeAllListeners(event?: string | symbol): this {
+    emitter.removeAllListeners.call(this, event);
+    this.#listen(this.listenerCount('message') > 0);
+    return this;
+  }
+
+  /** While reading for 'message' listeners, whether the event loop is kept alive (it is
+   *  by default), as in `net`. */
+  ref(): this {
+    this.#refed = true;
+    if (this.#listener) native.channelListenRef(this.#listener, true);
+    return this;
+  }
+
+  unref(): this {
+    this.#refed = false;
+    if (this.#listener) native.channelListenRef(this.#listener, false);
+    return this;
+  }
+
+  /** Closing twice is harmless; 'close' is emitted (on the next tick) if it was not yet. */
+  override close(): void {
+    const open = this.valid;
+    super.close();
+    if (open) process.nextTick(() => this.#emitClose());
+  }
+
+  /** Gives the raw value away; reading for 'message' listeners stops here at once, so
+   *  every message not yet emitted goes with the endpoint. */
+  override release(): number {
+    this.#listen(false);
+    return super.release();
+  }
+
+  #listenersChanged(event: string | symbol, listener: Listener): this {
+    if (event !== 'message') return this;
+    try {
+      this.#listen(this.listenerCount('message') > 0);
+    } catch (error) {
+      emitter.removeListener.call(this, event, listener);
+      throw error;
+    }
+    return this;
+  }
+
+  #listen(wanted: boolean): void {
+    if (wanted === (this.#listener !== 0)) return;
+    if (!wanted) {
+      native.channelUnlisten(this.#listener);
+      this.#listener = 0;
+      return;
+    }
+    if (!this.valid) return;  // closed or moved: nothing more comes
+    const id = native.channelListen(this.raw, (r) => this.#received(r));
+    if (id < 0) throw new ZxError(id, "Channel.on('message')");
+    this.#listener = id;
+    if (!this.#refed) native.channelListenRef(id, false);
+  }
+
+  // One message read by the event loop (or why none was).
+  #received(r: Buffer | number): void {
+    if (typeof r === 'number' && r < 0) {
+      if (r === ZX_ERR_IO_DATA_INTEGRITY || r === ZX_ERR_NO_RESOURCES) {
+        this.emit('error', new ZxError(r, 'Channel receive'));
+        return;
+      }
+      // The listener has ended: the peer is gone and everything it sent was emitted, or
+      // the handle was closed or moved without this object.
+      this.#listener = 0;
+      if (r === ZX_ERR_PEER_CLOSED) this.#emitClose();
+      return;
+    }
+    this.emit('message', toMessage(readResult(r, handleTypeAt)));
+  }
+
+  #emitClose(): void {
+    if (this.#closeEmitted) return;
+    this.#closeEmitted = true;
+    this.emit('close');
+  }
+
   /** Every message until the peer is gone (then the iteration ends cleanly). */
   async *[Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
     for (;;) {
@@ -148,6 +267,17 @@ export class Channel extends Handle {
       }
     }
   }
+}
+
+type Emitting = 'emit' | 'listeners' | 'rawListeners' | 'listenerCount' | 'eventNames' | 'once' |
+  'prependOnceListener' | 'setMaxListeners' | 'getMaxListeners';
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface Channel extends Pick<EventEmitter, Emitting> {}
+// EventEmitter's own methods for the rest (once and prependOnceListener add through on
+// and prependListener, so reading starts for them too).
+for (const name of ['emit', 'listeners', 'rawListeners', 'listenerCount', 'eventNames', 'once',
+  'prependOnceListener', 'setMaxListeners', 'getMaxListeners'] as const) {
+  Object.defineProperty(Channel.prototype, name, { value: emitter[name], writable: true, configurable: true });
 }
 
 registerHandleClass(ZX_OBJ_TYPE_CHANNEL, Channel);

@@ -28,6 +28,14 @@ export interface NativeBinding {
   /** The payload into `bytes` (numBytes = its length); a status, sizes and handle values
    *  in scratch as for channelRead. */
   channelReadInto(h: number, options: number, bytes: Uint8Array, numHandles: number): number;
+  /** Reads the channel from this thread's event loop: `fn` gets each message (or failed
+   *  read) as channelRead answers it, until PEER_CLOSED or BAD_HANDLE (the last it gets).
+   *  → a listener id (> 0) or a status (< 0). */
+  channelListen(h: number, fn: (r: Buffer | number) => void): number;
+  /** Ends a listener at once; false if it had ended. */
+  channelUnlisten(id: number): boolean;
+  /** Whether the listener keeps the event loop alive (it does at first). */
+  channelListenRef(id: number, ref: boolean): void;
   /** Where channelRead receives from now on (at its start): at least receiveBufferBytes long. */
   setReadPool(pool: Buffer): void;
   /** Later reads receive at `start` in the pool; false (nothing moves) without the room. */

@@ -215,26 +215,57 @@ Napi::Value MoveReadPoolJs(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), room);
 }
 
-// channelRead(h, options, numBytes, numHandles) → on ZX_OK the payload's offset in the read
-// pool (≥ 0), or a Buffer when it came from elsewhere (the stash); else a status (< 0).
-// channelReadEtc: the same, with the handles' rights in scratch too.
-Napi::Value ChannelReadAnyJs(const Napi::CallbackInfo& info, bool want_rights) {
-  AddonData& data = Data(info);
+// A read into the read pool: on ZX_OK the payload's offset in it (≥ 0), or a Buffer when
+// it came from elsewhere (the stash); else a status (< 0). Sizes and handles in scratch.
+Napi::Value ReadToPool(Napi::Env env, AddonData& data, zx_handle_t h, uint32_t options,
+                       uint32_t num_bytes, uint32_t num_handles, bool want_rights,
+                       zx_status_t* status) {
   uint8_t* window = data.pool ? data.pool + data.pool_start : nullptr;
   ReadResult result;
   result.want_rights = want_rights;
-  zx_status_t status =
-      ChannelRead(U32(info[0]), U32(info[1]), U32(info[2]), U32(info[3]), &result, window);
-  if (status == ZX_OK && window && result.payload >= window &&
+  *status = ChannelRead(h, options, num_bytes, num_handles, &result, window);
+  if (*status == ZX_OK && window && result.payload >= window &&
       result.payload < window + kReceiveBufferBytes) {
-    ScratchOf(data.scratch, status, result);
-    return Napi::Number::New(info.Env(), static_cast<double>(result.payload - data.pool));
+    ScratchOf(data.scratch, *status, result);
+    return Napi::Number::New(env, static_cast<double>(result.payload - data.pool));
   }
-  return ReadResultJs(info.Env(), data.scratch, status, result);
+  return ReadResultJs(env, data.scratch, *status, result);
+}
+
+// channelRead(h, options, numBytes, numHandles) → ReadToPool's answer.
+// channelReadEtc: the same, with the handles' rights in scratch too.
+Napi::Value ChannelReadAnyJs(const Napi::CallbackInfo& info, bool want_rights) {
+  zx_status_t status;
+  return ReadToPool(info.Env(), Data(info), U32(info[0]), U32(info[1]), U32(info[2]),
+                    U32(info[3]), want_rights, &status);
 }
 
 Napi::Value ChannelReadJs(const Napi::CallbackInfo& info) { return ChannelReadAnyJs(info, false); }
 Napi::Value ChannelReadEtcJs(const Napi::CallbackInfo& info) { return ChannelReadAnyJs(info, true); }
+
+// What a listener's function is called with: a whole message as channelRead answers it.
+Napi::Value ListenRead(void* context, zx_handle_t h, zx_status_t* status) {
+  auto& data = *static_cast<AddonData*>(context);
+  return ReadToPool(data.scratch_ref.Env(), data, h, 0, kMaxMsgBytes, kMaxMsgHandles, false, status);
+}
+
+// channelListen(h, fn) → a listener id (> 0) or a status (< 0). fn is called with each
+// message read, as channelRead answers it, from this thread's event loop.
+Napi::Value ChannelListenJs(const Napi::CallbackInfo& info) {
+  AddonData& data = Data(info);
+  return Status(info.Env(), data.loop->Listen(U32(info[0]), info[1].As<Napi::Function>(), ListenRead, &data));
+}
+
+// channelUnlisten(id) → whether the listener was still there.
+Napi::Value ChannelUnlistenJs(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), Data(info).loop->Unlisten(U32(info[0])));
+}
+
+// channelListenRef(id, ref): whether the listener keeps the event loop alive.
+Napi::Value ChannelListenRefJs(const Napi::CallbackInfo& info) {
+  Data(info).loop->RefListener(U32(info[0]), Bool(info[1]));
+  return info.Env().Undefined();
+}
 
 // channelReadInto(h, options, bytes: Uint8Array, numHandles) → status; the payload in
 // `bytes` (numBytes is its length), sizes and handle values in scratch as for channelRead.
@@ -430,6 +461,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("channelRead", ChannelReadJs);
   add("channelReadEtc", ChannelReadEtcJs);
   add("channelReadInto", ChannelReadIntoJs);
+  add("channelListen", ChannelListenJs);
+  add("channelUnlisten", ChannelUnlistenJs);
+  add("channelListenRef", ChannelListenRefJs);
   add("setReadPool", SetReadPoolJs);
   add("moveReadPool", MoveReadPoolJs);
   add("channelCall", ChannelCallJs);

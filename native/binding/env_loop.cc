@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "binding/addon_data.h"
 #include "core/handle_table.h"
 
 namespace zxb {
@@ -61,6 +62,28 @@ struct EnvLoop::Op final : HandleObserver, SignalObserver {
   void OnSignalsChanged() override { loop->Post(id); }
 };
 
+// A channel's listener: the function its messages go to. Told (from any thread) when a
+// call on the endpoint stashed a message, which no poll would report.
+struct EnvLoop::Listener final : SignalObserver {
+  uint32_t id = 0;
+  EnvLoop* loop = nullptr;
+  zx_handle_t handle = ZX_HANDLE_INVALID;
+  EndpointRef endpoint;
+  Watch* watch = nullptr;
+  Napi::FunctionReference callback;
+  ListenRead read = nullptr;
+  void* context = nullptr;
+  bool refed = true;
+
+  void OnSignalsChanged() override {
+    {
+      std::lock_guard<std::mutex> lock(loop->posted_mu_);
+      loop->stash_poked_ = true;
+    }
+    uv_async_send(&loop->wakeup_);
+  }
+};
+
 struct EnvLoop::Watch {
   uv_poll_t poll{};
   ObjectRef object;  // kept alive, its descriptor open, while watched
@@ -69,6 +92,7 @@ struct EnvLoop::Watch {
   EnvLoop* loop = nullptr;
   int flush_events = 0;  // what an outbound queue waits for (FlushEvents); 0: nothing
   std::vector<Op*> ops;
+  Listener* listener = nullptr;  // this loop's listener of the channel, if any
   int events = 0;  // what the poll is started with; 0 = stopped
 };
 
@@ -119,6 +143,15 @@ void EnvLoop::OnEnvCleanup(napi_async_cleanup_hook_handle done, void* data) {
     delete op;  // its promise is abandoned with the environment
   }
   self->ops_.clear();
+  for (auto& entry : self->listeners_) {
+    Listener* listener = entry.second;
+    listener->endpoint->RemoveSignalObserver(listener);
+    listener->watch->listener = nullptr;
+    listener->callback.Reset();  // its function is abandoned with the environment
+    delete listener;
+  }
+  self->listeners_.clear();
+  self->refed_listeners_ = 0;
   std::vector<Watch*> watches;
   for (auto& entry : self->watches_) watches.push_back(entry.second);
   for (Watch* watch : watches) {
@@ -173,7 +206,7 @@ void* EnvLoop::CurrentOwner() { return current_loop; }
 
 void EnvLoop::UpdateRef() {
   auto* handle = reinterpret_cast<uv_handle_t*>(&wakeup_);
-  if (ops_.empty()) uv_unref(handle); else uv_ref(handle);
+  if (ops_.empty() && refed_listeners_ == 0) uv_unref(handle); else uv_ref(handle);
 }
 
 // ---- watches --------------------------------------------------------------------------
@@ -223,7 +256,7 @@ void EnvLoop::OnWatchClosed(uv_handle_t* poll) {
 // None once the peer is gone (HUP would fire forever): only a deadline or close is left.
 void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
   watch->updated_at = ++update_serial_;
-  if (watch->ops.empty() && !watch->flush_events) {
+  if (watch->ops.empty() && !watch->flush_events && !watch->listener) {
     // Idle: keep it (and its epoll registration) until this loop turn ends, so that the
     // next wait, typically started by the promise reaction of the last one, reuses it.
     idle_.push_back(watch->object.get());
@@ -231,6 +264,8 @@ void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
     return;
   }
   int events = watch->flush_events;
+  // A listener reads until the peer's end, which makes the socket readable too.
+  if (watch->listener) events |= UV_READABLE;
   if (!watch->ops.empty()) {
     const zx_signals_t now = known ? *known : SignalsOf(*watch->object);
     const bool is_channel = watch->object->type() == ZX_OBJ_TYPE_CHANNEL;
@@ -272,7 +307,9 @@ void EnvLoop::CloseIdleWatches() {
   uv_check_stop(idle_check_);
   for (Object* key : keys) {
     auto it = watches_.find(key);
-    if (it != watches_.end() && it->second->ops.empty() && !it->second->flush_events) CloseWatch(it->second);
+    if (it != watches_.end() && it->second->ops.empty() && !it->second->flush_events &&
+        !it->second->listener)
+      CloseWatch(it->second);
   }
 }
 
@@ -322,38 +359,43 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
   if (status < 0) watch->events = 0;
   if (watch->flush_events && (status < 0 || (events & watch->flush_events))) {
     watch->flush_events = FlushEvents(static_cast<Endpoint*>(key)->FlushForWatcher(self));
-    if (!watch->flush_events && watch->ops.empty()) {
+    if (!watch->flush_events && watch->ops.empty() && !watch->listener) {
       self->CloseWatch(watch);  // done: the endpoint may close as soon as its handle does
       return;
     }
   }
   if (watch->waiter >= 0) DrainWaiter(watch->waiter);
   uint64_t settled_at = 0;
-  if (!watch->ops.empty()) {
+  if (!watch->ops.empty() || watch->listener) {
     // Settling runs promise reactions: inside a callback scope, like any callback. The
     // reference below is dropped before they run, so a close() in them closes at once.
     Napi::HandleScope handles(self->env_);
     Napi::CallbackScope scope(self->env_, self->context_);
-    ObjectRef object = watch->object;
-    const zx_signals_t* known = nullptr;
-    zx_signals_t derived;
-    if (object->type() == ZX_OBJ_TYPE_CHANNEL) {
-      auto* endpoint = static_cast<Endpoint*>(object.get());
-      if (endpoint->HasPendingCalls()) {
-        // Replies routed here are settled just below, without a wakeup of our own.
-        self->dispatching_ = true;
-        endpoint->PumpForCalls(kRecordsPerTurn);
-        self->dispatching_ = false;
-      } else if (status == 0 && (events & UV_READABLE) && !(events & UV_DISCONNECT) &&
-                 !endpoint->EverCalled()) {
-        // A record, no hangup, and no call that could have taken it (Endpoint::EverCalled).
-        derived = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;
-        known = &derived;
+    const uint32_t listener = watch->listener ? watch->listener->id : 0;
+    if (!watch->ops.empty()) {
+      ObjectRef object = watch->object;
+      const zx_signals_t* known = nullptr;
+      zx_signals_t derived;
+      if (object->type() == ZX_OBJ_TYPE_CHANNEL) {
+        auto* endpoint = static_cast<Endpoint*>(object.get());
+        if (endpoint->HasPendingCalls()) {
+          // Replies routed here are settled just below, without a wakeup of our own.
+          self->dispatching_ = true;
+          endpoint->PumpForCalls(kRecordsPerTurn);
+          self->dispatching_ = false;
+        } else if (status == 0 && (events & UV_READABLE) && !(events & UV_DISCONNECT) &&
+                   !endpoint->EverCalled()) {
+          // A record, no hangup, and no call that could have taken it (Endpoint::EverCalled).
+          derived = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;
+          known = &derived;
+        }
       }
+      self->ProcessPosted();
+      auto it = self->watches_.find(key);
+      if (it != self->watches_.end()) self->CheckWaits(it->second, known);
     }
-    self->ProcessPosted();
-    auto it = self->watches_.find(key);
-    if (it != self->watches_.end()) self->CheckWaits(it->second, known);
+    // After the calls have taken their replies: what is left is the listener's.
+    if (listener) self->Dispatch(listener);
     settled_at = self->update_serial_;
   }  // promise reactions run here
   // A reaction that started a wait here (the usual next step) has just looked at the
@@ -542,11 +584,13 @@ void EnvLoop::Post(uint32_t id) {
 
 void EnvLoop::OnWakeup(uv_async_t* async) {
   auto* self = static_cast<EnvLoop*>(async->data);
-  bool poked;
+  bool poked, stash_poked;
   {
     std::lock_guard<std::mutex> lock(self->posted_mu_);
     poked = self->poked_;
     self->poked_ = false;
+    stash_poked = self->stash_poked_;
+    self->stash_poked_ = false;
   }
   if (poked) {
     // Queues drained, held back or moving again by another thread's doing: watch them for
@@ -570,6 +614,7 @@ void EnvLoop::OnWakeup(uv_async_t* async) {
   Napi::HandleScope handles(self->env_);
   Napi::CallbackScope scope(self->env_, self->context_);
   self->ProcessPosted();
+  if (stash_poked) self->DispatchStashed();
 }
 
 void EnvLoop::SettleNow() {
@@ -690,6 +735,110 @@ void EnvLoop::Finish(Op* op, Napi::Value result) {
   delete op;
   if (watch) UpdateWatch(watch);
   UpdateRef();
+}
+
+
+// ---- listeners ------------------------------------------------------------------------
+
+int32_t EnvLoop::Listen(zx_handle_t h, Napi::Function callback, ListenRead read, void* context) {
+  HandleInfo info;
+  zx_status_t status = HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_CHANNEL, ZX_RIGHT_READ, &info);
+  if (status != ZX_OK) return status;
+  Watch* watch = WatchFor(info.object);
+  if (!watch) return ZX_ERR_NO_RESOURCES;
+  if (watch->listener) return ZX_ERR_ALREADY_BOUND;  // one reader per endpoint and loop
+  auto* listener = new Listener();
+  do listener->id = ++next_id_; while (listener->id == 0 || listeners_.count(listener->id));
+  listener->loop = this;
+  listener->handle = h;
+  listener->endpoint = std::static_pointer_cast<Endpoint>(info.object);
+  listener->watch = watch;
+  listener->callback = Napi::Persistent(callback);
+  listener->read = read;
+  listener->context = context;
+  listeners_[listener->id] = listener;
+  watch->listener = listener;
+  ++refed_listeners_;
+  listener->endpoint->AddSignalObserver(listener);
+  // A message a call stashed is no poll's news: look at once.
+  if (listener->endpoint->HasStash()) listener->OnSignalsChanged();
+  UpdateWatch(watch);
+  UpdateRef();
+  return static_cast<int32_t>(listener->id);
+}
+
+bool EnvLoop::Unlisten(uint32_t id) {
+  auto it = listeners_.find(id);
+  if (it == listeners_.end()) return false;
+  EndListener(it->second);
+  return true;
+}
+
+void EnvLoop::RefListener(uint32_t id, bool ref) {
+  auto it = listeners_.find(id);
+  if (it == listeners_.end() || it->second->refed == ref) return;
+  it->second->refed = ref;
+  if (ref) ++refed_listeners_; else --refed_listeners_;
+  UpdateRef();
+}
+
+void EnvLoop::EndListener(Listener* listener) {
+  listeners_.erase(listener->id);
+  if (listener->refed) --refed_listeners_;
+  listener->endpoint->RemoveSignalObserver(listener);
+  Watch* watch = listener->watch;
+  watch->listener = nullptr;
+  delete listener;
+  UpdateWatch(watch);
+  UpdateRef();
+}
+
+// One record at a time, each passed on before the next is read (see the header). The
+// listener is looked up again after each call: the function may have ended it, closed
+// or moved the endpoint, or started another.
+void EnvLoop::Dispatch(uint32_t id) {
+  if (EnvironmentStopping(env_)) return;
+  for (size_t i = 0; i < kRecordsPerTurn; ++i) {
+    auto it = listeners_.find(id);
+    if (it == listeners_.end()) return;
+    Listener* listener = it->second;
+    HandleInfo info;
+    zx_status_t status = HandleTable::Get().Lookup(listener->handle, &info);
+    // The handle no longer names the endpoint (closed or moved behind the listener's
+    // back): nothing is read for it any more.
+    if (status == ZX_OK && info.object != listener->endpoint) status = ZX_ERR_BAD_HANDLE;
+    Napi::Value value = status == ZX_OK
+                            ? listener->read(listener->context, listener->handle, &status)
+                            : Napi::Number::New(env_, status);
+    if (status == ZX_ERR_SHOULD_WAIT) return;
+    // A bad record or lost descriptors are reported and reading goes on; anything else
+    // (the peer's end, the handle gone) is the last thing the function hears.
+    const bool last = status != ZX_OK && status != ZX_ERR_IO_DATA_INTEGRITY &&
+                      status != ZX_ERR_NO_RESOURCES;
+    napi_value fn = listener->callback.Value();
+    // Ended first: the function may start another listener on the endpoint.
+    if (last) EndListener(listener);
+    napi_value args[1] = {value};
+    napi_value undefined, ignored;
+    napi_get_undefined(env_, &undefined);
+    const napi_status called = napi_call_function(env_, undefined, fn, 1, args, &ignored);
+    if (called == napi_pending_exception) {
+      // Thrown by a listener (or an 'error' nobody listens to): uncaught, as Node does
+      // with an exception thrown by any event listener.
+      napi_value error;
+      napi_get_and_clear_last_exception(env_, &error);
+      napi_fatal_exception(env_, error);
+      return;
+    }
+    if (called != napi_ok || last) return;
+  }
+}
+
+void EnvLoop::DispatchStashed() {
+  std::vector<uint32_t> ids;
+  for (auto& entry : listeners_)
+    if (entry.second->endpoint->HasStash()) ids.push_back(entry.first);
+  for (uint32_t id : ids) Dispatch(id);
 }
 
 }  // namespace zxb

@@ -3,10 +3,12 @@
 //    peer hangs up, also while held back behind a carried endpoint's queue);
 //  - objectWaitOneAsync: promises settled by readiness, deadline, close or cancel;
 //  - channelCallAsync: promises settled by the reply, deadline, peer's end, close or cancel;
-//  - portWaitAsync: promises settled by a packet, deadline, the port's close or cancel.
+//  - portWaitAsync: promises settled by a packet, deadline, the port's close or cancel;
+//  - channel listeners: a channel's messages read and handed to a JavaScript function as
+//    they come (Channel's 'message' event), one call per message.
 // One uv_poll per object per environment (libuv allows one per descriptor per loop),
-// taken from napi_get_uv_event_loop. Pending waits and calls keep the loop alive; idle
-// channels and queues don't. The environment's cleanup hook tears it all down, and the
+// taken from napi_get_uv_event_loop. Pending waits and calls, and listeners
+// unless unref'd, keep the loop alive; idle channels and queues don't. The environment's cleanup hook tears it all down, and the
 // environment waits until the close callbacks of every libuv handle made here have run
 // (a worker's environment unloads this library after it).
 #pragma once
@@ -45,6 +47,18 @@ class EnvLoop {
   // Waits on the port's epoll descriptor; the oldest pending wait gets the first packet.
   Napi::Value PortWaitAsync(zxc::zx_handle_t port, zxc::zx_time_t deadline, uint32_t* id,
                             uint32_t* now);
+  // How a listener reads one message and makes the value its function is called with
+  // (lib/receive.ts's readResult takes it): `*status` says what the read answered.
+  using ListenRead = Napi::Value (*)(void* context, zxc::zx_handle_t h, zxc::zx_status_t* status);
+  // Starts reading the channel `h` on this loop: each message (or failed read) read is
+  // passed to `callback` as `read` makes it, in order, until the read answers
+  // ZX_ERR_PEER_CLOSED or the handle no longer names the endpoint (both passed on too,
+  // then the listener ends by itself). → a listener id (> 0), or a status (< 0).
+  int32_t Listen(zxc::zx_handle_t h, Napi::Function callback, ListenRead read, void* context);
+  // Ends a listener (at once: no message is read for it after); false if it had ended.
+  bool Unlisten(uint32_t id);
+  // Whether the listener keeps the loop alive (it does when it starts).
+  void RefListener(uint32_t id, bool ref);
   // Settles a pending wait, call or port wait with ZX_ERR_CANCELED; false if it is already settled.
   bool Cancel(uint32_t id);
   // Settles now what is ready to settle (from JavaScript, e.g. right after a close: the
@@ -54,6 +68,7 @@ class EnvLoop {
  private:
   struct Watch;
   struct Op;
+  struct Listener;
   class CallWaiter;
 
   explicit EnvLoop(napi_env env);
@@ -84,6 +99,12 @@ class EnvLoop {
                       uint32_t* id);
   void CheckWaits(Watch* watch, const zxc::zx_signals_t* known = nullptr);
   void DeliverPackets(Watch* watch);
+  // Reads and passes on up to kRecordsPerTurn messages for the listener `id`, one at a
+  // time: nothing read is ever held while JavaScript runs, so a listener that moves or
+  // closes the endpoint leaves every message not yet read with it.
+  void Dispatch(uint32_t id);
+  void EndListener(Listener* listener);
+  void DispatchStashed();
   void ProcessPosted();
   void Post(uint32_t id);
   zxc::zx_signals_t Observed(Op* op);
@@ -111,8 +132,11 @@ class EnvLoop {
   std::mutex posted_mu_;
   std::vector<uint32_t> posted_;
   bool poked_ = false;  // under posted_mu_: some flushing watch may be stale
+  bool stash_poked_ = false;  // under posted_mu_: a listened endpoint got a stashed message
   std::unordered_map<zxc::Object*, Watch*> watches_;
   std::unordered_map<uint32_t, Op*> ops_;
+  std::unordered_map<uint32_t, Listener*> listeners_;
+  size_t refed_listeners_ = 0;
   uint32_t next_id_ = 0;
   uint64_t update_serial_ = 0;  // counts UpdateWatch calls (see OnPoll)
 };
