@@ -5,6 +5,7 @@ export const IMPLS = [
   { id: 'c-epoll', label: 'raw C, epoll', short: 'C epoll', family: 'c' },
   { id: 'zx-sync', label: 'zircon-ipc, sync face (objectWaitOne + channelRead, channelCall)', short: 'zx sync', family: 'zx', baseline: 'c-block' },
   { id: 'zx-async', label: 'zircon-ipc, async face (Channel: for-await, read, call)', short: 'zx async', family: 'zx', baseline: 'c-epoll' },
+  { id: 'zx-events', label: "zircon-ipc, event face (Channel: on('message'), calls matched in JS)", short: 'zx events', family: 'zx', baseline: 'c-epoll' },
   { id: 'zx-sys-async', label: 'zircon-ipc, sys promises (objectWaitOneAsync + channelRead, channelCallAsync)', short: 'zx sys-async', family: 'zx', baseline: 'c-epoll' },
   { id: 'node-json', label: "child_process IPC, serialization 'json'", short: 'IPC json', family: 'node', baseline: 'c-epoll' },
   { id: 'node-advanced', label: "child_process IPC, serialization 'advanced'", short: 'IPC advanced', family: 'node', baseline: 'c-epoll' },
@@ -13,7 +14,7 @@ export const IMPLS = [
 ];
 
 const ALL = IMPLS.map((i) => i.id);
-const DESCRIPTORS = ['c-block', 'c-epoll', 'zx-sync', 'zx-async', 'zx-sys-async'];
+const DESCRIPTORS = ['c-block', 'c-epoll', 'zx-sync', 'zx-async', 'zx-events', 'zx-sys-async'];
 const MIB16 = 16 * 1024 * 1024;
 
 // better: 'lower' (a time) or 'higher' (a rate). bytes: payload per message, for MB/s.

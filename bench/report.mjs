@@ -70,14 +70,14 @@ function verdicts(results, get) {
   const ratioAtMost = (limit) => (r) => r.vsC && { value: r.vsC.ratio, display: `${fmtRatio(r.vsC.ratio)} ${short(r.vsC.baseline)}`, pass: r.vsC.ratio <= limit };
   const shareAtLeast = (limit) => (r) => r.vsC && { value: r.vsC.ratio, display: `${fmtPercent(r.vsC.ratio)} of ${short(r.vsC.baseline)}`, pass: r.vsC.ratio >= limit };
   add('sync round trip ≤ 1.25× raw C blocking', 'zx-sync', 'rtt', '≤ 1.25×', ratioAtMost(1.25));
-  for (const impl of ['zx-async', 'zx-sys-async']) {
+  for (const impl of ['zx-async', 'zx-events', 'zx-sys-async']) {
     add('async round trip ≤ 1.5× raw C epoll', impl, 'rtt', '≤ 1.5×', ratioAtMost(1.5));
     add('async round trip ≥ 1.2× faster than every cross-process Node alternative', impl, 'rtt', '≥ 1.2×', (r) =>
       r.vsNode && { value: r.vsNode.speedup, display: `${fmtRatio(r.vsNode.speedup)} vs ${short(r.vsNode.best)}`, pass: r.vsNode.speedup >= 1.2 });
     add('… and than the in-process worker', impl, 'rtt', '≥ 1.2×', (r) =>
       r.vsWorker && { value: r.vsWorker.speedup, display: `${fmtRatio(r.vsWorker.speedup)} vs worker`, pass: r.vsWorker.speedup >= 1.2 });
   }
-  for (const impl of ['zx-sync', 'zx-async', 'zx-sys-async']) {
+  for (const impl of ['zx-sync', 'zx-async', 'zx-events', 'zx-sys-async']) {
     add('one-way 16 B ≥ 80% of raw C msg/s', impl, 'oneway16', '≥ 80%', shareAtLeast(0.8));
     add('one-way 64 KiB ≥ 85% of raw C MB/s', impl, 'oneway64k', '≥ 85%', shareAtLeast(0.85));
     add('1 descriptor a message ≥ 70% of raw C', impl, 'fds1', '≥ 70%', shareAtLeast(0.7));
@@ -176,6 +176,7 @@ export function renderMarkdown(report) {
 const COLORS = {
   'zx-sync': '#1f4e9e',
   'zx-async': '#3b7dd8',
+  'zx-events': '#2a9fb8',
   'zx-sys-async': '#86b5f0',
   'node-json': '#d9822b',
   'node-advanced': '#a85d12',

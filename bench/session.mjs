@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { isMainThread, workerData } from 'node:worker_threads';
 
-const ZX = new Set(['zx-sync', 'zx-async', 'zx-sys-async']);
+const ZX = new Set(['zx-sync', 'zx-async', 'zx-events', 'zx-sys-async']);
 const NODE = new Set(['node-json', 'node-advanced', 'worker', 'net-unix']);
 
 async function load(impl) {

@@ -3,13 +3,11 @@
 import { once } from 'node:events';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Channel, Handle, Message, sys, ZX_ERR_IO_DATA_INTEGRITY, ZX_OK, ZxError } from '../lib/index';
-import { native } from '../lib/native';
-import { openFdCount } from './fixtures/fds';
+import { Baseline, baseline, expectBaseline } from './fixtures/proc-helpers';
 import { endWithin, fixture, reportOf, spawnNode, spawnWithEndpoint, warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { inWorker } from './fixtures/threads';
 
-let fdsBefore: number;
-let handlesBefore: number;
+let before: Baseline;
 
 beforeAll(async () => {
   await warmUpSpawn();
@@ -17,15 +15,11 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  fdsBefore = openFdCount();
-  handlesBefore = native.handleCount();
+  before = baseline();
 });
-afterEach(async () => {
-  // A closed channel's descriptor goes with its watch, at the end of a loop turn.
-  await new Promise((resolve) => setImmediate(resolve));
-  expect(native.handleCount()).toBe(handlesBefore);
-  expect(openFdCount()).toBe(fdsBefore);
-});
+// A closed channel's descriptor goes with its watch at the end of a loop turn, and a
+// terminated worker's own descriptors with its thread.
+afterEach(() => expectBaseline(before));
 
 const seq = (i: number): Buffer => {
   const bytes = Buffer.alloc(8, i & 0xff);

@@ -4,6 +4,8 @@
 //   zx-async      the classes: Channel.write, for-await over the Channel, Channel.call
 //   zx-sys-async  the sys face with promises: sys.objectWaitOneAsync + sys.channelRead,
 //                 sys.channelCallAsync
+//   zx-events     the event face: Channel.write, channel.on('message'); calls matched by id
+//                 in JavaScript (as over net)
 // The peer is another Node process that takes its endpoint as descriptor 3
 // (fdio.fdCreate here, fdio.fdTransfer there).
 import { spawn } from 'node:child_process';
@@ -232,18 +234,24 @@ function syncPeer(h) {
 
 // ---- async faces ------------------------------------------------------------------------------
 
-function classTransport(raw) {
-  const channel = new Channel(raw);
-  const t = {
+// A Channel as a transport; `call` left to the caller.
+function channelTransport(channel) {
+  return {
     onMessage: null,
     send: (bytes) => channel.write(bytes),
     sendFds: null,
-    call: (bytes) => channel.call(bytes),
     closeHandles: (handles) => {
       for (const handle of handles) handle.close();
     },
     close: () => channel.close(),
+    raw: channel.raw,
   };
+}
+
+function classTransport(raw) {
+  const channel = new Channel(raw);
+  const t = channelTransport(channel);
+  t.call = (bytes) => channel.call(bytes);
   t.done = (async () => {
     try {
       for await (const m of channel) t.onMessage(m.bytes, m.handles);
@@ -251,7 +259,14 @@ function classTransport(raw) {
       if (error?.code !== 'ZX_ERR_CANCELED') throw error; // closed here at the end
     }
   })();
-  t.raw = channel.raw;
+  return t;
+}
+
+function eventTransport(raw) {
+  const channel = new Channel(raw);
+  const t = channelTransport(channel);
+  channel.on('message', (m) => t.onMessage(m.bytes, m.handles));
+  t.done = new Promise((resolve) => channel.once('close', resolve));
   return t;
 }
 
@@ -301,7 +316,8 @@ function withFds(t) {
   return t;
 }
 
-const makeTransport = (impl, h) => withFds(impl === 'zx-async' ? classTransport(h) : sysTransport(h));
+const TRANSPORTS = { 'zx-async': classTransport, 'zx-events': eventTransport, 'zx-sys-async': sysTransport };
+const makeTransport = (impl, h) => withFds(TRANSPORTS[impl](h));
 
 export async function openMain(impl) {
   const { h, pid, exited } = spawnPeer(impl);
