@@ -2,8 +2,8 @@
 // ref/unref, worker threads, and no message lost when a listener moves the endpoint.
 import { once } from 'node:events';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Channel, Handle, Message, sys, ZX_ERR_IO_DATA_INTEGRITY, ZX_OK, ZxError } from '../lib/index';
-import { Baseline, baseline, expectBaseline } from './fixtures/proc-helpers';
+import { Channel, Handle, Message, sys, ZX_CHANNEL_PEER_CLOSED, ZX_ERR_IO_DATA_INTEGRITY, ZX_OK, ZxError } from '../lib/index';
+import { Baseline, baseline, expectBaseline, until } from './fixtures/proc-helpers';
 import { endWithin, fixture, reportOf, spawnNode, spawnWithEndpoint, warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { inWorker } from './fixtures/threads';
 
@@ -124,6 +124,49 @@ describe("Channel's events", () => {
     await closed;
     for (const h of m.handles) h.close();
     mine.close();
+  });
+
+  it("an 'error' nobody listens to is an uncaught exception, as for any EventEmitter", async () => {
+    const [forScript, forNode] = Channel.create();
+    const script = spawnWithEndpoint('python3', [fixture('raw-records.py'), 'garbage', 'valid'], forScript.release());
+    const node = spawnNode('events-peer.cjs', ['no-error-listener'], forNode.release());
+    expect(await endWithin(node, 20_000)).toEqual({ code: 1, signal: null });
+    expect(node.stderr()).toContain('ZxError: Channel receive failed: ZX_ERR_IO_DATA_INTEGRITY');
+    expect(node.stdout()).toBe('');
+    // (The script fails on its last step: the record that was to carry it a channel died
+    // unread with the reader.)
+    expect(await endWithin(script, 20_000)).not.toBe('deadline');
+  });
+
+  it('a listener that closes the endpoint destroys the rest, the handles in them closed', async () => {
+    const [a, b] = Channel.create();
+    const peers: Channel[] = [];
+    for (let i = 0; i < 100; i++) {
+      const [carried, peer] = Channel.create();
+      peers.push(peer);
+      a.write(seq(i), [carried]);
+    }
+    const seen: number[] = [];
+    b.on('message', ({ bytes, handles }: Message) => {
+      seen.push(bytes.readUInt32LE(0));
+      for (const h of handles) h.close();
+      b.close();
+    });
+    await once(b, 'close');
+    expect(seen).toEqual([0]);
+    expect(() => a.write('x')).toThrow(expect.objectContaining({ code: 'ZX_ERR_PEER_CLOSED' }));
+    await until(() => peers.every((p) => (p.signals & ZX_CHANNEL_PEER_CLOSED) !== 0), 'the carried ends closed');
+    for (const h of [a, ...peers]) h.close();
+  });
+
+  it('a listening handle closed behind its Channel lets go of the endpoint at once', async () => {
+    const [a, b] = Channel.create();
+    b.on('message', () => {});
+    expect(sys.handleClose(b.raw)).toBe(ZX_OK);
+    // Nothing is readable, so no poll would tell the listener: its peer still sees the close.
+    expect(await a.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 10_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
+    expect(b.release()).toBeGreaterThan(0);  // the stale value, given away unused
+    a.close();
   });
 
   it('keeps the process alive while listening, unless unref()ed', async () => {

@@ -63,8 +63,10 @@ struct EnvLoop::Op final : HandleObserver, SignalObserver {
 };
 
 // A channel's listener: the function its messages go to. Told (from any thread) when a
-// call on the endpoint stashed a message, which no poll would report.
-struct EnvLoop::Listener final : SignalObserver {
+// call on the endpoint stashed a message, which no poll would report, and when its handle
+// leaves the table (closed or moved without the listener's Channel): then it ends at once,
+// and lets go of the endpoint.
+struct EnvLoop::Listener final : SignalObserver, HandleObserver {
   uint32_t id = 0;
   EnvLoop* loop = nullptr;
   zx_handle_t handle = ZX_HANDLE_INVALID;
@@ -74,13 +76,19 @@ struct EnvLoop::Listener final : SignalObserver {
   ListenRead read = nullptr;
   void* context = nullptr;
   bool refed = true;
+  bool observing = false;  // registered with the handle table
+  std::atomic<bool> handle_removed{false};
 
   void OnSignalsChanged() override {
     {
       std::lock_guard<std::mutex> lock(loop->posted_mu_);
-      loop->stash_poked_ = true;
+      loop->listeners_poked_ = true;
     }
     uv_async_send(&loop->wakeup_);
+  }
+  void OnHandleRemoved() override {
+    handle_removed.store(true);
+    OnSignalsChanged();
   }
 };
 
@@ -145,6 +153,7 @@ void EnvLoop::OnEnvCleanup(napi_async_cleanup_hook_handle done, void* data) {
   self->ops_.clear();
   for (auto& entry : self->listeners_) {
     Listener* listener = entry.second;
+    if (listener->observing) HandleTable::Get().RemoveObserver(listener->handle, listener);
     listener->endpoint->RemoveSignalObserver(listener);
     listener->watch->listener = nullptr;
     listener->callback.Reset();  // its function is abandoned with the environment
@@ -584,13 +593,13 @@ void EnvLoop::Post(uint32_t id) {
 
 void EnvLoop::OnWakeup(uv_async_t* async) {
   auto* self = static_cast<EnvLoop*>(async->data);
-  bool poked, stash_poked;
+  bool poked, listeners_poked;
   {
     std::lock_guard<std::mutex> lock(self->posted_mu_);
     poked = self->poked_;
     self->poked_ = false;
-    stash_poked = self->stash_poked_;
-    self->stash_poked_ = false;
+    listeners_poked = self->listeners_poked_;
+    self->listeners_poked_ = false;
   }
   if (poked) {
     // Queues drained, held back or moving again by another thread's doing: watch them for
@@ -614,7 +623,7 @@ void EnvLoop::OnWakeup(uv_async_t* async) {
   Napi::HandleScope handles(self->env_);
   Napi::CallbackScope scope(self->env_, self->context_);
   self->ProcessPosted();
-  if (stash_poked) self->DispatchStashed();
+  if (listeners_poked) self->DispatchPoked();
 }
 
 void EnvLoop::SettleNow() {
@@ -760,8 +769,10 @@ int32_t EnvLoop::Listen(zx_handle_t h, Napi::Function callback, ListenRead read,
   watch->listener = listener;
   ++refed_listeners_;
   listener->endpoint->AddSignalObserver(listener);
-  // A message a call stashed is no poll's news: look at once.
-  if (listener->endpoint->HasStash()) listener->OnSignalsChanged();
+  listener->observing = HandleTable::Get().AddObserver(h, listener) == ZX_OK;
+  // A message a call stashed is no poll's news, nor is a handle already gone: look at once.
+  if (!listener->observing) listener->handle_removed.store(true);
+  if (listener->endpoint->HasStash() || !listener->observing) listener->OnSignalsChanged();
   UpdateWatch(watch);
   UpdateRef();
   return static_cast<int32_t>(listener->id);
@@ -785,6 +796,7 @@ void EnvLoop::RefListener(uint32_t id, bool ref) {
 void EnvLoop::EndListener(Listener* listener) {
   listeners_.erase(listener->id);
   if (listener->refed) --refed_listeners_;
+  if (listener->observing) HandleTable::Get().RemoveObserver(listener->handle, listener);
   listener->endpoint->RemoveSignalObserver(listener);
   Watch* watch = listener->watch;
   watch->listener = nullptr;
@@ -834,10 +846,11 @@ void EnvLoop::Dispatch(uint32_t id) {
   }
 }
 
-void EnvLoop::DispatchStashed() {
+void EnvLoop::DispatchPoked() {
   std::vector<uint32_t> ids;
   for (auto& entry : listeners_)
-    if (entry.second->endpoint->HasStash()) ids.push_back(entry.first);
+    if (entry.second->handle_removed.load() || entry.second->endpoint->HasStash())
+      ids.push_back(entry.first);
   for (uint32_t id : ids) Dispatch(id);
 }
 

@@ -104,7 +104,8 @@ class EnvLoop {
   // closes the endpoint leaves every message not yet read with it.
   void Dispatch(uint32_t id);
   void EndListener(Listener* listener);
-  void DispatchStashed();
+  // Dispatches the listeners told of a stashed message or of their handle's removal.
+  void DispatchPoked();
   void ProcessPosted();
   void Post(uint32_t id);
   zxc::zx_signals_t Observed(Op* op);
@@ -132,7 +133,7 @@ class EnvLoop {
   std::mutex posted_mu_;
   std::vector<uint32_t> posted_;
   bool poked_ = false;  // under posted_mu_: some flushing watch may be stale
-  bool stash_poked_ = false;  // under posted_mu_: a listened endpoint got a stashed message
+  bool listeners_poked_ = false;  // under posted_mu_: some listener must look again
   std::unordered_map<zxc::Object*, Watch*> watches_;
   std::unordered_map<uint32_t, Op*> ops_;
   std::unordered_map<uint32_t, Listener*> listeners_;
