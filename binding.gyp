@@ -12,6 +12,7 @@
         "native/core/outbound_queue.cc",
         "native/core/inbound.cc",
         "native/core/channel.cc",
+        "native/core/channel_batch.cc",
         "native/core/handle_ops.cc",
         "native/core/wait.cc",
         "native/core/fdio.cc",

@@ -230,6 +230,9 @@ export const ZX_PENDING_WRITE_BYTES_LIMIT = 0x400000;
 // socket until a read makes room, so the kernel makes the sender wait.
 export const ZX_CALL_STASH_LIMIT = 3500;
 export const ZX_CALL_STASH_BYTES_LIMIT = 0x400000;
+// The most messages one channelReadMany takes (one recvmmsg). channelWriteMany takes
+// any number (docs/performance.md, batched I/O: an extension Zircon lacks).
+export const ZX_CHANNEL_READ_MANY_MAX = 64;
 
 // --- Fuchsia process-args handle ids (for spawn / takeStartupHandle) ---
 export const PA_USER0 = 0xF0;

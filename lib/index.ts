@@ -7,7 +7,7 @@ export { ZxError } from './errors';
 export { Handle } from './handle';
 export type { WaitOptions } from './handle';
 export { Channel } from './channel';
-export type { Message, Bytes } from './channel';
+export type { Message, Bytes, OutgoingMessage } from './channel';
 export { Event, EventPair } from './event';
 export { Vmo } from './vmo';
 export type { VmoOptions } from './vmo';

@@ -36,6 +36,8 @@ export interface NativeBinding {
   channelUnlisten(id: number): boolean;
   /** Whether the listener keeps the event loop alive (it does at first). */
   channelListenRef(id: number, ref: boolean): void;
+  channelWriteMany(h: number, options: number, bytes: Uint8Array, ends: Uint32Array, handles: (number[] | null)[] | null): number;
+  channelReadMany(h: number, options: number, max: number): number | [Buffer, Uint32Array];
   /** Where channelRead receives from now on (at its start): at least receiveBufferBytes long. */
   setReadPool(pool: Buffer): void;
   /** Later reads receive at `start` in the pool; false (nothing moves) without the room. */

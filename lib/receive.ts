@@ -95,3 +95,43 @@ export function receive<H>(
   const read = withRights ? nativeChannelReadEtc : nativeChannelRead;
   return readResult(read(h, options, numBytes, numHandles), handleAt);
 }
+
+/** One message of a batched read: `status` ZX_OK, or a record's failure in its place
+ *  (IO_DATA_INTEGRITY, NO_RESOURCES: no bytes, no handles). */
+export interface ReadManyMessage<H = number> {
+  status: number;
+  bytes: Buffer;
+  handles: H[];
+}
+
+export interface ReadManyResult<H = number> {
+  status: number;
+  messages: ReadManyMessage<H>[];
+}
+
+const nativeChannelReadMany = native.channelReadMany;
+
+/** channelReadMany with checked arguments: every message's bytes a view into one Buffer. */
+export function receiveMany<H>(
+  h: number,
+  options: number,
+  max: number,
+  handleAt: (handle: number, type: number) => H,
+): ReadManyResult<H> {
+  const r = nativeChannelReadMany(h, options, max);
+  if (typeof r === 'number') return { status: r, messages: [] };
+  const [payloads, entries] = r;
+  const messages: ReadManyMessage<H>[] = [];
+  let start = 0;
+  for (let e = 0; e < entries.length; ) {
+    const status = entries[e] | 0;
+    const end = entries[e + 1];
+    const count = entries[e + 2];
+    e += 3;
+    const handles = new Array<H>(count);
+    for (let i = 0; i < count; i++, e += 2) handles[i] = handleAt(entries[e], entries[e + 1]);
+    messages.push({ status, bytes: status === ZX_OK ? payloads.subarray(start, end) : EMPTY, handles });
+    start = end;
+  }
+  return { status: ZX_OK, messages };
+}

@@ -9,8 +9,8 @@ import { bytesOrNull, deadline as checkDeadline, handleList, isU32, u32 } from '
 import { native, oneHandleResult, pairResult, SCRATCH_HANDLES } from './native';
 import type { CreatePairResult, OneHandleResult } from './native';
 export type { CreatePairResult, OneHandleResult } from './native';
-import { handleInfoAt, handleValueAt, readResult, receive } from './receive';
-import type { HandleInfo, ReadResult } from './receive';
+import { handleInfoAt, handleValueAt, readResult, receive, receiveMany } from './receive';
+import type { HandleInfo, ReadManyResult, ReadResult } from './receive';
 
 export * from './constants';
 export { statusToString } from './status';
@@ -19,7 +19,7 @@ export * from './sys-event';
 export * from './sys-vmo';
 export * from './sys-socket';
 export * from './sys-port';
-export type { HandleInfo, ReadResult } from './receive';
+export type { HandleInfo, ReadManyMessage, ReadManyResult, ReadResult } from './receive';
 
 // Held here once: the addon's exports object is slow to load properties from.
 const scratch = native.scratch;
@@ -146,6 +146,55 @@ export function channelReadInto(
   return status === ZX_ERR_BUFFER_TOO_SMALL
     ? { status, actualBytes: scratch[0], actualHandles: scratch[1] }
     : { status, actualBytes: 0, actualHandles: 0 };
+}
+
+export interface WriteManyResult {
+  status: number;
+  /** How many messages, from the first, were sent or queued. */
+  accepted: number;
+}
+
+/** Batched write, an extension Zircon lacks (docs/performance.md). Message i is
+ *  bytes[ends[i - 1] (0 for the first), ends[i]) with handles[i] (moved). The messages are
+ *  taken in order, each as channelWrite takes it; the call stops at the first one not
+ *  accepted, whose status it returns and whose handles it consumes. The handles of the
+ *  messages after it are left untouched. */
+export function channelWriteMany(
+  h: number,
+  options: number,
+  bytes: Uint8Array,
+  ends: Uint32Array | readonly number[],
+  handles?: readonly (ArrayLike<number> | null | undefined)[] | null,
+): WriteManyResult {
+  const fn = 'channelWriteMany';
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${fn}: bytes must be a Uint8Array`);
+  if (!(ends instanceof Uint32Array)) {
+    if (!Array.isArray(ends)) throw new TypeError(`${fn}: ends must be a Uint32Array or an array`);
+    ends.forEach((end, i) => u32(fn, `ends[${i}]`, end));
+    ends = Uint32Array.from(ends);
+  }
+  let previous = 0;
+  for (let i = 0; i < ends.length; i++) {
+    if (ends[i] < previous || ends[i] > bytes.length)
+      throw new TypeError(`${fn}: ends[${i}] must be between ends[${i - 1}] (or 0) and bytes.length`);
+    previous = ends[i];
+  }
+  let lists: (number[] | null)[] | null = null;
+  if (handles !== null && handles !== undefined) {
+    if (!Array.isArray(handles)) throw new TypeError(`${fn}: handles must be an array of handle lists or null`);
+    lists = handles.map((list, i) => handleList(`${fn}: handles[${i}]`, list));
+  }
+  const status = native.channelWriteMany(u32(fn, 'handle', h), u32(fn, 'options', options), bytes, ends, lists);
+  return { status, accepted: scratch[0] };
+}
+
+/** Batched read, an extension Zircon lacks (docs/performance.md): up to `max` messages
+ *  (1 to ZX_CHANNEL_READ_MANY_MAX) in one call, whole (never BUFFER_TOO_SMALL). A record
+ *  that fails its checks takes its place as an entry with its status. ZX_OK with at
+ *  least one message, else SHOULD_WAIT, PEER_CLOSED, or the handle's status. */
+export function channelReadMany(h: number, options: number, max: number): ReadManyResult {
+  const fn = 'channelReadMany';
+  return receiveMany(u32(fn, 'handle', h), u32(fn, 'options', options), u32(fn, 'max', max), (handle) => handle);
 }
 
 export interface CallArgs {

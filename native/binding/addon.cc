@@ -3,6 +3,7 @@
 // reads, so a hot call returns a number or a Buffer and builds no objects here.
 #include <napi.h>
 
+#include <cstring>
 #include <vector>
 
 #include "binding/addon_data.h"
@@ -285,6 +286,103 @@ Napi::Value ChannelReadIntoJs(const Napi::CallbackInfo& info) {
   return Status(env, status);
 }
 
+// channelWriteMany(h, options, bytes: Uint8Array, ends: Uint32Array, handles: (number[] |
+// null)[] | null) → status; scratch[0] = how many messages were accepted. Message i is
+// bytes[ends[i - 1] (0 for the first), ends[i]) with handles[i] moved.
+Napi::Value ChannelWriteManyJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  iovec bytes;
+  napi_typedarray_type type;
+  size_t count = 0;
+  void* ends_data = nullptr;
+  if (!BytesOf(env, info[2], &bytes) ||
+      napi_get_typedarray_info(env, info[3], &type, &count, &ends_data, nullptr, nullptr) != napi_ok ||
+      type != napi_uint32_array) {
+    Napi::TypeError::New(env, "channelWriteMany: bytes must be a Uint8Array and ends a Uint32Array")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const uint32_t* ends = static_cast<const uint32_t*>(ends_data);
+  std::vector<BatchMessage> messages(count);
+  std::vector<HandleDisposition> dispositions;
+  const bool with_handles = info[4].IsArray();
+  if (with_handles) {  // every list converted first: the pointers below stay put
+    auto lists = info[4].As<Napi::Array>();
+    for (uint32_t i = 0; i < lists.Length() && i < count; ++i) {
+      Napi::Value list = lists.Get(i);
+      if (list.IsEmpty() || !list.IsArray()) continue;
+      auto handles = list.As<Napi::Array>();
+      for (uint32_t k = 0; k < handles.Length(); ++k)
+        dispositions.push_back(HandleDisposition{ZX_HANDLE_OP_MOVE, U32(handles.Get(k)),
+                                                 ZX_OBJ_TYPE_NONE, ZX_RIGHT_SAME_RIGHTS, ZX_OK});
+      messages[i].num_dispositions = handles.Length();
+    }
+  }
+  size_t start = 0, next_disposition = 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (ends[i] < start || ends[i] > bytes.iov_len) {  // lib/sys.ts checks first
+      Napi::RangeError::New(env, "channelWriteMany: ends must rise within bytes")
+          .ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    messages[i].bytes = iovec{static_cast<uint8_t*>(bytes.iov_base) + start, ends[i] - start};
+    messages[i].dispositions = dispositions.data() + next_disposition;
+    next_disposition += messages[i].num_dispositions;
+    start = ends[i];
+  }
+  size_t accepted = 0;
+  zx_status_t status = ChannelWriteMany(U32(info[0]), U32(info[1]), messages.data(), count, &accepted);
+  Data(info).scratch[0] = static_cast<uint32_t>(accepted);
+  return Status(env, status);
+}
+
+// channelReadMany(h, options, max) → a status, or on ZX_OK [payloads: Buffer, entries:
+// Uint32Array], each message's entry being [status, end of its payload in `payloads`,
+// handle count, then (handle, type) per handle].
+Napi::Value ChannelReadManyJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<BatchRead> batch;
+  zx_status_t status = ChannelReadMany(U32(info[0]), U32(info[1]), U32(info[2]), &batch);
+  if (status != ZX_OK) return Status(env, status);
+  ReadResult delivered;
+  delivered.want_rights = false;
+  size_t total = 0, words = 0;
+  for (BatchRead& entry : batch) {
+    if (entry.status == ZX_OK) {
+      total += entry.message.num_bytes;
+      words += 2 * entry.message.handles.size();
+    }
+    words += 3;
+  }
+  auto payloads = Napi::Buffer<uint8_t>::New(env, total);
+  auto entries = Napi::Uint32Array::New(env, words);
+  uint8_t* out = payloads.Data();
+  uint32_t* e = entries.Data();
+  size_t end = 0;
+  for (BatchRead& entry : batch) {
+    if (entry.status == ZX_OK) {
+      delivered.message = std::move(entry.message);
+      entry.status = Endpoint::Deliver(&delivered);  // NO_RESOURCES: the table is full
+    }
+    const uint32_t nh = entry.status == ZX_OK ? delivered.actual_handles : 0;
+    if (entry.status == ZX_OK && delivered.actual_bytes) {
+      std::memcpy(out + end, delivered.payload, delivered.actual_bytes);
+      end += delivered.actual_bytes;
+    }
+    *e++ = static_cast<uint32_t>(entry.status);
+    *e++ = static_cast<uint32_t>(end);
+    *e++ = nh;
+    for (uint32_t k = 0; k < nh; ++k) {
+      *e++ = delivered.handles[k];
+      *e++ = delivered.types[k];
+    }
+  }
+  auto result = Napi::Array::New(env, 2);
+  result.Set(0u, payloads);
+  result.Set(1u, entries);
+  return result;
+}
+
 Napi::Value ObjectWaitOneJs(const Napi::CallbackInfo& info) {
   uint32_t* s = Data(info).scratch;
   return Status(info.Env(), ObjectWaitOne(U32(info[0]), U32(info[1]), Deadline(info[2]), &s[0]));
@@ -464,6 +562,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("channelListen", ChannelListenJs);
   add("channelUnlisten", ChannelUnlistenJs);
   add("channelListenRef", ChannelListenRefJs);
+  add("channelWriteMany", ChannelWriteManyJs);
+  add("channelReadMany", ChannelReadManyJs);
   add("setReadPool", SetReadPoolJs);
   add("moveReadPool", MoveReadPoolJs);
   add("channelCall", ChannelCallJs);

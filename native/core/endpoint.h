@@ -2,7 +2,7 @@
 // forces on us. Implemented in three files:
 //   endpoint.cc        creation and signals
 //   outbound_queue.cc  sends, and the ordered queue for when the socket is full
-//   inbound.cc         reads of one record at a time, channel_call replies, the stash
+//   inbound.cc         reads (one record, or a batch), channel_call replies, the stash
 // Nothing is read ahead: the kernel queue travels with the descriptor when the endpoint
 // moves. The only inbound state is the stash of messages a call had to step over, and it
 // is bounded (ZX_CALL_STASH_LIMIT, ZX_CALL_STASH_BYTES_LIMIT).
@@ -63,6 +63,13 @@ struct InboundMessage {
 
   void Own();              // copies the payload into `owned`
   uint32_t txid() const;   // the first 4 payload bytes, or 0
+};
+
+// One message of a batched read: ZX_OK with the message, or the status of a record that
+// failed (IO_DATA_INTEGRITY, NO_RESOURCES), in its place in the batch.
+struct BatchRead {
+  zx_status_t status = ZX_OK;
+  InboundMessage message;
 };
 
 // What a read hands back: handles are in the table by now.
@@ -134,6 +141,14 @@ class Endpoint : public Object {
   // The carried objects are released once the record is sent or dropped.
   zx_status_t Send(const uint8_t* prefix, size_t prefix_size, const iovec* payload,
                    size_t payload_count, std::vector<ObjectRef>&& carried);
+  // Sends `count` records without handles (headers: count × 16 bytes, then payloads[i])
+  // in as few sendmmsg calls as the socket allows; what does not go out is queued, in
+  // order, behind what is already queued, up to the queue's bounds. *accepted: how many
+  // records were sent or queued, a prefix of the batch. The status is ZX_OK when all
+  // were; else the reason the next one was not: SHOULD_WAIT (the queue's bounds),
+  // PEER_CLOSED, or as Send.
+  zx_status_t SendMany(const uint8_t* headers, const iovec* payloads, size_t count,
+                       size_t* accepted);
   // Called by the watcher on `owner`'s loop when the socket is writable or hung up: what
   // to watch for next; kNone when the watcher should stop (the queue is empty, or another
   // loop watches it; the claim is dropped).
@@ -158,6 +173,12 @@ class Endpoint : public Object {
   // BUFFER_TOO_SMALL writes there, and never past max_bytes.
   zx_status_t Read(uint32_t options, uint32_t max_bytes, uint32_t max_handles, ReadResult* out,
                    uint8_t* buffer = nullptr, uint8_t* into = nullptr);
+  // Reads up to `max` messages (at most ZX_CHANNEL_READ_MANY_MAX): the stash's first, then
+  // one recvmmsg, whole records only (never BUFFER_TOO_SMALL). Each record gets the checks
+  // of Read; replies to pending calls go to their callers and take no place in `out`.
+  // ZX_OK with at least one entry, else SHOULD_WAIT or PEER_CLOSED. A payload not owned
+  // stays valid until this thread's next ReadMany.
+  zx_status_t ReadMany(size_t max, std::vector<BatchRead>* out);
   // Registers a call and gives it a txid, (++counter) | 0x80000000, unique among pending calls.
   void RegisterCall(CallWaiter* waiter);
   // Takes a call back (timed out, canceled); false if it was completed meanwhile.
@@ -200,6 +221,9 @@ class Endpoint : public Object {
 
   int SendRecord(const uint8_t* prefix, size_t prefix_size, const iovec* payload,
                  size_t payload_count, const std::vector<ObjectRef>& carried);
+  int SendBatch(const uint8_t* headers, const iovec* payloads, size_t count, size_t* sent);
+  // After a send changed the queue or its watch (outside mu_).
+  void SettleAfterSend(bool was_queued, bool now_queued, void* arm_owner, void* stop_here);
   FlushState FlushLocked();
   bool HeadBlockedLocked(const OutRecord& head);
   void AddDependent(const EndpointRef& dependent);

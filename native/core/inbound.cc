@@ -1,6 +1,6 @@
-// The receive side of an endpoint: one recvmsg per message, validated; replies to pending
-// channel_calls routed to their callers; messages a call stepped over kept in the stash
-// and returned first by reads.
+// The receive side of an endpoint: one recvmsg per message (or one recvmmsg per batch),
+// validated; replies to pending channel_calls routed to their callers; messages a call
+// stepped over kept in the stash and returned first by reads.
 #include <errno.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -92,57 +92,23 @@ bool TooBig(uint32_t num_bytes, size_t num_handles, uint32_t max_bytes, uint32_t
   return num_bytes > max_bytes || num_handles > max_handles;
 }
 
-}  // namespace
-
-void InboundMessage::Own() {
-  if (num_bytes && payload != owned.data()) {
-    owned.assign(payload, payload + num_bytes);
-    payload = owned.data();
-  }
-}
-
-uint32_t InboundMessage::txid() const {
-  uint32_t txid = 0;
-  if (num_bytes >= sizeof txid) std::memcpy(&txid, payload, sizeof txid);
-  return txid;
-}
-
-zx_status_t Endpoint::ReceiveLocked(InboundMessage* out, uint8_t* buffer, uint8_t* into,
-                                    size_t into_capacity, uint32_t expected_handles) {
-  const int sock = fd();
-  if (!buffer) buffer = ReceiveBuffer();
-  alignas(cmsghdr) uint8_t control[kControlBytes];
-  // With `into`: the expected prefix, the payload, then room for any surprise.
-  uint8_t head[RecordPrefixSize(kMaxMsgHandles)];
-  const size_t head_size = RecordPrefixSize(expected_handles);
-  iovec iov[3] = {{buffer, kReceiveBufferBytes}};
-  if (into) {
-    iov[0] = iovec{head, head_size};
-    iov[1] = iovec{into, into_capacity};
-    iov[2] = iovec{buffer, kReceiveBufferBytes};
-  }
-  msghdr msg{};
-  msg.msg_iov = iov;
-  msg.msg_iovlen = into ? 3 : 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
-  if (n < 0) return IsFullErrno(errno) ? ZX_ERR_SHOULD_WAIT : ZX_ERR_PEER_CLOSED;
-
+// What one recvmsg (or one slot of a recvmmsg) on `sock` returned: `n` bytes, checked by
+// `parse(length, &record)`, and the descriptors in `msg`'s control data; every check of
+// the record and its descriptors, and its objects adopted into `out`. On failure every
+// descriptor received is closed.
+template <typename Parse>
+zx_status_t TakeRecord(int sock, msghdr* msg, ssize_t n, Parse parse, InboundMessage* out) {
   int fds[kMaxFdsPerRecvmsg];
-  const size_t num_fds = CollectFds(&msg, fds, kMaxFdsPerRecvmsg);
+  const size_t num_fds = CollectFds(msg, fds, kMaxFdsPerRecvmsg);
   // 0 bytes is the end of the stream, unless the peer is alive: then it was an (invalid)
   // empty record.
   if (n == 0 && num_fds == 0 && PeerHasShutDown(sock)) return ZX_ERR_PEER_CLOSED;
-  if (msg.msg_flags & MSG_CTRUNC) {
+  if (msg->msg_flags & MSG_CTRUNC) {
     CloseAll(fds, num_fds);
     return ZX_ERR_NO_RESOURCES;  // the kernel could not install every descriptor
   }
   ParsedRecord record;
-  if ((msg.msg_flags & MSG_TRUNC) ||
-      (into ? ParseScattered(head, head_size, into, into_capacity, buffer, static_cast<size_t>(n), &record)
-            : ParseRecord(buffer, static_cast<size_t>(n), &record)) != ZX_OK) {
+  if ((msg->msg_flags & MSG_TRUNC) || parse(static_cast<size_t>(n), &record) != ZX_OK) {
     CloseAll(fds, num_fds);
     return ZX_ERR_IO_DATA_INTEGRITY;
   }
@@ -186,6 +152,53 @@ zx_status_t Endpoint::ReceiveLocked(InboundMessage* out, uint8_t* buffer, uint8_
   out->payload = record.payload;
   out->num_bytes = record.header.num_bytes;
   return ZX_OK;
+}
+
+}  // namespace
+
+void InboundMessage::Own() {
+  if (num_bytes && payload != owned.data()) {
+    owned.assign(payload, payload + num_bytes);
+    payload = owned.data();
+  }
+}
+
+uint32_t InboundMessage::txid() const {
+  uint32_t txid = 0;
+  if (num_bytes >= sizeof txid) std::memcpy(&txid, payload, sizeof txid);
+  return txid;
+}
+
+zx_status_t Endpoint::ReceiveLocked(InboundMessage* out, uint8_t* buffer, uint8_t* into,
+                                    size_t into_capacity, uint32_t expected_handles) {
+  const int sock = fd();
+  if (!buffer) buffer = ReceiveBuffer();
+  alignas(cmsghdr) uint8_t control[kControlBytes];
+  // With `into`: the expected prefix, the payload, then room for any surprise.
+  uint8_t head[RecordPrefixSize(kMaxMsgHandles)];
+  const size_t head_size = RecordPrefixSize(expected_handles);
+  iovec iov[3] = {{buffer, kReceiveBufferBytes}};
+  if (into) {
+    iov[0] = iovec{head, head_size};
+    iov[1] = iovec{into, into_capacity};
+    iov[2] = iovec{buffer, kReceiveBufferBytes};
+  }
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = into ? 3 : 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+  if (n < 0) return IsFullErrno(errno) ? ZX_ERR_SHOULD_WAIT : ZX_ERR_PEER_CLOSED;
+
+  return TakeRecord(sock, &msg, n,
+                    [&](size_t length, ParsedRecord* record) {
+                      return into ? ParseScattered(head, head_size, into, into_capacity, buffer,
+                                                   length, record)
+                                  : ParseRecord(buffer, length, record);
+                    },
+                    out);
 }
 
 zx_status_t Endpoint::PeekHeadLocked(WireHeader* header, uint32_t* txid) {
@@ -269,6 +282,56 @@ zx_status_t Endpoint::Read(uint32_t options, uint32_t max_bytes, uint32_t max_ha
     out->payload = into;
   }
   return status;
+}
+
+zx_status_t Endpoint::ReadMany(size_t max, std::vector<BatchRead>* out) {
+  // Per thread: a whole record's room and a control buffer for each slot. Only the pages
+  // records land on are ever touched.
+  thread_local std::unique_ptr<uint8_t[]> data(new uint8_t[ZX_CHANNEL_READ_MANY_MAX * kReceiveBufferBytes]);
+  thread_local std::unique_ptr<uint8_t[]> controls(new uint8_t[ZX_CHANNEL_READ_MANY_MAX * kControlBytes]);
+  const int sock = fd();
+  max = std::min<size_t>(max, ZX_CHANNEL_READ_MANY_MAX);
+  std::lock_guard<std::mutex> lock(inbound_mu_);
+  while (out->size() < max && !stash_.empty()) {
+    out->push_back(BatchRead{ZX_OK, std::move(stash_.front())});
+    PopStashLocked();
+  }
+  const size_t slots = max - out->size();
+  if (slots == 0) return ZX_OK;
+  mmsghdr msgs[ZX_CHANNEL_READ_MANY_MAX];
+  iovec iov[ZX_CHANNEL_READ_MANY_MAX];
+  for (size_t i = 0; i < slots; ++i) {
+    iov[i] = iovec{data.get() + i * kReceiveBufferBytes, kReceiveBufferBytes};
+    msgs[i] = mmsghdr{};
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_control = controls.get() + i * kControlBytes;
+    msgs[i].msg_hdr.msg_controllen = kControlBytes;
+  }
+  int n;
+  do n = recvmmsg(sock, msgs, slots, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, nullptr);
+  while (n < 0 && errno == EINTR);
+  zx_status_t status = ZX_OK;
+  if (n < 0) status = IsFullErrno(errno) ? ZX_ERR_SHOULD_WAIT : ZX_ERR_PEER_CLOSED;
+  for (int i = 0; i < n; ++i) {
+    BatchRead entry;
+    const uint8_t* record = static_cast<const uint8_t*>(iov[i].iov_base);
+    entry.status = TakeRecord(sock, &msgs[i].msg_hdr, msgs[i].msg_len,
+                              [&](size_t length, ParsedRecord* parsed) {
+                                return ParseRecord(record, length, parsed);
+                              },
+                              &entry.message);
+    if (entry.status == ZX_ERR_PEER_CLOSED) {  // the end: every slot after is the end too
+      status = ZX_ERR_PEER_CLOSED;
+      break;
+    }
+    if (entry.status == ZX_OK && !calls_.empty() && RouteLocked(entry.message)) continue;
+    out->push_back(std::move(entry));
+  }
+  if (status == ZX_ERR_PEER_CLOSED) FailCallsLocked(ZX_ERR_PEER_CLOSED);
+  if (!out->empty()) return ZX_OK;
+  // Every record read was a reply: nothing for this reader yet.
+  return status == ZX_OK ? ZX_ERR_SHOULD_WAIT : status;
 }
 
 zx_status_t Endpoint::Deliver(ReadResult* out) {

@@ -1,4 +1,5 @@
-// The send side of an endpoint. A write is one sendmsg of one record. When the socket is
+// The send side of an endpoint. A write is one sendmsg of one record (a batch of records
+// without handles: sendmmsg). When the socket is
 // full, records wait in an ordered per-endpoint queue (native memory, at most
 // ZX_PENDING_WRITE_LIMIT records and ZX_PENDING_WRITE_BYTES_LIMIT bytes of them) that every
 // later write, the event loop of the thread that queued (via WatchHooks) and process exit
@@ -9,6 +10,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <unordered_set>
@@ -269,6 +271,12 @@ zx_status_t Endpoint::Send(const uint8_t* prefix, size_t prefix_size, const iove
     else if (was_queued) ReleaseWatchLocked(&stop_here);
   }
   if (was_queued == now_queued && !arm && !stop_here) return status;  // the common case
+  SettleAfterSend(was_queued, now_queued, arm ? owner : nullptr, stop_here);
+  return status;
+}
+
+void Endpoint::SettleAfterSend(bool was_queued, bool now_queued, void* arm_owner,
+                               void* stop_here) {
   EndpointRef self = std::static_pointer_cast<Endpoint>(shared_from_this());
   if (stop_here) g_hooks.disarm(self, stop_here);
   if (!was_queued && now_queued) {
@@ -276,7 +284,73 @@ zx_status_t Endpoint::Send(const uint8_t* prefix, size_t prefix_size, const iove
     Registry().insert(self);
   }
   if (was_queued && !now_queued) AfterDrained();
-  if (arm) g_hooks.arm(self, owner);
+  if (arm_owner) g_hooks.arm(self, arm_owner);
+}
+
+int Endpoint::SendBatch(const uint8_t* headers, const iovec* payloads, size_t count,
+                        size_t* sent) {
+  constexpr size_t kChunk = 64;
+  mmsghdr msgs[kChunk];
+  iovec iov[kChunk][2];
+  *sent = 0;
+  while (*sent < count) {
+    const size_t n = std::min(count - *sent, kChunk);
+    for (size_t i = 0; i < n; ++i) {
+      const size_t k = *sent + i;
+      iov[i][0] = iovec{const_cast<uint8_t*>(headers + k * sizeof(WireHeader)), sizeof(WireHeader)};
+      iov[i][1] = payloads[k];
+      msgs[i] = mmsghdr{};
+      msgs[i].msg_hdr.msg_iov = iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 2;
+    }
+    int r;
+    do r = sendmmsg(fd(), msgs, n, MSG_DONTWAIT | MSG_NOSIGNAL); while (r < 0 && errno == EINTR);
+    if (r < 0) return errno;  // a short count comes back here with the reason next turn
+    *sent += static_cast<size_t>(r);
+  }
+  return 0;
+}
+
+zx_status_t Endpoint::SendMany(const uint8_t* headers, const iovec* payloads, size_t count,
+                               size_t* accepted) {
+  void* owner = nullptr;
+  void* stop_here = nullptr;
+  bool arm = false, was_queued, now_queued;
+  zx_status_t status = ZX_OK;
+  size_t done = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    was_queued = !queue_.empty();
+    FlushState state = was_queued ? FlushLocked() : FlushState::kEmpty;
+    int err = EAGAIN;
+    if (peer_gone_) err = EPIPE;
+    else if (queue_.empty()) err = SendBatch(headers, payloads, count, &done);
+    if (err != 0 && !IsFullErrno(err)) {
+      if (IsPeerGoneErrno(err)) peer_gone_ = true;
+      status = StatusForSendErrno(err);
+    } else {
+      // The socket is full: the rest waits in the queue, in order, as far as its bounds go.
+      for (; done < count; ++done) {
+        const size_t size = sizeof(WireHeader) + payloads[done].iov_len;
+        if (queue_.size() >= ZX_PENDING_WRITE_LIMIT ||
+            queued_bytes_ + size > ZX_PENDING_WRITE_BYTES_LIMIT) {
+          status = ZX_ERR_SHOULD_WAIT;
+          break;
+        }
+        queue_.push_back(MakeRecord(headers + done * sizeof(WireHeader), sizeof(WireHeader),
+                                    &payloads[done], 1, {}));
+        queued_bytes_ += size;
+        if (queue_.size() == 1) state = FlushState::kNeedWritable;
+      }
+      queued_.store(queue_.size(), std::memory_order_release);
+    }
+    now_queued = !queue_.empty();
+    if (now_queued) arm = WatchLocked(state == FlushState::kBlocked, &owner);
+    else if (was_queued) ReleaseWatchLocked(&stop_here);
+  }
+  *accepted = done;
+  if (was_queued != now_queued || arm || stop_here)
+    SettleAfterSend(was_queued, now_queued, arm ? owner : nullptr, stop_here);
   return status;
 }
 

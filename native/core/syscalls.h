@@ -42,6 +42,21 @@ void ConsumeDispositions(const HandleDisposition* dispositions, size_t count);
 zx_status_t ChannelRead(zx_handle_t h, uint32_t options, uint32_t num_bytes,
                         uint32_t num_handles, ReadResult* out, uint8_t* buffer = nullptr,
                         uint8_t* into = nullptr);
+
+// channel_batch.cc: batched I/O, an extension Zircon lacks (docs/performance.md).
+struct BatchMessage {
+  iovec bytes;
+  HandleDisposition* dispositions;
+  size_t num_dispositions;
+};
+// Takes the messages in order, each as ChannelWriteEtc takes it, and stops at the first
+// one not accepted: its status is returned and its handles are consumed; the handles of
+// the messages after it are left untouched. *accepted: how many were sent or queued.
+zx_status_t ChannelWriteMany(zx_handle_t h, uint32_t options, BatchMessage* messages,
+                             size_t count, size_t* accepted);
+// Endpoint::ReadMany for `h` (READ right; options 0; 1 ≤ max ≤ ZX_CHANNEL_READ_MANY_MAX).
+zx_status_t ChannelReadMany(zx_handle_t h, uint32_t options, size_t max,
+                            std::vector<BatchRead>* out);
 // zx_channel_call_etc, blocking the calling thread until the reply or the deadline.
 zx_status_t ChannelCallEtc(zx_handle_t h, uint32_t options, zx_time_t deadline,
                            const iovec* payload, size_t payload_count,

@@ -211,6 +211,7 @@ constexpr uint32_t ZX_PENDING_WRITE_LIMIT = 3500;
 constexpr uint32_t ZX_PENDING_WRITE_BYTES_LIMIT = 0x400000u;
 constexpr uint32_t ZX_CALL_STASH_LIMIT = 3500;
 constexpr uint32_t ZX_CALL_STASH_BYTES_LIMIT = 0x400000u;
+constexpr uint32_t ZX_CHANNEL_READ_MANY_MAX = 64;
 
 // Fuchsia process-args handle ids (for spawn / takeStartupHandle)
 constexpr uint32_t PA_USER0 = 0xF0u;
