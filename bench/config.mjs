@@ -23,6 +23,9 @@ export const CASES = [
   { id: 'call1', spec: 'call:1', title: 'Calls, 1 in flight', unit: 'calls/s', better: 'higher', pinned: true, impls: ALL },
   { id: 'call16', spec: 'call:16', title: 'Calls, 16 in flight', unit: 'calls/s', better: 'higher', pinned: true, impls: ALL.filter((i) => i !== 'zx-sync') },
   { id: 'oneway16', spec: 'oneway:16:256', title: 'One-way 16 B', unit: 'msg/s', better: 'higher', bytes: 16, impls: ALL },
+  // zircon-ipc's batched I/O (channelWriteMany / channelReadMany, W/2 messages a write)
+  // against raw C's one sendmsg / recvmsg a message (the oneway case there).
+  { id: 'batch16', spec: 'batch:16:256', title: 'One-way 16 B, batched (zx: writeMany/readMany; C: one sendmsg a message)', unit: 'msg/s', better: 'higher', bytes: 16, pinned: true, impls: ['c-block', 'c-epoll', 'zx-sync'] },
   { id: 'oneway1k', spec: 'oneway:1024:256', title: 'One-way 1 KiB', unit: 'msg/s', better: 'higher', bytes: 1024, impls: ALL },
   { id: 'oneway64k', spec: 'oneway:65536:16', title: 'One-way 64 KiB', unit: 'msg/s', better: 'higher', bytes: 65536, impls: ALL },
   { id: 'fds1', spec: 'fds:1:256', title: '1 descriptor a message', unit: 'msg/s', better: 'higher', impls: DESCRIPTORS },

@@ -144,12 +144,24 @@ export class Channel extends Handle {
    *  PEER_CLOSED once the peer is gone and everything it sent has been read. An
    *  extension Zircon lacks (docs/performance.md). */
   tryReadMany(max: number = ZX_CHANNEL_READ_MANY_MAX): (Message | ZxError)[] {
-    const r = receiveMany(this.raw, 0, max, (handle, type) => wrapHandle({ handle, type }));
+    const r = receiveMany(this.raw, 0, max);
     if (r.status === ZX_ERR_SHOULD_WAIT) return [];
     check(r.status, 'Channel.tryReadMany');
-    return r.messages.map((m) =>
-      m.status === ZX_OK ? { bytes: m.bytes, handles: m.handles } : new ZxError(m.status, 'Channel.tryReadMany'),
-    );
+    const out = new Array<Message | ZxError>(r.count);
+    let start = 0;
+    let h = 0;
+    for (let i = 0; i < r.count; i++) {
+      const end = r.ends[i];
+      if (r.statuses[i] !== ZX_OK) {
+        out[i] = new ZxError(r.statuses[i], 'Channel.tryReadMany');
+        continue;
+      }
+      const handles = new Array<Handle>(r.handleCounts[i]);
+      for (let k = 0; k < handles.length; k++, h++) handles[k] = wrapHandle({ handle: r.handles[h], type: r.handleTypes[h] });
+      out[i] = { bytes: r.bytes.subarray(start, end), handles };
+      start = end;
+    }
+    return out;
   }
 
   /** The next message, or null when none is queued. Throws ZxError PEER_CLOSED once the

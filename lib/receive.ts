@@ -96,42 +96,43 @@ export function receive<H>(
   return readResult(read(h, options, numBytes, numHandles), handleAt);
 }
 
-/** One message of a batched read: `status` ZX_OK, or a record's failure in its place
- *  (IO_DATA_INTEGRITY, NO_RESOURCES: no bytes, no handles). */
-export interface ReadManyMessage<H = number> {
+/** A batched read (channelReadMany): `count` messages, packed. Message i's bytes are
+ *  bytes[ends[i - 1] (0 for the first), ends[i]); its status is statuses[i] — ZX_OK, or the
+ *  failure of a record in its place (IO_DATA_INTEGRITY, NO_RESOURCES: no bytes, no
+ *  handles); its handles are the next handleCounts[i] values of `handles` (with their
+ *  object types in `handleTypes`), in message order. */
+export interface ReadManyResult {
   status: number;
+  count: number;
   bytes: Buffer;
-  handles: H[];
-}
-
-export interface ReadManyResult<H = number> {
-  status: number;
-  messages: ReadManyMessage<H>[];
+  statuses: Int32Array;
+  ends: Uint32Array;
+  handleCounts: Uint32Array;
+  handles: Uint32Array;
+  handleTypes: Uint32Array;
 }
 
 const nativeChannelReadMany = native.channelReadMany;
+const NONE = new Uint32Array(0);
 
-/** channelReadMany with checked arguments: every message's bytes a view into one Buffer. */
-export function receiveMany<H>(
-  h: number,
-  options: number,
-  max: number,
-  handleAt: (handle: number, type: number) => H,
-): ReadManyResult<H> {
+/** channelReadMany with checked arguments. */
+export function receiveMany(h: number, options: number, max: number): ReadManyResult {
   const r = nativeChannelReadMany(h, options, max);
-  if (typeof r === 'number') return { status: r, messages: [] };
-  const [payloads, entries] = r;
-  const messages: ReadManyMessage<H>[] = [];
-  let start = 0;
-  for (let e = 0; e < entries.length; ) {
-    const status = entries[e] | 0;
-    const end = entries[e + 1];
-    const count = entries[e + 2];
-    e += 3;
-    const handles = new Array<H>(count);
-    for (let i = 0; i < count; i++, e += 2) handles[i] = handleAt(entries[e], entries[e + 1]);
-    messages.push({ status, bytes: status === ZX_OK ? payloads.subarray(start, end) : EMPTY, handles });
-    start = end;
+  if (typeof r === 'number') {
+    return { status: r, count: 0, bytes: EMPTY, statuses: new Int32Array(0), ends: NONE, handleCounts: NONE, handles: NONE, handleTypes: NONE };
   }
-  return { status: ZX_OK, messages };
+  const [bytes, info] = r;
+  const n = info[0];
+  const total = (info.length - 1 - 3 * n) / 2;
+  const at = (word: number) => info.byteOffset + 4 * word;
+  return {
+    status: ZX_OK,
+    count: n,
+    bytes,
+    statuses: new Int32Array(info.buffer, at(1), n),
+    ends: info.subarray(1 + n, 1 + 2 * n),
+    handleCounts: info.subarray(1 + 2 * n, 1 + 3 * n),
+    handles: info.subarray(1 + 3 * n, 1 + 3 * n + total),
+    handleTypes: info.subarray(1 + 3 * n + total),
+  };
 }

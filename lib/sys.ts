@@ -19,7 +19,7 @@ export * from './sys-event';
 export * from './sys-vmo';
 export * from './sys-socket';
 export * from './sys-port';
-export type { HandleInfo, ReadManyMessage, ReadManyResult, ReadResult } from './receive';
+export type { HandleInfo, ReadManyResult, ReadResult } from './receive';
 
 // Held here once: the addon's exports object is slow to load properties from.
 const scratch = native.scratch;
@@ -189,12 +189,13 @@ export function channelWriteMany(
 }
 
 /** Batched read, an extension Zircon lacks (docs/performance.md): up to `max` messages
- *  (1 to ZX_CHANNEL_READ_MANY_MAX) in one call, whole (never BUFFER_TOO_SMALL). A record
- *  that fails its checks takes its place as an entry with its status. ZX_OK with at
- *  least one message, else SHOULD_WAIT, PEER_CLOSED, or the handle's status. */
+ *  (1 to ZX_CHANNEL_READ_MANY_MAX) in one call (one recvmmsg), whole (never
+ *  BUFFER_TOO_SMALL), packed into one Buffer (see ReadManyResult). A record that fails
+ *  its checks takes its place with its status. ZX_OK with at least one message, else
+ *  SHOULD_WAIT, PEER_CLOSED, or the handle's status. */
 export function channelReadMany(h: number, options: number, max: number): ReadManyResult {
   const fn = 'channelReadMany';
-  return receiveMany(u32(fn, 'handle', h), u32(fn, 'options', options), u32(fn, 'max', max), (handle) => handle);
+  return receiveMany(u32(fn, 'handle', h), u32(fn, 'options', options), u32(fn, 'max', max));
 }
 
 export interface CallArgs {

@@ -29,7 +29,7 @@ import {
   ZX_RIGHT_WRITE,
   ZxError,
 } from '../lib/index';
-import type { ReadManyMessage } from '../lib/sys';
+import type { ReadManyResult } from '../lib/sys';
 import {
   baseline,
   basic,
@@ -67,6 +67,33 @@ function writeMany(h: number, texts: string[], handles?: (number[] | null)[]): {
   return { status: statusToString(r.status), accepted: r.accepted };
 }
 
+interface Unpacked {
+  status: number;
+  bytes: Buffer;
+  handles: number[];
+}
+
+/** A batched read's messages, unpacked (the packing checked on the way). */
+function messagesOf(r: ReadManyResult): Unpacked[] {
+  expect(r.statuses.length).toBe(r.count);
+  expect(r.ends.length).toBe(r.count);
+  expect(r.handleCounts.length).toBe(r.count);
+  expect(r.ends[r.count - 1] ?? 0).toBe(r.bytes.length);
+  expect(r.handles.length).toBe(r.handleTypes.length);
+  const out: Unpacked[] = [];
+  let start = 0;
+  let h = 0;
+  for (let i = 0; i < r.count; i++) {
+    const handles = Array.from(r.handles.subarray(h, (h += r.handleCounts[i])));
+    out.push({ status: r.statuses[i], bytes: r.bytes.subarray(start, r.ends[i]), handles });
+    start = r.ends[i];
+  }
+  expect(h).toBe(r.handles.length);
+  return out;
+}
+
+const readMany = (h: number, max: number): Unpacked[] => messagesOf(sys.channelReadMany(h, 0, max));
+
 /** Every message queued on `h`, by channelReadMany, as text; asserts each entry is ZX_OK. */
 function drainText(h: number): string[] {
   const out: string[] = [];
@@ -74,7 +101,7 @@ function drainText(h: number): string[] {
     const r = sys.channelReadMany(h, 0, ZX_CHANNEL_READ_MANY_MAX);
     if (r.status === ZX_ERR_SHOULD_WAIT) return out;
     expect(statusToString(r.status)).toBe('ZX_OK');
-    for (const m of r.messages) {
+    for (const m of messagesOf(r)) {
       expect(statusToString(m.status)).toBe('ZX_OK');
       out.push(m.bytes.toString());
     }
@@ -104,7 +131,7 @@ async function readNumbered(h: number, count: number): Promise<void> {
       await waitSignals(h, ZX_CHANNEL_READABLE);
       continue;
     }
-    for (const m of r.messages) expect(m.bytes.readUInt32LE(0)).toBe(read++);
+    for (const m of messagesOf(r)) expect(m.bytes.readUInt32LE(0)).toBe(read++);
   }
   expect(read).toBe(count);
 }
@@ -156,7 +183,7 @@ describe('channelWriteMany / channelReadMany: statuses', () => {
     closeAll(a);
     const r = sys.channelReadMany(b, 0, 8);
     expect(r.status).toBe(ZX_OK);
-    expect(r.messages.map((m: ReadManyMessage) => [m.status, m.bytes.toString(), m.handles])).toEqual([
+    expect(messagesOf(r).map((m) => [m.status, m.bytes.toString(), m.handles])).toEqual([
       [ZX_OK, 'one', []],
       [ZX_OK, 'two', []],
       [ZX_OK, '', []],
@@ -170,8 +197,8 @@ describe('channelWriteMany / channelReadMany: statuses', () => {
     const [a, b] = channel();
     const texts = Array.from({ length: 100 }, (_, i) => `m${i}`);
     expect(writeMany(a, texts)).toEqual({ status: 'ZX_OK', accepted: 100 });
-    expect(sys.channelReadMany(b, 0, 3).messages.map((m) => m.bytes.toString())).toEqual(['m0', 'm1', 'm2']);
-    expect(sys.channelReadMany(b, 0, ZX_CHANNEL_READ_MANY_MAX).messages.length).toBe(ZX_CHANNEL_READ_MANY_MAX);
+    expect(readMany(b, 3).map((m) => m.bytes.toString())).toEqual(['m0', 'm1', 'm2']);
+    expect(readMany(b, ZX_CHANNEL_READ_MANY_MAX).length).toBe(ZX_CHANNEL_READ_MANY_MAX);
     expect(readAll(b).bytes.toString()).toBe(`m${3 + ZX_CHANNEL_READ_MANY_MAX}`);
     expect(drainText(b)).toEqual(texts.slice(4 + ZX_CHANNEL_READ_MANY_MAX));
     closeAll(a, b);
@@ -182,10 +209,9 @@ describe('channelWriteMany / channelReadMany: statuses', () => {
     const big = Buffer.alloc(65536, 7);
     const bytes = Buffer.concat([Buffer.from('s'), big, Buffer.from('t')]);
     expect(sys.channelWriteMany(a, 0, bytes, [1, 65537, 65538]).status).toBe(ZX_OK);
-    const r = sys.channelReadMany(b, 0, 8);
-    expect(r.status).toBe(ZX_OK);
-    expect(r.messages.map((m) => m.bytes.length)).toEqual([1, 65536, 1]);
-    expect(r.messages[1].bytes.equals(big)).toBe(true);
+    const r = readMany(b, 8);
+    expect(r.map((m) => m.bytes.length)).toEqual([1, 65536, 1]);
+    expect(r[1].bytes.equals(big)).toBe(true);
     closeAll(a, b);
   });
 });
@@ -226,10 +252,10 @@ describe('channelWriteMany: order and the outbound queue', () => {
     // Nothing refused went: with the queue drained, the next message is the next one read.
     expect(writeMany(a, ['after'], [[e2]])).toEqual({ status: 'ZX_OK', accepted: 1 });
     await waitSignals(b, ZX_CHANNEL_READABLE);
-    const last = sys.channelReadMany(b, 0, 4);
-    expect(last.messages.map((m) => m.bytes.toString())).toEqual(['after']);
-    expect(basic(last.messages[0].handles[0]).type).toBe(ZX_OBJ_TYPE_EVENT);
-    closeAll(a, b, last.messages[0].handles[0]);
+    const last = readMany(b, 4);
+    expect(last.map((m) => m.bytes.toString())).toEqual(['after']);
+    expect(basic(last[0].handles[0]).type).toBe(ZX_OBJ_TYPE_EVENT);
+    closeAll(a, b, last[0].handles[0]);
     expectBaseline(before);
   });
 });
@@ -318,7 +344,7 @@ describe('batches across a real process', () => {
         continue;
       }
       expect(r.status).toBe(ZX_OK);
-      for (const m of r.messages) {
+      for (const m of messagesOf(r)) {
         expect(m.status).toBe(ZX_OK);
         expect(m.bytes.length).toBe(16);
         expect(m.bytes.readUInt32LE(0)).toBe(next);
@@ -346,7 +372,7 @@ describe('batches across a real process', () => {
       await waitSignals(ch, ZX_CHANNEL_READABLE, 20_000, child.stderr());
       const r = sys.channelReadMany(ch, 0, 8);
       expect(r.status).toBe(ZX_OK);
-      for (const m of r.messages) {
+      for (const m of messagesOf(r)) {
         got.push([statusToString(m.status), m.bytes.toString()]);
         handles.push(...m.handles);
       }

@@ -1,6 +1,6 @@
 // The benchmark protocol every implementation speaks (bench/native/seqpacket.c too):
 // byte 4 of a message is its tag — 'D' data, 'C' command (text from byte 8: "echo",
-// "sink K" or "quit"), 'A' ack, 'K' credit. Bytes 0-3 are free for a transaction id.
+// "sink K", "sinkmany K" or "quit"), 'A' ack, 'K' credit. Bytes 0-3 are free for a transaction id.
 // A peer in "echo" mode sends every data message back as it came; in "sink K" mode it
 // drops data messages (closing any handles they carry) and sends one credit after every K.
 // The main side keeps at most W = 2K data messages unacknowledged, so every transport runs
@@ -43,7 +43,7 @@ export function txidOf(b) {
 }
 
 /** A case spec as the C program and the sessions take it: rtt, call:K, oneway:SIZE:W,
- *  fds:N:W, bulk:TOTAL:SIZE:W. */
+ *  batch:SIZE:W, fds:N:W, bulk:TOTAL:SIZE:W. */
 export function parseCase(spec) {
   const [kind, ...rest] = spec.split(':');
   const n = rest.map(Number);
@@ -51,6 +51,7 @@ export function parseCase(spec) {
     case 'rtt': return { kind };
     case 'call': return { kind, inFlight: n[0] };
     case 'oneway': return { kind, size: n[0], window: n[1] };
+    case 'batch': return { kind, size: n[0], window: n[1] };
     case 'fds': return { kind, fds: n[0], window: n[1] };
     case 'bulk': return { kind, total: n[0], size: n[1], window: n[2] };
     default: throw new Error(`unknown case ${spec}`);
@@ -80,9 +81,11 @@ export function peerHandler(t) {
       count = 0;
       if (text.startsWith('echo')) {
         t.echo = echo = true;
-      } else if (text.startsWith('sink ')) {
+      } else if (text.startsWith('sink ') || text.startsWith('sinkmany ')) {
+        // sinkmany: the same, the peer reading in batches where it can (t.many).
         t.echo = echo = false;
-        k = Number(text.slice(5));
+        t.many = text.startsWith('sinkmany ');
+        k = Number(text.slice(text.indexOf(' ') + 1));
       } else {
         t.send(ACK);
         t.onQuit?.();

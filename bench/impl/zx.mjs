@@ -1,6 +1,7 @@
 // zircon-ipc, three ways:
 //   zx-sync       the sync face: blocking sys.objectWaitOne + sys.channelReadInto (one buffer
-//                 per process, as zx_channel_read takes one); sys.channelCall
+//                 per process, as zx_channel_read takes one); sys.channelCall; the batch
+//                 case with sys.channelWriteMany and (the peer) sys.channelReadMany
 //   zx-async      the classes: Channel.write, for-await over the Channel, Channel.call
 //   zx-sys-async  the sys face with promises: sys.objectWaitOneAsync + sys.channelRead,
 //                 sys.channelCallAsync
@@ -14,7 +15,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import zx from '../../dist/index.js';
 import { runCase as runAsyncCase, command as asyncCommand } from './async-cases.mjs';
-import { A, ACK, K, TAG, commandMessage, dataMessage, now, parseCase, peerHandler } from './protocol.mjs';
+import { A, ACK, D, K, TAG, commandMessage, dataMessage, now, parseCase, peerHandler } from './protocol.mjs';
 
 const {
   sys,
@@ -25,6 +26,7 @@ const {
   ZX_ERR_SHOULD_WAIT,
   ZX_CHANNEL_READABLE,
   ZX_CHANNEL_PEER_CLOSED,
+  ZX_CHANNEL_READ_MANY_MAX,
   ZX_TIME_INFINITE,
   ZX_HANDLE_OP_DUPLICATE,
   ZX_OBJ_TYPE_NONE,
@@ -170,6 +172,39 @@ function syncMain(h) {
     return rate;
   }
 
+  // W/2 messages a channelWriteMany; the peer reads them with channelReadMany.
+  function oneWayBatched(size, w, warmMs, windowMs) {
+    const k = w / 2;
+    command(`sinkmany ${k}`);
+    const bytes = Buffer.alloc(size * k);
+    const ends = new Uint32Array(k);
+    for (let i = 0; i < k; i++) {
+      bytes[i * size + TAG] = D;
+      ends[i] = (i + 1) * size;
+    }
+    const send = () => {
+      const r = sys.channelWriteMany(h, 0, bytes, ends, null);
+      if (r.status !== ZX_OK || r.accepted !== k) check(r.status || ZX_ERR_SHOULD_WAIT, 'channelWriteMany');
+    };
+    const batches = () => {
+      while (inflight >= w) awaitCredit(k);
+      send();
+      inflight += k;
+    };
+    inflight = 0;
+    const start = now();
+    while (now() - start < warmMs) batches();
+    drain(k);
+    let sent = 0;
+    const t0 = now();
+    do {
+      batches();
+      sent += k;
+    } while (now() - t0 < windowMs);
+    drain(k);
+    return sent / ((now() - t0) / 1000);
+  }
+
   function bulk(total, size, w, warmMs, windowMs) {
     const k = w / 2;
     command(`sink ${k}`);
@@ -200,6 +235,7 @@ function syncMain(h) {
         case 'rtt': return rtt(warmMs, windowMs);
         case 'call': return call(c.inFlight, warmMs, windowMs);
         case 'oneway': return oneWay(c.size, 0, c.window, warmMs, windowMs);
+        case 'batch': return oneWayBatched(c.size, c.window, warmMs, windowMs);
         case 'fds': return oneWay(16, c.fds, c.window, warmMs, windowMs);
         case 'bulk': return bulk(c.total, c.size, c.window, warmMs, windowMs);
       }
@@ -222,12 +258,36 @@ function syncPeer(h) {
   for (;;) {
     sys.objectWaitOne(h, READ, INF);
     // Echo: one message per wait. Sink: everything queued, then wait again.
+    if (t.many && !t.echo) {
+      if (!readBatches(h, handle)) return;
+      continue;
+    }
     for (;;) {
       const r = sys.channelReadInto(h, 0, into.bytes, into.handles);
       if (r.status === ZX_ERR_SHOULD_WAIT) break;
       if (r.status !== ZX_OK) return; // PEER_CLOSED: the main side is done
       handle(into.bytes.subarray(0, r.actualBytes), into.handles.subarray(0, r.actualHandles));
       if (t.echo) break;
+    }
+  }
+}
+
+// Everything queued, ZX_CHANNEL_READ_MANY_MAX messages a call; false once the peer is gone.
+// A sink only looks at a data message's tag: it is read where it lies, in the batch's one
+// Buffer (as C reads it in its buffer), and the handler sees a stand-in with that tag.
+const DATA = dataMessage(16);
+function readBatches(h, handle) {
+  for (;;) {
+    const r = sys.channelReadMany(h, 0, ZX_CHANNEL_READ_MANY_MAX);
+    if (r.status === ZX_ERR_SHOULD_WAIT) return true;
+    if (r.status !== ZX_OK) return false;
+    const { bytes, ends, handleCounts } = r;
+    let start = 0;
+    for (let i = 0; i < r.count; i++) {
+      const end = ends[i];
+      if (bytes[start + TAG] === D && handleCounts[i] === 0) handle(DATA, undefined);
+      else handle(bytes.subarray(start, end), r.handles.subarray(0, handleCounts[i]));
+      start = end;
     }
   }
 }

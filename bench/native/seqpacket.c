@@ -21,6 +21,8 @@
 //   rtt                 one 16-byte message echoed at a time; value µs per round trip
 //   call:K              K requests in flight, echoed; value calls/s (K=1 is the round trip)
 //   oneway:SIZE:W       SIZE-byte messages, at most W unacknowledged; value msgs/s
+//   batch:SIZE:W        the same here: one sendmsg a message, the baseline zircon-ipc's
+//                       batched writes and reads (writeMany / readMany) are compared with
 //   fds:N:W             16-byte messages carrying N descriptors (the same one N times, as
 //                       SCM_RIGHTS; the receiver gets new descriptors and closes them)
 //   bulk:TOTAL:SIZE:W   TOTAL bytes as SIZE-byte messages; value ms per transfer
@@ -395,7 +397,7 @@ static int run_main(int argc, char** argv) {
       value = 1e6 / case_call(1);  // microseconds per round trip
     } else if (sscanf(spec, "call:%ld", &a) == 1) {
       value = case_call((int)a);
-    } else if (sscanf(spec, "oneway:%ld:%ld", &a, &b) == 2) {
+    } else if (sscanf(spec, "oneway:%ld:%ld", &a, &b) == 2 || sscanf(spec, "batch:%ld:%ld", &a, &b) == 2) {
       value = case_stream((size_t)a, 0, (int)b);
     } else if (sscanf(spec, "fds:%ld:%ld", &a, &b) == 2) {
       value = case_stream(16, (int)a, (int)b);

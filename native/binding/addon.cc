@@ -336,50 +336,57 @@ Napi::Value ChannelWriteManyJs(const Napi::CallbackInfo& info) {
   return Status(env, status);
 }
 
-// channelReadMany(h, options, max) → a status, or on ZX_OK [payloads: Buffer, entries:
-// Uint32Array], each message's entry being [status, end of its payload in `payloads`,
-// handle count, then (handle, type) per handle].
+// channelReadMany(h, options, max) → a status, or on ZX_OK [payloads: Buffer, info:
+// Uint32Array]: the payloads back to back, and info = [n, then n statuses, n ends (each
+// payload's end in `payloads`), n handle counts, then every handle value, then their types].
 Napi::Value ChannelReadManyJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::vector<BatchRead> batch;
   zx_status_t status = ChannelReadMany(U32(info[0]), U32(info[1]), U32(info[2]), &batch);
   if (status != ZX_OK) return Status(env, status);
-  ReadResult delivered;
-  delivered.want_rights = false;
-  size_t total = 0, words = 0;
+  const size_t n = batch.size();
+  size_t total = 0, handles = 0;
   for (BatchRead& entry : batch) {
-    if (entry.status == ZX_OK) {
-      total += entry.message.num_bytes;
-      words += 2 * entry.message.handles.size();
-    }
-    words += 3;
+    if (entry.status != ZX_OK) continue;
+    total += entry.message.num_bytes;
+    handles += entry.message.handles.size();
   }
   auto payloads = Napi::Buffer<uint8_t>::New(env, total);
-  auto entries = Napi::Uint32Array::New(env, words);
+  auto words = Napi::Uint32Array::New(env, 1 + 3 * n + 2 * handles);
   uint8_t* out = payloads.Data();
-  uint32_t* e = entries.Data();
-  size_t end = 0;
-  for (BatchRead& entry : batch) {
+  uint32_t* w = words.Data();
+  uint32_t* statuses = w + 1;
+  uint32_t* ends = statuses + n;
+  uint32_t* counts = ends + n;
+  uint32_t* values = counts + n;
+  uint32_t* types = values + handles;
+  w[0] = static_cast<uint32_t>(n);
+  ReadResult delivered;
+  delivered.want_rights = false;
+  size_t end = 0, h = 0;
+  for (size_t i = 0; i < n; ++i) {
+    BatchRead& entry = batch[i];
+    uint32_t count = 0;
     if (entry.status == ZX_OK) {
       delivered.message = std::move(entry.message);
       entry.status = Endpoint::Deliver(&delivered);  // NO_RESOURCES: the table is full
     }
-    const uint32_t nh = entry.status == ZX_OK ? delivered.actual_handles : 0;
-    if (entry.status == ZX_OK && delivered.actual_bytes) {
-      std::memcpy(out + end, delivered.payload, delivered.actual_bytes);
+    if (entry.status == ZX_OK) {
+      if (delivered.actual_bytes) std::memcpy(out + end, delivered.payload, delivered.actual_bytes);
       end += delivered.actual_bytes;
+      count = delivered.actual_handles;
+      for (uint32_t k = 0; k < count; ++k, ++h) {
+        values[h] = delivered.handles[k];
+        types[h] = delivered.types[k];
+      }
     }
-    *e++ = static_cast<uint32_t>(entry.status);
-    *e++ = static_cast<uint32_t>(end);
-    *e++ = nh;
-    for (uint32_t k = 0; k < nh; ++k) {
-      *e++ = delivered.handles[k];
-      *e++ = delivered.types[k];
-    }
+    statuses[i] = static_cast<uint32_t>(entry.status);
+    ends[i] = static_cast<uint32_t>(end);
+    counts[i] = count;
   }
   auto result = Napi::Array::New(env, 2);
   result.Set(0u, payloads);
-  result.Set(1u, entries);
+  result.Set(1u, words);
   return result;
 }
 
