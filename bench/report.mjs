@@ -77,6 +77,7 @@ function verdicts(results, get) {
     add('… and than the in-process worker', impl, 'rtt', '≥ 1.2×', (r) =>
       r.vsWorker && { value: r.vsWorker.speedup, display: `${fmtRatio(r.vsWorker.speedup)} vs worker`, pass: r.vsWorker.speedup >= 1.2 });
   }
+  add('batched one-way 16 B ≥ 1.5× raw C (one sendmsg a message)', 'zx-sync', 'batch16', '≥ 150%', shareAtLeast(1.5));
   for (const impl of ['zx-sync', 'zx-async', 'zx-events', 'zx-sys-async']) {
     add('one-way 16 B ≥ 80% of raw C msg/s', impl, 'oneway16', '≥ 80%', shareAtLeast(0.8));
     add('one-way 64 KiB ≥ 85% of raw C MB/s', impl, 'oneway64k', '≥ 85%', shareAtLeast(0.85));
