@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Channel,
   Event,
+  fdio,
   statusToString,
   sys,
   ZX_CHANNEL_READ_MANY_MAX,
@@ -212,6 +213,22 @@ describe('channelWriteMany / channelReadMany: statuses', () => {
     const r = readMany(b, 8);
     expect(r.map((m) => m.bytes.length)).toEqual([1, 65536, 1]);
     expect(r[1].bytes.equals(big)).toBe(true);
+    closeAll(a, b);
+  });
+});
+
+describe('channelReadMany: the stash and pending calls', () => {
+  it('messages a call stepped over come first, then the socket\'s, in order; max counts them all', () => {
+    const [a, b] = channel();
+    expect(writeMany(b, ['x', 'y', 'w'])).toEqual({ status: 'ZX_OK', accepted: 3 });
+    // No reply comes: the call reads the three into the stash and times out.
+    const call = sys.channelCall(a, 0, sys.deadlineAfter(20_000_000n), { bytes: Buffer.from('....'), handles: null, readNumBytes: 64, readNumHandles: 0 });
+    expect(statusToString(call.status)).toBe('ZX_ERR_TIMED_OUT');
+    expect(statusToString(fdio.fdCreate(a).status)).toBe('ZX_ERR_BAD_STATE'); // a stash: it can't move
+    expect(writeMany(b, ['z'])).toEqual({ status: 'ZX_OK', accepted: 1 });
+    expect(readMany(a, 1).map((m) => m.bytes.toString())).toEqual(['x']);
+    expect(readMany(a, 8).map((m) => m.bytes.toString())).toEqual(['y', 'w', 'z']);
+    expect(sys.channelReadMany(a, 0, 8).status).toBe(ZX_ERR_SHOULD_WAIT);
     closeAll(a, b);
   });
 });
