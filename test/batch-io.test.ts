@@ -153,6 +153,8 @@ describe('channelWriteMany / channelReadMany: statuses', () => {
     expect(sys.channelReadMany(noRead, 0, 4).status).toBe(ZX_ERR_ACCESS_DENIED);
     const [c, d] = channel();
     expect(writeMany(c, [])).toEqual({ status: 'ZX_OK', accepted: 0 });
+    expect(writeMany(staleHandle(), [])).toEqual({ status: 'ZX_ERR_BAD_HANDLE', accepted: 0 });
+    expect(writeMany(f, [])).toEqual({ status: 'ZX_ERR_WRONG_TYPE', accepted: 0 });
     expect(statusToString(sys.channelWriteMany(c, 1, Buffer.from('x'), [1]).status)).toBe('ZX_ERR_INVALID_ARGS');
     expect(sys.channelReadMany(d, 0, 4).status).toBe(ZX_ERR_SHOULD_WAIT);
     expect(sys.channelReadMany(d, 1, 4).status).toBe(ZX_ERR_NOT_SUPPORTED);

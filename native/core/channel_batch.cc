@@ -18,9 +18,13 @@ constexpr size_t kGroup = 256;  // plain messages handed to Endpoint::SendMany a
 zx_status_t ChannelWriteMany(zx_handle_t h, uint32_t options, BatchMessage* messages,
                              size_t count, size_t* accepted) {
   *accepted = 0;
-  if (options != 0 && count > 0) {
-    ConsumeDispositions(messages[0].dispositions, messages[0].num_dispositions);
+  if (options != 0) {
+    if (count > 0) ConsumeDispositions(messages[0].dispositions, messages[0].num_dispositions);
     return ZX_ERR_INVALID_ARGS;
+  }
+  if (count == 0) {  // nothing to write: the handle is still checked, as by a write
+    HandleInfo target;
+    return HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_CHANNEL, ZX_RIGHT_WRITE, &target);
   }
   size_t i = 0;
   while (i < count) {

@@ -52,6 +52,8 @@ struct BatchMessage {
 // Takes the messages in order, each as ChannelWriteEtc takes it, and stops at the first
 // one not accepted: its status is returned and its handles are consumed; the handles of
 // the messages after it are left untouched. *accepted: how many were sent or queued.
+// Options must be 0 (else INVALID_ARGS, as if the first message failed); an empty batch
+// still checks the handle.
 zx_status_t ChannelWriteMany(zx_handle_t h, uint32_t options, BatchMessage* messages,
                              size_t count, size_t* accepted);
 // Endpoint::ReadMany for `h` (READ right; options 0; 1 ≤ max ≤ ZX_CHANNEL_READ_MANY_MAX).
