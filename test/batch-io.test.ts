@@ -239,7 +239,7 @@ describe('channelWriteMany: order and the outbound queue', () => {
   it('batches and single writes keep their order, through a queue too', async () => {
     const [a, b] = channel();
     const expected: string[] = [];
-    for (let round = 0; round < 60; round++) {
+    for (let round = 0; round < 80; round++) {  // 4080 messages: more than the socket holds, fewer than it and the queue
       const batch = Array.from({ length: 50 }, (_, i) => `b${round}.${i}`);
       expect(writeMany(a, batch)).toEqual({ status: 'ZX_OK', accepted: 50 });
       expect(sys.channelWrite(a, 0, Buffer.from(`s${round}`), null)).toBe(ZX_OK);
@@ -330,6 +330,27 @@ describe('Channel.writeMany / tryReadMany', () => {
     expect(() => a.writeMany(['x'])).toThrow(expect.objectContaining({ status: ZX_ERR_PEER_CLOSED }));
     expect(() => a.tryReadMany()).toThrow(expect.objectContaining({ status: ZX_ERR_PEER_CLOSED }));
     a.close();
+  });
+
+  it('an endpoint with a stash in a batch: BAD_STATE, the messages before it sent, its handles kept', () => {
+    const [a, b] = Channel.create();
+    const [c, d] = Channel.create();
+    c.write('stepped over');
+    // No reply comes: the call reads the message into d's stash and times out.
+    expect(() => d.callSync('....', [], { timeout: 20 })).toThrow(expect.objectContaining({ code: 'ZX_ERR_TIMED_OUT' }));
+    const e = Event.create();
+    expect(() => a.writeMany(['x', { bytes: 'carries d', handles: [e, d] }, 'never'])).toThrow(
+      expect.objectContaining({ code: 'ZX_ERR_BAD_STATE' }),
+    );
+    expect(d.valid).toBe(true);
+    expect(e.valid).toBe(true);
+    expect((b.tryReadMany() as { bytes: Buffer }[]).map((m) => m.bytes.toString())).toEqual(['x']);
+    expect(d.tryRead()?.bytes.toString()).toBe('stepped over');
+    expect(a.writeMany([{ bytes: 'carries d', handles: [e, d] }])).toBe(1);
+    expect(d.valid).toBe(false);
+    const [moved] = b.tryReadMany() as { bytes: Buffer; handles: unknown[] }[];
+    expect(moved.handles.map((h) => h instanceof Event || h instanceof Channel)).toEqual([true, true]);
+    for (const h of [a, b, c, ...(moved.handles as Channel[])]) h.close();
   });
 
   it('a reply to a pending call inside a batch goes to its call, never to the reader', async () => {
