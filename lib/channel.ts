@@ -18,7 +18,7 @@ import {
   ZX_RIGHT_SAME_RIGHTS,
 } from './constants';
 import { check, ZxError } from './errors';
-import { deadlineFromTimeout, Handle, registerHandleClass, WaitOptions, withAbort, wrapHandle } from './handle';
+import { deadlineFromTimeout, Handle, handleValue, registerHandleClass, takeHandle, WaitOptions, withAbort, wrapHandle } from './handle';
 import { native } from './native';
 import { handleTypeAt, readResult, receive, receiveMany } from './receive';
 import type { ReadResult } from './receive';
@@ -37,7 +37,7 @@ export type Bytes = Uint8Array | string;
 /** A message for writeMany: its bytes and the handles that move with it. */
 export interface OutgoingMessage {
   bytes: Bytes;
-  handles?: readonly Handle[];
+  handles?: readonly (Handle | number)[];
 }
 
 function toBytes(bytes: Bytes, operation: string): Uint8Array {
@@ -48,12 +48,11 @@ function toBytes(bytes: Bytes, operation: string): Uint8Array {
 
 // Handles leave their owners as the write starts: Zircon consumes them even on failure.
 // Everything is checked before anything is released, so a TypeError loses nothing.
-function releaseAll(handles: readonly Handle[] | undefined, operation: string): number[] | null {
+function releaseAll(handles: readonly (Handle | number)[] | undefined, operation: string): number[] | null {
   if (!handles || handles.length === 0) return null;
-  handles.forEach((h, i) => {
-    if (!(h instanceof Handle)) throw new TypeError(`${operation}: handles[${i}] must be a Handle`);
-  });
-  return handles.map((h) => h.release());
+  if (!Array.isArray(handles)) throw new TypeError(`${operation}: handles must be an array`);
+  handles.forEach((h, i) => handleValue(operation, `handles[${i}]`, h));
+  return handles.map((h, i) => takeHandle(operation, `handles[${i}]`, h));
 }
 
 // Call arguments moving every handle as it is.
@@ -90,7 +89,7 @@ export class Channel extends Handle {
   }
 
   /** Sends one message; the handles move with it (they are gone here, even on failure). */
-  write(bytes: Bytes, handles?: readonly Handle[]): void {
+  write(bytes: Bytes, handles?: readonly (Handle | number)[]): void {
     const data = toBytes(bytes, 'Channel.write');
     const self = this.raw;  // before the handles go: this channel may be among them
     const raws = releaseAll(handles, 'Channel.write');
@@ -115,10 +114,8 @@ export class Channel extends Handle {
       const data = toBytes(isMessage ? (m as OutgoingMessage).bytes : (m as Bytes), operation);
       const handles = isMessage ? (m as OutgoingMessage).handles : undefined;
       if (handles && handles.length > 0) {
-        handles.forEach((h, k) => {
-          if (!(h instanceof Handle)) throw new TypeError(`${operation}: messages[${i}].handles[${k}] must be a Handle`);
-        });
-        (lists ??= new Array(messages.length).fill(null))[i] = handles.map((h) => h.raw);
+        if (!Array.isArray(handles)) throw new TypeError(`${operation}: messages[${i}].handles must be an array`);
+        (lists ??= new Array(messages.length).fill(null))[i] = handles.map((h, k) => handleValue(operation, `messages[${i}].handles[${k}]`, h));
       }
       parts.push(data);
       total += data.length;
@@ -131,7 +128,7 @@ export class Channel extends Handle {
     const taken = status === ZX_OK || status === ZX_ERR_BAD_STATE ? accepted : accepted + 1;
     for (let i = 0; i < taken && i < messages.length; i++) {
       const m = messages[i];
-      if (typeof m === 'object' && !(m instanceof Uint8Array)) (m as OutgoingMessage).handles?.forEach((h) => h.valid && h.release());
+      if (typeof m === 'object' && !(m instanceof Uint8Array)) (m as OutgoingMessage).handles?.forEach((h) => h instanceof Handle && h.valid && h.release());
     }
     if (status === ZX_ERR_SHOULD_WAIT) return accepted;
     check(status, operation);
@@ -195,7 +192,7 @@ export class Channel extends Handle {
 
   /** Sends a request and resolves with the reply (zx_channel_call): the first 4 bytes of
    *  `bytes` are replaced by a transaction id that the reply must echo. */
-  async call(bytes: Bytes, handles?: readonly Handle[], options: WaitOptions = {}): Promise<Message> {
+  async call(bytes: Bytes, handles?: readonly (Handle | number)[], options: WaitOptions = {}): Promise<Message> {
     const data = toBytes(bytes, 'Channel.call');
     const deadline = deadlineFromTimeout(options.timeout, 'Channel.call');
     const self = this.raw;
@@ -214,7 +211,7 @@ export class Channel extends Handle {
   }
 
   /** call() that blocks the calling thread (for scripts and worker threads). */
-  callSync(bytes: Bytes, handles?: readonly Handle[], options: { timeout?: number } = {}): Message {
+  callSync(bytes: Bytes, handles?: readonly (Handle | number)[], options: { timeout?: number } = {}): Message {
     const data = toBytes(bytes, 'Channel.callSync');
     const deadline = deadlineFromTimeout(options.timeout, 'Channel.callSync');
     const self = this.raw;

@@ -50,7 +50,7 @@ export function u64(fn: string, name: string, value: unknown): number | bigint {
   throw new TypeError(`${fn}: ${name} must be a non-negative safe integer or a bigint below 2^64, got ${describe(value)}`);
 }
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';

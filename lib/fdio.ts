@@ -1,6 +1,6 @@
 // Plain descriptors as handles and back, named after Fuchsia's fdio (SPEC §4).
 import { ZX_HANDLE_INVALID, ZX_OK } from './constants';
-import { u32 } from './check';
+import { Handle, takeHandle } from './handle';
 import { native } from './native';
 
 function fdArg(fn: string, fd: unknown): number {
@@ -23,9 +23,10 @@ export function fdClone(fd: number): { status: number; handle: number } {
   return { status, handle: status === ZX_OK ? native.scratch[0] : ZX_HANDLE_INVALID };
 }
 
-/** Consumes the handle and returns a descriptor for its object (close-on-exec). */
-export function fdCreate(handle: number): { status: number; fd: number } {
-  const status = native.fdCreate(u32('fdio.fdCreate', 'handle', handle));
+/** Consumes the handle (a Handle becomes invalid) and returns a descriptor for its object
+ *  (close-on-exec). */
+export function fdCreate(handle: Handle | number): { status: number; fd: number } {
+  const status = native.fdCreate(takeHandle('fdio.fdCreate', 'handle', handle));
   return { status, fd: status === ZX_OK ? native.scratch[0] | 0 : -1 };
 }
 

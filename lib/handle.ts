@@ -10,6 +10,7 @@ import {
   ZX_TIME_INFINITE,
   ZX_TIME_INFINITE_PAST,
 } from './constants';
+import { describe, isU32 } from './check';
 import { check, ZxError } from './errors';
 import { native } from './native';
 import * as sys from './sys';
@@ -67,6 +68,27 @@ export function registerHandleClass(type: number, cls: new (raw: number) => Hand
 /** A received handle as its class: a channel endpoint as a Channel, an event as an Event... */
 export function wrapHandle(info: { handle: number; type: number }): Handle {
   return new (classes.get(info.type) ?? Handle)(info.handle);
+}
+
+/** The raw value of a handle argument (a Handle or a zx_handle_t number), checked but not
+ *  consumed: a TypeError naming `fn` for anything else, ZxError BAD_HANDLE for a Handle
+ *  already closed or given away. Functions taking several check them all first. */
+export function handleValue(fn: string, name: string, value: unknown): number {
+  if (value instanceof Handle) {
+    if (!value.valid) throw new ZxError(ZX_ERR_BAD_HANDLE, fn, `${name} is closed or was given away`);
+    return value.raw;
+  }
+  if (isU32(value)) return value;
+  throw new TypeError(`${fn}: ${name} must be a Handle or a number, got ${describe(value)}`);
+}
+
+/** A handle argument given away: its raw value; a Handle becomes invalid (release()), so
+ *  its close() is a no-op and it is never closed by the garbage collector. Call once every
+ *  argument is checked (handleValue), so a TypeError loses nothing. */
+export function takeHandle(fn: string, name: string, value: unknown): number {
+  const raw = handleValue(fn, name, value);
+  if (value instanceof Handle) value.release();
+  return raw;
 }
 
 export class Handle {

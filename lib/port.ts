@@ -10,7 +10,7 @@ import {
   ZX_WAIT_ASYNC_TIMESTAMP,
 } from './constants';
 import { check, ZxError } from './errors';
-import { deadlineFromTimeout, Handle, WaitOptions, withAbort } from './handle';
+import { deadlineFromTimeout, Handle, handleValue, WaitOptions, withAbort } from './handle';
 import * as sys from './sys';
 
 export interface WatchOptions {
@@ -43,7 +43,7 @@ export class Port extends Handle {
    *  (with `edge`: only once one comes on). One packet, then the watch is over: call again
    *  for the next. Closing `handle` ends the watch; packets already queued stay. */
   watch(handle: Handle | number, signals: number, options: WatchOptions = {}): void {
-    const raw = handle instanceof Handle ? handle.raw : handle;
+    const raw = handleValue('Port.watch', 'handle', handle);
     const flags = (options.edge ? ZX_WAIT_ASYNC_EDGE : 0) | (options.timestamp ? ZX_WAIT_ASYNC_TIMESTAMP : 0);
     check(sys.objectWaitAsync(raw, this.raw, options.key ?? 0n, signals, flags), 'Port.watch');
   }

@@ -16,7 +16,7 @@ import {
 } from './constants';
 import { isU32, u32 } from './check';
 import { ZxError } from './errors';
-import { Handle } from './handle';
+import { Handle, handleValue, takeHandle } from './handle';
 import { native, NativeBinding } from './native';
 import * as sys from './sys';
 
@@ -69,18 +69,24 @@ export interface PreparedHandles {
  *  means: put `fds` at stdio positions firstFd, firstFd+1, ... and merge `env`. The handles
  *  are consumed, also on failure (then every one is closed and a ZxError thrown). */
 export function prepareStartupHandles(handles: readonly StartupHandle[], firstFd = 3): PreparedHandles {
+  return prepare('prepareStartupHandles', handles, firstFd);
+}
+
+// prepareStartupHandles, for `fn` (the function the user called).
+function prepare(fn: string, handles: readonly StartupHandle[], firstFd: number): PreparedHandles {
   // Everything is checked before anything is released, so a TypeError loses nothing.
   if (!Number.isInteger(firstFd) || firstFd < FIRST_STARTUP_FD || firstFd > 0x7fffffff) {
-    throw new TypeError(`prepareStartupHandles: firstFd must be an integer from ${FIRST_STARTUP_FD} (0-2 are stdio)`);
+    throw new TypeError(`${fn}: firstFd must be an integer from ${FIRST_STARTUP_FD} (0-2 are stdio)`);
   }
+  if (!Array.isArray(handles)) throw new TypeError(`${fn}: handles must be an array`);
   const ids = new Set<number>();
   handles.forEach(({ id, handle }, i) => {
-    u32('prepareStartupHandles', `handles[${i}].id`, id);
-    if (ids.has(id)) throw new TypeError(`prepareStartupHandles: id ${id} is given twice`);
+    u32(fn, `handles[${i}].id`, id);
+    if (ids.has(id)) throw new TypeError(`${fn}: id ${id} is given twice`);
     ids.add(id);
-    if (!(handle instanceof Handle)) u32('prepareStartupHandles', `handles[${i}].handle`, handle);
+    handleValue(fn, `handles[${i}].handle`, handle);
   });
-  const raws = handles.map(({ handle }) => (handle instanceof Handle ? handle.release() : (handle as number)));
+  const raws = handles.map(({ handle }, i) => takeHandle(fn, `handles[${i}].handle`, handle));
   const fds: number[] = [];
   const entries: StartupHandleEntry[] = [];
   const close = () => fds.splice(0).forEach((fd) => closeSync(fd));
@@ -94,7 +100,7 @@ export function prepareStartupHandles(handles: readonly StartupHandle[], firstFd
     if (typeof exported === 'number') {
       close();
       native.handleCloseMany(raws.slice(i));  // the refused one too: all are consumed
-      throw new ZxError(exported, 'spawn', `startup handle ${handles[i].id}`);
+      throw new ZxError(exported, fn, `startup handle ${handles[i].id}`);
     }
     const [fd, type, rights, koid, relatedKoid] = exported;
     fds.push(fd);
@@ -157,7 +163,7 @@ export function spawn(command: string, args: readonly string[] = [], options: Sp
   const { handles = [], ...nodeOptions } = options;
   const stdio = stdioArray(nodeOptions.stdio);
   while (stdio.length < 3) stdio.push('pipe');
-  const prepared = prepareStartupHandles(handles, stdio.length);
+  const prepared = prepare('spawn', handles, stdio.length);
   try {
     return spawnChild(command, args, {
       ...nodeOptions,

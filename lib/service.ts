@@ -13,7 +13,7 @@ import {
 import { Channel } from './channel';
 import { u32 } from './check';
 import { check, ZxError } from './errors';
-import { Handle } from './handle';
+import { Handle, handleValue, takeHandle } from './handle';
 import { native } from './native';
 import * as sys from './sys';
 
@@ -31,8 +31,8 @@ export interface ListenOptions {
   mode?: number;
 }
 
-function address(path: string): { name: string; abstract: boolean } {
-  if (typeof path !== 'string' || path.length === 0) throw new TypeError('service path must be a non-empty string');
+function address(path: string, fn: string): { name: string; abstract: boolean } {
+  if (typeof path !== 'string' || path.length === 0) throw new TypeError(`${fn}: path must be a non-empty string`);
   return path.startsWith('\0') ? { name: path.slice(1), abstract: true } : { name: path, abstract: false };
 }
 
@@ -54,7 +54,7 @@ export class ServiceServer implements AsyncIterable<ServiceConnection> {
   #unpause: (() => void) | undefined;
 
   constructor(path: string, onConnection?: (connection: ServiceConnection) => void, options: ListenOptions = {}) {
-    const { name, abstract } = address(path);
+    const { name, abstract } = address(path, 'listen');
     check(native.serviceListen(name, abstract, options.mode ?? 0o600), `listen(${JSON.stringify(path)})`);
     this.path = path;
     this.#listener = new Handle(native.scratch[0]);
@@ -201,10 +201,10 @@ export interface ConnectOptions {
 
 // The options, checked before anything is consumed (a TypeError loses nothing).
 function expectedListener(options: ConnectOptions): ConnectOptions {
-  if (options === null || typeof options !== 'object') throw new TypeError('serviceConnect: options must be an object');
+  if (options === null || typeof options !== 'object') throw new TypeError('fdio.serviceConnect: options must be an object');
   const { uid, pid } = options;
-  if (uid !== undefined) u32('serviceConnect', 'options.uid', uid);
-  if (pid !== undefined) u32('serviceConnect', 'options.pid', pid);
+  if (uid !== undefined) u32('fdio.serviceConnect', 'options.uid', uid);
+  if (pid !== undefined) u32('fdio.serviceConnect', 'options.pid', pid);
   return { uid, pid };
 }
 
@@ -212,28 +212,30 @@ function expectedListener(options: ConnectOptions): ConnectOptions {
  *  ZX_ERR_NOT_FOUND: nothing at that path; ZX_ERR_PEER_CLOSED: a socket file nobody
  *  listens on; ZX_ERR_BAD_PATH: not a usable address; ZX_ERR_ACCESS_DENIED: the listener
  *  is not the `uid`/`pid` asked for (nothing was sent to it). */
-export function serviceConnect(path: string, request: number, options: ConnectOptions = {}): number {
-  const { name, abstract } = address(path);
+export function serviceConnect(path: string, request: Channel | number, options: ConnectOptions = {}): number {
+  const fn = 'fdio.serviceConnect';
+  const { name, abstract } = address(path, fn);
   const expected = expectedListener(options);
-  const info = sys.objectGetInfo(request, ZX_INFO_HANDLE_BASIC);
+  const info = sys.objectGetInfo(handleValue(fn, 'request', request), ZX_INFO_HANDLE_BASIC);
   if (info.status !== ZX_OK) return info.status;
+  const raw = takeHandle(fn, 'request', request);
   if (info.info?.type !== ZX_OBJ_TYPE_CHANNEL) {
-    sys.handleClose(request);
+    sys.handleClose(raw);
     return ZX_ERR_WRONG_TYPE;
   }
   const status = native.serviceConnect(name, abstract);
   if (status !== ZX_OK) {
-    sys.handleClose(request);
+    sys.handleClose(raw);
     return status;
   }
   const [connection, pid, uid] = native.scratch.slice(0, 3);
   // SO_PEERCRED: who called listen(2) on the socket we reached. Anyone may bind an
   // abstract name first, so this is the only way to know who is there (docs/processes.md).
   if ((expected.uid !== undefined && uid !== expected.uid) || (expected.pid !== undefined && pid !== expected.pid)) {
-    sys.handleCloseMany([connection, request]);
+    sys.handleCloseMany([connection, raw]);
     return ZX_ERR_ACCESS_DENIED;
   }
-  const wrote = sys.channelWrite(connection, 0, null, [request]);
+  const wrote = sys.channelWrite(connection, 0, null, [raw]);
   sys.handleClose(connection);
   return wrote;
 }
