@@ -34,10 +34,19 @@ export function handleList(fn: string, value: unknown): number[] | null {
   return list as number[];
 }
 
+/** A deadline: an absolute time in nanoseconds on the monotonic clock, as a bigint. A
+ *  number is refused: 1000 would mean 1 µs after boot, never what was meant (the classes
+ *  take timeouts in milliseconds). */
 export function deadline(fn: string, value: unknown): bigint {
   if (typeof value === 'bigint') return value;
+  throw new TypeError(`${fn}: deadline must be a bigint of nanoseconds on the monotonic clock (sys.deadlineAfter), got ${describe(value)}`);
+}
+
+/** A duration in nanoseconds: a bigint, or an integer number. */
+export function nanoseconds(fn: string, value: unknown): bigint {
+  if (typeof value === 'bigint') return value;
   if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
-  throw new TypeError(`${fn}: deadline must be a bigint of nanoseconds, got ${describe(value)}`);
+  throw new TypeError(`${fn}: ns must be a bigint or an integer number of nanoseconds, got ${describe(value)}`);
 }
 
 const U64_LIMIT = 1n << 64n;

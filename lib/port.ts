@@ -5,7 +5,6 @@ import {
   ZX_ERR_CANCELED,
   ZX_OK,
   ZX_PKT_TYPE_USER,
-  ZX_TIME_INFINITE,
   ZX_WAIT_ASYNC_EDGE,
   ZX_WAIT_ASYNC_TIMESTAMP,
 } from './constants';
@@ -76,10 +75,13 @@ export class Port extends Handle {
     return packet!;
   }
 
-  /** The next packet, blocking the calling thread until `deadline` (for worker threads
-   *  and scripts). */
-  waitSync(deadline: bigint = ZX_TIME_INFINITE): sys.PortPacket {
-    const { status, packet } = sys.portWait(this.raw, deadline);
+  /** The next packet, blocking the calling thread (for worker threads and scripts); ZxError
+   *  TIMED_OUT once `timeout` milliseconds pass. */
+  waitSync(options: { timeout?: number } = {}): sys.PortPacket {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('Port.waitSync: options must be an object ({ timeout } in milliseconds)');
+    }
+    const { status, packet } = sys.portWait(this.raw, deadlineFromTimeout(options.timeout, 'Port.waitSync'));
     check(status, 'Port.waitSync');
     return packet!;
   }

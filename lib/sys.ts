@@ -5,7 +5,7 @@ import {
   ZX_OK,
   ZX_TIME_INFINITE,
 } from './constants';
-import { bytesOrNull, deadline as checkDeadline, handleList, isU32, u32 } from './check';
+import { bytesOrNull, deadline as checkDeadline, handleList, isU32, nanoseconds, u32 } from './check';
 import { native, oneHandleResult, pairResult, SCRATCH_HANDLES } from './native';
 import type { CreatePairResult, OneHandleResult } from './native';
 export type { CreatePairResult, OneHandleResult } from './native';
@@ -386,7 +386,7 @@ export function clockGetMonotonic(): bigint {
 
 /** Now plus `ns`, saturating at ZX_TIME_INFINITE. */
 export function deadlineAfter(ns: bigint | number): bigint {
-  const delta = checkDeadline('deadlineAfter', ns);
+  const delta = nanoseconds('deadlineAfter', ns);
   const sum = clockGetMonotonic() + delta;
   return sum > ZX_TIME_INFINITE ? ZX_TIME_INFINITE : sum;
 }

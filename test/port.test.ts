@@ -911,12 +911,12 @@ describe('Port (class)', () => {
     expect(stamped.signal.timestamp).toBeGreaterThan(0n);
     a.tryRead();
     b.write('y');
-    expect(port.waitSync(LONG())).toEqual(signalPacket(6n, ZX_CHANNEL_READABLE, RW).packet);
+    expect(port.waitSync({ timeout: 20_000 })).toEqual(signalPacket(6n, ZX_CHANNEL_READABLE, RW).packet);
 
     port.queue({ key: 7n, status: -5, user: Buffer.from('hi') });
     port.queue();
-    expect(port.waitSync(0n)).toEqual(userPacket(7n, -5, Buffer.from('hi')).packet);
-    expect(port.waitSync(0n)).toEqual(userPacket(0n, ZX_OK).packet);
+    expect(port.waitSync({ timeout: 0 })).toEqual(userPacket(7n, -5, Buffer.from('hi')).packet);
+    expect(port.waitSync({ timeout: 0 })).toEqual(userPacket(0n, ZX_OK).packet);
     a.close();
     b.close();
     port.close();
@@ -924,7 +924,7 @@ describe('Port (class)', () => {
 
   it('failures are ZxErrors naming the operation', async () => {
     const port = Port.create();
-    expectZxError(thrownBy(() => port.waitSync(0n)), ZX_ERR_TIMED_OUT, 'Port.waitSync');
+    expectZxError(thrownBy(() => port.waitSync({ timeout: 0 })), ZX_ERR_TIMED_OUT, 'Port.waitSync');
     expectZxError(await rejectionOf(port.wait({ timeout: 10 })), ZX_ERR_TIMED_OUT, 'Port.wait');
     // Handle's signal wait: a port has no WAIT right.
     expectZxError(thrownBy(() => port.wait(ZX_CHANNEL_READABLE, { timeout: 0 })), ZX_ERR_ACCESS_DENIED, 'Port.wait');
@@ -933,7 +933,7 @@ describe('Port (class)', () => {
     // NOT_SUPPORTED for one it would have to wait for.
     const file = new Handle(fileHandle('r'));
     port.watch(file, ZX_CHANNEL_READABLE, { key: 1n });
-    expect(port.waitSync(0n)).toEqual(signalPacket(1n, ZX_CHANNEL_READABLE, RW).packet);
+    expect(port.waitSync({ timeout: 0 })).toEqual(signalPacket(1n, ZX_CHANNEL_READABLE, RW).packet);
     expectZxError(thrownBy(() => port.watch(file, ZX_CHANNEL_PEER_CLOSED)), ZX_ERR_NOT_SUPPORTED, 'Port.watch');
     for (let i = 0; i < 4096; i++) port.queue({ key: BigInt(i) });
     expectZxError(thrownBy(() => port.queue()), ZX_ERR_SHOULD_WAIT, 'Port.queue');
