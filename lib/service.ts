@@ -10,7 +10,7 @@ import {
   ZX_OBJ_TYPE_CHANNEL,
   ZX_OK,
 } from './constants';
-import { Channel } from './channel';
+import { Channel, type Message } from './channel';
 import { u32 } from './check';
 import { check, ZxError } from './errors';
 import { Handle, handleValue, takeHandle } from './handle';
@@ -151,20 +151,21 @@ export class ServiceServer implements AsyncIterable<ServiceConnection> {
 
   // The client sends one message carrying the channel end it wants served.
   async #receive(connection: Channel, peer: { pid: number; uid: number; gid: number }): Promise<void> {
+    let message: Message;
     try {
-      const message = await connection.read({ timeout: HANDOVER_TIMEOUT_MS });
-      const [channel, ...extra] = message.handles;
-      extra.forEach((h) => h.close());
-      if (!(channel instanceof Channel)) {
-        channel?.close();
-        return;
-      }
-      this.#deliver({ channel, ...peer });
+      message = await connection.read({ timeout: HANDOVER_TIMEOUT_MS });
     } catch {
-      // The client went away or sent nothing: nothing to serve.
+      return;  // the client went away or sent nothing: nothing to serve
     } finally {
       connection.close();
     }
+    const [channel, ...extra] = message.handles;
+    extra.forEach((h) => h.close());
+    if (!(channel instanceof Channel)) {
+      channel?.close();
+      return;
+    }
+    this.#deliver({ channel, ...peer });
   }
 
   #deliver(connection: ServiceConnection): void {
@@ -173,7 +174,17 @@ export class ServiceServer implements AsyncIterable<ServiceConnection> {
       return;
     }
     if (this.#onConnection) {
-      this.#onConnection(connection);
+      try {
+        this.#onConnection(connection);
+      } catch (error) {
+        // As Node does for a 'connection' listener of net.Server that throws: the error is
+        // uncaught (it would be lost in the accept loop's promise otherwise), and the
+        // channel it was handed is closed, so the client sees PEER_CLOSED.
+        connection.channel.close();
+        process.nextTick(() => {
+          throw error;
+        });
+      }
       return;
     }
     const waiter = this.#waiting.shift();
