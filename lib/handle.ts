@@ -10,9 +10,11 @@ import {
   ZX_TIME_INFINITE,
   ZX_TIME_INFINITE_PAST,
 } from './constants';
+import * as constants from './constants';
 import { describe, isU32 } from './check';
 import { check, ZxError } from './errors';
 import { native } from './native';
+import { statusToString } from './status';
 import * as sys from './sys';
 
 export interface WaitOptions {
@@ -91,6 +93,16 @@ export function takeHandle(fn: string, name: string, value: unknown): number {
   return raw;
 }
 
+// The single-bit rights by name (without ZX_RIGHT_), for util.inspect.
+const RIGHTS = Object.entries(constants)
+  .filter(([name, value]) => name.startsWith('ZX_RIGHT_') && name !== 'ZX_RIGHT_SAME_RIGHTS' && typeof value === 'number' && value > 0 && (value & (value - 1)) === 0)
+  .map(([name, value]) => [name.slice('ZX_RIGHT_'.length), value as number] as const);
+
+function rightNames(rights: number): string {
+  const names = RIGHTS.filter(([, bit]) => (rights & bit) !== 0).map(([name]) => name);
+  return names.length > 0 ? names.join('|') : 'NONE';
+}
+
 export class Handle {
   #raw: number;
 
@@ -145,6 +157,18 @@ export class Handle {
 
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /** What util.inspect shows: the class, handle value, koid, rights and whether it is
+   *  valid. Never throws: a handle closed behind this object's back shows the status. */
+  [Symbol.for('nodejs.util.inspect.custom')](_depth: number, options: { stylize(text: string, style: string): string }): string {
+    const name = this.constructor.name;
+    const number = (value: number | bigint) => options.stylize(String(value), 'number');
+    const valid = `valid: ${options.stylize(String(this.valid), 'boolean')}`;
+    if (!this.valid) return `${name} { handle: ${number(0)}, ${valid} }`;
+    const { status, info } = sys.objectGetInfo(this.#raw, ZX_INFO_HANDLE_BASIC);
+    if (status !== ZX_OK || !info) return `${name} { handle: ${number(this.#raw)}, info: ${statusToString(status)}, ${valid} }`;
+    return `${name} { handle: ${number(this.#raw)}, koid: ${number(info.koid)}, rights: ${rightNames(info.rights)}, ${valid} }`;
   }
 
   /** A second handle to the same object (needs ZX_RIGHT_DUPLICATE; channels have none). */
