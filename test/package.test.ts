@@ -72,7 +72,7 @@ describe.skipIf(!current && !process.env.CI)('the published package', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('carries the prebuilds, LICENSE, the built and the TypeScript sources, and no tests or build output', () => {
-    for (const file of [...PREBUILDS.map((p) => p.file), 'LICENSE', 'README.md', 'package.json', 'binding.gyp',
+    for (const file of [...PREBUILDS.map((p) => p.file), 'LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'binding.gyp',
       'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'lib/index.ts', 'native/binding/addon.cc']) {
       expect(files).toContain(file);
     }
