@@ -8,9 +8,11 @@
 //    they come (Channel's 'message' event), one call per message.
 // One uv_poll per object per environment (libuv allows one per descriptor per loop),
 // taken from napi_get_uv_event_loop. Pending waits and calls, and listeners
-// unless unref'd, keep the loop alive; idle channels and queues don't. The environment's cleanup hook tears it all down, and the
-// environment waits until the close callbacks of every libuv handle made here have run
-// (a worker's environment unloads this library after it).
+// unless unref'd, keep the loop alive; idle channels and queues don't. The environment's
+// cleanup hook tears it all down, and the environment waits until the close callbacks of
+// every libuv handle made here have run (a worker's environment unloads this library
+// after it): each is held by a UvHandle (uv_handle.h), which counts them.
+// Its parts, one file each: env_loop_parts.h says which.
 #pragma once
 #include <napi.h>
 #include <uv.h>
@@ -23,10 +25,11 @@
 #include "core/endpoint.h"
 #include "core/port.h"
 #include "core/syscalls.h"
+#include "binding/uv_handle.h"
 
 namespace zxb {
 
-class EnvLoop {
+class EnvLoop final : UvHandleOwner {
  public:
   static EnvLoop* Create(napi_env env);
   // Connects the core's outbound queues to the loops of Node environments (once).
@@ -66,24 +69,27 @@ class EnvLoop {
   void SettleNow();
 
  private:
+  // Their definitions: env_loop_parts.h.
   struct Watch;
   struct Op;
+  struct Wait;
+  struct Call;
+  struct PortWait;
   struct Listener;
   class CallWaiter;
 
   explicit EnvLoop(napi_env env);
   ~EnvLoop();
   static void OnEnvCleanup(napi_async_cleanup_hook_handle done, void* data);
-  static void OnTimerClosed(uv_handle_t* timer);
-  static void OnWatchClosed(uv_handle_t* poll);
-  void CloseTimer(uv_timer_t* timer);
-  // A handle's close callback has run; the last one after the cleanup hook ends it all.
-  void HandleClosed();
+  // The last close callback after the cleanup hook ends it all.
+  void HandleClosed(size_t open) override;
   static void* CurrentOwner();
   static void Arm(const zxc::EndpointRef& endpoint, void* owner);
   static void Disarm(const zxc::EndpointRef& endpoint, void* owner);
   static void Poke(void* owner);
   void StopFlushing(Watch* watch);
+  // Watches flushing an outbound queue, told by another thread that it changed.
+  void UpdateFlushing();
   static void OnPoll(uv_poll_t* poll, int status, int events);
   static void OnTimer(uv_timer_t* timer);
   static void OnWakeup(uv_async_t* async);
@@ -94,9 +100,9 @@ class EnvLoop {
   // `known`: the object's signals if just read (saves a look).
   void UpdateWatch(Watch* watch, const zxc::zx_signals_t* known = nullptr);
   void CloseWatch(Watch* watch);
-  Op* NewOp(bool is_call, zxc::zx_handle_t h, zxc::zx_time_t deadline);
-  Napi::Value StartOp(Op* op, const zxc::ObjectRef& object, const zxc::zx_signals_t* known,
-                      uint32_t* id);
+  uint32_t NewId();
+  Napi::Value StartOp(std::unique_ptr<Op> op, const zxc::ObjectRef& object,
+                      const zxc::zx_signals_t* known, uint32_t* id);
   void CheckWaits(Watch* watch, const zxc::zx_signals_t* known = nullptr);
   void DeliverPackets(Watch* watch);
   // Reads and passes on up to kRecordsPerTurn messages for the listener `id`, one at a
@@ -108,10 +114,7 @@ class EnvLoop {
   void DispatchPoked();
   void ProcessPosted();
   void Post(uint32_t id);
-  zxc::zx_signals_t Observed(Op* op);
-  void SettleWait(Op* op, zxc::zx_status_t status, zxc::zx_signals_t observed);
-  void SettleCall(Op* op, zxc::zx_status_t status);
-  void SettlePortWait(Op* op, zxc::zx_status_t status, const zxc::PortPacket* packet);
+  // Resolves the promise of `op` with `result`, and lets go of it.
   void Finish(Op* op, Napi::Value result);
   void UpdateRef();
   Napi::Value Resolved(Napi::Value value);
@@ -122,14 +125,13 @@ class EnvLoop {
 
   Napi::Env env_;
   uv_loop_t* loop_ = nullptr;
-  uv_async_t wakeup_;  // cross-thread: calls completed, handles closed
-  size_t open_handles_ = 0;  // made on loop_, until their close callback has run
+  UvHandle<uv_async_t> wakeup_;  // cross-thread: calls completed, handles closed
   napi_async_cleanup_hook_handle cleanup_done_ = nullptr;  // set by the cleanup hook
-  uv_check_t* idle_check_ = nullptr;  // closes watches left idle at the end of a loop turn
+  UvHandle<uv_check_t> idle_check_;  // closes watches left idle at the end of a loop turn
   std::vector<zxc::Object*> idle_;    // watches that went idle this turn
   bool dispatching_ = false;          // OnPoll is routing call replies on this thread
-  napi_async_context context_ = nullptr;
-  Napi::Reference<Napi::Array> keys_;  // the result keys, by ResultKey  // callbacks that settle promises run in it
+  napi_async_context context_ = nullptr;  // callbacks that settle promises run in it
+  Napi::Reference<Napi::Array> keys_;  // the result keys, by ResultKey
   std::mutex posted_mu_;
   std::vector<uint32_t> posted_;
   bool poked_ = false;  // under posted_mu_: some flushing watch may be stale

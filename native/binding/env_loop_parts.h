@@ -1,0 +1,165 @@
+// The pieces EnvLoop is made of, shared by its files:
+//  - env_loop.cc: its life cycle (the environment's cleanup hook), the wakeup that brings
+//    other threads' news to the loop, settling what was posted;
+//  - env_loop_watch.cc: the watches (one uv_poll per object) and what a readiness does,
+//    including the write watch that flushes outbound queues;
+//  - env_loop_ops.cc: the promises pending on the loop (Wait, Call, PortWait);
+//  - env_loop_listener.cc: channel listeners (Channel's 'message' event).
+#pragma once
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "binding/env_loop.h"
+#include "binding/uv_handle.h"
+#include "core/handle_table.h"
+
+namespace zxb {
+
+// The loop of the environment running on this thread, if any.
+extern thread_local EnvLoop* current_loop;
+constexpr size_t kRecordsPerTurn = 32;  // a busy channel yields to the loop after this many
+
+// How a call's reply (or its end) reaches the loop: posted, from whichever thread routed it.
+class EnvLoop::CallWaiter final : public zxc::CallWaiter {
+ public:
+  CallWaiter(EnvLoop* loop, uint32_t id) : loop_(loop), id_(id) {}
+  void Notify() override { loop_->Post(id_); }
+
+ private:
+  EnvLoop* loop_;
+  uint32_t id_;
+};
+
+// One object watched on the loop: its poll, and who waits on it.
+struct EnvLoop::Watch {
+  Watch(EnvLoop* loop, zxc::ObjectRef object) : loop(loop), object(std::move(object)) {}
+  ~Watch();
+
+  EnvLoop* const loop;
+  zxc::ObjectRef object;  // kept alive, its descriptor open, while watched
+  int waiter = -1;   // our own epoll instance, for objects whose state is in shared memory
+  UvHandle<uv_poll_t> poll;  // on `waiter` if there is one, else on the object's descriptor
+  uint64_t updated_at = 0;   // EnvLoop::update_serial_ at its last UpdateWatch
+  int flush_events = 0;  // what an outbound queue waits for (FlushEvents); 0: nothing
+  std::vector<Op*> ops;
+  Listener* listener = nullptr;  // this loop's listener of the channel, if any
+  int events = 0;  // what the poll is started with; 0 = stopped
+
+  bool Idle() const { return ops.empty() && !flush_events && !listener; }
+};
+
+// A pending promise on the loop, settled once: registered by id, watching its object,
+// with a timer for its deadline. Told (from any thread) when its handle leaves the table.
+struct EnvLoop::Op : zxc::HandleObserver, zxc::SignalObserver {
+  Op(EnvLoop* loop, zxc::zx_handle_t h, zxc::zx_time_t deadline);
+  virtual ~Op() = default;
+
+  // Lets go of what tells it news from other threads (settled, or the environment ending).
+  virtual void StopObserving();
+  // The environment ends with it pending: its promise is dropped.
+  virtual void Abandon() {}
+  // Settles it with ZX_ERR_CANCELED, or with what has come if it was already there.
+  virtual void Cancel() = 0;
+  // Something was posted for it (its handle's removal, a stashed message, a reply).
+  virtual void OnPosted() = 0;
+  // Its deadline has come.
+  virtual void OnDeadline() = 0;
+  // A wait, or nullptr: only waits are settled by the object's signals.
+  virtual Wait* AsWait() { return nullptr; }
+  // Whether it reads the channel itself (a call, unless its stash is full).
+  virtual bool ReadsForItself() const { return false; }
+
+  void OnHandleRemoved() override {
+    handle_removed.store(true);
+    loop->Post(id);
+  }
+  void OnSignalsChanged() override { loop->Post(id); }
+  // The object's signals now (none if it could not be watched).
+  zxc::zx_signals_t Observed() const;
+
+  uint32_t id = 0;
+  EnvLoop* const loop;
+  Watch* watch = nullptr;
+  napi_deferred deferred = nullptr;
+  const zxc::zx_handle_t handle;
+  const zxc::zx_time_t deadline;
+  UvHandle<uv_timer_t> timer;  // for a deadline
+  bool observing = false;      // registered with the handle table
+  std::atomic<bool> handle_removed{false};
+};
+
+// objectWaitOneAsync: settled by readiness, deadline, close or cancel.
+struct EnvLoop::Wait final : Op {
+  Wait(EnvLoop* loop, zxc::zx_handle_t h, zxc::zx_time_t deadline, zxc::zx_signals_t signals)
+      : Op(loop, h, deadline), signals(signals) {}
+  void StopObserving() override;
+  void Cancel() override;
+  void OnPosted() override;
+  void OnDeadline() override;
+  Wait* AsWait() override { return this; }
+  void Settle(zxc::zx_status_t status, zxc::zx_signals_t observed);
+
+  const zxc::zx_signals_t signals;
+  zxc::EndpointRef endpoint;  // a channel's: told of messages a call stashed
+};
+
+// channelCallAsync: settled by the reply, deadline, the peer's end, close or cancel.
+struct EnvLoop::Call final : Op {
+  Call(EnvLoop* loop, zxc::zx_handle_t h, zxc::zx_time_t deadline, uint32_t num_bytes,
+       uint32_t num_handles);
+  void Abandon() override;
+  void Cancel() override;
+  void OnPosted() override;
+  void OnDeadline() override;
+  bool ReadsForItself() const override { return !endpoint->StashFull(); }
+  // `status` is the call's own outcome; ZX_OK means "the waiter is done: look at it".
+  void Settle(zxc::zx_status_t status);
+
+  std::unique_ptr<CallWaiter> waiter;
+  zxc::EndpointRef endpoint;
+  const uint32_t num_bytes, num_handles;
+};
+
+// portWaitAsync: settled by a packet of the watched port, deadline, the port's close or
+// cancel.
+struct EnvLoop::PortWait final : Op {
+  using Op::Op;
+  void Cancel() override;
+  void OnPosted() override;
+  void OnDeadline() override;
+  void Settle(zxc::zx_status_t status, const zxc::PortPacket* packet);
+};
+
+// A channel's listener: the function its messages go to. Told (from any thread) when a
+// call on the endpoint stashed a message, which no poll would report, and when its handle
+// leaves the table (closed or moved without the listener's Channel): then it ends at once,
+// and lets go of the endpoint.
+struct EnvLoop::Listener final : zxc::SignalObserver, zxc::HandleObserver {
+  uint32_t id = 0;
+  EnvLoop* loop = nullptr;
+  zxc::zx_handle_t handle = ZX_HANDLE_INVALID;
+  zxc::EndpointRef endpoint;
+  Watch* watch = nullptr;
+  Napi::FunctionReference callback;
+  ListenRead read = nullptr;
+  void* context = nullptr;
+  bool refed = true;
+  bool observing = false;  // registered with the handle table
+  std::atomic<bool> handle_removed{false};
+
+  void OnSignalsChanged() override {
+    {
+      std::lock_guard<std::mutex> lock(loop->posted_mu_);
+      loop->listeners_poked_ = true;
+    }
+    uv_async_send(loop->wakeup_.get());
+  }
+  void OnHandleRemoved() override {
+    handle_removed.store(true);
+    OnSignalsChanged();
+  }
+};
+
+}  // namespace zxb

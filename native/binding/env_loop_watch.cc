@@ -1,0 +1,271 @@
+// EnvLoop's watches: one uv_poll per object per environment (libuv allows one per
+// descriptor per loop), what each readiness does (settle waits, route call replies,
+// deliver port packets, feed a listener), and the write watch that flushes outbound
+// queues when their socket becomes writable (dropping them when the peer hangs up, also
+// while held back behind a carried endpoint's queue).
+#include <poll.h>
+#include <unistd.h>
+
+#include "binding/env_loop.h"
+#include "binding/env_loop_parts.h"
+
+namespace zxb {
+
+using namespace zxc;
+
+namespace {
+// The poll events an outbound queue's watch starts with. A hangup (DISCONNECT, or
+// POLLHUP/POLLERR, which come unasked) is all that can move a queue held back.
+int FlushEvents(QueueWatch what) {
+  return what == QueueWatch::kWritable ? UV_WRITABLE : what == QueueWatch::kHangup ? UV_DISCONNECT : 0;
+}
+}  // namespace
+
+// ---- watches --------------------------------------------------------------------------
+
+EnvLoop::Watch::~Watch() {
+  // uv_close takes the descriptor out of the loop's epoll set, by its number, before it
+  // returns: the descriptor must still be open then (closed, its number may be another
+  // file's already). After it, libuv no longer looks at the descriptor. So the poll is
+  // closed first, then our own epoll instance, and last the object (a closed handle's
+  // descriptor closes with its last reference).
+  poll.Close();
+  if (waiter >= 0) close(waiter);
+}
+
+EnvLoop::Watch* EnvLoop::WatchFor(const ObjectRef& object) {
+  auto it = watches_.find(object.get());
+  if (it != watches_.end()) return it->second;
+  auto watch = std::make_unique<Watch>(this, object);
+  if (!object->PollableFd() && (watch->waiter = OpenWaiter(*object)) < 0) return nullptr;
+  if (watch->poll.Open(this, loop_, uv_poll_init, watch->waiter >= 0 ? watch->waiter : object->fd()) != 0)
+    return nullptr;
+  watch->poll->data = watch.get();
+  uv_unref(watch->poll.base());
+  watches_[object.get()] = watch.get();
+  return watch.release();
+}
+
+void EnvLoop::CloseWatch(Watch* watch) {
+  watches_.erase(watch->object.get());
+  if (watch->object->type() == ZX_OBJ_TYPE_CHANNEL)
+    static_cast<Endpoint*>(watch->object.get())->DropWatcher(this);
+  delete watch;  // its poll closed before its descriptors (~Watch)
+}
+
+// The poll events that can bring a pending op closer, given the object's state now.
+// None once the peer is gone (HUP would fire forever): only a deadline or close is left.
+void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
+  watch->updated_at = ++update_serial_;
+  if (watch->Idle()) {
+    // Idle: keep it (and its epoll registration) until this loop turn ends, so that the
+    // next wait, typically started by the promise reaction of the last one, reuses it.
+    idle_.push_back(watch->object.get());
+    uv_check_start(idle_check_.get(), OnIdleCheck);
+    return;
+  }
+  int events = watch->flush_events;
+  // A listener reads until the peer's end, which makes the socket readable too.
+  if (watch->listener) events |= UV_READABLE;
+  if (!watch->ops.empty()) {
+    const zx_signals_t now = known ? *known : SignalsOf(*watch->object);
+    const bool is_channel = watch->object->type() == ZX_OBJ_TYPE_CHANNEL;
+    for (Op* op : watch->ops) {
+      Wait* wait = op->AsWait();
+      if (wait && (now & wait->signals)) Post(op->id);  // settled from a proper scope
+    }
+    if (watch->waiter >= 0) {
+      events |= UV_READABLE;  // an edge of the object's own descriptors: look again
+    } else if (watch->object->type() == ZX_OBJ_TYPE_PORT) {
+      events |= UV_READABLE;  // its epoll instance: packets queued, or objects to look at
+    } else if (is_channel) {
+      if (!(now & ZX_CHANNEL_PEER_CLOSED)) {
+        for (Op* op : watch->ops) {
+          // DISCONNECT comes with READABLE: a hangup then says so (OnPoll).
+          // A call reads for itself, unless the stash is full: then it waits for a read.
+          Wait* wait = op->AsWait();
+          const zx_signals_t signals = wait ? wait->signals : 0;
+          if (op->ReadsForItself() || (signals & ZX_CHANNEL_READABLE)) events |= UV_READABLE | UV_DISCONNECT;
+          if (signals & ZX_CHANNEL_PEER_CLOSED) events |= UV_DISCONNECT;
+        }
+      }
+    } else {
+      for (Op* op : watch->ops) {
+        Wait* wait = op->AsWait();
+        const short wanted = watch->object->PollEventsFor(wait ? wait->signals : 0, now);
+        if (wanted & POLLIN) events |= UV_READABLE;
+        if (wanted & POLLOUT) events |= UV_WRITABLE;
+        if (wanted & POLLRDHUP) events |= UV_DISCONNECT;
+        if (wanted & POLLPRI) events |= UV_PRIORITIZED;  // asked only for the POLLHUP it brings
+      }
+    }
+  }
+  if (events == watch->events) return;
+  watch->events = events;
+  if (events) uv_poll_start(watch->poll.get(), events, OnPoll);
+  else uv_poll_stop(watch->poll.get());
+}
+
+void EnvLoop::CloseIdleWatches() {
+  std::vector<Object*> keys;
+  keys.swap(idle_);
+  uv_check_stop(idle_check_.get());
+  for (Object* key : keys) {
+    auto it = watches_.find(key);
+    if (it != watches_.end() && it->second->Idle()) CloseWatch(it->second);
+  }
+}
+
+void EnvLoop::OnIdleCheck(uv_check_t* check) { static_cast<EnvLoop*>(check->data)->CloseIdleWatches(); }
+
+void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
+  auto* watch = static_cast<Watch*>(poll->data);
+  EnvLoop* self = watch->loop;
+  Object* const key = watch->object.get();  // the watch may close below
+  // An error (POLLERR) has stopped the poll: UpdateWatch below starts it again if needed.
+  // On a socket it is an error the next send reports and clears (ECONNRESET: the reader
+  // died with records unread), so a flush learns of the peer's death from it.
+  if (status < 0) watch->events = 0;
+  if (watch->flush_events && (status < 0 || (events & watch->flush_events))) {
+    watch->flush_events = FlushEvents(static_cast<Endpoint*>(key)->FlushForWatcher(self));
+    if (watch->Idle()) {
+      self->CloseWatch(watch);  // done: the endpoint may close as soon as its handle does
+      return;
+    }
+  }
+  if (watch->waiter >= 0) DrainWaiter(watch->waiter);
+  uint64_t settled_at = 0;
+  if (!watch->ops.empty() || watch->listener) {
+    // Settling runs promise reactions: inside a callback scope, like any callback. The
+    // reference below is dropped before they run, so a close() in them closes at once.
+    Napi::HandleScope handles(self->env_);
+    Napi::CallbackScope scope(self->env_, self->context_);
+    const uint32_t listener = watch->listener ? watch->listener->id : 0;
+    if (!watch->ops.empty()) {
+      ObjectRef object = watch->object;
+      const zx_signals_t* known = nullptr;
+      zx_signals_t derived;
+      if (object->type() == ZX_OBJ_TYPE_CHANNEL) {
+        auto* endpoint = static_cast<Endpoint*>(object.get());
+        if (endpoint->HasPendingCalls()) {
+          // Replies routed here are settled just below, without a wakeup of our own.
+          self->dispatching_ = true;
+          endpoint->PumpForCalls(kRecordsPerTurn);
+          self->dispatching_ = false;
+        } else if (status == 0 && (events & UV_READABLE) && !(events & UV_DISCONNECT) &&
+                   !endpoint->EverCalled()) {
+          // A record, no hangup, and no call that could have taken it (Endpoint::EverCalled).
+          derived = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;
+          known = &derived;
+        }
+      }
+      self->ProcessPosted();
+      auto it = self->watches_.find(key);
+      if (it != self->watches_.end()) self->CheckWaits(it->second, known);
+    }
+    // After the calls have taken their replies: what is left is the listener's.
+    if (listener) self->Dispatch(listener);
+    settled_at = self->update_serial_;
+  }  // promise reactions run here
+  // A reaction that started a wait here (the usual next step) has just looked at the
+  // object and set the poll: looking again would only cost a poll(2).
+  auto it = self->watches_.find(key);
+  if (it != self->watches_.end() && !(settled_at && it->second->updated_at > settled_at))
+    self->UpdateWatch(it->second);
+}
+
+void EnvLoop::CheckWaits(Watch* watch, const zx_signals_t* known) {
+  if (watch->ops.empty()) return;
+  if (watch->object->type() == ZX_OBJ_TYPE_PORT) return DeliverPackets(watch);
+  const zx_signals_t now = known ? *known : SignalsOf(*watch->object);
+  std::vector<Wait*> satisfied;
+  for (Op* op : watch->ops) {
+    Wait* wait = op->AsWait();
+    if (wait && (now & wait->signals)) satisfied.push_back(wait);
+  }
+  for (Wait* wait : satisfied) wait->Settle(ZX_OK, now);
+}
+
+// One packet per pending port wait, oldest first, while packets last. (Only port waits
+// wait on a port: a port's handle has no ZX_RIGHT_WAIT.)
+void EnvLoop::DeliverPackets(Watch* watch) {
+  auto* port = static_cast<Port*>(watch->object.get());
+  const std::vector<Op*> waiting = watch->ops;  // settling edits watch->ops
+  for (Op* op : waiting) {
+    PortPacket packet;
+    if (!port->TryDequeue(&packet)) break;
+    static_cast<PortWait*>(op)->Settle(ZX_OK, &packet);
+  }
+}
+
+// ---- the write watch: flushing outbound queues ----------------------------------------
+
+void EnvLoop::InstallHooks() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    WatchHooks hooks;
+    hooks.current_owner = &EnvLoop::CurrentOwner;
+    hooks.arm = &EnvLoop::Arm;
+    hooks.disarm = &EnvLoop::Disarm;
+    hooks.poke = &EnvLoop::Poke;
+    SetWatchHooks(hooks);
+  });
+}
+
+void* EnvLoop::CurrentOwner() { return current_loop; }
+
+void EnvLoop::Arm(const EndpointRef& endpoint, void* owner) {
+  auto* self = static_cast<EnvLoop*>(owner);
+  if (self != current_loop) return;
+  Watch* watch = self->WatchFor(endpoint);
+  if (!watch) {
+    endpoint->DropWatcher(self);
+    return;
+  }
+  watch->flush_events = FlushEvents(endpoint->WatchedBy(self));
+  self->UpdateWatch(watch);
+}
+
+void EnvLoop::StopFlushing(Watch* watch) {
+  watch->flush_events = 0;
+  static_cast<Endpoint*>(watch->object.get())->DropWatcher(this);
+  UpdateWatch(watch);
+}
+
+void EnvLoop::Disarm(const EndpointRef& endpoint, void* owner) {
+  auto* self = static_cast<EnvLoop*>(owner);
+  if (self != current_loop) return;
+  auto it = self->watches_.find(endpoint.get());
+  if (it != self->watches_.end() && it->second->flush_events) self->StopFlushing(it->second);
+}
+
+void EnvLoop::Poke(void* owner) {
+  auto* self = static_cast<EnvLoop*>(owner);
+  {
+    std::lock_guard<std::mutex> lock(self->posted_mu_);
+    self->poked_ = true;
+  }
+  uv_async_send(self->wakeup_.get());
+}
+
+// Queues drained, held back or moving again by another thread's doing: watch them for
+// what they wait for now, or no more.
+void EnvLoop::UpdateFlushing() {
+  std::vector<std::pair<Watch*, int>> changed;
+  for (auto& entry : watches_) {
+    Watch* watch = entry.second;
+    if (!watch->flush_events) continue;
+    const int events = FlushEvents(static_cast<Endpoint*>(watch->object.get())->WatchedBy(this));
+    if (events != watch->flush_events) changed.emplace_back(watch, events);
+  }
+  for (auto& [watch, events] : changed) {
+    if (!events) {
+      StopFlushing(watch);
+      continue;
+    }
+    watch->flush_events = events;
+    UpdateWatch(watch);
+  }
+}
+
+}  // namespace zxb
