@@ -179,9 +179,10 @@ void Endpoint::AfterDrained() {
 // Under mu_. The loop that watches is this thread's if none is yet, or is told what to
 // watch for now if that changed: true when `*owner` (this thread's loop) must be armed.
 bool Endpoint::WatchLocked(bool held, void** owner) {
+  // Already watched for this (every write while queued): nothing to ask.
+  if (watch_owner_ && watch_held_ == held) return false;
   void* current = g_hooks.current_owner ? g_hooks.current_owner() : nullptr;
   if (watch_owner_) {
-    if (watch_held_ == held) return false;
     watch_held_ = held;
     if (watch_owner_ != current) {
       if (g_hooks.poke) g_hooks.poke(watch_owner_);
