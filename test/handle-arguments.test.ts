@@ -19,6 +19,7 @@ import {
   ZX_OBJ_TYPE_CHANNEL,
   ZX_OK,
   ZxError,
+  type Handle,
   type ServiceConnection,
 } from '../lib/index';
 import { expectZxError, thrownBy } from './fixtures/errors';
@@ -126,7 +127,7 @@ describe('Channel.write / writeMany / callSync', () => {
     expect(event.valid).toBe(false);
     const got = b.tryReadMany();
     expect(got.map((m) => (m as { bytes: Buffer }).bytes.toString())).toEqual(['one', 'two']);
-    for (const m of got) (m as { handles: Event[] }).handles.forEach((h) => h.close());
+    for (const m of got) (m as { handles: Handle[] }).handles.forEach((h) => h.close());
     a.close();
     b.close();
   });

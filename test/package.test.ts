@@ -128,7 +128,7 @@ describe.skipIf(!current && !process.env.CI)('the published package', () => {
     const missing = [...listed.stderr.matchAll(/: (\S+): symbol not found$/gm)].map((m) => m[1]);
     expect(missing.length).toBeGreaterThan(20);
     expect(missing.filter((name) => !/^(napi_|node_api_|uv_)/.test(name))).toEqual([]);
-    expect(listed.stderr.split('\n').filter((line) => line && !line.endsWith('symbol not found'))).toEqual([]);
+    expect(listed.stderr.split('\n').filter((line: string) => line && !line.endsWith('symbol not found'))).toEqual([]);
   });
 
   describe('in a fresh app, installed from the cache alone', () => {
