@@ -1,8 +1,9 @@
 // How a peer process ending shows on the survivor's side: a writer that exits normally
-// delivers everything it wrote (queued messages included) before PEER_CLOSED; a peer
-// killed with SIGKILL gives PEER_CLOSED, and pending calls, reads and the endpoints it held
-// unread all learn of it.
-import { beforeAll, describe, expect, it } from 'vitest';
+// delivers everything it wrote (queued messages included) before PEER_CLOSED, without its
+// exit waiting for the reader (the exit flusher, and its bound); a peer killed with
+// SIGKILL gives PEER_CLOSED, and pending calls, reads and the endpoints it held unread all
+// learn of it.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   Channel,
   sys,
@@ -12,10 +13,11 @@ import {
   ZX_ERR_PEER_CLOSED,
   ZX_ERR_SHOULD_WAIT,
   ZX_OK,
+  ZX_PENDING_WRITE_LIMIT,
   ZX_TIME_INFINITE,
 } from '../lib/index';
 import { waitSignals, warmUpSpawn, warmUpWait } from './fixtures/spawn';
-import { baseline, expectBaseline, startNode, user } from './fixtures/proc-helpers';
+import { baseline, expectBaseline, processGroup, startNode, until, user, type Proc } from './fixtures/proc-helpers';
 
 beforeAll(async () => {
   await warmUpSpawn();
@@ -79,6 +81,96 @@ describe('a writer that exits normally', () => {
     expect(await child.closed).toEqual({ code: 0, signal: null });
     expect(child.stderr()).toBe('');
     expect(sys.handleClose(reader)).toBe(ZX_OK);
+    await expectBaseline(base);
+  });
+});
+
+describe('a writer that exits with messages queued for a reader that is not reading', () => {
+  /** The message proc-writer.cjs writes i-th. */
+  const message = (i: number) => {
+    const b = Buffer.alloc(8 + ((i * 131) % 56), i & 0xff);
+    b.writeUInt32LE(i, 0);
+    return b;
+  };
+
+  // Whatever a failed case left running (a writer still in its exit, a flusher) ends with it.
+  const groups: number[] = [];
+  afterEach(() => {
+    for (const pgid of groups.splice(0)) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        // the group is gone, as it should be
+      }
+    }
+  });
+
+  /** A writer that fills its queue (nobody reads) and calls process.exit(0), in a process
+   *  group of its own: the flusher it leaves is then that group's one member. */
+  async function fillAndExit(timeoutMs: number): Promise<{ reader: number; child: Proc; written: number }> {
+    const { status, out0: reader, out1: theirs } = sys.channelCreate(0);
+    expect(status).toBe(ZX_OK);
+    const child = startNode('proc-writer.cjs', ['fill'], [{ id: user(0), handle: theirs }], {
+      detached: true,
+      env: { ...process.env, ZIRCON_IPC_EXIT_FLUSH_TIMEOUT_MS: String(timeoutMs) },
+    });
+    groups.push(child.pid);
+    const report = await child.json('written');
+    expect(report).toMatchObject({ shouldWait: 0, queuedAtExit: true });
+    expect(report.written).toBeGreaterThan(ZX_PENDING_WRITE_LIMIT);
+    // The exit and the end of its stdio wait for nobody: 15 s, whatever the flush bound.
+    const ended = await Promise.race([
+      child.closed,
+      new Promise((resolve) => setTimeout(() => resolve('still running after 15 s'), 15_000).unref()),
+    ]);
+    if (ended !== 'still running after 15 s') expect(child.stderr()).toBe('');
+    expect(ended).toEqual({ code: 0, signal: null });
+    const group = processGroup(child.pid);
+    expect(group.map((p) => p.comm)).toEqual(['zircon-flush']);
+    return { reader, child, written: report.written };
+  }
+
+  /** Reads messages from `first` on, in order, until PEER_CLOSED; returns how many came. */
+  async function readToEnd(reader: number, first = 0): Promise<number> {
+    let next = first;
+    for (;;) {
+      await waitSignals(reader, ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED, 20_000);
+      const r = sys.channelRead(reader, 0, 65536, 64);
+      if (r.status === ZX_ERR_PEER_CLOSED) return next - first;
+      expect(r.status).toBe(ZX_OK);
+      if (!r.bytes.equals(message(next))) throw new Error(`message ${next}: got #${r.bytes.readUInt32LE(0)} of ${r.bytes.length} bytes`);
+      next++;
+    }
+  }
+
+  const gone = (pgid: number) => until(() => processGroup(pgid).length === 0, `process group ${pgid} to end`, 20_000);
+
+  it('the exit does not wait; a reader that starts after it gets every message in order, then PEER_CLOSED; the flusher ends', async () => {
+    const base = baseline();
+    const { reader, child, written } = await fillAndExit(60_000);
+    expect(await readToEnd(reader)).toBe(written);
+    await gone(child.pid);
+    expect(sys.handleClose(reader)).toBe(ZX_OK);
+    await expectBaseline(base);
+  });
+
+  it('a reader that never reads: the flusher gives up once nothing has moved for ZIRCON_IPC_EXIT_FLUSH_TIMEOUT_MS; the reader gets what reached its socket, then PEER_CLOSED', async () => {
+    const base = baseline();
+    const { reader, child, written } = await fillAndExit(3_000);
+    await gone(child.pid);
+    // The flusher's end of the socket closed with it: what the socket held, then the end.
+    const got = await readToEnd(reader);
+    expect(got).toBeGreaterThan(0);
+    expect(got).toBeLessThan(written);
+    expect(sys.handleClose(reader)).toBe(ZX_OK);
+    await expectBaseline(base);
+  });
+
+  it('a reader that closes its end: the flusher drops the queue and ends at once', async () => {
+    const base = baseline();
+    const { reader, child } = await fillAndExit(60_000);
+    expect(sys.handleClose(reader)).toBe(ZX_OK);
+    await gone(child.pid);
     await expectBaseline(base);
   });
 });

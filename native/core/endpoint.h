@@ -7,6 +7,7 @@
 // moves. The only inbound state is the stash of messages a call had to step over, and it
 // is bounded (ZX_CALL_STASH_LIMIT, ZX_CALL_STASH_BYTES_LIMIT).
 #pragma once
+#include <poll.h>
 #include <sys/uio.h>
 
 #include <atomic>
@@ -158,8 +159,13 @@ class Endpoint : public Object {
   // What the loop `owner` should watch this endpoint for now (kNone: not its watch).
   QueueWatch WatchedBy(void* owner);
   size_t queued() const { return queued_.load(std::memory_order_acquire); }
-  // Every endpoint with queued messages, flushed until drained (or the peer is gone).
-  static void FlushAllBlocking(int64_t no_progress_timeout_ms);
+  // At exit (no event loop runs any more): one pass over every endpoint with queued
+  // messages. For each that still has some, `wait` gets what to poll for: POLLOUT, or only
+  // the peer's hangup while its head is held back. Returns how many messages are queued.
+  static size_t FlushAllForExit(std::vector<pollfd>* wait);
+  // The descriptors the queues still need: each queued endpoint's socket, and the
+  // descriptors its queued records carry.
+  static void QueuedDescriptors(std::vector<int>* out);
 
   // ---- inbound (inbound.cc) ----
   // Reads one message: ZX_ERR_SHOULD_WAIT, PEER_CLOSED, BUFFER_TOO_SMALL (with the real

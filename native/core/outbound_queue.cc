@@ -376,30 +376,47 @@ void Endpoint::DropWatcher(void* owner) {
   if (watch_owner_ == owner) watch_owner_ = nullptr;
 }
 
-void Endpoint::FlushAllBlocking(int64_t no_progress_timeout_ms) {
+size_t Endpoint::FlushAllForExit(std::vector<pollfd>* wait) {
   g_exiting.store(true);
-  int64_t waited_ms = 0;
-  for (;;) {
-    std::vector<EndpointRef> pending;
+  std::vector<EndpointRef> pending;
+  {
+    std::lock_guard<std::mutex> lock(registry_mu);
+    pending.assign(Registry().begin(), Registry().end());
+  }
+  size_t total = 0;
+  for (auto& ep : pending) {
+    FlushState state;
     {
-      std::lock_guard<std::mutex> lock(registry_mu);
-      pending.assign(Registry().begin(), Registry().end());
+      std::lock_guard<std::mutex> lock(ep->mu_);
+      state = ep->FlushLocked();
+      ep->watch_owner_ = nullptr;  // no loop runs any more
     }
-    if (pending.empty()) return;
-    size_t before = 0, after = 0;
-    for (auto& ep : pending) before += ep->queued();
-    for (auto& ep : pending) ep->FlushAndArm();
-    std::vector<pollfd> fds;
-    for (auto& ep : pending) {
-      after += ep->queued();
-      if (ep->queued()) fds.push_back(pollfd{ep->fd(), POLLOUT, 0});
+    if (state == FlushState::kEmpty) {
+      ep->AfterDrained();
+      continue;
     }
-    if (after < before) waited_ms = 0;
-    if (fds.empty()) continue;
-    if (waited_ms >= no_progress_timeout_ms) return;
-    constexpr int kSliceMs = 100;
-    poll(fds.data(), fds.size(), kSliceMs);
-    waited_ms += kSliceMs;
+    total += ep->queued();
+    const short events = state == FlushState::kBlocked ? POLLRDHUP : POLLOUT;
+    wait->push_back(pollfd{ep->fd(), events, 0});
+  }
+  return total;
+}
+
+void Endpoint::QueuedDescriptors(std::vector<int>* out) {
+  std::vector<EndpointRef> pending;
+  {
+    std::lock_guard<std::mutex> lock(registry_mu);
+    pending.assign(Registry().begin(), Registry().end());
+  }
+  for (const EndpointRef& ep : pending) {
+    std::lock_guard<std::mutex> lock(ep->mu_);
+    out->push_back(ep->fd());
+    int fds[kMaxMsgHandles * kMaxObjectFds];
+    for (const OutRecord& record : ep->queue_) {
+      size_t n = 0;
+      for (const ObjectRef& object : record.carried) n += object->Descriptors(fds + n);
+      out->insert(out->end(), fds, fds + n);
+    }
   }
 }
 
