@@ -14,7 +14,7 @@ if (process.argv[2] === 'child') {
   const page = new Float64Array(new Vmo(takeStartupHandle(VMO_ID)).map());
   const turn = new EventPair(takeStartupHandle(TURN_ID));
   for (;;) {
-    const seen = await turn.waitAsync(YOUR_TURN | ZX_EVENTPAIR_PEER_CLOSED);
+    const seen = await turn.wait(YOUR_TURN | ZX_EVENTPAIR_PEER_CLOSED);
     if (seen & ZX_EVENTPAIR_PEER_CLOSED) break;   // the parent is done
     page[1] = page[0] * page[0];
     turn.signal(YOUR_TURN, 0);                    // clear ours, then hand the turn back
@@ -34,7 +34,7 @@ if (process.argv[2] === 'child') {
   for (let i = 1; i <= COUNT; i++) {
     page[0] = i;
     turn.signalPeer(0, YOUR_TURN);
-    await turn.waitAsync(YOUR_TURN);
+    await turn.wait(YOUR_TURN);
     turn.signal(YOUR_TURN, 0);
     sum += page[1];
   }

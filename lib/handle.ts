@@ -14,6 +14,7 @@ import * as constants from './constants';
 import { describe, isU32 } from './check';
 import { check, ZxError } from './errors';
 import { native } from './native';
+import { renamedMethod } from './renamed';
 import { statusToString } from './status';
 import * as sys from './sys';
 
@@ -192,21 +193,27 @@ export class Handle {
     return observed;
   }
 
-  /** Blocks the calling thread until one of `signals` is set; returns the signals seen. */
-  wait(signals: number, options: { timeout?: number } = {}): number {
-    const operation = `${this.constructor.name}.wait`;
-    const { status, observed } = sys.objectWaitOne(this.#raw, signals, deadlineFromTimeout(options.timeout, operation));
-    check(status, operation);
-    return observed;
-  }
-
   /** Waits without blocking the event loop; resolves with the signals seen. Rejects with
    *  ZxError (TIMED_OUT, CANCELED when the handle is closed) or the abort reason. */
-  async waitAsync(signals: number, options: WaitOptions = {}): Promise<number> {
-    const operation = `${this.constructor.name}.waitAsync`;
+  async wait(signals: number, options: WaitOptions = {}): Promise<number> {
+    const operation = `${this.constructor.name}.wait`;
     const deadline = deadlineFromTimeout(options.timeout, operation);
     const { status, observed } = await withAbort(() => sys.objectWaitOneAsync(this.#raw, signals, deadline), options.signal);
     check(status, operation);
     return observed;
   }
+
+  /** Blocks the calling thread until one of `signals` is set; returns the signals seen. */
+  waitSync(signals: number, options: { timeout?: number } = {}): number {
+    const operation = `${this.constructor.name}.waitSync`;
+    const { status, observed } = sys.objectWaitOne(this.#raw, signals, deadlineFromTimeout(options.timeout, operation));
+    check(status, operation);
+    return observed;
+  }
 }
+
+export interface Handle {
+  /** @deprecated Renamed `wait()`, which returns the same promise; goes at 1.0. */
+  waitAsync(signals: number, options?: WaitOptions): Promise<number>;
+}
+renamedMethod(Handle.prototype, 'Handle', 'waitAsync', 'wait');

@@ -12,7 +12,7 @@ export { Event, EventPair } from './event';
 export { Vmo } from './vmo';
 export type { VmoOptions } from './vmo';
 export { Socket } from './socket';
-export type { SocketReadOptions, SocketReadAsyncOptions } from './socket';
+export type { SocketReadOptions, SocketTryReadOptions, SocketReadAsyncOptions } from './socket';
 export { SocketStream } from './socket-stream';
 export { Port } from './port';
 export type { WatchOptions, QueuePacket } from './port';

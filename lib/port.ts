@@ -1,5 +1,5 @@
 // Port: one queue of packets from handles it watches and from queue(), in the style of an
-// event queue: watch, queue, wait (promise), waitSync, async iteration.
+// event queue: watch, queue, wait (promise), waitSync (blocking), async iteration.
 import {
   ZX_ERR_BAD_HANDLE,
   ZX_ERR_CANCELED,
@@ -59,11 +59,11 @@ export class Port extends Handle {
   }
 
   /** Handle's signal wait: a port has no signals (and no WAIT right): ZxError ACCESS_DENIED. */
-  override wait(signals: number, options?: { timeout?: number }): number;
+  override wait(signals: number, options?: WaitOptions): Promise<number>;
   /** The next packet, without blocking the event loop. Rejects with ZxError (TIMED_OUT;
    *  CANCELED when the port is closed) or the abort reason. */
   override wait(options?: WaitOptions): Promise<sys.PortPacket>;
-  override wait(first?: number | WaitOptions, second?: { timeout?: number }): number | Promise<sys.PortPacket> {
+  override wait(first?: number | WaitOptions, second?: WaitOptions): Promise<number> | Promise<sys.PortPacket> {
     if (typeof first === 'number') return super.wait(first, second);
     return this.#next(first ?? {});
   }
@@ -75,9 +75,13 @@ export class Port extends Handle {
     return packet!;
   }
 
+  /** A port has no signals to wait for, and a number here is most likely a deadline of
+   *  old: TypeError. */
+  override waitSync(signals: number, options?: { timeout?: number }): never;
   /** The next packet, blocking the calling thread (for worker threads and scripts); ZxError
    *  TIMED_OUT once `timeout` milliseconds pass. */
-  waitSync(options: { timeout?: number } = {}): sys.PortPacket {
+  override waitSync(options?: { timeout?: number }): sys.PortPacket;
+  override waitSync(options: number | { timeout?: number } = {}): sys.PortPacket {
     if (options === null || typeof options !== 'object') {
       throw new TypeError('Port.waitSync: options must be an object ({ timeout } in milliseconds)');
     }

@@ -106,7 +106,7 @@ export class ServiceServer implements AsyncIterable<ServiceConnection> {
     let backoff = 0;
     while (!this.#closed) {
       try {
-        await this.#listener.waitAsync(ZX_CHANNEL_READABLE);
+        await this.#listener.wait(ZX_CHANNEL_READABLE);
       } catch {
         return;  // closed
       }

@@ -78,14 +78,14 @@ export class SocketStream extends Duplex {
     this.destroy(new ZxError(status, `SocketStream.${what}`));
   }
 
-  // Socket.writeAsync: every byte, waiting for room; the callback once the kernel has it all.
+  // Socket.write: every byte, waiting for room; the callback once the kernel has it all.
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.#socket.writeAsync(chunk).then(() => callback(), callback);
+    this.#socket.write(chunk).then(() => callback(), callback);
   }
 
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
     const data = chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk));
-    this.#socket.writeAsync(data).then(() => callback(), callback);
+    this.#socket.write(data).then(() => callback(), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {

@@ -1,6 +1,7 @@
 // Socket: one end of a Zircon socket, a byte stream (ZX_SOCKET_STREAM) or a pipe of
-// datagrams (ZX_SOCKET_DATAGRAM) that moves only bytes: write, read, waiting versions with
-// timeouts and AbortSignal, write disposition, and a Node Duplex over a stream socket.
+// datagrams (ZX_SOCKET_DATAGRAM) that moves only bytes: read and write (promises, with
+// timeouts and AbortSignal), tryRead and tryWrite (now, never waiting), write disposition,
+// and a Node Duplex over a stream socket.
 import type { DuplexOptions } from 'node:stream';
 import {
   ZX_ERR_BAD_STATE,
@@ -14,15 +15,18 @@ import {
 } from './constants';
 import { check, ZxError } from './errors';
 import { deadlineFromTimeout, Handle, registerHandleClass, WaitOptions, withAbort } from './handle';
+import { renamedMethod } from './renamed';
 import { READ_WAKE, SocketStream, WRITE_WAKE } from './socket-stream';
 import * as sys from './sys';
 
-export interface SocketReadOptions {
+export interface SocketTryReadOptions {
   /** Leave the bytes queued (ZX_SOCKET_PEEK). */
   peek?: boolean;
 }
 
-export type SocketReadAsyncOptions = SocketReadOptions & WaitOptions;
+export type SocketReadOptions = SocketTryReadOptions & WaitOptions;
+/** @deprecated The options of `read()`: SocketReadOptions. */
+export type SocketReadAsyncOptions = SocketReadOptions;
 
 function toBytes(bytes: Uint8Array | string, operation: string): Uint8Array {
   if (typeof bytes === 'string') return Buffer.from(bytes);
@@ -42,28 +46,28 @@ export class Socket extends Handle {
    *  not at all, a stream write may be short; 0 when the socket is full. Throws ZxError
    *  PEER_CLOSED, BAD_STATE (writes disabled), OUT_OF_RANGE (a datagram larger than the
    *  socket can hold). */
-  write(bytes: Uint8Array | string): number {
-    const { status, actual } = sys.socketWrite(this.raw, 0, toBytes(bytes, 'Socket.write'));
+  tryWrite(bytes: Uint8Array | string): number {
+    const { status, actual } = sys.socketWrite(this.raw, 0, toBytes(bytes, 'Socket.tryWrite'));
     if (status === ZX_ERR_SHOULD_WAIT) return 0;
-    check(status, 'Socket.write');
+    check(status, 'Socket.tryWrite');
     return actual;
   }
 
   /** Up to `length` bytes queued now (one datagram, cut to `length`), or null when none
    *  are. Throws ZxError PEER_CLOSED (peer gone) or BAD_STATE (peer's writes disabled)
    *  once everything sent before has been read. */
-  read(length: number, options: SocketReadOptions = {}): Buffer | null {
+  tryRead(length: number, options: SocketTryReadOptions = {}): Buffer | null {
     const r = sys.socketRead(this.raw, options.peek ? ZX_SOCKET_PEEK : 0, length);
     if (r.status === ZX_ERR_SHOULD_WAIT) return null;
-    check(r.status, 'Socket.read');
+    check(r.status, 'Socket.tryRead');
     return r.bytes;
   }
 
-  /** read(), waiting for bytes without blocking the event loop. Resolves null at the end
-   *  (the peer is gone or has disabled its writes, and everything it sent is read). Rejects
-   *  with ZxError TIMED_OUT, CANCELED (handle closed) or the abort reason. */
-  async readAsync(length: number, options: SocketReadAsyncOptions = {}): Promise<Buffer | null> {
-    const operation = 'Socket.readAsync';
+  /** tryRead(), waiting for bytes without blocking the event loop. Resolves null at the
+   *  end (the peer is gone or has disabled its writes, and everything it sent is read).
+   *  Rejects with ZxError TIMED_OUT, CANCELED (handle closed) or the abort reason. */
+  async read(length: number, options: SocketReadOptions = {}): Promise<Buffer | null> {
+    const operation = 'Socket.read';
     const deadline = deadlineFromTimeout(options.timeout, operation);
     const flags = options.peek ? ZX_SOCKET_PEEK : 0;
     if (options.signal?.aborted) throw options.signal.reason;
@@ -81,8 +85,8 @@ export class Socket extends Handle {
    *  datagram goes whole, once it fits). Rejects with ZxError PEER_CLOSED, BAD_STATE,
    *  OUT_OF_RANGE, TIMED_OUT, CANCELED, or the abort reason; a stream may then have taken
    *  a part. */
-  async writeAsync(bytes: Uint8Array | string, options: WaitOptions = {}): Promise<void> {
-    const operation = 'Socket.writeAsync';
+  async write(bytes: Uint8Array | string, options: WaitOptions = {}): Promise<void> {
+    const operation = 'Socket.write';
     const data = toBytes(bytes, operation);
     const deadline = deadlineFromTimeout(options.timeout, operation);
     if (options.signal?.aborted) throw options.signal.reason;
@@ -117,7 +121,7 @@ export class Socket extends Handle {
   /** Chunks of up to `chunkBytes` (whole datagrams, if shorter) until the end. */
   async *chunks(chunkBytes = 65536, options: WaitOptions = {}): AsyncGenerator<Buffer, void, undefined> {
     for (;;) {
-      const bytes = await this.readAsync(chunkBytes, options);
+      const bytes = await this.read(chunkBytes, options);
       if (bytes === null) return;
       yield bytes;
     }
@@ -127,5 +131,14 @@ export class Socket extends Handle {
     return this.chunks();
   }
 }
+
+export interface Socket {
+  /** @deprecated Renamed `read()`, which returns the same promise; goes at 1.0. */
+  readAsync(length: number, options?: SocketReadOptions): Promise<Buffer | null>;
+  /** @deprecated Renamed `write()`, which returns the same promise; goes at 1.0. */
+  writeAsync(bytes: Uint8Array | string, options?: WaitOptions): Promise<void>;
+}
+renamedMethod(Socket.prototype, 'Socket', 'readAsync', 'read');
+renamedMethod(Socket.prototype, 'Socket', 'writeAsync', 'write');
 
 registerHandleClass(ZX_OBJ_TYPE_SOCKET, Socket);

@@ -164,7 +164,7 @@ describe("Channel's events", () => {
     b.on('message', () => {});
     expect(sys.handleClose(b.raw)).toBe(ZX_OK);
     // Nothing is readable, so no poll would tell the listener: its peer still sees the close.
-    expect(await a.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 10_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
+    expect(await a.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 10_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
     expect(b.release()).toBeGreaterThan(0);  // the stale value, given away unused
     a.close();
   });

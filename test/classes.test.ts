@@ -10,6 +10,7 @@ import {
   fdio,
   Handle,
   Message,
+  Socket,
   statusToString,
   sys,
   ZX_CHANNEL_PEER_CLOSED,
@@ -57,7 +58,7 @@ beforeAll(async () => {
   });
   // One async wait and one async call, in case the first of each sets something up.
   const [a, b] = Channel.create();
-  await expect(a.waitAsync(ZX_CHANNEL_READABLE, { timeout: 1 })).rejects.toBeInstanceOf(ZxError);
+  await expect(a.wait(ZX_CHANNEL_READABLE, { timeout: 1 })).rejects.toBeInstanceOf(ZxError);
   const call = a.call('\0\0\0\0warm-up');
   const request = await b.read();
   b.write(request.bytes);
@@ -526,32 +527,65 @@ describe('timeouts and AbortSignal', () => {
     });
   });
 
-  it('waitAsync resolves with the observed signals, times out, and aborts', async () => {
+  it('wait resolves with the observed signals, times out, and aborts', async () => {
     const [a, b] = Channel.create();
-    const pending = b.waitAsync(ZX_CHANNEL_READABLE);
+    const pending = b.wait(ZX_CHANNEL_READABLE);
     await turn();
     a.write('x');
     expect(await pending).toBe(ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE);
-    expectZxError(await rejectionOf(a.waitAsync(ZX_CHANNEL_READABLE, { timeout: 10 })), ZX_ERR_TIMED_OUT, 'Channel.waitAsync');
+    expectZxError(await rejectionOf(a.wait(ZX_CHANNEL_READABLE, { timeout: 10 })), ZX_ERR_TIMED_OUT, 'Channel.wait');
 
     const controller = new AbortController();
-    const aborted = a.waitAsync(ZX_CHANNEL_READABLE, { signal: controller.signal });
+    const aborted = a.wait(ZX_CHANNEL_READABLE, { signal: controller.signal });
     controller.abort();
     expect(await rejectionOf(aborted)).toBe(controller.signal.reason);
 
     b.close();
-    expect(await a.waitAsync(ZX_CHANNEL_PEER_CLOSED)).toBe(ZX_CHANNEL_PEER_CLOSED);
+    expect(await a.wait(ZX_CHANNEL_PEER_CLOSED)).toBe(ZX_CHANNEL_PEER_CLOSED);
     a.close();
   });
 
-  it('wait (blocking) returns the observed signals or throws TIMED_OUT', () => {
+  it('waitSync (blocking) returns the observed signals or throws TIMED_OUT', () => {
     const [a, b] = Channel.create();
-    expectZxError(thrownBy(() => b.wait(ZX_CHANNEL_READABLE, { timeout: 5 })), ZX_ERR_TIMED_OUT, 'Channel.wait');
+    expectZxError(thrownBy(() => b.waitSync(ZX_CHANNEL_READABLE, { timeout: 5 })), ZX_ERR_TIMED_OUT, 'Channel.waitSync');
     a.write('x');
-    expect(b.wait(ZX_CHANNEL_READABLE, { timeout: 1000 })).toBe(ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE);
+    expect(b.waitSync(ZX_CHANNEL_READABLE, { timeout: 1000 })).toBe(ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE);
     a.close();
-    expect(b.wait(ZX_CHANNEL_PEER_CLOSED)).toBe(ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED);
+    expect(b.waitSync(ZX_CHANNEL_PEER_CLOSED)).toBe(ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED);
     b.close();
+  });
+});
+
+describe('the 0.x names', () => {
+  it('waitAsync, and Socket readAsync and writeAsync, do what the new names do and warn once each', async () => {
+    const warnings: { message: string; code?: string }[] = [];
+    const onWarning = (w: Error & { code?: string }) => {
+      if (w.name === 'DeprecationWarning') warnings.push({ message: w.message, code: w.code });
+    };
+    process.on('warning', onWarning);
+    try {
+      const [a, b] = Channel.create();
+      a.write('x');
+      expect(await b.waitAsync(ZX_CHANNEL_READABLE)).toBe(ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE);
+      expectZxError(await rejectionOf(b.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 1 })), ZX_ERR_TIMED_OUT, 'Channel.wait');
+      a.close();
+      b.close();
+      const [s, t] = Socket.create();
+      await s.writeAsync('hello');
+      await s.writeAsync('!');
+      expect((await t.readAsync(10))?.toString()).toBe('hello!');
+      s.close();
+      expect(await t.readAsync(10)).toBeNull();
+      t.close();
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([
+      { message: 'Handle.waitAsync() is deprecated: it is now Handle.wait()', code: 'ZIRCON_IPC_DEP_WAITASYNC' },
+      { message: 'Socket.writeAsync() is deprecated: it is now Socket.write()', code: 'ZIRCON_IPC_DEP_WRITEASYNC' },
+      { message: 'Socket.readAsync() is deprecated: it is now Socket.read()', code: 'ZIRCON_IPC_DEP_READASYNC' },
+    ]);
   });
 });
 
@@ -566,12 +600,12 @@ describe('closing settles what is pending', () => {
     a.close();
   });
 
-  it('closing a channel settles its pending waitAsync with CANCELED', async () => {
+  it('closing a channel settles its pending wait with CANCELED', async () => {
     const [a, b] = Channel.create();
-    const pending = b.waitAsync(ZX_CHANNEL_READABLE);
+    const pending = b.wait(ZX_CHANNEL_READABLE);
     await turn();
     b.close();
-    expectZxError(await rejectionOf(pending), ZX_ERR_CANCELED, 'Channel.waitAsync');
+    expectZxError(await rejectionOf(pending), ZX_ERR_CANCELED, 'Channel.wait');
     a.close();
   });
 
@@ -907,7 +941,7 @@ describe('Handle life cycle', () => {
     expectZxError(await rejectionOf(a.call(request('x'))), ZX_ERR_BAD_HANDLE, 'Channel.call');
     expectZxError(thrownBy(() => a.info()), ZX_ERR_BAD_HANDLE, 'Channel.info');
     expectZxError(thrownBy(() => a.release()), ZX_ERR_BAD_HANDLE, 'Channel.release');
-    expectZxError(await rejectionOf(a.waitAsync(ZX_CHANNEL_READABLE)), ZX_ERR_BAD_HANDLE, 'Channel.waitAsync');
+    expectZxError(await rejectionOf(a.wait(ZX_CHANNEL_READABLE)), ZX_ERR_BAD_HANDLE, 'Channel.wait');
     b.close();
     b.close();
   });

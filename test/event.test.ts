@@ -301,19 +301,19 @@ describe('across processes', () => {
       relatedKoid: String(theirsInfo.relatedKoid),
     });
     // The child blocks on USER_SIGNAL_0; it answers on our side of the pair.
-    const answered = mine.waitAsync(ZX_EVENTPAIR_SIGNALED, { timeout: 20_000 });
+    const answered = mine.wait(ZX_EVENTPAIR_SIGNALED, { timeout: 20_000 });
     keep.signal(0, ZX_USER_SIGNAL_0);
     expect(await answered).toBe(ZX_EVENTPAIR_SIGNALED);
     // A second event, sent through the channel, is set there and seen here.
-    const secondSet = second.waitAsync(ZX_USER_SIGNAL_1, { timeout: 20_000 });
+    const secondSet = second.wait(ZX_USER_SIGNAL_1, { timeout: 20_000 });
     expect(sys.channelWrite(ch.out0, 0, null, [second.duplicate().release()])).toBe(ZX_OK);
     expect(await secondSet).toBe(ZX_USER_SIGNAL_1);
-    expect(await keep.waitAsync(ZX_USER_SIGNAL_2, { timeout: 20_000 })).toBe(ZX_USER_SIGNAL_2);
+    expect(await keep.wait(ZX_USER_SIGNAL_2, { timeout: 20_000 })).toBe(ZX_USER_SIGNAL_2);
     const { done } = await child.json('done');
     expect(done.second.type).toBe(ZX_OBJ_TYPE_EVENT);
     expect(done.second.koid).toBe(String(second.koid));
     // The child exits; its side of the pair goes with it.
-    expect(await mine.waitAsync(ZX_EVENTPAIR_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_EVENTPAIR_SIGNALED | ZX_EVENTPAIR_PEER_CLOSED);
+    expect(await mine.wait(ZX_EVENTPAIR_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_EVENTPAIR_SIGNALED | ZX_EVENTPAIR_PEER_CLOSED);
     expect((await child.closed).code).toBe(0);
     expect(() => mine.signalPeer(0, ZX_USER_SIGNAL_0)).toThrow(ZxError);
     for (const h of [keep, mine, second]) h.close();
@@ -332,7 +332,7 @@ describe('across processes', () => {
     await child.json('ready');
     expect(mine.signals & ZX_EVENTPAIR_PEER_CLOSED).toBe(0);
     child.proc.kill('SIGKILL');
-    expect(await mine.waitAsync(ZX_EVENTPAIR_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_EVENTPAIR_PEER_CLOSED);
+    expect(await mine.wait(ZX_EVENTPAIR_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_EVENTPAIR_PEER_CLOSED);
     expect((await child.closed).signal).toBe('SIGKILL');
     mine.close();
     expect(sys.handleClose(ch.out0)).toBe(ZX_OK);

@@ -167,7 +167,7 @@ describe('spawn and prepareStartupHandles', () => {
     const child = spawn(process.execPath, ['-e', ''], { handles: [{ id: 1, handle: theirs }], stdio: 'ignore' });
     expectGivenAway(theirs, raw);
     expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
-    expect(await mine.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
+    expect(await mine.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
     mine.close();
   });
 });

@@ -296,7 +296,7 @@ describe('one port observing every kind of object', () => {
       5: fired(ZX_CHANNEL_READABLE, RW),
       6: fired(ZX_CHANNEL_READABLE, ZX_CHANNEL_READABLE),
     });
-    expect(socket.read(100)!.toString()).toBe('socket');
+    expect(socket.tryRead(100)!.toString()).toBe('socket');
     expect(channel.tryRead()!.bytes.toString()).toBe('channel');
     expect(drainPipe(readFd)).toBe('pipe');
 
@@ -326,7 +326,7 @@ describe('one port observing every kind of object', () => {
       15: fired(ZX_CHANNEL_READABLE, RW),
       16: fired(ZX_CHANNEL_READABLE, ZX_CHANNEL_READABLE),
     });
-    expect(socket.read(100)!.toString()).toBe('again');
+    expect(socket.tryRead(100)!.toString()).toBe('again');
     expect(channel.tryRead()!.bytes.toString()).toBe('again');
     expect(drainPipe(readFd)).toBe('again');
 
@@ -522,14 +522,14 @@ describe('every object type through one message', () => {
     expect(pair.signals).toBe(ZX_USER_SIGNAL_1);
     expect(vmo.read(14, 100).toString()).toBe('from the child');
     expect(vmo.read(12, 200).toString()).toBe('mapped there');
-    expect(socket.read(100)!.toString()).toBe('over the socket');
+    expect(socket.tryRead(100)!.toString()).toBe('over the socket');
     expect(channel.tryRead()!.bytes.toString()).toBe('over the channel');
     expect(drainPipe(readFd)).toBe('over the pipe');
 
     await peer.exit();
-    expect(await pair.waitAsync(ZX_EVENTPAIR_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_USER_SIGNAL_1 | ZX_EVENTPAIR_PEER_CLOSED);
-    expect(await socket.waitAsync(ZX_SOCKET_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_SOCKET_PEER_CLOSED);
-    expect(await channel.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
+    expect(await pair.wait(ZX_EVENTPAIR_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_USER_SIGNAL_1 | ZX_EVENTPAIR_PEER_CLOSED);
+    expect(await socket.wait(ZX_SOCKET_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_SOCKET_PEER_CLOSED);
+    expect(await channel.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
     expect(await sys.objectWaitOneAsync(reader, ZX_CHANNEL_PEER_CLOSED, LONG())).toEqual({ status: ZX_OK, observed: ZX_CHANNEL_PEER_CLOSED });
     for (const h of [data, event, pair, vmo, socket, channel]) h.close();
     expect(sys.handleClose(reader)).toBe(ZX_OK);
@@ -575,7 +575,7 @@ describe('every object type through one message', () => {
     expect(results).toEqual(names.map(() => ZX_OK));
     expect(pairs.map(([mine]) => mine.signals)).toEqual(pairs.map((_, i) => USER_SIGNAL(i % 8)));
     await peer.exit();
-    const closed = await Promise.all(pairs.map(([mine]) => mine.waitAsync(ZX_EVENTPAIR_PEER_CLOSED, { timeout: 20_000 })));
+    const closed = await Promise.all(pairs.map(([mine]) => mine.wait(ZX_EVENTPAIR_PEER_CLOSED, { timeout: 20_000 })));
     expect(closed).toEqual(pairs.map((_, i) => (USER_SIGNAL(i % 8) | ZX_EVENTPAIR_PEER_CLOSED) >>> 0));
     for (const [mine] of pairs) mine.close();
     data.close();
@@ -591,7 +591,7 @@ describe('every object type through one message', () => {
     const crowded = await peer.request({ op: 'receive', from: 'data', names: [] });
     expect([crowded.status, crowded.text, crowded.handles]).toEqual([ZX_ERR_NO_RESOURCES, '', []]);
     expect(crowded.after).toEqual(crowded.before);
-    const closed = await Promise.all(pairs.map(([mine]) => mine.waitAsync(ZX_EVENTPAIR_PEER_CLOSED, { timeout: 20_000 })));
+    const closed = await Promise.all(pairs.map(([mine]) => mine.wait(ZX_EVENTPAIR_PEER_CLOSED, { timeout: 20_000 })));
     expect(closed).toEqual(pairs.map(() => ZX_EVENTPAIR_PEER_CLOSED));
     const next = await peer.request({ op: 'receive', from: 'data', names: ['event'] });
     expect([next.status, next.text, next.handles]).toEqual([
@@ -876,9 +876,9 @@ function oneOfEach() {
       handle: socket.raw,
       waitfor: ZX_SOCKET_READABLE | ZX_SOCKET_PEER_CLOSED,
       idle: ZX_SOCKET_WRITABLE,
-      cause: () => expect(socketPeer.write('x')).toBe(1),
+      cause: () => expect(socketPeer.tryWrite('x')).toBe(1),
       shows: ZX_SOCKET_READABLE | ZX_SOCKET_WRITABLE,
-      undo: () => expect(socket.read(10)!.toString()).toBe('x'),
+      undo: () => expect(socket.tryRead(10)!.toString()).toBe('x'),
     },
     {
       name: 'VMO',
@@ -988,7 +988,7 @@ describe('waiting on one of each type', () => {
     );
     expect(await vmoWait).toEqual({ status: ZX_ERR_TIMED_OUT, observed: ZX_VMO_ZERO_CHILDREN });
     expect(vmo.read(13).toString()).toBe('written there');
-    expect([socket.read(10)!.toString(), channel.tryRead()!.bytes.toString(), drainPipe(readFd)]).toEqual(['s', 'c', 'p']);
+    expect([socket.tryRead(10)!.toString(), channel.tryRead()!.bytes.toString(), drainPipe(readFd)]).toEqual(['s', 'c', 'p']);
     const gone = [
       wait(pair, ZX_EVENTPAIR_PEER_CLOSED),
       wait(socket, ZX_SOCKET_PEER_CLOSED),
@@ -1046,7 +1046,7 @@ const closeCases: CloseCase[] = [
         signals: ZX_EVENTPAIR_SIGNALED,
         shows: 0,
         cause: () => expect(sys.objectSignalPeer(b.raw, 0, ZX_EVENTPAIR_SIGNALED)).toBe(ZX_ERR_PEER_CLOSED),
-        peerAfter: () => b.waitAsync(ZX_EVENTPAIR_PEER_CLOSED, { timeout: 20_000 }),
+        peerAfter: () => b.wait(ZX_EVENTPAIR_PEER_CLOSED, { timeout: 20_000 }),
         peerExpected: ZX_EVENTPAIR_PEER_CLOSED,
         cleanup: () => b.close(),
       };
@@ -1060,8 +1060,8 @@ const closeCases: CloseCase[] = [
         h: a.release(),
         signals: ZX_SOCKET_READABLE,
         shows: ZX_SOCKET_WRITABLE,
-        cause: () => expect(() => b.write('x')).toThrow(expect.objectContaining({ status: ZX_ERR_PEER_CLOSED })),
-        peerAfter: () => b.waitAsync(ZX_SOCKET_PEER_CLOSED, { timeout: 20_000 }),
+        cause: () => expect(() => b.tryWrite('x')).toThrow(expect.objectContaining({ status: ZX_ERR_PEER_CLOSED })),
+        peerAfter: () => b.wait(ZX_SOCKET_PEER_CLOSED, { timeout: 20_000 }),
         peerExpected: ZX_SOCKET_PEER_CLOSED,
         cleanup: () => b.close(),
       };
@@ -1084,7 +1084,7 @@ const closeCases: CloseCase[] = [
         signals: ZX_CHANNEL_READABLE,
         shows: ZX_CHANNEL_WRITABLE,
         cause: () => expect(() => b.write('x')).toThrow(expect.objectContaining({ status: ZX_ERR_PEER_CLOSED })),
-        peerAfter: () => b.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 }),
+        peerAfter: () => b.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 }),
         peerExpected: ZX_CHANNEL_PEER_CLOSED,
         cleanup: () => b.close(),
       };
@@ -1250,7 +1250,7 @@ describe('startup handles of every type', () => {
     expect(drainPipe(readFd)).toBe('pipe');
     expect([event.signals, pair.signals]).toEqual([ZX_USER_SIGNAL_1, ZX_USER_SIGNAL_1]);
     expect(vmo.read(15, 100).toString()).toBe('after the spawn');
-    expect(socket.read(10)!.toString()).toBe('socket');
+    expect(socket.tryRead(10)!.toString()).toBe('socket');
     await peer.exit();
     expect(pair.signals).toBe(ZX_USER_SIGNAL_1 | ZX_EVENTPAIR_PEER_CLOSED);
     expect([socket.signals, channel.signals, signalsOf(reader)]).toEqual([ZX_SOCKET_PEER_CLOSED, ZX_CHANNEL_PEER_CLOSED, ZX_CHANNEL_PEER_CLOSED]);

@@ -219,7 +219,7 @@ describe.skipIf(!current && !process.env.CI)('the published package', () => {
         const { bytes, handles: [theirVmo, theirReady] } = b.tryRead();
         new Uint8Array(theirVmo.map())[0] = 7;
         theirReady.set();
-        ready.waitAsync(ZX_EVENT_SIGNALED, { timeout: 10000 }).then(() => {
+        ready.wait(ZX_EVENT_SIGNALED, { timeout: 10000 }).then(() => {
           const mapped = require('node:fs').readFileSync('/proc/self/maps', 'utf8').split('\\n')
             .map((line) => line.split(/\\s+/)[5]).filter((file) => file && file.endsWith('.node'));
           console.log(JSON.stringify({ arch: process.arch, text: bytes.toString(), shared: new Uint8Array(vmo.map())[0], mapped: [...new Set(mapped)] }));

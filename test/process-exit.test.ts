@@ -209,7 +209,7 @@ describe('a peer killed with SIGKILL', () => {
     expect(raw.handles).toEqual([]);
     expectZxError(await read, ZX_ERR_PEER_CLOSED, 'Channel.read');
     // The endpoint it held unread was closed with it.
-    expect(await y.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
+    expect(await y.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
     expect(await child.closed).toEqual({ code: null, signal: 'SIGKILL' });
 
     // What it wrote before it died is still readable, then PEER_CLOSED for good.
@@ -218,7 +218,7 @@ describe('a peer killed with SIGKILL', () => {
     expectZxError(await rejection(Promise.resolve().then(() => mine.tryRead())), ZX_ERR_PEER_CLOSED, 'Channel.tryRead');
     expectZxError(await rejection(Promise.resolve().then(() => mine.write('anyone?'))), ZX_ERR_PEER_CLOSED, 'Channel.write');
     expectZxError(await rejection(mine.call('....too late')), ZX_ERR_PEER_CLOSED, 'Channel.call');
-    expect(mine.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 0 }) & ZX_CHANNEL_PEER_CLOSED).toBe(ZX_CHANNEL_PEER_CLOSED);
+    expect(mine.waitSync(ZX_CHANNEL_PEER_CLOSED, { timeout: 0 }) & ZX_CHANNEL_PEER_CLOSED).toBe(ZX_CHANNEL_PEER_CLOSED);
 
     for (const h of [mine, idle, y]) h.close();
     await expectBaseline(base);

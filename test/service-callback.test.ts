@@ -33,7 +33,7 @@ describe('listen(): a connection callback that throws', () => {
     const uncaught = () => child.stdout().split('\n').filter((l) => l.includes('"uncaught"')).map((l) => JSON.parse(l));
     for (let i = 0; i < 2; i++) {
       const mine = connect(address);
-      expect(await mine.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
+      expect(await mine.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
       mine.close();
       await until(() => uncaught().length === i + 1, 'the uncaught exception to be reported');
     }
@@ -52,7 +52,7 @@ describe('listen(): a connection callback that throws', () => {
     const mine = connect(address);
     expect(await child.closed).toEqual({ code: 1, signal: null });
     expect(child.stderr()).toContain('Error: the connection callback failed');
-    expect(await mine.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
+    expect(await mine.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
     mine.close();
   });
 });

@@ -58,7 +58,7 @@ beforeAll(async () => {
   const server = listen(p, (c) => c.channel.close());
   const [mine, theirs] = Channel.create();
   expect(fdio.serviceConnect(p, theirs.release())).toBe(ZX_OK);
-  await mine.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 });
+  await mine.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 });
   mine.close();
   server.close();
   // The listening socket is let go of when the accept loop's wait ends, on a later turn of
@@ -116,7 +116,7 @@ async function connectStatus(address: string): Promise<number> {
   const raw = theirs.release();
   const status = fdio.serviceConnect(address, raw);
   expect(isValid(raw)).toBe(false);
-  expect(await mine.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
+  expect(await mine.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
   mine.close();
   return status;
 }
@@ -358,7 +358,7 @@ describe('who listens: serviceConnect(path, request, { uid, pid })', () => {
     const raw = theirs.release();
     expect(fdio.serviceConnect(`\0${name}`, raw, { uid: notSquatter })).toBe(ZX_ERR_ACCESS_DENIED);
     expect(isValid(raw)).toBe(false);
-    expect(await mine.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
+    expect(await mine.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
     mine.close();
     // The squatter saw a connection that ended with nothing in it.
     expect(await squatter.json('records')).toEqual({ records: 0, fds: 0 });
@@ -379,7 +379,7 @@ describe('who listens: serviceConnect(path, request, { uid, pid })', () => {
       expect(fdio.serviceConnect(`\0${name}`, theirs.release(), expected)).toBe(ZX_OK);
       expect(await squatter.json('records')).toEqual({ records: 1, fds: 1 });
       expect(await squatter.closed).toEqual({ code: 0, signal: null });
-      expect(await mine.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
+      expect(await mine.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
       mine.close();
     }
     // In this process: a pid that is not the listener's is refused as a uid is.
@@ -390,10 +390,10 @@ describe('who listens: serviceConnect(path, request, { uid, pid })', () => {
     });
     const [denied, refused] = Channel.create();
     expect(fdio.serviceConnect(server.path, refused.release(), { uid, pid: process.pid + 1 })).toBe(ZX_ERR_ACCESS_DENIED);
-    expect(await denied.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
+    expect(await denied.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
     const [mine, theirs] = Channel.create();
     expect(fdio.serviceConnect(server.path, theirs.release(), { uid, pid: process.pid })).toBe(ZX_OK);
-    expect(await mine.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
+    expect(await mine.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
     expect(served).toEqual([process.pid]);
     denied.close();
     mine.close();
@@ -491,7 +491,7 @@ describe('clients and servers that are not Node', () => {
     });
     expect((await mine.read({ timeout: 20_000 })).bytes.toString()).toBe('hello from python');
     expect(await server.closed).toEqual({ code: 0, signal: null });
-    expect(await mine.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
+    expect(await mine.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
     mine.close();
     await expectBaseline(base);
   });

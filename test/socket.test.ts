@@ -811,61 +811,61 @@ describe('handles and descriptors', () => {
 });
 
 describe('Socket', () => {
-  it('write, read with peek, readAsync and writeAsync waiting for the peer', async () => {
+  it('tryWrite, tryRead with peek, read and write waiting for the peer', async () => {
     const [a, b] = Socket.create();
     expect(a.type).toBe(ZX_OBJ_TYPE_SOCKET);
-    expect(a.write('hello')).toBe(5);
-    expect(b.read(3, { peek: true })?.toString()).toBe('hel');
-    expect(b.read(10)?.toString()).toBe('hello');
-    expect(b.read(10)).toBeNull();
-    const later = b.readAsync(100, { timeout: 20_000 });
-    setImmediate(() => a.write('later'));
+    expect(a.tryWrite('hello')).toBe(5);
+    expect(b.tryRead(3, { peek: true })?.toString()).toBe('hel');
+    expect(b.tryRead(10)?.toString()).toBe('hello');
+    expect(b.tryRead(10)).toBeNull();
+    const later = b.read(100, { timeout: 20_000 });
+    setImmediate(() => a.tryWrite('later'));
     expect((await later)?.toString()).toBe('later');
 
-    // writeAsync waits for room: 1 MiB through a 256 KiB socket while b reads.
+    // write waits for room: 1 MiB through a 256 KiB socket while b reads.
     const data = pattern(1 << 20, 7);
-    const writing = a.writeAsync(data, { timeout: 20_000 });
+    const writing = a.write(data, { timeout: 20_000 });
     const parts: Buffer[] = [];
     let got = 0;
     while (got < data.length) {
-      const part = await b.readAsync(1 << 20, { timeout: 20_000 });
+      const part = await b.read(1 << 20, { timeout: 20_000 });
       parts.push(part!);
       got += part!.length;
     }
     await writing;
     expect(Buffer.concat(parts).equals(data)).toBe(true);
     a.close();
-    expect(await b.readAsync(10)).toBeNull();  // the end
-    expectZxError(thrownBy(() => b.write('x')), ZX_ERR_PEER_CLOSED, 'Socket.write');
+    expect(await b.read(10)).toBeNull();  // the end
+    expectZxError(thrownBy(() => b.tryWrite('x')), ZX_ERR_PEER_CLOSED, 'Socket.tryWrite');
     b.close();
   });
 
-  it('readAsync times out, aborts (ending its native wait), and ends at a disable', async () => {
+  it('read times out, aborts (ending its native wait), and ends at a disable', async () => {
     const [a, b] = Socket.create({ datagram: true });
-    await expect(b.readAsync(10, { timeout: 20 })).rejects.toMatchObject({ status: ZX_ERR_TIMED_OUT });
+    await expect(b.read(10, { timeout: 20 })).rejects.toMatchObject({ status: ZX_ERR_TIMED_OUT });
     const controller = new AbortController();
-    const reading = b.readAsync(10, { signal: controller.signal });
+    const reading = b.read(10, { signal: controller.signal });
     controller.abort(new Error('stop'));
     await expect(reading).rejects.toThrow('stop');
-    await expect(b.readAsync(10, { signal: controller.signal })).rejects.toThrow('stop');
-    a.write('datagram');
+    await expect(b.read(10, { signal: controller.signal })).rejects.toThrow('stop');
+    a.tryWrite('datagram');
     a.setDisposition(DISABLED);
-    expect((await b.readAsync(4))?.toString()).toBe('data');  // cut
-    expect(await b.readAsync(4)).toBeNull();
-    expectZxError(thrownBy(() => b.read(4, { peek: true })), ZX_ERR_BAD_STATE, 'Socket.read');
+    expect((await b.read(4))?.toString()).toBe('data');  // cut
+    expect(await b.read(4)).toBeNull();
+    expectZxError(thrownBy(() => b.tryRead(4, { peek: true })), ZX_ERR_BAD_STATE, 'Socket.tryRead');
     expectZxError(thrownBy(() => a.setDisposition(ENABLED)), ZX_ERR_NOT_SUPPORTED, 'Socket.setDisposition');
-    expectZxError(thrownBy(() => a.write('x')), ZX_ERR_BAD_STATE, 'Socket.write');
+    expectZxError(thrownBy(() => a.tryWrite('x')), ZX_ERR_BAD_STATE, 'Socket.tryWrite');
     a.close();
     b.close();
   });
 
-  it('writeAsync rejects a datagram larger than the socket; write returns 0 when full', async () => {
+  it('write rejects a datagram larger than the socket; tryWrite returns 0 when full', async () => {
     const [a, b] = Socket.create({ datagram: true });
-    await expect(a.writeAsync(Buffer.alloc(300_000))).rejects.toMatchObject({ status: ZX_ERR_OUT_OF_RANGE });
+    await expect(a.write(Buffer.alloc(300_000))).rejects.toMatchObject({ status: ZX_ERR_OUT_OF_RANGE });
     let n = 0;
-    while (a.write(Buffer.alloc(60_000)) === 60_000) n++;
-    expect(a.write(Buffer.alloc(60_000))).toBe(0);
-    await expect(a.writeAsync(Buffer.alloc(60_000), { timeout: 20 })).rejects.toMatchObject({ status: ZX_ERR_TIMED_OUT });
+    while (a.tryWrite(Buffer.alloc(60_000)) === 60_000) n++;
+    expect(a.tryWrite(Buffer.alloc(60_000))).toBe(0);
+    await expect(a.write(Buffer.alloc(60_000), { timeout: 20 })).rejects.toMatchObject({ status: ZX_ERR_TIMED_OUT });
     const chunks: number[] = [];
     a.setDisposition(DISABLED);
     for await (const chunk of b) chunks.push(chunk.length);
@@ -882,7 +882,7 @@ describe('Socket', () => {
     const [received] = message.handles;
     expect(received).toBeInstanceOf(Socket);
     a.write('through');
-    expect((received as Socket).read(100)?.toString()).toBe('through');
+    expect((received as Socket).tryRead(100)?.toString()).toBe('through');
     for (const h of [c0, c1, a, received]) h.close();
   });
 });
@@ -936,7 +936,7 @@ describe('SocketStream', () => {
     const got: Buffer[] = [];
     let total = 0;
     while (total < data.length) {
-      const part = await b.readAsync(1 << 20, { timeout: 20_000 });
+      const part = await b.read(1 << 20, { timeout: 20_000 });
       got.push(part!);
       total += part!.length;
     }
@@ -957,7 +957,7 @@ describe('SocketStream', () => {
     let written = 0;
     const fill = () => {
       while (written < data.length) {
-        const n = b.write(data.subarray(written));
+        const n = b.tryWrite(data.subarray(written));
         if (n === 0) return;
         written += n;
       }
@@ -969,10 +969,10 @@ describe('SocketStream', () => {
       fill();
     }
     expect(written).toBeLessThan(data.length);
-    expect(b.write('more')).toBe(0);  // full
+    expect(b.tryWrite('more')).toBe(0);  // full
     expect(stream.readableLength).toBeLessThanOrEqual(64 * 1024);
     stream.resume();
-    await b.writeAsync(data.subarray(written), { timeout: 20_000 });
+    await b.write(data.subarray(written), { timeout: 20_000 });
     b.setDisposition(DISABLED);
     await new Promise((resolve) => stream.on('end', resolve));
     expect(Buffer.concat(chunks).equals(data)).toBe(true);
