@@ -21,3 +21,5 @@ export { spawn, takeStartupHandle, prepareStartupHandles, STARTUP_HANDLES_ENV } 
 export type { SpawnOptions, StartupHandle, StartupHandleEntry, PreparedHandles } from './process';
 export { listen, ServiceServer } from './service';
 export type { ServiceConnection, ListenOptions, ConnectOptions } from './service';
+export { ValueChannel } from './value-channel';
+export type { ValueChannelOptions, Respond } from './value-channel';

@@ -1,0 +1,305 @@
+// A value's body (docs/wire-format.md, "Values"): the value encoded by V8's structured
+// clone, or as JSON text for peers in other languages; every Handle in it becomes an index into the message's handle list,
+// and the bytes of every typed array, Buffer and ArrayBuffer in it travel beside the
+// encoding ("blobs"), so that they are copied once on each side whatever their size.
+import { Deserializer, Serializer } from 'node:v8';
+import { ZX_ERR_IO_DATA_INTEGRITY } from './constants';
+import { ZxError } from './errors';
+import { Handle } from './handle';
+
+export const CODEC_V8 = 0;
+export const CODEC_JSON = 1;
+export type CodecName = 'v8' | 'json';
+
+// Host records inside a V8 encoding: a tag, then what the tag says.
+const TAG_HANDLE = 0;  // u32 index into the handle list
+const TAG_VIEW = 1;    // u32 view type, u64 byte length: the next blob
+const TAG_BUFFER = 2;  // u64 byte length: the next blob, as an ArrayBuffer
+
+// The view types, by their index on the wire.
+const VIEWS = [
+  Buffer, Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array,
+  Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array, DataView,
+] as const;
+const VIEW_INDEX = new Map<string, number>(VIEWS.map((v, i) => [`[object ${v.name}]`, i]));
+
+/** The error a value that cannot be sent throws, as structuredClone's. */
+export function dataCloneError(message: string): Error {
+  return new DOMException(message, 'DataCloneError');
+}
+
+/** A value envelope that does not hold what it claims. */
+export function envelopeError(detail: string): ZxError {
+  return new ZxError(ZX_ERR_IO_DATA_INTEGRITY, 'ValueChannel receive', detail);
+}
+
+// ---- what goes out -------------------------------------------------------------------------
+
+/** A value encoded: its body as parts (to be laid end to end), and its handles in the
+ *  order their indices name them. Nothing is taken from the value. */
+export interface Encoded {
+  parts: Uint8Array[];
+  length: number;
+  handles: Handle[];
+}
+
+// Stand-ins V8 hands to the host hook (typed arrays are host objects to this serializer;
+// a Handle is a plain object to V8, so a value holding one is copied with these in place).
+class HandleSlot extends Uint8Array {
+  constructor(readonly index: number) {
+    super(0);
+  }
+}
+class ArrayBufferSlot extends Uint8Array {}
+
+function isLeaf(v: object): boolean {
+  return ArrayBuffer.isView(v) || v instanceof Date || v instanceof RegExp || v instanceof Number ||
+    v instanceof String || v instanceof Boolean || v instanceof BigInt;
+}
+
+// The objects a value holds, as V8's serializer reaches them.
+function eachChild(v: object, visit: (child: unknown) => void): void {
+  if (v instanceof Map) {
+    for (const [key, item] of v) {
+      visit(key);
+      visit(item);
+    }
+  } else if (v instanceof Set) {
+    for (const item of v) visit(item);
+  } else {
+    for (const key of Object.keys(v)) visit((v as Record<string, unknown>)[key]);
+    if (v instanceof Error && Object.hasOwn(v, 'cause')) visit(v.cause);
+  }
+}
+
+// Whether the value holds a Handle or a bare ArrayBuffer anywhere (then it is copied with
+// stand-ins); most values hold neither and go to V8 as they are.
+function needsSlots(root: unknown): boolean {
+  if (typeof root !== 'object' || root === null) return false;
+  const seen = new Set<object>();
+  const stack: object[] = [root];
+  let found = false;
+  const visit = (child: unknown) => {
+    if (typeof child === 'object' && child !== null && !seen.has(child)) stack.push(child);
+  };
+  while (stack.length > 0 && !found) {
+    const v = stack.pop()!;
+    if (v instanceof Handle || v instanceof ArrayBuffer) found = true;
+    else if (!seen.has(v) && !isLeaf(v)) {
+      seen.add(v);
+      eachChild(v, visit);
+    }
+  }
+  return found;
+}
+
+// A copy of the value's containers with every Handle and ArrayBuffer replaced by its
+// stand-in; sharing and cycles are kept (each object is copied once).
+function withSlots(v: unknown, memo: Map<object, unknown>, handles: Handle[]): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  const done = memo.get(v);
+  if (done !== undefined) return done;
+  let out: any;
+  if (v instanceof Handle) out = new HandleSlot(handles.push(v) - 1);
+  else if (v instanceof ArrayBuffer) out = new ArrayBufferSlot(v);
+  else if (isLeaf(v)) out = v;
+  else if (v instanceof Map) out = new Map();
+  else if (v instanceof Set) out = new Set();
+  else if (v instanceof Error) out = Object.setPrototypeOf(new Error(), Object.getPrototypeOf(v));
+  else out = Array.isArray(v) ? new Array(v.length) : {};
+  memo.set(v, out);
+  if (out === v || out instanceof Uint8Array) return out;
+  if (v instanceof Map) {
+    for (const [key, item] of v) out.set(withSlots(key, memo, handles), withSlots(item, memo, handles));
+  } else if (v instanceof Set) {
+    for (const item of v) out.add(withSlots(item, memo, handles));
+  } else if (v instanceof Error) {
+    // What V8 keeps of an Error: its prototype's name, message, stack and cause.
+    for (const key of ['message', 'stack', 'cause']) {
+      if (!Object.hasOwn(v, key)) continue;
+      const value = withSlots((v as any)[key], memo, handles);
+      Object.defineProperty(out, key, { value, writable: true, configurable: true, enumerable: false });
+    }
+  } else {
+    for (const key of Object.keys(v)) {
+      const value = withSlots((v as any)[key], memo, handles);
+      if (key === '__proto__') Object.defineProperty(out, key, { value, writable: true, configurable: true, enumerable: true });
+      else out[key] = value;
+    }
+  }
+  return out;
+}
+
+class ValueSerializer extends Serializer {
+  readonly blobs: Uint8Array[] = [];
+  blobBytes = 0;
+
+  constructor() {
+    super();
+    // Node's own serializer does this too; the method is missing from its type declarations.
+    (this as unknown as { _setTreatArrayBufferViewsAsHostObjects(flag: boolean): void })._setTreatArrayBufferViewsAsHostObjects(true);
+  }
+
+  _getDataCloneError(message: string): Error {
+    return dataCloneError(message);
+  }
+
+  #blob(view: ArrayBufferView): void {
+    const bytes = view instanceof Uint8Array && view.constructor === Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    this.writeUint64(Math.floor(bytes.length / 2 ** 32), bytes.length >>> 0);
+    this.blobs.push(bytes);
+    this.blobBytes += bytes.length;
+  }
+
+  _writeHostObject(object: object): void {
+    if (object instanceof HandleSlot) {
+      this.writeUint32(TAG_HANDLE);
+      this.writeUint32(object.index);
+    } else if (object instanceof ArrayBufferSlot) {
+      this.writeUint32(TAG_BUFFER);
+      this.#blob(object);
+    } else if (ArrayBuffer.isView(object)) {
+      const type = Buffer.isBuffer(object) ? 0 : VIEW_INDEX.get(Object.prototype.toString.call(object));
+      if (type === undefined) throw dataCloneError(`${Object.prototype.toString.call(object)} could not be cloned.`);
+      this.writeUint32(TAG_VIEW);
+      this.writeUint32(type);
+      this.#blob(object);
+    } else {
+      throw dataCloneError(`${Object.prototype.toString.call(object)} could not be cloned.`);
+    }
+  }
+}
+
+function encodeV8(value: unknown): Encoded {
+  const handles: Handle[] = [];
+  const root = needsSlots(value) ? withSlots(value, new Map(), handles) : value;
+  const s = new ValueSerializer();
+  s.writeHeader();
+  s.writeValue(root);
+  const skeleton = s.releaseBuffer();
+  const prefix = Buffer.allocUnsafe(4);
+  prefix.writeUInt32LE(skeleton.length, 0);
+  return { parts: [prefix, skeleton, ...s.blobs], length: 4 + skeleton.length + s.blobBytes, handles };
+}
+
+// JSON: a Handle is {"$handle": index}.
+function encodeJson(value: unknown): Encoded {
+  const handles: Handle[] = [];
+  const indices = new Map<Handle, number>();
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value, (_key, v) => {
+      if (!(v instanceof Handle)) return v;
+      let index = indices.get(v);
+      if (index === undefined) indices.set(v, (index = handles.push(v) - 1));
+      return { $handle: index };
+    });
+  } catch (error) {
+    throw dataCloneError(`the value could not be written as JSON: ${(error as Error).message}`);
+  }
+  if (text === undefined) throw dataCloneError(`${typeof value} could not be written as JSON.`);
+  const body = Buffer.from(text);
+  return { parts: [body], length: body.length, handles };
+}
+
+/** The body of `value` in `codec`; throws a DataCloneError (taking nothing) when the value
+ *  cannot be sent. */
+export function encodeValue(value: unknown, codec: number): Encoded {
+  return codec === CODEC_JSON ? encodeJson(value) : encodeV8(value);
+}
+
+// ---- what comes in -------------------------------------------------------------------------
+
+// Reads a V8 encoding whose blobs follow it in `body`, from `offset` on; every blob is
+// copied out of `body` into memory of its own (body may be a read-only mapping).
+class ValueDeserializer extends Deserializer {
+  offset: number;
+
+  constructor(skeleton: Uint8Array, private readonly body: Uint8Array, offset: number, private readonly handles: readonly Handle[], private readonly used: boolean[]) {
+    super(skeleton);
+    this.offset = offset;
+  }
+
+  #blob(): Uint8Array {
+    const [hi, lo] = this.readUint64();
+    const length = hi * 2 ** 32 + lo;
+    if (length > this.body.length - this.offset) throw envelopeError(`a typed array of ${length} bytes runs past the body`);
+    const bytes = this.body.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    return bytes;
+  }
+
+  _readHostObject(): unknown {
+    const tag = this.readUint32();
+    if (tag === TAG_HANDLE) {
+      const index = this.readUint32();
+      if (index >= this.handles.length) throw envelopeError(`handle index ${index} with ${this.handles.length} handles`);
+      this.used[index] = true;
+      return this.handles[index];
+    }
+    if (tag === TAG_BUFFER) {
+      const bytes = this.#blob();
+      const copy = new Uint8Array(bytes.length);
+      copy.set(bytes);
+      return copy.buffer;
+    }
+    if (tag !== TAG_VIEW) throw envelopeError(`unknown host record ${tag}`);
+    const type = this.readUint32();
+    const View = VIEWS[type];
+    if (View === undefined) throw envelopeError(`unknown typed array type ${type}`);
+    const bytes = this.#blob();
+    if (View === Buffer) return Buffer.from(bytes);
+    const size = (View as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
+    if (bytes.length % size !== 0) throw envelopeError(`${View.name} of ${bytes.length} bytes`);
+    const copy = new ArrayBuffer(bytes.length);
+    new Uint8Array(copy).set(bytes);
+    return View === DataView ? new DataView(copy) : new (View as Uint8ArrayConstructor)(copy);
+  }
+}
+
+function decodeV8(body: Uint8Array, handles: readonly Handle[], used: boolean[]): unknown {
+  if (body.length < 4) throw envelopeError(`a body of ${body.length} bytes`);
+  const skeletonLength = new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
+  if (skeletonLength > body.length - 4) throw envelopeError(`an encoding of ${skeletonLength} bytes in a body of ${body.length}`);
+  const skeletonEnd = 4 + skeletonLength;
+  const d = new ValueDeserializer(body.subarray(4, skeletonEnd), body, skeletonEnd, handles, used);
+  let value: unknown;
+  try {
+    d.readHeader();
+    value = d.readValue();
+  } catch (error) {
+    if (error instanceof ZxError) throw error;
+    throw envelopeError(`the encoding does not read: ${(error as Error).message}`);
+  }
+  if (d.offset !== body.length) throw envelopeError(`${body.length - d.offset} bytes past the value`);
+  return value;
+}
+
+function decodeJson(body: Uint8Array, handles: readonly Handle[], used: boolean[]): unknown {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    throw envelopeError('JSON text that is not UTF-8');
+  }
+  try {
+    return JSON.parse(text, (_key, v) => {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+      const keys = Object.keys(v);
+      if (keys.length !== 1 || keys[0] !== '$handle') return v;
+      const index = v.$handle;
+      if (!Number.isInteger(index) || index < 0 || index >= handles.length) throw envelopeError(`handle index ${index} with ${handles.length} handles`);
+      used[index] = true;
+      return handles[index];
+    });
+  } catch (error) {
+    if (error instanceof ZxError) throw error;
+    throw envelopeError(`JSON that does not parse: ${(error as Error).message}`);
+  }
+}
+
+/** The value in `body`; the handles it names are marked in `used`. Throws a ZxError
+ *  IO_DATA_INTEGRITY for a body that does not hold what it claims. */
+export function decodeValue(body: Uint8Array, codec: number, handles: readonly Handle[], used: boolean[]): unknown {
+  return codec === CODEC_JSON ? decodeJson(body, handles, used) : decodeV8(body, handles, used);
+}
