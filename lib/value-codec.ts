@@ -2,6 +2,7 @@
 // clone, or as JSON text for peers in other languages; every Handle in it becomes an index into the message's handle list,
 // and the bytes of every typed array, Buffer and ArrayBuffer in it travel beside the
 // encoding ("blobs"), so that they are copied once on each side whatever their size.
+import { types } from 'node:util';
 import { Deserializer, Serializer } from 'node:v8';
 import { ZX_ERR_IO_DATA_INTEGRITY } from './constants';
 import { ZxError } from './errors';
@@ -52,9 +53,12 @@ class HandleSlot extends Uint8Array {
 }
 class ArrayBufferSlot extends Uint8Array {}
 
+// Objects copied as they are: those holding nothing, and those V8 refuses (a WeakMap, a
+// Promise, a Proxy...), which it then refuses the same way.
 function isLeaf(v: object): boolean {
-  return ArrayBuffer.isView(v) || v instanceof Date || v instanceof RegExp || v instanceof Number ||
-    v instanceof String || v instanceof Boolean || v instanceof BigInt;
+  if (ArrayBuffer.isView(v) || types.isDate(v) || types.isRegExp(v) || types.isBoxedPrimitive(v) || types.isProxy(v)) return true;
+  if (Array.isArray(v) || v instanceof Map || v instanceof Set || v instanceof Error) return false;
+  return Object.prototype.toString.call(v) !== '[object Object]';
 }
 
 // The objects a value holds, as V8's serializer reaches them.

@@ -110,7 +110,7 @@ export function unpack(message: Message): Unpacked {
       try {
         mapping = vmo.map();  // never allowFaults: a VMO its sender could shrink is refused
       } catch (error) {
-        throw envelopeError(`the body's VMO does not map (${(error as ZxError).code ?? error})`);
+        throw envelopeError(`the body's VMO does not map: ${(error as ZxError).code ?? error}`);
       }
       body = new Uint8Array(mapping, 0, length);
     } else {
