@@ -6,6 +6,7 @@ export const IMPLS = [
   { id: 'zx-sync', label: 'zircon-ipc, sync face (objectWaitOne + channelRead, channelCall)', short: 'zx sync', family: 'zx', baseline: 'c-block' },
   { id: 'zx-async', label: 'zircon-ipc, async face (Channel: for-await, read, call)', short: 'zx async', family: 'zx', baseline: 'c-epoll' },
   { id: 'zx-events', label: "zircon-ipc, event face (Channel: on('message'), calls matched in JS)", short: 'zx events', family: 'zx', baseline: 'c-epoll' },
+  { id: 'zx-values', label: "zircon-ipc, ValueChannel (post, on('message')): the value cases only", short: 'zx values', family: 'zx', valuesOnly: true },
   { id: 'zx-sys-async', label: 'zircon-ipc, sys promises (objectWaitOneAsync + channelRead, channelCallAsync)', short: 'zx sys-async', family: 'zx', baseline: 'c-epoll' },
   { id: 'node-json', label: "child_process IPC, serialization 'json'", short: 'IPC json', family: 'node', baseline: 'c-epoll' },
   { id: 'node-advanced', label: "child_process IPC, serialization 'advanced'", short: 'IPC advanced', family: 'node', baseline: 'c-epoll' },
@@ -13,7 +14,7 @@ export const IMPLS = [
   { id: 'worker', label: 'worker_threads MessageChannel (in-process, for scale)', short: 'worker (in-proc)', family: 'inproc', baseline: 'c-epoll' },
 ];
 
-const ALL = IMPLS.map((i) => i.id);
+const ALL = IMPLS.filter((i) => !i.valuesOnly).map((i) => i.id);
 const DESCRIPTORS = ['c-block', 'c-epoll', 'zx-sync', 'zx-async', 'zx-events', 'zx-sys-async'];
 const MIB16 = 16 * 1024 * 1024;
 
@@ -31,6 +32,10 @@ export const CASES = [
   { id: 'fds1', spec: 'fds:1:256', title: '1 descriptor a message', unit: 'msg/s', better: 'higher', impls: DESCRIPTORS },
   { id: 'fds64', spec: 'fds:64:32', title: '64 descriptors a message', unit: 'msg/s', better: 'higher', impls: DESCRIPTORS },
   { id: 'bulk', spec: `bulk:${MIB16}:65536:16`, title: '16 MiB as 64 KiB messages', unit: 'ms', better: 'lower', bytes: MIB16, impls: ALL },
+  // JavaScript values (bench/impl/value-cases.mjs): ValueChannel against child_process IPC;
+  // the large value also against raw C sending a sealed memfd (the C peer maps and copies it).
+  { id: 'value-rtt', spec: 'vrtt', title: 'Value round trip, { id, name, tags: [3 strings] }', unit: 'µs', better: 'lower', pinned: true, impls: ['zx-values', 'node-advanced', 'node-json'] },
+  { id: 'value16m', spec: `vbig:${MIB16}`, title: 'A 16 MiB Buffer inside a value, one way', unit: 'ms', better: 'lower', bytes: MIB16, pinned: true, impls: ['zx-values', 'node-advanced', 'c-block'] },
 ];
 
 export const MODES = {

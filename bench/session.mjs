@@ -15,6 +15,7 @@ const NODE = new Set(['node-json', 'node-advanced', 'worker', 'net-unix']);
 async function load(impl) {
   if (ZX.has(impl)) return import('./impl/zx.mjs');
   if (NODE.has(impl)) return import('./impl/node.mjs');
+  if (impl === 'zx-values') return import('./impl/values.mjs');
   throw new Error(`unknown implementation ${impl}`);
 }
 

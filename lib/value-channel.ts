@@ -91,7 +91,7 @@ export class ValueChannel extends EventEmitter {
    *  what the channel's write returns: false once the outbound queue is above its
    *  high-water mark ('drain' follows), true otherwise. */
   post(value: unknown): boolean {
-    const { bytes, handles } = pack(KIND_POST, this.#codec, encodeValue(value, this.#codec));
+    const { bytes, handles } = pack(KIND_POST, encodeValue(value, this.#codec));
     return this.#write(bytes, handles);
   }
 
@@ -99,7 +99,7 @@ export class ValueChannel extends EventEmitter {
    *  responds with, or rejects with the Error it threw or responded with (its name,
    *  message and code). Failures of the channel reject with ZxError (TIMED_OUT, ...). */
   async call(value: unknown, options: WaitOptions = {}): Promise<unknown> {
-    const { bytes, handles } = pack(KIND_REQUEST, this.#codec, encodeValue(value, this.#codec));
+    const { bytes, handles } = pack(KIND_REQUEST, encodeValue(value, this.#codec));
     let reply: Message;
     try {
       reply = await this.#channel.call(bytes, handles, options);
@@ -170,7 +170,7 @@ export class ValueChannel extends EventEmitter {
     }
     let replied = false;
     const reply = (kind: number, result: unknown) => {
-      const { bytes, handles } = pack(kind, this.#codec, encodeValue(result, this.#codec));
+      const { bytes, handles } = pack(kind, encodeValue(result, this.#codec));
       bytes.writeUInt32LE(txid, 0);
       try {
         this.#write(bytes, handles);

@@ -37,7 +37,7 @@ export interface Packed {
 /** The message that carries `encoded`. A body that does not fit in the message is written
  *  into a new VMO (fixed size, hence sealed against growing and shrinking) whose handle
  *  goes last, read-only. Throws a DataCloneError for more handles than a message holds. */
-export function pack(kind: number, codec: number, encoded: Encoded): Packed {
+export function pack(kind: number, encoded: Encoded): Packed {
   const inline = ENVELOPE_BYTES + encoded.length <= MAX_BYTES;
   const room = inline ? MAX_HANDLES : MAX_HANDLES - 1;
   if (encoded.handles.length > room) {
@@ -47,23 +47,27 @@ export function pack(kind: number, codec: number, encoded: Encoded): Packed {
   bytes.writeUInt32LE(0, 0);  // the txid: a call's is set by zx_channel_call, a reply's echoes it
   bytes[4] = VALUE_ENVELOPE_VERSION;
   bytes[5] = kind;
-  bytes[6] = codec;
+  bytes[6] = encoded.codec;
   bytes[7] = inline ? 0 : FLAG_VMO;
   bytes.writeUInt32LE(encoded.length >>> 0, 8);
   bytes.writeUInt32LE(Math.floor(encoded.length / 2 ** 32), 12);
   let at = inline ? ENVELOPE_BYTES : 0;
   if (inline) {
     for (const part of encoded.parts) {
-      bytes.set(part, at);
-      at += part.length;
+      if (typeof part === 'string') at += bytes.write(part, at);
+      else {
+        bytes.set(part, at);
+        at += part.length;
+      }
     }
     return { bytes, handles: encoded.handles };
   }
   const vmo = Vmo.create(encoded.length);
   try {
     for (const part of encoded.parts) {
-      if (part.length > 0) vmo.write(part, at);
-      at += part.length;
+      const data = typeof part === 'string' ? Buffer.from(part) : part;
+      if (data.length > 0) vmo.write(data, at);
+      at += data.length;
     }
     return { bytes, handles: [...encoded.handles, vmo.replace(BODY_RIGHTS)] };
   } finally {

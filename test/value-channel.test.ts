@@ -25,6 +25,7 @@ import {
   ZX_RIGHT_TRANSFER,
   ZX_RIGHT_WAIT,
 } from '../lib/index';
+import { unpack } from '../lib/value-envelope';
 import { expectZxError, rejectionOf, thrownBy } from './fixtures/errors';
 import { baseline, expectBaseline, startNode, until, user, type Baseline, type Proc } from './fixtures/proc-helpers';
 import { fixture, spawnWithEndpoint, warmUpSpawn, warmUpWait } from './fixtures/spawn';
@@ -252,6 +253,48 @@ describe('values between processes', () => {
   }, 60_000);
 });
 
+describe('encodings', () => {
+  it('a value JSON says exactly travels as JSON text, anything more as structured clone, and both arrive as structured clone would', () => {
+    const [mine, theirs] = Channel.create();
+    const vc = new ValueChannel(mine);
+    const shared = { s: 1 };
+    class WithToJSON {
+      x = 1;
+      toJSON() {
+        return 'not what structured clone keeps';
+      }
+    }
+    const extra: any = [1, 2];
+    extra.more = 'kept';
+    const JSON_CODEC = 1;
+    const V8_CODEC = 0;
+    const cases: [unknown, number, unknown][] = [
+      [{ id: 1, name: 'n', tags: ['a', 'b', 'c'] }, JSON_CODEC, { id: 1, name: 'n', tags: ['a', 'b', 'c'] }],
+      ['text', JSON_CODEC, 'text'],
+      [{ $handle: 0 }, JSON_CODEC, { $handle: 0 }],
+      [{ nested: [[{ n: null, t: true, f: 0.25 }]] }, JSON_CODEC, { nested: [[{ n: null, t: true, f: 0.25 }]] }],
+      [[shared, shared], V8_CODEC, [{ s: 1 }, { s: 1 }]],
+      [{ z: -0 }, V8_CODEC, { z: -0 }],
+      [{ u: undefined }, V8_CODEC, { u: undefined }],
+      [[1, , 3], V8_CODEC, [1, , 3]], // eslint-disable-line no-sparse-arrays
+      [new WithToJSON(), V8_CODEC, { x: 1 }],
+      [extra, V8_CODEC, Object.assign([1, 2], { more: 'kept' })],
+      [undefined, V8_CODEC, undefined],
+      [NaN, V8_CODEC, NaN],
+    ];
+    for (const [value, codec, expected] of cases) {
+      vc.post(value);
+      const message = theirs.tryRead()!;
+      expect(message.bytes[6], JSON.stringify(value) ?? String(value)).toBe(codec);
+      const got = unpack(message).value as any;
+      expect(got).toStrictEqual(expected);
+      if (Array.isArray(value) && value[0] === shared) expect(got[0]).toBe(got[1]);
+    }
+    vc.close();
+    theirs.close();
+  });
+});
+
 describe('calls', () => {
   it('call resolves with the value the peer responds with; its errors keep name, message and code', async () => {
     const { vc, child } = peer(['echo']);
@@ -352,7 +395,7 @@ describe('what is not sent', () => {
       'a body of 1000000 bytes in a message of 23',
       'a body of 7 bytes in a message of 21',
       'handle index 1 with 1 handles',
-      'handle index 0 with 0 handles',
+      'handle index -1 with 1 handles',
       'no VMO as the last handle for the body',
       'a body of 8192 bytes in a VMO of 4096',
       "the body's VMO does not map: ZX_ERR_NOT_SUPPORTED",

@@ -3,6 +3,7 @@
 // and calls its current `onMessage` for every message that arrives. Each case installs its
 // own handler, so the hot path is one closure call per message.
 import { A, K, TAG, commandMessage, dataMessage, now, parseCase, txidOf } from './protocol.mjs';
+import { runValueCase } from './value-cases.mjs';
 
 export function command(t, text) {
   return new Promise((resolve, reject) => {
@@ -171,5 +172,7 @@ export async function runCase(t, spec, { warmMs, windowMs }) {
     case 'oneway': return oneWay(t, c.size, 0, c.window, warmMs, windowMs);
     case 'fds': return oneWay(t, 16, c.fds, c.window, warmMs, windowMs);
     case 'bulk': return bulk(t, c.total, c.size, c.window, warmMs, windowMs);
+    case 'vrtt':
+    case 'vbig': return runValueCase(t, c, { warmMs, windowMs });
   }
 }

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, workerData } from 'node:worker_threads';
 import { runCase as runAsyncCase, command } from './async-cases.mjs';
 import { ACK, peerHandler } from './protocol.mjs';
+import { isValue, valuePeer } from './value-cases.mjs';
 
 const SESSION = fileURLToPath(new URL('../session.mjs', import.meta.url));
 
@@ -30,8 +31,8 @@ function ipcMain(impl) {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     serialization: impl === 'node-json' ? 'json' : 'advanced',
   });
-  const t = { onMessage: null, send: (b) => child.send(encode(b)) };
-  child.on('message', (m) => t.onMessage(decode(m)));
+  const t = { onMessage: null, send: (b) => child.send(encode(b)), onValue: null, post: (v) => child.send(v) };
+  child.on('message', (m) => (isValue(m) ? t.onValue(m) : t.onMessage(decode(m))));
   const exited = once(child, 'exit');
   return { t, pid: child.pid, close: async () => { child.disconnect(); await exited; } };
 }
@@ -40,7 +41,8 @@ function ipcPeer(impl) {
   const { encode, decode } = encoders[impl];
   const t = { send: (b) => process.send(encode(b)) };
   const handle = peerHandler(t);
-  process.on('message', (m) => handle(decode(m)));
+  const handleValue = valuePeer((v) => process.send(v));
+  process.on('message', (m) => (isValue(m) ? handleValue(m) : handle(decode(m))));
   t.send(ACK);
 }
 

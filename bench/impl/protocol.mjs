@@ -43,7 +43,8 @@ export function txidOf(b) {
 }
 
 /** A case spec as the C program and the sessions take it: rtt, call:K, oneway:SIZE:W,
- *  batch:SIZE:W, fds:N:W, bulk:TOTAL:SIZE:W. */
+ *  batch:SIZE:W, fds:N:W, bulk:TOTAL:SIZE:W; the value cases vrtt and vbig:SIZE
+ *  (value-cases.mjs). */
 export function parseCase(spec) {
   const [kind, ...rest] = spec.split(':');
   const n = rest.map(Number);
@@ -54,6 +55,8 @@ export function parseCase(spec) {
     case 'batch': return { kind, size: n[0], window: n[1] };
     case 'fds': return { kind, fds: n[0], window: n[1] };
     case 'bulk': return { kind, total: n[0], size: n[1], window: n[2] };
+    case 'vrtt': return { kind };
+    case 'vbig': return { kind, size: n[0] };
     default: throw new Error(`unknown case ${spec}`);
   }
 }

@@ -55,7 +55,7 @@ function fdDispositions(n) {
   return { list, close: () => sys.handleClose(handle) };
 }
 
-function spawnPeer(impl) {
+export function spawnPeer(impl) {
   const { status, out0, out1 } = sys.channelCreate(0);
   check(status, 'channelCreate');
   const exported = fdio.fdCreate(out1);

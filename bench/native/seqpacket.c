@@ -26,6 +26,10 @@
 //   fds:N:W             16-byte messages carrying N descriptors (the same one N times, as
 //                       SCM_RIGHTS; the receiver gets new descriptors and closes them)
 //   bulk:TOTAL:SIZE:W   TOTAL bytes as SIZE-byte messages; value ms per transfer
+//   vbig:SIZE           SIZE bytes through a memfd, as ValueChannel sends a large value: a
+//                       new memfd written with pwrite and sealed, its descriptor sent with an
+//                       'M' message (SIZE in bytes 8-15); the peer maps it read-only, copies
+//                       it into memory of its own and answers with a credit; value ms each
 //   pin                 not a case: both processes run on CPU 0 from here on
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -209,6 +214,18 @@ static int run_peer(void) {
           send_small('K');
         }
       }
+    } else if (tag == 'M' && nfds == 1) {
+      uint64_t size;
+      memcpy(&size, rbuf + 8, sizeof size);
+      void* map = mmap(NULL, size, PROT_READ, MAP_SHARED, rfds[0], 0);
+      if (map == MAP_FAILED) die("mmap");
+      uint8_t* copy = malloc(size);
+      if (!copy) die("malloc");
+      memcpy(copy, map, size);
+      munmap(map, size);
+      close(rfds[0]);
+      free(copy);
+      send_small('K');
     } else if (tag == 'C') {
       close_all(rfds, nfds);
       rbuf[n < MAX_MSG ? n : MAX_MSG - 1] = 0;
@@ -351,6 +368,37 @@ static double case_bulk(long total, size_t size, int w) {
   return (t1 - t0) / transfers;
 }
 
+// Milliseconds per SIZE bytes through a new memfd (see vbig above).
+static double case_memfd(size_t size) {
+  uint8_t* data = malloc(size);
+  if (!data) die("malloc");
+  memset(data, 0x5a, size);
+  uint8_t m[16];
+  tagged(m, sizeof m, 'M');
+  uint64_t size64 = size;
+  memcpy(m + 8, &size64, sizeof size64);
+  long transfers = 0;
+  double start = now_ms(), t0 = 0, t1;
+  for (int measuring = 0;;) {
+    int fd = memfd_create("bench", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0 || ftruncate(fd, (off_t)size) != 0) die("memfd");
+    if (pwrite(fd, data, size, 0) != (ssize_t)size) die("pwrite");
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0) die("F_ADD_SEALS");
+    tx(m, sizeof m, &fd, 1);
+    close(fd);
+    expect('K');
+    t1 = now_ms();
+    if (!measuring) {
+      if (t1 - start >= warm_ms) measuring = 1, t0 = t1;
+      continue;
+    }
+    ++transfers;
+    if (t1 - t0 >= window_ms && transfers >= 3) break;
+  }
+  free(data);
+  return (t1 - t0) / transfers;
+}
+
 static int run_main(int argc, char** argv) {
   // warm_ms may be "W,F": W ms of warm-up a case, F for the first case (caches, page faults).
   double first_warm_ms = 0;
@@ -403,6 +451,8 @@ static int run_main(int argc, char** argv) {
       value = case_stream(16, (int)a, (int)b);
     } else if (sscanf(spec, "bulk:%ld:%ld:%ld", &a, &b, &c) == 3) {
       value = case_bulk(a, (size_t)b, (int)c);
+    } else if (sscanf(spec, "vbig:%ld", &a) == 1) {
+      value = case_memfd((size_t)a);
     } else {
       fprintf(stderr, "seqpacket: unknown case %s\n", spec);
       return 2;
