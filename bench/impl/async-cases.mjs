@@ -2,7 +2,7 @@
 //   { send(bytes), sendFds?(bytes, n), call?(bytes) → Promise, onMessage: (bytes, handles) => void }
 // and calls its current `onMessage` for every message that arrives. Each case installs its
 // own handler, so the hot path is one closure call per message.
-import { A, K, TAG, commandMessage, dataMessage, now, parseCase, txidOf } from './protocol.mjs';
+import { A, K, TAG, commandMessage, dataMessage, now, pacer, parseCase, txidOf } from './protocol.mjs';
 import { runValueCase } from './value-cases.mjs';
 
 export function command(t, text) {
@@ -20,24 +20,11 @@ async function rtt(t, warmMs, windowMs) {
   await command(t, 'echo');
   const ping = dataMessage(16);
   return new Promise((resolve) => {
-    let measuring = false;
-    let n = 0;
-    let t0 = now();
+    const done = pacer(warmMs, windowMs, 16);
     t.onMessage = () => {
-      if ((++n & 15) === 0) {
-        const t1 = now();
-        if (!measuring) {
-          if (t1 - t0 >= warmMs) {
-            measuring = true;
-            n = 0;
-            t0 = t1;
-          }
-        } else if (t1 - t0 >= windowMs) {
-          resolve(((t1 - t0) * 1000) / n);
-          return;
-        }
-      }
-      t.send(ping);
+      const w = done();
+      if (w) resolve((w.ms * 1000) / w.n);
+      else t.send(ping);
     };
     t.send(ping);
   });

@@ -15,6 +15,29 @@ export const K = 0x4b;
 
 export const now = () => performance.now();
 
+/** Paces a measured loop: call the returned function once per unit of work done; it returns
+ *  null while warming up (`warmMs`) and measuring, then, once `windowMs` has passed, the
+ *  window's { n, ms } (the units done in it and its length). The clock is read every
+ *  `every` units (and the window holds at least `min`). */
+export function pacer(warmMs, windowMs, every = 1, min = 1) {
+  let measuring = false;
+  let n = 0;
+  let t0 = now();
+  return () => {
+    if (++n % every !== 0) return null;
+    const t1 = now();
+    if (!measuring) {
+      if (t1 - t0 >= warmMs) {
+        measuring = true;
+        n = 0;
+        t0 = t1;
+      }
+      return null;
+    }
+    return t1 - t0 >= windowMs && n >= min ? { n, ms: t1 - t0 } : null;
+  };
+}
+
 export function tagged(tag, size = 16) {
   const b = Buffer.alloc(size);
   b[TAG] = tag;

@@ -2,7 +2,7 @@
 // transport here is { post(value), onValue: (value) => void }. The peer of a value case
 // echoes every value back, except one holding `big`, which it answers with { ok: true } once
 // it has it.
-import { now } from './protocol.mjs';
+import { pacer } from './protocol.mjs';
 
 export const SMALL = { id: 12345, name: 'zircon', tags: ['ipc', 'values', 'handles'] };
 
@@ -17,24 +17,11 @@ export function valuePeer(post) {
 // µs per round trip of SMALL.
 function rtt(t, warmMs, windowMs) {
   return new Promise((resolve) => {
-    let measuring = false;
-    let n = 0;
-    let t0 = now();
+    const done = pacer(warmMs, windowMs, 16);
     t.onValue = () => {
-      if ((++n & 15) === 0) {
-        const t1 = now();
-        if (!measuring) {
-          if (t1 - t0 >= warmMs) {
-            measuring = true;
-            n = 0;
-            t0 = t1;
-          }
-        } else if (t1 - t0 >= windowMs) {
-          resolve(((t1 - t0) * 1000) / n);
-          return;
-        }
-      }
-      t.post(SMALL);
+      const w = done();
+      if (w) resolve((w.ms * 1000) / w.n);
+      else t.post(SMALL);
     };
     t.post(SMALL);
   });
@@ -44,23 +31,11 @@ function rtt(t, warmMs, windowMs) {
 function big(t, size, warmMs, windowMs) {
   const value = { name: 'big', big: Buffer.alloc(size, 0x5a) };
   return new Promise((resolve) => {
-    let measuring = false;
-    let n = 0;
-    let t0 = now();
+    const done = pacer(warmMs, windowMs, 1, 3);
     t.onValue = () => {
-      n++;
-      const t1 = now();
-      if (!measuring) {
-        if (t1 - t0 >= warmMs) {
-          measuring = true;
-          n = 0;
-          t0 = t1;
-        }
-      } else if (t1 - t0 >= windowMs && n >= 3) {
-        resolve((t1 - t0) / n);
-        return;
-      }
-      t.post(value);
+      const w = done();
+      if (w) resolve(w.ms / w.n);
+      else t.post(value);
     };
     t.post(value);
   });
