@@ -29,7 +29,7 @@
 //   vbig:SIZE           SIZE bytes through a memfd, as ValueChannel sends a large value: a
 //                       new memfd written with pwrite and sealed, its descriptor sent with an
 //                       'M' message (SIZE in bytes 8-15); the peer maps it read-only, copies
-//                       it into memory of its own and answers with a credit; value ms each
+//                       it into new memory of its own and answers with a credit; value ms each
 //   pin                 not a case: both processes run on CPU 0 from here on
 #define _GNU_SOURCE
 #include <errno.h>
@@ -219,12 +219,14 @@ static int run_peer(void) {
       memcpy(&size, rbuf + 8, sizeof size);
       void* map = mmap(NULL, size, PROT_READ, MAP_SHARED, rfds[0], 0);
       if (map == MAP_FAILED) die("mmap");
-      uint8_t* copy = malloc(size);
-      if (!copy) die("malloc");
+      // Into new memory each time, as a receiver that hands the bytes over must (malloc
+      // would reuse the pages of the last transfer: glibc raises its mmap threshold).
+      void* copy = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (copy == MAP_FAILED) die("mmap");
       memcpy(copy, map, size);
       munmap(map, size);
       close(rfds[0]);
-      free(copy);
+      munmap(copy, size);
       send_small('K');
     } else if (tag == 'C') {
       close_all(rfds, nfds);
