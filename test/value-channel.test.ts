@@ -423,7 +423,7 @@ describe('the event face, iteration and backpressure', () => {
     b.close();
   });
 
-  it('reads only while a message or call listener is attached; unref lets the process exit', async () => {
+  it('reads only while a message or call listener is attached', async () => {
     const [a, b] = ValueChannel.create();
     a.post(1);
     a.post(2);
@@ -437,6 +437,15 @@ describe('the event face, iteration and backpressure', () => {
     expect(seen).toEqual([1, 2]);
     a.close();
     b.close();
+  });
+});
+
+describe('ref and unref', () => {
+  it("an unref()'d ValueChannel that listens does not keep its process alive", async () => {
+    const { vc, child } = peer(['unref']);
+    expect(await child.json('exiting')).toEqual({ exiting: true });
+    expect(await child.closed).toEqual({ code: 0, signal: null });
+    vc.close();
   });
 });
 
