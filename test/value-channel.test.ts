@@ -141,6 +141,17 @@ describe('values between processes', () => {
     const sent = { id: 7, name: 'seven', tags: ['a', 'b', 'c'], nested: { list: [1, null, true] } };
     vc.post(sent);
     expect((await next(vc)).value).toEqual(sent);
+    // Past one message, the JSON text travels in a VMO too; handles as {"$handle": n}.
+    const event = Event.create();
+    const koid = event.koid;
+    const large = { text: 'é'.repeat(50_000), event };
+    vc.post(large);
+    const back = await next(vc);
+    expect(back.value.text).toBe(large.text);
+    expect(back.value.event).toBeInstanceOf(Event);
+    expect(back.value.event.koid).toBe(koid);
+    expect(back.handles).toEqual([{ path: '$.event', class: 'Event', type: ZX_OBJ_TYPE_EVENT, rights: back.value.event.rights, koid: String(koid) }]);
+    back.value.event.close();
     await finish(vc, child);
   });
 
@@ -340,6 +351,15 @@ describe('calls', () => {
     a.on('message', () => {});  // reading, with no 'call' listener
     const none: any = await rejectionOf(b.call('anyone?'));
     expect(none.message).toBe("ValueChannel: no 'call' listener");
+    // A reply that can't be sent: the responder's respond() throws, the caller learns why.
+    b.removeAllListeners('call');
+    let thrown: unknown;
+    b.on('call', (_value, respond) => {
+      thrown = thrownBy(() => respond({ f: () => 1 }));
+    });
+    const unsent: any = await rejectionOf(a.call('give me a function'));
+    expect(unsent.name).toBe('DataCloneError');
+    expect((thrown as DOMException).name).toBe('DataCloneError');
     a.close();
     b.close();
   });
@@ -360,6 +380,12 @@ describe('what is not sent', () => {
     const tooMany = Array.from({ length: 65 }, () => Event.create());
     expect((thrownBy(() => a.post(tooMany)) as DOMException).name).toBe('DataCloneError');
     expect(tooMany.every((h) => h.valid)).toBe(true);
+    // A value in a VMO leaves room for 63 handles: the VMO is the 64th.
+    const large = { handles: tooMany.slice(0, 64), bytes: Buffer.alloc(70 * KIB) };
+    const inVmo = thrownBy(() => a.post(large)) as DOMException;
+    expect([inVmo.name, inVmo.message]).toEqual(['DataCloneError', 'a value holds at most 63 handles when it travels in a VMO, this one 64.']);
+    expect(tooMany.every((h) => h.valid)).toBe(true);
+    expect(base.maps).toBe(memfdMappings());
     const [jsonEnd, jsonPeer] = Channel.create();
     const json = new ValueChannel(jsonEnd, { codec: 'json' });
     expect((thrownBy(() => json.post({ n: 1n, event })) as DOMException).name).toBe('DataCloneError');
