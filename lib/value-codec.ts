@@ -1,7 +1,8 @@
 // A value's body (docs/wire-format.md, "Values"): the value encoded by V8's structured
-// clone, or as JSON text for peers in other languages; every Handle in it becomes an index into the message's handle list,
-// and the bytes of every typed array, Buffer and ArrayBuffer in it travel beside the
-// encoding ("blobs"), so that they are copied once on each side whatever their size.
+// clone, or as JSON text (for peers in other languages, and for values JSON says exactly);
+// every Handle in it becomes an index into the message's handle list, and the bytes of
+// every typed array, Buffer and ArrayBuffer in it travel beside the encoding ("blobs"), so
+// that they are copied once on each side whatever their size.
 import { isUtf8 } from 'node:buffer';
 import { types } from 'node:util';
 import { Deserializer, Serializer } from 'node:v8';
