@@ -101,6 +101,7 @@ export const ZX_DEFAULT_FIFO_RIGHTS = 0xF00F;
 export const ZX_DEFAULT_PORT_RIGHTS = 0x800F;
 export const ZX_DEFAULT_SOCKET_RIGHTS = 0x10F0CF;
 export const ZX_DEFAULT_VMO_RIGHTS = 0xD0EF;
+export const ZX_DEFAULT_TIMER_RIGHTS = 0xD00B;
 
 // --- Signals (zx_signals_t, uint32) ---
 export const ZX_SIGNAL_NONE = 0x0;
@@ -118,6 +119,8 @@ export const ZX_SOCKET_PEER_WRITE_DISABLED = 0x10;
 export const ZX_SOCKET_WRITE_DISABLED = 0x20;
 export const ZX_SOCKET_READ_THRESHOLD = 0x400;
 export const ZX_SOCKET_WRITE_THRESHOLD = 0x800;
+export const ZX_TIMER_SIGNALED = 0x8;
+export const ZX_VMO_ZERO_CHILDREN = 0x8;
 export const ZX_SIGNAL_HANDLE_CLOSED = 0x800000;
 export const ZX_USER_SIGNAL_0 = 0x1000000;
 export const ZX_USER_SIGNAL_1 = 0x2000000;
@@ -192,24 +195,132 @@ export const ZX_WAIT_ASYNC_EDGE = 2;
 export const ZX_WAIT_ASYNC_BOOT_TIMESTAMP = 4;
 export const ZX_PKT_TYPE_USER = 0;
 export const ZX_PKT_TYPE_SIGNAL_ONE = 1;
+export const ZX_PKT_TYPE_GUEST_BELL = 3;
+export const ZX_PKT_TYPE_GUEST_MEM = 4;
+export const ZX_PKT_TYPE_GUEST_IO = 5;
+export const ZX_PKT_TYPE_GUEST_VCPU = 6;
+export const ZX_PKT_TYPE_INTERRUPT = 7;
+export const ZX_PKT_TYPE_PAGE_REQUEST = 9;
 export const ZX_PORT_BIND_TO_INTERRUPT = 1;
+export const ZX_EXCP_POLICY_CODE_PORT_TOO_MANY_PACKETS = 17;
 
-// --- zx_object_get_info topics ---
+// --- zx_object_get_info topics (syscalls/object.h; versioned ones carry the version in bits 28..31) ---
 export const ZX_INFO_NONE = 0;
 export const ZX_INFO_HANDLE_VALID = 1;
 export const ZX_INFO_HANDLE_BASIC = 2;
+export const ZX_INFO_PROCESS = 0x10000003;
+export const ZX_INFO_PROCESS_THREADS = 4;
+export const ZX_INFO_VMAR = 7;
+export const ZX_INFO_JOB_CHILDREN = 8;
+export const ZX_INFO_JOB_PROCESSES = 9;
+export const ZX_INFO_THREAD = 10;
+export const ZX_INFO_THREAD_EXCEPTION_REPORT_V1 = 11;
+export const ZX_INFO_THREAD_EXCEPTION_REPORT = 0x1000000B;
+export const ZX_INFO_TASK_STATS = 12;
+export const ZX_INFO_PROCESS_MAPS_V1 = 13;
+export const ZX_INFO_PROCESS_MAPS = 0x1000000D;
+export const ZX_INFO_PROCESS_VMOS_V1 = 14;
+export const ZX_INFO_PROCESS_VMOS_V2 = 0x1000000E;
+export const ZX_INFO_PROCESS_VMOS = 0x2000000E;
+export const ZX_INFO_THREAD_STATS = 15;
+export const ZX_INFO_CPU_STATS = 16;
+export const ZX_INFO_KMEM_STATS_V1 = 17;
+export const ZX_INFO_KMEM_STATS = 0x10000011;
+export const ZX_INFO_RESOURCE = 18;
 export const ZX_INFO_HANDLE_COUNT = 19;
+export const ZX_INFO_BTI = 20;
+export const ZX_INFO_PROCESS_HANDLE_STATS = 21;
+export const ZX_INFO_SOCKET = 22;
+export const ZX_INFO_VMO_V1 = 23;
+export const ZX_INFO_VMO_V2 = 0x10000017;
+export const ZX_INFO_VMO = 0x20000017;
+export const ZX_INFO_JOB = 24;
+export const ZX_INFO_TIMER = 25;
+export const ZX_INFO_STREAM = 26;
 export const ZX_INFO_HANDLE_TABLE = 27;
+export const ZX_INFO_MSI = 28;
+export const ZX_INFO_GUEST_STATS = 29;
+export const ZX_INFO_TASK_RUNTIME_V1 = 30;
+export const ZX_INFO_TASK_RUNTIME = 0x1000001E;
+export const ZX_INFO_KMEM_STATS_EXTENDED = 31;
+export const ZX_INFO_VCPU = 32;
+export const ZX_INFO_KMEM_STATS_COMPRESSION = 33;
+export const ZX_INFO_IOB = 34;
+export const ZX_INFO_IOB_REGIONS = 35;
+export const ZX_INFO_VMAR_MAPS = 36;
+// zx_info_vmo_t.flags
+export const ZX_INFO_VMO_TYPE_PHYSICAL = 0x0;
+export const ZX_INFO_VMO_TYPE_PAGED = 0x1;
+export const ZX_INFO_VMO_RESIZABLE = 0x2;
+export const ZX_INFO_VMO_IS_COW_CLONE = 0x4;
+export const ZX_INFO_VMO_VIA_HANDLE = 0x8;
+export const ZX_INFO_VMO_VIA_MAPPING = 0x10;
+export const ZX_INFO_VMO_PAGER_BACKED = 0x20;
+export const ZX_INFO_VMO_CONTIGUOUS = 0x40;
+export const ZX_INFO_VMO_DISCARDABLE = 0x80;
+export const ZX_INFO_VMO_IMMUTABLE = 0x100;
+export const ZX_INFO_VMO_VIA_IOB_HANDLE = 0x200;
+export const ZX_CACHE_POLICY_CACHED = 0;
+export const ZX_CACHE_POLICY_UNCACHED = 1;
+export const ZX_CACHE_POLICY_UNCACHED_DEVICE = 2;
+export const ZX_CACHE_POLICY_WRITE_COMBINING = 3;
+export const ZX_CACHE_POLICY_MASK = 3;
+
+// --- zx_object_get_property / set_property ---
+export const ZX_PROP_NAME = 3;
+export const ZX_PROP_REGISTER_GS = 2;
+export const ZX_PROP_REGISTER_FS = 4;
+export const ZX_PROP_PROCESS_DEBUG_ADDR = 5;
+export const ZX_PROP_PROCESS_VDSO_BASE_ADDRESS = 6;
+export const ZX_PROP_PROCESS_BREAK_ON_LOAD = 7;
+export const ZX_PROP_PROCESS_HW_TRACE_CONTEXT_ID = 8;
+export const ZX_PROP_SOCKET_RX_THRESHOLD = 12;
+export const ZX_PROP_SOCKET_TX_THRESHOLD = 13;
+export const ZX_PROP_JOB_KILL_ON_OOM = 15;
+export const ZX_PROP_EXCEPTION_STATE = 16;
+export const ZX_PROP_VMO_CONTENT_SIZE = 17;
+export const ZX_PROP_EXCEPTION_STRATEGY = 18;
+export const ZX_PROP_STREAM_MODE_APPEND = 19;
 
 // --- Socket and VMO options ---
 export const ZX_SOCKET_STREAM = 0;
 export const ZX_SOCKET_DATAGRAM = 1;
+export const ZX_SOCKET_CREATE_MASK = 1;
 export const ZX_SOCKET_PEEK = 8;
 export const ZX_SOCKET_DISPOSITION_WRITE_DISABLED = 1;
 export const ZX_SOCKET_DISPOSITION_WRITE_ENABLED = 2;
 export const ZX_VMO_RESIZABLE = 2;
 export const ZX_VMO_DISCARDABLE = 4;
-export const ZX_VMO_ZERO_CHILDREN = 0x8;
+export const ZX_VMO_TRAP_DIRTY = 8;
+export const ZX_VMO_UNBOUNDED = 0x10;
+// zx_vmo_op_range opcodes
+export const ZX_VMO_OP_COMMIT = 1;
+export const ZX_VMO_OP_DECOMMIT = 2;
+export const ZX_VMO_OP_LOCK = 3;
+export const ZX_VMO_OP_UNLOCK = 4;
+export const ZX_VMO_OP_CACHE_SYNC = 6;
+export const ZX_VMO_OP_CACHE_INVALIDATE = 7;
+export const ZX_VMO_OP_CACHE_CLEAN = 8;
+export const ZX_VMO_OP_CACHE_CLEAN_INVALIDATE = 9;
+export const ZX_VMO_OP_ZERO = 10;
+export const ZX_VMO_OP_TRY_LOCK = 11;
+export const ZX_VMO_OP_DONT_NEED = 12;
+export const ZX_VMO_OP_ALWAYS_NEED = 13;
+export const ZX_VMO_OP_PREFETCH = 14;
+// zx_vmo_create_child options
+export const ZX_VMO_CHILD_SNAPSHOT = 0x1;
+export const ZX_VMO_CHILD_RESIZABLE = 0x4;
+export const ZX_VMO_CHILD_SLICE = 0x8;
+export const ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE = 0x10;
+export const ZX_VMO_CHILD_NO_WRITE = 0x20;
+export const ZX_VMO_CHILD_REFERENCE = 0x40;
+export const ZX_VMO_CHILD_SNAPSHOT_MODIFIED = 0x80;
+
+// --- Timers and clocks ---
+export const ZX_TIMER_SLACK_CENTER = 0;
+export const ZX_TIMER_SLACK_EARLY = 1;
+export const ZX_TIMER_SLACK_LATE = 2;
+export const ZX_CLOCK_MONOTONIC = 0;
 // Page size VMO sizes round up to.
 export const ZX_PAGE_SIZE = 4096;
 

@@ -109,7 +109,7 @@ export interface NativeBinding {
   socketWrite(h: number, options: number, bytes: Uint8Array): number;
   /** On ZX_OK the number of bytes read into `pool` (≥ 0), or a Buffer holding them (their
    *  count in scratch[0]) when the read was longer than the pool; else a status (< 0). */
-  socketRead(h: number, options: number, length: number, pool: Uint8Array): Buffer | number;
+  socketRead(h: number, options: number, length: number | bigint, pool: Uint8Array): Buffer | number;
   socketSetDisposition(h: number, disposition: number, dispositionPeer: number): number;
   // ---- ports (native/binding/port_js.cc) ----
   /** scratch[0] = the port. */

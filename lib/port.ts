@@ -47,7 +47,7 @@ export class Port extends Handle {
     check(sys.objectWaitAsync(raw, this.raw, options.key ?? 0n, signals, flags), 'Port.watch');
   }
 
-  /** Queues a user packet at the back (ZxError SHOULD_WAIT when 4096 are waiting). */
+  /** Queues a user packet at the back (ZxError SHOULD_WAIT when more than 4096 are waiting). */
   queue(packet: QueuePacket = {}): void {
     const status = sys.portQueue(this.raw, {
       key: packet.key ?? 0n,

@@ -63,7 +63,7 @@ export function portCreate(options: number): OneHandleResult {
   return oneHandleResult(status);
 }
 
-/** Queues a user packet at the back: ZX_ERR_SHOULD_WAIT once 4096 user packets wait. */
+/** Queues a user packet at the back: ZX_ERR_SHOULD_WAIT once more than 4096 user packets wait. */
 export function portQueue(port: number, packet: PortQueuePacket): number {
   const fn = 'portQueue';
   if (typeof packet !== 'object' || packet === null) throw new TypeError(`${fn}: packet must be { key, type, status, user }`);

@@ -1,7 +1,7 @@
 // The socket syscalls of the `sys` face (SPEC §2): zx_socket_create, write, read and
 // set_disposition, returning statuses.
 import { ZX_OK } from './constants';
-import { bytesOrNull, u32 } from './check';
+import { bytesOrNull, u32, u64 } from './check';
 import { native, pairResult } from './native';
 import type { CreatePairResult } from './native';
 
@@ -54,12 +54,13 @@ export function socketWrite(h: number, options: number, bytes: Uint8Array | null
   return { status, actual: status === ZX_OK ? scratch[0] : 0 };
 }
 
-/** Up to `length` bytes; ZX_SOCKET_PEEK leaves them queued. A datagram longer than
- *  `length` is cut to it and the rest discarded. */
-export function socketRead(h: number, options: number, length: number): SocketReadResult {
+/** Up to `length` bytes (a size_t, as Zircon's: a safe integer or a bigint below 2^64; a
+ *  read never takes more than is queued); ZX_SOCKET_PEEK leaves them queued. A datagram
+ *  longer than `length` is cut to it and the rest discarded. */
+export function socketRead(h: number, options: number, length: number | bigint): SocketReadResult {
   const fn = 'socketRead';
   pool ??= Buffer.allocUnsafeSlow(POOL_BYTES);
-  const r = nativeSocketRead(u32(fn, 'handle', h), u32(fn, 'options', options), u32(fn, 'length', length), pool);
+  const r = nativeSocketRead(u32(fn, 'handle', h), u32(fn, 'options', options), u64(fn, 'length', length), pool);
   if (typeof r !== 'number') {
     const actual = scratch[0];
     return { status: ZX_OK, bytes: actual === r.length ? r : r.subarray(0, actual), actual };

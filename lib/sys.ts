@@ -54,7 +54,10 @@ export function channelCreate(options: number): CreatePairResult {
   return pairResult(status);
 }
 
+// Unknown option bits: INVALID_ARGS from the options (handles consumed) before the bytes
+// are looked at, as Zircon does, so they go to the addon as none.
 function payload(fn: string, options: number, bytes: unknown): Uint8Array | Uint8Array[] | null {
+  if (options & ~ZX_CHANNEL_WRITE_USE_IOVEC) return null;
   if (!(options & ZX_CHANNEL_WRITE_USE_IOVEC)) return bytesOrNull(fn, bytes);
   if (bytes === null || bytes === undefined) return null;
   if (!Array.isArray(bytes) || !bytes.every((b) => b instanceof Uint8Array)) {

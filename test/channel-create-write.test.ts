@@ -359,8 +359,8 @@ const failures: FailureCase[] = [
     build: (c) => ({
       target: c.target(),
       options,
-      // With the iovec bit among the bad ones, bytes must still be a chunk list.
-      bytes: options & ZX_CHANNEL_WRITE_USE_IOVEC ? [bytes(3)] : bytes(3),
+      // Unknown bits: the bytes are not looked at, whatever the iovec bit says.
+      bytes: bytes(3),
       handles: [c.carriedEndpoint(), c.carriedFd()],
     }),
   })),
@@ -687,4 +687,51 @@ describe('channelWrite: a failed write leaves the channel usable', () => {
     expect(sys.channelRead(b, 0, 65536, 64).status).toBe(ZX_ERR_SHOULD_WAIT);
     closeAll(a, b, y);
   });
+});
+
+describe('unknown option bits on every writing call', () => {
+  // Zircon answers INVALID_ARGS from the options before it looks at the handle or the
+  // bytes, and consumes the handles all the same; 0xff includes ZX_CHANNEL_WRITE_USE_IOVEC,
+  // so the bytes given (one Uint8Array, or a chunk list without that bit) must not matter.
+  const calls: [string, (h: number, options: number, payload: Uint8Array | Uint8Array[], carried: number) => Promise<number> | number][] = [
+    ['channelWrite', (h, o, p, c) => sys.channelWrite(h, o, p, [c])],
+    ['channelWriteEtc', (h, o, p, c) =>
+      sys.channelWriteEtc(h, o, p, [{ operation: 0, handle: c, type: 0, rights: 0x80000000, result: ZX_OK }])],
+    ['channelCall', (h, o, p, c) =>
+      sys.channelCall(h, o, 0n, { bytes: p, handles: [c], readNumBytes: 64, readNumHandles: 0 }).status],
+    ['channelCallEtc', (h, o, p, c) =>
+      sys.channelCallEtc(h, o, 0n, {
+        bytes: p,
+        handles: [{ operation: 0, handle: c, type: 0, rights: 0x80000000, result: ZX_OK }],
+        readNumBytes: 64,
+        readNumHandles: 0,
+      }).status],
+    ['channelCallAsync', async (h, o, p, c) =>
+      (await sys.channelCallAsync(h, o, 0n, { bytes: p, handles: [c], readNumBytes: 64, readNumHandles: 0 })).status],
+    ['channelCallEtcAsync', async (h, o, p, c) =>
+      (await sys.channelCallEtcAsync(h, o, 0n, {
+        bytes: p,
+        handles: [{ operation: 0, handle: c, type: 0, rights: 0x80000000, result: ZX_OK }],
+        readNumBytes: 64,
+        readNumHandles: 0,
+      })).status],
+  ];
+  const shapes: [string, number, Uint8Array | Uint8Array[]][] = [
+    ['0xff with one Uint8Array', 0xff, new Uint8Array(8)],
+    ['0x4 with a chunk list', 0x4, [new Uint8Array(8)]],
+    ['0x80000002 with one Uint8Array', 0x80000002, new Uint8Array(8)],
+  ];
+  for (const [fn, call] of calls) {
+    it.each(shapes)(`${fn}: options %s → INVALID_ARGS, the handle consumed, nothing sent`, async (_, options, payload) => {
+      const before = baseline();
+      const [a, b] = channel();
+      const [carried, carriedPeer] = channel();
+      expect(await call(a, options, payload, carried)).toBe(ZX_ERR_INVALID_ARGS);
+      expect(isValid(carried)).toBe(false);
+      expect(signalsOf(carriedPeer)).toBe(ZX_CHANNEL_PEER_CLOSED);
+      expect(signalsOf(b)).toBe(ZX_CHANNEL_WRITABLE);
+      closeAll(a, b, carriedPeer);
+      expectBaseline(before);
+    });
+  }
 });

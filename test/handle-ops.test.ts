@@ -12,12 +12,26 @@ import {
   ZX_DEFAULT_CHANNEL_RIGHTS,
   ZX_ERR_ACCESS_DENIED,
   ZX_ERR_BAD_HANDLE,
+  ZX_ERR_CANCELED,
   ZX_ERR_INVALID_ARGS,
   ZX_ERR_NOT_SUPPORTED,
+  ZX_ERR_WRONG_TYPE,
   ZX_ERR_PEER_CLOSED,
   ZX_ERR_TIMED_OUT,
   ZX_HANDLE_INVALID,
   ZX_INFO_HANDLE_BASIC,
+  ZX_INFO_HANDLE_COUNT,
+  ZX_INFO_HANDLE_TABLE,
+  ZX_INFO_JOB,
+  ZX_INFO_KMEM_STATS,
+  ZX_INFO_NONE,
+  ZX_INFO_PROCESS,
+  ZX_INFO_SOCKET,
+  ZX_INFO_STREAM,
+  ZX_INFO_TASK_RUNTIME,
+  ZX_INFO_THREAD,
+  ZX_INFO_VMAR,
+  ZX_INFO_VMO,
   ZX_INFO_HANDLE_VALID,
   ZX_OBJ_TYPE_CHANNEL,
   ZX_OBJ_TYPE_FD,
@@ -30,6 +44,7 @@ import {
   ZX_RIGHT_WAIT,
   ZX_RIGHT_WRITE,
   ZX_RIGHTS_BASIC,
+  ZX_SIGNAL_HANDLE_CLOSED,
   ZX_TIME_INFINITE,
   ZX_TIME_INFINITE_PAST,
 } from '../lib/index';
@@ -50,6 +65,7 @@ import {
   staleHandle,
   warmUpWaits,
 } from './fixtures/channels';
+import { inWorker } from './fixtures/threads';
 import { closeSync, writeSync } from 'node:fs';
 
 beforeAll(() => warmUpWaits());
@@ -456,11 +472,34 @@ describe('objectGetInfo', () => {
     expect(sys.objectGetInfo(staleHandle(), ZX_INFO_HANDLE_BASIC)).toEqual({ status: ZX_ERR_BAD_HANDLE, info: null });
   });
 
-  it('an unknown topic → NOT_SUPPORTED', () => {
+  it('an unknown topic → NOT_SUPPORTED, before the handle is looked at (as Zircon)', () => {
     const [a, b] = channel();
-    expect(sys.objectGetInfo(a, 9999)).toEqual({ status: ZX_ERR_NOT_SUPPORTED, info: null });
-    expect(sys.objectGetInfo(a, 0x7fffffff)).toEqual({ status: ZX_ERR_NOT_SUPPORTED, info: null });
+    for (const topic of [ZX_INFO_NONE, 5, 6, 37, 9999, 0x7fffffff, ZX_INFO_HANDLE_BASIC | 0x10000000]) {
+      expect(sys.objectGetInfo(a, topic)).toEqual({ status: ZX_ERR_NOT_SUPPORTED, info: null });
+      expect(sys.objectGetInfo(0, topic)).toEqual({ status: ZX_ERR_NOT_SUPPORTED, info: null });
+      expect(sys.objectGetInfo(staleHandle(), topic)).toEqual({ status: ZX_ERR_NOT_SUPPORTED, info: null });
+    }
     closeAll(a, b);
+  });
+
+  it('a topic Zircon knows for objects this library lacks: BAD_HANDLE → WRONG_TYPE → ACCESS_DENIED, as Zircon looks them up', () => {
+    const [a, b] = channel();
+    const bare = replace(b, ZX_RIGHT_NONE);
+    for (const topic of [ZX_INFO_PROCESS, ZX_INFO_THREAD, ZX_INFO_JOB, ZX_INFO_VMAR, ZX_INFO_HANDLE_TABLE, ZX_INFO_KMEM_STATS, ZX_INFO_STREAM]) {
+      expect(sys.objectGetInfo(staleHandle(), topic).status).toBe(ZX_ERR_BAD_HANDLE);
+      expect(sys.objectGetInfo(a, topic).status).toBe(ZX_ERR_WRONG_TYPE);
+      expect(sys.objectGetInfo(bare, topic).status).toBe(ZX_ERR_WRONG_TYPE);  // the type before the rights
+    }
+    // A typed topic on another type: WRONG_TYPE before the missing right.
+    expect(sys.objectGetInfo(bare, ZX_INFO_SOCKET).status).toBe(ZX_ERR_WRONG_TYPE);
+    expect(sys.objectGetInfo(bare, ZX_INFO_VMO).status).toBe(ZX_ERR_WRONG_TYPE);
+    // TASK_RUNTIME takes any handle with INSPECT, then wants a task.
+    expect(sys.objectGetInfo(staleHandle(), ZX_INFO_TASK_RUNTIME).status).toBe(ZX_ERR_BAD_HANDLE);
+    expect(sys.objectGetInfo(bare, ZX_INFO_TASK_RUNTIME).status).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(sys.objectGetInfo(a, ZX_INFO_TASK_RUNTIME).status).toBe(ZX_ERR_WRONG_TYPE);
+    // HANDLE_COUNT takes any handle with INSPECT.
+    expect(sys.objectGetInfo(bare, ZX_INFO_HANDLE_COUNT).status).toBe(ZX_ERR_ACCESS_DENIED);
+    closeAll(a, bare);
   });
 
   it('JS misuse throws TypeError', () => {
@@ -489,5 +528,65 @@ describe('statusToString', () => {
   it('an unknown value is described, not thrown', () => {
     expect(statusToString(-9999)).toBe('ZX_ERR_UNKNOWN(-9999)');
     expect(statusToString(12345)).toBe('ZX_ERR_UNKNOWN(12345)');
+  });
+});
+
+describe('handleReplace with a channelCall pending on the endpoint', () => {
+  // Zircon: the handle's value changes, the object does not; the call completes. A wait
+  // on the old value ends (CANCELED), as for any handle leaving the table.
+  const reply = (server: number, text: string) => {
+    const request = sys.channelRead(server, 0, 64, 0);
+    expect(request.status).toBe(ZX_OK);
+    const bytes = Buffer.concat([request.bytes.subarray(0, 4), Buffer.from(text)]);
+    expect(sys.channelWrite(server, 0, bytes, null)).toBe(ZX_OK);
+  };
+  const args = { bytes: Buffer.from('....ask'), handles: null, readNumBytes: 64, readNumHandles: 0 };
+
+  it('channelCallAsync completes with the reply; a wait on the old value is CANCELED', async () => {
+    const before = baseline();
+    const [client, server] = channel();
+    const call = sys.channelCallAsync(client, 0, ZX_TIME_INFINITE, args);
+    const wait = sys.objectWaitOneAsync(client, ZX_CHANNEL_READABLE, ZX_TIME_INFINITE);
+    const replaced = replace(client, ZX_RIGHT_SAME_RIGHTS);
+    expect(await wait).toEqual({ status: ZX_ERR_CANCELED, observed: ZX_SIGNAL_HANDLE_CLOSED | ZX_CHANNEL_WRITABLE });
+    reply(server, 'answer');
+    const r = await call;
+    expect(r.status).toBe(ZX_OK);
+    expect(r.bytes.subarray(4).toString()).toBe('answer');
+    expect(signalsOf(replaced)).toBe(ZX_CHANNEL_WRITABLE);  // the reply went to the call, not the queue
+    closeAll(replaced, server);
+    expectBaseline(before);
+  });
+
+  it('channelCallAsync after a replace still ends CANCELED when the new value is closed', async () => {
+    const [client, server] = channel();
+    const call = sys.channelCallAsync(client, 0, ZX_TIME_INFINITE, args);
+    const replaced = replace(client, ZX_RIGHT_SAME_RIGHTS);
+    const again = replace(replaced, ZX_DEFAULT_CHANNEL_RIGHTS);
+    closeAll(again);
+    expect((await call).status).toBe(ZX_ERR_CANCELED);
+    closeAll(server);
+  });
+
+  it('channelCall (blocking) completes when another thread replaces its handle and answers', async () => {
+    const [client, server] = channel();
+    const helper = inWorker(
+      `whenBlocked(MAIN_THREAD, () => {
+         const r = sys.handleReplace(workerData.client, zx.ZX_RIGHT_SAME_RIGHTS);
+         const request = sys.channelRead(workerData.server, 0, 64, 0);
+         const bytes = Buffer.concat([request.bytes.subarray(0, 4), Buffer.from('answer')]);
+         parentPort.postMessage({ replaced: r, wrote: sys.channelWrite(workerData.server, 0, bytes, null) });
+       });`,
+      { client, server },
+    );
+    const r = sys.channelCall(client, 0, sys.deadlineAfter(20_000_000_000n), args);
+    const done = await helper.message;
+    expect(await helper.exited).toBe(0);
+    expect(done.replaced.status).toBe(ZX_OK);
+    expect(done.wrote).toBe(ZX_OK);
+    expect(r.status).toBe(ZX_OK);
+    expect(r.bytes.subarray(4).toString()).toBe('answer');
+    expect(isValid(client)).toBe(false);
+    closeAll(done.replaced.out, server);
   });
 });

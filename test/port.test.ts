@@ -311,18 +311,18 @@ describe('portQueue', () => {
     closeAll(port);
   });
 
-  it('SHOULD_WAIT once 4096 user packets wait; a wait makes room; signal packets don’t count', () => {
+  it('SHOULD_WAIT once more than 4096 user packets wait (Zircon queues while at most 4096 do); a wait makes room; signal packets don’t count', () => {
     const port = newPort();
-    for (let i = 0; i < 4096; i++) expect(sys.portQueue(port, { key: BigInt(i), type: 0, status: 0 })).toBe(ZX_OK);
-    expect(sys.portQueue(port, { key: 4096n, type: 0, status: 0 })).toBe(ZX_ERR_SHOULD_WAIT);
+    for (let i = 0; i <= 4096; i++) expect(sys.portQueue(port, { key: BigInt(i), type: 0, status: 0 })).toBe(ZX_OK);
+    expect(sys.portQueue(port, { key: 4097n, type: 0, status: 0 })).toBe(ZX_ERR_SHOULD_WAIT);
     const [a, b] = channel();
     observe(a, port, 0xaaaan, ZX_CHANNEL_WRITABLE); // fires at once, full or not
     expect(take(port)).toEqual(userPacket(0n, 0));
-    expect(sys.portQueue(port, { key: 4096n, type: 0, status: 0 })).toBe(ZX_OK);
-    expect(sys.portQueue(port, { key: 4097n, type: 0, status: 0 })).toBe(ZX_ERR_SHOULD_WAIT);
-    for (let i = 1; i < 4096; i++) expect(take(port).packet!.key).toBe(BigInt(i));
+    expect(sys.portQueue(port, { key: 4097n, type: 0, status: 0 })).toBe(ZX_OK);
+    expect(sys.portQueue(port, { key: 4098n, type: 0, status: 0 })).toBe(ZX_ERR_SHOULD_WAIT);
+    for (let i = 1; i <= 4096; i++) expect(take(port).packet!.key).toBe(BigInt(i));
     expect(take(port)).toEqual(signalPacket(0xaaaan, ZX_CHANNEL_WRITABLE, ZX_CHANNEL_WRITABLE));
-    expect(take(port)).toEqual(userPacket(4096n, 0));
+    expect(take(port)).toEqual(userPacket(4097n, 0));
     expect(take(port)).toEqual(NOTHING);
     closeAll(port, a, b);
   });
@@ -934,7 +934,7 @@ describe('Port (class)', () => {
     port.watch(file, ZX_CHANNEL_READABLE, { key: 1n });
     expect(port.waitSync({ timeout: 0 })).toEqual(signalPacket(1n, ZX_CHANNEL_READABLE, RW).packet);
     expectZxError(thrownBy(() => port.watch(file, ZX_CHANNEL_PEER_CLOSED)), ZX_ERR_NOT_SUPPORTED, 'Port.watch');
-    for (let i = 0; i < 4096; i++) port.queue({ key: BigInt(i) });
+    for (let i = 0; i <= 4096; i++) port.queue({ key: BigInt(i) });
     expectZxError(thrownBy(() => port.queue()), ZX_ERR_SHOULD_WAIT, 'Port.queue');
     const pending = port.wait();
     port.close();

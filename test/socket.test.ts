@@ -378,6 +378,18 @@ describe('socketRead', () => {
     closeAll(b);
   });
 
+  it.each(KINDS)('%s: a length of 2^32 or more is a size_t, as Zircon’s: the read takes what is queued', (_, options) => {
+    const [a, b] = socketPair(options);
+    for (const length of [2 ** 32, 2 ** 53 - 1, 2n ** 64n - 1n]) {
+      write(a, 'big enough');
+      expect(sys.socketRead(b, ZX_SOCKET_PEEK, length)).toEqual({ status: ZX_OK, bytes: Buffer.from('big enough'), actual: 10 });
+      expect(sys.socketRead(b, 0, length)).toEqual({ status: ZX_OK, bytes: Buffer.from('big enough'), actual: 10 });
+      expect(sys.socketRead(b, 0, length)).toEqual({ status: ZX_ERR_SHOULD_WAIT, bytes: Buffer.alloc(0), actual: 0 });
+    }
+    expect(() => sys.socketRead(b, 0, 2n ** 64n)).toThrow(TypeError);
+    closeAll(a, b);
+  });
+
   it('reads longer than 64 KiB get exactly the bytes (STREAM) or the datagram (DATAGRAM) queued', () => {
     const [a, b] = socketPair(ZX_SOCKET_STREAM);
     const data = pattern(200_000, 5);

@@ -17,8 +17,10 @@ using namespace zxc;
 using namespace zxb;
 
 // Payload pieces: null, one Uint8Array, or (iovec mode) an array of Uint8Array.
-bool PayloadOf(const Napi::Value& v, bool iovec_mode, std::vector<iovec>* out) {
-  if (v.IsNull() || v.IsUndefined()) return true;
+bool PayloadOf(const Napi::Value& v, uint32_t options, std::vector<iovec>* out) {
+  // Unknown option bits: the write answers INVALID_ARGS before looking at the bytes.
+  if (v.IsNull() || v.IsUndefined() || (options & ~ZX_CHANNEL_WRITE_USE_IOVEC)) return true;
+  const bool iovec_mode = options & ZX_CHANNEL_WRITE_USE_IOVEC;
   iovec piece;
   if (!iovec_mode) {
     if (!BytesOf(v.Env(), v, &piece)) return false;
@@ -64,7 +66,7 @@ Napi::Value ChannelWriteJs(const Napi::CallbackInfo& info) {
   std::vector<iovec> pieces;
   if (!(options & ZX_CHANNEL_WRITE_USE_IOVEC) && BytesOf(env, info[2], &single))  // the common case
     return Status(env, ChannelWriteEtc(h, options, &single, 1, list, count));
-  if (!PayloadOf(info[2], options & ZX_CHANNEL_WRITE_USE_IOVEC, &pieces)) {
+  if (!PayloadOf(info[2], options, &pieces)) {
     ConsumeDispositions(list, count);
     Napi::TypeError::New(env, "channelWrite: bytes must be a Uint8Array (or, with "
                               "ZX_CHANNEL_WRITE_USE_IOVEC, an array of them)")
@@ -99,7 +101,7 @@ struct Outgoing {
         dispositions[i] = HandleDisposition{ZX_HANDLE_OP_MOVE, U32(list.Get(i)), ZX_OBJ_TYPE_NONE,
                                             ZX_RIGHT_SAME_RIGHTS, ZX_OK};
     }
-    if (PayloadOf(bytes, options & ZX_CHANNEL_WRITE_USE_IOVEC, &pieces)) return true;
+    if (PayloadOf(bytes, options, &pieces)) return true;
     ConsumeDispositions(dispositions.data(), dispositions.size());
     Napi::TypeError::New(env, std::string(fn) + ": bytes must be a Uint8Array (or, with "
                                                 "ZX_CHANNEL_WRITE_USE_IOVEC, an array of them)")
@@ -416,15 +418,21 @@ Napi::Value ObjectWaitManyJs(const Napi::CallbackInfo& info) {
   return Status(info.Env(), status);
 }
 
-// objectGetInfo(h, topic) → status; for HANDLE_BASIC, [status, koid, rights, type, relatedKoid].
+// objectGetInfo(h, topic) → status; for HANDLE_BASIC, [status, koid, rights, type,
+// relatedKoid]; for another topic with a record, [status, Buffer] (Zircon's layout).
 Napi::Value ObjectGetInfoJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const zx_handle_t h = U32(info[0]);
   const uint32_t topic = U32(info[1]);
   if (topic == ZX_INFO_HANDLE_VALID) return Status(env, ObjectGetInfoValid(h));
   if (topic != ZX_INFO_HANDLE_BASIC) {
-    zx_status_t status = ObjectGetInfoValid(h);
-    return Status(env, status != ZX_OK ? status : ZX_ERR_NOT_SUPPORTED);
+    std::vector<uint8_t> record;
+    zx_status_t status = ObjectGetInfo(h, topic, &record);
+    if (status != ZX_OK) return Status(env, status);
+    auto out = Napi::Array::New(env, 2);
+    out.Set(0u, Napi::Number::New(env, status));
+    out.Set(1u, Napi::Buffer<uint8_t>::Copy(env, record.data(), record.size()));
+    return out;
   }
   HandleBasicInfo basic;
   zx_status_t status = ObjectGetInfoBasic(h, &basic);

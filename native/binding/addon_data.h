@@ -57,6 +57,15 @@ inline uint64_t U64(const Napi::Value& v) {
   return v.As<Napi::BigInt>().Uint64Value(&lossless);
 }
 
+// A size or an offset: a Number (lib/check.ts made it a safe non-negative integer) or a BigInt.
+inline uint64_t SizeOf(const Napi::Value& v) {
+  if (v.IsBigInt()) {
+    bool lossless;
+    return v.As<Napi::BigInt>().Uint64Value(&lossless);
+  }
+  return static_cast<uint64_t>(v.As<Napi::Number>().DoubleValue());
+}
+
 // A deadline (lib/check.ts has made it a bigint in range).
 inline zxc::zx_time_t Deadline(const Napi::Value& v) {
   bool lossless;

@@ -54,7 +54,7 @@ uint32_t EnvLoop::NewId() {
 }
 
 void EnvLoop::Op::StopObserving() {
-  if (observing) HandleTable::Get().RemoveObserver(handle, this);
+  if (observing) HandleTable::Get().RemoveObserver(this);  // a call's may have followed a replace
   observing = false;
 }
 

@@ -114,6 +114,7 @@ struct EnvLoop::Call final : Op {
   void OnPosted() override;
   void OnDeadline() override;
   bool ReadsForItself() const override { return !endpoint->StashFull(); }
+  bool FollowsReplace() const override { return true; }  // Zircon lets the call complete
   // `status` is the call's own outcome; ZX_OK means "the waiter is done: look at it".
   void Settle(zxc::zx_status_t status);
 

@@ -15,15 +15,6 @@ namespace {
 
 using namespace zxc;
 
-// A size or an offset: a Number (lib/check.ts made it a safe non-negative integer) or a BigInt.
-uint64_t SizeOf(const Napi::Value& v) {
-  if (v.IsBigInt()) {
-    bool lossless;
-    return v.As<Napi::BigInt>().Uint64Value(&lossless);
-  }
-  return static_cast<uint64_t>(v.As<Napi::Number>().DoubleValue());
-}
-
 // A failed N-API allocation may leave a JavaScript exception pending: the status says it.
 void ClearPendingException(napi_env env) {
   bool pending = false;

@@ -141,7 +141,7 @@ class SyncCallWaiter final : public CallWaiter {
 // Blocks until the call's reply, its deadline, its peer's end or its handle's close.
 zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter,
                        zx_time_t deadline, int wake_fd) {
-  CloseWaker waker(wake_fd);
+  CloseWaker waker(wake_fd, true);  // a replace of the handle lets the call go on
   HandleTable& table = HandleTable::Get();
   const bool observing = table.AddObserver(h, &waker) == ZX_OK;
   if (!observing) waker.OnHandleRemoved();
@@ -170,7 +170,7 @@ zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter
     pollfd fds[2] = {{}, {endpoint.fd(), POLLIN | POLLRDHUP, 0}};  // fds[0]: PollFor's
     torn_down = PollFor(fds, endpoint.StashFull() ? 1 : 2, remaining) == ZX_ERR_CANCELED;
   }
-  if (observing) table.RemoveObserver(h, &waker);
+  if (observing) table.RemoveObserver(&waker);
   return status;
 }
 

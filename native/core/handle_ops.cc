@@ -31,17 +31,7 @@ zx_status_t HandleDuplicate(zx_handle_t h, zx_rights_t rights, zx_handle_t* out)
 }
 
 zx_status_t HandleReplace(zx_handle_t h, zx_rights_t rights, zx_handle_t* out) {
-  *out = ZX_HANDLE_INVALID;
-  HandleTable& table = HandleTable::Get();
-  HandleInfo info;
-  zx_status_t status = table.Remove(h, &info);
-  if (status != ZX_OK) return status;
-  // The source is gone even when the rights are refused.
-  if (!RightsSubset(rights, info.rights)) return ZX_ERR_INVALID_ARGS;
-  zx_handle_t replacement = table.Add(info.object, ResolveRights(rights, info.rights));
-  if (!replacement) return ZX_ERR_NO_RESOURCES;
-  *out = replacement;
-  return ZX_OK;
+  return HandleTable::Get().Replace(h, rights, out);
 }
 
 zx_status_t ObjectGetInfoValid(zx_handle_t h) {

@@ -24,19 +24,24 @@ HandleTable& HandleTable::Get() {
   return *table;
 }
 
+bool HandleTable::AllocateLocked(uint32_t* index) {
+  // Reuse a slot only once a good number are free, so stale values stay stale longer.
+  if (!free_.empty() && (free_.size() > 1024 || slots_.size() >= kMaxSlots)) {
+    *index = free_.front();
+    free_.pop_front();
+  } else if (slots_.size() < kMaxSlots) {
+    *index = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  } else {
+    return false;
+  }
+  return true;
+}
+
 zx_handle_t HandleTable::Add(ObjectRef object, zx_rights_t rights, bool rights_unchecked) {
   std::lock_guard<std::mutex> lock(mu_);
   uint32_t index;
-  // Reuse a slot only once a good number are free, so stale values stay stale longer.
-  if (!free_.empty() && (free_.size() > 1024 || slots_.size() >= kMaxSlots)) {
-    index = free_.front();
-    free_.pop_front();
-  } else if (slots_.size() < kMaxSlots) {
-    index = static_cast<uint32_t>(slots_.size());
-    slots_.emplace_back();
-  } else {
-    return ZX_HANDLE_INVALID;
-  }
+  if (!AllocateLocked(&index)) return ZX_HANDLE_INVALID;
   Slot& slot = slots_[index];
   slot.info.object = std::move(object);
   slot.info.rights = rights;
@@ -124,12 +129,57 @@ zx_status_t HandleTable::RemoveLocked(zx_handle_t h, HandleInfo* out, bool check
   return ZX_OK;
 }
 
+zx_status_t HandleTable::Replace(zx_handle_t h, zx_rights_t rights, zx_handle_t* out) {
+  *out = ZX_HANDLE_INVALID;
+  HandleInfo gone;  // let go of outside the lock (declared first: destroyed last)
+  std::lock_guard<std::mutex> lock(mu_);
+  Slot* source = FindLocked(h);
+  if (!source) return ZX_ERR_BAD_HANDLE;
+  CheckRightsLocked(source);
+  uint32_t index;
+  if (!RightsSubset(rights, source->info.rights) || !AllocateLocked(&index)) {
+    const bool refused = !RightsSubset(rights, source->info.rights);
+    RemoveLocked(h, &gone, false);  // the source is gone either way
+    return refused ? ZX_ERR_INVALID_ARGS : ZX_ERR_NO_RESOURCES;
+  }
+  source = FindLocked(h);  // the slots may have moved
+  std::vector<HandleObserver*> observers = std::move(source->observers);
+  source->observers.clear();
+  const zx_rights_t resolved = ResolveRights(rights, source->info.rights);
+  ObjectRef object = source->info.object;
+  RemoveLocked(h, &gone, false);  // tells nobody now: the observers were taken out
+  Slot& slot = slots_[index];
+  slot.info.object = std::move(object);
+  slot.info.rights = resolved;
+  slot.used = true;
+  ++used_;
+  *out = Encode(index, slot.generation);
+  for (HandleObserver* o : observers) {
+    if (o->FollowsReplace()) {
+      o->observed_ = *out;
+      slot.observers.push_back(o);
+    } else {
+      o->OnHandleRemoved();
+    }
+  }
+  return ZX_OK;
+}
+
 zx_status_t HandleTable::AddObserver(zx_handle_t h, HandleObserver* observer) {
   std::lock_guard<std::mutex> lock(mu_);
   Slot* slot = FindLocked(h);
   if (!slot) return ZX_ERR_BAD_HANDLE;
+  observer->observed_ = h;
   slot->observers.push_back(observer);
   return ZX_OK;
+}
+
+void HandleTable::RemoveObserver(HandleObserver* observer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Slot* slot = FindLocked(observer->observed_);
+  if (!slot) return;
+  auto& v = slot->observers;
+  v.erase(std::remove(v.begin(), v.end(), observer), v.end());
 }
 
 void HandleTable::RemoveObserver(zx_handle_t h, HandleObserver* observer) {

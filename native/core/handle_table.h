@@ -20,9 +20,17 @@ struct HandleInfo {
 class HandleObserver {
  public:
   virtual void OnHandleRemoved() = 0;
+  // Whether it follows the object when its handle is replaced (handleReplace), moving to
+  // the new value instead of being told of a removal: a call in progress, which Zircon
+  // lets complete. Such an observer unregisters with RemoveObserver(observer).
+  virtual bool FollowsReplace() const { return false; }
 
  protected:
   ~HandleObserver() = default;
+
+ private:
+  friend class HandleTable;
+  zx_handle_t observed_ = ZX_HANDLE_INVALID;  // the value it is registered with (table lock)
 };
 
 // Rights a handle op asks for: ZX_RIGHT_SAME_RIGHTS, or a subset of what the source has.
@@ -61,8 +69,15 @@ class HandleTable {
   // object until the caller lets it go, outside the table's lock.
   zx_status_t Close(zx_handle_t h, HandleInfo* gone);
 
+  // zx_handle_replace: the source leaves the table (also when the rights are refused:
+  // INVALID_ARGS), and the object comes back under a new value with `rights`. Observers
+  // that follow the object move to it; the others are told of a removal.
+  zx_status_t Replace(zx_handle_t h, zx_rights_t rights, zx_handle_t* out);
+
   zx_status_t AddObserver(zx_handle_t h, HandleObserver* observer);
   void RemoveObserver(zx_handle_t h, HandleObserver* observer);
+  // Unregisters `observer` from the value it observes now (it may have followed a replace).
+  void RemoveObserver(HandleObserver* observer);
 
   size_t size();
 
@@ -76,6 +91,8 @@ class HandleTable {
   };
 
   Slot* FindLocked(zx_handle_t h);
+  // A free slot's index (a new one if need be); false when the table is full.
+  bool AllocateLocked(uint32_t* index);
   // The slot's rights bounded by its object's descriptors, if that was left for now.
   static void CheckRightsLocked(Slot* slot);
   zx_status_t RemoveLocked(zx_handle_t h, HandleInfo* out, bool check_rights);

@@ -173,7 +173,7 @@ void Port::PushLocked(const PortPacket& packet) {
 
 zx_status_t Port::QueueUser(const PortPacket& packet) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (user_packets_ >= kMaxUserPackets) return ZX_ERR_SHOULD_WAIT;
+  if (user_packets_ > kMaxUserPackets) return ZX_ERR_SHOULD_WAIT;
   PushLocked(packet);
   packets_.back().type = ZX_PKT_TYPE_USER;
   ++user_packets_;

@@ -48,8 +48,8 @@ static_assert(sizeof(PortPacket) == 48, "zx_port_packet_t is 48 bytes");
 // the 32 bytes of user or signal.
 constexpr uint32_t kPortPacketWords = sizeof(PortPacket) / 4;
 
-// User packets a port holds before zx_port_queue answers SHOULD_WAIT (Zircon's per-port
-// limit; signal packets don't count).
+// Zircon's per-port limit of user packets: zx_port_queue answers SHOULD_WAIT when it finds
+// more than this many waiting (so 4097 fit, as in Zircon's kernel; signal packets don't count).
 constexpr size_t kMaxUserPackets = 4096;
 
 class Port final : public Object {

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "core/endpoint.h"
 #include "core/types.h"
@@ -79,6 +80,8 @@ zx_status_t HandleDuplicate(zx_handle_t h, zx_rights_t rights, zx_handle_t* out)
 zx_status_t HandleReplace(zx_handle_t h, zx_rights_t rights, zx_handle_t* out);
 zx_status_t ObjectGetInfoValid(zx_handle_t h);
 zx_status_t ObjectGetInfoBasic(zx_handle_t h, HandleBasicInfo* out);
+// object_info.cc: every other topic, its record in Zircon's layout (LP64) in `record`.
+zx_status_t ObjectGetInfo(zx_handle_t h, uint32_t topic, std::vector<uint8_t>* record);
 
 struct WaitItem {
   zx_handle_t handle;

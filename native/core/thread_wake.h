@@ -39,15 +39,19 @@ bool ProcessExitingForThread();
 
 class CloseWaker final : public HandleObserver {
  public:
-  explicit CloseWaker(int efd) : efd_(efd) {}
+  // `follows_replace`: for a call, which a replace of its handle lets go on.
+  explicit CloseWaker(int efd, bool follows_replace = false)
+      : efd_(efd), follows_replace_(follows_replace) {}
   void OnHandleRemoved() override {
     closed_.store(true);
     eventfd_write(efd_, 1);
   }
+  bool FollowsReplace() const override { return follows_replace_; }
   bool closed() const { return closed_.load(); }
 
  private:
   int efd_;
+  const bool follows_replace_;
   std::atomic<bool> closed_{false};
 };
 
