@@ -22,6 +22,7 @@
         "native/core/event.cc",
         "native/core/thread_wake.cc",
         "native/core/vmo.cc",
+        "native/core/vmo_ops.cc",
         "native/core/socket.cc",
         "native/core/unix_peer.cc",
         "native/core/port.cc",

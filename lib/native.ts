@@ -59,7 +59,8 @@ export interface NativeBinding {
   /** Settles a pending async wait or call with ZX_ERR_CANCELED. */
   cancelAsync(id: number): boolean;
   objectWaitMany(items: { handle: number; waitfor: number; pending: number }[], deadline: bigint): number;
-  objectGetInfo(h: number, topic: number): number | [number, bigint, number, number, bigint];
+  /** A status; for HANDLE_BASIC [status, koid, rights, type, relatedKoid]; for another topic with a record [status, record in Zircon's layout]. */
+  objectGetInfo(h: number, topic: number): number | [number, bigint, number, number, bigint] | [number, Buffer];
   handleClose(h: number): number;
   handleCloseMany(handles: number[]): number;
   handleDuplicate(h: number, rights: number): number;
@@ -97,6 +98,9 @@ export interface NativeBinding {
   /** The size, or a status (a number). */
   vmoGetSize(h: number): bigint | number;
   vmoSetSize(h: number, size: number | bigint): number;
+  vmoOpRange(h: number, op: number, offset: number | bigint, size: number | bigint): number;
+  /** scratch[0] = the child's handle. */
+  vmoCreateChild(h: number, options: number, offset: number | bigint, size: number | bigint): number;
   /** The whole VMO mapped shared, or a status; a VMO longer than maxLength: NO_MEMORY; a
    *  resizable one without allowFaults: NOT_SUPPORTED. */
   vmoMap(h: number, maxLength: number, allowFaults: boolean): ArrayBuffer | number;

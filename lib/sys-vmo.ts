@@ -41,3 +41,24 @@ export function vmoSetSize(h: number, size: number | bigint): number {
   const fn = 'vmoSetSize';
   return native.vmoSetSize(u32(fn, 'handle', h), u64(fn, 'size', size));
 }
+
+/** zx_vmo_op_range: ZX_VMO_OP_COMMIT, DECOMMIT and ZERO (needs WRITE; fallocate(2) on the
+ *  memfd: decommitted and zeroed pages read as zeros and give their memory back); the
+ *  cache operations and the hints (DONT_NEED, ALWAYS_NEED, PREFETCH) check their rights and
+ *  range and do nothing; LOCK, TRY_LOCK and UNLOCK: NOT_SUPPORTED (no VMO here is
+ *  discardable). OUT_OF_RANGE past the size; another op: INVALID_ARGS. */
+export function vmoOpRange(h: number, op: number, offset: number | bigint, size: number | bigint): number {
+  const fn = 'vmoOpRange';
+  return native.vmoOpRange(u32(fn, 'handle', h), u32(fn, 'op', op), u64(fn, 'offset', offset), u64(fn, 'size', size));
+}
+
+/** zx_vmo_create_child: ZX_VMO_CHILD_SNAPSHOT or ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE
+ *  (with ZX_VMO_CHILD_RESIZABLE, ZX_VMO_CHILD_NO_WRITE): a new VMO of `size` (rounded up
+ *  to a page) holding a copy of the parent's bytes from `offset`, made now (zeros past the
+ *  parent's end). Needs DUPLICATE and READ. SLICE, REFERENCE and SNAPSHOT_MODIFIED, which
+ *  share pages with the parent, answer NOT_SUPPORTED (docs/objects.md). */
+export function vmoCreateChild(h: number, options: number, offset: number | bigint, size: number | bigint): OneHandleResult {
+  const fn = 'vmoCreateChild';
+  const status = native.vmoCreateChild(u32(fn, 'handle', h), u32(fn, 'options', options), u64(fn, 'offset', offset), u64(fn, 'size', size));
+  return oneHandleResult(status);
+}

@@ -1,7 +1,15 @@
 // Vmo: shared memory (a memfd) as a handle: read and write by offset, resize, and map it
 // into an ArrayBuffer that every process mapping the same VMO sees.
 import { constants as bufferConstants } from 'node:buffer';
-import { ZX_OBJ_TYPE_VMO, ZX_OK, ZX_VMO_DISCARDABLE, ZX_VMO_RESIZABLE } from './constants';
+import {
+  ZX_OBJ_TYPE_VMO,
+  ZX_OK,
+  ZX_VMO_CHILD_NO_WRITE,
+  ZX_VMO_CHILD_RESIZABLE,
+  ZX_VMO_CHILD_SNAPSHOT,
+  ZX_VMO_DISCARDABLE,
+  ZX_VMO_RESIZABLE,
+} from './constants';
 import { check, ZxError } from './errors';
 import { Handle, registerHandleClass } from './handle';
 import { native } from './native';
@@ -78,6 +86,28 @@ export class Vmo extends Handle {
     const r = native.vmoMap(this.raw, MAX_MAPPING, options.allowFaults === true);
     if (typeof r === 'number') throw new ZxError(r, 'Vmo.map');
     return r;
+  }
+
+  /** A snapshot child (sys.vmoCreateChild): a new VMO of `size` bytes (default: the
+   *  parent's size less `offset`) holding a copy of this one's bytes from `offset`, taken
+   *  now. `{ noWrite }` leaves WRITE out of its rights, `{ resizable }` makes it resizable. */
+  createChild(options: { offset?: number | bigint; size?: number | bigint; resizable?: boolean; noWrite?: boolean } = {}): Vmo {
+    const offset = options.offset ?? 0;
+    let size = options.size;
+    if (size === undefined) {
+      const whole = this.getSize();
+      size = BigInt(offset) < whole ? whole - BigInt(offset) : 0n;
+    }
+    const flags =
+      ZX_VMO_CHILD_SNAPSHOT | (options.resizable ? ZX_VMO_CHILD_RESIZABLE : 0) | (options.noWrite ? ZX_VMO_CHILD_NO_WRITE : 0);
+    const { status, out } = sys.vmoCreateChild(this.raw, flags, offset, size);
+    check(status, 'Vmo.createChild');
+    return new Vmo(out);
+  }
+
+  /** sys.vmoOpRange: `op` one of ZX_VMO_OP_COMMIT, ZX_VMO_OP_DECOMMIT, ZX_VMO_OP_ZERO, ... */
+  opRange(op: number, offset: number | bigint, size: number | bigint): void {
+    check(sys.vmoOpRange(this.raw, op, offset, size), 'Vmo.opRange');
   }
 
   /** Vmo.unmap(buffer). */

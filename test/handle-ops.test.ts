@@ -14,7 +14,9 @@ import {
   ZX_ERR_BAD_HANDLE,
   ZX_ERR_CANCELED,
   ZX_ERR_INVALID_ARGS,
+  ZX_ERR_NOT_FOUND,
   ZX_ERR_NOT_SUPPORTED,
+  ZX_ERR_OUT_OF_RANGE,
   ZX_ERR_WRONG_TYPE,
   ZX_ERR_PEER_CLOSED,
   ZX_ERR_TIMED_OUT,
@@ -588,5 +590,37 @@ describe('handleReplace with a channelCall pending on the endpoint', () => {
     expect(r.bytes.subarray(4).toString()).toBe('answer');
     expect(isValid(client)).toBe(false);
     closeAll(done.replaced.out, server);
+  });
+});
+
+describe('handleCheckValid', () => {
+  it('INVALID_ARGS for 0, OUT_OF_RANGE without both low bits, NOT_FOUND for no handle, else OK', () => {
+    const [a, b] = channel();
+    expect(sys.handleCheckValid(a)).toBe(ZX_OK);
+    expect(sys.handleCheckValid(replace(b, ZX_RIGHT_NONE) )).toBe(ZX_OK);
+    expect(sys.handleCheckValid(ZX_HANDLE_INVALID)).toBe(ZX_ERR_INVALID_ARGS);
+    for (const low of [0b100, a & ~1, a & ~2]) expect(sys.handleCheckValid(low)).toBe(ZX_ERR_OUT_OF_RANGE);
+    expect(sys.handleCheckValid(staleHandle())).toBe(ZX_ERR_NOT_FOUND);
+    expect(sys.handleCheckValid(0x5a5a5a5b)).toBe(ZX_ERR_NOT_FOUND);
+    expect(() => sys.handleCheckValid(-1)).toThrow(TypeError);
+    closeAll(a);
+    expect(sys.handleCheckValid(a)).toBe(ZX_ERR_NOT_FOUND);
+  });
+});
+
+describe('objectGetInfo ZX_INFO_HANDLE_COUNT', () => {
+  it('counts the handles to the object in this process; needs INSPECT', () => {
+    const [a, b] = channel();
+    const count = (h: number) => sys.objectGetInfo(h, ZX_INFO_HANDLE_COUNT);
+    expect(count(a)).toEqual({ status: ZX_OK, info: { handleCount: 1 } });
+    const f = fileHandle('r');
+    const f2 = sys.handleDuplicate(f, ZX_RIGHT_SAME_RIGHTS).out;
+    const f3 = sys.handleDuplicate(f, ZX_RIGHT_WAIT).out;
+    expect(count(f)).toEqual({ status: ZX_OK, info: { handleCount: 3 } });
+    expect(count(f3)).toEqual({ status: ZX_ERR_ACCESS_DENIED, info: null });
+    closeAll(f2);
+    expect(count(f)).toEqual({ status: ZX_OK, info: { handleCount: 2 } });
+    expect(count(staleHandle())).toEqual({ status: ZX_ERR_BAD_HANDLE, info: null });
+    closeAll(a, b, f, f3);
   });
 });

@@ -47,6 +47,8 @@ import {
   ZX_SOCKET_WRITABLE as WRITABLE,
   ZX_SOCKET_WRITE_DISABLED as WRITE_DISABLED,
   ZX_TIME_INFINITE,
+  ZX_INFO_SOCKET,
+  ZX_RIGHT_INSPECT,
 } from '../lib/index';
 import { native } from '../lib/native';
 import { basic, channel, closeAll, isValid, replace, signalsOf, staleHandle } from './fixtures/channels';
@@ -1012,5 +1014,40 @@ describe('SocketStream', () => {
     expect(error.status).toBe(ZX_ERR_PEER_CLOSED);
     await streamClosed(stream);
     expect(stream.handle).toBe(0);
+  });
+});
+
+describe('objectGetInfo ZX_INFO_SOCKET', () => {
+  it.each(KINDS)('%s: options and the bytes each way, the peer in another process; needs INSPECT; 0 for tx once the peer is gone', async (_, options) => {
+    const [mine, theirs] = socketPair(options);
+    const infoOf = (h: number) => {
+      const r = sys.objectGetInfo(h, ZX_INFO_SOCKET);
+      expect(r.status).toBe(ZX_OK);
+      return r.info!;
+    };
+    const fresh = infoOf(mine);
+    expect(fresh).toMatchObject({ options, rxBufSize: 0n, rxBufAvailable: 0n, txBufSize: 0n });
+    expect(fresh.rxBufMax).toBeGreaterThan(0n);
+    expect(fresh.txBufMax).toBeGreaterThan(0n);
+    const peer = new Peer();
+    await peer.call({ op: 'take' }, [theirs]);
+    write(mine, 'twelve bytes');
+    // Linux counts what the peer holds in kernel memory, message overhead included.
+    expect(infoOf(mine).txBufSize).toBeGreaterThanOrEqual(12n);
+    expect(await peer.call({ op: 'write', text: 'seven b' })).toEqual({ status: ZX_OK, actual: 7 });
+    expect(await peer.call({ op: 'write', text: 'two' })).toEqual({ status: ZX_OK, actual: 3 });
+    expect(sys.objectWaitOne(mine, READABLE, sys.deadlineAfter(20n * SECOND)).status).toBe(ZX_OK);
+    // Ten bytes wait; a datagram end can read the next datagram's seven at once.
+    const next = options === ZX_SOCKET_STREAM ? 10n : 7n;
+    expect(infoOf(mine)).toMatchObject({ rxBufSize: 10n, rxBufAvailable: next });
+    expect(await peer.call({ op: 'read', length: 100 })).toEqual({ status: ZX_OK, text: 'twelve bytes' });
+    expect(infoOf(mine).txBufSize).toBe(0n);
+    await peer.exit();
+    expect(infoOf(mine)).toMatchObject({ txBufMax: 0n, txBufSize: 0n, rxBufSize: 10n, rxBufAvailable: next });
+    const bare = replace(mine, ZX_DEFAULT_SOCKET_RIGHTS & ~ZX_RIGHT_INSPECT);
+    expect(sys.objectGetInfo(bare, ZX_INFO_SOCKET)).toEqual({ status: ZX_ERR_ACCESS_DENIED, info: null });
+    const [c, d] = channel();
+    expect(sys.objectGetInfo(c, ZX_INFO_SOCKET)).toEqual({ status: ZX_ERR_WRONG_TYPE, info: null });
+    closeAll(bare, c, d);
   });
 });

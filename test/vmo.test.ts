@@ -49,9 +49,31 @@ import {
   ZX_VMO_DISCARDABLE,
   ZX_VMO_RESIZABLE,
   ZX_VMO_ZERO_CHILDREN,
+  ZX_INFO_VMO,
+  ZX_INFO_VMO_IS_COW_CLONE,
+  ZX_INFO_VMO_RESIZABLE,
+  ZX_INFO_VMO_TYPE_PAGED,
+  ZX_VMO_CHILD_NO_WRITE,
+  ZX_VMO_CHILD_REFERENCE,
+  ZX_VMO_CHILD_SLICE,
+  ZX_VMO_CHILD_SNAPSHOT,
+  ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE,
+  ZX_VMO_CHILD_SNAPSHOT_MODIFIED,
+  ZX_VMO_OP_CACHE_CLEAN,
+  ZX_VMO_OP_CACHE_CLEAN_INVALIDATE,
+  ZX_VMO_OP_CACHE_INVALIDATE,
+  ZX_VMO_OP_CACHE_SYNC,
+  ZX_VMO_OP_COMMIT,
+  ZX_VMO_OP_DECOMMIT,
+  ZX_VMO_OP_DONT_NEED,
+  ZX_VMO_OP_LOCK,
+  ZX_VMO_OP_TRY_LOCK,
+  ZX_VMO_OP_UNLOCK,
+  ZX_VMO_OP_ZERO,
 } from '../lib/index';
 import { native } from '../lib/native';
 import { basic, channel } from './fixtures/channels';
+import { expectZxError, thrownBy } from './fixtures/errors';
 import { fixture, spawnWithEndpoint, warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { baseline, expectBaseline, Proc, start, user, watch, type Baseline } from './fixtures/proc-helpers';
 
@@ -869,5 +891,168 @@ describe('the Vmo class', () => {
     growing.unmap(buffer);
     using empty = Vmo.create(0, { discardable: true });
     expect(empty.size).toBe(0n);
+  });
+});
+
+/** objectGetInfo(ZX_INFO_VMO), asserted OK. */
+function vmoInfo(h: number) {
+  const r = sys.objectGetInfo(h, ZX_INFO_VMO);
+  expect(r.status).toBe(ZX_OK);
+  return r.info!;
+}
+
+describe('vmoOpRange', () => {
+  const info = vmoInfo;
+
+  it("checks in Zircon's order: the handle, the op, its rights, the range; LOCK is NOT_SUPPORTED", () => {
+    const h = create(2 * PAGE);
+    const [a, b] = channel();
+    const readOnly = dup(h, READ_ONLY);
+    const writeOnly = dup(h, ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_READ);
+    expect(sys.vmoOpRange(0, 99, 0, 2n ** 60n)).toBe(ZX_ERR_BAD_HANDLE);
+    expect(sys.vmoOpRange(a, 99, 0, 2n ** 60n)).toBe(ZX_ERR_WRONG_TYPE);
+    for (const op of [0, 5, 15, 99]) expect(sys.vmoOpRange(readOnly, op, 0, 2n ** 60n)).toBe(ZX_ERR_INVALID_ARGS);
+    for (const op of [ZX_VMO_OP_COMMIT, ZX_VMO_OP_DECOMMIT, ZX_VMO_OP_ZERO, ZX_VMO_OP_CACHE_INVALIDATE])
+      expect(sys.vmoOpRange(readOnly, op, 0, 2n ** 60n)).toBe(ZX_ERR_ACCESS_DENIED);
+    for (const op of [ZX_VMO_OP_CACHE_SYNC, ZX_VMO_OP_CACHE_CLEAN, ZX_VMO_OP_CACHE_CLEAN_INVALIDATE])
+      expect(sys.vmoOpRange(writeOnly, op, 0, 2n ** 60n)).toBe(ZX_ERR_ACCESS_DENIED);
+    for (const op of [ZX_VMO_OP_LOCK, ZX_VMO_OP_TRY_LOCK, ZX_VMO_OP_UNLOCK]) {
+      expect(sys.vmoOpRange(readOnly, op, 0, PAGE)).toBe(ZX_ERR_ACCESS_DENIED);
+      expect(sys.vmoOpRange(h, op, 0, PAGE)).toBe(ZX_ERR_NOT_SUPPORTED);
+    }
+    for (const op of [ZX_VMO_OP_COMMIT, ZX_VMO_OP_ZERO, ZX_VMO_OP_CACHE_SYNC, ZX_VMO_OP_DONT_NEED]) {
+      expect(sys.vmoOpRange(h, op, 0, 2 * PAGE + 1)).toBe(ZX_ERR_OUT_OF_RANGE);
+      expect(sys.vmoOpRange(h, op, 2 * PAGE + 1, 0)).toBe(ZX_ERR_OUT_OF_RANGE);
+      expect(sys.vmoOpRange(h, op, 2n ** 64n - 1n, 2)).toBe(ZX_ERR_OUT_OF_RANGE);
+      expect(sys.vmoOpRange(h, op, 2 * PAGE, 0)).toBe(ZX_OK);
+    }
+    expect(() => sys.vmoOpRange(h, ZX_VMO_OP_ZERO, -1, 0)).toThrow(TypeError);
+    expect(sys.handleCloseMany([h, a, b, readOnly, writeOnly])).toBe(ZX_OK);
+  });
+
+  it('ZERO clears exactly the range (partial pages too); DECOMMIT and COMMIT give back and take whole pages', () => {
+    const vmo = Vmo.create(3 * PAGE);
+    vmo.write(Buffer.alloc(3 * PAGE, 0x61));
+    expect(info(vmo.raw).committedBytes).toBe(BigInt(3 * PAGE));
+    vmo.opRange(ZX_VMO_OP_ZERO, 10, PAGE);  // bytes 10 .. PAGE + 9
+    const all = vmo.read(3 * PAGE);
+    expect(all.subarray(0, 10).every((x) => x === 0x61)).toBe(true);
+    expect(all.subarray(10, PAGE + 10).every((x) => x === 0)).toBe(true);
+    expect(all.subarray(PAGE + 10).every((x) => x === 0x61)).toBe(true);
+    vmo.opRange(ZX_VMO_OP_DECOMMIT, PAGE + 1, 1);  // the whole second page
+    expect(vmo.read(PAGE, PAGE).every((x) => x === 0)).toBe(true);
+    expect(vmo.read(PAGE, 2 * PAGE).every((x) => x === 0x61)).toBe(true);
+    expect(info(vmo.raw).committedBytes).toBe(BigInt(2 * PAGE));
+    vmo.opRange(ZX_VMO_OP_DECOMMIT, 0, 3 * PAGE);
+    expect(info(vmo.raw).committedBytes).toBe(0n);
+    vmo.opRange(ZX_VMO_OP_COMMIT, PAGE - 1, 2);  // touches two pages
+    expect(info(vmo.raw).committedBytes).toBe(BigInt(2 * PAGE));
+    expect(vmo.read(3 * PAGE).every((x) => x === 0)).toBe(true);
+    expectZxError(thrownBy(() => vmo.opRange(ZX_VMO_OP_ZERO, 0, 3 * PAGE + 1)), ZX_ERR_OUT_OF_RANGE, 'Vmo.opRange');
+    vmo.close();
+  });
+
+  it('across processes: a range zeroed in one process reads as zeros in the other', async () => {
+    const h = create(2 * PAGE);
+    expect(sys.vmoWrite(h, Buffer.from('hello, other side'), 0)).toBe(ZX_OK);
+    const child = startChild();
+    await child.ask({ op: 'take', name: 'v' }, [dup(h, ZX_RIGHT_SAME_RIGHTS)]);
+    expect(sys.vmoOpRange(h, ZX_VMO_OP_ZERO, 0, 5)).toBe(ZX_OK);
+    expect(await child.ask({ op: 'read', name: 'v', length: 17, offset: '0' })).toEqual({ status: ZX_OK, text: '\0'.repeat(5) + ', other side' });
+    expect(await child.ask({ op: 'opRange', name: 'v', opcode: ZX_VMO_OP_DECOMMIT, offset: '0', size: '1' })).toEqual({ status: ZX_OK });
+    expect(text(h, 17, 0)).toBe('\0'.repeat(17));
+    expect(await child.exit()).toEqual({ code: 0, signal: null });
+    expect(sys.handleClose(h)).toBe(ZX_OK);
+  });
+});
+
+describe('vmoCreateChild', () => {
+  const infoOf = vmoInfo;
+
+  it("checks in Zircon's order: the handle (DUPLICATE and READ), the options, the size", () => {
+    const h = create(PAGE);
+    const [a, b] = channel();
+    const noDup = dup(h, ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_DUPLICATE);
+    const noRead = dup(h, ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_READ);
+    const child = (v: number, options: number, offset: number | bigint, size: number | bigint) => sys.vmoCreateChild(v, options, offset, size);
+    expect(child(0, 0xffff, 0, 2n ** 64n - 1n)).toEqual({ status: ZX_ERR_BAD_HANDLE, out: ZX_HANDLE_INVALID });
+    expect(child(a, 0xffff, 0, 0).status).toBe(ZX_ERR_WRONG_TYPE);
+    expect(child(noDup, 0xffff, 0, 0).status).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(child(noRead, 0xffff, 0, 0).status).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(child(h, 0, 0, PAGE).status).toBe(ZX_ERR_INVALID_ARGS);  // no kind
+    expect(child(h, ZX_VMO_CHILD_SNAPSHOT | ZX_VMO_CHILD_SLICE, 0, PAGE).status).toBe(ZX_ERR_INVALID_ARGS);
+    expect(child(h, ZX_VMO_CHILD_SNAPSHOT | 0x100, 0, PAGE).status).toBe(ZX_ERR_INVALID_ARGS);
+    for (const kind of [ZX_VMO_CHILD_SLICE, ZX_VMO_CHILD_REFERENCE, ZX_VMO_CHILD_SNAPSHOT_MODIFIED])
+      expect(child(h, kind, 0, PAGE).status).toBe(ZX_ERR_NOT_SUPPORTED);
+    expect(child(h, ZX_VMO_CHILD_SNAPSHOT, 0, 2n ** 64n - 1n).status).toBe(ZX_ERR_OUT_OF_RANGE);
+    expect(child(h, ZX_VMO_CHILD_SNAPSHOT, 2n ** 64n - BigInt(PAGE), 2 * PAGE).status).toBe(ZX_ERR_OUT_OF_RANGE);
+    expect(sys.handleCloseMany([h, a, b, noDup, noRead])).toBe(ZX_OK);
+  });
+
+  it.each([
+    ['SNAPSHOT', ZX_VMO_CHILD_SNAPSHOT],
+    ['SNAPSHOT_AT_LEAST_ON_WRITE', ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE],
+  ])('%s: a copy of the range taken now, written apart from the parent; zeros past its end', (_, kind) => {
+    const parent = create(2 * PAGE);
+    expect(sys.vmoWrite(parent, Buffer.from('first page'), 0)).toBe(ZX_OK);
+    expect(sys.vmoWrite(parent, Buffer.from('second page'), PAGE)).toBe(ZX_OK);
+    const readOnlyParent = dup(parent, READ_ONLY | ZX_RIGHT_DUPLICATE);
+    const r = sys.vmoCreateChild(readOnlyParent, kind, PAGE, 2 * PAGE - 1);
+    expect(r.status).toBe(ZX_OK);
+    const c = r.out;
+    // The parent handle's rights and WRITE (the child's memory is its own).
+    expect(basic(c)).toMatchObject({ type: ZX_OBJ_TYPE_VMO, rights: READ_ONLY | ZX_RIGHT_DUPLICATE | ZX_RIGHT_WRITE, relatedKoid: 0n });
+    expect(sizeOf(c)).toBe(BigInt(2 * PAGE));
+    expect(text(c, 11, 0)).toBe('second page');
+    expect(text(c, 4, PAGE)).toBe('\0\0\0\0');
+    expect(sys.vmoWrite(parent, Buffer.from('SECOND'), PAGE)).toBe(ZX_OK);
+    expect(text(c, 11, 0)).toBe('second page');
+    expect(sys.vmoWrite(c, Buffer.from('child'), 0)).toBe(ZX_OK);
+    expect(text(parent, 11, PAGE)).toBe('SECOND page');
+    const info = infoOf(c);
+    expect(info.parentKoid).toBe(basic(parent).koid);
+    expect(info.flags & (ZX_INFO_VMO_IS_COW_CLONE | ZX_INFO_VMO_TYPE_PAGED)).toBe(ZX_INFO_VMO_IS_COW_CLONE | ZX_INFO_VMO_TYPE_PAGED);
+    expect(infoOf(parent).parentKoid).toBe(0n);
+    // Holes stay holes: only the copied page is committed.
+    expect(info.committedBytes).toBe(BigInt(PAGE));
+    expect(sys.vmoSetSize(c, 3 * PAGE)).toBe(ZX_ERR_UNAVAILABLE);  // not resizable
+    expect(sys.handleCloseMany([parent, readOnlyParent, c])).toBe(ZX_OK);
+  });
+
+  it('NO_WRITE leaves WRITE out; RESIZABLE gives RESIZE and a child that resizes; vmo.createChild()', () => {
+    const parent = Vmo.create(PAGE);
+    parent.write('parent');
+    const ro = sys.vmoCreateChild(parent.raw, ZX_VMO_CHILD_SNAPSHOT | ZX_VMO_CHILD_NO_WRITE, 0, PAGE);
+    expect(ro.status).toBe(ZX_OK);
+    expect(basic(ro.out).rights).toBe(ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_WRITE);
+    expect(sys.vmoWrite(ro.out, Buffer.from('x'), 0)).toBe(ZX_ERR_ACCESS_DENIED);
+    const grown = parent.createChild({ resizable: true });
+    expect(basic(grown.raw).rights).toBe(ZX_DEFAULT_VMO_RIGHTS | ZX_RIGHT_RESIZE);
+    grown.setSize(3 * PAGE);
+    expect(grown.read(6).toString()).toBe('parent');
+    expect(infoOf(grown.raw).flags & ZX_INFO_VMO_RESIZABLE).toBe(ZX_INFO_VMO_RESIZABLE);
+    const tail = parent.createChild({ offset: 3 });
+    expect(tail.size).toBe(BigInt(PAGE));
+    expect(tail.read(3).toString()).toBe('ent');
+    expect(sys.handleClose(ro.out)).toBe(ZX_OK);
+    for (const v of [parent, grown, tail]) v.close();
+  });
+
+  it('across processes: a child made here travels and stays apart from its parent; one made there from a VMO sent', async () => {
+    const parent = Vmo.create(PAGE);
+    parent.write('original');
+    const snapshot = parent.createChild();
+    parent.write('CHANGED!');
+    const other = startChild();
+    await other.ask({ op: 'take', name: 'snap' }, [snapshot.release()]);
+    expect(await other.ask({ op: 'read', name: 'snap', length: 8, offset: '0' })).toEqual({ status: ZX_OK, text: 'original' });
+    expect(await other.ask({ op: 'write', name: 'snap', text: 'there', offset: '0' })).toEqual({ status: ZX_OK });
+    expect(parent.read(8).toString()).toBe('CHANGED!');
+    await other.ask({ op: 'take', name: 'p' }, [parent.duplicate().release()]);
+    expect(await other.ask({ op: 'child', name: 'p', options: ZX_VMO_CHILD_SNAPSHOT, offset: '0', size: String(PAGE), as: 'c' })).toEqual({ status: ZX_OK });
+    parent.write('later');
+    expect(await other.ask({ op: 'read', name: 'c', length: 8, offset: '0' })).toEqual({ status: ZX_OK, text: 'CHANGED!' });
+    expect(await other.exit()).toEqual({ code: 0, signal: null });
+    parent.close();
   });
 });

@@ -73,6 +73,17 @@ Napi::Value VmoSetSizeJs(const Napi::CallbackInfo& info) {
   return Status(info.Env(), VmoSetSize(U32(info[0]), SizeOf(info[1])));
 }
 
+// vmoOpRange(h, op, offset, size) → status.
+Napi::Value VmoOpRangeJs(const Napi::CallbackInfo& info) {
+  return Status(info.Env(), VmoOpRange(U32(info[0]), U32(info[1]), SizeOf(info[2]), SizeOf(info[3])));
+}
+
+// vmoCreateChild(h, options, offset, size) → status; scratch[0] = the child.
+Napi::Value VmoCreateChildJs(const Napi::CallbackInfo& info) {
+  return Status(info.Env(), VmoCreateChild(U32(info[0]), U32(info[1]), SizeOf(info[2]),
+                                           SizeOf(info[3]), &Data(info).scratch[0]));
+}
+
 // ---- mappings -------------------------------------------------------------------------
 
 struct Mapping {
@@ -160,6 +171,8 @@ void InitVmoBinding(Napi::Object exports, AddonData* data) {
   AddFunction(exports, data, "vmoWrite", VmoWriteJs);
   AddFunction(exports, data, "vmoGetSize", VmoGetSizeJs);
   AddFunction(exports, data, "vmoSetSize", VmoSetSizeJs);
+  AddFunction(exports, data, "vmoOpRange", VmoOpRangeJs);
+  AddFunction(exports, data, "vmoCreateChild", VmoCreateChildJs);
   AddFunction(exports, data, "vmoMap", VmoMapJs);
   AddFunction(exports, data, "vmoUnmap", VmoUnmapJs);
 }

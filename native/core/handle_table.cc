@@ -190,6 +190,14 @@ void HandleTable::RemoveObserver(zx_handle_t h, HandleObserver* observer) {
   v.erase(std::remove(v.begin(), v.end(), observer), v.end());
 }
 
+uint32_t HandleTable::CountOf(const Object* object) {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint32_t count = 0;
+  for (const Slot& slot : slots_)
+    if (slot.used && slot.info.object.get() == object) ++count;
+  return count;
+}
+
 size_t HandleTable::size() {
   std::lock_guard<std::mutex> lock(mu_);
   return used_;

@@ -80,6 +80,8 @@ class HandleTable {
   void RemoveObserver(HandleObserver* observer);
 
   size_t size();
+  // The handles in this table to `object` (ZX_INFO_HANDLE_COUNT).
+  uint32_t CountOf(const Object* object);
 
  private:
   struct Slot {

@@ -97,6 +97,25 @@ size_t Socket::UnreadBytes() const {
   return ioctl(fd(), SIOCOUTQ, &n) == 0 && n > 0 ? static_cast<size_t>(n) : 0;
 }
 
+Socket::Info Socket::GetInfo() {
+  Info info{datagram_ ? ZX_SOCKET_DATAGRAM : ZX_SOCKET_STREAM, 0, 0, 0, 0, 0};
+  int rcvbuf = 0;
+  socklen_t len = sizeof(rcvbuf);
+  if (getsockopt(fd(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) == 0 && rcvbuf > 0)
+    info.rx_buf_max = static_cast<uint64_t>(rcvbuf);
+  info.rx_buf_size = info.rx_buf_available = QueuedBytes();
+  if (datagram_ && info.rx_buf_size > 0) {  // the head record's size
+    ssize_t n;
+    do n = recv(fd(), nullptr, 0, MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC); while (n < 0 && errno == EINTR);
+    info.rx_buf_available = n > 0 ? static_cast<uint64_t>(n) : 0;
+  }
+  if (!Look(false).peer_closed) {
+    info.tx_buf_max = static_cast<uint64_t>(send_buffer_);
+    info.tx_buf_size = UnreadBytes();
+  }
+  return info;
+}
+
 bool Socket::PeerGone(bool hup) {
   if (peer_gone_.load(std::memory_order_acquire)) return true;
   if (!hup) return false;  // a closed peer shuts both directions down

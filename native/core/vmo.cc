@@ -36,25 +36,6 @@ uint64_t FileSize(int fd) {
   return fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
-// Rounds up to the page size; false when the result would be too large.
-bool RoundSize(uint64_t size, uint64_t* rounded) {
-  if (size > kMaxVmoSize) return false;
-  *rounded = (size + ZX_PAGE_SIZE - 1) / ZX_PAGE_SIZE * ZX_PAGE_SIZE;
-  return *rounded <= kMaxVmoSize;
-}
-
-zx_status_t LookupVmo(zx_handle_t h, zx_rights_t required, HandleInfo* info, Vmo** vmo) {
-  zx_status_t status = HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_VMO, required, info);
-  if (status == ZX_OK) *vmo = static_cast<Vmo*>(info->object.get());
-  return status;
-}
-
-// Whether [offset, offset + length) lies within `size` (an overflowing end does not).
-bool InRange(uint64_t offset, uint64_t length, uint64_t size) {
-  uint64_t end;
-  return !__builtin_add_overflow(offset, length, &end) && end <= size;
-}
-
 // The rights a memfd's descriptor and seals allow.
 zx_rights_t EnforcedRights(const int* fds) {
   zx_rights_t rights = ~0u;
@@ -70,6 +51,23 @@ zx_rights_t EnforcedRights(const int* fds) {
 }
 
 }  // namespace
+
+bool RoundSize(uint64_t size, uint64_t* rounded) {
+  if (size > kMaxVmoSize) return false;
+  *rounded = (size + ZX_PAGE_SIZE - 1) / ZX_PAGE_SIZE * ZX_PAGE_SIZE;
+  return *rounded <= kMaxVmoSize;
+}
+
+zx_status_t LookupVmo(zx_handle_t h, zx_rights_t required, HandleInfo* info, Vmo** vmo) {
+  zx_status_t status = HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_VMO, required, info);
+  if (status == ZX_OK) *vmo = static_cast<Vmo*>(info->object.get());
+  return status;
+}
+
+bool InRange(uint64_t offset, uint64_t length, uint64_t size) {
+  uint64_t end;
+  return !__builtin_add_overflow(offset, length, &end) && end <= size;
+}
 
 const ObjectKind kVmoKind{
     ZX_OBJ_TYPE_VMO, 1,
@@ -121,23 +119,38 @@ zx_status_t VmoCreate(uint64_t size, uint32_t options, zx_handle_t* out) {
   // DISCARDABLE is accepted: the kernel may discard such pages, and never doing so is allowed.
   if (options & ~(ZX_VMO_RESIZABLE | ZX_VMO_DISCARDABLE)) return ZX_ERR_INVALID_ARGS;
   const bool resizable = options & ZX_VMO_RESIZABLE;
+  ObjectRef vmo;
+  zx_status_t status = NewVmo(rounded, resizable, [](int) { return ZX_OK; }, &vmo);
+  if (status != ZX_OK) return status;
+  zx_handle_t h = HandleTable::Get().Add(vmo, ZX_DEFAULT_VMO_RIGHTS | (resizable ? ZX_RIGHT_RESIZE : 0));
+  if (!h) return ZX_ERR_NO_RESOURCES;  // the object closes its memfd
+  *out = h;
+  return ZX_OK;
+}
 
+zx_status_t NewVmo(uint64_t rounded, bool resizable, const std::function<zx_status_t(int)>& fill,
+                   ObjectRef* out, zx_koid_t parent_koid) {
   int fd = memfd_create("zircon-vmo", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) return CreationStatus(errno);
   // Seal what no holder may change: the size unless resizable, and the seals themselves
   // (nobody can later seal writes away from the others). Mode 0444: a read-only receiver
   // that is not root can't reopen /proc/self/fd/N for writing.
   const int seals = F_SEAL_SEAL | (resizable ? 0 : kFixedSizeSeals);
-  if (ftruncate(fd, static_cast<off_t>(rounded)) != 0 || fchmod(fd, 0444) != 0 ||
-      fcntl(fd, F_ADD_SEALS, seals) != 0) {
+  if (ftruncate(fd, static_cast<off_t>(rounded)) != 0) {
     const int error = errno;
     close(fd);
     return error == EFBIG || error == EINVAL ? ZX_ERR_OUT_OF_RANGE : ZX_ERR_NO_MEMORY;
   }
+  zx_status_t status = fill(fd);
+  if (status == ZX_OK && (fchmod(fd, 0444) != 0 || fcntl(fd, F_ADD_SEALS, seals) != 0))
+    status = ZX_ERR_NO_MEMORY;
+  if (status != ZX_OK) {
+    close(fd);
+    return status;
+  }
   auto vmo = std::make_shared<Vmo>(fd, NewKoid(), ZX_KOID_INVALID);
-  zx_handle_t h = HandleTable::Get().Add(vmo, ZX_DEFAULT_VMO_RIGHTS | (resizable ? ZX_RIGHT_RESIZE : 0));
-  if (!h) return ZX_ERR_NO_RESOURCES;  // the object closes its memfd
-  *out = h;
+  vmo->set_parent_koid(parent_koid);
+  *out = std::move(vmo);
   return ZX_OK;
 }
 

@@ -5,7 +5,9 @@
 // memfd reopened read-only.
 #pragma once
 #include <cstddef>
+#include <functional>
 
+#include "core/handle_table.h"
 #include "core/object_kinds.h"
 
 namespace zxc {
@@ -27,6 +29,9 @@ class Vmo final : public Object {
   std::shared_ptr<Object> ForTransfer(zx_rights_t rights) override;
 
   bool resizable() const { return resizable_; }
+  // The VMO this one was made from (vmoCreateChild), in this process; 0 for none.
+  zx_koid_t parent_koid() const { return parent_koid_; }
+  void set_parent_koid(zx_koid_t koid) { parent_koid_ = koid; }
   // The size now, in bytes (for a sealed VMO, the size it was adopted with).
   zx_status_t GetSize(uint64_t* size) const;
 
@@ -34,12 +39,23 @@ class Vmo final : public Object {
   const bool resizable_;
   const bool writable_fd_;
   uint64_t fixed_size_ = 0;  // when !resizable_: sealed both ways, so read once
+  zx_koid_t parent_koid_ = ZX_KOID_INVALID;
 };
 
 extern const ObjectKind kVmoKind;
 
 // The largest VMO: the largest page multiple a file offset (off_t) can hold.
 constexpr uint64_t kMaxVmoSize = (static_cast<uint64_t>(INT64_MAX) / ZX_PAGE_SIZE) * ZX_PAGE_SIZE;
+
+// Rounds up to the page size; false when the result would be too large.
+bool RoundSize(uint64_t size, uint64_t* rounded);
+// Whether [offset, offset + length) lies within `size` (an overflowing end does not).
+bool InRange(uint64_t offset, uint64_t length, uint64_t size);
+zx_status_t LookupVmo(zx_handle_t h, zx_rights_t required, HandleInfo* info, Vmo** vmo);
+// A new VMO of `rounded` bytes (a page multiple), its memfd given to `fill` before it is
+// sealed (fixed size unless `resizable`).
+zx_status_t NewVmo(uint64_t rounded, bool resizable, const std::function<zx_status_t(int)>& fill,
+                   ObjectRef* out, zx_koid_t parent_koid = ZX_KOID_INVALID);
 
 // zx_vmo_create / read / write / get_size / set_size, in Zircon's order of checks.
 zx_status_t VmoCreate(uint64_t size, uint32_t options, zx_handle_t* out);
@@ -57,6 +73,13 @@ zx_status_t VmoSetSize(zx_handle_t h, uint64_t size);
 // A resizable VMO (one not sealed against growing and shrinking) maps only with
 // `allow_faults` (Zircon's ZX_VM_ALLOW_FAULTS; ZX_ERR_NOT_SUPPORTED otherwise): any holder
 // of its memfd can shrink it, and touching a mapped page past the end is SIGBUS.
+// vmo_ops.cc: zx_vmo_op_range (COMMIT, DECOMMIT and ZERO with fallocate; the cache ops
+// and hints check and do nothing; LOCK, TRY_LOCK, UNLOCK: NOT_SUPPORTED) and
+// zx_vmo_create_child (snapshots as eager copies of the parent's range).
+zx_status_t VmoOpRange(zx_handle_t h, uint32_t op, uint64_t offset, uint64_t size);
+zx_status_t VmoCreateChild(zx_handle_t h, uint32_t options, uint64_t offset, uint64_t size,
+                           zx_handle_t* out);
+
 zx_status_t VmoMap(zx_handle_t h, uint64_t max_length, bool allow_faults, void** address,
                    size_t* length);
 
