@@ -15,6 +15,7 @@
         "native/core/channel_batch.cc",
         "native/core/handle_ops.cc",
         "native/core/object_info.cc",
+        "native/core/property.cc",
         "native/core/wait.cc",
         "native/core/fdio.cc",
         "native/core/service.cc",

@@ -193,6 +193,18 @@ export class Handle {
     return observed;
   }
 
+  /** The object's name (ZX_PROP_NAME; needs ZX_RIGHT_GET_PROPERTY, which a VMO's and a
+   *  socket's handles have): kept by the object in this process, up to 31 bytes of UTF-8. */
+  get name(): string {
+    const { status, value } = sys.objectGetProperty(this.#raw, constants.ZX_PROP_NAME);
+    check(status, `${this.constructor.name}.name`);
+    return value as string;
+  }
+
+  set name(name: string) {
+    check(sys.objectSetProperty(this.#raw, constants.ZX_PROP_NAME, name), `${this.constructor.name}.name`);
+  }
+
   /** Waits without blocking the event loop; resolves with the signals seen. Rejects with
    *  ZxError (TIMED_OUT, CANCELED when the handle is closed) or the abort reason. */
   async wait(signals: number, options: WaitOptions = {}): Promise<number> {

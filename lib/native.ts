@@ -61,6 +61,10 @@ export interface NativeBinding {
   objectWaitMany(items: { handle: number; waitfor: number; pending: number }[], deadline: bigint): number;
   /** A status; for HANDLE_BASIC [status, koid, rights, type, relatedKoid]; for another topic with a record [status, record in Zircon's layout]. */
   objectGetInfo(h: number, topic: number): number | [number, bigint, number, number, bigint] | [number, Buffer];
+  /** A status, or [status, value]: a string for ZX_PROP_NAME, a bigint otherwise. */
+  objectGetProperty(h: number, property: number): number | [number, string | bigint];
+  /** `value`: the name's bytes. */
+  objectSetProperty(h: number, property: number, value: Uint8Array | null): number;
   handleClose(h: number): number;
   handleCloseMany(handles: number[]): number;
   handleDuplicate(h: number, rights: number): number;

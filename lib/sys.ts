@@ -451,6 +451,28 @@ export function handleCheckValid(h: number): number {
   return native.objectGetInfo(h, ZX_INFO_HANDLE_VALID) === ZX_OK ? ZX_OK : ZX_ERR_NOT_FOUND;
 }
 
+/** zx_object_get_property: ZX_PROP_NAME (a string) on any object whose handle has
+ *  ZX_RIGHT_GET_PROPERTY; ZX_PROP_VMO_CONTENT_SIZE (a bigint: a VMO's size). Zircon's
+ *  order: BAD_HANDLE → ACCESS_DENIED → INVALID_ARGS (a property Zircon lacks) →
+ *  WRONG_TYPE (one of another type of object); the socket thresholds: NOT_SUPPORTED. */
+export function objectGetProperty(h: number, property: number): { status: number; value: string | bigint | null } {
+  const fn = 'objectGetProperty';
+  const r = native.objectGetProperty(u32(fn, 'handle', h), u32(fn, 'property', property));
+  return typeof r === 'number' ? { status: r, value: null } : { status: r[0], value: r[1] };
+}
+
+/** zx_object_set_property: ZX_PROP_NAME (a string; its first ZX_MAX_NAME_LEN - 1 bytes of
+ *  UTF-8 are kept) on any object whose handle has ZX_RIGHT_SET_PROPERTY. The name stays
+ *  with the object in this process (docs/objects.md). Checks as objectGetProperty; the
+ *  other properties Zircon sets here: NOT_SUPPORTED. */
+export function objectSetProperty(h: number, property: number, value: string | bigint): number {
+  const fn = 'objectSetProperty';
+  let bytes: Uint8Array | null = null;
+  if (typeof value === 'string') bytes = Buffer.from(value);
+  else if (typeof value !== 'bigint') throw new TypeError(`${fn}: value must be a string (a name) or a bigint`);
+  return native.objectSetProperty(u32(fn, 'handle', h), u32(fn, 'property', property), bytes);
+}
+
 export function handleClose(h: number): number {
   return native.handleClose(u32('handleClose', 'handle', h));
 }

@@ -50,6 +50,13 @@ import {
   ZX_VMO_RESIZABLE,
   ZX_VMO_ZERO_CHILDREN,
   ZX_INFO_VMO,
+  ZX_PROP_NAME,
+  ZX_PROP_PROCESS_DEBUG_ADDR,
+  ZX_PROP_REGISTER_FS,
+  ZX_PROP_SOCKET_RX_THRESHOLD,
+  ZX_PROP_VMO_CONTENT_SIZE,
+  ZX_RIGHT_GET_PROPERTY,
+  ZX_RIGHT_SET_PROPERTY,
   ZX_INFO_VMO_IS_COW_CLONE,
   ZX_INFO_VMO_RESIZABLE,
   ZX_INFO_VMO_TYPE_PAGED,
@@ -1054,5 +1061,55 @@ describe('vmoCreateChild', () => {
     expect(await other.ask({ op: 'read', name: 'c', length: 8, offset: '0' })).toEqual({ status: ZX_OK, text: 'CHANGED!' });
     expect(await other.exit()).toEqual({ code: 0, signal: null });
     parent.close();
+  });
+});
+
+describe('ZX_PROP_NAME (objectGetProperty / objectSetProperty, handle.name)', () => {
+  it("checks in Zircon's order: the handle and its right, the property, the object's type", () => {
+    const h = create(PAGE);
+    const [a, b] = channel();
+    const noGet = dup(h, ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_GET_PROPERTY);
+    const noSet = dup(h, ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_SET_PROPERTY);
+    expect(sys.objectGetProperty(0, 999)).toEqual({ status: ZX_ERR_BAD_HANDLE, value: null });
+    expect(sys.objectGetProperty(noGet, 999).status).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(sys.objectSetProperty(noSet, 999, 'x')).toBe(ZX_ERR_ACCESS_DENIED);
+    // A channel has no property rights at all (ZX_DEFAULT_CHANNEL_RIGHTS), as on Zircon.
+    expect(sys.objectGetProperty(a, ZX_PROP_NAME).status).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(sys.objectGetProperty(h, 999).status).toBe(ZX_ERR_INVALID_ARGS);
+    expect(sys.objectGetProperty(h, ZX_PROP_REGISTER_FS).status).toBe(ZX_ERR_INVALID_ARGS);  // set only
+    expect(sys.objectGetProperty(h, ZX_PROP_PROCESS_DEBUG_ADDR).status).toBe(ZX_ERR_WRONG_TYPE);
+    expect(sys.objectGetProperty(h, ZX_PROP_SOCKET_RX_THRESHOLD).status).toBe(ZX_ERR_WRONG_TYPE);
+    expect(sys.objectSetProperty(h, ZX_PROP_REGISTER_FS, 0n)).toBe(ZX_ERR_WRONG_TYPE);
+    expect(sys.objectGetProperty(h, ZX_PROP_VMO_CONTENT_SIZE)).toEqual({ status: ZX_OK, value: BigInt(PAGE) });
+    expect(sys.objectSetProperty(h, ZX_PROP_VMO_CONTENT_SIZE, 1n)).toBe(ZX_ERR_NOT_SUPPORTED);
+    expect(() => sys.objectSetProperty(h, ZX_PROP_NAME, 5 as unknown as string)).toThrow(TypeError);
+    expect(sys.handleCloseMany([h, a, b, noGet, noSet])).toBe(ZX_OK);
+  });
+
+  it('every handle to the object sees one name, cut to 31 bytes; a child takes its parent’s; it stays in this process', async () => {
+    const vmo = Vmo.create(PAGE);
+    expect(vmo.name).toBe('');
+    const other = vmo.duplicate();
+    vmo.name = 'frame buffer';
+    expect(other.name).toBe('frame buffer');
+    expect(vmoInfo(vmo.raw).name).toBe('frame buffer');
+    other.name = 'x'.repeat(40);
+    expect(vmo.name).toBe('x'.repeat(31));
+    vmo.name = 'pixels';
+    const child = vmo.createChild();
+    expect(child.name).toBe('pixels');
+    const sockets = sys.socketCreate(0);
+    expect(sys.objectSetProperty(sockets.out0, ZX_PROP_NAME, 'end')).toBe(ZX_OK);
+    expect(sys.objectGetProperty(sockets.out0, ZX_PROP_NAME)).toEqual({ status: ZX_OK, value: 'end' });
+    expect(sys.objectGetProperty(sockets.out1, ZX_PROP_NAME)).toEqual({ status: ZX_OK, value: '' });
+    // Sent to another process, the VMO arrives nameless: names don't travel.
+    const far = startChild();
+    await far.ask({ op: 'take', name: 'v' }, [other.release()]);
+    expect(await far.ask({ op: 'name', name: 'v' })).toEqual({ status: ZX_OK, value: '' });
+    expect(await far.exit()).toEqual({ code: 0, signal: null });
+    expect(vmo.name).toBe('pixels');
+    expect(sys.handleCloseMany([sockets.out0, sockets.out1])).toBe(ZX_OK);
+    vmo.close();
+    child.close();
   });
 });

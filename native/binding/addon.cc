@@ -446,6 +446,32 @@ Napi::Value ObjectGetInfoJs(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// objectGetProperty(h, property) → a status, or [status, value] (a string for
+// ZX_PROP_NAME, a bigint otherwise).
+Napi::Value ObjectGetPropertyJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint32_t property = U32(info[1]);
+  PropertyValue value;
+  zx_status_t status = ObjectGetProperty(U32(info[0]), property, &value);
+  if (status != ZX_OK) return Status(env, status);
+  auto out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, status));
+  if (property == ZX_PROP_NAME)
+    out.Set(1u, Napi::String::New(env, value.name));
+  else
+    out.Set(1u, Napi::BigInt::New(env, value.number));
+  return out;
+}
+
+// objectSetProperty(h, property, value: Buffer (the name's bytes)) → status.
+Napi::Value ObjectSetPropertyJs(const Napi::CallbackInfo& info) {
+  PropertyValue value;
+  iovec bytes{nullptr, 0};
+  if (BytesOf(info.Env(), info[2], &bytes))
+    value.name.assign(static_cast<const char*>(bytes.iov_base), bytes.iov_len);
+  return Status(info.Env(), ObjectSetProperty(U32(info[0]), U32(info[1]), value));
+}
+
 Napi::Value HandleCloseJs(const Napi::CallbackInfo& info) {
   zx_status_t status = HandleClose(U32(info[0]));
   Data(info).loop->SettleNow();  // waits on it end now, and its descriptor closes
@@ -588,6 +614,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("cancelAsync", CancelAsyncJs);
   add("objectWaitMany", ObjectWaitManyJs);
   add("objectGetInfo", ObjectGetInfoJs);
+  add("objectGetProperty", ObjectGetPropertyJs);
+  add("objectSetProperty", ObjectSetPropertyJs);
   add("handleClose", HandleCloseJs);
   add("handleCloseMany", HandleCloseManyJs);
   add("handleDuplicate", HandleDuplicateJs);

@@ -5,6 +5,9 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
+
 namespace zxc {
 
 Object::Object(zx_obj_type_t type, int fd, zx_koid_t koid, zx_koid_t related_koid)
@@ -18,6 +21,18 @@ int Object::ReleaseFd() {
   int fd = fd_;
   fd_ = -1;
   return fd;
+}
+
+std::string Object::name() const {
+  std::lock_guard<std::mutex> lock(name_mu_);
+  return std::string(name_);
+}
+
+void Object::set_name(const char* name, size_t length) {
+  std::lock_guard<std::mutex> lock(name_mu_);
+  length = std::min<size_t>(length, ZX_MAX_NAME_LEN - 1);
+  memcpy(name_, name, length);
+  memset(name_ + length, 0, ZX_MAX_NAME_LEN - length);
 }
 
 zx_signals_t Object::Signals() {

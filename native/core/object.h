@@ -4,6 +4,8 @@
 #pragma once
 #include <cstddef>
 #include <memory>
+#include <mutex>
+#include <string>
 
 #include "core/types.h"
 
@@ -26,6 +28,11 @@ class Object : public std::enable_shared_from_this<Object> {
 
   // Gives the descriptor away (the object no longer closes it).
   int ReleaseFd();
+
+  // ZX_PROP_NAME: kept by the object in this process (it does not travel; docs/objects.md).
+  std::string name() const;
+  // At most ZX_MAX_NAME_LEN - 1 bytes are kept, as Zircon keeps them.
+  void set_name(const char* name, size_t length);
 
   // The signals now. The base: a plain descriptor as poll(2) sees it (READABLE, WRITABLE,
   // PEER_CLOSED on hangup).
@@ -50,6 +57,8 @@ class Object : public std::enable_shared_from_this<Object> {
   int fd_;
   const zx_koid_t koid_;
   const zx_koid_t related_koid_;
+  mutable std::mutex name_mu_;
+  char name_[ZX_MAX_NAME_LEN] = {};
 };
 
 using ObjectRef = std::shared_ptr<Object>;

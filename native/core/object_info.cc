@@ -89,7 +89,9 @@ zx_status_t VmoRecord(const HandleInfo& info, uint32_t topic, std::vector<uint8_
   if (vmo->parent_koid()) flags |= ZX_INFO_VMO_IS_COW_CLONE;
   Record r{out};
   r.U64(vmo->koid());
-  const uint8_t name[ZX_MAX_NAME_LEN] = {};
+  char name[ZX_MAX_NAME_LEN] = {};
+  const std::string own = vmo->name();
+  own.copy(name, sizeof(name) - 1);
   r.Bytes(name, sizeof(name));
   r.U64(size);
   r.U64(vmo->parent_koid());

@@ -83,6 +83,14 @@ zx_status_t ObjectGetInfoBasic(zx_handle_t h, HandleBasicInfo* out);
 // object_info.cc: every other topic, its record in Zircon's layout (LP64) in `record`.
 zx_status_t ObjectGetInfo(zx_handle_t h, uint32_t topic, std::vector<uint8_t>* record);
 
+// property.cc: a property's value, a name or a number as the property is.
+struct PropertyValue {
+  std::string name;
+  uint64_t number = 0;
+};
+zx_status_t ObjectGetProperty(zx_handle_t h, uint32_t property, PropertyValue* out);
+zx_status_t ObjectSetProperty(zx_handle_t h, uint32_t property, const PropertyValue& value);
+
 struct WaitItem {
   zx_handle_t handle;
   zx_signals_t waitfor;

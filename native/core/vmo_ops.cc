@@ -133,6 +133,8 @@ zx_status_t VmoCreateChild(zx_handle_t h, uint32_t options, uint64_t offset, uin
                   [&](int fd) { return CopyData(parent_fd, offset, copied, fd, 0); }, &child,
                   parent->koid());
   if (status != ZX_OK) return status;
+  const std::string name = parent->name();  // a child is named as its parent, as on Zircon
+  child->set_name(name.data(), name.size());
   // The parent handle's rights, WRITE added (a snapshot is the child's own memory) unless
   // NO_WRITE, RESIZE only for a resizable child.
   zx_rights_t rights = (info.rights & ~ZX_RIGHT_RESIZE) | ZX_RIGHT_WRITE;
