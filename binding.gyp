@@ -27,6 +27,7 @@
         "native/core/socket.cc",
         "native/core/unix_peer.cc",
         "native/core/port.cc",
+        "native/core/timer.cc",
         "native/binding/env_loop.cc",
         "native/binding/env_loop_watch.cc",
         "native/binding/env_loop_ops.cc",
@@ -36,6 +37,7 @@
         "native/binding/vmo_js.cc",
         "native/binding/socket_js.cc",
         "native/binding/port_js.cc",
+        "native/binding/timer_js.cc",
         "native/binding/teardown_js.cc"
       ],
       "include_dirs": [

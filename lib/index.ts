@@ -9,6 +9,7 @@ export type { WaitOptions } from './handle';
 export { Channel } from './channel';
 export type { Message, Bytes, OutgoingMessage } from './channel';
 export { Event, EventPair } from './event';
+export { Timer } from './timer';
 export { Vmo } from './vmo';
 export type { VmoOptions } from './vmo';
 export { Socket } from './socket';

@@ -110,6 +110,11 @@ export interface NativeBinding {
   vmoMap(h: number, maxLength: number, allowFaults: boolean): ArrayBuffer | number;
   /** Detaches then unmaps a buffer vmoMap made; NOT_FOUND for anything else. */
   vmoUnmap(buffer: ArrayBuffer): number;
+  // ---- timers (native/binding/timer_js.cc) ----
+  /** scratch[0] = the new timer's handle. */
+  timerCreate(options: number, clockId: number): number;
+  timerSet(h: number, deadline: bigint, slack: bigint): number;
+  timerCancel(h: number): number;
   // ---- sockets (native/binding/socket_js.cc) ----
   /** scratch[0], scratch[1] = the two ends. */
   socketCreate(options: number): number;

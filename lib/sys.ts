@@ -10,6 +10,7 @@ import {
   ZX_INFO_HANDLE_COUNT,
   ZX_INFO_HANDLE_VALID,
   ZX_INFO_SOCKET,
+  ZX_INFO_TIMER,
   ZX_INFO_VMO,
   ZX_INFO_VMO_V1,
   ZX_INFO_VMO_V2,
@@ -30,6 +31,7 @@ export * from './sys-event';
 export * from './sys-vmo';
 export * from './sys-socket';
 export * from './sys-port';
+export * from './sys-timer';
 export type { HandleInfo, ReadManyResult, ReadResult } from './receive';
 
 // Held here once: the addon's exports object is slow to load properties from.
@@ -397,11 +399,21 @@ export interface InfoVmo {
   populatedBytes?: bigint;
 }
 
+/** zx_info_timer_t: the slack mode it was created with (in this process; 0 elsewhere),
+ *  the clock, the deadline it will fire at (0n when not armed) and the slack it was set with. */
+export interface InfoTimer {
+  options: number;
+  clockId: number;
+  deadline: bigint;
+  slack: bigint;
+}
+
 const u64At = (b: Buffer, at: number) => b.readBigUInt64LE(at);
 
 // A record in Zircon's layout (LP64, little-endian) as an object with camelCase fields.
-function infoRecord(topic: number, b: Buffer): InfoHandleCount | InfoSocket | InfoVmo {
+function infoRecord(topic: number, b: Buffer): InfoHandleCount | InfoSocket | InfoVmo | InfoTimer {
   if (topic === ZX_INFO_HANDLE_COUNT) return { handleCount: b.readUInt32LE(0) };
+  if (topic === ZX_INFO_TIMER) return { options: b.readUInt32LE(0), clockId: b.readUInt32LE(4), deadline: b.readBigInt64LE(8), slack: b.readBigInt64LE(16) };
   if (topic === ZX_INFO_SOCKET) {
     return { options: b.readUInt32LE(0), rxBufMax: u64At(b, 8), rxBufSize: u64At(b, 16), rxBufAvailable: u64At(b, 24), txBufMax: u64At(b, 32), txBufSize: u64At(b, 40) };
   }
@@ -426,14 +438,15 @@ function infoRecord(topic: number, b: Buffer): InfoHandleCount | InfoSocket | In
 }
 
 /** ZX_INFO_HANDLE_VALID (info null), ZX_INFO_HANDLE_BASIC, ZX_INFO_HANDLE_COUNT,
- *  ZX_INFO_SOCKET and ZX_INFO_VMO (also _V1, _V2), in Zircon's order of checks: a topic
+ *  ZX_INFO_SOCKET, ZX_INFO_TIMER and ZX_INFO_VMO (also _V1, _V2), in Zircon's order of checks: a topic
  *  Zircon doesn't know is NOT_SUPPORTED before the handle is looked at; one it knows for
  *  objects this library lacks checks the handle as Zircon does (docs/objects.md). */
 export function objectGetInfo(h: number, topic: typeof ZX_INFO_HANDLE_COUNT): { status: number; info: InfoHandleCount | null };
 export function objectGetInfo(h: number, topic: typeof ZX_INFO_SOCKET): { status: number; info: InfoSocket | null };
+export function objectGetInfo(h: number, topic: typeof ZX_INFO_TIMER): { status: number; info: InfoTimer | null };
 export function objectGetInfo(h: number, topic: typeof ZX_INFO_VMO | typeof ZX_INFO_VMO_V1 | typeof ZX_INFO_VMO_V2): { status: number; info: InfoVmo | null };
 export function objectGetInfo(h: number, topic: number): { status: number; info: HandleBasicInfo | null };
-export function objectGetInfo(h: number, topic: number): { status: number; info: HandleBasicInfo | InfoHandleCount | InfoSocket | InfoVmo | null } {
+export function objectGetInfo(h: number, topic: number): { status: number; info: HandleBasicInfo | InfoHandleCount | InfoSocket | InfoVmo | InfoTimer | null } {
   const fn = 'objectGetInfo';
   const r = native.objectGetInfo(u32(fn, 'handle', h), u32(fn, 'topic', topic));
   if (typeof r === 'number') return { status: r, info: null };

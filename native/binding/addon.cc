@@ -633,6 +633,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Objects beyond channels: one binding file each.
   InitEventBinding(exports, data);
   InitVmoBinding(exports, data);
+  InitTimerBinding(exports, data);
   InitSocketBinding(exports, data);
   InitPortBinding(exports, data);
   // Blocking waits end when this environment, or the process, goes away.

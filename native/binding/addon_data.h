@@ -94,6 +94,7 @@ inline void AddFunction(Napi::Object exports, AddonData* data, const char* name,
 // Each kind of object beyond channels adds its functions (one binding file each).
 void InitEventBinding(Napi::Object exports, AddonData* data);
 void InitVmoBinding(Napi::Object exports, AddonData* data);
+void InitTimerBinding(Napi::Object exports, AddonData* data);
 void InitSocketBinding(Napi::Object exports, AddonData* data);
 void InitPortBinding(Napi::Object exports, AddonData* data);
 // Blocking waits giving up when the environment or the process goes away (teardown_js.cc).

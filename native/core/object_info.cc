@@ -6,6 +6,7 @@
 #include "core/handle_table.h"
 #include "core/socket.h"
 #include "core/syscalls.h"
+#include "core/timer.h"
 #include "core/vmo.h"
 
 namespace zxc {
@@ -147,6 +148,9 @@ zx_status_t ObjectGetInfo(zx_handle_t h, uint32_t topic, std::vector<uint8_t>* r
     case ZX_INFO_VMO_V2:
     case ZX_INFO_VMO:
       return VmoRecord(info, topic, record);
+    case ZX_INFO_TIMER:
+      TimerInfo(*info.object, record);
+      return ZX_OK;
     case ZX_INFO_TASK_RUNTIME_V1:
     case ZX_INFO_TASK_RUNTIME:
       return ZX_ERR_WRONG_TYPE;  // no tasks here

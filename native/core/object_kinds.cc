@@ -5,6 +5,7 @@
 #include "core/koid.h"
 #include "core/vmo.h"
 #include "core/socket.h"
+#include "core/timer.h"
 
 namespace zxc {
 namespace {
@@ -40,6 +41,7 @@ const ObjectKind* KindOf(zx_obj_type_t type) {
     case ZX_OBJ_TYPE_EVENTPAIR: return &kEventPairKind;
     case ZX_OBJ_TYPE_VMO: return &kVmoKind;
     case ZX_OBJ_TYPE_SOCKET: return &kSocketKind;
+    case ZX_OBJ_TYPE_TIMER: return &kTimerKind;
     default: return nullptr;
   }
 }

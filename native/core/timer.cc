@@ -1,0 +1,138 @@
+// Timers as timerfds: creation, set and cancel with timerfd_settime, the signal from
+// poll(2), and the kind that lets them travel.
+#include "core/timer.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "core/handle_table.h"
+#include "core/koid.h"
+#include "core/socket_util.h"
+
+namespace zxc {
+namespace {
+
+constexpr zx_time_t kNsPerSecond = 1000000000;
+
+timespec TimespecOf(zx_time_t ns) {
+  return timespec{static_cast<time_t>(ns / kNsPerSecond), static_cast<long>(ns % kNsPerSecond)};
+}
+
+// Whether `fd` is a timerfd: the anonymous inode's name says so.
+bool IsTimerfd(int fd) {
+  char path[32], target[32] = {};
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(path, target, sizeof(target) - 1);
+  return n > 0 && strcmp(target, "anon_inode:[timerfd]") == 0;
+}
+
+zx_status_t LookupTimer(zx_handle_t h, zx_rights_t rights, HandleInfo* info, Timer** timer) {
+  zx_status_t status = HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_TIMER, rights, info);
+  if (status == ZX_OK) *timer = static_cast<Timer*>(info->object.get());
+  return status;
+}
+
+}  // namespace
+
+const ObjectKind kTimerKind{
+    ZX_OBJ_TYPE_TIMER, 1,
+    [](const int* fds) { return IsTimerfd(fds[0]); },
+    [](const int* fds, zx_koid_t koid, zx_koid_t related) -> ObjectRef {
+      return std::make_shared<Timer>(fds[0], koid, related);
+    },
+    [](const int*) { return ~0u; },  // any holder can set a timerfd: rights are the library's
+};
+
+Timer::Timer(int fd, zx_koid_t koid, zx_koid_t related_koid, uint32_t options)
+    : Object(ZX_OBJ_TYPE_TIMER, fd, koid, related_koid), options_(options) {}
+
+zx_signals_t Timer::Signals() {
+  pollfd p{fd(), POLLIN, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & POLLIN) ? ZX_TIMER_SIGNALED : 0;
+}
+
+short Timer::PollEventsFor(zx_signals_t wanted, zx_signals_t) const {
+  return (wanted & ZX_TIMER_SIGNALED) ? POLLIN : 0;
+}
+
+bool Timer::WatchIn(int epfd, uint64_t data) const {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLET;
+  ev.data.u64 = data;
+  return epoll_ctl(epfd, EPOLL_CTL_ADD, fd(), &ev) == 0;
+}
+
+void Timer::Deadline(zx_time_t* deadline, zx_time_t* slack) const {
+  *deadline = *slack = 0;
+  itimerspec left{};
+  if (timerfd_gettime(fd(), &left) != 0) return;
+  const zx_time_t remaining = left.it_value.tv_sec * kNsPerSecond + left.it_value.tv_nsec;
+  if (remaining == 0) return;  // not armed (or already fired)
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  *deadline = now.tv_sec * kNsPerSecond + now.tv_nsec + remaining;
+  *slack = slack_;
+}
+
+zx_status_t Timer::Set(zx_time_t deadline, zx_time_t slack) {
+  itimerspec when{};  // all zero: disarmed
+  // A deadline now or past fires at once (an absolute 0 would disarm instead); INFINITE
+  // never fires. Either way the expiration count goes back to 0: SIGNALED clears.
+  if (deadline != ZX_TIME_INFINITE) when.it_value = TimespecOf(deadline > 0 ? deadline : 1);
+  if (timerfd_settime(fd(), TFD_TIMER_ABSTIME, &when, nullptr) != 0) return ZX_ERR_BAD_STATE;
+  slack_ = slack;
+  return ZX_OK;
+}
+
+zx_status_t Timer::Cancel() { return Set(ZX_TIME_INFINITE, 0); }
+
+zx_status_t TimerCreate(uint32_t options, uint32_t clock_id, zx_handle_t* out) {
+  *out = ZX_HANDLE_INVALID;
+  if (options > ZX_TIMER_SLACK_LATE) return ZX_ERR_INVALID_ARGS;
+  if (clock_id != ZX_CLOCK_MONOTONIC) return ZX_ERR_INVALID_ARGS;
+  int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+  if (fd < 0) return CreationStatus(errno);
+  auto timer = std::make_shared<Timer>(fd, NewKoid(), ZX_KOID_INVALID, options);
+  zx_handle_t h = HandleTable::Get().Add(std::move(timer), ZX_DEFAULT_TIMER_RIGHTS);
+  if (!h) return ZX_ERR_NO_RESOURCES;
+  *out = h;
+  return ZX_OK;
+}
+
+zx_status_t TimerSet(zx_handle_t h, zx_time_t deadline, zx_time_t slack) {
+  if (slack < 0) return ZX_ERR_OUT_OF_RANGE;
+  HandleInfo info;
+  Timer* timer;
+  zx_status_t status = LookupTimer(h, ZX_RIGHT_WRITE, &info, &timer);
+  if (status != ZX_OK) return status;
+  return timer->Set(deadline, slack);
+}
+
+zx_status_t TimerCancel(zx_handle_t h) {
+  HandleInfo info;
+  Timer* timer;
+  zx_status_t status = LookupTimer(h, ZX_RIGHT_WRITE, &info, &timer);
+  if (status != ZX_OK) return status;
+  return timer->Cancel();
+}
+
+void TimerInfo(const Object& object, std::vector<uint8_t>* record) {
+  const auto& timer = static_cast<const Timer&>(object);
+  zx_time_t deadline, slack;
+  timer.Deadline(&deadline, &slack);
+  const uint32_t head[2] = {timer.options(), ZX_CLOCK_MONOTONIC};
+  const zx_time_t tail[2] = {deadline, slack};
+  auto put = [&](const void* p, size_t n) {
+    auto b = static_cast<const uint8_t*>(p);
+    record->insert(record->end(), b, b + n);
+  };
+  put(head, sizeof(head));
+  put(tail, sizeof(tail));
+}
+
+}  // namespace zxc

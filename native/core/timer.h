@@ -1,0 +1,41 @@
+// A timer: a timerfd on CLOCK_MONOTONIC (the clock deadlines use). ZX_TIMER_SIGNALED is the
+// timerfd's readability (its expiration count above 0): it comes on at the deadline, and
+// timerfd_settime (a new deadline, or a cancel) sets the count back to 0. Nobody reads the
+// timerfd, so the signal stays on until then, as on Zircon. The timerfd travels in
+// messages, and every process that holds it shares one timer (docs/objects.md, Timers).
+#pragma once
+#include <vector>
+
+#include "core/object_kinds.h"
+
+namespace zxc {
+
+class Timer final : public Object {
+ public:
+  Timer(int fd, zx_koid_t koid, zx_koid_t related_koid, uint32_t options = ZX_TIMER_SLACK_CENTER);
+
+  zx_signals_t Signals() override;
+  short PollEventsFor(zx_signals_t wanted, zx_signals_t now) const override;
+  bool WatchIn(int epfd, uint64_t data) const override;
+
+  // The deadline it will fire at (0 when not armed) and the slack it was set with.
+  void Deadline(zx_time_t* deadline, zx_time_t* slack) const;
+  uint32_t options() const { return options_; }
+  zx_status_t Set(zx_time_t deadline, zx_time_t slack);
+  zx_status_t Cancel();
+
+ private:
+  const uint32_t options_;  // the slack mode it was created with (kept in this process)
+  zx_time_t slack_ = 0;
+};
+
+extern const ObjectKind kTimerKind;
+
+// zx_timer_create / set / cancel, in Zircon's order of checks.
+zx_status_t TimerCreate(uint32_t options, uint32_t clock_id, zx_handle_t* out);
+zx_status_t TimerSet(zx_handle_t h, zx_time_t deadline, zx_time_t slack);
+zx_status_t TimerCancel(zx_handle_t h);
+// ZX_INFO_TIMER's record (zx_info_timer_t, 24 bytes) of the timer behind `object`.
+void TimerInfo(const Object& object, std::vector<uint8_t>* record);
+
+}  // namespace zxc
