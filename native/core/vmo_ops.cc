@@ -42,12 +42,14 @@ zx_status_t CopyData(int src, uint64_t from, uint64_t length, int dst, uint64_t 
     while (static_cast<uint64_t>(in) < stop) {
       ssize_t n = copy_file_range(src, &in, dst, &out, stop - static_cast<uint64_t>(in), 0);
       if (n > 0) continue;
-      if (n < 0 && errno == EINTR) continue;
+      if (n == 0) return ZX_OK;  // the parent shrank meanwhile: the rest reads as zeros
+      if (errno == EINTR) continue;
       // No copy_file_range between these files: copy through a buffer.
       uint8_t buffer[64 * 1024];
       ssize_t r = pread(src, buffer, std::min<uint64_t>(sizeof(buffer), stop - in), in);
-      if (r <= 0 || pwrite(dst, buffer, static_cast<size_t>(r), out) != r)
-        return r < 0 ? ZX_ERR_BAD_STATE : ZX_ERR_NO_MEMORY;
+      if (r == 0) return ZX_OK;  // the parent shrank meanwhile: the rest reads as zeros
+      if (r < 0) return ZX_ERR_BAD_STATE;
+      if (pwrite(dst, buffer, static_cast<size_t>(r), out) != r) return ZX_ERR_NO_MEMORY;
       in += r;
       out += r;
     }
