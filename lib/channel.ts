@@ -7,10 +7,12 @@ import {
   ZX_CHANNEL_READABLE,
   ZX_CHANNEL_READ_MANY_MAX,
   ZX_ERR_BAD_STATE,
+  ZX_ERR_CANCELED,
   ZX_ERR_IO_DATA_INTEGRITY,
   ZX_ERR_NO_RESOURCES,
   ZX_ERR_PEER_CLOSED,
   ZX_ERR_SHOULD_WAIT,
+  ZX_ERR_TIMED_OUT,
   ZX_HANDLE_OP_MOVE,
   ZX_OBJ_TYPE_CHANNEL,
   ZX_OBJ_TYPE_NONE,
@@ -76,10 +78,26 @@ function toMessage(r: ReadResult<TypedHandle>): Message {
 type Listener = (...args: any[]) => void;
 const emitter = EventEmitter.prototype;
 
+// A call waiting for its reply on the native listener, by txid.
+interface PendingCall {
+  resolve(message: Message): void;
+  reject(error: unknown): void;
+  done?(): void;  // lets go of its timer and abort listener
+}
+
 export class Channel extends Handle {
-  #listener = 0;  // the native listener reading for 'message' listeners, while there is one
+  // The native listener of this endpoint on this thread: it reads messages for 'message'
+  // listeners and hands over the replies of calls. Once started it stays, idle (keeping
+  // neither the loop nor this object alive), until the handle is closed or given away.
+  #listener = 0;
+  #reading = false;  // whether it reads messages
   #refed = true;
   #closeEmitted = false;
+  #calls: Map<number, PendingCall> | null = null;
+  #onNative = (r: Buffer | number, txid?: number): void => {
+    if (txid === undefined) this.#received(r);
+    else this.#replied(txid, r);
+  };
 
   /** A new channel: two connected endpoints. */
   static create(): [Channel, Channel] {
@@ -192,22 +210,69 @@ export class Channel extends Handle {
 
   /** Sends a request and resolves with the reply (zx_channel_call): the first 4 bytes of
    *  `bytes` are replaced by a transaction id that the reply must echo. */
-  async call(bytes: Bytes, handles?: readonly (Handle | number)[], options: WaitOptions = {}): Promise<Message> {
-    const data = toBytes(bytes, 'Channel.call');
-    const deadline = deadlineFromTimeout(options.timeout, 'Channel.call');
+  call(bytes: Bytes, handles?: readonly (Handle | number)[], options: WaitOptions = {}): Promise<Message> {
+    try {
+      return this.#call(bytes, handles, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  // The reply comes through the native listener (one JavaScript call, no native promise),
+  // or, where there can be none (this object's handle is not usable by one), through a
+  // native async call, which reports why.
+  #call(bytes: Bytes, handles: readonly (Handle | number)[] | undefined, options: WaitOptions): Promise<Message> {
+    const operation = 'Channel.call';
+    const data = toBytes(bytes, operation);
+    const deadline = deadlineFromTimeout(options.timeout, operation);
     const self = this.raw;
-    const raws = releaseAll(handles, 'Channel.call');
-    if (options.signal?.aborted) {
+    const id = this.#startListener(this.#reading);
+    const raws = releaseAll(handles, operation);
+    const signal = options.signal;
+    if (signal?.aborted) {
       // Nothing is sent; the handles are consumed, as by every call that fails.
       if (raws) sys.handleCloseMany(raws);
-      throw options.signal.reason;
+      return Promise.reject(signal.reason);
     }
-    const r = await withAbort(
-      () => sys.channelCallEtcAsync(self, 0, deadline, callArgs(data, raws)),
-      options.signal,
-    );
+    // (Gone if this channel is among the handles: the native call says what that means.)
+    if (id <= 0 || this.#listener !== id) return this.#callAsync(self, data, raws, deadline, signal);
+    const txid = native.channelListenCall(id, data, raws);
+    if (txid < 0) return Promise.reject(new ZxError(txid, operation));
+    return new Promise<Message>((resolve, reject) => {
+      const call: PendingCall = { resolve, reject };
+      (this.#calls ??= new Map()).set(txid, call);
+      if (options.timeout === undefined && !signal) return;
+      // Taken back at the deadline or on abort, unless the reply is on its way.
+      const end = (error: () => unknown) => () => {
+        if (!native.channelListenCancel(this.#listener, txid)) return;
+        this.#calls!.delete(txid);
+        call.done!();
+        reject(error());
+      };
+      const onAbort = end(() => signal!.reason);
+      const timer = options.timeout === undefined ? undefined : setTimeout(end(() => new ZxError(ZX_ERR_TIMED_OUT, operation)), options.timeout);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      call.done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+    });
+  }
+
+  async #callAsync(self: number, data: Uint8Array, raws: number[] | null, deadline: bigint, signal: AbortSignal | undefined): Promise<Message> {
+    const r = await withAbort(() => sys.channelCallEtcAsync(self, 0, deadline, callArgs(data, raws)), signal);
     check(r.status, 'Channel.call');
     return toMessage(r);
+  }
+
+  // A reply (or the failure of a call) from the native listener.
+  #replied(txid: number, r: Buffer | number): void {
+    const call = this.#calls?.get(txid);
+    if (!call) return;
+    this.#calls!.delete(txid);
+    call.done?.();
+    if (typeof r === 'number' && r < 0) call.reject(new ZxError(r, 'Channel.call'));
+    else call.resolve(toMessage(readResult(r, handleTypeAt)));
   }
 
   /** call() that blocks the calling thread (for scripts and worker threads). */
@@ -249,7 +314,7 @@ export class Channel extends Handle {
 
   removeAllListeners(event?: string | symbol): this {
     emitter.removeAllListeners.call(this, event);
-    this.#listen(this.listenerCount('message') > 0);
+    this.#setReading(this.listenerCount('message') > 0);
     return this;
   }
 
@@ -275,16 +340,32 @@ export class Channel extends Handle {
   }
 
   /** Gives the raw value away; reading for 'message' listeners stops here at once, so
-   *  every message not yet emitted goes with the endpoint. */
+   *  every message not yet emitted goes with the endpoint. Pending calls end with ZxError
+   *  CANCELED (a late reply lands in the endpoint's queue). */
   override release(): number {
-    this.#listen(false);
+    if (this.#listener) {
+      native.channelUnlisten(this.#listener);
+      this.#listener = 0;
+      this.#reading = false;
+      this.#endCalls(ZX_ERR_CANCELED);
+    }
     return super.release();
+  }
+
+  #endCalls(status: number): void {
+    const calls = this.#calls;
+    if (!calls || calls.size === 0) return;
+    this.#calls = null;
+    for (const call of calls.values()) {
+      call.done?.();
+      call.reject(new ZxError(status, 'Channel.call'));
+    }
   }
 
   #listenersChanged(event: string | symbol, listener: Listener): this {
     if (event !== 'message') return this;
     try {
-      this.#listen(this.listenerCount('message') > 0);
+      this.#setReading(this.listenerCount('message') > 0);
     } catch (error) {
       emitter.removeListener.call(this, event, listener);
       throw error;
@@ -292,18 +373,29 @@ export class Channel extends Handle {
     return this;
   }
 
-  #listen(wanted: boolean): void {
-    if (wanted === (this.#listener !== 0)) return;
-    if (!wanted) {
-      native.channelUnlisten(this.#listener);
-      this.#listener = 0;
-      return;
+  // Reading starts with the first 'message' listener and stops with the last one.
+  #setReading(reading: boolean): void {
+    if (this.#listener || reading) this.#startListener(reading);
+  }
+
+  // The native listener, reading messages or not: its id, or 0 when there can be none
+  // (the handle closed or given away, or not usable by one: the status < 0).
+  #startListener(reading: boolean): number {
+    if (this.#listener) {
+      if (reading !== this.#reading) native.channelListenMessages(this.#listener, reading);
+      this.#reading = reading;
+      return this.#listener;
     }
-    if (!this.valid) return;  // closed or moved: nothing more comes
-    const id = native.channelListen(this.raw, (r) => this.#received(r));
-    if (id < 0) throw new ZxError(id, "Channel.on('message')");
+    if (!this.valid) return 0;  // closed or moved: nothing more comes
+    const id = native.channelListen(this.raw, this.#onNative, reading);
+    if (id < 0) {
+      if (reading) throw new ZxError(id, "Channel.on('message')");
+      return id;
+    }
     this.#listener = id;
+    this.#reading = reading;
     if (!this.#refed) native.channelListenRef(id, false);
+    return id;
   }
 
   // One message read by the event loop (or why none was).
@@ -314,8 +406,9 @@ export class Channel extends Handle {
         return;
       }
       // The listener has ended: the peer is gone and everything it sent was emitted, or
-      // the handle was closed or moved without this object.
+      // the handle was closed or moved without this object (its calls have ended).
       this.#listener = 0;
+      this.#reading = false;
       if (r === ZX_ERR_PEER_CLOSED) this.#emitClose();
       return;
     }

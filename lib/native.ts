@@ -28,14 +28,25 @@ export interface NativeBinding {
   /** The payload into `bytes` (numBytes = its length); a status, sizes and handle values
    *  in scratch as for channelRead. */
   channelReadInto(h: number, options: number, bytes: Uint8Array, numHandles: number): number;
-  /** Reads the channel from this thread's event loop: `fn` gets each message (or failed
-   *  read) as channelRead answers it, until PEER_CLOSED or BAD_HANDLE (the last it gets).
+  /** Reads the channel from this thread's event loop: while `messages`, `fn` gets each
+   *  message (or failed read) as channelRead answers it, until PEER_CLOSED or BAD_HANDLE
+   *  (the last it gets; BAD_HANDLE whatever `messages` says); and the reply to each call
+   *  made by channelListenCall (as channelCall answers it) with the call's txid.
    *  → a listener id (> 0) or a status (< 0). */
-  channelListen(h: number, fn: (r: Buffer | number) => void): number;
-  /** Ends a listener at once; false if it had ended. */
+  channelListen(h: number, fn: (r: Buffer | number, txid?: number) => void, messages: boolean): number;
+  /** Ends a listener at once (its pending calls are taken back); false if it had ended. */
   channelUnlisten(id: number): boolean;
-  /** Whether the listener keeps the event loop alive (it does at first). */
+  /** Whether the listener reads messages. */
+  channelListenMessages(id: number, messages: boolean): void;
+  /** Whether the listener keeps the event loop alive while it reads messages (it does at
+   *  first); pending calls keep it alive in any case. */
   channelListenRef(id: number, ref: boolean): void;
+  /** A call through the listener (the handles move with it) → its txid (> 0), or a status
+   *  (< 0): then no call was made. */
+  channelListenCall(id: number, bytes: Uint8Array, handles: number[] | null): number;
+  /** Takes a pending call back: true if it was still pending; false if its reply (or
+   *  failure) is on its way to the listener. */
+  channelListenCancel(id: number, txid: number): boolean;
   channelWriteMany(h: number, options: number, bytes: Uint8Array, ends: Uint32Array, handles: (number[] | null)[] | null): number;
   channelReadMany(h: number, options: number, max: number): number | [Buffer, Uint32Array];
   /** Where channelRead receives from now on (at its start): at least receiveBufferBytes long. */

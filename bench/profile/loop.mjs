@@ -8,6 +8,9 @@
 //   write-etc-fds64   the same with 64
 //   write-async-read  channelWrite, await objectWaitOneAsync, channelRead (resolves at once)
 //   class-write-read  Channel.write, Channel.tryRead
+//   class-call16      Channel.call, 16 in flight, answered by a 'message' listener that echoes
+//   class-read-echo   Channel.write, await Channel.read() (it waits), the other end echoing
+//                     from a 'message' listener
 //   noop              nothing: the baseline of the process itself
 // Prints the time per iteration; compare counts between two iteration numbers to subtract
 // start-up (see docs/performance.md).
@@ -93,6 +96,27 @@ const variants = {
       ca.write(bytes);
       if (!cb.tryRead()) throw new Error('nothing read');
     }
+  },
+  async 'class-call16'() {
+    const client = new Channel(a);
+    const server = new Channel(b);
+    server.on('message', (m) => server.write(m.bytes));
+    const caller = async (count) => {
+      const request = Buffer.alloc(Number(size));
+      for (let i = 0; i < count; i++) await client.call(request);
+    };
+    await Promise.all(Array.from({ length: 16 }, () => caller(n / 16)));
+    server.removeAllListeners('message');
+  },
+  async 'class-read-echo'() {
+    const client = new Channel(a);
+    const server = new Channel(b);
+    server.on('message', (m) => server.write(m.bytes));
+    for (let i = 0; i < n; i++) {
+      client.write(bytes);
+      await client.read();
+    }
+    server.removeAllListeners('message');
   },
 };
 

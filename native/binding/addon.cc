@@ -252,11 +252,42 @@ Napi::Value ListenRead(void* context, zx_handle_t h, zx_status_t* status) {
   return ReadToPool(data.scratch_ref.Env(), data, h, 0, kMaxMsgBytes, kMaxMsgHandles, false, status);
 }
 
-// channelListen(h, fn) → a listener id (> 0) or a status (< 0). fn is called with each
-// message read, as channelRead answers it, from this thread's event loop.
+// What it is called with for a call's reply: as channelCall answers.
+Napi::Value ListenReply(void* context, zx_status_t status, const ReadResult& result) {
+  auto& data = *static_cast<AddonData*>(context);
+  return ReadResultJs(data.scratch_ref.Env(), data.scratch, status, result);
+}
+
+// channelListen(h, fn, messages) → a listener id (> 0) or a status (< 0). fn is called from
+// this thread's event loop with each message read (while `messages`), as channelRead
+// answers it, and with each reply to a call made by channelListenCall, and its txid.
 Napi::Value ChannelListenJs(const Napi::CallbackInfo& info) {
   AddonData& data = Data(info);
-  return Status(info.Env(), data.loop->Listen(U32(info[0]), info[1].As<Napi::Function>(), ListenRead, &data));
+  return Status(info.Env(), data.loop->Listen(U32(info[0]), info[1].As<Napi::Function>(),
+                                              ListenRead, ListenReply, &data, Bool(info[2])));
+}
+
+// channelListenMessages(id, messages): whether the listener reads messages.
+Napi::Value ChannelListenMessagesJs(const Napi::CallbackInfo& info) {
+  Data(info).loop->ListenMessages(U32(info[0]), Bool(info[1]));
+  return info.Env().Undefined();
+}
+
+// channelListenCall(id, bytes, handles: number[] | null) → the call's txid (> 0), or a
+// status (< 0). The handles move with the request (consumed on failure).
+Napi::Value ChannelListenCallJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Outgoing out;
+  if (!out.Parse(env, "channelListenCall", 0, info[1], info[2], false)) return env.Undefined();
+  const int64_t r = Data(info).loop->ListenCall(U32(info[0]), 0, out.pieces.data(), out.pieces.size(),
+                                                out.dispositions.data(), out.dispositions.size(),
+                                                kMaxMsgBytes, kMaxMsgHandles);
+  return Napi::Number::New(env, static_cast<double>(r));
+}
+
+// channelListenCancel(id, txid) → whether the call was still pending (now taken back).
+Napi::Value ChannelListenCancelJs(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), Data(info).loop->ListenCancel(U32(info[0]), U32(info[1])));
 }
 
 // channelUnlisten(id) → whether the listener was still there.
@@ -603,6 +634,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("channelListen", ChannelListenJs);
   add("channelUnlisten", ChannelUnlistenJs);
   add("channelListenRef", ChannelListenRefJs);
+  add("channelListenMessages", ChannelListenMessagesJs);
+  add("channelListenCall", ChannelListenCallJs);
+  add("channelListenCancel", ChannelListenCancelJs);
   add("channelWriteMany", ChannelWriteManyJs);
   add("channelReadMany", ChannelReadManyJs);
   add("setReadPool", SetReadPoolJs);

@@ -53,6 +53,7 @@ void EnvLoop::OnEnvCleanup(napi_async_cleanup_hook_handle done, void* data) {
   self->ops_.clear();
   for (auto& entry : self->listeners_) {
     Listener* listener = entry.second;
+    for (auto& call : listener->calls) listener->endpoint->UnregisterCall(call.get());
     if (listener->observing) HandleTable::Get().RemoveObserver(listener->handle, listener);
     listener->endpoint->RemoveSignalObserver(listener);
     listener->watch->listener = nullptr;

@@ -5,7 +5,8 @@
 //  - channelCallAsync: promises settled by the reply, deadline, peer's end, close or cancel;
 //  - portWaitAsync: promises settled by a packet, deadline, the port's close or cancel;
 //  - channel listeners: a channel's messages read and handed to a JavaScript function as
-//    they come (Channel's 'message' event), one call per message.
+//    they come (Channel's 'message' event), one call per message, and the replies to the
+//    calls made through them (Channel.call), one call per reply.
 // One uv_poll per object per environment (libuv allows one per descriptor per loop),
 // taken from napi_get_uv_event_loop. Pending waits and calls, and listeners
 // unless unref'd, keep the loop alive; idle channels and queues don't. The environment's
@@ -53,15 +54,34 @@ class EnvLoop final : UvHandleOwner {
   // How a listener reads one message and makes the value its function is called with
   // (lib/receive.ts's readResult takes it): `*status` says what the read answered.
   using ListenRead = Napi::Value (*)(void* context, zxc::zx_handle_t h, zxc::zx_status_t* status);
-  // Starts reading the channel `h` on this loop: each message (or failed read) read is
-  // passed to `callback` as `read` makes it, in order, until the read answers
-  // ZX_ERR_PEER_CLOSED or the handle no longer names the endpoint (both passed on too,
-  // then the listener ends by itself). → a listener id (> 0), or a status (< 0).
-  int32_t Listen(zxc::zx_handle_t h, Napi::Function callback, ListenRead read, void* context);
-  // Ends a listener (at once: no message is read for it after); false if it had ended.
+  // The same for a call's reply (ChannelCallFinish's answer).
+  using ListenReply = Napi::Value (*)(void* context, zxc::zx_status_t status,
+                                      const zxc::ReadResult& result);
+  // Starts a listener of the channel `h` on this loop. While `messages`, each message (or
+  // failed read) read is passed to `callback` as `read` makes it, in order, until the read
+  // answers ZX_ERR_PEER_CLOSED or the handle no longer names the endpoint (both passed on
+  // too, then the listener ends by itself; the end of the handle is passed on whatever
+  // `messages` says). → a listener id (> 0), or a status (< 0).
+  int32_t Listen(zxc::zx_handle_t h, Napi::Function callback, ListenRead read, ListenReply reply,
+                 void* context, bool messages);
+  // Ends a listener (at once: no message is read for it after; its pending calls are taken
+  // back, their replies left to land in the channel's queue); false if it had ended.
   bool Unlisten(uint32_t id);
-  // Whether the listener keeps the loop alive (it does when it starts).
+  // Whether the listener reads messages.
+  void ListenMessages(uint32_t id, bool messages);
+  // Whether the listener keeps the loop alive while it reads messages (it does when it
+  // starts). Pending calls keep it alive in any case.
   void RefListener(uint32_t id, bool ref);
+  // Writes a call's request (as ChannelCallStart) on the listener's channel; the reply (or
+  // the call's failure: PEER_CLOSED, CANCELED when the handle goes) is passed to its
+  // function, as `reply` makes it, with the txid as a second argument. → the txid (> 0),
+  // or a status (< 0): then the call was not made (the dispositions are consumed).
+  int64_t ListenCall(uint32_t id, uint32_t options, const iovec* payload, size_t payload_count,
+                     zxc::HandleDisposition* dispositions, size_t num_dispositions,
+                     uint32_t num_bytes, uint32_t num_handles);
+  // Takes a pending call back (deadline, abort): true if it was still pending (a late reply
+  // then lands in the channel's queue); false if its reply or failure is on its way.
+  bool ListenCancel(uint32_t id, uint32_t txid);
   // Settles a pending wait, call or port wait with ZX_ERR_CANCELED; false if it is already settled.
   bool Cancel(uint32_t id);
   // Settles now what is ready to settle (from JavaScript, e.g. right after a close: the
@@ -76,6 +96,7 @@ class EnvLoop final : UvHandleOwner {
   struct Call;
   struct PortWait;
   struct Listener;
+  struct ListenerCall;
   class CallWaiter;
 
   explicit EnvLoop(napi_env env);
@@ -110,6 +131,15 @@ class EnvLoop final : UvHandleOwner {
   // closes the endpoint leaves every message not yet read with it.
   void Dispatch(uint32_t id);
   void EndListener(Listener* listener);
+  // Hands the done calls of the listener `id` (`cancel`: all of them, the pending ones
+  // taken back as CANCELED) to its function, oldest first. False if the listener has
+  // ended or its function threw.
+  bool DeliverCalls(uint32_t id, bool cancel);
+  // Calls a listener's function; false if it threw (reported as uncaught) or could not be called.
+  bool CallListener(napi_value fn, napi_value* args, size_t argc);
+  // Counts the listener in refed_listeners_ (and holds its function strongly) or not,
+  // as it is now.
+  void UpdateListenerRef(Listener* listener);
   // Dispatches the listeners told of a stashed message or of their handle's removal.
   void DispatchPoked();
   void ProcessPosted();

@@ -133,10 +133,23 @@ struct EnvLoop::PortWait final : Op {
   void Settle(zxc::zx_status_t status, const zxc::PortPacket* packet);
 };
 
-// A channel's listener: the function its messages go to. Told (from any thread) when a
-// call on the endpoint stashed a message, which no poll would report, and when its handle
-// leaves the table (closed or moved without the listener's Channel): then it ends at once,
-// and lets go of the endpoint.
+// A call made through a listener (Channel.call): its reply is handed to the listener's
+// function with the call's txid, like a message, with no promise or op of its own.
+struct EnvLoop::ListenerCall final : zxc::CallWaiter {
+  ListenerCall(Listener* listener, uint32_t num_bytes, uint32_t num_handles)
+      : listener(listener), num_bytes(num_bytes), num_handles(num_handles) {}
+  void Notify() override;
+
+  Listener* const listener;
+  const uint32_t num_bytes, num_handles;
+};
+
+// A channel's listener: the function its messages (while `messages`) and the replies to
+// its calls go to. Told (from any thread) when a call on the endpoint stashed a message,
+// which no poll would report, when one of its calls is done, and when its handle leaves
+// the table (closed or moved without the listener's Channel): then it ends at once, and
+// lets go of the endpoint. Its function is held weakly while it has nothing to do, so an
+// idle listener keeps neither the loop nor its Channel alive.
 struct EnvLoop::Listener final : zxc::SignalObserver, zxc::HandleObserver {
   uint32_t id = 0;
   EnvLoop* loop = nullptr;
@@ -145,11 +158,26 @@ struct EnvLoop::Listener final : zxc::SignalObserver, zxc::HandleObserver {
   Watch* watch = nullptr;
   Napi::FunctionReference callback;
   ListenRead read = nullptr;
+  ListenReply reply = nullptr;
   void* context = nullptr;
-  bool refed = true;
+  bool messages = true;  // reads messages (Channel's 'message' listeners)
+  bool refed = true;     // keeps the loop alive while reading messages
+  bool counted = false;  // counted in EnvLoop::refed_listeners_
+  bool strong = true;    // its function held strongly (while Busy)
   bool observing = false;  // registered with the handle table
+  std::vector<std::unique_ptr<ListenerCall>> calls;  // pending, oldest first
+  std::atomic<bool> calls_poked{false};  // a call may be done, or may read on
   std::atomic<bool> handle_removed{false};
 
+  bool Busy() const { return messages || !calls.empty(); }
+  bool KeepsLoop() const { return (messages && refed) || !calls.empty(); }
+  // Whether its watch should wait for the socket to be readable.
+  bool WantsReadable() const { return messages || (!calls.empty() && !endpoint->StashFull()); }
+  // Asks the loop to look at it again (from any thread). While the loop's own poll
+  // callback routes call replies, it looks right after without being asked.
+  void Poke() {
+    if (current_loop != loop || !loop->dispatching_) OnSignalsChanged();
+  }
   void OnSignalsChanged() override {
     {
       std::lock_guard<std::mutex> lock(loop->posted_mu_);
@@ -162,5 +190,10 @@ struct EnvLoop::Listener final : zxc::SignalObserver, zxc::HandleObserver {
     OnSignalsChanged();
   }
 };
+
+inline void EnvLoop::ListenerCall::Notify() {
+  listener->calls_poked.store(true);
+  listener->Poke();
+}
 
 }  // namespace zxb

@@ -66,7 +66,7 @@ void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
   }
   int events = watch->flush_events;
   // A listener reads until the peer's end, which makes the socket readable too.
-  if (watch->listener) events |= UV_READABLE;
+  if (watch->listener && watch->listener->WantsReadable()) events |= UV_READABLE;
   if (!watch->ops.empty()) {
     const zx_signals_t now = known ? *known : SignalsOf(*watch->object);
     const bool is_channel = watch->object->type() == ZX_OBJ_TYPE_CHANNEL;
@@ -141,23 +141,23 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
     Napi::HandleScope handles(self->env_);
     Napi::CallbackScope scope(self->env_, self->context_);
     const uint32_t listener = watch->listener ? watch->listener->id : 0;
+    ObjectRef object = watch->object;
+    auto* endpoint = object->type() == ZX_OBJ_TYPE_CHANNEL ? static_cast<Endpoint*>(object.get()) : nullptr;
+    const bool pumped = endpoint && endpoint->HasPendingCalls();
+    if (pumped) {
+      // Replies routed here are settled just below, without a wakeup of our own.
+      self->dispatching_ = true;
+      endpoint->PumpForCalls(kRecordsPerTurn);
+      self->dispatching_ = false;
+    }
     if (!watch->ops.empty()) {
-      ObjectRef object = watch->object;
       const zx_signals_t* known = nullptr;
       zx_signals_t derived;
-      if (object->type() == ZX_OBJ_TYPE_CHANNEL) {
-        auto* endpoint = static_cast<Endpoint*>(object.get());
-        if (endpoint->HasPendingCalls()) {
-          // Replies routed here are settled just below, without a wakeup of our own.
-          self->dispatching_ = true;
-          endpoint->PumpForCalls(kRecordsPerTurn);
-          self->dispatching_ = false;
-        } else if (status == 0 && (events & UV_READABLE) && !(events & UV_DISCONNECT) &&
-                   !endpoint->EverCalled()) {
-          // A record, no hangup, and no call that could have taken it (Endpoint::EverCalled).
-          derived = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;
-          known = &derived;
-        }
+      if (endpoint && !pumped && status == 0 && (events & UV_READABLE) &&
+          !(events & UV_DISCONNECT) && !endpoint->EverCalled()) {
+        // A record, no hangup, and no call that could have taken it (Endpoint::EverCalled).
+        derived = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;
+        known = &derived;
       }
       self->ProcessPosted();
       auto it = self->watches_.find(key);
