@@ -1036,12 +1036,13 @@ describe('Handle life cycle', () => {
       fdOpened: 1,
       receivedIsChannel: true,
       forgottenRawInvalid: true,
+      callerRawInvalid: true,
       releasedStillValid: true,
       releasedPeerOpen: true,
       handlesBack: true,
       fdsBack: true,
     });
-    for (const key of ['forgottenRounds', 'receivedRounds', 'fdRounds']) {
+    for (const key of ['forgottenRounds', 'receivedRounds', 'callerRounds', 'fdRounds']) {
       expect(report[key], key).toBeGreaterThanOrEqual(0);
     }
   });
