@@ -621,6 +621,21 @@ describe('closing settles what is pending', () => {
     b.close();
   });
 
+  it("closing the raw handle behind the Channel's back settles its pending calls with CANCELED, replies that came first are delivered", async () => {
+    const [a, b] = Channel.create();
+    const answered = a.call(request('answered'));
+    const dropped = [a.call(request('one')), a.call(request('two'))];
+    const first = await b.read();
+    b.write(replyTo(first, 'in time'));
+    await b.read();
+    await b.read();
+    expect(textOf(await answered)).toBe('in time');
+    sys.handleClose(a.raw);
+    for (const pending of dropped) expectZxError(await rejectionOf(pending), ZX_ERR_CANCELED, 'Channel.call');
+    expectZxError(thrownBy(() => b.write('nobody there')), ZX_ERR_PEER_CLOSED, 'Channel.write');
+    b.close();
+  });
+
   it('the peer closing settles a pending call with PEER_CLOSED', async () => {
     const [a, b] = Channel.create();
     const pending = a.call(request('unanswered'));

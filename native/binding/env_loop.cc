@@ -119,6 +119,12 @@ void EnvLoop::OnWakeup(uv_async_t* async) {
 
 void EnvLoop::SettleNow() {
   ProcessPosted();
+  // Listeners whose handle has gone end now (nothing is read for them: their pending
+  // calls end and their function hears BAD_HANDLE), so their watches go too.
+  std::vector<uint32_t> removed;
+  for (auto& entry : listeners_)
+    if (entry.second->handle_removed.load()) removed.push_back(entry.first);
+  for (uint32_t id : removed) Dispatch(id);
   CloseIdleWatches();  // now: a closed handle's descriptor closes with it
 }
 

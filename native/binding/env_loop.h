@@ -85,7 +85,8 @@ class EnvLoop final : UvHandleOwner {
   // Settles a pending wait, call or port wait with ZX_ERR_CANCELED; false if it is already settled.
   bool Cancel(uint32_t id);
   // Settles now what is ready to settle (from JavaScript, e.g. right after a close: the
-  // waits on that handle end, and the loop lets go of its descriptor at once).
+  // waits, calls and listeners on that handle end, and the loop lets go of its descriptor
+  // at once).
   void SettleNow();
 
  private:
