@@ -75,15 +75,35 @@ function toMessage(r: ReadResult<TypedHandle>): Message {
   return { bytes: r.bytes, handles: r.handles.map(wrapHandle) };
 }
 
-type Listener = (...args: any[]) => void;
-const emitter = EventEmitter.prototype;
-
-// A call waiting for its reply on the native listener, by txid.
-interface PendingCall {
+// A read, or a call (by txid), waiting for the native listener.
+interface Pending {
   resolve(message: Message): void;
   reject(error: unknown): void;
   done?(): void;  // lets go of its timer and abort listener
 }
+
+// Arms the deadline and abort of a pending read or call: at either, `withdraw` takes it
+// back from the listener (false: its answer is already on its way, and it waits for that),
+// then it rejects with TIMED_OUT or the signal's reason.
+function armEnd(pending: Pending, options: WaitOptions, operation: string, withdraw: () => boolean): void {
+  const signal = options.signal;
+  if (options.timeout === undefined && !signal) return;
+  const end = (error: () => unknown) => () => {
+    if (!withdraw()) return;
+    pending.done!();
+    pending.reject(error());
+  };
+  const onAbort = end(() => signal!.reason);
+  const timer = options.timeout === undefined ? undefined : setTimeout(end(() => new ZxError(ZX_ERR_TIMED_OUT, operation)), options.timeout);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  pending.done = () => {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  };
+}
+
+type Listener = (...args: any[]) => void;
+const emitter = EventEmitter.prototype;
 
 export class Channel extends Handle {
   // The native listener of this endpoint on this thread: it reads messages for 'message'
@@ -93,7 +113,8 @@ export class Channel extends Handle {
   #reading = false;  // whether it reads messages
   #refed = true;
   #closeEmitted = false;
-  #calls: Map<number, PendingCall> | null = null;
+  #calls: Map<number, Pending> | null = null;
+  #reads: Pending[] | null = null;  // oldest first; the listener has as much credit
   #onNative = (r: Buffer | number, txid?: number): void => {
     if (txid === undefined) this.#received(r);
     else this.#replied(txid, r);
@@ -194,17 +215,51 @@ export class Channel extends Handle {
   }
 
   /** The next message, waiting for it without blocking the event loop. */
-  async read(options: WaitOptions = {}): Promise<Message> {
-    const deadline = deadlineFromTimeout(options.timeout, 'Channel.read');
-    if (options.signal?.aborted) throw options.signal.reason;
+  read(options: WaitOptions = {}): Promise<Message> {
+    try {
+      return this.#read(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  // A message queued now is taken at once; else the read waits for the native listener to
+  // read one for it (after those of the reads already waiting), or, where there can be no
+  // listener, for the channel to be readable.
+  #read(options: WaitOptions): Promise<Message> {
+    const operation = 'Channel.read';
+    const deadline = deadlineFromTimeout(options.timeout, operation);
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (!this.#reads?.length) {
+      const message = this.#readNow(operation);
+      if (message) return Promise.resolve(message);
+    }
+    const id = this.#startListener(this.#reading);
+    if (id <= 0) return this.#readAsync(deadline, signal);
+    native.channelListenCredit(id, 1);
+    return new Promise<Message>((resolve, reject) => {
+      const read: Pending = { resolve, reject };
+      (this.#reads ??= []).push(read);
+      armEnd(read, options, operation, () => {
+        const at = this.#reads ? this.#reads.indexOf(read) : -1;
+        if (at < 0) return false;
+        this.#reads!.splice(at, 1);
+        native.channelListenCredit(this.#listener, -1);
+        return true;
+      });
+    });
+  }
+
+  async #readAsync(deadline: bigint, signal: AbortSignal | undefined): Promise<Message> {
     for (;;) {
-      const message = this.#readNow('Channel.read');
-      if (message) return message;
       const { status } = await withAbort(
         () => sys.objectWaitOneAsync(this.raw, ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED, deadline),
-        options.signal,
+        signal,
       );
       check(status, 'Channel.read');
+      const message = this.#readNow('Channel.read');
+      if (message) return message;
     }
   }
 
@@ -239,23 +294,9 @@ export class Channel extends Handle {
     const txid = native.channelListenCall(id, data, raws);
     if (txid < 0) return Promise.reject(new ZxError(txid, operation));
     return new Promise<Message>((resolve, reject) => {
-      const call: PendingCall = { resolve, reject };
+      const call: Pending = { resolve, reject };
       (this.#calls ??= new Map()).set(txid, call);
-      if (options.timeout === undefined && !signal) return;
-      // Taken back at the deadline or on abort, unless the reply is on its way.
-      const end = (error: () => unknown) => () => {
-        if (!native.channelListenCancel(this.#listener, txid)) return;
-        this.#calls!.delete(txid);
-        call.done!();
-        reject(error());
-      };
-      const onAbort = end(() => signal!.reason);
-      const timer = options.timeout === undefined ? undefined : setTimeout(end(() => new ZxError(ZX_ERR_TIMED_OUT, operation)), options.timeout);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      call.done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
+      armEnd(call, options, operation, () => native.channelListenCancel(this.#listener, txid) && this.#calls!.delete(txid));
     });
   }
 
@@ -345,21 +386,27 @@ export class Channel extends Handle {
   override release(): number {
     if (this.#listener) {
       native.channelUnlisten(this.#listener);
-      this.#listener = 0;
-      this.#reading = false;
-      this.#endCalls(ZX_ERR_CANCELED);
+      this.#listenerEnded(ZX_ERR_CANCELED);
     }
     return super.release();
   }
 
-  #endCalls(status: number): void {
+  // The native listener has ended: what waited for it ends with `status`.
+  #listenerEnded(status: number): void {
+    this.#listener = 0;
+    this.#reading = false;
     const calls = this.#calls;
-    if (!calls || calls.size === 0) return;
+    const reads = this.#reads;
     this.#calls = null;
-    for (const call of calls.values()) {
+    this.#reads = null;
+    calls?.forEach((call) => {
       call.done?.();
       call.reject(new ZxError(status, 'Channel.call'));
-    }
+    });
+    reads?.forEach((read) => {
+      read.done?.();
+      read.reject(new ZxError(status, 'Channel.read'));
+    });
   }
 
   #listenersChanged(event: string | symbol, listener: Listener): this {
@@ -399,20 +446,33 @@ export class Channel extends Handle {
   }
 
   // One message read by the event loop (or why none was).
+  // Pending reads come first: the listener read it for the oldest, if there is one.
   #received(r: Buffer | number): void {
     if (typeof r === 'number' && r < 0) {
       if (r === ZX_ERR_IO_DATA_INTEGRITY || r === ZX_ERR_NO_RESOURCES) {
-        this.emit('error', new ZxError(r, 'Channel receive'));
+        const read = this.#reads?.shift();
+        if (!read) {
+          this.emit('error', new ZxError(r, 'Channel receive'));
+          return;
+        }
+        read.done?.();
+        read.reject(new ZxError(r, 'Channel.read'));
         return;
       }
-      // The listener has ended: the peer is gone and everything it sent was emitted, or
-      // the handle was closed or moved without this object (its calls have ended).
-      this.#listener = 0;
-      this.#reading = false;
+      // The listener has ended: the peer is gone and everything it sent was delivered, or
+      // the handle was closed or moved without this object.
+      this.#listenerEnded(r === ZX_ERR_PEER_CLOSED ? r : ZX_ERR_CANCELED);
       if (r === ZX_ERR_PEER_CLOSED) this.#emitClose();
       return;
     }
-    this.emit('message', toMessage(readResult(r, handleTypeAt)));
+    const message = toMessage(readResult(r, handleTypeAt));
+    const read = this.#reads?.shift();
+    if (!read) {
+      this.emit('message', message);
+      return;
+    }
+    read.done?.();
+    read.resolve(message);
   }
 
   #emitClose(): void {

@@ -38,6 +38,9 @@ export interface NativeBinding {
   channelUnlisten(id: number): boolean;
   /** Whether the listener reads messages. */
   channelListenMessages(id: number, messages: boolean): void;
+  /** Messages the listener reads besides, for pending reads: +1 a read, -1 one given up;
+   *  each message (or failed read) it passes on uses one. */
+  channelListenCredit(id: number, delta: number): void;
   /** Whether the listener keeps the event loop alive while it reads messages (it does at
    *  first); pending calls keep it alive in any case. */
   channelListenRef(id: number, ref: boolean): void;

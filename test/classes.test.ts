@@ -255,6 +255,31 @@ describe('Channel.create, write, tryRead, read', () => {
     b.close();
   });
 
+  it('pending reads get messages in the order they were asked for; a timed-out one leaves its message to the next', async () => {
+    const [a, b] = Channel.create();
+    const gaveUp = b.read({ timeout: 1 });
+    const reads = [b.read(), b.read({ timeout: 10_000 }), b.read()];
+    expectZxError(await rejectionOf(gaveUp), ZX_ERR_TIMED_OUT, 'Channel.read');
+    for (const text of ['one', 'two', 'three', 'four']) a.write(text);
+    expect((await Promise.all(reads)).map((m) => m.bytes.toString())).toEqual(['one', 'two', 'three']);
+    expect(b.tryRead()!.bytes.toString()).toBe('four');
+    a.close();
+    b.close();
+  });
+
+  it('a pending read takes one message: the rest stay with the endpoint when it moves right after', async () => {
+    const [a, b] = Channel.create();
+    const [c, d] = Channel.create();
+    const pending = b.read();
+    for (let i = 0; i < 100; i++) a.write(`m${i}`);
+    expect((await pending).bytes.toString()).toBe('m0');
+    c.write('carrying b', [b]);
+    const moved = d.tryRead()!.handles[0] as Channel;
+    for (let i = 1; i < 100; i++) expect(moved.tryRead()!.bytes.toString()).toBe(`m${i}`);
+    expect(moved.tryRead()).toBeNull();
+    for (const ch of [a, c, d, moved]) ch.close();
+  });
+
   it('messages written before the peer closed stay readable; then tryRead and read throw PEER_CLOSED', async () => {
     const [a, b] = Channel.create();
     a.write('first');

@@ -273,6 +273,12 @@ Napi::Value ChannelListenMessagesJs(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// channelListenCredit(id, delta): messages for the listener to read besides (±1).
+Napi::Value ChannelListenCreditJs(const Napi::CallbackInfo& info) {
+  Data(info).loop->ListenCredit(U32(info[0]), info[1].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
 // channelListenCall(id, bytes, handles: number[] | null) → the call's txid (> 0), or a
 // status (< 0). The handles move with the request (consumed on failure).
 Napi::Value ChannelListenCallJs(const Napi::CallbackInfo& info) {
@@ -635,6 +641,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("channelUnlisten", ChannelUnlistenJs);
   add("channelListenRef", ChannelListenRefJs);
   add("channelListenMessages", ChannelListenMessagesJs);
+  add("channelListenCredit", ChannelListenCreditJs);
   add("channelListenCall", ChannelListenCallJs);
   add("channelListenCancel", ChannelListenCancelJs);
   add("channelWriteMany", ChannelWriteManyJs);

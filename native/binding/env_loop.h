@@ -69,6 +69,10 @@ class EnvLoop final : UvHandleOwner {
   bool Unlisten(uint32_t id);
   // Whether the listener reads messages.
   void ListenMessages(uint32_t id, bool messages);
+  // Adds `delta` (a pending read, +1; one given up, -1) to the messages the listener reads
+  // besides: while it has credit it reads, and each message (or failed read) passed on
+  // uses one.
+  void ListenCredit(uint32_t id, int32_t delta);
   // Whether the listener keeps the loop alive while it reads messages (it does when it
   // starts). Pending calls keep it alive in any case.
   void RefListener(uint32_t id, bool ref);

@@ -68,6 +68,18 @@ void EnvLoop::ListenMessages(uint32_t id, bool messages) {
   if (messages) listener->OnSignalsChanged();
 }
 
+void EnvLoop::ListenCredit(uint32_t id, int32_t delta) {
+  auto it = listeners_.find(id);
+  if (it == listeners_.end()) return;
+  Listener* listener = it->second;
+  const bool reads = listener->Reads();
+  listener->credit = delta < 0 && listener->credit < static_cast<uint32_t>(-delta) ? 0 : listener->credit + delta;
+  UpdateListenerRef(listener);
+  UpdateWatch(listener->watch);
+  // A message stashed by a call is no poll's news: look at once.
+  if (!reads && listener->Reads() && listener->endpoint->HasStash()) listener->OnSignalsChanged();
+}
+
 void EnvLoop::RefListener(uint32_t id, bool ref) {
   auto it = listeners_.find(id);
   if (it == listeners_.end() || it->second->refed == ref) return;
@@ -220,7 +232,7 @@ void EnvLoop::Dispatch(uint32_t id) {
       if (!DeliverCalls(id, true)) return;
       continue;
     }
-    if (status == ZX_OK && !listener->messages) return;
+    if (status == ZX_OK && !listener->Reads()) return;
     Napi::Value value = status == ZX_OK
                             ? listener->read(listener->context, listener->handle, &status)
                             : Napi::Number::New(env_, status);
@@ -229,6 +241,9 @@ void EnvLoop::Dispatch(uint32_t id) {
     // (the peer's end, the handle gone) is the last thing the function hears.
     const bool last = status != ZX_OK && status != ZX_ERR_IO_DATA_INTEGRITY &&
                       status != ZX_ERR_NO_RESOURCES;
+    // Used up: the watch follows after the function has run (OnPoll, DispatchPoked), when
+    // a read it made may have given the credit back.
+    if (!last && listener->credit > 0 && --listener->credit == 0) UpdateListenerRef(listener);
     napi_value fn = listener->callback.Value();
     // Ended first: the function may start another listener on the endpoint.
     if (last) EndListener(listener);
@@ -242,10 +257,14 @@ void EnvLoop::DispatchPoked() {
   for (auto& entry : listeners_) {
     Listener* listener = entry.second;
     if (listener->handle_removed.load() || listener->calls_poked.load() ||
-        (listener->messages && listener->endpoint->HasStash()))
+        (listener->Reads() && listener->endpoint->HasStash()))
       ids.push_back(entry.first);
   }
-  for (uint32_t id : ids) Dispatch(id);
+  for (uint32_t id : ids) {
+    Dispatch(id);
+    auto it = listeners_.find(id);
+    if (it != listeners_.end()) UpdateWatch(it->second->watch);
+  }
 }
 
 }  // namespace zxb

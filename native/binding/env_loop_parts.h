@@ -144,8 +144,8 @@ struct EnvLoop::ListenerCall final : zxc::CallWaiter {
   const uint32_t num_bytes, num_handles;
 };
 
-// A channel's listener: the function its messages (while `messages`) and the replies to
-// its calls go to. Told (from any thread) when a call on the endpoint stashed a message,
+// A channel's listener: the function its messages (while `messages`, or for as many as
+// its credit says) and the replies to its calls go to. Told (from any thread) when a call on the endpoint stashed a message,
 // which no poll would report, when one of its calls is done, and when its handle leaves
 // the table (closed or moved without the listener's Channel): then it ends at once, and
 // lets go of the endpoint. Its function is held weakly while it has nothing to do, so an
@@ -161,6 +161,7 @@ struct EnvLoop::Listener final : zxc::SignalObserver, zxc::HandleObserver {
   ListenReply reply = nullptr;
   void* context = nullptr;
   bool messages = true;  // reads messages (Channel's 'message' listeners)
+  uint32_t credit = 0;   // messages to read besides (Channel.read's pending reads)
   bool refed = true;     // keeps the loop alive while reading messages
   bool counted = false;  // counted in EnvLoop::refed_listeners_
   bool strong = true;    // its function held strongly (while Busy)
@@ -169,10 +170,11 @@ struct EnvLoop::Listener final : zxc::SignalObserver, zxc::HandleObserver {
   std::atomic<bool> calls_poked{false};  // a call may be done, or may read on
   std::atomic<bool> handle_removed{false};
 
-  bool Busy() const { return messages || !calls.empty(); }
-  bool KeepsLoop() const { return (messages && refed) || !calls.empty(); }
+  bool Reads() const { return messages || credit > 0; }
+  bool Busy() const { return Reads() || !calls.empty(); }
+  bool KeepsLoop() const { return (messages && refed) || credit > 0 || !calls.empty(); }
   // Whether its watch should wait for the socket to be readable.
-  bool WantsReadable() const { return messages || (!calls.empty() && !endpoint->StashFull()); }
+  bool WantsReadable() const { return Reads() || (!calls.empty() && !endpoint->StashFull()); }
   // Asks the loop to look at it again (from any thread). While the loop's own poll
   // callback routes call replies, it looks right after without being asked.
   void Poke() {
