@@ -252,10 +252,17 @@ Napi::Value ListenRead(void* context, zx_handle_t h, zx_status_t* status) {
   return ReadToPool(data.scratch_ref.Env(), data, h, 0, kMaxMsgBytes, kMaxMsgHandles, false, status);
 }
 
-// What it is called with for a call's reply: as channelCall answers.
+// What it is called with for a call's reply: as a read into the read pool answers (the
+// payload copied there: lib/receive.ts copies small ones out of it into Node's own pool,
+// which is far cheaper than a Buffer of its own).
 Napi::Value ListenReply(void* context, zx_status_t status, const ReadResult& result) {
   auto& data = *static_cast<AddonData*>(context);
-  return ReadResultJs(data.scratch_ref.Env(), data.scratch, status, result);
+  Napi::Env env = data.scratch_ref.Env();
+  if (status != ZX_OK || !data.pool) return ReadResultJs(env, data.scratch, status, result);
+  // The window past pool_start always has room for a whole record (moveReadPool).
+  std::memcpy(data.pool + data.pool_start, result.payload, result.actual_bytes);
+  ScratchOf(data.scratch, status, result);
+  return Napi::Number::New(env, static_cast<double>(data.pool_start));
 }
 
 // channelListen(h, fn, messages) → a listener id (> 0) or a status (< 0). fn is called from

@@ -165,6 +165,7 @@ class EnvLoop final : UvHandleOwner {
   UvHandle<uv_check_t> idle_check_;  // closes watches left idle at the end of a loop turn
   std::vector<zxc::Object*> idle_;    // watches that went idle this turn
   bool dispatching_ = false;          // OnPoll is routing call replies on this thread
+  bool listener_reading_ = false;     // Dispatch is reading (and may route replies)
   napi_async_context context_ = nullptr;  // callbacks that settle promises run in it
   Napi::Reference<Napi::Array> keys_;  // the result keys, by ResultKey
   std::mutex posted_mu_;

@@ -218,8 +218,9 @@ bool EnvLoop::CallListener(napi_value fn, napi_value* args, size_t argc) {
 // may have ended it, closed or moved the endpoint, or started another.
 void EnvLoop::Dispatch(uint32_t id) {
   if (EnvironmentStopping(env_)) return;
-  if (!DeliverCalls(id, false)) return;
   for (size_t i = 0; i < kRecordsPerTurn; ++i) {
+    // Replies routed by the last read (or before) are delivered without a wakeup.
+    if (!DeliverCalls(id, false)) return;
     auto it = listeners_.find(id);
     if (it == listeners_.end()) return;
     Listener* listener = it->second;
@@ -233,10 +234,18 @@ void EnvLoop::Dispatch(uint32_t id) {
       continue;
     }
     if (status == ZX_OK && !listener->Reads()) return;
-    Napi::Value value = status == ZX_OK
-                            ? listener->read(listener->context, listener->handle, &status)
-                            : Napi::Number::New(env_, status);
-    if (status == ZX_ERR_SHOULD_WAIT) return;
+    Napi::Value value;
+    if (status == ZX_OK) {
+      listener_reading_ = true;
+      value = listener->read(listener->context, listener->handle, &status);
+      listener_reading_ = false;
+    } else {
+      value = Napi::Number::New(env_, status);
+    }
+    if (status == ZX_ERR_SHOULD_WAIT) {
+      DeliverCalls(id, false);
+      return;
+    }
     // A bad record or lost descriptors are reported and reading goes on; anything else
     // (the peer's end, the handle gone) is the last thing the function hears.
     const bool last = status != ZX_OK && status != ZX_ERR_IO_DATA_INTEGRITY &&

@@ -176,9 +176,10 @@ struct EnvLoop::Listener final : zxc::SignalObserver, zxc::HandleObserver {
   // Whether its watch should wait for the socket to be readable.
   bool WantsReadable() const { return Reads() || (!calls.empty() && !endpoint->StashFull()); }
   // Asks the loop to look at it again (from any thread). While the loop's own poll
-  // callback routes call replies, it looks right after without being asked.
+  // callback routes call replies, or a listener's read does, it looks right after
+  // without being asked.
   void Poke() {
-    if (current_loop != loop || !loop->dispatching_) OnSignalsChanged();
+    if (current_loop != loop || !(loop->dispatching_ || loop->listener_reading_)) OnSignalsChanged();
   }
   void OnSignalsChanged() override {
     {

@@ -239,9 +239,10 @@ zx_status_t Endpoint::Read(uint32_t options, uint32_t max_bytes, uint32_t max_ha
         break;
       }
       const bool strict = max_bytes < kMaxMsgBytes || max_handles < kMaxMsgHandles;
-      if (strict || !calls_.empty()) {
+      if (strict || (into && !calls_.empty())) {
         // Look before taking: the record stays queued if it is too big, and a reply
-        // to a pending call goes to its caller.
+        // to a pending call goes to its caller without touching `into`. (Otherwise a
+        // reply is taken and routed below: one syscall, not a peek and a read.)
         WireHeader header;
         uint32_t txid;
         zx_status_t status = PeekHeadLocked(&header, &txid);
