@@ -27,6 +27,9 @@ import type { ReadResult } from './receive';
 import * as sys from './sys';
 
 const MAX_BYTES = 65536;
+// Held here once: the addon's exports object is slow to load properties from.
+const nativeListenCall = native.channelListenCall;
+const nativeListenCredit = native.channelListenCredit;
 const MAX_HANDLES = 64;
 
 export interface Message {
@@ -237,7 +240,7 @@ export class Channel extends Handle {
     }
     const id = this.#startListener(this.#reading);
     if (id <= 0) return this.#readAsync(deadline, signal);
-    native.channelListenCredit(id, 1);
+    nativeListenCredit(id, 1);
     return new Promise<Message>((resolve, reject) => {
       const read: Pending = { resolve, reject };
       (this.#reads ??= []).push(read);
@@ -245,7 +248,7 @@ export class Channel extends Handle {
         const at = this.#reads ? this.#reads.indexOf(read) : -1;
         if (at < 0) return false;
         this.#reads!.splice(at, 1);
-        native.channelListenCredit(this.#listener, -1);
+        nativeListenCredit(this.#listener, -1);
         return true;
       });
     });
@@ -291,7 +294,7 @@ export class Channel extends Handle {
     }
     // (Gone if this channel is among the handles: the native call says what that means.)
     if (id <= 0 || this.#listener !== id) return this.#callAsync(self, data, raws, deadline, signal);
-    const txid = native.channelListenCall(id, data, raws);
+    const txid = nativeListenCall(id, data, raws);
     if (txid < 0) return Promise.reject(new ZxError(txid, operation));
     return new Promise<Message>((resolve, reject) => {
       const call: Pending = { resolve, reject };
