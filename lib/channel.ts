@@ -464,8 +464,9 @@ export class Channel extends Handle {
       }
       // The listener has ended: the peer is gone and everything it sent was delivered, or
       // the handle was closed or moved without this object.
+      const reading = this.#reading;
       this.#listenerEnded(r === ZX_ERR_PEER_CLOSED ? r : ZX_ERR_CANCELED);
-      if (r === ZX_ERR_PEER_CLOSED) this.#emitClose();
+      if (r === ZX_ERR_PEER_CLOSED && reading) this.#emitClose();
       return;
     }
     const message = toMessage(readResult(r, handleTypeAt));
