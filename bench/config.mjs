@@ -1,5 +1,11 @@
 // What the benchmark measures: implementations, cases, modes. Shared by run.mjs and report.mjs.
 
+// The one baseline of the chart, the README's figures and the "vs C epoll" column: raw C with
+// an event loop's pattern (non-blocking recvmsg until EAGAIN, then epoll_wait). Each target in
+// report.mjs names its own baseline (`baseline` below: zx-sync's blocking calls against C
+// blocking, as the targets phrase them).
+export const BASELINE = 'c-epoll';
+
 export const IMPLS = [
   { id: 'c-block', label: 'raw C, blocking', short: 'C block', family: 'c' },
   { id: 'c-epoll', label: 'raw C, epoll', short: 'C epoll', family: 'c' },
@@ -38,11 +44,19 @@ export const CASES = [
   { id: 'value16m', spec: `vbig:${MIB16}`, title: 'A 16 MiB Buffer inside a value, one way', unit: 'ms', better: 'lower', bytes: MIB16, pinned: true, impls: ['zx-values', 'node-advanced', 'c-block'] },
 ];
 
+// warmMs: iterations before each case's window (firstWarmMs for a session's first case, while
+// the JIT and the caches are cold); windowMs: the window timed; reps: sessions of every
+// implementation, interleaved. Quick differs from full only in the number of repetitions
+// and a shorter window: see docs/performance.md "Method" for why its warm-up is not shorter.
 export const MODES = {
-  quick: { reps: 5, warmMs: 70, firstWarmMs: 150, windowMs: 45, timeoutMs: 60_000 },
-  full: { reps: 7, warmMs: 200, firstWarmMs: 500, windowMs: 600, timeoutMs: 300_000 },
+  quick: { reps: 3, warmMs: 150, firstWarmMs: 500, windowMs: 150, timeoutMs: 60_000 },
+  full: { reps: 7, warmMs: 200, firstWarmMs: 500, windowMs: 600, timeoutMs: 120_000 },
 };
 
 export const implById = Object.fromEntries(IMPLS.map((i) => [i.id, i]));
 export const caseById = Object.fromEntries(CASES.map((c) => [c.id, c]));
 export const caseBySpec = Object.fromEntries(CASES.map((c) => [c.spec, c]));
+
+// `npm run bench -- --agree`: quick and full agree when every relative speed of the quick run
+// is within this share of the full run's.
+export const AGREE_LIMIT = 0.15;

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CASES, IMPLS, caseById, implById } from './config.mjs';
+import { BASELINE, CASES, IMPLS, caseById, implById } from './config.mjs';
 
 const median = (sorted) => {
   const m = sorted.length >> 1;
@@ -17,8 +17,21 @@ function megabytesPerSecond(c, value) {
   return c.unit === 'ms' ? c.bytes / (value / 1000) / 1e6 : (value * c.bytes) / 1e6;
 }
 
-// How many times faster `a` is than `b` (both medians of case c).
+// How many times faster `a` is than `b` (two values of case c).
 const speedup = (c, a, b) => (c.better === 'lower' ? b / a : a / b);
+
+// The median over repetitions of f(r's value, other's value), each pair from one repetition:
+// a ratio compares two sessions run seconds apart, not the medians of two whole runs, so a
+// change in the machine's load between repetitions moves both sides of it alike.
+function paired(r, other, f) {
+  const ratios = [];
+  for (let i = 0; i < r.values.length; i++) {
+    const a = r.values[i];
+    const b = other.values[i];
+    if (a !== null && a !== undefined && b !== null && b !== undefined) ratios.push(f(a, b));
+  }
+  return ratios.length ? median(ratios.sort((x, y) => x - y)) : null;
+}
 
 export function analyze(raw) {
   const results = [];
@@ -26,8 +39,8 @@ export function analyze(raw) {
     for (const pinned of c.pinned ? [false, true] : [false]) {
       for (const impl of IMPLS) {
         const values = raw.samples?.[`${c.id}|${impl.id}|${pinned}`];
-        if (!values?.length) continue;
-        const sorted = [...values].sort((a, b) => a - b);
+        const sorted = (values ?? []).filter((v) => v !== null).sort((a, b) => a - b);
+        if (!sorted.length) continue;
         const r = { case: c.id, impl: impl.id, pinned, unit: c.unit, values, median: median(sorted), min: sorted[0], max: sorted.at(-1) };
         const mbps = megabytesPerSecond(c, r.median);
         if (mbps !== null) r.mbps = mbps;
@@ -41,16 +54,26 @@ export function analyze(raw) {
     if (!candidates.length) return null;
     return candidates.reduce((x, y) => (speedup(c, x.median, y.median) >= 1 ? x : y));
   };
+  const timeRatio = (a, b) => a / b;
   for (const r of results) {
     const c = caseById[r.case];
     const impl = implById[r.impl];
-    const base = impl.baseline && get(r.case, impl.baseline, r.pinned);
-    // vs raw C: time ratio (lower is better) or fraction of the rate (higher is better).
-    if (base) r.vsC = { baseline: base.impl, ratio: r.median / base.median };
+    const faster = (a, b) => speedup(c, a, b);
+    // Against raw C: a time ratio (lower is better) or a fraction of the rate (higher is better).
+    // vsBase: against the one baseline of the chart and tables; vsC: against the baseline the
+    // targets name for this implementation.
+    const base = r.impl === BASELINE ? null : get(r.case, BASELINE, r.pinned);
+    const baseRatio = base ? paired(r, base, timeRatio) : null;
+    if (baseRatio !== null) r.vsBase = { baseline: BASELINE, ratio: baseRatio };
+    const target = impl.baseline ? get(r.case, impl.baseline, r.pinned) : null;
+    const targetRatio = target ? paired(r, target, timeRatio) : null;
+    if (targetRatio !== null) r.vsC = { baseline: target.impl, ratio: targetRatio };
     const node = best(c, r.pinned, 'node');
-    if (node) r.vsNode = { best: node.impl, speedup: speedup(c, r.median, node.median) };
-    const worker = get(r.case, 'worker', r.pinned);
-    if (worker && r.impl !== 'worker') r.vsWorker = { speedup: speedup(c, r.median, worker.median) };
+    const vsNode = node ? paired(r, node, faster) : null;
+    if (vsNode !== null) r.vsNode = { best: node.impl, speedup: vsNode };
+    const worker = r.impl === 'worker' ? null : get(r.case, 'worker', r.pinned);
+    const vsWorker = worker ? paired(r, worker, faster) : null;
+    if (vsWorker !== null) r.vsWorker = { speedup: vsWorker };
   }
   const report = { ...raw, results, verdicts: verdicts(results, get) };
   delete report.samples;
@@ -102,11 +125,19 @@ export function fmtValue(value, unit) {
   return value.toFixed(0);
 }
 
-// The ratio to raw C as the targets phrase it: a time as "n×", a rate as "n%".
-function fmtVsC(r) {
-  if (!r.vsC) return '—';
-  return caseById[r.case].better === 'lower' ? fmtRatio(r.vsC.ratio) : fmtPercent(r.vsC.ratio);
+// The ratio to the baseline as the targets phrase it: a time as "n×", a rate as "n%".
+function fmtVsBase(r) {
+  if (!r.vsBase) return '—';
+  return caseById[r.case].better === 'lower' ? fmtRatio(r.vsBase.ratio) : fmtPercent(r.vsBase.ratio);
 }
+
+// Speed relative to the baseline: 1 = as fast, higher is better (what the chart draws).
+const relativeSpeed = (r) => (caseById[r.case].better === 'lower' ? 1 / r.vsBase.ratio : r.vsBase.ratio);
+
+const fmtRelative = (rel) => (rel >= 0.995 ? rel.toFixed(2) : rel.toFixed(2).replace(/^0/, ''));
+
+const machineLine = (report) =>
+  `${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB · ${report.kernel} · Node ${report.node}`;
 
 const caseTitle = (caseId, pinned) => `${caseById[caseId].title}${pinned ? ', pinned' : ''}`;
 
@@ -116,7 +147,7 @@ export function renderMarkdown(report) {
   const get = (caseId, impl, pinned) => results.find((r) => r.case === caseId && r.impl === impl && r.pinned === pinned);
   const lines = [];
   lines.push(`# zircon-ipc benchmark (${report.mode} mode)`, '');
-  lines.push(`${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB · ${report.kernel} · Node ${report.node}` +
+  lines.push(`${machineLine(report)}` +
     `${report.compiler ? ` · ${report.compiler}` : ''} · revision ${report.revision ?? 'unknown'} · ${report.date}`, '');
   if (report.addon) lines.push(`Addon: ${report.addon.path} (sha256 ${report.addon.sha256}…, built ${report.addon.built}). CPUs busy before the run: ${Math.round((report.busyBefore ?? 0) * 100)}%.`, '');
   lines.push(`${report.method.repetitions} repetitions, interleaved; ${report.method.warmMs} ms warm-up (${report.method.firstWarmMs} ms for a session's first case) and a ${report.method.windowMs} ms ` +
@@ -151,10 +182,11 @@ export function renderMarkdown(report) {
   lines.push('');
 
   lines.push('## Every figure', '');
-  lines.push('Against raw C: a time as a multiple of raw C\'s (lower is better), a rate as a share of raw C\'s (zircon-ipc sync ' +
-    'against C blocking, everything else against C epoll). Against Node: how many times faster than the best cross-process ' +
-    'Node alternative (IPC json, IPC advanced, net), and than the in-process worker.', '');
-  lines.push('| case | implementation | median | min–max | vs raw C | vs best Node | vs worker |', '|---|---|---:|---:|---:|---:|---:|');
+  lines.push(`Against ${short(BASELINE)} (raw C, the one baseline of every ratio here and of the chart; the targets above name ` +
+    'their own): a time as a multiple of its time (lower is better), a rate as a share of its rate. Against Node: how many ' +
+    'times faster than the best cross-process Node alternative (IPC json, IPC advanced, net), and than the in-process worker. ' +
+    'Every ratio is the median over repetitions of the ratio within one repetition.', '');
+  lines.push(`| case | implementation | median | min–max | vs ${short(BASELINE)} | vs best Node | vs worker |`, '|---|---|---:|---:|---:|---:|---:|');
   for (const c of CASES) {
     for (const pinned of c.pinned ? [false, true] : [false]) {
       for (const impl of impls) {
@@ -162,7 +194,7 @@ export function renderMarkdown(report) {
         if (!r) continue;
         const mb = r.mbps !== undefined ? ` (${fmtValue(r.mbps, 'MB/s')} MB/s)` : '';
         lines.push(`| ${caseTitle(c.id, pinned)} | ${impl.short} | ${fmtValue(r.median, c.unit)} ${c.unit}${mb} | ` +
-          `${fmtValue(r.min, c.unit)}–${fmtValue(r.max, c.unit)} | ${fmtVsC(r)} | ` +
+          `${fmtValue(r.min, c.unit)}–${fmtValue(r.max, c.unit)} | ${fmtVsBase(r)} | ` +
           `${r.vsNode && r.impl !== r.vsNode.best ? `${fmtRatio(r.vsNode.speedup)} (${short(r.vsNode.best)})` : '—'} | ` +
           `${r.vsWorker ? fmtRatio(r.vsWorker.speedup) : '—'} |`);
       }
@@ -175,6 +207,7 @@ export function renderMarkdown(report) {
 // ---- SVG ------------------------------------------------------------------------------------
 
 const COLORS = {
+  'c-block': '#5b5b5b',
   'zx-sync': '#1f4e9e',
   'zx-async': '#3b7dd8',
   'zx-events': '#2a9fb8',
@@ -187,18 +220,17 @@ const COLORS = {
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** Horizontal bars: each implementation's speed relative to raw C (1 = as fast as raw C;
- *  zircon-ipc sync against C blocking, the rest against C epoll). */
+/** Horizontal bars: each implementation's speed relative to the one baseline (1 = as fast). */
 export function renderSvg(report) {
   const { results } = report;
-  const shown = IMPLS.filter((i) => i.family !== 'c' && results.some((r) => r.impl === i.id));
+  const shown = IMPLS.filter((i) => i.id !== BASELINE && results.some((r) => r.impl === i.id));
   const groups = [];
   for (const c of CASES) {
     for (const pinned of c.pinned ? [false, true] : [false]) {
       const bars = [];
       for (const impl of shown) {
         const r = results.find((x) => x.case === c.id && x.impl === impl.id && x.pinned === pinned);
-        if (r?.vsC) bars.push({ impl: impl.id, rel: c.better === 'lower' ? 1 / r.vsC.ratio : r.vsC.ratio });
+        if (r?.vsBase) bars.push({ impl: impl.id, rel: relativeSpeed(r) });
       }
       if (bars.length) groups.push({ title: caseTitle(c.id, pinned), bars });
     }
@@ -218,8 +250,8 @@ export function renderSvg(report) {
     body.push(`<text x="${left - 8}" y="${y + h / 2 + 4}" text-anchor="end" class="case">${esc(g.title)}</text>`);
     for (const b of g.bars) {
       const w = Math.max(1, x(b.rel) - left);
-      body.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${COLORS[b.impl]}"><title>${esc(implById[b.impl].label)}: ${b.rel.toFixed(3)} of raw C</title></rect>`);
-      body.push(`<text x="${(left + w + 4).toFixed(1)}" y="${y + barH - 2}" class="val">${b.rel >= 0.995 ? b.rel.toFixed(2) : b.rel.toFixed(2).replace(/^0/, '')}</text>`);
+      body.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${COLORS[b.impl]}"><title>${esc(implById[b.impl].label)}: ${b.rel.toFixed(3)} of ${esc(implById[BASELINE].label)}</title></rect>`);
+      body.push(`<text x="${(left + w + 4).toFixed(1)}" y="${y + barH - 2}" class="val">${fmtRelative(b.rel)}</text>`);
       y += barH + gap;
     }
     y += groupGap;
@@ -245,21 +277,126 @@ export function renderSvg(report) {
   .one { stroke: #c0392b; stroke-width: 1.5; stroke-dasharray: 4 2; }
 </style>
 <rect width="100%" height="100%" fill="white"/>
-<text x="20" y="18" class="title">Speed relative to raw C over SOCK_SEQPACKET (1.00 = raw C, higher is better)</text>
-<text x="20" y="${top - 20}" class="axis">${esc(report.mode)} run · ${esc(report.machine.cpu)}, ${report.machine.cores} cores · ${esc(report.kernel)} · Node ${esc(report.node)} · ${esc(report.date.slice(0, 10))}</text>
+<text x="20" y="18" class="title">Speed relative to ${esc(short(BASELINE))} (${esc(implById[BASELINE].label)} over SOCK_SEQPACKET; 1.00 = as fast, higher is better)</text>
+<text x="20" y="${top - 20}" class="axis">${esc(report.mode)} run of ${esc(report.revision ?? 'an unknown revision')} · ${esc(machineLine(report))} · ${esc(report.date.slice(0, 10))}</text>
 ${legend.join('\n')}
 ${grid.join('\n')}
 ${body.join('\n')}
-<text x="${left}" y="${height - 4}" class="axis">zircon-ipc sync against C blocking, everything else against C epoll; medians of ${report.method.repetitions} repetitions; bars past ${maxRel.toFixed(2)} are cut</text>
+<text x="${left}" y="${height - 4}" class="axis">every bar against ${esc(short(BASELINE))} in the same repetition; medians of ${report.method.repetitions} repetitions; bars past ${maxRel.toFixed(2)} are cut</text>
 </svg>
 `;
 }
 
-// Re-render from a saved report.
+// ---- README ----------------------------------------------------------------------------------
+
+const README_BEGIN = '<!-- bench:begin -->';
+const README_END = '<!-- bench:end -->';
+const CHART_URL = 'https://raw.githubusercontent.com/zircon-ipc/zircon-ipc/main/bench/results/latest.svg';
+const RESULTS_URL = 'https://github.com/zircon-ipc/zircon-ipc/blob/main/bench/results/latest.md';
+const METHOD_URL = 'https://github.com/zircon-ipc/zircon-ipc/blob/main/docs/performance.md#method';
+
+/** The README's figures: the chart, the machine and the run it comes from, and the chart's
+ *  numbers as a table (the baseline's own median in its column). */
+export function renderReadmeBlock(report) {
+  const { results } = report;
+  const impls = IMPLS.filter((i) => results.some((r) => r.impl === i.id));
+  const get = (caseId, impl, pinned) => results.find((r) => r.case === caseId && r.impl === impl && r.pinned === pinned);
+  const lines = [README_BEGIN, '<!-- written by `npm run bench` (bench/report.mjs renderReadmeBlock); edits here are overwritten -->', ''];
+  lines.push(`![zircon-ipc against raw C and Node's alternatives](${CHART_URL})`, '');
+  lines.push(`A ${report.mode} run of revision \`${report.revision ?? 'unknown'}\` on ${report.date.slice(0, 10)}: ${machineLine(report)}; ` +
+    `${report.method.repetitions} repetitions, CPUs ${Math.round((report.busyBefore ?? 0) * 100)}% busy before the run. ` +
+    `Each figure is an implementation's speed relative to ${short(BASELINE)} (${implById[BASELINE].label}; 1.00 = as fast, higher is better), ` +
+    `the median over repetitions of the two measured in the same repetition; the ${short(BASELINE)} column is its own median. ` +
+    `"pinned": both processes on one CPU. Every value: [bench/results/latest.md](${RESULTS_URL}); method: ` +
+    `[docs/performance.md](${METHOD_URL}).`, '');
+  lines.push(`| case | ${impls.map((i) => i.short).join(' | ')} |`, `|---|${impls.map(() => '---:').join('|')}|`);
+  for (const c of CASES) {
+    for (const pinned of c.pinned ? [false, true] : [false]) {
+      if (!impls.some((i) => get(c.id, i.id, pinned))) continue;
+      const cells = impls.map((i) => {
+        const r = get(c.id, i.id, pinned);
+        if (!r) return '—';
+        if (i.id === BASELINE) return `${fmtValue(r.median, c.unit)} ${c.unit}`;
+        return r.vsBase ? fmtRelative(relativeSpeed(r)) : '—';
+      });
+      lines.push(`| ${caseTitle(c.id, pinned)} | ${cells.join(' | ')} |`);
+    }
+  }
+  lines.push('', README_END);
+  return lines.join('\n');
+}
+
+/** `text` (README.md) with the figures between its markers replaced; null without markers. */
+export function replaceReadmeBlock(text, report) {
+  const begin = text.indexOf(README_BEGIN);
+  const end = text.indexOf(README_END);
+  if (begin < 0 || end < begin) return null;
+  return text.slice(0, begin) + renderReadmeBlock(report) + text.slice(end + README_END.length);
+}
+
+// ---- quick against full -----------------------------------------------------------------------
+
+/** Every relative speed of the quick run against the full run's: the difference as a share of
+ *  the full figure, the largest of them, and whether all are within `limit`. */
+export function compareRuns(quick, full, limit) {
+  const rows = [];
+  for (const f of full.results) {
+    if (!f.vsBase) continue;
+    const q = quick.results.find((r) => r.case === f.case && r.impl === f.impl && r.pinned === f.pinned);
+    if (!q?.vsBase) continue;
+    const diff = relativeSpeed(q) / relativeSpeed(f) - 1;
+    rows.push({ title: caseTitle(f.case, f.pinned), impl: f.impl, quick: relativeSpeed(q), full: relativeSpeed(f), diff });
+  }
+  const worst = Math.max(0, ...rows.map((r) => Math.abs(r.diff)));
+  const pass = rows.length > 0 && worst <= limit;
+  const run = (r) => `${r.mode}: ${r.method.repetitions} repetitions, ${r.method.warmMs} ms warm-up (${r.method.firstWarmMs} ms first), ` +
+    `${r.method.windowMs} ms window, ${r.durationS} s, CPUs ${Math.round((r.busyBefore ?? 0) * 100)}% busy before, load ${r.loadAverage.before}→${r.loadAverage.after}`;
+  const lines = [`# Quick against full (${full.date.slice(0, 16)}, revision ${full.revision ?? 'unknown'})`, '', machineLine(full), '',
+    `- ${run(quick)}`, `- ${run(full)}`, '',
+    `Speed relative to ${short(BASELINE)} in each run, and the quick figure's difference from the full one (limit ±${Math.round(limit * 100)}%).`, '',
+    '| case | implementation | quick | full | difference |', '|---|---|---:|---:|---:|'];
+  for (const r of rows) {
+    const mark = Math.abs(r.diff) > limit ? ' ❌' : '';
+    lines.push(`| ${r.title} | ${short(r.impl)} | ${fmtRelative(r.quick)} | ${fmtRelative(r.full)} | ${r.diff >= 0 ? '+' : ''}${Math.round(r.diff * 100)}%${mark} |`);
+  }
+  const outside = rows.filter((r) => Math.abs(r.diff) > limit).length;
+  lines.push('', `${rows.length} figures; ${outside} outside ±${Math.round(limit * 100)}%; the largest difference ${Math.round(worst * 100)}%: ` +
+    `${pass ? 'quick and full agree' : 'quick and full DO NOT agree'}.`, '');
+  return { markdown: lines.join('\n'), worst, pass, rows };
+}
+
+/** Writes the figures into README.md (at `root`) if `report` is a complete full run; says
+ *  what it did. */
+export function updateReadme(report, root) {
+  if (report.mode !== 'full' || report.only || report.errors?.length) {
+    return 'README.md left alone: its figures come from a complete full run (every implementation, no errors)';
+  }
+  const path = join(root, 'README.md');
+  const updated = replaceReadmeBlock(readFileSync(path, 'utf8'), report);
+  if (updated === null) return 'README.md has no bench:begin / bench:end markers: its figures were left alone';
+  writeFileSync(path, updated);
+  return 'updated the figures in README.md';
+}
+
+/** A saved report analysed again (ratios, verdicts) from the values it kept; with `keep`,
+ *  only the repetitions i for which keep(i) holds. */
+export function reanalyze(report, keep = () => true) {
+  const samples = {};
+  for (const r of report.results) samples[`${r.case}|${r.impl}|${r.pinned}`] = r.values.map((v, i) => (keep(i) ? v : null));
+  const raw = { ...report, samples };
+  delete raw.results;
+  delete raw.verdicts;
+  return analyze(raw);
+}
+
+// Re-render from a saved report: latest.md, latest.svg and, for a full run, README.md's figures.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const path = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
-  const report = JSON.parse(readFileSync(path, 'utf8'));
+  const here = dirname(fileURLToPath(import.meta.url));
+  const path = process.argv[2] ?? join(here, 'results', 'latest.json');
+  const report = reanalyze(JSON.parse(readFileSync(path, 'utf8')));
   const dir = dirname(path);
+  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(dir, 'latest.md'), renderMarkdown(report));
   writeFileSync(join(dir, 'latest.svg'), renderSvg(report));
+  console.log(updateReadme(report, dirname(here)));
 }

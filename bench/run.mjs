@@ -1,20 +1,24 @@
 // npm run bench [-- --quick] [-- --reps=N] [-- --only=zx-sync,c-block]
+// npm run bench -- --agree      quick and full in one sitting: do their ratios agree?
 //
 // Measures zircon-ipc and its baselines in one run on this machine: raw C over a
 // SOCK_SEQPACKET socketpair (bench/native/seqpacket.c, built here with the system compiler),
 // Node's child_process IPC ('json' and 'advanced'), `net` over a Unix socket, and
-// worker_threads (in-process, for scale). Every implementation runs as sessions — one
-// process pair running every case, then the latency cases again with both processes pinned
-// to CPU 0 — and the sessions of all implementations are interleaved, repetition after
-// repetition. Writes bench/results/latest.{json,md,svg}.
+// worker_threads (in-process, for scale). A repetition starts one session of every
+// implementation (its process pair, waiting for cases on stdin) and runs each case on all of
+// them in turn, then the latency cases again with both processes of each pinned to CPU 0.
+// Writes bench/results/latest.{json,md,svg}; a complete full run also writes the
+// figures between README.md's bench:begin and bench:end markers. --only always keeps the
+// baseline (config.mjs BASELINE), which every ratio needs.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { CASES, IMPLS, MODES, caseBySpec } from './config.mjs';
-import { analyze, renderMarkdown, renderSvg } from './report.mjs';
+import { AGREE_LIMIT, BASELINE, CASES, IMPLS, MODES, caseBySpec } from './config.mjs';
+import { analyze, compareRuns, reanalyze, renderMarkdown, renderSvg, updateReadme } from './report.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -24,13 +28,14 @@ const C_SOURCE = join(BENCH, 'native', 'seqpacket.c');
 const C_BINARY = join(BUILD, 'seqpacket');
 
 function parseArgs(argv) {
-  const options = { mode: 'full', reps: null, only: null };
+  const options = { mode: 'full', reps: null, only: null, agree: false };
   for (const arg of argv) {
     if (arg === '--quick') options.mode = 'quick';
     else if (arg === '--full') options.mode = 'full';
+    else if (arg === '--agree') options.agree = true;
     else if (arg.startsWith('--reps=')) options.reps = Number(arg.slice(7));
     else if (arg.startsWith('--only=')) options.only = arg.slice(7).split(',');
-    else throw new Error(`unknown argument ${arg} (use --quick, --full, --reps=N, --only=a,b)`);
+    else throw new Error(`unknown argument ${arg} (use --quick, --full, --agree, --reps=N, --only=a,b)`);
   }
   return options;
 }
@@ -99,92 +104,112 @@ function addonBinary() {
   return null;
 }
 
-// The specs a session of `impl` runs: every case, then "pin" and the latency cases again.
-function sessionSpecs(impl, pinning) {
-  const specs = CASES.filter((c) => c.impls.includes(impl)).map((c) => c.spec);
-  if (pinning) specs.push('pin', ...CASES.filter((c) => c.pinned && c.impls.includes(impl)).map((c) => c.spec));
-  return specs;
-}
-
-function runSession(impl, specs, mode) {
+// A session of `impl`: its process pair, started and waiting for cases. run(spec) resolves
+// with the case's value (null for "pin", or once the session has failed: see `error`).
+function openSession(impl, mode) {
   const { warmMs, firstWarmMs, windowMs, timeoutMs } = mode;
   const [file, args] = impl.startsWith('c-')
-    ? [C_BINARY, ['main', impl.slice(2), `${warmMs},${firstWarmMs}`, String(windowMs), ...specs]]
-    : [process.execPath, [join(BENCH, 'session.mjs'), 'main', impl, JSON.stringify({ warmMs, firstWarmMs, windowMs, cases: specs })]];
-  return new Promise((resolve) => {
-    const child = spawn(file, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-      resolve({ lines, ok: code === 0, error: code === 0 ? null : `${impl}: exit ${code ?? signal}\n${err.trim()}` });
-    });
+    ? [C_BINARY, ['main', impl.slice(2), `${warmMs},${firstWarmMs}`, String(windowMs)]]
+    : [process.execPath, [join(BENCH, 'session.mjs'), 'main', impl, JSON.stringify({ warmMs, firstWarmMs, windowMs })]];
+  const child = spawn(file, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const waiting = []; // resolvers of the lines asked for, in order
+  const session = { impl, error: null };
+  const fail = (why) => {
+    if (!session.error) session.error = `${impl}: ${why}${err.trim() ? `\n${err.trim()}` : ''}`;
+    for (const resolve of waiting.splice(0)) resolve(null);
+  };
+  createInterface({ input: child.stdout }).on('line', (line) => waiting.shift()?.(JSON.parse(line)));
+  child.on('exit', (code, signal) => {
+    if (code !== 0 || waiting.length) fail(`exit ${code ?? signal}`);
   });
+  child.stdin.on('error', () => {}); // a session that died is reported by 'exit'
+  const next = () => new Promise((resolve) => {
+    if (session.error) return resolve(null);
+    waiting.push(resolve);
+  });
+  const withTimeout = async (promise, what) => {
+    let timer;
+    const line = await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)))]);
+    clearTimeout(timer);
+    if (line !== 'timeout') return line;
+    fail(`no answer to ${what} within ${timeoutMs} ms`);
+    child.kill('SIGKILL');
+    return null;
+  };
+  session.ready = withTimeout(next(), 'start');
+  session.run = async (spec) => {
+    if (session.error) return null;
+    const answer = next();
+    child.stdin.write(`${spec}\n`);
+    const line = await withTimeout(answer, spec);
+    if (line && line.case !== spec) fail(`answered ${line.case} to ${spec}`);
+    return session.error ? null : line?.value ?? null;
+  };
+  session.close = () => {
+    child.stdin.end();
+    return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve)));
+  };
+  return session;
 }
 
-async function main() {
+// One run of every implementation in `modeName`: the raw samples and what the run was.
+async function measure(modeName, options, context) {
   const started = Date.now();
-  const options = parseArgs(process.argv.slice(2));
-  const mode = { ...MODES[options.mode] };
+  const mode = { ...MODES[modeName] };
   if (options.reps) mode.reps = options.reps;
-  const haveC = buildC();
-  const pinning = hasTaskset();
-  if (!pinning) log('taskset (util-linux) not found: the pinned latency cases are skipped');
-  let impls = IMPLS.map((i) => i.id).filter((id) => haveC || !id.startsWith('c-'));
-  if (options.only) impls = impls.filter((id) => options.only.includes(id));
-
+  const { impls, pinning } = context;
   const loadBefore = os.loadavg()[0];
   const busyBefore = await busyShare();
   if (busyBefore > 0.1) {
     log(`note: the CPUs are ${Math.round(busyBefore * 100)}% busy before the run — other work on this machine will show in the figures`);
   }
-  const addon = addonBinary();
-  const revision = gitRevision();
-  const samples = {}; // "case|impl|pinned" → values
+  // "case|impl|pinned" → one value a repetition (null where that session failed), so that a
+  // ratio can pair each value with its baseline's from the same repetition.
+  const samples = {};
   const errors = [];
-  log(`${options.mode} mode: ${mode.reps} repetitions of ${impls.length} implementations, ` +
+  log(`${modeName} mode: ${mode.reps} repetitions of ${impls.length} implementations, ` +
     `${mode.warmMs} ms warm-up (${mode.firstWarmMs} ms for a session's first case) + ${mode.windowMs} ms window a case`);
+  // A repetition starts a session of every implementation; each case then runs on all of
+  // them in turn, in an order rotated by one each repetition, so that the values a ratio
+  // pairs are measured seconds apart. Then "pin" and the latency cases again.
+  const phases = [{ pinned: false, cases: CASES }];
+  if (pinning) phases.push({ pinned: true, cases: CASES.filter((c) => c.pinned) });
   for (let rep = 0; rep < mode.reps; rep++) {
-    // Interleaved: every implementation once per repetition, starting one further each time.
+    const t0 = Date.now();
     const order = impls.map((_, i) => impls[(i + rep) % impls.length]);
-    for (const impl of order) {
-      const specs = sessionSpecs(impl, pinning);
-      const t0 = Date.now();
-      const { lines, error } = await runSession(impl, specs, mode);
-      if (error) {
-        errors.push(`repetition ${rep + 1}: ${error}`);
-        log(error);
-      }
-      let pinned = false;
-      let next = 0;
-      for (const spec of specs) {
-        if (spec === 'pin') {
-          pinned = true;
-          continue;
+    const sessions = order.map((impl) => openSession(impl, mode));
+    await Promise.all(sessions.map((s) => s.ready));
+    for (const { pinned, cases } of phases) {
+      if (pinned) await Promise.all(sessions.map((s) => s.run('pin')));
+      for (const c of cases) {
+        for (const session of sessions) {
+          if (!c.impls.includes(session.impl)) continue;
+          const value = await session.run(c.spec);
+          if (value !== null) (samples[`${c.id}|${session.impl}|${pinned}`] ??= Array(mode.reps).fill(null))[rep] = value;
         }
-        const line = lines[next++];
-        if (!line || line.case !== spec) break;
-        const key = `${caseBySpec[spec].id}|${impl}|${pinned}`;
-        (samples[key] ??= []).push(line.value);
       }
-      log(`[${rep + 1}/${mode.reps}] ${impl.padEnd(13)} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
+    await Promise.all(sessions.map((s) => s.close()));
+    for (const s of sessions) {
+      if (!s.error) continue;
+      errors.push(`repetition ${rep + 1}: ${s.error}`);
+      log(s.error);
+    }
+    log(`[${rep + 1}/${mode.reps}] ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
 
   const cpus = os.cpus();
   const raw = {
-    mode: options.mode,
+    mode: modeName,
     date: new Date().toISOString(),
     machine: { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
     compiler: compilerVersion(),
-    revision,
-    addon,
+    revision: context.revision,
+    addon: context.addon,
     loadAverage: { before: Math.round(loadBefore * 100) / 100, after: Math.round(os.loadavg()[0] * 100) / 100 },
     busyBefore: Math.round(busyBefore * 100) / 100,
     method: {
@@ -193,21 +218,63 @@ async function main() {
       firstWarmMs: mode.firstWarmMs,
       windowMs: mode.windowMs,
       pinned: pinning ? 'latency cases again with both processes on CPU 0 (taskset -a -p -c 0)' : 'skipped: no taskset',
-      interleaving: 'each repetition runs one session of every implementation, in an order rotated by one each time',
+      interleaving: 'each repetition starts one session of every implementation and runs each case on all of them in turn, in an order rotated by one each repetition',
+      ratios: `each against ${BASELINE} in the same repetition; the median of those ratios`,
     },
+    only: options.only,
     errors,
     samples,
   };
   raw.durationS = Math.round((Date.now() - started) / 100) / 10;
-  const report = analyze(raw);
+  return analyze(raw);
+}
+
+function writeResults(report, name) {
   mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(RESULTS, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   const md = renderMarkdown(report);
-  writeFileSync(join(RESULTS, 'latest.md'), md);
-  writeFileSync(join(RESULTS, 'latest.svg'), renderSvg(report));
-  process.stdout.write(md);
-  log(`\n${options.mode} run took ${raw.durationS} s; wrote bench/results/latest.{json,md,svg}`);
-  if (errors.length) process.exitCode = 1;
+  writeFileSync(join(RESULTS, `${name}.md`), md);
+  writeFileSync(join(RESULTS, `${name}.svg`), renderSvg(report));
+  return md;
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  const haveC = buildC();
+  const pinning = hasTaskset();
+  if (!pinning) log('taskset (util-linux) not found: the pinned latency cases are skipped');
+  let impls = IMPLS.map((i) => i.id).filter((id) => haveC || !id.startsWith('c-'));
+  if (options.only) impls = impls.filter((id) => options.only.includes(id) || id === BASELINE);
+  const context = { impls, pinning, addon: addonBinary(), revision: gitRevision() };
+
+  if (options.agree) {
+    // Quick then full in the same sitting; every ratio of the quick run against the full one.
+    const quick = await measure('quick', options, context);
+    writeResults(quick, 'agree-quick');
+    const full = await measure('full', options, context);
+    writeResults(full, 'agree-full');
+    const { markdown, worst, pass } = compareRuns(quick, full, AGREE_LIMIT);
+    // The noise floor: the full run's even repetitions against its odd ones, the same method
+    // on both sides. Where they differ by more than the limit, the machine is too busy for
+    // this check to say anything about the method.
+    const self = compareRuns(reanalyze(full, (i) => i % 2 === 0), reanalyze(full, (i) => i % 2 === 1), AGREE_LIMIT);
+    const floor = `\nThe full run against itself (its odd-numbered repetitions against its even-numbered ones): the largest difference ` +
+      `${Math.round(self.worst * 100)}%, ${self.rows.filter((r) => Math.abs(r.diff) > AGREE_LIMIT).length} of ${self.rows.length} ` +
+      `figures outside ±${Math.round(AGREE_LIMIT * 100)}%.\n`;
+    writeFileSync(join(RESULTS, 'agree.md'), markdown + floor);
+    process.stdout.write(markdown + floor);
+    log(`\nquick against full: the largest difference is ${Math.round(worst * 100)}% ` +
+      `(limit ${Math.round(AGREE_LIMIT * 100)}%): ${pass ? 'they agree' : 'they DO NOT agree'}; ` +
+      `the full run against itself: ${Math.round(self.worst * 100)}%; wrote bench/results/agree{,-quick,-full}.*`);
+    if (!pass) process.exitCode = 1;
+    return;
+  }
+
+  const report = await measure(options.mode, options, context);
+  process.stdout.write(writeResults(report, 'latest'));
+  log(`\n${options.mode} run took ${report.durationS} s; wrote bench/results/latest.{json,md,svg}`);
+  log(updateReadme(report, ROOT));
+  if (report.errors.length) process.exitCode = 1;
 }
 
 main().catch((error) => {

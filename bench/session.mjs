@@ -3,10 +3,12 @@
 // interleaved, and aggregates them.
 //
 //   node bench/session.mjs main <impl> '{"warmMs":..,"firstWarmMs":..,"windowMs":..,"cases":["rtt",...]}'
+// Without "cases", it prints {"ready":true} and reads one case a line from stdin until its end.
 // The case "pin" moves both processes to CPU 0 (taskset -a -p -c 0) for the cases after it.
 //   node bench/session.mjs peer <impl> [args...]     (started by the main side)
 // A worker_threads peer starts here too, with workerData.impl.
 import { execFileSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { isMainThread, workerData } from 'node:worker_threads';
 
 const ZX = new Set(['zx-sync', 'zx-async', 'zx-events', 'zx-sys-async']);
@@ -31,19 +33,27 @@ async function main() {
   const config = JSON.parse(args[0]);
   const session = await impl.openMain(name);
   let first = true;
-  for (const spec of config.cases) {
+  const run = async (spec) => {
+    let value = null;
     if (spec === 'pin') {
       // Both processes (every thread of each) on CPU 0 from here on.
       for (const pid of [process.pid, session.peerPid]) {
         if (pid) execFileSync('taskset', ['-a', '-p', '-c', '0', String(pid)], { stdio: 'ignore' });
       }
-      continue;
+    } else {
+      // The first case warms up longer: the JIT and the caches start cold in a new process.
+      const warmMs = first ? Math.max(config.warmMs, config.firstWarmMs ?? 0) : config.warmMs;
+      first = false;
+      value = await session.runCase(spec, { ...config, warmMs });
     }
-    // The first case warms up longer: the JIT and the caches start cold in a new process.
-    const warmMs = first ? Math.max(config.warmMs, config.firstWarmMs ?? 0) : config.warmMs;
-    first = false;
-    const value = await session.runCase(spec, { ...config, warmMs });
     process.stdout.write(`${JSON.stringify({ case: spec, value })}\n`);
+  };
+  if (config.cases) {
+    for (const spec of config.cases) await run(spec);
+  } else {
+    // No cases in the configuration: one a line from stdin, until its end (bench/run.mjs).
+    process.stdout.write('{"ready":true}\n');
+    for await (const line of createInterface({ input: process.stdin })) if (line) await run(line);
   }
   await session.close();
 }

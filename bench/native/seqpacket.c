@@ -2,8 +2,10 @@
 // AF_UNIX SOCK_SEQPACKET socketpair between two processes. Built by bench/run.mjs with the
 // system compiler into bench/build/.
 //
-//   seqpacket main <block|epoll> <warm_ms>[,<first_warm_ms>] <window_ms> <case>...
-//                                                 prints one JSON line a case
+//   seqpacket main <block|epoll> <warm_ms>[,<first_warm_ms>] <window_ms> [<case>...]
+//                                                 prints one JSON line a case; without cases,
+//                                                 prints {"ready":true} and reads one a line
+//                                                 from stdin until its end
 //   seqpacket peer <block|epoll>                                   the echo/sink side, socket on fd 3
 //
 // The main side makes the socketpair, sets SO_SNDBUF as zircon-ipc does (1 MiB, doubled by the
@@ -401,6 +403,43 @@ static double case_memfd(size_t size) {
   return (t1 - t0) / transfers;
 }
 
+// Runs one case (or "pin") and prints its JSON line; nonzero for an unknown case.
+static int run_spec(const char* spec, pid_t pid, double case_warm_ms) {
+  double value;
+  long a, b, c;
+  if (strcmp(spec, "pin") == 0) {
+    // Both processes on CPU 0 from here on (what `taskset -c 0` does).
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(0, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0 || sched_setaffinity(pid, sizeof set, &set) != 0)
+      die("sched_setaffinity");
+    printf("{\"case\":\"pin\",\"value\":null}\n");
+    fflush(stdout);
+    return 0;
+  }
+  if (strcmp(spec, "rtt") == 0) {
+    value = 1e6 / case_call(1);  // microseconds per round trip
+  } else if (sscanf(spec, "call:%ld", &a) == 1) {
+    value = case_call((int)a);
+  } else if (sscanf(spec, "oneway:%ld:%ld", &a, &b) == 2 || sscanf(spec, "batch:%ld:%ld", &a, &b) == 2) {
+    value = case_stream((size_t)a, 0, (int)b);
+  } else if (sscanf(spec, "fds:%ld:%ld", &a, &b) == 2) {
+    value = case_stream(16, (int)a, (int)b);
+  } else if (sscanf(spec, "bulk:%ld:%ld:%ld", &a, &b, &c) == 3) {
+    value = case_bulk(a, (size_t)b, (int)c);
+  } else if (sscanf(spec, "vbig:%ld", &a) == 1) {
+    value = case_memfd((size_t)a);
+  } else {
+    fprintf(stderr, "seqpacket: unknown case %s\n", spec);
+    return 2;
+  }
+  warm_ms = case_warm_ms;  // the first case's longer warm-up is over
+  printf("{\"case\":\"%s\",\"value\":%.6g}\n", spec, value);
+  fflush(stdout);
+  return 0;
+}
+
 static int run_main(int argc, char** argv) {
   // warm_ms may be "W,F": W ms of warm-up a case, F for the first case (caches, page faults).
   double first_warm_ms = 0;
@@ -430,38 +469,18 @@ static int run_main(int argc, char** argv) {
     epoll_ctl(ep, EPOLL_CTL_ADD, sock, &ev);
   }
   expect('A');  // the peer's hello
-  for (int i = 5; i < argc; ++i) {
-    const char* spec = argv[i];
-    double value;
-    long a, b, c;
-    if (strcmp(spec, "pin") == 0) {
-      // Both processes on CPU 0 from here on (what `taskset -c 0` does).
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      CPU_SET(0, &set);
-      if (sched_setaffinity(0, sizeof set, &set) != 0 || sched_setaffinity(pid, sizeof set, &set) != 0)
-        die("sched_setaffinity");
-      continue;
-    }
-    if (strcmp(spec, "rtt") == 0) {
-      value = 1e6 / case_call(1);  // microseconds per round trip
-    } else if (sscanf(spec, "call:%ld", &a) == 1) {
-      value = case_call((int)a);
-    } else if (sscanf(spec, "oneway:%ld:%ld", &a, &b) == 2 || sscanf(spec, "batch:%ld:%ld", &a, &b) == 2) {
-      value = case_stream((size_t)a, 0, (int)b);
-    } else if (sscanf(spec, "fds:%ld:%ld", &a, &b) == 2) {
-      value = case_stream(16, (int)a, (int)b);
-    } else if (sscanf(spec, "bulk:%ld:%ld:%ld", &a, &b, &c) == 3) {
-      value = case_bulk(a, (size_t)b, (int)c);
-    } else if (sscanf(spec, "vbig:%ld", &a) == 1) {
-      value = case_memfd((size_t)a);
-    } else {
-      fprintf(stderr, "seqpacket: unknown case %s\n", spec);
-      return 2;
-    }
-    warm_ms = case_warm_ms;
-    printf("{\"case\":\"%s\",\"value\":%.6g}\n", spec, value);
+  if (argc > 5) {
+    for (int i = 5; i < argc; ++i)
+      if (run_spec(argv[i], pid, case_warm_ms) != 0) return 2;
+  } else {
+    // No cases on the command line: one a line from stdin, until its end (bench/run.mjs).
+    printf("{\"ready\":true}\n");
     fflush(stdout);
+    char line[256];
+    while (fgets(line, sizeof line, stdin)) {
+      line[strcspn(line, "\r\n")] = 0;
+      if (line[0] && run_spec(line, pid, case_warm_ms) != 0) return 2;
+    }
   }
   command("quit");
   close(sock);
