@@ -150,8 +150,14 @@ export function renderMarkdown(report) {
   lines.push(`${machineLine(report)}` +
     `${report.compiler ? ` · ${report.compiler}` : ''} · revision ${report.revision ?? 'unknown'} · ${report.date}`, '');
   if (report.addon) lines.push(`Addon: ${report.addon.path} (sha256 ${report.addon.sha256}…, built ${report.addon.built}). CPUs busy before the run: ${Math.round((report.busyBefore ?? 0) * 100)}%.`, '');
-  lines.push(`${report.method.repetitions} repetitions, interleaved; ${report.method.warmMs} ms warm-up (${report.method.firstWarmMs} ms for a session's first case) and a ${report.method.windowMs} ms ` +
+  const longer = Object.entries(report.method.caseWarmMs ?? {}).map(([id, ms]) => `${ms} ms for ${caseById[id]?.title ?? id}`);
+  lines.push(`${report.method.repetitions} repetitions, interleaved; ${report.method.warmMs} ms warm-up (${report.method.firstWarmMs} ms for a session's first case` +
+    `${longer.map((l) => `, ${l}`).join('')}) and a ${report.method.windowMs} ms ` +
     `window a case; medians, min–max in the JSON and the last table. "pinned": both processes on CPU 0. The run took ${report.durationS} s.`, '');
+  if (report.mode !== 'full') {
+    lines.push('A quick run: fewer repetitions and shorter windows than the full run the README quotes; `npm run bench -- --agree` ' +
+      'says how far the two are apart on this machine (docs/performance.md, "Quick and full").', '');
+  }
   if (report.errors?.length) lines.push(`**Errors:** ${report.errors.length} session(s) failed; see latest.json.`, '');
 
   lines.push('## Medians', '');

@@ -139,10 +139,19 @@ function openSession(impl, mode) {
     return null;
   };
   session.ready = withTimeout(next(), 'start');
+  let first = true;
+  // A case's warm-up: the mode's, the case's own if longer, the first case's if longer still.
+  const warmFor = (spec) => {
+    const c = caseBySpec[spec];
+    if (!c) return '';
+    const ms = Math.max(warmMs, c.warmMs ?? 0, first ? firstWarmMs : 0);
+    first = false;
+    return ` ${ms}`;
+  };
   session.run = async (spec) => {
     if (session.error) return null;
     const answer = next();
-    child.stdin.write(`${spec}\n`);
+    child.stdin.write(`${spec}${warmFor(spec)}\n`);
     const line = await withTimeout(answer, spec);
     if (line && line.case !== spec) fail(`answered ${line.case} to ${spec}`);
     return session.error ? null : line?.value ?? null;
@@ -216,6 +225,7 @@ async function measure(modeName, options, context) {
       repetitions: mode.reps,
       warmMs: mode.warmMs,
       firstWarmMs: mode.firstWarmMs,
+      caseWarmMs: Object.fromEntries(CASES.filter((c) => c.warmMs > mode.warmMs).map((c) => [c.id, c.warmMs])),
       windowMs: mode.windowMs,
       pinned: pinning ? 'latency cases again with both processes on CPU 0 (taskset -a -p -c 0)' : 'skipped: no taskset',
       interleaving: 'each repetition starts one session of every implementation and runs each case on all of them in turn, in an order rotated by one each repetition',

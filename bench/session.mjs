@@ -3,7 +3,8 @@
 // interleaved, and aggregates them.
 //
 //   node bench/session.mjs main <impl> '{"warmMs":..,"firstWarmMs":..,"windowMs":..,"cases":["rtt",...]}'
-// Without "cases", it prints {"ready":true} and reads one case a line from stdin until its end.
+// Without "cases", it prints {"ready":true} and reads one case a line from stdin until its end:
+// "<case> [<warm-up ms>]".
 // The case "pin" moves both processes to CPU 0 (taskset -a -p -c 0) for the cases after it.
 //   node bench/session.mjs peer <impl> [args...]     (started by the main side)
 // A worker_threads peer starts here too, with workerData.impl.
@@ -33,7 +34,8 @@ async function main() {
   const config = JSON.parse(args[0]);
   const session = await impl.openMain(name);
   let first = true;
-  const run = async (spec) => {
+  // A case, and (from stdin) its warm-up in ms, which the driver chooses.
+  const run = async (spec, warmOverride) => {
     let value = null;
     if (spec === 'pin') {
       // Both processes (every thread of each) on CPU 0 from here on.
@@ -42,7 +44,7 @@ async function main() {
       }
     } else {
       // The first case warms up longer: the JIT and the caches start cold in a new process.
-      const warmMs = first ? Math.max(config.warmMs, config.firstWarmMs ?? 0) : config.warmMs;
+      const warmMs = warmOverride ?? (first ? Math.max(config.warmMs, config.firstWarmMs ?? 0) : config.warmMs);
       first = false;
       value = await session.runCase(spec, { ...config, warmMs });
     }
@@ -53,7 +55,10 @@ async function main() {
   } else {
     // No cases in the configuration: one a line from stdin, until its end (bench/run.mjs).
     process.stdout.write('{"ready":true}\n');
-    for await (const line of createInterface({ input: process.stdin })) if (line) await run(line);
+    for await (const line of createInterface({ input: process.stdin })) {
+      const [spec, warm] = line.split(' ');
+      if (spec) await run(spec, warm === undefined ? undefined : Number(warm));
+    }
   }
   await session.close();
 }

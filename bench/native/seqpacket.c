@@ -5,7 +5,7 @@
 //   seqpacket main <block|epoll> <warm_ms>[,<first_warm_ms>] <window_ms> [<case>...]
 //                                                 prints one JSON line a case; without cases,
 //                                                 prints {"ready":true} and reads one a line
-//                                                 from stdin until its end
+//                                                 from stdin until its end: <case> [<warm_ms>]
 //   seqpacket peer <block|epoll>                                   the echo/sink side, socket on fd 3
 //
 // The main side makes the socketpair, sets SO_SNDBUF as zircon-ipc does (1 MiB, doubled by the
@@ -478,7 +478,13 @@ static int run_main(int argc, char** argv) {
     fflush(stdout);
     char line[256];
     while (fgets(line, sizeof line, stdin)) {
+      // "<case> [<warm-up ms>]": the driver chooses each case's warm-up.
       line[strcspn(line, "\r\n")] = 0;
+      char* warm = strchr(line, ' ');
+      if (warm) {
+        *warm++ = 0;
+        warm_ms = atof(warm);
+      }
       if (line[0] && run_spec(line, pid, case_warm_ms) != 0) return 2;
     }
   }
