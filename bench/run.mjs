@@ -66,8 +66,8 @@ function compilerVersion() {
 function gitRevision() {
   try {
     const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib', 'native'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    return dirty ? `${rev} + uncommitted changes in lib/ or native/` : rev;
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib', 'native', 'bench/*.mjs', 'bench/impl', 'bench/native'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    return dirty ? `${rev} + uncommitted changes in lib/, native/ or bench/` : rev;
   } catch {
     return null;
   }
