@@ -7,9 +7,10 @@
 // worker_threads (in-process, for scale). A repetition starts one session of every
 // implementation (its process pair, waiting for cases on stdin) and runs each case on all of
 // them in turn, then the latency cases again with both processes of each pinned to CPU 0.
-// Writes bench/results/latest.{json,md,svg}; a complete full run also writes the
-// figures between README.md's bench:begin and bench:end markers. --only always keeps the
-// baseline (config.mjs BASELINE), which every ratio needs.
+// A complete full run writes bench/results/latest.{json,md,svg} and the
+// figures between README.md's bench:begin and bench:end markers (any other run:
+// bench/results/partial.*). --only always keeps the baseline (config.mjs BASELINE), which
+// every ratio needs.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -281,8 +282,11 @@ async function main() {
   }
 
   const report = await measure(options.mode, options, context);
-  process.stdout.write(writeResults(report, 'latest'));
-  log(`\n${options.mode} run took ${report.durationS} s; wrote bench/results/latest.{json,md,svg}`);
+  // What README.md and the docs link to is a complete full run's; anything else goes beside it.
+  const complete = options.mode === 'full' && !options.only;
+  const name = complete ? 'latest' : 'partial';
+  process.stdout.write(writeResults(report, name));
+  log(`\n${options.mode} run took ${report.durationS} s; wrote bench/results/${name}.{json,md,svg}`);
   log(updateReadme(report, ROOT));
   if (report.errors.length) process.exitCode = 1;
 }
