@@ -485,16 +485,27 @@ export class Channel extends Handle {
     this.emit('close');
   }
 
-  /** Every message until the peer is gone (then the iteration ends cleanly). */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
-    for (;;) {
-      try {
-        yield await this.read();
-      } catch (error) {
-        if (error instanceof ZxError && error.status === ZX_ERR_PEER_CLOSED) return;
-        throw error;
-      }
-    }
+  /** Every message until the peer is gone (then the iteration ends cleanly). Each step is
+   *  one read() and one promise: no async generator between the reader and the loop. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Message> {
+    let ended = false;
+    const end = (): IteratorResult<Message> => {
+      ended = true;
+      return { done: true, value: undefined };
+    };
+    const step = (value: Message): IteratorResult<Message> => ({ done: false, value });
+    const failed = (error: unknown): IteratorResult<Message> => {
+      if (error instanceof ZxError && error.status === ZX_ERR_PEER_CLOSED) return end();
+      ended = true;
+      throw error;
+    };
+    return {
+      next: () => (ended ? Promise.resolve(end()) : this.read().then(step, failed)),
+      return: () => Promise.resolve(end()),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
   }
 }
 

@@ -722,6 +722,26 @@ describe('async iteration', () => {
     y.close();
   });
 
+  it('an iteration ends after a failure it throws, and after return(); concurrent next() calls take messages in order', async () => {
+    const [a, b] = Channel.create();
+    const it = b[Symbol.asyncIterator]();
+    a.write('1');
+    a.write('2');
+    const [first, second] = await Promise.all([it.next(), it.next()]);
+    expect([first.value?.bytes.toString(), second.value?.bytes.toString()]).toEqual(['1', '2']);
+    expect(await it.return!()).toEqual({ done: true, value: undefined });
+    a.write('3');
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+    expect(b.tryRead()!.bytes.toString()).toBe('3');
+
+    const failing = b[Symbol.asyncIterator]();
+    const pending = failing.next();
+    b.close();
+    expectZxError(await rejectionOf(pending), ZX_ERR_CANCELED, 'Channel.read');
+    expect(await failing.next()).toEqual({ done: true, value: undefined });
+    a.close();
+  });
+
   it('reads everything a child wrote (more than the socket holds) before it closed and exited', async () => {
     const [a, b] = Channel.create();
     const count = 3000;

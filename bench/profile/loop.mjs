@@ -11,6 +11,8 @@
 //   class-call16      Channel.call, 16 in flight, answered by a 'message' listener that echoes
 //   class-read-echo   Channel.write, await Channel.read() (it waits), the other end echoing
 //                     from a 'message' listener
+//   class-call16-iter class-call16 answered by a for-await loop that echoes (the bench's
+//                     zx-async peer)
 //   noop              nothing: the baseline of the process itself
 // Prints the time per iteration; compare counts between two iteration numbers to subtract
 // start-up (see docs/performance.md).
@@ -107,6 +109,20 @@ const variants = {
     };
     await Promise.all(Array.from({ length: 16 }, () => caller(n / 16)));
     server.removeAllListeners('message');
+  },
+  async 'class-call16-iter'() {
+    const client = new Channel(a);
+    const server = new Channel(b);
+    const serving = (async () => {
+      for await (const m of server) server.write(m.bytes);
+    })();
+    const caller = async (count) => {
+      const request = Buffer.alloc(Number(size));
+      for (let i = 0; i < count; i++) await client.call(request);
+    };
+    await Promise.all(Array.from({ length: 16 }, () => caller(n / 16)));
+    client.close();
+    await serving;
   },
   async 'class-read-echo'() {
     const client = new Channel(a);
