@@ -32,6 +32,7 @@
         "native/binding/env_loop_watch.cc",
         "native/binding/env_loop_ops.cc",
         "native/binding/env_loop_listener.cc",
+        "native/binding/env_loop_drain.cc",
         "native/binding/addon.cc",
         "native/binding/event_js.cc",
         "native/binding/vmo_js.cc",

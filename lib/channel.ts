@@ -17,6 +17,7 @@ import {
   ZX_OBJ_TYPE_CHANNEL,
   ZX_OBJ_TYPE_NONE,
   ZX_OK,
+  ZX_OK_ABOVE_HIGH_WATER,
   ZX_RIGHT_SAME_RIGHTS,
 } from './constants';
 import { check, ZxError } from './errors';
@@ -30,6 +31,9 @@ const MAX_BYTES = 65536;
 // Held here once: the addon's exports object is slow to load properties from.
 const nativeListenCall = native.channelListenCall;
 const nativeListenCredit = native.channelListenCredit;
+const nativeChannelWrite = native.channelWrite;
+const nativeChannelWriteMany = native.channelWriteMany;
+const scratch = native.scratch;
 const MAX_HANDLES = 64;
 
 export interface Message {
@@ -122,6 +126,7 @@ export class Channel extends Handle {
     if (txid === undefined) this.#received(r);
     else this.#replied(txid, r);
   };
+  #needDrain = false;  // a write answered above the high-water mark: 'drain' is to come
 
   /** A new channel: two connected endpoints. */
   static create(): [Channel, Channel] {
@@ -130,12 +135,44 @@ export class Channel extends Handle {
     return [new Channel(out0), new Channel(out1)];
   }
 
-  /** Sends one message; the handles move with it (they are gone here, even on failure). */
-  write(bytes: Bytes, handles?: readonly (Handle | number)[]): void {
+  /** Sends one message; the handles move with it (they are gone here, even on failure).
+   *  Returns false when the endpoint's outbound queue is at or above its high-water mark
+   *  (the message is queued all the same): write more after 'drain', emitted once the
+   *  queue is below its low-water mark (docs/performance.md, "Backpressure"). */
+  write(bytes: Bytes, handles?: readonly (Handle | number)[]): boolean {
     const data = toBytes(bytes, 'Channel.write');
     const self = this.raw;  // before the handles go: this channel may be among them
     const raws = releaseAll(handles, 'Channel.write');
-    check(sys.channelWrite(self, 0, data, raws), 'Channel.write');
+    const status = nativeChannelWrite(self, 0, data, raws);
+    if (status === ZX_OK) return true;
+    if (status === ZX_OK_ABOVE_HIGH_WATER) return this.#aboveHighWater(self);
+    check(status, 'Channel.write');
+    return true;
+  }
+
+  /** How many messages wait in this endpoint's outbound queue: those written while its
+   *  socket was full (as Node's writables in object mode). */
+  get writableLength(): number {
+    const queued = native.channelQueued(this.raw);
+    check(queued < 0 ? queued : ZX_OK, 'Channel.writableLength');
+    return queued;
+  }
+
+  /** Whether a write answered false and 'drain' has not come yet (as Node's writables). */
+  get writableNeedDrain(): boolean {
+    return this.#needDrain;
+  }
+
+  // 'drain' comes once per crossing, on this thread, unless the handle goes first.
+  #aboveHighWater(self: number): false {
+    if (!this.#needDrain) {
+      this.#needDrain = true;
+      native.channelDrainAsync(self).then((status) => {
+        this.#needDrain = false;
+        if (status === ZX_OK) this.emit('drain');
+      });
+    }
+    return false;
   }
 
   /** Sends many messages in one native call (sendmmsg), in order: an extension Zircon
@@ -143,7 +180,9 @@ export class Channel extends Handle {
    *  were accepted: all, unless the outbound queue's bounds were reached (SHOULD_WAIT);
    *  then the messages from that index on were not sent, the handles of the first of them
    *  are gone (as write() consumes them) and those of the later ones are still theirs.
-   *  Any other failure throws ZxError, the messages before it having been sent. */
+   *  Any other failure throws ZxError, the messages before it having been sent.
+   *  Backpressure as write()'s: when it leaves the queue at or above the high-water mark
+   *  (or at its bounds), writableNeedDrain is true and 'drain' follows. */
   writeMany(messages: readonly (Bytes | OutgoingMessage)[]): number {
     const operation = 'Channel.writeMany';
     if (!Array.isArray(messages)) throw new TypeError(`${operation}: messages must be an array`);
@@ -165,7 +204,10 @@ export class Channel extends Handle {
     });
     const self = this.raw;
     const bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
-    const { status, accepted } = sys.channelWriteMany(self, 0, bytes, ends, lists);
+    let status = nativeChannelWriteMany(self, 0, bytes, ends, lists);
+    const accepted = scratch[0];
+    if (status === ZX_OK_ABOVE_HIGH_WATER || status === ZX_ERR_SHOULD_WAIT) this.#aboveHighWater(self);
+    if (status === ZX_OK_ABOVE_HIGH_WATER) status = ZX_OK;
     // The handles of the messages taken (sent, queued, or consumed by the failure) are gone.
     const taken = status === ZX_OK || status === ZX_ERR_BAD_STATE ? accepted : accepted + 1;
     for (let i = 0; i < taken && i < messages.length; i++) {

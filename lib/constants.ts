@@ -335,6 +335,19 @@ export const ZX_PENDING_WRITE_LIMIT = 3500;
 // ZX_ERR_SHOULD_WAIT, whichever of the two limits comes first. A record is its message's
 // bytes plus a 16-byte header and 24 bytes per handle (docs/wire-format.md).
 export const ZX_PENDING_WRITE_BYTES_LIMIT = 0x400000;
+// Backpressure (docs/performance.md, "Backpressure"): channel.write() returns false once
+// that queue holds at least ZX_PENDING_WRITE_HIGH_WATER messages or
+// ZX_PENDING_WRITE_HIGH_WATER_BYTES bytes of records, and 'drain' follows once it holds
+// fewer than ZX_PENDING_WRITE_LOW_WATER messages and ZX_PENDING_WRITE_LOW_WATER_BYTES
+// bytes. Why these values: docs/performance.md.
+export const ZX_PENDING_WRITE_HIGH_WATER = 1024;
+export const ZX_PENDING_WRITE_HIGH_WATER_BYTES = 0x100000;
+export const ZX_PENDING_WRITE_LOW_WATER = 256;
+export const ZX_PENDING_WRITE_LOW_WATER_BYTES = 0x40000;
+// What the addon's channelWrite and channelWriteMany answer instead of ZX_OK when the
+// messages were taken and the queue is at or above the high-water mark (the sys face
+// answers ZX_OK).
+export const ZX_OK_ABOVE_HIGH_WATER = 1;
 // While a channelCall waits, the messages that arrive before its reply are set aside in
 // the endpoint's stash (read first by later reads): at most this many, and at most
 // ZX_CALL_STASH_BYTES_LIMIT bytes of records. Past either, nothing more is read off the

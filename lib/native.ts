@@ -17,7 +17,14 @@ export interface NativeBinding {
    *  [2..66) handle values, [66..130) types, [130..194) rights of a read. */
   readonly scratch: Uint32Array;
   channelCreate(options: number): number;
+  /** A status, or ZX_OK_ABOVE_HIGH_WATER: taken, and the outbound queue is at or above its
+   *  high-water mark (so are channelWriteMany's). */
   channelWrite(h: number, options: number, bytes: Uint8Array | Uint8Array[] | null, handles: number[] | null): number;
+  /** ZX_OK once the outbound queue is below its low-water mark (at once if it is);
+   *  ZX_ERR_CANCELED if the handle is closed or moved first. Never rejected. */
+  channelDrainAsync(h: number): Promise<number>;
+  /** How many messages wait in the endpoint's outbound queue, or a status (< 0). */
+  channelQueued(h: number): number;
   /** dispositions: [operation, handle, type, rights, result] × n; `result` is filled. */
   channelWriteEtc(h: number, options: number, bytes: Uint8Array | Uint8Array[] | null, dispositions: Uint32Array | null): number;
   /** On ZX_OK the payload's offset in the read pool (≥ 0; its length in scratch[0]), or a

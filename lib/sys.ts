@@ -15,6 +15,7 @@ import {
   ZX_INFO_VMO_V1,
   ZX_INFO_VMO_V2,
   ZX_OK,
+  ZX_OK_ABOVE_HIGH_WATER,
   ZX_TIME_INFINITE,
 } from './constants';
 import { bytesOrNull, deadline as checkDeadline, handleList, isU32, nanoseconds, u32 } from './check';
@@ -87,12 +88,13 @@ export function channelWrite(
   handles: ArrayLike<number> | null,
 ): number {
   const fn = 'channelWrite';
-  return nativeChannelWrite(
+  const status = nativeChannelWrite(
     u32(fn, 'handle', h),
     u32(fn, 'options', options),
     payload(fn, options, bytes),
     handleList(fn, handles),
   );
+  return status === ZX_OK_ABOVE_HIGH_WATER ? ZX_OK : status;
 }
 
 /** Each failing disposition gets its `result` set; moved handles are consumed. */
@@ -201,7 +203,7 @@ export function channelWriteMany(
     lists = handles.map((list, i) => handleList(`${fn}: handles[${i}]`, list));
   }
   const status = native.channelWriteMany(u32(fn, 'handle', h), u32(fn, 'options', options), bytes, ends, lists);
-  return { status, accepted: scratch[0] };
+  return { status: status === ZX_OK_ABOVE_HIGH_WATER ? ZX_OK : status, accepted: scratch[0] };
 }
 
 /** Batched read, an extension Zircon lacks (docs/performance.md): up to `max` messages

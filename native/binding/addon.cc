@@ -42,7 +42,14 @@ Napi::Value ChannelCreateJs(const Napi::CallbackInfo& info) {
   return Status(info.Env(), ChannelCreate(U32(info[0]), &s[0], &s[1]));
 }
 
-// channelWrite(h, options, bytes, handles: number[] | null)
+// A write's status, ZX_OK_ABOVE_HIGH_WATER for ZX_OK with the queue at or above its
+// high-water mark: the bit rides on what is returned anyway (lib/channel.ts).
+Napi::Value WriteStatus(Napi::Env env, zx_status_t status, bool above_high_water) {
+  return Status(env, status == ZX_OK && above_high_water
+                         ? static_cast<zx_status_t>(ZX_OK_ABOVE_HIGH_WATER) : status);
+}
+
+// channelWrite(h, options, bytes, handles: number[] | null) → a status, or ZX_OK_ABOVE_HIGH_WATER
 Napi::Value ChannelWriteJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const zx_handle_t h = U32(info[0]);
@@ -64,8 +71,12 @@ Napi::Value ChannelWriteJs(const Napi::CallbackInfo& info) {
   }
   iovec single;
   std::vector<iovec> pieces;
-  if (!(options & ZX_CHANNEL_WRITE_USE_IOVEC) && BytesOf(env, info[2], &single))  // the common case
-    return Status(env, ChannelWriteEtc(h, options, &single, 1, list, count));
+  bool above = false;
+  zx_status_t status;
+  if (!(options & ZX_CHANNEL_WRITE_USE_IOVEC) && BytesOf(env, info[2], &single)) {  // the common case
+    status = ChannelWriteEtc(h, options, &single, 1, list, count, &above);
+    return WriteStatus(env, status, above);
+  }
   if (!PayloadOf(info[2], options, &pieces)) {
     ConsumeDispositions(list, count);
     Napi::TypeError::New(env, "channelWrite: bytes must be a Uint8Array (or, with "
@@ -73,7 +84,8 @@ Napi::Value ChannelWriteJs(const Napi::CallbackInfo& info) {
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  return Status(env, ChannelWriteEtc(h, options, pieces.data(), pieces.size(), list, count));
+  status = ChannelWriteEtc(h, options, pieces.data(), pieces.size(), list, count, &above);
+  return WriteStatus(env, status, above);
 }
 
 // An outgoing message's arguments: the payload pieces and the handle list, given either
@@ -183,6 +195,20 @@ Napi::Value ChannelCallAsyncJs(const Napi::CallbackInfo& info) {
 Napi::Value ObjectWaitOneAsyncJs(const Napi::CallbackInfo& info) {
   AddonData& data = Data(info);
   return data.loop->WaitAsync(U32(info[0]), U32(info[1]), Deadline(info[2]), &data.scratch[0]);
+}
+
+// channelQueued(h) → how many messages wait in the endpoint's outbound queue, or a status.
+Napi::Value ChannelQueuedJs(const Napi::CallbackInfo& info) {
+  HandleInfo target;
+  zx_status_t status = HandleTable::Get().LookupChecked(U32(info[0]), ZX_OBJ_TYPE_CHANNEL, 0, &target);
+  if (status != ZX_OK) return Status(info.Env(), status);
+  return Napi::Number::New(info.Env(), static_cast<double>(static_cast<Endpoint*>(target.object.get())->queued()));
+}
+
+// channelDrainAsync(h) → Promise<status>: ZX_OK once the outbound queue is below the
+// low-water mark (at once if it is), ZX_ERR_CANCELED if the handle goes first.
+Napi::Value ChannelDrainAsyncJs(const Napi::CallbackInfo& info) {
+  return Data(info).loop->DrainAsync(U32(info[0]));
 }
 
 // cancelAsync(id) → whether a pending wait or call was settled with ZX_ERR_CANCELED.
@@ -333,7 +359,8 @@ Napi::Value ChannelReadIntoJs(const Napi::CallbackInfo& info) {
 }
 
 // channelWriteMany(h, options, bytes: Uint8Array, ends: Uint32Array, handles: (number[] |
-// null)[] | null) → status; scratch[0] = how many messages were accepted. Message i is
+// null)[] | null) → status (ZX_OK_ABOVE_HIGH_WATER as channelWrite's); scratch[0] = how
+// many messages were accepted. Message i is
 // bytes[ends[i - 1] (0 for the first), ends[i]) with handles[i] moved.
 Napi::Value ChannelWriteManyJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -377,9 +404,11 @@ Napi::Value ChannelWriteManyJs(const Napi::CallbackInfo& info) {
     start = ends[i];
   }
   size_t accepted = 0;
-  zx_status_t status = ChannelWriteMany(U32(info[0]), U32(info[1]), messages.data(), count, &accepted);
+  bool above = false;
+  zx_status_t status =
+      ChannelWriteMany(U32(info[0]), U32(info[1]), messages.data(), count, &accepted, &above);
   Data(info).scratch[0] = static_cast<uint32_t>(accepted);
-  return Status(env, status);
+  return WriteStatus(env, status, above);
 }
 
 // channelReadMany(h, options, max) → a status, or on ZX_OK [payloads: Buffer, info:
@@ -660,6 +689,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   add("objectWaitOne", ObjectWaitOneJs);
   add("objectWaitOneAsync", ObjectWaitOneAsyncJs);
   add("cancelAsync", CancelAsyncJs);
+  add("channelDrainAsync", ChannelDrainAsyncJs);
+  add("channelQueued", ChannelQueuedJs);
   add("objectWaitMany", ObjectWaitManyJs);
   add("objectGetInfo", ObjectGetInfoJs);
   add("objectGetProperty", ObjectGetPropertyJs);

@@ -4,6 +4,8 @@
 //  - objectWaitOneAsync: promises settled by readiness, deadline, close or cancel;
 //  - channelCallAsync: promises settled by the reply, deadline, peer's end, close or cancel;
 //  - portWaitAsync: promises settled by a packet, deadline, the port's close or cancel;
+//  - channelDrainAsync: promises settled when an outbound queue falls below its low-water
+//    mark, or the handle goes (Channel's 'drain' event);
 //  - channel listeners: a channel's messages read and handed to a JavaScript function as
 //    they come (Channel's 'message' event), one call per message, and the replies to the
 //    calls made through them (Channel.call), one call per reply.
@@ -51,6 +53,11 @@ class EnvLoop final : UvHandleOwner {
   // Waits on the port's epoll descriptor; the oldest pending wait gets the first packet.
   Napi::Value PortWaitAsync(zxc::zx_handle_t port, zxc::zx_time_t deadline, uint32_t* id,
                             uint32_t* now);
+  // A promise of a status: ZX_OK once the outbound queue of the channel `h` holds fewer
+  // than ZX_PENDING_WRITE_LOW_WATER messages and _BYTES bytes (or was dropped, its peer
+  // gone); ZX_ERR_CANCELED if the handle is closed or moved first. Settled at once if so
+  // already, or with the lookup's failure.
+  Napi::Value DrainAsync(zxc::zx_handle_t h);
   // How a listener reads one message and makes the value its function is called with
   // (lib/receive.ts's readResult takes it): `*status` says what the read answered.
   using ListenRead = Napi::Value (*)(void* context, zxc::zx_handle_t h, zxc::zx_status_t* status);
@@ -100,6 +107,7 @@ class EnvLoop final : UvHandleOwner {
   struct Wait;
   struct Call;
   struct PortWait;
+  struct Drain;
   struct Listener;
   struct ListenerCall;
   class CallWaiter;

@@ -4,7 +4,8 @@
 //  - env_loop_watch.cc: the watches (one uv_poll per object) and what a readiness does,
 //    including the write watch that flushes outbound queues;
 //  - env_loop_ops.cc: the promises pending on the loop (Wait, Call, PortWait);
-//  - env_loop_listener.cc: channel listeners (Channel's 'message' event).
+//  - env_loop_listener.cc: channel listeners (Channel's 'message' event);
+//  - env_loop_drain.cc: waits for an outbound queue to drain (Channel's 'drain' event).
 #pragma once
 #include <atomic>
 #include <memory>
@@ -142,6 +143,21 @@ struct EnvLoop::ListenerCall final : zxc::CallWaiter {
 
   Listener* const listener;
   const uint32_t num_bytes, num_handles;
+};
+
+// channelDrainAsync: settled when the endpoint's outbound queue falls below the low-water
+// mark (told by the endpoint, from whichever thread flushed), or its handle's close.
+struct EnvLoop::Drain final : Op {
+  Drain(EnvLoop* loop, zxc::zx_handle_t h, zxc::EndpointRef endpoint)
+      : Op(loop, h, ZX_TIME_INFINITE), endpoint(std::move(endpoint)) {}
+  void StopObserving() override;
+  void Abandon() override;
+  void Cancel() override;
+  void OnPosted() override;
+  void OnDeadline() override {}
+  void Settle(zxc::zx_status_t status);
+
+  zxc::EndpointRef endpoint;
 };
 
 // A channel's listener: the function its messages (while `messages`, or for as many as

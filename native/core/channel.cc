@@ -196,13 +196,13 @@ void ConsumeDispositions(const HandleDisposition* dispositions, size_t count) {
 
 zx_status_t ChannelWriteEtc(zx_handle_t h, uint32_t options, const iovec* payload,
                             size_t payload_count, HandleDisposition* dispositions,
-                            size_t num_dispositions) {
+                            size_t num_dispositions, bool* above_high_water) {
   OutgoingMessage message;
   zx_status_t status = PrepareMessage(h, options, ZX_RIGHT_WRITE, payload, payload_count, 0,
                                       dispositions, num_dispositions, &message);
   if (status != ZX_OK) return status;
   return message.endpoint->Send(message.prefix, message.prefix_size, payload, payload_count,
-                                std::move(message.carried));
+                                std::move(message.carried), above_high_water);
 }
 
 zx_status_t ChannelRead(zx_handle_t h, uint32_t options, uint32_t num_bytes,

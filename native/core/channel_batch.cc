@@ -16,7 +16,7 @@ constexpr size_t kGroup = 256;  // plain messages handed to Endpoint::SendMany a
 }  // namespace
 
 zx_status_t ChannelWriteMany(zx_handle_t h, uint32_t options, BatchMessage* messages,
-                             size_t count, size_t* accepted) {
+                             size_t count, size_t* accepted, bool* above_high_water) {
   *accepted = 0;
   if (options != 0) {
     if (count > 0) ConsumeDispositions(messages[0].dispositions, messages[0].num_dispositions);
@@ -31,7 +31,8 @@ zx_status_t ChannelWriteMany(zx_handle_t h, uint32_t options, BatchMessage* mess
     if (!Plain(messages[i])) {
       // With handles (or too long): taken alone, exactly as a channel_write takes it.
       BatchMessage& m = messages[i];
-      zx_status_t status = ChannelWriteEtc(h, 0, &m.bytes, 1, m.dispositions, m.num_dispositions);
+      zx_status_t status =
+          ChannelWriteEtc(h, 0, &m.bytes, 1, m.dispositions, m.num_dispositions, above_high_water);
       if (status != ZX_OK) return status;
       ++*accepted;
       ++i;
@@ -50,7 +51,8 @@ zx_status_t ChannelWriteMany(zx_handle_t h, uint32_t options, BatchMessage* mess
                          static_cast<uint32_t>(messages[k].bytes.iov_len), nullptr, 0);
     }
     size_t sent = 0;
-    status = static_cast<Endpoint*>(target.object.get())->SendMany(headers, payloads, end - i, &sent);
+    auto* endpoint = static_cast<Endpoint*>(target.object.get());
+    status = endpoint->SendMany(headers, payloads, end - i, &sent, above_high_water);
     *accepted += sent;
     if (status != ZX_OK) return status;
     i = end;

@@ -140,16 +140,26 @@ class Endpoint : public Object {
   // Sends one record (prefix = header + handle table, then the payload pieces) with the
   // carried objects' descriptors, or queues it behind what is already queued.
   // The carried objects are released once the record is sent or dropped.
+  // *above_high_water (if given, on ZX_OK): whether the queue is now at or above the
+  // high-water mark (ZX_PENDING_WRITE_HIGH_WATER messages or _BYTES bytes).
   zx_status_t Send(const uint8_t* prefix, size_t prefix_size, const iovec* payload,
-                   size_t payload_count, std::vector<ObjectRef>&& carried);
+                   size_t payload_count, std::vector<ObjectRef>&& carried,
+                   bool* above_high_water = nullptr);
   // Sends `count` records without handles (headers: count × 16 bytes, then payloads[i])
   // in as few sendmmsg calls as the socket allows; what does not go out is queued, in
   // order, behind what is already queued, up to the queue's bounds. *accepted: how many
   // records were sent or queued, a prefix of the batch. The status is ZX_OK when all
   // were; else the reason the next one was not: SHOULD_WAIT (the queue's bounds),
   // PEER_CLOSED, or as Send.
+  // *above_high_water as Send's.
   zx_status_t SendMany(const uint8_t* headers, const iovec* payloads, size_t count,
-                       size_t* accepted);
+                       size_t* accepted, bool* above_high_water = nullptr);
+  // Backpressure: `observer` is told once (OnSignalsChanged, from whichever thread
+  // flushes, under the outbound lock: it must only wake) when the queue holds fewer than
+  // ZX_PENDING_WRITE_LOW_WATER messages and _BYTES bytes, or is dropped (the peer is
+  // gone). False, and nothing registered, if that is already so.
+  bool AddDrainObserver(SignalObserver* observer);
+  void RemoveDrainObserver(SignalObserver* observer);
   // Called by the watcher on `owner`'s loop when the socket is writable or hung up: what
   // to watch for next; kNone when the watcher should stop (the queue is empty, or another
   // loop watches it; the claim is dropped).
@@ -230,7 +240,11 @@ class Endpoint : public Object {
   int SendBatch(const uint8_t* headers, const iovec* payloads, size_t count, size_t* sent);
   // After a send changed the queue or its watch (outside mu_).
   void SettleAfterSend(bool was_queued, bool now_queued, void* arm_owner, void* stop_here);
+  // Sends what it can of the queue, then tells the drain observers if it fell below
+  // the low-water mark.
   FlushState FlushLocked();
+  FlushState FlushQueueLocked();
+  bool AboveHighWaterLocked() const;
   bool HeadBlockedLocked(const OutRecord& head);
   void AddDependent(const EndpointRef& dependent);
   // After the queue drained: leave the registry, flush endpoints that waited on us.
@@ -258,13 +272,15 @@ class Endpoint : public Object {
   bool SetHasStash(bool value);  // true if it changed
 
   // Outbound state.
-  std::mutex mu_;  // orders sends; guards queue_, queued_bytes_, watch_*, peer_gone_
+  std::mutex mu_;  // orders sends; guards queue_, queued_bytes_, watch_*, peer_gone_,
+                   // drain_observers_
   std::deque<OutRecord> queue_;
   size_t queued_bytes_ = 0;  // the records' sizes in queue_
   std::atomic<size_t> queued_{0};
   void* watch_owner_ = nullptr;
   bool watch_held_ = false;  // watch_owner_ waits only for the peer's hangup
   bool peer_gone_ = false;
+  std::vector<SignalObserver*> drain_observers_;  // told once below the low-water mark
   std::mutex dependents_mu_;  // leaf lock
   std::vector<std::weak_ptr<Endpoint>> dependents_;
 

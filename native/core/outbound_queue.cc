@@ -3,7 +3,8 @@
 // full, records wait in an ordered per-endpoint queue (native memory, at most
 // ZX_PENDING_WRITE_LIMIT records and ZX_PENDING_WRITE_BYTES_LIMIT bytes of them) that every
 // later write, the event loop of the thread that queued (via WatchHooks) and process exit
-// flush.
+// flush. Backpressure (docs/performance.md): a send says whether the queue is at or above
+// its high-water mark, and drain observers hear when it falls below the low-water mark.
 // A record that carries endpoint E waits until E's own queue is empty; meanwhile the loop
 // watches only for the peer's hangup, which drops the queue.
 #include <errno.h>
@@ -125,7 +126,37 @@ bool Endpoint::HeadBlockedLocked(const OutRecord& head) {
   return false;
 }
 
+bool Endpoint::AboveHighWaterLocked() const {
+  return queue_.size() >= ZX_PENDING_WRITE_HIGH_WATER ||
+         queued_bytes_ >= ZX_PENDING_WRITE_HIGH_WATER_BYTES;
+}
+
+bool Endpoint::AddDrainObserver(SignalObserver* observer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (queue_.size() < ZX_PENDING_WRITE_LOW_WATER && queued_bytes_ < ZX_PENDING_WRITE_LOW_WATER_BYTES)
+    return false;
+  if (std::find(drain_observers_.begin(), drain_observers_.end(), observer) == drain_observers_.end())
+    drain_observers_.push_back(observer);
+  return true;
+}
+
+void Endpoint::RemoveDrainObserver(SignalObserver* observer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  drain_observers_.erase(std::remove(drain_observers_.begin(), drain_observers_.end(), observer),
+                         drain_observers_.end());
+}
+
 Endpoint::FlushState Endpoint::FlushLocked() {
+  const FlushState state = FlushQueueLocked();
+  if (!drain_observers_.empty() && queue_.size() < ZX_PENDING_WRITE_LOW_WATER &&
+      queued_bytes_ < ZX_PENDING_WRITE_LOW_WATER_BYTES) {
+    for (SignalObserver* observer : drain_observers_) observer->OnSignalsChanged();
+    drain_observers_.clear();
+  }
+  return state;
+}
+
+Endpoint::FlushState Endpoint::FlushQueueLocked() {
   while (!queue_.empty()) {
     OutRecord& head = queue_.front();
     int err = EPIPE;
@@ -231,7 +262,8 @@ void Endpoint::FlushAndArm() {
 }
 
 zx_status_t Endpoint::Send(const uint8_t* prefix, size_t prefix_size, const iovec* payload,
-                           size_t payload_count, std::vector<ObjectRef>&& carried) {
+                           size_t payload_count, std::vector<ObjectRef>&& carried,
+                           bool* above_high_water) {
   void* owner = nullptr;
   void* stop_here = nullptr;
   bool arm = false, was_queued, now_queued;
@@ -270,6 +302,7 @@ zx_status_t Endpoint::Send(const uint8_t* prefix, size_t prefix_size, const iove
     now_queued = !queue_.empty();
     if (now_queued) arm = WatchLocked(state == FlushState::kBlocked, &owner);
     else if (was_queued) ReleaseWatchLocked(&stop_here);
+    if (above_high_water) *above_high_water = now_queued && AboveHighWaterLocked();
   }
   if (was_queued == now_queued && !arm && !stop_here) return status;  // the common case
   SettleAfterSend(was_queued, now_queued, arm ? owner : nullptr, stop_here);
@@ -313,7 +346,7 @@ int Endpoint::SendBatch(const uint8_t* headers, const iovec* payloads, size_t co
 }
 
 zx_status_t Endpoint::SendMany(const uint8_t* headers, const iovec* payloads, size_t count,
-                               size_t* accepted) {
+                               size_t* accepted, bool* above_high_water) {
   void* owner = nullptr;
   void* stop_here = nullptr;
   bool arm = false, was_queued, now_queued;
@@ -348,6 +381,7 @@ zx_status_t Endpoint::SendMany(const uint8_t* headers, const iovec* payloads, si
     now_queued = !queue_.empty();
     if (now_queued) arm = WatchLocked(state == FlushState::kBlocked, &owner);
     else if (was_queued) ReleaseWatchLocked(&stop_here);
+    if (above_high_water) *above_high_water = now_queued && AboveHighWaterLocked();
   }
   *accepted = done;
   if (was_queued != now_queued || arm || stop_here)

@@ -33,9 +33,10 @@ struct HandleBasicInfo {
 zx_status_t ChannelCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* out1);
 // `payload` holds the message bytes as pieces (one piece unless ZX_CHANNEL_WRITE_USE_IOVEC).
 // Every disposition's handle is consumed (moved) or left (duplicated) per Zircon.
+// *above_high_water (if given, on ZX_OK): as Endpoint::Send says (backpressure).
 zx_status_t ChannelWriteEtc(zx_handle_t h, uint32_t options, const iovec* payload,
                             size_t payload_count, HandleDisposition* dispositions,
-                            size_t num_dispositions);
+                            size_t num_dispositions, bool* above_high_water = nullptr);
 // Removes every handle in the list from the table (a write that failed before looking).
 void ConsumeDispositions(const HandleDisposition* dispositions, size_t count);
 // `buffer`: where a record read off the socket lands; `into`: a caller's buffer of
@@ -54,9 +55,9 @@ struct BatchMessage {
 // one not accepted: its status is returned and its handles are consumed; the handles of
 // the messages after it are left untouched. *accepted: how many were sent or queued.
 // Options must be 0 (else INVALID_ARGS, as if the first message failed); an empty batch
-// still checks the handle.
+// still checks the handle. *above_high_water: as ChannelWriteEtc's, after the last one.
 zx_status_t ChannelWriteMany(zx_handle_t h, uint32_t options, BatchMessage* messages,
-                             size_t count, size_t* accepted);
+                             size_t count, size_t* accepted, bool* above_high_water = nullptr);
 // Endpoint::ReadMany for `h` (READ right; options 0; 1 ≤ max ≤ ZX_CHANNEL_READ_MANY_MAX).
 zx_status_t ChannelReadMany(zx_handle_t h, uint32_t options, size_t max,
                             std::vector<BatchRead>* out);
