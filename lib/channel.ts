@@ -167,7 +167,8 @@ export class Channel extends Handle {
   #aboveHighWater(self: number): false {
     if (!this.#needDrain) {
       this.#needDrain = true;
-      native.channelDrainAsync(self).then((status) => {
+      // (No promise only while the environment is going away.)
+      native.channelDrainAsync(self)?.then((status) => {
         this.#needDrain = false;
         if (status === ZX_OK) this.emit('drain');
       });

@@ -21,8 +21,9 @@ export interface NativeBinding {
    *  high-water mark (so are channelWriteMany's). */
   channelWrite(h: number, options: number, bytes: Uint8Array | Uint8Array[] | null, handles: number[] | null): number;
   /** ZX_OK once the outbound queue is below its low-water mark (at once if it is);
-   *  ZX_ERR_CANCELED if the handle is closed or moved first. Never rejected. */
-  channelDrainAsync(h: number): Promise<number>;
+   *  ZX_ERR_CANCELED if the handle is closed or moved first. Never rejected; undefined
+   *  once the environment is going away. */
+  channelDrainAsync(h: number): Promise<number> | undefined;
   /** How many messages wait in the endpoint's outbound queue, or a status (< 0). */
   channelQueued(h: number): number;
   /** dispositions: [operation, handle, type, rights, result] × n; `result` is filled. */

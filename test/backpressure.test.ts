@@ -222,6 +222,33 @@ describe('a producer that follows false and drain', () => {
 });
 
 describe('closing with a drain pending', () => {
+  it('a worker terminated with a drain pending: the process carries on, another thread takes the queue over', async () => {
+    const base = baseline();
+    const [w, r] = Channel.create();
+    const raw = w.release();
+    const t = inWorker(`
+      const w = new zx.Channel(workerData.h);
+      w.on('drain', () => parentPort.postMessage('drain'));
+      let n = 0;
+      for (;;) {
+        const b = Buffer.alloc(64); b.writeUInt32LE(n++, 0);
+        if (!w.write(b)) break;
+      }
+      parentPort.postMessage(n);
+    `, { h: raw });
+    const written = await t.message;
+    await t.worker.terminate();
+    expect(t.messages).toEqual([written]);  // no 'drain' there
+    // The handle is the process's: a write here flushes the queue and this loop watches it.
+    const mine = new Channel(raw);
+    let drains = 0;
+    mine.on('drain', () => drains++);
+    expect(mine.write(message(written))).toBe(false);
+    await readInOrder(r, 0, written + 1);
+    await until(() => drains === 1, "'drain' on this thread");
+    await closeAndCheck(base, mine, r);
+  });
+
   it('no drain, nothing leaked, and the queue still reaches the reader', async () => {
     const base = baseline();
     const [w, r] = Channel.create();
