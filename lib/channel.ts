@@ -145,9 +145,10 @@ export class Channel extends Handle {
     const raws = releaseAll(handles, 'Channel.write');
     const status = nativeChannelWrite(self, 0, data, raws);
     if (status === ZX_OK) return true;
-    if (status === ZX_OK_ABOVE_HIGH_WATER) return this.#aboveHighWater(self);
-    check(status, 'Channel.write');
-    return true;
+    // At the queue's bounds too: a writer that meets them may wait for 'drain' as well.
+    if (status === ZX_OK_ABOVE_HIGH_WATER || status === ZX_ERR_SHOULD_WAIT) this.#aboveHighWater(self);
+    check(status === ZX_OK_ABOVE_HIGH_WATER ? ZX_OK : status, 'Channel.write');
+    return false;
   }
 
   /** How many messages wait in this endpoint's outbound queue: those written while its
@@ -164,7 +165,7 @@ export class Channel extends Handle {
   }
 
   // 'drain' comes once per crossing, on this thread, unless the handle goes first.
-  #aboveHighWater(self: number): false {
+  #aboveHighWater(self: number): void {
     if (!this.#needDrain) {
       this.#needDrain = true;
       // (No promise only while the environment is going away.)
@@ -173,7 +174,6 @@ export class Channel extends Handle {
         if (status === ZX_OK) this.emit('drain');
       });
     }
-    return false;
   }
 
   /** Sends many messages in one native call (sendmmsg), in order: an extension Zircon
