@@ -202,7 +202,8 @@ Napi::Value ChannelQueuedJs(const Napi::CallbackInfo& info) {
   HandleInfo target;
   zx_status_t status = HandleTable::Get().LookupChecked(U32(info[0]), ZX_OBJ_TYPE_CHANNEL, 0, &target);
   if (status != ZX_OK) return Status(info.Env(), status);
-  return Napi::Number::New(info.Env(), static_cast<double>(static_cast<Endpoint*>(target.object.get())->queued()));
+  const size_t queued = static_cast<Endpoint*>(target.object.get())->queued();
+  return Napi::Number::New(info.Env(), static_cast<double>(queued));
 }
 
 // channelDrainAsync(h) → Promise<status>: ZX_OK once the outbound queue is below the

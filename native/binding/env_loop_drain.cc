@@ -11,13 +11,12 @@ using namespace zxc;
 Napi::Value EnvLoop::DrainAsync(zx_handle_t h) {
   HandleInfo info;
   zx_status_t status = HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_CHANNEL, ZX_RIGHT_WRITE, &info);
-  auto drain = status == ZX_OK ? std::make_unique<Drain>(this, h, std::static_pointer_cast<Endpoint>(info.object))
-                               : nullptr;
+  if (status != ZX_OK) return Resolved(Napi::Number::New(env_, status));
+  auto drain = std::make_unique<Drain>(this, h, std::static_pointer_cast<Endpoint>(info.object));
   // Registered before the op is: a drain from now on posts to an id ProcessPosted finds
   // (it runs on this thread, after StartOp).
-  if (drain && !drain->endpoint->AddDrainObserver(drain.get())) drain.reset();
-  if (!drain) return Resolved(Napi::Number::New(env_, status));
-  uint32_t id;
+  if (!drain->endpoint->AddDrainObserver(drain.get())) return Resolved(Napi::Number::New(env_, ZX_OK));
+  uint32_t id;  // (nothing cancels it but the handle's removal)
   return StartOp(std::move(drain), info.object, nullptr, &id);
 }
 
@@ -34,7 +33,7 @@ void EnvLoop::Drain::Cancel() { Settle(ZX_ERR_CANCELED); }
 
 void EnvLoop::Drain::OnPosted() {
   if (handle_removed.load()) return Settle(ZX_ERR_CANCELED);
-  // Told it drained; written above the mark again since (another thread): wait on.
+  // Told it drained, and filled again since (a write, from any thread): wait on.
   if (!endpoint->AddDrainObserver(this)) Settle(ZX_OK);
 }
 
