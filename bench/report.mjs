@@ -41,16 +41,28 @@ export function analyze(raw) {
         const values = raw.samples?.[`${c.id}|${impl.id}|${pinned}`];
         const sorted = (values ?? []).filter((v) => v !== null).sort((a, b) => a - b);
         if (!sorted.length) continue;
-        const r = { case: c.id, impl: impl.id, pinned, unit: c.unit, values, median: median(sorted), min: sorted[0], max: sorted.at(-1) };
+        const r = {
+          case: c.id,
+          impl: impl.id,
+          pinned,
+          unit: c.unit,
+          values,
+          median: median(sorted),
+          min: sorted[0],
+          max: sorted.at(-1),
+        };
         const mbps = megabytesPerSecond(c, r.median);
         if (mbps !== null) r.mbps = mbps;
         results.push(r);
       }
     }
   }
-  const get = (caseId, impl, pinned) => results.find((r) => r.case === caseId && r.impl === impl && r.pinned === pinned);
+  const get = (caseId, impl, pinned) =>
+    results.find((r) => r.case === caseId && r.impl === impl && r.pinned === pinned);
   const best = (c, pinned, family) => {
-    const candidates = results.filter((r) => r.case === c.id && r.pinned === pinned && implById[r.impl].family === family);
+    const candidates = results.filter(
+      (r) => r.case === c.id && r.pinned === pinned && implById[r.impl].family === family,
+    );
     if (!candidates.length) return null;
     return candidates.reduce((x, y) => (speedup(c, x.median, y.median) >= 1 ? x : y));
   };
@@ -80,7 +92,7 @@ export function analyze(raw) {
   return report;
 }
 
-function verdicts(results, get) {
+function verdicts(_results, get) {
   const out = [];
   const add = (target, impl, caseId, goal, measure) => {
     for (const pinned of caseById[caseId].pinned ? [false, true] : [false]) {
@@ -90,15 +102,45 @@ function verdicts(results, get) {
       out.push({ target, impl, case: caseId, pinned, ...m, goal, pass: m.pass });
     }
   };
-  const ratioAtMost = (limit) => (r) => r.vsC && { value: r.vsC.ratio, display: `${fmtRatio(r.vsC.ratio)} ${short(r.vsC.baseline)}`, pass: r.vsC.ratio <= limit };
-  const shareAtLeast = (limit) => (r) => r.vsC && { value: r.vsC.ratio, display: `${fmtPercent(r.vsC.ratio)} of ${short(r.vsC.baseline)}`, pass: r.vsC.ratio >= limit };
+  const ratioAtMost = (limit) => (r) =>
+    r.vsC && {
+      value: r.vsC.ratio,
+      display: `${fmtRatio(r.vsC.ratio)} ${short(r.vsC.baseline)}`,
+      pass: r.vsC.ratio <= limit,
+    };
+  const shareAtLeast = (limit) => (r) =>
+    r.vsC && {
+      value: r.vsC.ratio,
+      display: `${fmtPercent(r.vsC.ratio)} of ${short(r.vsC.baseline)}`,
+      pass: r.vsC.ratio >= limit,
+    };
   add('sync round trip ≤ 1.25× raw C blocking', 'zx-sync', 'rtt', '≤ 1.25×', ratioAtMost(1.25));
   for (const impl of ['zx-async', 'zx-events', 'zx-sys-async']) {
     add('async round trip ≤ 1.5× raw C epoll', impl, 'rtt', '≤ 1.5×', ratioAtMost(1.5));
-    add('async round trip ≥ 1.2× faster than every cross-process Node alternative', impl, 'rtt', '≥ 1.2×', (r) =>
-      r.vsNode && { value: r.vsNode.speedup, display: `${fmtRatio(r.vsNode.speedup)} vs ${short(r.vsNode.best)}`, pass: r.vsNode.speedup >= 1.2 });
-    add('… and than the in-process worker', impl, 'rtt', '≥ 1.2×', (r) =>
-      r.vsWorker && { value: r.vsWorker.speedup, display: `${fmtRatio(r.vsWorker.speedup)} vs worker`, pass: r.vsWorker.speedup >= 1.2 });
+    add(
+      'async round trip ≥ 1.2× faster than every cross-process Node alternative',
+      impl,
+      'rtt',
+      '≥ 1.2×',
+      (r) =>
+        r.vsNode && {
+          value: r.vsNode.speedup,
+          display: `${fmtRatio(r.vsNode.speedup)} vs ${short(r.vsNode.best)}`,
+          pass: r.vsNode.speedup >= 1.2,
+        },
+    );
+    add(
+      '… and than the in-process worker',
+      impl,
+      'rtt',
+      '≥ 1.2×',
+      (r) =>
+        r.vsWorker && {
+          value: r.vsWorker.speedup,
+          display: `${fmtRatio(r.vsWorker.speedup)} vs worker`,
+          pass: r.vsWorker.speedup >= 1.2,
+        },
+    );
   }
   add('batched one-way 16 B ≥ 1.5× raw C (one sendmsg a message)', 'zx-sync', 'batch16', '≥ 150%', shareAtLeast(1.5));
   for (const impl of ['zx-sync', 'zx-async', 'zx-events', 'zx-sys-async']) {
@@ -144,26 +186,43 @@ const caseTitle = (caseId, pinned) => `${caseById[caseId].title}${pinned ? ', pi
 export function renderMarkdown(report) {
   const { results } = report;
   const impls = IMPLS.filter((i) => results.some((r) => r.impl === i.id));
-  const get = (caseId, impl, pinned) => results.find((r) => r.case === caseId && r.impl === impl && r.pinned === pinned);
+  const get = (caseId, impl, pinned) =>
+    results.find((r) => r.case === caseId && r.impl === impl && r.pinned === pinned);
   const lines = [];
   lines.push(`# zircon-ipc benchmark (${report.mode} mode)`, '');
-  lines.push(`${machineLine(report)}` +
-    `${report.compiler ? ` · ${report.compiler}` : ''} · revision ${report.revision ?? 'unknown'} · ${report.date}`, '');
-  if (report.addon) lines.push(`Addon: ${report.addon.path} (sha256 ${report.addon.sha256}…, built ${report.addon.built}). CPUs busy before the run: ${Math.round((report.busyBefore ?? 0) * 100)}%.`, '');
-  const longer = Object.entries(report.method.caseWarmMs ?? {}).map(([id, ms]) => `${ms} ms for ${caseById[id]?.title ?? id}`);
-  lines.push(`${report.method.repetitions} repetitions, interleaved; ${report.method.warmMs} ms warm-up (${report.method.firstWarmMs} ms for a session's first case` +
-    `${longer.map((l) => `, ${l}`).join('')}) and a ${report.method.windowMs} ms ` +
-    `window a case; medians, min–max in the JSON and the last table. "pinned": both processes on CPU 0. The run took ${report.durationS} s.`, '');
+  lines.push(
+    `${machineLine(report)}` +
+      `${report.compiler ? ` · ${report.compiler}` : ''} · revision ${report.revision ?? 'unknown'} · ${report.date}`,
+    '',
+  );
+  if (report.addon)
+    lines.push(
+      `Addon: ${report.addon.path} (sha256 ${report.addon.sha256}…, built ${report.addon.built}). CPUs busy before the run: ${Math.round((report.busyBefore ?? 0) * 100)}%.`,
+      '',
+    );
+  const longer = Object.entries(report.method.caseWarmMs ?? {}).map(
+    ([id, ms]) => `${ms} ms for ${caseById[id]?.title ?? id}`,
+  );
+  lines.push(
+    `${report.method.repetitions} repetitions, interleaved; ${report.method.warmMs} ms warm-up (${report.method.firstWarmMs} ms for a session's first case` +
+      `${longer.map((l) => `, ${l}`).join('')}) and a ${report.method.windowMs} ms ` +
+      `window a case; medians, min–max in the JSON and the last table. "pinned": both processes on CPU 0. The run took ${report.durationS} s.`,
+    '',
+  );
   if (report.mode !== 'full') {
-    lines.push('A quick run: fewer repetitions and shorter windows than the full run the README quotes; `npm run bench -- --agree` ' +
-      'says how far the two are apart on this machine (docs/performance.md, "Quick and full").', '');
+    lines.push(
+      'A quick run: fewer repetitions and shorter windows than the full run the README quotes; `npm run bench -- --agree` ' +
+        'says how far the two are apart on this machine (docs/performance.md, "Quick and full").',
+      '',
+    );
   }
   if (report.errors?.length) lines.push(`**Errors:** ${report.errors.length} session(s) failed; see latest.json.`, '');
 
   lines.push('## Medians', '');
   lines.push(`| case | unit | ${impls.map((i) => i.short).join(' | ')} |`);
   lines.push(`|---|---|${impls.map(() => '---:').join('|')}|`);
-  const row = (title, unit, pick) => lines.push(`| ${title} | ${unit} | ${impls.map((i) => pick(i.id) ?? '—').join(' | ')} |`);
+  const row = (title, unit, pick) =>
+    lines.push(`| ${title} | ${unit} | ${impls.map((i) => pick(i.id) ?? '—').join(' | ')} |`);
   for (const c of CASES) {
     for (const pinned of c.pinned ? [false, true] : [false]) {
       row(caseTitle(c.id, pinned), c.unit, (impl) => {
@@ -183,26 +242,36 @@ export function renderMarkdown(report) {
   lines.push('## Targets', '');
   lines.push('| target | zircon-ipc | case | measured | verdict |', '|---|---|---|---|---|');
   for (const v of report.verdicts) {
-    lines.push(`| ${v.target} | ${short(v.impl)} | ${v.pinned ? 'pinned' : 'unpinned'} | ${v.display} | ${v.pass ? '✅ met' : '❌ missed'} |`);
+    lines.push(
+      `| ${v.target} | ${short(v.impl)} | ${v.pinned ? 'pinned' : 'unpinned'} | ${v.display} | ${v.pass ? '✅ met' : '❌ missed'} |`,
+    );
   }
   lines.push('');
 
   lines.push('## Every figure', '');
-  lines.push(`Against ${short(BASELINE)} (raw C, the one baseline of every ratio here and of the chart; the targets above name ` +
-    'their own): a time as a multiple of its time (lower is better), a rate as a share of its rate. Against Node: how many ' +
-    'times faster than the best cross-process Node alternative (IPC json, IPC advanced, net), and than the in-process worker. ' +
-    'Every ratio is the median over repetitions of the ratio within one repetition.', '');
-  lines.push(`| case | implementation | median | min–max | vs ${short(BASELINE)} | vs best Node | vs worker |`, '|---|---|---:|---:|---:|---:|---:|');
+  lines.push(
+    `Against ${short(BASELINE)} (raw C, the one baseline of every ratio here and of the chart; the targets above name ` +
+      'their own): a time as a multiple of its time (lower is better), a rate as a share of its rate. Against Node: how many ' +
+      'times faster than the best cross-process Node alternative (IPC json, IPC advanced, net), and than the in-process worker. ' +
+      'Every ratio is the median over repetitions of the ratio within one repetition.',
+    '',
+  );
+  lines.push(
+    `| case | implementation | median | min–max | vs ${short(BASELINE)} | vs best Node | vs worker |`,
+    '|---|---|---:|---:|---:|---:|---:|',
+  );
   for (const c of CASES) {
     for (const pinned of c.pinned ? [false, true] : [false]) {
       for (const impl of impls) {
         const r = get(c.id, impl.id, pinned);
         if (!r) continue;
         const mb = r.mbps !== undefined ? ` (${fmtValue(r.mbps, 'MB/s')} MB/s)` : '';
-        lines.push(`| ${caseTitle(c.id, pinned)} | ${impl.short} | ${fmtValue(r.median, c.unit)} ${c.unit}${mb} | ` +
-          `${fmtValue(r.min, c.unit)}–${fmtValue(r.max, c.unit)} | ${fmtVsBase(r)} | ` +
-          `${r.vsNode && r.impl !== r.vsNode.best ? `${fmtRatio(r.vsNode.speedup)} (${short(r.vsNode.best)})` : '—'} | ` +
-          `${r.vsWorker ? fmtRatio(r.vsWorker.speedup) : '—'} |`);
+        lines.push(
+          `| ${caseTitle(c.id, pinned)} | ${impl.short} | ${fmtValue(r.median, c.unit)} ${c.unit}${mb} | ` +
+            `${fmtValue(r.min, c.unit)}–${fmtValue(r.max, c.unit)} | ${fmtVsBase(r)} | ` +
+            `${r.vsNode && r.impl !== r.vsNode.best ? `${fmtRatio(r.vsNode.speedup)} (${short(r.vsNode.best)})` : '—'} | ` +
+            `${r.vsWorker ? fmtRatio(r.vsWorker.speedup) : '—'} |`,
+        );
       }
     }
   }
@@ -256,7 +325,9 @@ export function renderSvg(report) {
     body.push(`<text x="${left - 8}" y="${y + h / 2 + 4}" text-anchor="end" class="case">${esc(g.title)}</text>`);
     for (const b of g.bars) {
       const w = Math.max(1, x(b.rel) - left);
-      body.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${COLORS[b.impl]}"><title>${esc(implById[b.impl].label)}: ${b.rel.toFixed(3)} of ${esc(implById[BASELINE].label)}</title></rect>`);
+      body.push(
+        `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${COLORS[b.impl]}"><title>${esc(implById[b.impl].label)}: ${b.rel.toFixed(3)} of ${esc(implById[BASELINE].label)}</title></rect>`,
+      );
       body.push(`<text x="${(left + w + 4).toFixed(1)}" y="${y + barH - 2}" class="val">${fmtRelative(b.rel)}</text>`);
       y += barH + gap;
     }
@@ -265,7 +336,9 @@ export function renderSvg(report) {
   const height = y + 24;
   const grid = [];
   for (let t = 0; t <= maxRel + 1e-9; t += 0.25) {
-    grid.push(`<line x1="${x(t)}" y1="${top - 6}" x2="${x(t)}" y2="${y - groupGap}" class="${t === 1 ? 'one' : 'grid'}"/>`);
+    grid.push(
+      `<line x1="${x(t)}" y1="${top - 6}" x2="${x(t)}" y2="${y - groupGap}" class="${t === 1 ? 'one' : 'grid'}"/>`,
+    );
     grid.push(`<text x="${x(t)}" y="${y - groupGap + 14}" text-anchor="middle" class="axis">${t.toFixed(2)}</text>`);
   }
   const legend = shown.map((impl, i) => {
@@ -306,15 +379,23 @@ const METHOD_URL = 'https://github.com/zircon-ipc/zircon-ipc/blob/main/docs/perf
 export function renderReadmeBlock(report) {
   const { results } = report;
   const impls = IMPLS.filter((i) => results.some((r) => r.impl === i.id));
-  const get = (caseId, impl, pinned) => results.find((r) => r.case === caseId && r.impl === impl && r.pinned === pinned);
-  const lines = [README_BEGIN, '<!-- written by `npm run bench` (bench/report.mjs renderReadmeBlock); edits here are overwritten -->', ''];
+  const get = (caseId, impl, pinned) =>
+    results.find((r) => r.case === caseId && r.impl === impl && r.pinned === pinned);
+  const lines = [
+    README_BEGIN,
+    '<!-- written by `npm run bench` (bench/report.mjs renderReadmeBlock); edits here are overwritten -->',
+    '',
+  ];
   lines.push(`![zircon-ipc against raw C and Node's alternatives](${CHART_URL})`, '');
-  lines.push(`A ${report.mode} run of revision \`${report.revision ?? 'unknown'}\` on ${report.date.slice(0, 10)}: ${machineLine(report)}; ` +
-    `${report.method.repetitions} repetitions, CPUs ${Math.round((report.busyBefore ?? 0) * 100)}% busy before the run. ` +
-    `Each figure is an implementation's speed relative to ${short(BASELINE)} (${implById[BASELINE].label}; 1.00 = as fast, higher is better), ` +
-    `the median over repetitions of the two measured in the same repetition; the ${short(BASELINE)} column is its own median. ` +
-    `"pinned": both processes on one CPU. Every value: [bench/results/latest.md](${RESULTS_URL}); method: ` +
-    `[docs/performance.md](${METHOD_URL}).`, '');
+  lines.push(
+    `A ${report.mode} run of revision \`${report.revision ?? 'unknown'}\` on ${report.date.slice(0, 10)}: ${machineLine(report)}; ` +
+      `${report.method.repetitions} repetitions, CPUs ${Math.round((report.busyBefore ?? 0) * 100)}% busy before the run. ` +
+      `Each figure is an implementation's speed relative to ${short(BASELINE)} (${implById[BASELINE].label}; 1.00 = as fast, higher is better), ` +
+      `the median over repetitions of the two measured in the same repetition; the ${short(BASELINE)} column is its own median. ` +
+      `"pinned": both processes on one CPU. Every value: [bench/results/latest.md](${RESULTS_URL}); method: ` +
+      `[docs/performance.md](${METHOD_URL}).`,
+    '',
+  );
   lines.push(`| case | ${impls.map((i) => i.short).join(' | ')} |`, `|---|${impls.map(() => '---:').join('|')}|`);
   for (const c of CASES) {
     for (const pinned of c.pinned ? [false, true] : [false]) {
@@ -351,23 +432,45 @@ export function compareRuns(quick, full, limit) {
     const q = quick.results.find((r) => r.case === f.case && r.impl === f.impl && r.pinned === f.pinned);
     if (!q?.vsBase) continue;
     const diff = relativeSpeed(q) / relativeSpeed(f) - 1;
-    rows.push({ title: caseTitle(f.case, f.pinned), impl: f.impl, quick: relativeSpeed(q), full: relativeSpeed(f), diff });
+    rows.push({
+      title: caseTitle(f.case, f.pinned),
+      impl: f.impl,
+      quick: relativeSpeed(q),
+      full: relativeSpeed(f),
+      diff,
+    });
   }
   const worst = Math.max(0, ...rows.map((r) => Math.abs(r.diff)));
   const pass = rows.length > 0 && worst <= limit;
-  const run = (r) => `${r.mode}: ${r.method.repetitions} repetitions, ${r.method.warmMs} ms warm-up (${r.method.firstWarmMs} ms first), ` +
+  const run = (r) =>
+    `${r.mode}: ${r.method.repetitions} repetitions, ${r.method.warmMs} ms warm-up (${r.method.firstWarmMs} ms first), ` +
     `${r.method.windowMs} ms window, ${r.durationS} s, CPUs ${Math.round((r.busyBefore ?? 0) * 100)}% busy before, load ${r.loadAverage.before}→${r.loadAverage.after}`;
-  const lines = [`# Quick against full (${full.date.slice(0, 16)}, revision ${full.revision ?? 'unknown'})`, '', machineLine(full), '',
-    `- ${run(quick)}`, `- ${run(full)}`, '',
-    `Speed relative to ${short(BASELINE)} in each run, and the quick figure's difference from the full one (limit ±${Math.round(limit * 100)}%).`, '',
-    '| case | implementation | quick | full | difference |', '|---|---|---:|---:|---:|'];
+  const lines = [
+    `# Quick against full (${full.date.slice(0, 16)}, revision ${full.revision ?? 'unknown'})`,
+    '',
+    machineLine(full),
+    '',
+    `- ${run(quick)}`,
+    `- ${run(full)}`,
+    '',
+    `Speed relative to ${short(BASELINE)} in each run, and the quick figure's difference from the full one (limit ±${Math.round(limit * 100)}%).`,
+    '',
+    '| case | implementation | quick | full | difference |',
+    '|---|---|---:|---:|---:|',
+  ];
   for (const r of rows) {
     const mark = Math.abs(r.diff) > limit ? ' ❌' : '';
-    lines.push(`| ${r.title} | ${short(r.impl)} | ${fmtRelative(r.quick)} | ${fmtRelative(r.full)} | ${r.diff >= 0 ? '+' : ''}${Math.round(r.diff * 100)}%${mark} |`);
+    lines.push(
+      `| ${r.title} | ${short(r.impl)} | ${fmtRelative(r.quick)} | ${fmtRelative(r.full)} | ${r.diff >= 0 ? '+' : ''}${Math.round(r.diff * 100)}%${mark} |`,
+    );
   }
   const outside = rows.filter((r) => Math.abs(r.diff) > limit).length;
-  lines.push('', `${rows.length} figures; ${outside} outside ±${Math.round(limit * 100)}%; the largest difference ${Math.round(worst * 100)}%: ` +
-    `${pass ? 'quick and full agree' : 'quick and full DO NOT agree'}.`, '');
+  lines.push(
+    '',
+    `${rows.length} figures; ${outside} outside ±${Math.round(limit * 100)}%; the largest difference ${Math.round(worst * 100)}%: ` +
+      `${pass ? 'quick and full agree' : 'quick and full DO NOT agree'}.`,
+    '',
+  );
   return { markdown: lines.join('\n'), worst, pass, rows };
 }
 
@@ -388,7 +491,8 @@ export function updateReadme(report, root) {
  *  only the repetitions i for which keep(i) holds. */
 export function reanalyze(report, keep = () => true) {
   const samples = {};
-  for (const r of report.results) samples[`${r.case}|${r.impl}|${r.pinned}`] = r.values.map((v, i) => (keep(i) ? v : null));
+  for (const r of report.results)
+    samples[`${r.case}|${r.impl}|${r.pinned}`] = r.values.map((v, i) => (keep(i) ? v : null));
   const raw = { ...report, samples };
   delete raw.results;
   delete raw.verdicts;

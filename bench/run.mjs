@@ -67,7 +67,11 @@ function compilerVersion() {
 function gitRevision() {
   try {
     const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib', 'native', 'bench/*.mjs', 'bench/impl', 'bench/native'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync(
+      'git',
+      ['status', '--porcelain', '--', 'lib', 'native', 'bench/*.mjs', 'bench/impl', 'bench/native'],
+      { cwd: ROOT, encoding: 'utf8' },
+    ).trim();
     return dirty ? `${rev} + uncommitted changes in lib/, native/ or bench/` : rev;
   } catch {
     return null;
@@ -126,13 +130,17 @@ function openSession(impl, mode) {
     if (code !== 0 || waiting.length) fail(`exit ${code ?? signal}`);
   });
   child.stdin.on('error', () => {}); // a session that died is reported by 'exit'
-  const next = () => new Promise((resolve) => {
-    if (session.error) return resolve(null);
-    waiting.push(resolve);
-  });
+  const next = () =>
+    new Promise((resolve) => {
+      if (session.error) return resolve(null);
+      waiting.push(resolve);
+    });
   const withTimeout = async (promise, what) => {
     let timer;
-    const line = await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)))]);
+    const line = await Promise.race([
+      promise,
+      new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs))),
+    ]);
     clearTimeout(timer);
     if (line !== 'timeout') return line;
     fail(`no answer to ${what} within ${timeoutMs} ms`);
@@ -155,11 +163,13 @@ function openSession(impl, mode) {
     child.stdin.write(`${spec}${warmFor(spec)}\n`);
     const line = await withTimeout(answer, spec);
     if (line && line.case !== spec) fail(`answered ${line.case} to ${spec}`);
-    return session.error ? null : line?.value ?? null;
+    return session.error ? null : (line?.value ?? null);
   };
   session.close = () => {
     child.stdin.end();
-    return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve)));
+    return new Promise((resolve) =>
+      child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve),
+    );
   };
   return session;
 }
@@ -173,14 +183,18 @@ async function measure(modeName, options, context) {
   const loadBefore = os.loadavg()[0];
   const busyBefore = await busyShare();
   if (busyBefore > 0.1) {
-    log(`note: the CPUs are ${Math.round(busyBefore * 100)}% busy before the run — other work on this machine will show in the figures`);
+    log(
+      `note: the CPUs are ${Math.round(busyBefore * 100)}% busy before the run — other work on this machine will show in the figures`,
+    );
   }
   // "case|impl|pinned" → one value a repetition (null where that session failed), so that a
   // ratio can pair each value with its baseline's from the same repetition.
   const samples = {};
   const errors = [];
-  log(`${modeName} mode: ${mode.reps} repetitions of ${impls.length} implementations, ` +
-    `${mode.warmMs} ms warm-up (${mode.firstWarmMs} ms for a session's first case) + ${mode.windowMs} ms window a case`);
+  log(
+    `${modeName} mode: ${mode.reps} repetitions of ${impls.length} implementations, ` +
+      `${mode.warmMs} ms warm-up (${mode.firstWarmMs} ms for a session's first case) + ${mode.windowMs} ms window a case`,
+  );
   // A repetition starts a session of every implementation; each case then runs on all of
   // them in turn, in an order rotated by one each repetition, so that the values a ratio
   // pairs are measured seconds apart. Then "pin" and the latency cases again.
@@ -197,7 +211,8 @@ async function measure(modeName, options, context) {
         for (const session of sessions) {
           if (!c.impls.includes(session.impl)) continue;
           const value = await session.run(c.spec);
-          if (value !== null) (samples[`${c.id}|${session.impl}|${pinned}`] ??= Array(mode.reps).fill(null))[rep] = value;
+          if (value !== null)
+            (samples[`${c.id}|${session.impl}|${pinned}`] ??= Array(mode.reps).fill(null))[rep] = value;
         }
       }
     }
@@ -229,7 +244,8 @@ async function measure(modeName, options, context) {
       caseWarmMs: Object.fromEntries(CASES.filter((c) => c.warmMs > mode.warmMs).map((c) => [c.id, c.warmMs])),
       windowMs: mode.windowMs,
       pinned: pinning ? 'latency cases again with both processes on CPU 0 (taskset -a -p -c 0)' : 'skipped: no taskset',
-      interleaving: 'each repetition starts one session of every implementation and runs each case on all of them in turn, in an order rotated by one each repetition',
+      interleaving:
+        'each repetition starts one session of every implementation and runs each case on all of them in turn, in an order rotated by one each repetition',
       ratios: `each against ${BASELINE} in the same repetition; the median of those ratios`,
     },
     only: options.only,
@@ -268,15 +284,22 @@ async function main() {
     // The noise floor: the full run's even repetitions against its odd ones, the same method
     // on both sides. Where they differ by more than the limit, the machine is too busy for
     // this check to say anything about the method.
-    const self = compareRuns(reanalyze(full, (i) => i % 2 === 0), reanalyze(full, (i) => i % 2 === 1), AGREE_LIMIT);
-    const floor = `\nThe full run against itself (its odd-numbered repetitions against its even-numbered ones): the largest difference ` +
+    const self = compareRuns(
+      reanalyze(full, (i) => i % 2 === 0),
+      reanalyze(full, (i) => i % 2 === 1),
+      AGREE_LIMIT,
+    );
+    const floor =
+      `\nThe full run against itself (its odd-numbered repetitions against its even-numbered ones): the largest difference ` +
       `${Math.round(self.worst * 100)}%, ${self.rows.filter((r) => Math.abs(r.diff) > AGREE_LIMIT).length} of ${self.rows.length} ` +
       `figures outside ±${Math.round(AGREE_LIMIT * 100)}%.\n`;
     writeFileSync(join(RESULTS, 'agree.md'), markdown + floor);
     process.stdout.write(markdown + floor);
-    log(`\nquick against full: the largest difference is ${Math.round(worst * 100)}% ` +
-      `(limit ${Math.round(AGREE_LIMIT * 100)}%): ${pass ? 'they agree' : 'they DO NOT agree'}; ` +
-      `the full run against itself: ${Math.round(self.worst * 100)}%; wrote bench/results/agree{,-quick,-full}.*`);
+    log(
+      `\nquick against full: the largest difference is ${Math.round(worst * 100)}% ` +
+        `(limit ${Math.round(AGREE_LIMIT * 100)}%): ${pass ? 'they agree' : 'they DO NOT agree'}; ` +
+        `the full run against itself: ${Math.round(self.worst * 100)}%; wrote bench/results/agree{,-quick,-full}.*`,
+    );
     if (!pass) process.exitCode = 1;
     return;
   }

@@ -16,7 +16,7 @@ const name = process.argv[3] ?? 'client';
 // Hands the service one end of a new channel and keeps the other.
 function connect() {
   const [mine, theirs] = Channel.create();
-  const status = fdio.serviceConnect(path, theirs.release());  // `theirs` is consumed
+  const status = fdio.serviceConnect(path, theirs.release()); // `theirs` is consumed
   if (status !== ZX_OK) mine.close();
   return { status, channel: mine };
 }
@@ -42,7 +42,7 @@ if (status !== ZX_OK) throw new ZxError(status, 'serviceConnect');
 
 for (const text of [`hello from ${name}`, 'how are you?']) {
   const start = performance.now();
-  const reply = await channel.call(`....${text}`, [], { timeout: 5_000 });  // bytes 0-3: the txid
+  const reply = await channel.call(`....${text}`, [], { timeout: 5_000 }); // bytes 0-3: the txid
   const ms = (performance.now() - start).toFixed(2);
   console.log(`${name} (pid ${process.pid}): "${text}" -> "${reply.bytes.subarray(4)}" (${ms} ms)`);
 }

@@ -13,7 +13,10 @@ const ROUNDS = 2000;
 
 if (process.argv[2] === 'child') {
   const parent = new Channel(takeStartupHandle(CHANNEL_ID));
-  const { bytes, handles: [file] } = await parent.read({ timeout: 10_000 });
+  const {
+    bytes,
+    handles: [file],
+  } = await parent.read({ timeout: 10_000 });
   const { fd } = fdio.fdCreate(file.release());
   const text = Buffer.alloc(256);
   const n = readSync(fd, text, 0, text.length, 0);
@@ -21,7 +24,7 @@ if (process.argv[2] === 'child') {
   // Answer with what we found, and a channel of our own for the round trips.
   const [mine, theirs] = Channel.create();
   parent.write(`child ${process.pid} got "${bytes}" and a file saying "${text.subarray(0, n)}"`, [theirs]);
-  for await (const ping of mine) mine.write(ping.bytes);  // echo until the parent closes
+  for await (const ping of mine) mine.write(ping.bytes); // echo until the parent closes
   parent.close();
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'zircon-ipc-demo-'));

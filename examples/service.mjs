@@ -11,7 +11,8 @@ import zx from '../dist/index.js';
 const { listen } = zx;
 
 const forever = process.argv.includes('--forever');
-const path = process.argv.slice(2).find((arg) => !arg.startsWith('--')) ??
+const path =
+  process.argv.slice(2).find((arg) => !arg.startsWith('--')) ??
   join(tmpdir(), `zircon-ipc-example-${process.getuid()}.sock`);
 
 // Each client hands us one end of a channel; every call on it gets an answer. The first
@@ -24,13 +25,13 @@ const server = listen(path, async ({ channel, pid, uid }) => {
     const answer = `${text.toUpperCase()} (request ${++requests}, answered by pid ${process.pid})`;
     channel.write(Buffer.concat([bytes.subarray(0, 4), Buffer.from(answer)]));
   }
-  channel.close();  // the client closed its end
+  channel.close(); // the client closed its end
 });
 console.log(`service ${process.pid} listening on ${path} (mode 0600)`);
 
 if (forever) {
   const stop = () => {
-    server.close();  // stops listening and removes the socket file
+    server.close(); // stops listening and removes the socket file
     console.log(`service: stopped after ${requests} requests; ${path} removed`);
   };
   process.once('SIGINT', stop);
@@ -38,9 +39,12 @@ if (forever) {
 } else {
   const client = fileURLToPath(new URL('./client.mjs', import.meta.url));
   const codes = await Promise.all(
-    [1, 2, 3].map((n) => new Promise((resolve) => {
-      spawn(process.execPath, [client, path, `client ${n}`], { stdio: 'inherit' }).on('exit', resolve);
-    })),
+    [1, 2, 3].map(
+      (n) =>
+        new Promise((resolve) => {
+          spawn(process.execPath, [client, path, `client ${n}`], { stdio: 'inherit' }).on('exit', resolve);
+        }),
+    ),
   );
   server.close();
   console.log(`service: ${requests} requests answered; clients exited with ${codes.join(', ')}; ${path} removed`);

@@ -15,9 +15,9 @@ if (process.argv[2] === 'child') {
   const turn = new EventPair(takeStartupHandle(TURN_ID));
   for (;;) {
     const seen = await turn.wait(YOUR_TURN | ZX_EVENTPAIR_PEER_CLOSED);
-    if (seen & ZX_EVENTPAIR_PEER_CLOSED) break;   // the parent is done
+    if (seen & ZX_EVENTPAIR_PEER_CLOSED) break; // the parent is done
     page[1] = page[0] * page[0];
-    turn.signal(YOUR_TURN, 0);                    // clear ours, then hand the turn back
+    turn.signal(YOUR_TURN, 0); // clear ours, then hand the turn back
     turn.signalPeer(0, YOUR_TURN);
   }
   turn.close();
@@ -27,7 +27,10 @@ if (process.argv[2] === 'child') {
   const [turn, theirs] = EventPair.create();
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'child'], {
     stdio: 'inherit',
-    handles: [{ id: VMO_ID, handle: vmo.duplicate() }, { id: TURN_ID, handle: theirs }],
+    handles: [
+      { id: VMO_ID, handle: vmo.duplicate() },
+      { id: TURN_ID, handle: theirs },
+    ],
   });
   let sum = 0;
   const start = process.hrtime.bigint();
@@ -39,9 +42,11 @@ if (process.argv[2] === 'child') {
     sum += page[1];
   }
   const micros = Number(process.hrtime.bigint() - start) / COUNT / 1000;
-  console.log(`the child squared ${COUNT} numbers in shared memory; sum ${sum} (expected ${(COUNT * (COUNT + 1) * (2 * COUNT + 1)) / 6})`);
+  console.log(
+    `the child squared ${COUNT} numbers in shared memory; sum ${sum} (expected ${(COUNT * (COUNT + 1) * (2 * COUNT + 1)) / 6})`,
+  );
   console.log(`one turn there and back: ${micros.toFixed(1)} µs, mean of ${COUNT}`);
-  turn.close();                                   // the child sees PEER_CLOSED and ends
+  turn.close(); // the child sees PEER_CLOSED and ends
   vmo.close();
   child.on('exit', (code) => {
     console.log(`child exited with code ${code}`);

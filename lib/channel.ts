@@ -21,7 +21,16 @@ import {
   ZX_RIGHT_SAME_RIGHTS,
 } from './constants';
 import { check, ZxError } from './errors';
-import { deadlineFromTimeout, Handle, handleValue, registerHandleClass, takeHandle, WaitOptions, withAbort, wrapHandle } from './handle';
+import {
+  deadlineFromTimeout,
+  Handle,
+  handleValue,
+  registerHandleClass,
+  takeHandle,
+  type WaitOptions,
+  withAbort,
+  wrapHandle,
+} from './handle';
 import { native } from './native';
 import { handleTypeAt, readResult, receive, receiveMany } from './receive';
 import type { ReadResult } from './receive';
@@ -86,7 +95,7 @@ function toMessage(r: ReadResult<TypedHandle>): Message {
 interface Pending {
   resolve(message: Message): void;
   reject(error: unknown): void;
-  done?(): void;  // lets go of its timer and abort listener
+  done?(): void; // lets go of its timer and abort listener
 }
 
 // Arms the deadline and abort of a pending read or call: at either, `withdraw` takes it
@@ -101,7 +110,13 @@ function armEnd(pending: Pending, options: WaitOptions, operation: string, withd
     pending.reject(error());
   };
   const onAbort = end(() => signal!.reason);
-  const timer = options.timeout === undefined ? undefined : setTimeout(end(() => new ZxError(ZX_ERR_TIMED_OUT, operation)), options.timeout);
+  const timer =
+    options.timeout === undefined
+      ? undefined
+      : setTimeout(
+          end(() => new ZxError(ZX_ERR_TIMED_OUT, operation)),
+          options.timeout,
+        );
   signal?.addEventListener('abort', onAbort, { once: true });
   pending.done = () => {
     clearTimeout(timer);
@@ -109,6 +124,7 @@ function armEnd(pending: Pending, options: WaitOptions, operation: string, withd
   };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own listener type
 type Listener = (...args: any[]) => void;
 const emitter = EventEmitter.prototype;
 
@@ -117,16 +133,16 @@ export class Channel extends Handle {
   // listeners and hands over the replies of calls. Once started it stays, idle (keeping
   // neither the loop nor this object alive), until the handle is closed or given away.
   #listener = 0;
-  #reading = false;  // whether it reads messages
+  #reading = false; // whether it reads messages
   #refed = true;
   #closeEmitted = false;
   #calls: Map<number, Pending> | null = null;
-  #reads: Pending[] | null = null;  // oldest first; the listener has as much credit
+  #reads: Pending[] | null = null; // oldest first; the listener has as much credit
   #onNative = (r: Buffer | number, txid?: number): void => {
     if (txid === undefined) this.#received(r);
     else this.#replied(txid, r);
   };
-  #needDrain = false;  // a write answered above the high-water mark: 'drain' is to come
+  #needDrain = false; // a write answered above the high-water mark: 'drain' is to come
 
   /** A new channel: two connected endpoints. */
   static create(): [Channel, Channel] {
@@ -141,7 +157,7 @@ export class Channel extends Handle {
    *  queue is below its low-water mark (docs/performance.md, "Backpressure"). */
   write(bytes: Bytes, handles?: readonly (Handle | number)[]): boolean {
     const data = toBytes(bytes, 'Channel.write');
-    const self = this.raw;  // before the handles go: this channel may be among them
+    const self = this.raw; // before the handles go: this channel may be among them
     const raws = releaseAll(handles, 'Channel.write');
     const status = nativeChannelWrite(self, 0, data, raws);
     if (status === ZX_OK) return true;
@@ -197,7 +213,9 @@ export class Channel extends Handle {
       const handles = isMessage ? (m as OutgoingMessage).handles : undefined;
       if (handles && handles.length > 0) {
         if (!Array.isArray(handles)) throw new TypeError(`${operation}: messages[${i}].handles must be an array`);
-        (lists ??= new Array(messages.length).fill(null))[i] = handles.map((h, k) => handleValue(operation, `messages[${i}].handles[${k}]`, h));
+        (lists ??= new Array(messages.length).fill(null))[i] = handles.map((h, k) =>
+          handleValue(operation, `messages[${i}].handles[${k}]`, h),
+        );
       }
       parts.push(data);
       total += data.length;
@@ -213,7 +231,8 @@ export class Channel extends Handle {
     const taken = status === ZX_OK || status === ZX_ERR_BAD_STATE ? accepted : accepted + 1;
     for (let i = 0; i < taken && i < messages.length; i++) {
       const m = messages[i];
-      if (typeof m === 'object' && !(m instanceof Uint8Array)) (m as OutgoingMessage).handles?.forEach((h) => h instanceof Handle && h.valid && h.release());
+      if (typeof m === 'object' && !(m instanceof Uint8Array))
+        (m as OutgoingMessage).handles?.forEach((h) => h instanceof Handle && h.valid && h.release());
     }
     if (status === ZX_ERR_SHOULD_WAIT) return accepted;
     check(status, operation);
@@ -239,7 +258,8 @@ export class Channel extends Handle {
         continue;
       }
       const handles = new Array<Handle>(r.handleCounts[i]);
-      for (let k = 0; k < handles.length; k++, h++) handles[k] = wrapHandle({ handle: r.handles[h], type: r.handleTypes[h] });
+      for (let k = 0; k < handles.length; k++, h++)
+        handles[k] = wrapHandle({ handle: r.handles[h], type: r.handleTypes[h] });
       out[i] = { bytes: r.bytes.subarray(start, end), handles };
       start = end;
     }
@@ -342,11 +362,22 @@ export class Channel extends Handle {
     return new Promise<Message>((resolve, reject) => {
       const call: Pending = { resolve, reject };
       (this.#calls ??= new Map()).set(txid, call);
-      armEnd(call, options, operation, () => native.channelListenCancel(this.#listener, txid) && this.#calls!.delete(txid));
+      armEnd(
+        call,
+        options,
+        operation,
+        () => native.channelListenCancel(this.#listener, txid) && this.#calls!.delete(txid),
+      );
     });
   }
 
-  async #callAsync(self: number, data: Uint8Array, raws: number[] | null, deadline: bigint, signal: AbortSignal | undefined): Promise<Message> {
+  async #callAsync(
+    self: number,
+    data: Uint8Array,
+    raws: number[] | null,
+    deadline: bigint,
+    signal: AbortSignal | undefined,
+  ): Promise<Message> {
     const r = await withAbort(() => sys.channelCallEtcAsync(self, 0, deadline, callArgs(data, raws)), signal);
     check(r.status, 'Channel.call');
     return toMessage(r);
@@ -479,7 +510,7 @@ export class Channel extends Handle {
       this.#reading = reading;
       return this.#listener;
     }
-    if (!this.valid) return 0;  // closed or moved: nothing more comes
+    if (!this.valid) return 0; // closed or moved: nothing more comes
     const id = native.channelListen(this.raw, this.#onNative, reading);
     if (id < 0) {
       if (reading) throw new ZxError(id, "Channel.on('message')");
@@ -552,14 +583,31 @@ export class Channel extends Handle {
   }
 }
 
-type Emitting = 'emit' | 'listeners' | 'rawListeners' | 'listenerCount' | 'eventNames' | 'once' |
-  'prependOnceListener' | 'setMaxListeners' | 'getMaxListeners';
+type Emitting =
+  | 'emit'
+  | 'listeners'
+  | 'rawListeners'
+  | 'listenerCount'
+  | 'eventNames'
+  | 'once'
+  | 'prependOnceListener'
+  | 'setMaxListeners'
+  | 'getMaxListeners';
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface Channel extends Pick<EventEmitter, Emitting> {}
 // EventEmitter's own methods for the rest (once and prependOnceListener add through on
 // and prependListener, so reading starts for them too).
-for (const name of ['emit', 'listeners', 'rawListeners', 'listenerCount', 'eventNames', 'once',
-  'prependOnceListener', 'setMaxListeners', 'getMaxListeners'] as const) {
+for (const name of [
+  'emit',
+  'listeners',
+  'rawListeners',
+  'listenerCount',
+  'eventNames',
+  'once',
+  'prependOnceListener',
+  'setMaxListeners',
+  'getMaxListeners',
+] as const) {
   Object.defineProperty(Channel.prototype, name, { value: emitter[name], writable: true, configurable: true });
 }
 

@@ -39,7 +39,9 @@ export function handleList(fn: string, value: unknown): number[] | null {
  *  take timeouts in milliseconds). */
 export function deadline(fn: string, value: unknown): bigint {
   if (typeof value === 'bigint') return value;
-  throw new TypeError(`${fn}: deadline must be a bigint of nanoseconds on the monotonic clock (sys.deadlineAfter), got ${describe(value)}`);
+  throw new TypeError(
+    `${fn}: deadline must be a bigint of nanoseconds on the monotonic clock (sys.deadlineAfter), got ${describe(value)}`,
+  );
 }
 
 /** A duration in nanoseconds: a bigint, or an integer number. */
@@ -53,10 +55,16 @@ const U64_LIMIT = 1n << 64n;
 
 /** A size or an offset (uint64_t): a non-negative safe integer or a bigint below 2^64. */
 export function u64(fn: string, name: string, value: unknown): number | bigint {
-  if (typeof value === 'number' ? Number.isSafeInteger(value) && value >= 0 : typeof value === 'bigint' && value >= 0n && value < U64_LIMIT) {
+  if (
+    typeof value === 'number'
+      ? Number.isSafeInteger(value) && value >= 0
+      : typeof value === 'bigint' && value >= 0n && value < U64_LIMIT
+  ) {
     return value as number | bigint;
   }
-  throw new TypeError(`${fn}: ${name} must be a non-negative safe integer or a bigint below 2^64, got ${describe(value)}`);
+  throw new TypeError(
+    `${fn}: ${name} must be a non-negative safe integer or a bigint below 2^64, got ${describe(value)}`,
+  );
 }
 
 export function describe(value: unknown): string {

@@ -90,18 +90,18 @@ export const ZX_RIGHT_MANAGE_VMO = 0x1000000;
 export const ZX_RIGHT_SAME_RIGHTS = 0x80000000;
 
 // --- Rights groups and default rights of new handles ---
-export const ZX_RIGHTS_BASIC = 0xC003;
-export const ZX_RIGHTS_IO = 0xC;
-export const ZX_RIGHTS_PROPERTY = 0xC0;
-export const ZX_RIGHTS_POLICY = 0xC00;
-export const ZX_DEFAULT_CHANNEL_RIGHTS = 0xF00E;
-export const ZX_DEFAULT_EVENT_RIGHTS = 0xD003;
-export const ZX_DEFAULT_EVENTPAIR_RIGHTS = 0xF003;
-export const ZX_DEFAULT_FIFO_RIGHTS = 0xF00F;
-export const ZX_DEFAULT_PORT_RIGHTS = 0x800F;
-export const ZX_DEFAULT_SOCKET_RIGHTS = 0x10F0CF;
-export const ZX_DEFAULT_VMO_RIGHTS = 0xD0EF;
-export const ZX_DEFAULT_TIMER_RIGHTS = 0xD00B;
+export const ZX_RIGHTS_BASIC = 0xc003;
+export const ZX_RIGHTS_IO = 0xc;
+export const ZX_RIGHTS_PROPERTY = 0xc0;
+export const ZX_RIGHTS_POLICY = 0xc00;
+export const ZX_DEFAULT_CHANNEL_RIGHTS = 0xf00e;
+export const ZX_DEFAULT_EVENT_RIGHTS = 0xd003;
+export const ZX_DEFAULT_EVENTPAIR_RIGHTS = 0xf003;
+export const ZX_DEFAULT_FIFO_RIGHTS = 0xf00f;
+export const ZX_DEFAULT_PORT_RIGHTS = 0x800f;
+export const ZX_DEFAULT_SOCKET_RIGHTS = 0x10f0cf;
+export const ZX_DEFAULT_VMO_RIGHTS = 0xd0ef;
+export const ZX_DEFAULT_TIMER_RIGHTS = 0xd00b;
 
 // --- Signals (zx_signals_t, uint32) ---
 export const ZX_SIGNAL_NONE = 0x0;
@@ -130,7 +130,7 @@ export const ZX_USER_SIGNAL_4 = 0x10000000;
 export const ZX_USER_SIGNAL_5 = 0x20000000;
 export const ZX_USER_SIGNAL_6 = 0x40000000;
 export const ZX_USER_SIGNAL_7 = 0x80000000;
-export const ZX_USER_SIGNAL_ALL = 0xFF000000;
+export const ZX_USER_SIGNAL_ALL = 0xff000000;
 
 // --- Object types (zx_obj_type_t, uint32) ---
 export const ZX_OBJ_TYPE_NONE = 0;
@@ -215,13 +215,13 @@ export const ZX_INFO_JOB_CHILDREN = 8;
 export const ZX_INFO_JOB_PROCESSES = 9;
 export const ZX_INFO_THREAD = 10;
 export const ZX_INFO_THREAD_EXCEPTION_REPORT_V1 = 11;
-export const ZX_INFO_THREAD_EXCEPTION_REPORT = 0x1000000B;
+export const ZX_INFO_THREAD_EXCEPTION_REPORT = 0x1000000b;
 export const ZX_INFO_TASK_STATS = 12;
 export const ZX_INFO_PROCESS_MAPS_V1 = 13;
-export const ZX_INFO_PROCESS_MAPS = 0x1000000D;
+export const ZX_INFO_PROCESS_MAPS = 0x1000000d;
 export const ZX_INFO_PROCESS_VMOS_V1 = 14;
-export const ZX_INFO_PROCESS_VMOS_V2 = 0x1000000E;
-export const ZX_INFO_PROCESS_VMOS = 0x2000000E;
+export const ZX_INFO_PROCESS_VMOS_V2 = 0x1000000e;
+export const ZX_INFO_PROCESS_VMOS = 0x2000000e;
 export const ZX_INFO_THREAD_STATS = 15;
 export const ZX_INFO_CPU_STATS = 16;
 export const ZX_INFO_KMEM_STATS_V1 = 17;
@@ -241,7 +241,7 @@ export const ZX_INFO_HANDLE_TABLE = 27;
 export const ZX_INFO_MSI = 28;
 export const ZX_INFO_GUEST_STATS = 29;
 export const ZX_INFO_TASK_RUNTIME_V1 = 30;
-export const ZX_INFO_TASK_RUNTIME = 0x1000001E;
+export const ZX_INFO_TASK_RUNTIME = 0x1000001e;
 export const ZX_INFO_KMEM_STATS_EXTENDED = 31;
 export const ZX_INFO_VCPU = 32;
 export const ZX_INFO_KMEM_STATS_COMPRESSION = 33;
@@ -359,7 +359,7 @@ export const ZX_CALL_STASH_BYTES_LIMIT = 0x400000;
 export const ZX_CHANNEL_READ_MANY_MAX = 64;
 
 // --- Fuchsia process-args handle ids (for spawn / takeStartupHandle) ---
-export const PA_USER0 = 0xF0;
+export const PA_USER0 = 0xf0;
 
 /** A startup-handle id, as Fuchsia's `PA_HND(type, arg)`: `(type & 0xFF) | ((arg & 0xFFFF) << 16)`. */
 export function PA_HND(type: number, arg: number): number {

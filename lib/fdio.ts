@@ -1,6 +1,6 @@
 // Plain descriptors as handles and back, named after Fuchsia's fdio (SPEC §4).
 import { ZX_HANDLE_INVALID, ZX_OK } from './constants';
-import { Handle, takeHandle } from './handle';
+import { type Handle, takeHandle } from './handle';
 import { native } from './native';
 
 function fdArg(fn: string, fd: unknown): number {

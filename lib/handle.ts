@@ -96,7 +96,14 @@ export function takeHandle(fn: string, name: string, value: unknown): number {
 
 // The single-bit rights by name (without ZX_RIGHT_), for util.inspect.
 const RIGHTS = Object.entries(constants)
-  .filter(([name, value]) => name.startsWith('ZX_RIGHT_') && name !== 'ZX_RIGHT_SAME_RIGHTS' && typeof value === 'number' && value > 0 && (value & (value - 1)) === 0)
+  .filter(
+    ([name, value]) =>
+      name.startsWith('ZX_RIGHT_') &&
+      name !== 'ZX_RIGHT_SAME_RIGHTS' &&
+      typeof value === 'number' &&
+      value > 0 &&
+      (value & (value - 1)) === 0,
+  )
   .map(([name, value]) => [name.slice('ZX_RIGHT_'.length), value as number] as const);
 
 function rightNames(rights: number): string {
@@ -144,7 +151,8 @@ export class Handle {
   /** Gives the raw value away (it is about to be moved or consumed); this becomes invalid. */
   release(): number {
     const raw = this.#raw;
-    if (raw === ZX_HANDLE_INVALID) throw new ZxError(ZX_ERR_BAD_HANDLE, `${this.constructor.name}.release`, 'already closed');
+    if (raw === ZX_HANDLE_INVALID)
+      throw new ZxError(ZX_ERR_BAD_HANDLE, `${this.constructor.name}.release`, 'already closed');
     forgotten.unregister(this);
     this.#raw = ZX_HANDLE_INVALID;
     return raw;
@@ -162,13 +170,17 @@ export class Handle {
 
   /** What util.inspect shows: the class, handle value, koid, rights and whether it is
    *  valid. Never throws: a handle closed behind this object's back shows the status. */
-  [Symbol.for('nodejs.util.inspect.custom')](_depth: number, options: { stylize(text: string, style: string): string }): string {
+  [Symbol.for('nodejs.util.inspect.custom')](
+    _depth: number,
+    options: { stylize(text: string, style: string): string },
+  ): string {
     const name = this.constructor.name;
     const number = (value: number | bigint) => options.stylize(String(value), 'number');
     const valid = `valid: ${options.stylize(String(this.valid), 'boolean')}`;
     if (!this.valid) return `${name} { handle: ${number(0)}, ${valid} }`;
     const { status, info } = sys.objectGetInfo(this.#raw, ZX_INFO_HANDLE_BASIC);
-    if (status !== ZX_OK || !info) return `${name} { handle: ${number(this.#raw)}, info: ${statusToString(status)}, ${valid} }`;
+    if (status !== ZX_OK || !info)
+      return `${name} { handle: ${number(this.#raw)}, info: ${statusToString(status)}, ${valid} }`;
     return `${name} { handle: ${number(this.#raw)}, koid: ${number(info.koid)}, rights: ${rightNames(info.rights)}, ${valid} }`;
   }
 
@@ -210,7 +222,10 @@ export class Handle {
   async wait(signals: number, options: WaitOptions = {}): Promise<number> {
     const operation = `${this.constructor.name}.wait`;
     const deadline = deadlineFromTimeout(options.timeout, operation);
-    const { status, observed } = await withAbort(() => sys.objectWaitOneAsync(this.#raw, signals, deadline), options.signal);
+    const { status, observed } = await withAbort(
+      () => sys.objectWaitOneAsync(this.#raw, signals, deadline),
+      options.signal,
+    );
     check(status, operation);
     return observed;
   }

@@ -17,7 +17,14 @@ export type { SocketReadOptions, SocketTryReadOptions, SocketReadAsyncOptions } 
 export { SocketStream } from './socket-stream';
 export { Port } from './port';
 export type { WatchOptions, QueuePacket } from './port';
-export type { PortPacket, PortUserPacket, PortSignalPacket, PacketSignal, PortQueuePacket, PortWaitResult } from './sys-port';
+export type {
+  PortPacket,
+  PortUserPacket,
+  PortSignalPacket,
+  PacketSignal,
+  PortQueuePacket,
+  PortWaitResult,
+} from './sys-port';
 export { spawn, takeStartupHandle, prepareStartupHandles, STARTUP_HANDLES_ENV } from './process';
 export type { SpawnOptions, StartupHandle, StartupHandleEntry, PreparedHandles } from './process';
 export { listen, ServiceServer } from './service';

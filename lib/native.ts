@@ -27,7 +27,12 @@ export interface NativeBinding {
   /** How many messages wait in the endpoint's outbound queue, or a status (< 0). */
   channelQueued(h: number): number;
   /** dispositions: [operation, handle, type, rights, result] × n; `result` is filled. */
-  channelWriteEtc(h: number, options: number, bytes: Uint8Array | Uint8Array[] | null, dispositions: Uint32Array | null): number;
+  channelWriteEtc(
+    h: number,
+    options: number,
+    bytes: Uint8Array | Uint8Array[] | null,
+    dispositions: Uint32Array | null,
+  ): number;
   /** On ZX_OK the payload's offset in the read pool (≥ 0; its length in scratch[0]), or a
    *  Buffer when it did not come through the pool; else a status (< 0). */
   channelRead(h: number, options: number, numBytes: number, numHandles: number): Buffer | number;
@@ -58,7 +63,13 @@ export interface NativeBinding {
   /** Takes a pending call back: true if it was still pending; false if its reply (or
    *  failure) is on its way to the listener. */
   channelListenCancel(id: number, txid: number): boolean;
-  channelWriteMany(h: number, options: number, bytes: Uint8Array, ends: Uint32Array, handles: (number[] | null)[] | null): number;
+  channelWriteMany(
+    h: number,
+    options: number,
+    bytes: Uint8Array,
+    ends: Uint32Array,
+    handles: (number[] | null)[] | null,
+  ): number;
   channelReadMany(h: number, options: number, max: number): number | [Buffer, Uint32Array];
   /** Where channelRead receives from now on (at its start): at least receiveBufferBytes long. */
   setReadPool(pool: Buffer): void;
@@ -67,13 +78,25 @@ export interface NativeBinding {
   /** The largest record plus one byte. */
   readonly receiveBufferBytes: number;
   channelCall(
-    h: number, options: number, deadline: bigint, bytes: Uint8Array | Uint8Array[] | null,
-    handles: number[] | Uint32Array | null, etc: boolean, readNumBytes: number, readNumHandles: number,
+    h: number,
+    options: number,
+    deadline: bigint,
+    bytes: Uint8Array | Uint8Array[] | null,
+    handles: number[] | Uint32Array | null,
+    etc: boolean,
+    readNumBytes: number,
+    readNumHandles: number,
   ): Buffer | number;
   /** Settles with handles as { handle, type, rights }; scratch[0] = id for cancelAsync. */
   channelCallAsync(
-    h: number, options: number, deadline: bigint, bytes: Uint8Array | Uint8Array[] | null,
-    handles: number[] | Uint32Array | null, etc: boolean, readNumBytes: number, readNumHandles: number,
+    h: number,
+    options: number,
+    deadline: bigint,
+    bytes: Uint8Array | Uint8Array[] | null,
+    handles: number[] | Uint32Array | null,
+    etc: boolean,
+    readNumBytes: number,
+    readNumHandles: number,
   ): Promise<NativeCallResult>;
   objectWaitOne(h: number, signals: number, deadline: bigint): number;
   /** scratch[0] = id for cancelAsync (0 when already settled). */

@@ -9,7 +9,7 @@ import {
   ZX_WAIT_ASYNC_TIMESTAMP,
 } from './constants';
 import { check, ZxError } from './errors';
-import { deadlineFromTimeout, Handle, handleValue, WaitOptions, withAbort } from './handle';
+import { deadlineFromTimeout, Handle, handleValue, type WaitOptions, withAbort } from './handle';
 import * as sys from './sys';
 
 export interface WatchOptions {
@@ -96,7 +96,8 @@ export class Port extends Handle {
       try {
         yield await this.wait();
       } catch (error) {
-        if (error instanceof ZxError && (error.status === ZX_ERR_CANCELED || error.status === ZX_ERR_BAD_HANDLE)) return;
+        if (error instanceof ZxError && (error.status === ZX_ERR_CANCELED || error.status === ZX_ERR_BAD_HANDLE))
+          return;
         throw error;
       }
     }

@@ -1,6 +1,11 @@
 // Startup handles: spawn a child with handles moved into it, and take them there by id,
 // as Fuchsia's processargs do (PA_HND(PA_USER0, n)). docs/processes.md has the format.
-import { ChildProcess, spawn as spawnChild, SpawnOptions as NodeSpawnOptions, StdioOptions } from 'node:child_process';
+import {
+  type ChildProcess,
+  spawn as spawnChild,
+  type SpawnOptions as NodeSpawnOptions,
+  type StdioOptions,
+} from 'node:child_process';
 import { closeSync, fstatSync } from 'node:fs';
 import {
   ZX_ERR_ACCESS_DENIED,
@@ -16,8 +21,8 @@ import {
 } from './constants';
 import { isU32, u32 } from './check';
 import { ZxError } from './errors';
-import { Handle, handleValue, takeHandle } from './handle';
-import { native, NativeBinding } from './native';
+import { type Handle, handleValue, takeHandle } from './handle';
+import { native, type NativeBinding } from './native';
 import * as sys from './sys';
 
 /** The environment variable that describes a child's startup handles. */
@@ -99,7 +104,7 @@ function prepare(fn: string, handles: readonly StartupHandle[], firstFd: number)
     }
     if (typeof exported === 'number') {
       close();
-      native.handleCloseMany(raws.slice(i));  // the refused one too: all are consumed
+      native.handleCloseMany(raws.slice(i)); // the refused one too: all are consumed
       throw new ZxError(exported, fn, `startup handle ${handles[i].id}`);
     }
     const [fd, type, rights, koid, relatedKoid] = exported;
@@ -138,7 +143,7 @@ function boxedExport(raw: number): ReturnType<NativeBinding['handleExport']> {
     return box.status;
   }
   const status = sys.channelWrite(box.out0, 0, null, [raw]);
-  native.handleClose(box.out0);  // the message stays readable at the other end
+  native.handleClose(box.out0); // the message stays readable at the other end
   if (status !== ZX_OK) {
     native.handleClose(box.out1);
     return status;
@@ -171,7 +176,7 @@ export function spawn(command: string, args: readonly string[] = [], options: Sp
       env: { ...(nodeOptions.env ?? process.env), ...prepared.env },
     });
   } finally {
-    prepared.close();  // the child has its own copies now
+    prepared.close(); // the child has its own copies now
   }
 }
 
@@ -222,8 +227,13 @@ function parseStartupHandles(text: string): Map<number, StartupHandleEntry> | Zx
   const entries = new Map<number, StartupHandleEntry>();
   const fds = new Set<number>();
   for (const [i, entry] of list.entries()) {
-    const why = malformed(entry) ??
-      (entries.has(entry.id) ? `id ${entry.id} is given twice` : fds.has(entry.fd) ? `fd ${entry.fd} is given twice` : undefined);
+    const why =
+      malformed(entry) ??
+      (entries.has(entry.id)
+        ? `id ${entry.id} is given twice`
+        : fds.has(entry.fd)
+          ? `fd ${entry.fd} is given twice`
+          : undefined);
     if (why) return refuse(ZX_ERR_INVALID_ARGS, `entry ${i}: ${why}`);
     entries.set(entry.id, entry);
     fds.add(entry.fd);
@@ -233,7 +243,10 @@ function parseStartupHandles(text: string): Map<number, StartupHandleEntry> | Zx
     if (status !== ZX_OK) return refuse(status, `entry ${i}: fd ${fd} is not an open descriptor of type ${type}`);
     const now = fstatSync(fd, { bigint: true });
     if (String(now.dev) !== dev || String(now.ino) !== ino) {
-      return refuse(ZX_ERR_BAD_HANDLE, `entry ${i}: fd ${fd} is not the descriptor described (device ${now.dev}, inode ${now.ino})`);
+      return refuse(
+        ZX_ERR_BAD_HANDLE,
+        `entry ${i}: fd ${fd} is not the descriptor described (device ${now.dev}, inode ${now.ino})`,
+      );
     }
   }
   return entries;
@@ -260,7 +273,11 @@ function unbox(channel: number, id: number): number {
   sys.handleClose(channel);
   if (r.status !== ZX_OK || r.handles.length !== 1) {
     sys.handleCloseMany(r.handles);
-    throw new ZxError(r.status !== ZX_OK ? r.status : ZX_ERR_IO_DATA_INTEGRITY, 'takeStartupHandle', `id ${id}: the box holds no handle`);
+    throw new ZxError(
+      r.status !== ZX_OK ? r.status : ZX_ERR_IO_DATA_INTEGRITY,
+      'takeStartupHandle',
+      `id ${id}: the box holds no handle`,
+    );
   }
   return r.handles[0];
 }

@@ -119,7 +119,16 @@ const NONE = new Uint32Array(0);
 export function receiveMany(h: number, options: number, max: number): ReadManyResult {
   const r = nativeChannelReadMany(h, options, max);
   if (typeof r === 'number') {
-    return { status: r, count: 0, bytes: EMPTY, statuses: new Int32Array(0), ends: NONE, handleCounts: NONE, handles: NONE, handleTypes: NONE };
+    return {
+      status: r,
+      count: 0,
+      bytes: EMPTY,
+      statuses: new Int32Array(0),
+      ends: NONE,
+      handleCounts: NONE,
+      handles: NONE,
+      handleTypes: NONE,
+    };
   }
   const [bytes, info] = r;
   const n = info[0];

@@ -9,7 +9,11 @@ export function renamedMethod(proto: object, className: string, old: string, now
     return this[now](...args);
   };
   Object.defineProperty(proto, old, {
-    value: deprecate(alias, `${className}.${old}() is deprecated: it is now ${className}.${now}()`, `ZIRCON_IPC_DEP_${old.toUpperCase()}`),
+    value: deprecate(
+      alias,
+      `${className}.${old}() is deprecated: it is now ${className}.${now}()`,
+      `ZIRCON_IPC_DEP_${old.toUpperCase()}`,
+    ),
     writable: true,
     configurable: true,
   });

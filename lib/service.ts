@@ -1,6 +1,6 @@
 // Services: a server listens on a filesystem path (or a Linux abstract name, written with a
 // leading '\0' as in Node's net module); fdio.serviceConnect hands it a channel end.
-import { lstatSync, Stats, unlinkSync } from 'node:fs';
+import { lstatSync, type Stats, unlinkSync } from 'node:fs';
 import {
   ZX_CHANNEL_READABLE,
   ZX_ERR_ACCESS_DENIED,
@@ -108,7 +108,7 @@ export class ServiceServer implements AsyncIterable<ServiceConnection> {
       try {
         await this.#listener.wait(ZX_CHANNEL_READABLE);
       } catch {
-        return;  // closed
+        return; // closed
       }
       const status = this.#acceptAll();
       if (status === ZX_ERR_SHOULD_WAIT) {
@@ -118,7 +118,13 @@ export class ServiceServer implements AsyncIterable<ServiceConnection> {
       // Out of descriptors (or memory): the listener stays readable, so waiting on it again
       // would answer at once and spin. Wait a while, longer each time, and try again.
       if (backoff === 0) {
-        process.emitWarning(new ZxError(status, 'ServiceServer accept', `${JSON.stringify(this.path)}: connections wait until there is room`));
+        process.emitWarning(
+          new ZxError(
+            status,
+            'ServiceServer accept',
+            `${JSON.stringify(this.path)}: connections wait until there is room`,
+          ),
+        );
       }
       backoff = Math.min(backoff === 0 ? ACCEPT_RETRY_MIN_MS : backoff * 2, ACCEPT_RETRY_MAX_MS);
       await this.#pause(backoff);
@@ -155,7 +161,7 @@ export class ServiceServer implements AsyncIterable<ServiceConnection> {
     try {
       message = await connection.read({ timeout: HANDOVER_TIMEOUT_MS });
     } catch {
-      return;  // the client went away or sent nothing: nothing to serve
+      return; // the client went away or sent nothing: nothing to serve
     } finally {
       connection.close();
     }
@@ -212,7 +218,8 @@ export interface ConnectOptions {
 
 // The options, checked before anything is consumed (a TypeError loses nothing).
 function expectedListener(options: ConnectOptions): ConnectOptions {
-  if (options === null || typeof options !== 'object') throw new TypeError('fdio.serviceConnect: options must be an object');
+  if (options === null || typeof options !== 'object')
+    throw new TypeError('fdio.serviceConnect: options must be an object');
   const { uid, pid } = options;
   if (uid !== undefined) u32('fdio.serviceConnect', 'options.uid', uid);
   if (pid !== undefined) u32('fdio.serviceConnect', 'options.pid', pid);

@@ -3,7 +3,7 @@
 // stay in the kernel, and the writer's side fills up and waits); a write's callback comes
 // once the kernel has taken all of it. end() disables this end's writes, so the peer reads
 // to the end; destroy() closes the handle, so the peer sees PEER_CLOSED.
-import { Duplex, DuplexOptions } from 'node:stream';
+import { Duplex, type DuplexOptions } from 'node:stream';
 import {
   ZX_ERR_BAD_STATE,
   ZX_ERR_PEER_CLOSED,
@@ -60,7 +60,7 @@ export class SocketStream extends Duplex {
           continue;
         }
         if (r.status === ZX_ERR_PEER_CLOSED || r.status === ZX_ERR_BAD_STATE) {
-          this.push(null);  // everything the peer wrote has been read
+          this.push(null); // everything the peer wrote has been read
           return;
         }
         if (r.status !== ZX_ERR_SHOULD_WAIT) return this.#fail(r.status, 'read');

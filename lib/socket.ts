@@ -14,7 +14,7 @@ import {
   ZX_SOCKET_STREAM,
 } from './constants';
 import { check, ZxError } from './errors';
-import { deadlineFromTimeout, Handle, registerHandleClass, WaitOptions, withAbort } from './handle';
+import { deadlineFromTimeout, Handle, registerHandleClass, type WaitOptions, withAbort } from './handle';
 import { renamedMethod } from './renamed';
 import { READ_WAKE, SocketStream, WRITE_WAKE } from './socket-stream';
 import * as sys from './sys';

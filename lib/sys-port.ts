@@ -66,7 +66,8 @@ export function portCreate(options: number): OneHandleResult {
 /** Queues a user packet at the back: ZX_ERR_SHOULD_WAIT once more than 4096 user packets wait. */
 export function portQueue(port: number, packet: PortQueuePacket): number {
   const fn = 'portQueue';
-  if (typeof packet !== 'object' || packet === null) throw new TypeError(`${fn}: packet must be { key, type, status, user }`);
+  if (typeof packet !== 'object' || packet === null)
+    throw new TypeError(`${fn}: packet must be { key, type, status, user }`);
   const { user } = packet;
   if (user !== undefined && user !== null && !(user instanceof Uint8Array && user.length <= 32)) {
     throw new TypeError(`${fn}: packet.user must be a Uint8Array of at most 32 bytes`);
@@ -111,7 +112,10 @@ export function portWait(port: number, deadline: bigint): PortWaitResult {
   return { status, packet: status === ZX_OK ? packetFrom(scratch, SCRATCH_PACKET) : null };
 }
 
-const waitResultOf = (r: number[]): PortWaitResult => ({ status: r[0], packet: r.length > 1 ? packetFrom(r, 1) : null });
+const waitResultOf = (r: number[]): PortWaitResult => ({
+  status: r[0],
+  packet: r.length > 1 ? packetFrom(r, 1) : null,
+});
 
 /** portWait without blocking the event loop. Never rejects: the status says it all. */
 export function portWaitAsync(port: number, deadline: bigint): Promise<PortWaitResult> {
@@ -125,7 +129,13 @@ export function portWaitAsync(port: number, deadline: bigint): Promise<PortWaitR
 /** One packet on `port` when one of `signals` is active on `h` (now or later; with
  *  ZX_WAIT_ASYNC_EDGE only after it comes on). `key` is a bigint (a non-negative safe
  *  integer is taken too). */
-export function objectWaitAsync(h: number, port: number, key: bigint | number, signals: number, options: number): number {
+export function objectWaitAsync(
+  h: number,
+  port: number,
+  key: bigint | number,
+  signals: number,
+  options: number,
+): number {
   const fn = 'objectWaitAsync';
   return native.objectWaitAsync(
     u32(fn, 'handle', h),

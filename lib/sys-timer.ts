@@ -20,7 +20,8 @@ export function timerSet(h: number, deadline: bigint, slack: bigint | number): n
   const fn = 'timerSet';
   const d = checkDeadline(fn, deadline);
   const s = nanoseconds(fn, slack);
-  if (d < INT64_MIN || d > INT64_MAX || s < INT64_MIN || s > INT64_MAX) throw new TypeError(`${fn}: deadline and slack must fit in 64 bits`);
+  if (d < INT64_MIN || d > INT64_MAX || s < INT64_MIN || s > INT64_MAX)
+    throw new TypeError(`${fn}: deadline and slack must fit in 64 bits`);
   return native.timerSet(u32(fn, 'handle', h), d, s);
 }
 

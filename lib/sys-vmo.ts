@@ -16,7 +16,11 @@ export function vmoCreate(size: number | bigint, options: number): OneHandleResu
 }
 
 /** Exactly `length` bytes from `offset` (needs ZX_RIGHT_READ); `bytes` is empty on failure. */
-export function vmoRead(h: number, length: number | bigint, offset: number | bigint): { status: number; bytes: Buffer } {
+export function vmoRead(
+  h: number,
+  length: number | bigint,
+  offset: number | bigint,
+): { status: number; bytes: Buffer } {
   const fn = 'vmoRead';
   const r = native.vmoRead(u32(fn, 'handle', h), u64(fn, 'length', length), u64(fn, 'offset', offset));
   return typeof r === 'number' ? { status: r, bytes: EMPTY } : { status: ZX_OK, bytes: r };
@@ -57,8 +61,18 @@ export function vmoOpRange(h: number, op: number, offset: number | bigint, size:
  *  to a page) holding a copy of the parent's bytes from `offset`, made now (zeros past the
  *  parent's end). Needs DUPLICATE and READ. SLICE, REFERENCE and SNAPSHOT_MODIFIED, which
  *  share pages with the parent, answer NOT_SUPPORTED (docs/objects.md). */
-export function vmoCreateChild(h: number, options: number, offset: number | bigint, size: number | bigint): OneHandleResult {
+export function vmoCreateChild(
+  h: number,
+  options: number,
+  offset: number | bigint,
+  size: number | bigint,
+): OneHandleResult {
   const fn = 'vmoCreateChild';
-  const status = native.vmoCreateChild(u32(fn, 'handle', h), u32(fn, 'options', options), u64(fn, 'offset', offset), u64(fn, 'size', size));
+  const status = native.vmoCreateChild(
+    u32(fn, 'handle', h),
+    u32(fn, 'options', options),
+    u64(fn, 'offset', offset),
+    u64(fn, 'size', size),
+  );
   return oneHandleResult(status);
 }

@@ -11,9 +11,9 @@ import {
   ZX_INFO_HANDLE_VALID,
   ZX_INFO_SOCKET,
   ZX_INFO_TIMER,
-  ZX_INFO_VMO,
-  ZX_INFO_VMO_V1,
-  ZX_INFO_VMO_V2,
+  type ZX_INFO_VMO,
+  type ZX_INFO_VMO_V1,
+  type ZX_INFO_VMO_V2,
   ZX_OK,
   ZX_OK_ABOVE_HIGH_WATER,
   ZX_TIME_INFINITE,
@@ -106,7 +106,12 @@ export function channelWriteEtc(
 ): number {
   const fn = 'channelWriteEtc';
   const list = dispositionList(fn, dispositions);
-  const status = native.channelWriteEtc(u32(fn, 'handle', h), u32(fn, 'options', options), payload(fn, options, bytes), list?.packed ?? null);
+  const status = native.channelWriteEtc(
+    u32(fn, 'handle', h),
+    u32(fn, 'options', options),
+    payload(fn, options, bytes),
+    list?.packed ?? null,
+  );
   list?.writeResults();
   return status;
 }
@@ -275,7 +280,8 @@ function callArgs(
   args: CallArgs | CallEtcArgs,
   etc: boolean,
 ): { native: CallNativeArgs; after(): void } {
-  if (typeof args !== 'object' || args === null) throw new TypeError(`${fn}: args must be { bytes, handles, readNumBytes, readNumHandles }`);
+  if (typeof args !== 'object' || args === null)
+    throw new TypeError(`${fn}: args must be { bytes, handles, readNumBytes, readNumHandles }`);
   const list = etc ? dispositionList(fn, args.handles) : null;
   return {
     native: [
@@ -283,7 +289,7 @@ function callArgs(
       u32(fn, 'options', options),
       checkDeadline(fn, deadline),
       payload(fn, options, args.bytes),
-      etc ? list?.packed ?? null : handleList(fn, args.handles),
+      etc ? (list?.packed ?? null) : handleList(fn, args.handles),
       etc,
       u32(fn, 'readNumBytes', args.readNumBytes),
       u32(fn, 'readNumHandles', args.readNumHandles),
@@ -292,16 +298,31 @@ function callArgs(
   };
 }
 
-function callSync<H>(fn: string, h: number, options: number, deadline: bigint, args: CallArgs | CallEtcArgs, etc: boolean, handleAt: (i: number) => H) {
+function callSync<H>(
+  fn: string,
+  h: number,
+  options: number,
+  deadline: bigint,
+  args: CallArgs | CallEtcArgs,
+  etc: boolean,
+  handleAt: (i: number) => H,
+) {
   const call = callArgs(fn, h, options, deadline, args, etc);
   const r = native.channelCall(...call.native);
   call.after();
   return readResult(r, handleAt);
 }
 
-function callAsync(fn: string, h: number, options: number, deadline: bigint, args: CallArgs | CallEtcArgs, etc: boolean) {
+function callAsync(
+  fn: string,
+  h: number,
+  options: number,
+  deadline: bigint,
+  args: CallArgs | CallEtcArgs,
+  etc: boolean,
+) {
   const call = callArgs(fn, h, options, deadline, args, etc);
-  const pending = native.channelCallAsync(...call.native);  // the request is written now
+  const pending = native.channelCallAsync(...call.native); // the request is written now
   call.after();
   return pending;
 }
@@ -313,7 +334,12 @@ export function channelCall(h: number, options: number, deadline: bigint, args: 
 }
 
 /** channelCall with handle dispositions out and handle infos back. */
-export function channelCallEtc(h: number, options: number, deadline: bigint, args: CallEtcArgs): ReadResult<HandleInfo> {
+export function channelCallEtc(
+  h: number,
+  options: number,
+  deadline: bigint,
+  args: CallEtcArgs,
+): ReadResult<HandleInfo> {
   return callSync('channelCallEtc', h, options, deadline, args, true, handleInfoAt);
 }
 
@@ -337,7 +363,11 @@ export function channelCallEtcAsync(
 
 /** objectWaitOne without blocking the event loop. Never rejects: the status says it all
  *  (TIMED_OUT at the deadline; CANCELED with ZX_SIGNAL_HANDLE_CLOSED if the handle is closed). */
-export function objectWaitOneAsync(h: number, signals: number, deadline: bigint): Promise<{ status: number; observed: number }> {
+export function objectWaitOneAsync(
+  h: number,
+  signals: number,
+  deadline: bigint,
+): Promise<{ status: number; observed: number }> {
   const fn = 'objectWaitOneAsync';
   return nativeObjectWaitOneAsync(u32(fn, 'handle', h), u32(fn, 'signals', signals), checkDeadline(fn, deadline));
 }
@@ -415,9 +445,22 @@ const u64At = (b: Buffer, at: number) => b.readBigUInt64LE(at);
 // A record in Zircon's layout (LP64, little-endian) as an object with camelCase fields.
 function infoRecord(topic: number, b: Buffer): InfoHandleCount | InfoSocket | InfoVmo | InfoTimer {
   if (topic === ZX_INFO_HANDLE_COUNT) return { handleCount: b.readUInt32LE(0) };
-  if (topic === ZX_INFO_TIMER) return { options: b.readUInt32LE(0), clockId: b.readUInt32LE(4), deadline: b.readBigInt64LE(8), slack: b.readBigInt64LE(16) };
+  if (topic === ZX_INFO_TIMER)
+    return {
+      options: b.readUInt32LE(0),
+      clockId: b.readUInt32LE(4),
+      deadline: b.readBigInt64LE(8),
+      slack: b.readBigInt64LE(16),
+    };
   if (topic === ZX_INFO_SOCKET) {
-    return { options: b.readUInt32LE(0), rxBufMax: u64At(b, 8), rxBufSize: u64At(b, 16), rxBufAvailable: u64At(b, 24), txBufMax: u64At(b, 32), txBufSize: u64At(b, 40) };
+    return {
+      options: b.readUInt32LE(0),
+      rxBufMax: u64At(b, 8),
+      rxBufSize: u64At(b, 16),
+      rxBufAvailable: u64At(b, 24),
+      txBufMax: u64At(b, 32),
+      txBufSize: u64At(b, 40),
+    };
   }
   const name = b.subarray(8, 40);
   const end = name.indexOf(0);
@@ -443,12 +486,21 @@ function infoRecord(topic: number, b: Buffer): InfoHandleCount | InfoSocket | In
  *  ZX_INFO_SOCKET, ZX_INFO_TIMER and ZX_INFO_VMO (also _V1, _V2), in Zircon's order of checks: a topic
  *  Zircon doesn't know is NOT_SUPPORTED before the handle is looked at; one it knows for
  *  objects this library lacks checks the handle as Zircon does (docs/objects.md). */
-export function objectGetInfo(h: number, topic: typeof ZX_INFO_HANDLE_COUNT): { status: number; info: InfoHandleCount | null };
+export function objectGetInfo(
+  h: number,
+  topic: typeof ZX_INFO_HANDLE_COUNT,
+): { status: number; info: InfoHandleCount | null };
 export function objectGetInfo(h: number, topic: typeof ZX_INFO_SOCKET): { status: number; info: InfoSocket | null };
 export function objectGetInfo(h: number, topic: typeof ZX_INFO_TIMER): { status: number; info: InfoTimer | null };
-export function objectGetInfo(h: number, topic: typeof ZX_INFO_VMO | typeof ZX_INFO_VMO_V1 | typeof ZX_INFO_VMO_V2): { status: number; info: InfoVmo | null };
+export function objectGetInfo(
+  h: number,
+  topic: typeof ZX_INFO_VMO | typeof ZX_INFO_VMO_V1 | typeof ZX_INFO_VMO_V2,
+): { status: number; info: InfoVmo | null };
 export function objectGetInfo(h: number, topic: number): { status: number; info: HandleBasicInfo | null };
-export function objectGetInfo(h: number, topic: number): { status: number; info: HandleBasicInfo | InfoHandleCount | InfoSocket | InfoVmo | InfoTimer | null } {
+export function objectGetInfo(
+  h: number,
+  topic: number,
+): { status: number; info: HandleBasicInfo | InfoHandleCount | InfoSocket | InfoVmo | InfoTimer | null } {
   const fn = 'objectGetInfo';
   const r = native.objectGetInfo(u32(fn, 'handle', h), u32(fn, 'topic', topic));
   if (typeof r === 'number') return { status: r, info: null };
@@ -517,5 +569,6 @@ export function clockGetMonotonic(): bigint {
 export function deadlineAfter(ns: bigint | number): bigint {
   const delta = nanoseconds('deadlineAfter', ns);
   const sum = clockGetMonotonic() + delta;
+  // biome-ignore lint/complexity/useMathMinMax: Math.min takes no bigints
   return sum > ZX_TIME_INFINITE ? ZX_TIME_INFINITE : sum;
 }

@@ -1,6 +1,12 @@
 // Timer: ZX_TIMER_SIGNALED at a deadline on the monotonic clock, for every handle to it in
 // every process (a timerfd).
-import { ZX_CLOCK_MONOTONIC, ZX_OBJ_TYPE_TIMER, ZX_TIMER_SLACK_CENTER, ZX_TIMER_SLACK_EARLY, ZX_TIMER_SLACK_LATE } from './constants';
+import {
+  ZX_CLOCK_MONOTONIC,
+  ZX_OBJ_TYPE_TIMER,
+  ZX_TIMER_SLACK_CENTER,
+  ZX_TIMER_SLACK_EARLY,
+  ZX_TIMER_SLACK_LATE,
+} from './constants';
 import { check } from './errors';
 import { Handle, registerHandleClass } from './handle';
 import * as sys from './sys';

@@ -9,6 +9,7 @@ import type { Handle, WaitOptions } from './handle';
 import { CODEC_JSON, CODEC_V8, encodeValue, envelopeError } from './value-codec';
 import type { CodecName } from './value-codec';
 import { FLAG_VMO, KIND_ERROR, KIND_POST, KIND_REPLY, KIND_REQUEST, pack, unpack } from './value-envelope';
+import type { Unpacked } from './value-envelope';
 
 export interface ValueChannelOptions {
   /** How values this side sends are encoded: 'v8' (structured clone, the default) or
@@ -20,18 +21,31 @@ export interface ValueChannelOptions {
 export type Respond = (value: unknown) => void;
 
 const STANDARD_ERRORS: Record<string, ErrorConstructor> = {
-  Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
 };
 
 // What of an Error travels in an error reply: name, message, code.
 function errorValue(error: unknown): { name: string; message: string; code?: unknown } {
   if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
   const code = (error as { code?: unknown }).code;
-  return code === undefined ? { name: error.name, message: error.message } : { name: error.name, message: error.message, code };
+  return code === undefined
+    ? { name: error.name, message: error.message }
+    : { name: error.name, message: error.message, code };
 }
 
 function remoteError(value: unknown): Error {
-  if (typeof value !== 'object' || value === null || typeof (value as any).message !== 'string' || typeof (value as any).name !== 'string') {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof (value as { message?: unknown }).message !== 'string' ||
+    typeof (value as { name?: unknown }).name !== 'string'
+  ) {
     return envelopeError('an error reply without a name and a message');
   }
   const { name, message, code } = value as { name: string; message: string; code?: unknown };
@@ -66,7 +80,8 @@ export class ValueChannel extends EventEmitter {
     super();
     if (!(channel instanceof Channel)) throw new TypeError('ValueChannel: channel must be a Channel');
     const { codec = 'v8' } = options;
-    if (codec !== 'v8' && codec !== 'json') throw new TypeError(`ValueChannel: codec must be 'v8' or 'json', got ${String(codec)}`);
+    if (codec !== 'v8' && codec !== 'json')
+      throw new TypeError(`ValueChannel: codec must be 'v8' or 'json', got ${String(codec)}`);
     this.#channel = channel;
     this.#codec = codec === 'json' ? CODEC_JSON : CODEC_V8;
     channel.on('close', () => this.emit('close'));
@@ -77,7 +92,8 @@ export class ValueChannel extends EventEmitter {
       if (event === 'message' || event === 'call') this.#listen(true);
     });
     this.on('removeListener', (event) => {
-      if ((event === 'message' || event === 'call') && this.listenerCount('message') + this.listenerCount('call') === 0) this.#listen(false);
+      if ((event === 'message' || event === 'call') && this.listenerCount('message') + this.listenerCount('call') === 0)
+        this.#listen(false);
     });
   }
 
@@ -148,7 +164,7 @@ export class ValueChannel extends EventEmitter {
   }
 
   #received(message: Message): void {
-    let unpacked;
+    let unpacked: Unpacked;
     try {
       unpacked = unpack(message);
     } catch (error) {
@@ -186,7 +202,7 @@ export class ValueChannel extends EventEmitter {
       try {
         reply(KIND_REPLY, result);
       } catch (error) {
-        reply(KIND_ERROR, errorValue(error));  // a value that can't be sent: the caller learns why
+        reply(KIND_ERROR, errorValue(error)); // a value that can't be sent: the caller learns why
         throw error;
       }
     };

@@ -15,14 +15,25 @@ export const CODEC_JSON = 1;
 export type CodecName = 'v8' | 'json';
 
 // Host records inside a V8 encoding: a tag, then what the tag says.
-const TAG_HANDLE = 0;  // u32 index into the handle list
-const TAG_VIEW = 1;    // u32 view type, u64 byte length: the next blob
-const TAG_BUFFER = 2;  // u64 byte length: the next blob, as an ArrayBuffer
+const TAG_HANDLE = 0; // u32 index into the handle list
+const TAG_VIEW = 1; // u32 view type, u64 byte length: the next blob
+const TAG_BUFFER = 2; // u64 byte length: the next blob, as an ArrayBuffer
 
 // The view types, by their index on the wire.
 const VIEWS = [
-  Buffer, Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array,
-  Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array, DataView,
+  Buffer,
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+  DataView,
 ] as const;
 const VIEW_INDEX = new Map<string, number>(VIEWS.map((v, i) => [`[object ${v.name}]`, i]));
 
@@ -60,7 +71,8 @@ class ArrayBufferSlot extends Uint8Array {}
 // Objects copied as they are: those holding nothing, and those V8 refuses (a WeakMap, a
 // Promise, a Proxy...), which it then refuses the same way.
 function isLeaf(v: object): boolean {
-  if (ArrayBuffer.isView(v) || types.isDate(v) || types.isRegExp(v) || types.isBoxedPrimitive(v) || types.isProxy(v)) return true;
+  if (ArrayBuffer.isView(v) || types.isDate(v) || types.isRegExp(v) || types.isBoxedPrimitive(v) || types.isProxy(v))
+    return true;
   if (Array.isArray(v) || v instanceof Map || v instanceof Set || v instanceof Error) return false;
   return Object.prototype.toString.call(v) !== '[object Object]';
 }
@@ -76,7 +88,12 @@ const AS_IS = 2;
 
 function jsonPrimitive(v: unknown): boolean {
   const type = typeof v;
-  return type === 'string' || type === 'boolean' || v === null || (type === 'number' && Number.isFinite(v) && !Object.is(v, -0));
+  return (
+    type === 'string' ||
+    type === 'boolean' ||
+    v === null ||
+    (type === 'number' && Number.isFinite(v) && !Object.is(v, -0))
+  );
 }
 
 interface Walk {
@@ -95,7 +112,7 @@ function walk(v: unknown, w: Walk): void {
     return;
   }
   if (w.seen.has(v)) {
-    w.json = false;  // shared or a cycle: JSON would repeat it
+    w.json = false; // shared or a cycle: JSON would repeat it
     return;
   }
   w.seen.add(v);
@@ -118,9 +135,9 @@ function walk(v: unknown, w: Walk): void {
     for (const item of v) walk(item, w);
     return;
   }
-  if (w.json && !plain) w.json = false;  // a class instance (a toJSON could be there), an Error...
+  if (w.json && !plain) w.json = false; // a class instance (a toJSON could be there), an Error...
   const keys = Object.keys(v);
-  if (w.json && Array.isArray(v) && keys.length !== v.length) w.json = false;  // holes, or more than indices
+  if (w.json && Array.isArray(v) && keys.length !== v.length) w.json = false; // holes, or more than indices
   for (let i = 0; i < keys.length && !w.slots; i++) walk((v as Record<string, unknown>)[keys[i]], w);
   if (v instanceof Error && Object.hasOwn(v, 'cause')) walk(v.cause, w);
 }
@@ -138,6 +155,7 @@ function withSlots(v: unknown, memo: Map<object, unknown>, handles: Handle[]): u
   if (typeof v !== 'object' || v === null) return v;
   const done = memo.get(v);
   if (done !== undefined) return done;
+  // biome-ignore lint/suspicious/noExplicitAny: a copy of any container, filled below by its kind
   let out: any;
   if (v instanceof Handle) out = new HandleSlot(handles.push(v) - 1);
   else if (v instanceof ArrayBuffer) out = new ArrayBufferSlot(v);
@@ -156,13 +174,14 @@ function withSlots(v: unknown, memo: Map<object, unknown>, handles: Handle[]): u
     // What V8 keeps of an Error: its prototype's name, message, stack and cause.
     for (const key of ['message', 'stack', 'cause']) {
       if (!Object.hasOwn(v, key)) continue;
-      const value = withSlots((v as any)[key], memo, handles);
+      const value = withSlots((v as unknown as Record<string, unknown>)[key], memo, handles);
       Object.defineProperty(out, key, { value, writable: true, configurable: true, enumerable: false });
     }
   } else {
     for (const key of Object.keys(v)) {
-      const value = withSlots((v as any)[key], memo, handles);
-      if (key === '__proto__') Object.defineProperty(out, key, { value, writable: true, configurable: true, enumerable: true });
+      const value = withSlots((v as unknown as Record<string, unknown>)[key], memo, handles);
+      if (key === '__proto__')
+        Object.defineProperty(out, key, { value, writable: true, configurable: true, enumerable: true });
       else out[key] = value;
     }
   }
@@ -176,7 +195,9 @@ class ValueSerializer extends Serializer {
   constructor() {
     super();
     // Node's own serializer does this too; the method is missing from its type declarations.
-    (this as unknown as { _setTreatArrayBufferViewsAsHostObjects(flag: boolean): void })._setTreatArrayBufferViewsAsHostObjects(true);
+    (
+      this as unknown as { _setTreatArrayBufferViewsAsHostObjects(flag: boolean): void }
+    )._setTreatArrayBufferViewsAsHostObjects(true);
   }
 
   _getDataCloneError(message: string): Error {
@@ -184,7 +205,10 @@ class ValueSerializer extends Serializer {
   }
 
   #blob(view: ArrayBufferView): void {
-    const bytes = view instanceof Uint8Array && view.constructor === Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    const bytes =
+      view instanceof Uint8Array && view.constructor === Uint8Array
+        ? view
+        : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
     this.writeUint64(Math.floor(bytes.length / 2 ** 32), bytes.length >>> 0);
     this.blobs.push(bytes);
     this.blobBytes += bytes.length;
@@ -230,12 +254,14 @@ function encodeJson(value: unknown, plain = false): Encoded {
   const indices = new Map<Handle, number>();
   let text: string | undefined;
   try {
-    text = plain ? JSON.stringify(value) : JSON.stringify(value, (_key, v) => {
-      if (!(v instanceof Handle)) return v;
-      let index = indices.get(v);
-      if (index === undefined) indices.set(v, (index = handles.push(v) - 1));
-      return { $handle: index };
-    });
+    text = plain
+      ? JSON.stringify(value)
+      : JSON.stringify(value, (_key, v) => {
+          if (!(v instanceof Handle)) return v;
+          let index = indices.get(v);
+          if (index === undefined) indices.set(v, (index = handles.push(v) - 1));
+          return { $handle: index };
+        });
   } catch (error) {
     throw dataCloneError(`the value could not be written as JSON: ${(error as Error).message}`);
   }
@@ -256,7 +282,13 @@ export function encodeValue(value: unknown, codec: number): Encoded {
 class ValueDeserializer extends Deserializer {
   offset: number;
 
-  constructor(skeleton: Uint8Array, private readonly body: Uint8Array, offset: number, private readonly handles: readonly Handle[], private readonly used: boolean[]) {
+  constructor(
+    skeleton: Uint8Array,
+    private readonly body: Uint8Array,
+    offset: number,
+    private readonly handles: readonly Handle[],
+    private readonly used: boolean[],
+  ) {
     super(skeleton);
     this.offset = offset;
   }
@@ -264,7 +296,8 @@ class ValueDeserializer extends Deserializer {
   #blob(): Uint8Array {
     const [hi, lo] = this.readUint64();
     const length = hi * 2 ** 32 + lo;
-    if (length > this.body.length - this.offset) throw envelopeError(`a typed array of ${length} bytes runs past the body`);
+    if (length > this.body.length - this.offset)
+      throw envelopeError(`a typed array of ${length} bytes runs past the body`);
     const bytes = this.body.subarray(this.offset, this.offset + length);
     this.offset += length;
     return bytes;
@@ -274,7 +307,8 @@ class ValueDeserializer extends Deserializer {
     const tag = this.readUint32();
     if (tag === TAG_HANDLE) {
       const index = this.readUint32();
-      if (index >= this.handles.length) throw envelopeError(`handle index ${index} with ${this.handles.length} handles`);
+      if (index >= this.handles.length)
+        throw envelopeError(`handle index ${index} with ${this.handles.length} handles`);
       this.used[index] = true;
       return this.handles[index];
     }
@@ -301,7 +335,8 @@ class ValueDeserializer extends Deserializer {
 function decodeV8(body: Uint8Array, handles: readonly Handle[], used: boolean[]): unknown {
   if (body.length < 4) throw envelopeError(`a body of ${body.length} bytes`);
   const skeletonLength = new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
-  if (skeletonLength > body.length - 4) throw envelopeError(`an encoding of ${skeletonLength} bytes in a body of ${body.length}`);
+  if (skeletonLength > body.length - 4)
+    throw envelopeError(`an encoding of ${skeletonLength} bytes in a body of ${body.length}`);
   const skeletonEnd = 4 + skeletonLength;
   const d = new ValueDeserializer(body.subarray(4, skeletonEnd), body, skeletonEnd, handles, used);
   let value: unknown;
@@ -327,7 +362,8 @@ function decodeJson(body: Uint8Array, handles: readonly Handle[], used: boolean[
       const keys = Object.keys(v);
       if (keys.length !== 1 || keys[0] !== '$handle') return v;
       const index = v.$handle;
-      if (!Number.isInteger(index) || index < 0 || index >= handles.length) throw envelopeError(`handle index ${index} with ${handles.length} handles`);
+      if (!Number.isInteger(index) || index < 0 || index >= handles.length)
+        throw envelopeError(`handle index ${index} with ${handles.length} handles`);
       used[index] = true;
       return handles[index];
     });

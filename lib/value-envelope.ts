@@ -4,7 +4,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import type { Message } from './channel';
 import { ZX_RIGHT_MAP, ZX_RIGHT_READ, ZX_RIGHTS_BASIC } from './constants';
-import { ZxError } from './errors';
+import type { ZxError } from './errors';
 import type { Handle } from './handle';
 import { CODEC_JSON, dataCloneError, decodeValue, envelopeError } from './value-codec';
 import type { Encoded } from './value-codec';
@@ -41,10 +41,12 @@ export function pack(kind: number, encoded: Encoded): Packed {
   const inline = ENVELOPE_BYTES + encoded.length <= MAX_BYTES;
   const room = inline ? MAX_HANDLES : MAX_HANDLES - 1;
   if (encoded.handles.length > room) {
-    throw dataCloneError(`a value holds at most ${room} handles${inline ? '' : ' when it travels in a VMO'}, this one ${encoded.handles.length}.`);
+    throw dataCloneError(
+      `a value holds at most ${room} handles${inline ? '' : ' when it travels in a VMO'}, this one ${encoded.handles.length}.`,
+    );
   }
   const bytes = Buffer.allocUnsafe(inline ? ENVELOPE_BYTES + encoded.length : ENVELOPE_BYTES);
-  bytes.writeUInt32LE(0, 0);  // the txid: a call's is set by zx_channel_call, a reply's echoes it
+  bytes.writeUInt32LE(0, 0); // the txid: a call's is set by zx_channel_call, a reply's echoes it
   bytes[4] = VALUE_ENVELOPE_VERSION;
   bytes[5] = kind;
   bytes[6] = encoded.codec;
@@ -71,7 +73,7 @@ export function pack(kind: number, encoded: Encoded): Packed {
     }
     return { bytes, handles: [...encoded.handles, vmo.replace(BODY_RIGHTS)] };
   } finally {
-    vmo.close();  // replaced (so already invalid), unless a write failed
+    vmo.close(); // replaced (so already invalid), unless a write failed
   }
 }
 
@@ -102,7 +104,8 @@ export function unpack(message: Message): Unpacked {
     let body: Uint8Array;
     let valueHandles: readonly Handle[] = handles;
     if (flags & FLAG_VMO) {
-      if (bytes.length !== ENVELOPE_BYTES) throw envelopeError(`${bytes.length - ENVELOPE_BYTES} bytes after the header of a body in a VMO`);
+      if (bytes.length !== ENVELOPE_BYTES)
+        throw envelopeError(`${bytes.length - ENVELOPE_BYTES} bytes after the header of a body in a VMO`);
       const last = handles[handles.length - 1];
       if (!(last instanceof Vmo)) throw envelopeError('no VMO as the last handle for the body');
       vmo = last;
@@ -112,13 +115,14 @@ export function unpack(message: Message): Unpacked {
       const size = vmo.getSize();
       if (BigInt(length) > size) throw envelopeError(`a body of ${length} bytes in a VMO of ${size}`);
       try {
-        mapping = vmo.map();  // never allowFaults: a VMO its sender could shrink is refused
+        mapping = vmo.map(); // never allowFaults: a VMO its sender could shrink is refused
       } catch (error) {
         throw envelopeError(`the body's VMO does not map: ${(error as ZxError).code ?? error}`);
       }
       body = new Uint8Array(mapping, 0, length);
     } else {
-      if (length !== bytes.length - ENVELOPE_BYTES) throw envelopeError(`a body of ${length} bytes in a message of ${bytes.length}`);
+      if (length !== bytes.length - ENVELOPE_BYTES)
+        throw envelopeError(`a body of ${length} bytes in a message of ${bytes.length}`);
       body = bytes.subarray(ENVELOPE_BYTES);
     }
     const value = decodeValue(body, codec, valueHandles, used);

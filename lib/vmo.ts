@@ -38,7 +38,8 @@ export class Vmo extends Handle {
    *  over it empty), so nothing can reach the memory afterwards. Works after the handle
    *  is closed, as a mapping outlives its handle. */
   static unmap(buffer: ArrayBuffer): void {
-    if (!(buffer instanceof ArrayBuffer)) throw new TypeError('Vmo.unmap: buffer must be the ArrayBuffer map() returned');
+    if (!(buffer instanceof ArrayBuffer))
+      throw new TypeError('Vmo.unmap: buffer must be the ArrayBuffer map() returned');
     const status = native.vmoUnmap(buffer);
     if (status !== ZX_OK) throw new ZxError(status, 'Vmo.unmap', 'not a live mapping');
   }
@@ -91,7 +92,9 @@ export class Vmo extends Handle {
   /** A snapshot child (sys.vmoCreateChild): a new VMO of `size` bytes (default: the
    *  parent's size less `offset`) holding a copy of this one's bytes from `offset`, taken
    *  now. `{ noWrite }` leaves WRITE out of its rights, `{ resizable }` makes it resizable. */
-  createChild(options: { offset?: number | bigint; size?: number | bigint; resizable?: boolean; noWrite?: boolean } = {}): Vmo {
+  createChild(
+    options: { offset?: number | bigint; size?: number | bigint; resizable?: boolean; noWrite?: boolean } = {},
+  ): Vmo {
     const offset = options.offset ?? 0;
     let size = options.size;
     if (size === undefined) {
@@ -99,7 +102,9 @@ export class Vmo extends Handle {
       size = BigInt(offset) < whole ? whole - BigInt(offset) : 0n;
     }
     const flags =
-      ZX_VMO_CHILD_SNAPSHOT | (options.resizable ? ZX_VMO_CHILD_RESIZABLE : 0) | (options.noWrite ? ZX_VMO_CHILD_NO_WRITE : 0);
+      ZX_VMO_CHILD_SNAPSHOT |
+      (options.resizable ? ZX_VMO_CHILD_RESIZABLE : 0) |
+      (options.noWrite ? ZX_VMO_CHILD_NO_WRITE : 0);
     const { status, out } = sys.vmoCreateChild(this.raw, flags, offset, size);
     check(status, 'Vmo.createChild');
     return new Vmo(out);

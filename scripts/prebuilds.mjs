@@ -84,12 +84,25 @@ function planTarget(zig, gyp, target, force) {
   const objDir = path.join(ROOT, 'node_modules', '.cache', 'zircon-ipc-prebuilds', target.zig);
   mkdirSync(objDir, { recursive: true });
   mkdirSync(path.dirname(out), { recursive: true });
-  const common = ['-target', target.zig, '-fPIC', '-fvisibility=hidden', ...gyp.cflags,
-    ...gyp.defines.map((d) => `-D${d}`), ...gyp.includes.map((i) => `-I${i}`)];
-  const headers = Math.max(...['native/core', 'native/binding'].flatMap((d) => {
-    const dir = path.join(ROOT, d);
-    return readdirSync(dir).filter((f) => f.endsWith('.h')).map((f) => mtime(path.join(dir, f)));
-  }), mtime(path.join(ROOT, 'binding.gyp')), mtime(fileURLToPath(import.meta.url)));
+  const common = [
+    '-target',
+    target.zig,
+    '-fPIC',
+    '-fvisibility=hidden',
+    ...gyp.cflags,
+    ...gyp.defines.map((d) => `-D${d}`),
+    ...gyp.includes.map((i) => `-I${i}`),
+  ];
+  const headers = Math.max(
+    ...['native/core', 'native/binding'].flatMap((d) => {
+      const dir = path.join(ROOT, d);
+      return readdirSync(dir)
+        .filter((f) => f.endsWith('.h'))
+        .map((f) => mtime(path.join(dir, f)));
+    }),
+    mtime(path.join(ROOT, 'binding.gyp')),
+    mtime(fileURLToPath(import.meta.url)),
+  );
   const objects = [];
   const compiles = [];
   for (const source of gyp.sources) {
@@ -112,23 +125,37 @@ async function main() {
   const gyp = bindingTarget();
   const started = Date.now();
   const plans = TARGETS.map((t) => planTarget(zig, gyp, t, force));
-  await pool(plans.flatMap((p) => p.compiles ?? []), availableParallelism());
+  await pool(
+    plans.flatMap((p) => p.compiles ?? []),
+    availableParallelism(),
+  );
   // The links in parallel: the first one of a target also builds Zig's C++ runtime for it.
-  await Promise.all(plans.map(async (plan) => {
-    if (plan.built === false) {
-      console.log(`prebuilds: ${path.relative(ROOT, plan.out)} is up to date`);
-      return;
-    }
-    const tmp = `${plan.out}.tmp`;
-    // -s: no symbol table or debug info. The version script keeps the static C++ runtime's
-    // symbols inside: the module exports only the two functions Node looks up.
-    const exports = path.join(path.dirname(plan.objects[0]), 'exports.map');
-    writeFileSync(exports, '{ global: napi_register_module_v1; node_api_module_get_api_version_v1; local: *; };\n');
-    await run(zig, ['c++', '-target', plan.target.zig, '-shared', '-s', `-Wl,--version-script=${exports}`,
-      '-o', tmp, ...plan.objects]);
-    renameSync(tmp, plan.out);
-    console.log(`prebuilds: built ${path.relative(ROOT, plan.out)} (${plan.target.zig})`);
-  }));
+  await Promise.all(
+    plans.map(async (plan) => {
+      if (plan.built === false) {
+        console.log(`prebuilds: ${path.relative(ROOT, plan.out)} is up to date`);
+        return;
+      }
+      const tmp = `${plan.out}.tmp`;
+      // -s: no symbol table or debug info. The version script keeps the static C++ runtime's
+      // symbols inside: the module exports only the two functions Node looks up.
+      const exports = path.join(path.dirname(plan.objects[0]), 'exports.map');
+      writeFileSync(exports, '{ global: napi_register_module_v1; node_api_module_get_api_version_v1; local: *; };\n');
+      await run(zig, [
+        'c++',
+        '-target',
+        plan.target.zig,
+        '-shared',
+        '-s',
+        `-Wl,--version-script=${exports}`,
+        '-o',
+        tmp,
+        ...plan.objects,
+      ]);
+      renameSync(tmp, plan.out);
+      console.log(`prebuilds: built ${path.relative(ROOT, plan.out)} (${plan.target.zig})`);
+    }),
+  );
   console.log(`prebuilds: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -17,7 +17,7 @@ import { baseline, expectBaseline, runIsolated, warmUpWaits } from './fixtures/c
 import { endWithin, reportOf, spawnNode, warmUpSpawn } from './fixtures/spawn';
 import { inWorker } from './fixtures/threads';
 
-const RECORD_HEADER = 16;  // docs/wire-format.md: a record is its message plus 16 bytes
+const RECORD_HEADER = 16; // docs/wire-format.md: a record is its message plus 16 bytes
 
 /** Message `seq`: its first 4 bytes hold seq (what queue-reader.cjs checks). */
 function message(seq: number, size = 64): Buffer {
@@ -61,10 +61,13 @@ async function until(done: () => boolean, what: string, ms = 20_000): Promise<vo
 /** Reads messages `from` to `to - 1` as they come, checking that each arrives once, in order. */
 async function readInOrder(r: Channel, from: number, to: number): Promise<void> {
   let next = from;
-  await until(() => {
-    for (const seq of readHeld(r)) expect(seq).toBe(next++);
-    return next >= to;
-  }, `message ${to - 1}`);
+  await until(
+    () => {
+      for (const seq of readHeld(r)) expect(seq).toBe(next++);
+      return next >= to;
+    },
+    `message ${to - 1}`,
+  );
 }
 
 /** Closes the channels and checks descriptors and handles are back at `base`. */
@@ -83,16 +86,19 @@ describe('write() answers false at the high-water mark', () => {
   it.each([
     // [size, the mark that comes first, in records queued, and the hard limit]
     ['64-byte messages: the message mark', 64, ZX_PENDING_WRITE_HIGH_WATER, ZX_PENDING_WRITE_LIMIT],
-    ['64 KiB messages: the byte mark', 65536,
+    [
+      '64 KiB messages: the byte mark',
+      65536,
       Math.ceil(ZX_PENDING_WRITE_HIGH_WATER_BYTES / (65536 + RECORD_HEADER)),
-      Math.floor(0x400000 / (65536 + RECORD_HEADER))],
+      Math.floor(0x400000 / (65536 + RECORD_HEADER)),
+    ],
   ])('%s', async (_name, size, mark, limit) => {
     const base = baseline();
     const [w, r] = Channel.create();
     const drains: number[] = [];
     w.on('drain', () => drains.push(w.writableLength));
     const answers = fillUntilShouldWait(w, size);
-    const held = readHeld(r).length;  // what the socket took: the rest was queued
+    const held = readHeld(r).length; // what the socket took: the rest was queued
     expect(w.writableLength).toBe(answers.length - held);
     // true while fewer than `mark` records were queued after the write, then false
     // until the hard limit.
@@ -100,7 +106,7 @@ describe('write() answers false at the high-water mark', () => {
     expect(answers.slice(held + mark - 1).every((a) => a === false)).toBe(true);
     expect(answers.length).toBe(held + limit);
     expect(w.writableNeedDrain).toBe(true);
-    expect(drains).toEqual([]);  // nothing has drained yet
+    expect(drains).toEqual([]); // nothing has drained yet
 
     // Read everything, in order; 'drain' comes once, below the low-water mark.
     await readInOrder(r, held, answers.length);
@@ -116,7 +122,10 @@ describe('write() answers false at the high-water mark', () => {
     // A second crossing: a second 'drain'.
     const again = fillUntilShouldWait(w, size);
     expect(again.includes(false)).toBe(true);
-    await until(() => (readHeld(r), drains.length === 2), "the second 'drain'");
+    await until(() => {
+      readHeld(r);
+      return drains.length === 2;
+    }, "the second 'drain'");
     readHeld(r);
     expect(drains).toHaveLength(2);
     await closeAndCheck(base, w, r);
@@ -132,7 +141,7 @@ describe('write() answers false at the high-water mark', () => {
     expect(w.writableNeedDrain).toBe(false);
     const batch = Array.from({ length: 20_000 }, (_, i) => message(i + 2));
     const accepted = w.writeMany(batch);
-    expect(accepted).toBeLessThan(batch.length);  // the hard limit stopped it
+    expect(accepted).toBeLessThan(batch.length); // the hard limit stopped it
     expect(w.writableNeedDrain).toBe(true);
     await readInOrder(r, 0, accepted + 2);
     await until(() => drains > 0, "'drain'");
@@ -186,7 +195,8 @@ describe('a producer that follows false and drain', () => {
     // The worker writes until false, says so, then follows false and drain; this thread
     // reads only once told (so the queue does pass the mark). The worker's loop flushes
     // its queue: it closes its end and ends only when told, after the last message.
-    const t = inWorker(`
+    const t = inWorker(
+      `
       const { threadId } = require('node:worker_threads');
       const { once } = require('node:events');
       const w = new zx.Channel(workerData.h);
@@ -203,7 +213,9 @@ describe('a producer that follows false and drain', () => {
         }
         parentPort.postMessage({ waits, drains, threads: [...drainThreads], threadId });
       })();
-    `, { h: w.release(), n: N });
+    `,
+      { h: w.release(), n: N },
+    );
     expect(await t.message).toBe('above');
     const seqs: number[] = [];
     r.on('message', (m) => seqs.push(m.bytes.readUInt32LE(0)));
@@ -226,7 +238,8 @@ describe('closing with a drain pending', () => {
     const base = baseline();
     const [w, r] = Channel.create();
     const raw = w.release();
-    const t = inWorker(`
+    const t = inWorker(
+      `
       const w = new zx.Channel(workerData.h);
       w.on('drain', () => parentPort.postMessage('drain'));
       let n = 0;
@@ -235,10 +248,12 @@ describe('closing with a drain pending', () => {
         if (!w.write(b)) break;
       }
       parentPort.postMessage(n);
-    `, { h: raw });
+    `,
+      { h: raw },
+    );
     const written = await t.message;
     await t.worker.terminate();
-    expect(t.messages).toEqual([written]);  // no 'drain' there
+    expect(t.messages).toEqual([written]); // no 'drain' there
     // The handle is the process's: a write here flushes the queue and this loop watches it.
     const mine = new Channel(raw);
     let drains = 0;
@@ -272,7 +287,8 @@ describe('closing with a drain pending', () => {
   });
 
   it('a process whose only pending thing is a canceled drain exits', () => {
-    const r = runIsolated(`
+    const r = runIsolated(
+      `
       const [w, r] = zx.Channel.create();
       let n = 0;
       while (w.write(Buffer.alloc(64))) n++;
@@ -280,17 +296,22 @@ describe('closing with a drain pending', () => {
       w.close();
       r.close();
       console.log('closed', n > 0);
-    `, 20_000);
+    `,
+      20_000,
+    );
     expect(r.timedOut).toBe(false);
     expect(r.stdout).toBe('closed true\n');
     expect(r.status).toBe(0);
   });
 
   it('a write below the mark keeps nothing alive', () => {
-    const r = runIsolated(`
+    const r = runIsolated(
+      `
       const [w, r] = zx.Channel.create();
       console.log(w.write('one'), w.writableNeedDrain);
-    `, 20_000);
+    `,
+      20_000,
+    );
     expect(r.timedOut).toBe(false);
     expect(r.stdout).toBe('true false\n');
   });

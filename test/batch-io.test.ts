@@ -163,7 +163,10 @@ describe('channelWriteMany / channelReadMany: statuses', () => {
     // Too long: the messages before it go, it is refused as channelWrite refuses it.
     const big = Buffer.alloc(70000);
     const r = sys.channelWriteMany(c, 0, big, [1, 2, 65539, 65540]);
-    expect({ status: statusToString(r.status), accepted: r.accepted }).toEqual({ status: 'ZX_ERR_OUT_OF_RANGE', accepted: 2 });
+    expect({ status: statusToString(r.status), accepted: r.accepted }).toEqual({
+      status: 'ZX_ERR_OUT_OF_RANGE',
+      accepted: 2,
+    });
     expect(r.status).toBe(ZX_ERR_OUT_OF_RANGE);
     expect(drainText(d).map((t) => t.length)).toEqual([1, 1]);
     closeAll(f, noWrite, noRead, c, d);
@@ -220,11 +223,16 @@ describe('channelWriteMany / channelReadMany: statuses', () => {
 });
 
 describe('channelReadMany: the stash and pending calls', () => {
-  it('messages a call stepped over come first, then the socket\'s, in order; max counts them all', () => {
+  it("messages a call stepped over come first, then the socket's, in order; max counts them all", () => {
     const [a, b] = channel();
     expect(writeMany(b, ['x', 'y', 'w'])).toEqual({ status: 'ZX_OK', accepted: 3 });
     // No reply comes: the call reads the three into the stash and times out.
-    const call = sys.channelCall(a, 0, sys.deadlineAfter(20_000_000n), { bytes: Buffer.from('....'), handles: null, readNumBytes: 64, readNumHandles: 0 });
+    const call = sys.channelCall(a, 0, sys.deadlineAfter(20_000_000n), {
+      bytes: Buffer.from('....'),
+      handles: null,
+      readNumBytes: 64,
+      readNumHandles: 0,
+    });
     expect(statusToString(call.status)).toBe('ZX_ERR_TIMED_OUT');
     expect(statusToString(fdio.fdCreate(a).status)).toBe('ZX_ERR_BAD_STATE'); // a stash: it can't move
     expect(writeMany(b, ['z'])).toEqual({ status: 'ZX_OK', accepted: 1 });
@@ -239,7 +247,8 @@ describe('channelWriteMany: order and the outbound queue', () => {
   it('batches and single writes keep their order, through a queue too', async () => {
     const [a, b] = channel();
     const expected: string[] = [];
-    for (let round = 0; round < 80; round++) {  // 4080 messages: more than the socket holds, fewer than it and the queue
+    for (let round = 0; round < 80; round++) {
+      // 4080 messages: more than the socket holds, fewer than it and the queue
       const batch = Array.from({ length: 50 }, (_, i) => `b${round}.${i}`);
       expect(writeMany(a, batch)).toEqual({ status: 'ZX_OK', accepted: 50 });
       expect(sys.channelWrite(a, 0, Buffer.from(`s${round}`), null)).toBe(ZX_OK);
@@ -285,13 +294,25 @@ describe('Channel.writeMany / tryReadMany', () => {
     const [a, b] = Channel.create();
     const [c, d] = Channel.create();
     const event = Event.create();
-    expect(a.writeMany([{ bytes: 'with event', handles: [event] }, 'plain', Buffer.from('bytes'), { bytes: 'with channel', handles: [d] }])).toBe(4);
+    expect(
+      a.writeMany([
+        { bytes: 'with event', handles: [event] },
+        'plain',
+        Buffer.from('bytes'),
+        { bytes: 'with channel', handles: [d] },
+      ]),
+    ).toBe(4);
     expect(event.valid).toBe(false);
     expect(d.valid).toBe(false);
     const got = b.tryReadMany();
     expect(got.length).toBe(4);
     const [m0, m1, m2, m3] = got as { bytes: Buffer; handles: unknown[] }[];
-    expect([m0.bytes.toString(), m1.bytes.toString(), m2.bytes.toString(), m3.bytes.toString()]).toEqual(['with event', 'plain', 'bytes', 'with channel']);
+    expect([m0.bytes.toString(), m1.bytes.toString(), m2.bytes.toString(), m3.bytes.toString()]).toEqual([
+      'with event',
+      'plain',
+      'bytes',
+      'with channel',
+    ]);
     expect(m0.handles[0]).toBeInstanceOf(Event);
     expect(m3.handles[0]).toBeInstanceOf(Channel);
     const moved = m3.handles[0] as Channel;
@@ -311,7 +332,12 @@ describe('Channel.writeMany / tryReadMany', () => {
     expect(a.writeMany(['x', { bytes: 'y', handles: [e1] }, { bytes: 'z', handles: [e2] }])).toBe(0);
     expect(e1.valid).toBe(true); // 'x' was refused first: no handles of its own
     expect(e2.valid).toBe(true);
-    expect(a.writeMany([{ bytes: 'y', handles: [e1] }, { bytes: 'z', handles: [e2] }])).toBe(0);
+    expect(
+      a.writeMany([
+        { bytes: 'y', handles: [e1] },
+        { bytes: 'z', handles: [e2] },
+      ]),
+    ).toBe(0);
     expect(e1.valid).toBe(false);
     expect(e2.valid).toBe(true);
     await readNumbered(b.raw, accepted);
@@ -337,7 +363,9 @@ describe('Channel.writeMany / tryReadMany', () => {
     const [c, d] = Channel.create();
     c.write('stepped over');
     // No reply comes: the call reads the message into d's stash and times out.
-    expect(() => d.callSync('....', [], { timeout: 20 })).toThrow(expect.objectContaining({ code: 'ZX_ERR_TIMED_OUT' }));
+    expect(() => d.callSync('....', [], { timeout: 20 })).toThrow(
+      expect.objectContaining({ code: 'ZX_ERR_TIMED_OUT' }),
+    );
     const e = Event.create();
     expect(() => a.writeMany(['x', { bytes: 'carries d', handles: [e, d] }, 'never'])).toThrow(
       expect.objectContaining({ code: 'ZX_ERR_BAD_STATE' }),

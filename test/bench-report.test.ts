@@ -51,7 +51,9 @@ describe('bench report', () => {
       'oneway16|zx-async|false': [200, 200, 50, 50, 50],
     });
     const ratios = Object.fromEntries(
-      report.results.filter((r: Result) => r.vsBase).map((r: Result) => [`${r.case} ${r.impl}`, [r.vsBase?.baseline, r.vsBase?.ratio]]),
+      report.results
+        .filter((r: Result) => r.vsBase)
+        .map((r: Result) => [`${r.case} ${r.impl}`, [r.vsBase?.baseline, r.vsBase?.ratio]]),
     );
     expect(ratios).toEqual({
       'rtt c-block': ['c-epoll', 0.8],
@@ -76,7 +78,9 @@ describe('bench report', () => {
     expect(text.startsWith('intro\n<!-- bench:begin -->\n')).toBe(true);
     expect(text.endsWith('\n<!-- bench:end -->\nrest\n')).toBe(true);
     expect(text).not.toContain('old figures');
-    expect(text).toContain('A full run of revision `abc1234` on 2026-01-02: Test CPU @ 1 GHz, 2 cores, 4 GiB · Linux 6.1.0 · Node v20.0.0;');
+    expect(text).toContain(
+      'A full run of revision `abc1234` on 2026-01-02: Test CPU @ 1 GHz, 2 cores, 4 GiB · Linux 6.1.0 · Node v20.0.0;',
+    );
     expect(text).toContain('| Round trip, 16 B | 1.25 | 20.0 µs | .83 | .50 |');
     expect(replaceReadmeBlock('no markers\n', full)).toBeNull();
     // Not from a quick run, a partial one, or one with errors (updateReadme writes nothing then).

@@ -36,7 +36,7 @@ import {
 import { native } from '../lib/native';
 import type { HandleDisposition, ReadResult } from '../lib/sys';
 import {
-  Baseline,
+  type Baseline,
   baseline,
   basic,
   channel,
@@ -54,7 +54,7 @@ import {
 } from './fixtures/channels';
 import { seqMessage, watch } from './fixtures/proc-helpers';
 import { serve } from './fixtures/server';
-import { Child, fixture, spawnNode, warmUpSpawn } from './fixtures/spawn';
+import { type Child, fixture, spawnNode, warmUpSpawn } from './fixtures/spawn';
 import { inWorker } from './fixtures/threads';
 
 const MS = 1_000_000n;
@@ -104,7 +104,6 @@ function track<T>(p: Promise<T>): { settled: () => boolean; promise: Promise<T> 
   });
   return { settled: () => done, promise };
 }
-
 
 /** Resolves once the child has printed a line containing `text`. */
 function untilPrinted(child: Child, text: string): Promise<void> {
@@ -184,7 +183,10 @@ describe('channelCallAsync: replies find their callers', () => {
     const request = await recv(b);
     expect(sys.channelWrite(b, 0, msg(txidOf(request.bytes), 'the reply'), null)).toBe(ZX_OK);
     // Same tick: the reply sits in the socket, but signals and reads route it to the call.
-    expect(sys.objectWaitOne(a, ZX_CHANNEL_READABLE, 0n)).toEqual({ status: ZX_ERR_TIMED_OUT, observed: ZX_CHANNEL_WRITABLE });
+    expect(sys.objectWaitOne(a, ZX_CHANNEL_READABLE, 0n)).toEqual({
+      status: ZX_ERR_TIMED_OUT,
+      observed: ZX_CHANNEL_WRITABLE,
+    });
     expect(sys.channelRead(a, 0, 65536, 64).status).toBe(ZX_ERR_SHOULD_WAIT);
     expect((await p.promise).bytes).toEqual(msg(FIRST_TXID, 'the reply'));
 
@@ -206,7 +208,11 @@ describe('channelCallAsync: replies find their callers', () => {
     const s = serve(b, [{ op: 'echo' }]);
     const p = track(callAsync(a, msg(0, 'async')));
     // Blocks this thread; the async call's reply is routed while it waits.
-    const r = sys.channelCall(a, 0, sys.deadlineAfter(LONG), { bytes: msg(0, 'sync'), readNumBytes: 64, readNumHandles: 0 });
+    const r = sys.channelCall(a, 0, sys.deadlineAfter(LONG), {
+      bytes: msg(0, 'sync'),
+      readNumBytes: 64,
+      readNumHandles: 0,
+    });
     expect(r.status).toBe(ZX_OK);
     expect(r.bytes).toEqual(msg(FIRST_TXID + 1, 'sync'));
     const q = await p.promise;
@@ -338,7 +344,13 @@ describe('channelCallAsync: replies find their callers', () => {
     const request = await recv(b);
     const [x, y] = channel();
     expect(sys.channelWrite(b, 0, Buffer.concat([msg(txidOf(request.bytes), ''), Buffer.alloc(96)]), [x])).toBe(ZX_OK);
-    expect(await p).toEqual({ status: ZX_ERR_BUFFER_TOO_SMALL, bytes: Buffer.alloc(0), handles: [], actualBytes: 100, actualHandles: 1 });
+    expect(await p).toEqual({
+      status: ZX_ERR_BUFFER_TOO_SMALL,
+      bytes: Buffer.alloc(0),
+      handles: [],
+      actualBytes: 100,
+      actualHandles: 1,
+    });
     expect(signalsOf(y)).toBe(ZX_CHANNEL_PEER_CLOSED);
     expect(signalsOf(a)).toBe(ZX_CHANNEL_WRITABLE);
     expect(sys.channelRead(a, 0, 65536, 64).status).toBe(ZX_ERR_SHOULD_WAIT);
@@ -348,7 +360,13 @@ describe('channelCallAsync: replies find their callers', () => {
     const request2 = await recv(b);
     const [u, v] = channel();
     expect(sys.channelWrite(b, 0, msg(txidOf(request2.bytes), 'h'), [u])).toBe(ZX_OK);
-    expect(await q).toEqual({ status: ZX_ERR_BUFFER_TOO_SMALL, bytes: Buffer.alloc(0), handles: [], actualBytes: 5, actualHandles: 1 });
+    expect(await q).toEqual({
+      status: ZX_ERR_BUFFER_TOO_SMALL,
+      bytes: Buffer.alloc(0),
+      handles: [],
+      actualBytes: 5,
+      actualHandles: 1,
+    });
     expect(signalsOf(v)).toBe(ZX_CHANNEL_PEER_CLOSED);
     expect(sys.channelRead(a, 0, 65536, 64).status).toBe(ZX_ERR_SHOULD_WAIT);
     closeAll(a, b, y, v);
@@ -485,15 +503,29 @@ describe('the stash: messages a call stepped over', () => {
     expect((await p).status).toBe(ZX_OK);
 
     // Too small: the sizes, and the message stays at the head.
-    expect(sys.channelRead(a, 0, 4, 1)).toEqual({ status: ZX_ERR_BUFFER_TOO_SMALL, bytes: Buffer.alloc(0), handles: [], actualBytes: 11, actualHandles: 1 });
-    expect(sys.channelRead(a, 0, 64, 0)).toMatchObject({ status: ZX_ERR_BUFFER_TOO_SMALL, actualBytes: 11, actualHandles: 1 });
+    expect(sys.channelRead(a, 0, 4, 1)).toEqual({
+      status: ZX_ERR_BUFFER_TOO_SMALL,
+      bytes: Buffer.alloc(0),
+      handles: [],
+      actualBytes: 11,
+      actualHandles: 1,
+    });
+    expect(sys.channelRead(a, 0, 64, 0)).toMatchObject({
+      status: ZX_ERR_BUFFER_TOO_SMALL,
+      actualBytes: 11,
+      actualHandles: 1,
+    });
     const r = sys.channelReadEtc(a, 0, 64, 4);
     expect(r.status).toBe(ZX_OK);
     expect(r.bytes).toEqual(msg(0, 'with x1'));
     expect(r.handles).toEqual([{ handle: r.handles[0].handle, type: ZX_OBJ_TYPE_CHANNEL, rights }]);
     expect(basic(r.handles[0].handle).koid).toBe(basic(w1.y).relatedKoid);
     // MAY_DISCARD drops the next one, closing its handle.
-    expect(sys.channelRead(a, ZX_CHANNEL_READ_MAY_DISCARD, 0, 0)).toMatchObject({ status: ZX_ERR_BUFFER_TOO_SMALL, actualBytes: 11, actualHandles: 1 });
+    expect(sys.channelRead(a, ZX_CHANNEL_READ_MAY_DISCARD, 0, 0)).toMatchObject({
+      status: ZX_ERR_BUFFER_TOO_SMALL,
+      actualBytes: 11,
+      actualHandles: 1,
+    });
     expect(signalsOf(w2.y)).toBe(ZX_CHANNEL_PEER_CLOSED);
     // Closing the endpoint closes the handle still in the stash.
     expect(signalsOf(w3.y)).toBe(ZX_CHANNEL_WRITABLE);
@@ -522,8 +554,20 @@ describe('the stash: messages a call stepped over', () => {
     expect(signalsOf(o2)).toBe(ZX_CHANNEL_WRITABLE); // nothing sent
 
     const dispositions: HandleDisposition[] = [
-      { operation: ZX_HANDLE_OP_MOVE, handle: w.x, type: ZX_OBJ_TYPE_CHANNEL, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK },
-      { operation: ZX_HANDLE_OP_MOVE, handle: a, type: ZX_OBJ_TYPE_CHANNEL, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK },
+      {
+        operation: ZX_HANDLE_OP_MOVE,
+        handle: w.x,
+        type: ZX_OBJ_TYPE_CHANNEL,
+        rights: ZX_RIGHT_SAME_RIGHTS,
+        result: ZX_OK,
+      },
+      {
+        operation: ZX_HANDLE_OP_MOVE,
+        handle: a,
+        type: ZX_OBJ_TYPE_CHANNEL,
+        rights: ZX_RIGHT_SAME_RIGHTS,
+        result: ZX_OK,
+      },
     ];
     expect(sys.channelWriteEtc(o1, 0, Buffer.from('etc'), dispositions)).toBe(ZX_ERR_BAD_STATE);
     expect(isValid(a)).toBe(true);
@@ -531,8 +575,12 @@ describe('the stash: messages a call stepped over', () => {
 
     // A call carrying it, sync or async: BAD_STATE too, nothing sent.
     expect(
-      sys.channelCall(o1, 0, sys.deadlineAfter(500n * MS), { bytes: msg(0, 'c'), handles: [w.x, a], readNumBytes: 64, readNumHandles: 0 })
-        .status,
+      sys.channelCall(o1, 0, sys.deadlineAfter(500n * MS), {
+        bytes: msg(0, 'c'),
+        handles: [w.x, a],
+        readNumBytes: 64,
+        readNumHandles: 0,
+      }).status,
     ).toBe(ZX_ERR_BAD_STATE);
     expect((await callAsync(o1, msg(0, 'c'), [w.x, a])).status).toBe(ZX_ERR_BAD_STATE);
     expect(isValid(a)).toBe(true);
@@ -566,7 +614,11 @@ describe('the stash is bounded: a peer that floods instead of replying', () => {
   // wait (EAGAIN) once the socket is full too. The reply, sent behind the flood, still
   // settles the call once the messages before it are read; each of them is read once, in
   // order. The peer is test/fixtures/call-flooder.py, on the other end.
-  async function floodWhileCalling(size: number, caller: 'async' | 'sync in a worker', ending: 'reply' | 'close' = 'reply') {
+  async function floodWhileCalling(
+    size: number,
+    caller: 'async' | 'sync in a worker',
+    ending: 'reply' | 'close' = 'reply',
+  ) {
     const [a, b] = channel();
     const { status, fd } = fdio.fdCreate(b);
     expect(status).toBe(ZX_OK);
@@ -575,8 +627,9 @@ describe('the stash is bounded: a peer that floods instead of replying', () => {
     const peer = watch(proc);
     const ask = async (command: string, key: string, value?: number) => {
       proc.stdin!.write(`${command}\n`);
-      const line = await peer.line((l) => l.startsWith('{') && key in JSON.parse(l) &&
-        (value === undefined || JSON.parse(l).round === value));
+      const line = await peer.line(
+        (l) => l.startsWith('{') && key in JSON.parse(l) && (value === undefined || JSON.parse(l).round === value),
+      );
       return JSON.parse(line);
     };
     const { capacity } = await ask(`capacity ${size}`, 'capacity');
@@ -584,11 +637,15 @@ describe('the stash is bounded: a peer that floods instead of replying', () => {
     const stashBound = Math.min(ZX_CALL_STASH_LIMIT, Math.floor(ZX_CALL_STASH_BYTES_LIMIT / (16 + size)));
 
     const options = { readNumBytes: 64, readNumHandles: 0 };
-    const call = caller === 'async'
-      ? callAsync(a, msg(0, 'q'), null, options)
-      : inWorker(`const r = sys.channelCall(workerData.a, 0, sys.deadlineAfter(20_000_000_000n),
+    const call =
+      caller === 'async'
+        ? callAsync(a, msg(0, 'q'), null, options)
+        : inWorker(
+            `const r = sys.channelCall(workerData.a, 0, sys.deadlineAfter(20_000_000_000n),
             { bytes: Buffer.from('....q'), readNumBytes: 64, readNumHandles: 0 });
-          parentPort.postMessage({ status: r.status, bytes: r.bytes });`, { a }).message;
+          parentPort.postMessage({ status: r.status, bytes: r.bytes });`,
+            { a },
+          ).message;
     const { txid } = await ask('request', 'txid');
     expect(txid).toBe(FIRST_TXID);
 
@@ -713,7 +770,8 @@ describe('no growth', () => {
     // And one at a time: the endpoint's watch starts and stops on every call.
     for (let n = 0; n < 2000; n++) {
       const r = await callAsync(a, msg(0, `s${n}`));
-      if (r.status !== ZX_OK || textOf(r.bytes) !== `s${n}`) throw new Error(`sequential round trip ${n}: status ${r.status}`);
+      if (r.status !== ZX_OK || textOf(r.bytes) !== `s${n}`)
+        throw new Error(`sequential round trip ${n}: status ${r.status}`);
     }
     await nextTurn();
     await nextTurn();

@@ -33,7 +33,7 @@ import {
 } from '../lib/index';
 import type { HandleDisposition } from '../lib/sys';
 import {
-  Baseline,
+  type Baseline,
   baseline,
   basic,
   channel,
@@ -65,7 +65,6 @@ type Step =
   | { op: 'ready'; tag?: string }
   | { op: 'echo' };
 
-
 /** A message: 4-byte little-endian txid, then `text`. */
 function msg(txid: number, text: string): Buffer {
   const b = Buffer.alloc(4 + Buffer.byteLength(text));
@@ -77,12 +76,17 @@ function msg(txid: number, text: string): Buffer {
 const txidOf = (b: Buffer) => b.readUInt32LE(0);
 const textOf = (b: Buffer) => b.subarray(4).toString('latin1');
 
-function call(h: number, bytes: Uint8Array | Uint8Array[] | null, handles: number[] | null = null, opts: {
-  options?: number;
-  deadline?: bigint;
-  readNumBytes?: number;
-  readNumHandles?: number;
-} = {}) {
+function call(
+  h: number,
+  bytes: Uint8Array | Uint8Array[] | null,
+  handles: number[] | null = null,
+  opts: {
+    options?: number;
+    deadline?: bigint;
+    readNumBytes?: number;
+    readNumHandles?: number;
+  } = {},
+) {
   return sys.channelCall(h, opts.options ?? 0, opts.deadline ?? sys.deadlineAfter(LONG), {
     bytes,
     handles,
@@ -202,7 +206,13 @@ describe('channelCall: checks, in Zircon order, handles always consumed', () => 
     expect(call(a, new Uint8Array(65537), [w.x]).status).toBe(ZX_ERR_OUT_OF_RANGE);
     expectConsumed(w);
     const many = Array.from({ length: 65 }, () => witness());
-    expect(call(a, msg(0, 'request'), many.map((m) => m.x)).status).toBe(ZX_ERR_OUT_OF_RANGE);
+    expect(
+      call(
+        a,
+        msg(0, 'request'),
+        many.map((m) => m.x),
+      ).status,
+    ).toBe(ZX_ERR_OUT_OF_RANGE);
     many.forEach(expectConsumed);
     expect(signalsOf(b)).toBe(ZX_CHANNEL_WRITABLE);
     // A channel can't carry its own endpoint: that endpoint goes too.
@@ -226,7 +236,13 @@ describe('channelCall: checks, in Zircon order, handles always consumed', () => 
     const w1 = witness();
     const w2 = witness();
     const dispositions: HandleDisposition[] = [
-      { operation: ZX_HANDLE_OP_MOVE, handle: w1.x, type: ZX_OBJ_TYPE_CHANNEL, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK },
+      {
+        operation: ZX_HANDLE_OP_MOVE,
+        handle: w1.x,
+        type: ZX_OBJ_TYPE_CHANNEL,
+        rights: ZX_RIGHT_SAME_RIGHTS,
+        result: ZX_OK,
+      },
       { operation: ZX_HANDLE_OP_MOVE, handle: w2.x, type: ZX_OBJ_TYPE_FD, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK },
     ];
     const r = sys.channelCallEtc(a, 0, sys.deadlineAfter(LONG), {
@@ -339,7 +355,7 @@ describe('channelCall with a server', () => {
     closeAll(a);
   });
 
-  it('a kernel-range txid that matches no pending call is queued, even the next call\'s', async () => {
+  it("a kernel-range txid that matches no pending call is queued, even the next call's", async () => {
     const [a, b] = channel();
     const s = serve(b, [
       { op: 'recv' },
@@ -399,14 +415,19 @@ describe('channelCall with a server', () => {
     closeAll(a);
   });
 
-  it('PEER_CLOSED when the server closes without replying; the request\'s handles went to it', async () => {
+  it("PEER_CLOSED when the server closes without replying; the request's handles went to it", async () => {
     const [a, b] = channel();
     const s = serve(b, [{ op: 'recv' }, { op: 'close' }]);
     const w = witness();
     expect(call(a, msg(0, 'request'), [w.x])).toEqual({ status: ZX_ERR_PEER_CLOSED, ...FAILED });
     const report = await s.finished();
     expect(report.received).toEqual([
-      { txid: FIRST_TXID, text: 'request', actualBytes: 11, handles: [{ type: ZX_OBJ_TYPE_CHANNEL, rights: ZX_DEFAULT_CHANNEL_RIGHTS }] },
+      {
+        txid: FIRST_TXID,
+        text: 'request',
+        actualBytes: 11,
+        handles: [{ type: ZX_OBJ_TYPE_CHANNEL, rights: ZX_DEFAULT_CHANNEL_RIGHTS }],
+      },
     ]);
     expectConsumed(w); // the server closed it
     expect(call(a, msg(0, 'again')).status).toBe(ZX_ERR_PEER_CLOSED);
@@ -525,7 +546,12 @@ describe('channelCall with a server', () => {
 
     // No reply at all, only plain messages: PEER_CLOSED, and the messages are kept.
     const [c, d] = channel();
-    const t = serve(d, [{ op: 'recv' }, { op: 'send', txid: 0, text: 'm1' }, { op: 'send', txid: 5, text: 'm2' }, { op: 'close' }]);
+    const t = serve(d, [
+      { op: 'recv' },
+      { op: 'send', txid: 0, text: 'm1' },
+      { op: 'send', txid: 5, text: 'm2' },
+      { op: 'close' },
+    ]);
     expect(call(c, msg(0, 'q')).status).toBe(ZX_ERR_PEER_CLOSED);
     await t.finished();
     expect(signalsOf(c)).toBe(ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED);

@@ -280,9 +280,9 @@ describe('channelWrite: JS misuse throws TypeError', () => {
     expect(() => sys.channelWrite(a, 0, 'hello' as unknown as Uint8Array, null)).toThrow(TypeError);
     expect(() => sys.channelWrite(a, 0, [Buffer.from('x')], null)).toThrow(TypeError);
     expect(() => sys.channelWrite(a, ZX_CHANNEL_WRITE_USE_IOVEC, Buffer.from('x'), null)).toThrow(TypeError);
-    expect(() => sys.channelWrite(a, ZX_CHANNEL_WRITE_USE_IOVEC, [Buffer.from('x'), 3] as unknown as Uint8Array[], null)).toThrow(
-      TypeError,
-    );
+    expect(() =>
+      sys.channelWrite(a, ZX_CHANNEL_WRITE_USE_IOVEC, [Buffer.from('x'), 3] as unknown as Uint8Array[], null),
+    ).toThrow(TypeError);
     // Nothing was sent by any of those.
     expect(sys.channelRead(b, 0, 65536, 64).status).toBe(ZX_ERR_SHOULD_WAIT);
     closeAll(a, b);
@@ -396,7 +396,12 @@ const failures: FailureCase[] = [
   {
     name: 'a stale (closed) handle → BAD_HANDLE',
     expected: ZX_ERR_BAD_HANDLE,
-    build: (c) => ({ target: staleHandle(), options: 0, bytes: bytes(1), handles: [c.carriedEndpoint(), c.carriedFd()] }),
+    build: (c) => ({
+      target: staleHandle(),
+      options: 0,
+      bytes: bytes(1),
+      handles: [c.carriedEndpoint(), c.carriedFd()],
+    }),
   },
   {
     name: 'a value never handed out (low bits 11) → BAD_HANDLE',
@@ -463,7 +468,12 @@ const failures: FailureCase[] = [
   {
     name: '65537 bytes → OUT_OF_RANGE',
     expected: ZX_ERR_OUT_OF_RANGE,
-    build: (c) => ({ target: c.target(), options: 0, bytes: bytes(65537), handles: [c.carriedEndpoint(), c.carriedFd()] }),
+    build: (c) => ({
+      target: c.target(),
+      options: 0,
+      bytes: bytes(65537),
+      handles: [c.carriedEndpoint(), c.carriedFd()],
+    }),
   },
   {
     name: '65 handles → OUT_OF_RANGE',
@@ -488,7 +498,12 @@ const failures: FailureCase[] = [
   {
     name: 'oversized payload + a stale handle in the list → OUT_OF_RANGE (size before handles)',
     expected: ZX_ERR_OUT_OF_RANGE,
-    build: (c) => ({ target: c.target(), options: 0, bytes: bytes(65537), handles: [c.carriedEndpoint(), staleHandle()] }),
+    build: (c) => ({
+      target: c.target(),
+      options: 0,
+      bytes: bytes(65537),
+      handles: [c.carriedEndpoint(), staleHandle()],
+    }),
   },
   {
     name: 'iovec: 8193 chunks → OUT_OF_RANGE',
@@ -540,7 +555,12 @@ const failures: FailureCase[] = [
   {
     name: 'a stale handle in the list → BAD_HANDLE',
     expected: ZX_ERR_BAD_HANDLE,
-    build: (c) => ({ target: c.target(), options: 0, bytes: bytes(2), handles: [c.carriedEndpoint(), staleHandle(), c.carriedFd()] }),
+    build: (c) => ({
+      target: c.target(),
+      options: 0,
+      bytes: bytes(2),
+      handles: [c.carriedEndpoint(), staleHandle(), c.carriedFd()],
+    }),
   },
   {
     name: 'handle 0 in the list → BAD_HANDLE',
@@ -550,7 +570,12 @@ const failures: FailureCase[] = [
   {
     name: 'a handle without TRANSFER in the list → ACCESS_DENIED',
     expected: ZX_ERR_ACCESS_DENIED,
-    build: (c) => ({ target: c.target(), options: 0, bytes: bytes(2), handles: [c.carriedFd(), c.noTransfer(), c.carriedEndpoint()] }),
+    build: (c) => ({
+      target: c.target(),
+      options: 0,
+      bytes: bytes(2),
+      handles: [c.carriedFd(), c.noTransfer(), c.carriedEndpoint()],
+    }),
   },
   {
     name: 'an FD handle without TRANSFER in the list → ACCESS_DENIED',
@@ -565,12 +590,22 @@ const failures: FailureCase[] = [
   {
     name: 'first error is latched: [no TRANSFER, stale] → ACCESS_DENIED',
     expected: ZX_ERR_ACCESS_DENIED,
-    build: (c) => ({ target: c.target(), options: 0, bytes: null, handles: [c.carriedEndpoint(), c.noTransfer(), staleHandle()] }),
+    build: (c) => ({
+      target: c.target(),
+      options: 0,
+      bytes: null,
+      handles: [c.carriedEndpoint(), c.noTransfer(), staleHandle()],
+    }),
   },
   {
     name: 'first error is latched: [stale, no TRANSFER] → BAD_HANDLE',
     expected: ZX_ERR_BAD_HANDLE,
-    build: (c) => ({ target: c.target(), options: 0, bytes: null, handles: [staleHandle(), c.noTransfer(), c.carriedEndpoint()] }),
+    build: (c) => ({
+      target: c.target(),
+      options: 0,
+      bytes: null,
+      handles: [staleHandle(), c.noTransfer(), c.carriedEndpoint()],
+    }),
   },
   {
     name: 'first error is latched: [self, no TRANSFER] → NOT_SUPPORTED',
@@ -693,28 +728,47 @@ describe('unknown option bits on every writing call', () => {
   // Zircon answers INVALID_ARGS from the options before it looks at the handle or the
   // bytes, and consumes the handles all the same; 0xff includes ZX_CHANNEL_WRITE_USE_IOVEC,
   // so the bytes given (one Uint8Array, or a chunk list without that bit) must not matter.
-  const calls: [string, (h: number, options: number, payload: Uint8Array | Uint8Array[], carried: number) => Promise<number> | number][] = [
+  const calls: [
+    string,
+    (h: number, options: number, payload: Uint8Array | Uint8Array[], carried: number) => Promise<number> | number,
+  ][] = [
     ['channelWrite', (h, o, p, c) => sys.channelWrite(h, o, p, [c])],
-    ['channelWriteEtc', (h, o, p, c) =>
-      sys.channelWriteEtc(h, o, p, [{ operation: 0, handle: c, type: 0, rights: 0x80000000, result: ZX_OK }])],
-    ['channelCall', (h, o, p, c) =>
-      sys.channelCall(h, o, 0n, { bytes: p, handles: [c], readNumBytes: 64, readNumHandles: 0 }).status],
-    ['channelCallEtc', (h, o, p, c) =>
-      sys.channelCallEtc(h, o, 0n, {
-        bytes: p,
-        handles: [{ operation: 0, handle: c, type: 0, rights: 0x80000000, result: ZX_OK }],
-        readNumBytes: 64,
-        readNumHandles: 0,
-      }).status],
-    ['channelCallAsync', async (h, o, p, c) =>
-      (await sys.channelCallAsync(h, o, 0n, { bytes: p, handles: [c], readNumBytes: 64, readNumHandles: 0 })).status],
-    ['channelCallEtcAsync', async (h, o, p, c) =>
-      (await sys.channelCallEtcAsync(h, o, 0n, {
-        bytes: p,
-        handles: [{ operation: 0, handle: c, type: 0, rights: 0x80000000, result: ZX_OK }],
-        readNumBytes: 64,
-        readNumHandles: 0,
-      })).status],
+    [
+      'channelWriteEtc',
+      (h, o, p, c) =>
+        sys.channelWriteEtc(h, o, p, [{ operation: 0, handle: c, type: 0, rights: 0x80000000, result: ZX_OK }]),
+    ],
+    [
+      'channelCall',
+      (h, o, p, c) => sys.channelCall(h, o, 0n, { bytes: p, handles: [c], readNumBytes: 64, readNumHandles: 0 }).status,
+    ],
+    [
+      'channelCallEtc',
+      (h, o, p, c) =>
+        sys.channelCallEtc(h, o, 0n, {
+          bytes: p,
+          handles: [{ operation: 0, handle: c, type: 0, rights: 0x80000000, result: ZX_OK }],
+          readNumBytes: 64,
+          readNumHandles: 0,
+        }).status,
+    ],
+    [
+      'channelCallAsync',
+      async (h, o, p, c) =>
+        (await sys.channelCallAsync(h, o, 0n, { bytes: p, handles: [c], readNumBytes: 64, readNumHandles: 0 })).status,
+    ],
+    [
+      'channelCallEtcAsync',
+      async (h, o, p, c) =>
+        (
+          await sys.channelCallEtcAsync(h, o, 0n, {
+            bytes: p,
+            handles: [{ operation: 0, handle: c, type: 0, rights: 0x80000000, result: ZX_OK }],
+            readNumBytes: 64,
+            readNumHandles: 0,
+          })
+        ).status,
+    ],
   ];
   const shapes: [string, number, Uint8Array | Uint8Array[]][] = [
     ['0xff with one Uint8Array', 0xff, new Uint8Array(8)],
@@ -722,16 +776,19 @@ describe('unknown option bits on every writing call', () => {
     ['0x80000002 with one Uint8Array', 0x80000002, new Uint8Array(8)],
   ];
   for (const [fn, call] of calls) {
-    it.each(shapes)(`${fn}: options %s → INVALID_ARGS, the handle consumed, nothing sent`, async (_, options, payload) => {
-      const before = baseline();
-      const [a, b] = channel();
-      const [carried, carriedPeer] = channel();
-      expect(await call(a, options, payload, carried)).toBe(ZX_ERR_INVALID_ARGS);
-      expect(isValid(carried)).toBe(false);
-      expect(signalsOf(carriedPeer)).toBe(ZX_CHANNEL_PEER_CLOSED);
-      expect(signalsOf(b)).toBe(ZX_CHANNEL_WRITABLE);
-      closeAll(a, b, carriedPeer);
-      expectBaseline(before);
-    });
+    it.each(shapes)(
+      `${fn}: options %s → INVALID_ARGS, the handle consumed, nothing sent`,
+      async (_, options, payload) => {
+        const before = baseline();
+        const [a, b] = channel();
+        const [carried, carriedPeer] = channel();
+        expect(await call(a, options, payload, carried)).toBe(ZX_ERR_INVALID_ARGS);
+        expect(isValid(carried)).toBe(false);
+        expect(signalsOf(carriedPeer)).toBe(ZX_CHANNEL_PEER_CLOSED);
+        expect(signalsOf(b)).toBe(ZX_CHANNEL_WRITABLE);
+        closeAll(a, b, carriedPeer);
+        expectBaseline(before);
+      },
+    );
   }
 });

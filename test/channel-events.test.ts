@@ -2,8 +2,17 @@
 // ref/unref, worker threads, and no message lost when a listener moves the endpoint.
 import { once } from 'node:events';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Channel, Handle, Message, sys, ZX_CHANNEL_PEER_CLOSED, ZX_ERR_IO_DATA_INTEGRITY, ZX_OK, ZxError } from '../lib/index';
-import { Baseline, baseline, expectBaseline, until } from './fixtures/proc-helpers';
+import {
+  Channel,
+  Handle,
+  type Message,
+  sys,
+  ZX_CHANNEL_PEER_CLOSED,
+  ZX_ERR_IO_DATA_INTEGRITY,
+  ZX_OK,
+  ZxError,
+} from '../lib/index';
+import { type Baseline, baseline, expectBaseline, until } from './fixtures/proc-helpers';
 import { endWithin, fixture, reportOf, spawnNode, spawnWithEndpoint, warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { inWorker } from './fixtures/threads';
 
@@ -118,7 +127,7 @@ describe("Channel's events", () => {
     expect(m.bytes.toString()).toBe('hello');
     expect(m.handles.map((h) => h.constructor)).toEqual([Handle, Channel]);
     const closed = once(mine, 'close');
-    mine.on('message', () => {});  // the script's end is seen while listening
+    mine.on('message', () => {}); // the script's end is seen while listening
     mine.write('done');
     expect(await child.closed).toEqual({ code: 0, signal: null });
     await closed;
@@ -165,7 +174,7 @@ describe("Channel's events", () => {
     expect(sys.handleClose(b.raw)).toBe(ZX_OK);
     // Nothing is readable, so no poll would tell the listener: its peer still sees the close.
     expect(await a.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 10_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
-    expect(b.release()).toBeGreaterThan(0);  // the stale value, given away unused
+    expect(b.release()).toBeGreaterThan(0); // the stale value, given away unused
     a.close();
   });
 
@@ -175,9 +184,15 @@ describe("Channel's events", () => {
     expect((await messages(mine, 1))[0].bytes.toString()).toBe('ready');
     mine.write('ping');
     expect((await messages(mine, 1))[0].bytes.toString()).toBe('pong');
-    mine.close();  // the child's 'close', and its listener ends: it exits
+    mine.close(); // the child's 'close', and its listener ends: it exits
     expect(await endWithin(child, 20_000)).toEqual({ code: 0, signal: null });
-    expect(child.stdout().trim().split('\n').map((l) => JSON.parse(l))).toEqual([{ closed: true }, { exit: true }]);
+    expect(
+      child
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([{ closed: true }, { exit: true }]);
 
     const [mine2, theirs2] = Channel.create();
     const unrefd = spawnNode('events-peer.cjs', ['unref'], theirs2.release());
@@ -237,7 +252,7 @@ describe('a listener moving the endpoint', () => {
       here.push(bytes.readUInt32LE(0));
       if (here.length === 10) {
         toChild.write('take it', [reader]);
-        writer.close();  // the child sees 'close' after the last message
+        writer.close(); // the child sees 'close' after the last message
       }
     });
     expect(await child.closed).toEqual({ code: 0, signal: null });

@@ -49,7 +49,13 @@ beforeAll(() => warmUpWaits());
 afterAll(() => removeScratchDir());
 
 const EMPTY = Buffer.alloc(0);
-const failed = (status: number): ReadResult => ({ status, bytes: EMPTY, handles: [], actualBytes: 0, actualHandles: 0 });
+const failed = (status: number): ReadResult => ({
+  status,
+  bytes: EMPTY,
+  handles: [],
+  actualBytes: 0,
+  actualHandles: 0,
+});
 const tooSmall = (actualBytes: number, actualHandles: number): ReadResult => ({
   status: ZX_ERR_BUFFER_TOO_SMALL,
   bytes: EMPTY,

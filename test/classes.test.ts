@@ -9,7 +9,7 @@ import {
   Channel,
   fdio,
   Handle,
-  Message,
+  type Message,
   Socket,
   statusToString,
   sys,
@@ -39,7 +39,16 @@ import {
 } from '../lib/index';
 import { native } from '../lib/native';
 import { openFdCount } from './fixtures/fds';
-import { endWithin, fixture, repoRoot, reportOf, spawnNode, spawnWithFds, warmUpSpawn, warmUpWait } from './fixtures/spawn';
+import {
+  endWithin,
+  fixture,
+  repoRoot,
+  reportOf,
+  spawnNode,
+  spawnWithFds,
+  warmUpSpawn,
+  warmUpWait,
+} from './fixtures/spawn';
 import { expectZxError, rejectionOf, thrownBy } from './fixtures/errors';
 
 const FIRST_TXID = 0x80000001;
@@ -288,7 +297,11 @@ describe('Channel.create, write, tryRead, read', () => {
     expect(signalsOf(b)).toBe(ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED);
     expect(b.tryRead()!.bytes.toString()).toBe('first');
     expect((await b.read()).bytes.toString()).toBe('second');
-    expectZxError(thrownBy(() => b.tryRead()), ZX_ERR_PEER_CLOSED, 'Channel.tryRead');
+    expectZxError(
+      thrownBy(() => b.tryRead()),
+      ZX_ERR_PEER_CLOSED,
+      'Channel.tryRead',
+    );
     expectZxStatus(await rejectionOf(b.read()), ZX_ERR_PEER_CLOSED);
     b.close();
   });
@@ -333,7 +346,11 @@ describe('handles moved by write', () => {
     }
     expect(rawIsValid(cRaw)).toBe(false);
     expect(rawIsValid(fileRaw)).toBe(false);
-    expectZxError(thrownBy(() => c.info()), ZX_ERR_BAD_HANDLE, 'Channel.info');
+    expectZxError(
+      thrownBy(() => c.info()),
+      ZX_ERR_BAD_HANDLE,
+      'Channel.info',
+    );
 
     const m = (await b.read())!;
     expect(m.bytes.toString()).toBe('two handles');
@@ -408,7 +425,11 @@ describe('handles moved by write', () => {
       expect(a.valid).toBe(false);
       expect(rawIsValid(raw)).toBe(false);
       expect(signalsOf(b) & ZX_CHANNEL_PEER_CLOSED).toBe(ZX_CHANNEL_PEER_CLOSED);
-      expectZxError(thrownBy(() => b.tryRead()), ZX_ERR_PEER_CLOSED, 'Channel.tryRead');
+      expectZxError(
+        thrownBy(() => b.tryRead()),
+        ZX_ERR_PEER_CLOSED,
+        'Channel.tryRead',
+      );
       expectZxError(e, ZX_ERR_NOT_SUPPORTED, 'Channel.write');
     } finally {
       if (rawIsValid(raw)) sys.handleClose(raw);
@@ -423,7 +444,11 @@ describe('handles moved by write', () => {
       const e = await rejectionOf(a.call(request('myself'), [a]));
       expect(a.valid).toBe(false);
       expect(rawIsValid(raw)).toBe(false);
-      expectZxError(thrownBy(() => b.tryRead()), ZX_ERR_PEER_CLOSED, 'Channel.tryRead');
+      expectZxError(
+        thrownBy(() => b.tryRead()),
+        ZX_ERR_PEER_CLOSED,
+        'Channel.tryRead',
+      );
       expectZxError(e, ZX_ERR_NOT_SUPPORTED, 'Channel.call');
     } finally {
       if (rawIsValid(raw)) sys.handleClose(raw);
@@ -572,7 +597,11 @@ describe('timeouts and AbortSignal', () => {
 
   it('waitSync (blocking) returns the observed signals or throws TIMED_OUT', () => {
     const [a, b] = Channel.create();
-    expectZxError(thrownBy(() => b.waitSync(ZX_CHANNEL_READABLE, { timeout: 5 })), ZX_ERR_TIMED_OUT, 'Channel.waitSync');
+    expectZxError(
+      thrownBy(() => b.waitSync(ZX_CHANNEL_READABLE, { timeout: 5 })),
+      ZX_ERR_TIMED_OUT,
+      'Channel.waitSync',
+    );
     a.write('x');
     expect(b.waitSync(ZX_CHANNEL_READABLE, { timeout: 1000 })).toBe(ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE);
     a.close();
@@ -592,7 +621,11 @@ describe('the 0.x names', () => {
       const [a, b] = Channel.create();
       a.write('x');
       expect(await b.waitAsync(ZX_CHANNEL_READABLE)).toBe(ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE);
-      expectZxError(await rejectionOf(b.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 1 })), ZX_ERR_TIMED_OUT, 'Channel.wait');
+      expectZxError(
+        await rejectionOf(b.waitAsync(ZX_CHANNEL_PEER_CLOSED, { timeout: 1 })),
+        ZX_ERR_TIMED_OUT,
+        'Channel.wait',
+      );
       a.close();
       b.close();
       const [s, t] = Socket.create();
@@ -642,7 +675,11 @@ describe('closing settles what is pending', () => {
     expect(textOf(req)).toBe('will be dropped');
     a.close();
     expectZxError(await rejectionOf(pending), ZX_ERR_CANCELED, 'Channel.call');
-    expectZxError(thrownBy(() => b.write(replyTo(req, 'too late'))), ZX_ERR_PEER_CLOSED, 'Channel.write');
+    expectZxError(
+      thrownBy(() => b.write(replyTo(req, 'too late'))),
+      ZX_ERR_PEER_CLOSED,
+      'Channel.write',
+    );
     b.close();
   });
 
@@ -657,7 +694,11 @@ describe('closing settles what is pending', () => {
     expect(textOf(await answered)).toBe('in time');
     sys.handleClose(a.raw);
     for (const pending of dropped) expectZxError(await rejectionOf(pending), ZX_ERR_CANCELED, 'Channel.call');
-    expectZxError(thrownBy(() => b.write('nobody there')), ZX_ERR_PEER_CLOSED, 'Channel.write');
+    expectZxError(
+      thrownBy(() => b.write('nobody there')),
+      ZX_ERR_PEER_CLOSED,
+      'Channel.write',
+    );
     b.close();
   });
 
@@ -691,7 +732,11 @@ describe('async iteration', () => {
     a.write('last words');
     a.close(); // written before the close: still delivered
     await reader;
-    expect(received).toEqual([...Array.from({ length: 50 }, (_, i) => `message ${i}`), 'with an endpoint', 'last words']);
+    expect(received).toEqual([
+      ...Array.from({ length: 50 }, (_, i) => `message ${i}`),
+      'with an endpoint',
+      'last words',
+    ]);
     expect(handles.length).toBe(1);
     expect(handles[0]).toBeInstanceOf(Channel);
     (handles[0] as Channel).write('hello d');
@@ -873,7 +918,7 @@ describe('call', () => {
     const next = await a.call(request('next'));
     expect(textOf(next)).toBe('re: next');
     expect(txidOf(next)).not.toBe(txidOf(req));
-    expect(textOf((await a.read({ timeout: 5000 })))).toBe('for nobody');
+    expect(textOf(await a.read({ timeout: 5000 }))).toBe('for nobody');
     // Already aborted: nothing is sent.
     const reason = new Error('never sent');
     expect(await rejectionOf(a.call(request('x'), undefined, { signal: AbortSignal.abort(reason) }))).toBe(reason);
@@ -995,12 +1040,28 @@ describe('Handle life cycle', () => {
     expect(a.raw).toBe(0);
     expect(rawIsValid(raw)).toBe(false);
     expect(() => a.close()).not.toThrow();
-    expectZxError(thrownBy(() => a.write('x')), ZX_ERR_BAD_HANDLE, 'Channel.write');
-    expectZxError(thrownBy(() => a.tryRead()), ZX_ERR_BAD_HANDLE, 'Channel.tryRead');
+    expectZxError(
+      thrownBy(() => a.write('x')),
+      ZX_ERR_BAD_HANDLE,
+      'Channel.write',
+    );
+    expectZxError(
+      thrownBy(() => a.tryRead()),
+      ZX_ERR_BAD_HANDLE,
+      'Channel.tryRead',
+    );
     expectZxStatus(await rejectionOf(a.read()), ZX_ERR_BAD_HANDLE);
     expectZxError(await rejectionOf(a.call(request('x'))), ZX_ERR_BAD_HANDLE, 'Channel.call');
-    expectZxError(thrownBy(() => a.info()), ZX_ERR_BAD_HANDLE, 'Channel.info');
-    expectZxError(thrownBy(() => a.release()), ZX_ERR_BAD_HANDLE, 'Channel.release');
+    expectZxError(
+      thrownBy(() => a.info()),
+      ZX_ERR_BAD_HANDLE,
+      'Channel.info',
+    );
+    expectZxError(
+      thrownBy(() => a.release()),
+      ZX_ERR_BAD_HANDLE,
+      'Channel.release',
+    );
     expectZxError(await rejectionOf(a.wait(ZX_CHANNEL_READABLE)), ZX_ERR_BAD_HANDLE, 'Channel.wait');
     b.close();
     b.close();
@@ -1071,7 +1132,11 @@ describe('Handle life cycle', () => {
     expect(readOnly.rights).toBe(ZX_RIGHT_READ | ZX_RIGHT_WAIT | ZX_RIGHT_TRANSFER);
     b.write('readable');
     expect(readOnly.tryRead()!.bytes.toString()).toBe('readable');
-    expectZxError(thrownBy(() => readOnly.write('no WRITE right')), ZX_ERR_ACCESS_DENIED, 'Channel.write');
+    expectZxError(
+      thrownBy(() => readOnly.write('no WRITE right')),
+      ZX_ERR_ACCESS_DENIED,
+      'Channel.write',
+    );
 
     // SAME_RIGHTS keeps them; asking for more than held is INVALID_ARGS and still
     // invalidates the source.
@@ -1079,7 +1144,11 @@ describe('Handle life cycle', () => {
     expect(same.rights).toBe(ZX_RIGHT_READ | ZX_RIGHT_WAIT | ZX_RIGHT_TRANSFER);
     expect(readOnly.valid).toBe(false);
     const sameRaw = same.raw;
-    expectZxError(thrownBy(() => same.replace(ZX_DEFAULT_CHANNEL_RIGHTS)), ZX_ERR_INVALID_ARGS, 'Channel.replace');
+    expectZxError(
+      thrownBy(() => same.replace(ZX_DEFAULT_CHANNEL_RIGHTS)),
+      ZX_ERR_INVALID_ARGS,
+      'Channel.replace',
+    );
     expect(same.valid).toBe(false);
     expect(rawIsValid(sameRaw)).toBe(false);
     expect(signalsOf(b) & ZX_CHANNEL_PEER_CLOSED).toBe(ZX_CHANNEL_PEER_CLOSED);

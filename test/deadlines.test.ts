@@ -2,21 +2,18 @@
 // clock and refuse a number (1000 would mean 1 µs after boot); the classes take timeouts
 // in milliseconds, Port included.
 import { describe, expect, it } from 'vitest';
-import {
-  Channel,
-  Port,
-  sys,
-  ZX_CHANNEL_READABLE,
-  ZX_ERR_TIMED_OUT,
-  ZX_OK,
-} from '../lib/index';
+import { Channel, Port, sys, ZX_CHANNEL_READABLE, ZX_ERR_TIMED_OUT, ZX_OK } from '../lib/index';
 import { expectZxError, thrownBy } from './fixtures/errors';
 
 const message = (fn: string, got: string) =>
   `${fn}: deadline must be a bigint of nanoseconds on the monotonic clock (sys.deadlineAfter), got ${got}`;
 
 function expectRefused(fn: string, call: (deadline: any) => unknown): void {
-  for (const [value, got] of [[1000, 'number 1000'], [0, 'number 0'], [undefined, 'undefined undefined']] as const) {
+  for (const [value, got] of [
+    [1000, 'number 1000'],
+    [0, 'number 0'],
+    [undefined, 'undefined undefined'],
+  ] as const) {
     const error = thrownBy(() => call(value));
     expect(error).toBeInstanceOf(TypeError);
     expect((error as Error).message).toBe(message(fn, got));
@@ -30,7 +27,9 @@ describe('sys deadlines are bigints', () => {
     const call = { bytes: Buffer.alloc(4), handles: null, readNumBytes: 64, readNumHandles: 0 };
     expectRefused('objectWaitOne', (d) => sys.objectWaitOne(a.raw, ZX_CHANNEL_READABLE, d));
     expectRefused('objectWaitOneAsync', (d) => sys.objectWaitOneAsync(a.raw, ZX_CHANNEL_READABLE, d));
-    expectRefused('objectWaitMany', (d) => sys.objectWaitMany([{ handle: a.raw, waitfor: ZX_CHANNEL_READABLE, pending: 0 }], d));
+    expectRefused('objectWaitMany', (d) =>
+      sys.objectWaitMany([{ handle: a.raw, waitfor: ZX_CHANNEL_READABLE, pending: 0 }], d),
+    );
     expectRefused('channelCall', (d) => sys.channelCall(a.raw, 0, d, call));
     expectRefused('channelCallEtc', (d) => sys.channelCallEtc(a.raw, 0, d, call));
     expectRefused('channelCallAsync', (d) => sys.channelCallAsync(a.raw, 0, d, call));
@@ -59,7 +58,11 @@ describe('Port takes milliseconds', () => {
   it('waitSync({ timeout }) waits that many milliseconds, then TIMED_OUT', () => {
     const port = Port.create();
     const start = sys.clockGetMonotonic();
-    expectZxError(thrownBy(() => port.waitSync({ timeout: 20 })), ZX_ERR_TIMED_OUT, 'Port.waitSync');
+    expectZxError(
+      thrownBy(() => port.waitSync({ timeout: 20 })),
+      ZX_ERR_TIMED_OUT,
+      'Port.waitSync',
+    );
     expect(sys.clockGetMonotonic() - start >= 20_000_000n).toBe(true);
     port.queue({ key: 3n });
     expect(port.waitSync({ timeout: 20_000 }).key).toBe(3n);

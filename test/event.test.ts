@@ -42,7 +42,7 @@ import {
   fdio,
 } from '../lib/index';
 import { basic, channel, signalsOf } from './fixtures/channels';
-import { Baseline, baseline, expectBaseline, startNode, until } from './fixtures/proc-helpers';
+import { type Baseline, baseline, expectBaseline, startNode, until } from './fixtures/proc-helpers';
 import { blockedInPoll } from './fixtures/blocked.cjs';
 import { inWorker } from './fixtures/threads';
 import { fixture, spawnWithEndpoint, warmUpWait } from './fixtures/spawn';
@@ -170,8 +170,14 @@ describe('waiting in one process', () => {
   it('objectWaitOne: satisfied at once, TIMED_OUT with the state, woken by another thread', async () => {
     const { out: e } = sys.eventCreate(0);
     expect(sys.objectSignal(e, 0, ZX_USER_SIGNAL_0)).toBe(ZX_OK);
-    expect(sys.objectWaitOne(e, ZX_USER_SIGNAL_0, ZX_TIME_INFINITE_PAST)).toEqual({ status: ZX_OK, observed: ZX_USER_SIGNAL_0 });
-    expect(sys.objectWaitOne(e, ZX_EVENT_SIGNALED, sys.deadlineAfter(1_000_000n))).toEqual({ status: ZX_ERR_TIMED_OUT, observed: ZX_USER_SIGNAL_0 });
+    expect(sys.objectWaitOne(e, ZX_USER_SIGNAL_0, ZX_TIME_INFINITE_PAST)).toEqual({
+      status: ZX_OK,
+      observed: ZX_USER_SIGNAL_0,
+    });
+    expect(sys.objectWaitOne(e, ZX_EVENT_SIGNALED, sys.deadlineAfter(1_000_000n))).toEqual({
+      status: ZX_ERR_TIMED_OUT,
+      observed: ZX_USER_SIGNAL_0,
+    });
     // A worker blocks on the event; once it sleeps in its wait, this thread sets it.
     const worker = inWorker(
       `parentPort.postMessage(Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()));
@@ -181,7 +187,7 @@ describe('waiting in one process', () => {
     const tid: number = await worker.message;
     await until(() => blockedInPoll(tid), 'the worker to block in its wait');
     expect(sys.objectSignal(e, 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
-    expect(await worker.exited).toBe(0);  // the worker's wake descriptor goes with its thread
+    expect(await worker.exited).toBe(0); // the worker's wake descriptor goes with its thread
     expect(worker.messages).toEqual([tid, { status: ZX_OK, observed: ZX_EVENT_SIGNALED | ZX_USER_SIGNAL_0 }]);
     expect(sys.handleClose(e)).toBe(ZX_OK);
   });
@@ -235,7 +241,13 @@ describe('through channels', () => {
     expect(
       sys.channelWriteEtc(ch.out0, 0, Buffer.from('x'), [
         { operation: ZX_HANDLE_OP_DUPLICATE, handle: e, type: ZX_OBJ_TYPE_EVENT, rights: reduced, result: ZX_OK },
-        { operation: ZX_HANDLE_OP_MOVE, handle: pair.out1, type: ZX_OBJ_TYPE_EVENTPAIR, rights: 0x80000000, result: ZX_OK },
+        {
+          operation: ZX_HANDLE_OP_MOVE,
+          handle: pair.out1,
+          type: ZX_OBJ_TYPE_EVENTPAIR,
+          rights: 0x80000000,
+          result: ZX_OK,
+        },
       ]),
     ).toBe(ZX_OK);
     const r = sys.channelReadEtc(ch.out1, 0, 1, 2);
@@ -260,7 +272,9 @@ describe('through channels', () => {
   it('a write naming the wrong type consumes the event (WRONG_TYPE)', () => {
     const { out: e } = sys.eventCreate(0);
     const ch = sys.channelCreate(0);
-    const d = [{ operation: ZX_HANDLE_OP_MOVE, handle: e, type: ZX_OBJ_TYPE_EVENTPAIR, rights: 0x80000000, result: ZX_OK }];
+    const d = [
+      { operation: ZX_HANDLE_OP_MOVE, handle: e, type: ZX_OBJ_TYPE_EVENTPAIR, rights: 0x80000000, result: ZX_OK },
+    ];
     expect(sys.channelWriteEtc(ch.out0, 0, null, d)).toBe(ZX_ERR_WRONG_TYPE);
     expect(d[0].result).toBe(ZX_ERR_WRONG_TYPE);
     expect(sys.handleClose(e)).toBe(ZX_ERR_BAD_HANDLE);
@@ -286,14 +300,23 @@ describe('across processes', () => {
     const ch = sys.channelCreate(0);
     const eventKoid = event.koid;
     const theirsInfo = theirs.info();
-    const keep = event.duplicate();  // the event stays here too: same object
-    const child = startNode('event-peer.cjs', ['relay'], [
-      { id: user(0), handle: event },
-      { id: user(1), handle: theirs },
-      { id: user(2), handle: ch.out1 },
-    ]);
+    const keep = event.duplicate(); // the event stays here too: same object
+    const child = startNode(
+      'event-peer.cjs',
+      ['relay'],
+      [
+        { id: user(0), handle: event },
+        { id: user(1), handle: theirs },
+        { id: user(2), handle: ch.out1 },
+      ],
+    );
     const { ready } = await child.json('ready');
-    expect(ready.event).toEqual({ type: ZX_OBJ_TYPE_EVENT, rights: ZX_DEFAULT_EVENT_RIGHTS, koid: String(eventKoid), relatedKoid: '0' });
+    expect(ready.event).toEqual({
+      type: ZX_OBJ_TYPE_EVENT,
+      rights: ZX_DEFAULT_EVENT_RIGHTS,
+      koid: String(eventKoid),
+      relatedKoid: '0',
+    });
     expect(ready.pair).toEqual({
       type: ZX_OBJ_TYPE_EVENTPAIR,
       rights: ZX_DEFAULT_EVENTPAIR_RIGHTS,
@@ -313,7 +336,9 @@ describe('across processes', () => {
     expect(done.second.type).toBe(ZX_OBJ_TYPE_EVENT);
     expect(done.second.koid).toBe(String(second.koid));
     // The child exits; its side of the pair goes with it.
-    expect(await mine.wait(ZX_EVENTPAIR_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_EVENTPAIR_SIGNALED | ZX_EVENTPAIR_PEER_CLOSED);
+    expect(await mine.wait(ZX_EVENTPAIR_PEER_CLOSED, { timeout: 20_000 })).toBe(
+      ZX_EVENTPAIR_SIGNALED | ZX_EVENTPAIR_PEER_CLOSED,
+    );
     expect((await child.closed).code).toBe(0);
     expect(() => mine.signalPeer(0, ZX_USER_SIGNAL_0)).toThrow(ZxError);
     for (const h of [keep, mine, second]) h.close();
@@ -324,11 +349,15 @@ describe('across processes', () => {
     const [mine, theirs] = EventPair.create();
     const event = Event.create();
     const ch = sys.channelCreate(0);
-    const child = startNode('event-peer.cjs', ['hold'], [
-      { id: user(0), handle: event },
-      { id: user(1), handle: theirs },
-      { id: user(2), handle: ch.out1 },
-    ]);
+    const child = startNode(
+      'event-peer.cjs',
+      ['hold'],
+      [
+        { id: user(0), handle: event },
+        { id: user(1), handle: theirs },
+        { id: user(2), handle: ch.out1 },
+      ],
+    );
     await child.json('ready');
     expect(mine.signals & ZX_EVENTPAIR_PEER_CLOSED).toBe(0);
     child.proc.kill('SIGKILL');
@@ -365,16 +394,20 @@ describe('a holder that is not this library', () => {
     const ch = sys.channelCreate(0);
     const started = process.hrtime.bigint();
     const woke = sys.objectWaitOneAsync(event.raw, ZX_USER_SIGNAL_0, sys.deadlineAfter(30n * SECOND));
-    const victim = startNode('event-peer.cjs', ['signal'], [
-      { id: user(0), handle: event.duplicate() },
-      { id: user(1), handle: theirs },
-      { id: user(2), handle: ch.out1 },
-    ]);
+    const victim = startNode(
+      'event-peer.cjs',
+      ['signal'],
+      [
+        { id: user(0), handle: event.duplicate() },
+        { id: user(1), handle: theirs },
+        { id: user(2), handle: ch.out1 },
+      ],
+    );
     try {
       // Before: the victim's write(2) to the full, blocking doorbell never returned.
       expect(await victim.json('signaled', 10_000)).toEqual({ signaled: true });
       expect(await woke).toEqual({ status: ZX_OK, observed: ZX_USER_SIGNAL_0 });
-      expect(process.hrtime.bigint() - started).toBeLessThan(10n * SECOND);  // not at the deadline
+      expect(process.hrtime.bigint() - started).toBeLessThan(10n * SECOND); // not at the deadline
     } finally {
       victim.proc.kill('SIGKILL');
       await victim.closed;
@@ -426,7 +459,9 @@ describe('classes', () => {
     expect(e.signals).toBe(ZX_USER_SIGNAL_0);
     e.clear(ZX_USER_SIGNAL_0);
     expect(e.signals).toBe(0);
-    expect(() => e.signal(0, ZX_CHANNEL_READABLE)).toThrow(expect.objectContaining({ code: 'ZX_ERR_INVALID_ARGS', operation: 'Event.signal' }));
+    expect(() => e.signal(0, ZX_CHANNEL_READABLE)).toThrow(
+      expect.objectContaining({ code: 'ZX_ERR_INVALID_ARGS', operation: 'Event.signal' }),
+    );
     const [a, b] = EventPair.create();
     a.signalPeer(0, ZX_USER_SIGNAL_1);
     expect(b.signals).toBe(ZX_USER_SIGNAL_1);

@@ -17,9 +17,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(script: string, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(examples, script), ...args], { timeout: 20_000, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [path.join(examples, script), ...args],
+      { timeout: 20_000, killSignal: 'SIGKILL' },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -28,7 +33,9 @@ describe('examples', () => {
     const { code, stdout, stderr } = await run('demo.mjs');
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/parent received: child \d+ got "hello from the parent" and a file saying "a file handed over as a handle"/);
+    expect(stdout).toMatch(
+      /parent received: child \d+ got "hello from the parent" and a file saying "a file handed over as a handle"/,
+    );
     expect(stdout).toMatch(/round trip of 16 bytes between the (two )?processes.*: [\d.]+ µs/);
     expect(stdout).toContain('child exited with code 0');
   });
@@ -51,7 +58,12 @@ describe('examples', () => {
     const counts = [2262, 4203, 6057];
     pids.forEach((pid, i) => {
       expect(stdout).toContain(`worker ${i + 1} (pid ${pid}): ${counts[i]} primes below ${20_000 * (i + 1)}`);
-      for (const line of ['started', `counting primes below ${20_000 * (i + 1)}`, `answered ${counts[i]}`, 'channel closed: done']) {
+      for (const line of [
+        'started',
+        `counting primes below ${20_000 * (i + 1)}`,
+        `answered ${counts[i]}`,
+        'channel closed: done',
+      ]) {
         expect(stdout).toContain(`  [worker ${i + 1} pid ${pid}] ${line}\n`);
       }
     });
@@ -66,7 +78,11 @@ describe('examples', () => {
     const service = stdout.match(/^service (\d+) listening on (.*) \(mode 0600\)$/m)!;
     expect(service[2]).toBe(p);
     for (const n of [1, 2, 3]) {
-      expect(stdout).toMatch(new RegExp(`client ${n} \\(pid \\d+\\): "hello from client ${n}" -> "HELLO FROM CLIENT ${n} \\(request \\d, answered by pid ${service[1]}\\)"`));
+      expect(stdout).toMatch(
+        new RegExp(
+          `client ${n} \\(pid \\d+\\): "hello from client ${n}" -> "HELLO FROM CLIENT ${n} \\(request \\d, answered by pid ${service[1]}\\)"`,
+        ),
+      );
     }
     expect(stdout.match(/service: a channel from pid \d+/g)).toHaveLength(3);
     expect(stdout).toContain(`service: 6 requests answered; clients exited with 0, 0, 0; ${p} removed`);
@@ -79,7 +95,9 @@ describe('examples', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toContain(`tester: nothing serves ${p} (ZX_ERR_NOT_FOUND): starting the service`);
-    expect(stdout).toMatch(/tester \(pid \d+\): "hello from tester" -> "HELLO FROM TESTER \(request 1, answered by pid \d+\)"/);
+    expect(stdout).toMatch(
+      /tester \(pid \d+\): "hello from tester" -> "HELLO FROM TESTER \(request 1, answered by pid \d+\)"/,
+    );
     expect(stdout).toMatch(/tester \(pid \d+\): "how are you\?" -> "HOW ARE YOU\? \(request 2, answered by pid \d+\)"/);
     expect(stdout).toContain(`service: stopped after 2 requests; ${p} removed`);
     expect(stdout).toContain('tester: the service exited with code 0');

@@ -45,7 +45,9 @@ function fetchText(options: net.NetConnectOpts): Promise<string> {
 }
 
 /** A listening net.Server and a handle for a duplicate of its descriptor. */
-async function listeningHandle(listen: (server: net.Server, ready: () => void) => void): Promise<{ server: net.Server; handle: number }> {
+async function listeningHandle(
+  listen: (server: net.Server, ready: () => void) => void,
+): Promise<{ server: net.Server; handle: number }> {
   const server = net.createServer(() => {
     throw new Error('the parent must not accept');
   });
@@ -64,13 +66,20 @@ describe('a listening socket and files handed to a child', () => {
     const { port } = server.address() as net.AddressInfo;
     const file = fileHandle('contents.txt', 'r');
     const log = fileHandle('log.txt', 'a');
-    expect(basicOf(listener)).toMatchObject({ type: ZX_OBJ_TYPE_FD, rights: ZX_RIGHTS_BASIC | ZX_RIGHT_READ | ZX_RIGHT_WRITE });
+    expect(basicOf(listener)).toMatchObject({
+      type: ZX_OBJ_TYPE_FD,
+      rights: ZX_RIGHTS_BASIC | ZX_RIGHT_READ | ZX_RIGHT_WRITE,
+    });
 
-    const child = startNode('proc-listener.cjs', [], [
-      { id: user(0), handle: listener },
-      { id: user(1), handle: file },
-      { id: user(2), handle: log },
-    ]);
+    const child = startNode(
+      'proc-listener.cjs',
+      [],
+      [
+        { id: user(0), handle: listener },
+        { id: user(1), handle: file },
+        { id: user(2), handle: log },
+      ],
+    );
     expect([listener, file, log].filter(isValid)).toEqual([]);
     // Only the child holds the listening socket now.
     await new Promise((resolve) => server.close(resolve));
@@ -84,7 +93,9 @@ describe('a listening socket and files handed to a child', () => {
         { type: ZX_OBJ_TYPE_FD, rights: ZX_RIGHTS_BASIC | ZX_RIGHT_WRITE },
       ],
     });
-    expect(await fetchText({ port, host: '127.0.0.1' })).toBe(`child ${child.pid} accepted; the file says: ${CONTENTS}`);
+    expect(await fetchText({ port, host: '127.0.0.1' })).toBe(
+      `child ${child.pid} accepted; the file says: ${CONTENTS}`,
+    );
     expect(await child.closed).toEqual({ code: 0, signal: null });
     expect(child.stderr()).toBe('');
     expect(readFileSync(path.join(dir, 'log.txt'), 'utf8')).toBe(`first line\nchild ${child.pid} served 127.0.0.1\n`);
@@ -96,10 +107,14 @@ describe('a listening socket and files handed to a child', () => {
     const name = `\0zircon-ipc-handover-${process.pid}`;
     const { server, handle: listener } = await listeningHandle((s, ready) => s.listen(name, ready));
     const file = fileHandle('contents.txt', 'r');
-    const child = start('python3', [fixture('proc-accept.py')], [
-      { id: user(0), handle: listener },
-      { id: user(1), handle: file },
-    ]);
+    const child = start(
+      'python3',
+      [fixture('proc-accept.py')],
+      [
+        { id: user(0), handle: listener },
+        { id: user(1), handle: file },
+      ],
+    );
     expect([listener, file].filter(isValid)).toEqual([]);
     await new Promise((resolve) => server.close(resolve));
 

@@ -1,6 +1,16 @@
 // fdio: plain descriptors become handles (fdTransfer, fdClone) and handles become plain
 // descriptors again (fdCreate), with types and rights from what the descriptor really is.
-import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync, constants } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+  constants,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
@@ -74,7 +84,11 @@ function isValid(h: number): boolean {
 
 describe('fdTransfer and fdClone', () => {
   it('a SOCK_SEQPACKET socketpair made outside the library becomes a working channel; a listening or unconnected one a plain descriptor', async () => {
-    const child = spawnWithFds('python3', [fixture('raw-socketpairs.py'), process.execPath, fixture('child-foreign-sockets.cjs')]);
+    const child = spawnWithFds('python3', [
+      fixture('raw-socketpairs.py'),
+      process.execPath,
+      fixture('child-foreign-sockets.cjs'),
+    ]);
     expect(await child.closed).toEqual({ code: 0, signal: null });
     expect(child.stderr()).toBe('');
     const report = reportOf(child);

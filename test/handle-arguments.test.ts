@@ -69,14 +69,24 @@ describe('fdio.fdCreate', () => {
   });
 
   it('refuses anything else with a TypeError naming fdio.fdCreate, consuming nothing', () => {
-    expectTypeError(() => fdio.fdCreate('3' as any), 'fdio.fdCreate: handle must be a Handle or a number, got string 3');
-    expectTypeError(() => fdio.fdCreate({ raw: 3 } as any), 'fdio.fdCreate: handle must be a Handle or a number, got Object');
+    expectTypeError(
+      () => fdio.fdCreate('3' as any),
+      'fdio.fdCreate: handle must be a Handle or a number, got string 3',
+    );
+    expectTypeError(
+      () => fdio.fdCreate({ raw: 3 } as any),
+      'fdio.fdCreate: handle must be a Handle or a number, got Object',
+    );
   });
 
   it('a Handle already given away is ZxError BAD_HANDLE naming fdio.fdCreate', () => {
     const [a, b] = Channel.create();
     a.close();
-    expectZxError(thrownBy(() => fdio.fdCreate(a)), ZX_ERR_BAD_HANDLE, 'fdio.fdCreate');
+    expectZxError(
+      thrownBy(() => fdio.fdCreate(a)),
+      ZX_ERR_BAD_HANDLE,
+      'fdio.fdCreate',
+    );
     b.close();
   });
 });
@@ -102,17 +112,29 @@ describe('Channel.write / writeMany / callSync', () => {
   it('a wrong entry is a TypeError naming the call, and nothing is given away', () => {
     const [a, b] = Channel.create();
     const event = Event.create();
-    expectTypeError(() => a.write('x', [event, -1 as any]), 'Channel.write: handles[1] must be a Handle or a number, got number -1');
+    expectTypeError(
+      () => a.write('x', [event, -1 as any]),
+      'Channel.write: handles[1] must be a Handle or a number, got number -1',
+    );
     expect(event.valid).toBe(true);
-    expectTypeError(() => a.writeMany([{ bytes: 'x', handles: [event, null as any] }]),
-      'Channel.writeMany: messages[0].handles[1] must be a Handle or a number, got null');
+    expectTypeError(
+      () => a.writeMany([{ bytes: 'x', handles: [event, null as any] }]),
+      'Channel.writeMany: messages[0].handles[1] must be a Handle or a number, got null',
+    );
     expect(event.valid).toBe(true);
-    expectTypeError(() => a.callSync('....', [event, 'h' as any]), 'Channel.callSync: handles[1] must be a Handle or a number, got string h');
+    expectTypeError(
+      () => a.callSync('....', [event, 'h' as any]),
+      'Channel.callSync: handles[1] must be a Handle or a number, got string h',
+    );
     expect(event.valid).toBe(true);
     // A Handle already closed among them: BAD_HANDLE, and the others stay theirs.
     const closed = Event.create();
     closed.close();
-    expectZxError(thrownBy(() => a.write('x', [event, closed])), ZX_ERR_BAD_HANDLE, 'Channel.write');
+    expectZxError(
+      thrownBy(() => a.write('x', [event, closed])),
+      ZX_ERR_BAD_HANDLE,
+      'Channel.write',
+    );
     expect(event.valid).toBe(true);
     expect(b.tryRead()).toBeNull();
     for (const h of [a, b, event]) h.close();
@@ -123,7 +145,12 @@ describe('Channel.write / writeMany / callSync', () => {
     const event = Event.create();
     const other = Event.create();
     const otherRaw = other.release();
-    expect(a.writeMany([{ bytes: 'one', handles: [event] }, { bytes: 'two', handles: [otherRaw] }])).toBe(2);
+    expect(
+      a.writeMany([
+        { bytes: 'one', handles: [event] },
+        { bytes: 'two', handles: [otherRaw] },
+      ]),
+    ).toBe(2);
     expect(event.valid).toBe(false);
     const got = b.tryReadMany();
     expect(got.map((m) => (m as { bytes: Buffer }).bytes.toString())).toEqual(['one', 'two']);
@@ -143,7 +170,10 @@ describe('Port.watch', () => {
     event.signal(0, ZX_EVENT_SIGNALED);
     const keys = [(await port.wait({ timeout: 20_000 })).key, (await port.wait({ timeout: 20_000 })).key];
     expect(keys.sort()).toEqual([1n, 2n]);
-    expectTypeError(() => port.watch(undefined as any, ZX_EVENT_SIGNALED), 'Port.watch: handle must be a Handle or a number, got undefined undefined');
+    expectTypeError(
+      () => port.watch(undefined as any, ZX_EVENT_SIGNALED),
+      'Port.watch: handle must be a Handle or a number, got undefined undefined',
+    );
     event.close();
     port.close();
   });
@@ -152,11 +182,18 @@ describe('Port.watch', () => {
 describe('spawn and prepareStartupHandles', () => {
   it('a wrong handle is a TypeError naming the function called, consuming nothing', () => {
     const event = Event.create();
-    const handles = [{ id: 1, handle: event }, { id: 2, handle: 1.5 as any }];
-    expectTypeError(() => spawn(process.execPath, ['-e', ''], { handles }),
-      'spawn: handles[1].handle must be a Handle or a number, got number 1.5');
-    expectTypeError(() => prepareStartupHandles(handles),
-      'prepareStartupHandles: handles[1].handle must be a Handle or a number, got number 1.5');
+    const handles = [
+      { id: 1, handle: event },
+      { id: 2, handle: 1.5 as any },
+    ];
+    expectTypeError(
+      () => spawn(process.execPath, ['-e', ''], { handles }),
+      'spawn: handles[1].handle must be a Handle or a number, got number 1.5',
+    );
+    expectTypeError(
+      () => prepareStartupHandles(handles),
+      'prepareStartupHandles: handles[1].handle must be a Handle or a number, got number 1.5',
+    );
     expect(event.valid).toBe(true);
     event.close();
   });
@@ -195,8 +232,10 @@ describe('fdio.serviceConnect', () => {
 
   it('a wrong request or path is a TypeError naming fdio.serviceConnect', () => {
     const [mine, theirs] = Channel.create();
-    expectTypeError(() => fdio.serviceConnect(path.join(dir, 'none'), {} as any),
-      'fdio.serviceConnect: request must be a Handle or a number, got Object');
+    expectTypeError(
+      () => fdio.serviceConnect(path.join(dir, 'none'), {} as any),
+      'fdio.serviceConnect: request must be a Handle or a number, got Object',
+    );
     expectTypeError(() => fdio.serviceConnect('', theirs), 'fdio.serviceConnect: path must be a non-empty string');
     expect(theirs.valid).toBe(true);
     mine.close();

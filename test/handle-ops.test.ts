@@ -98,7 +98,10 @@ describe('objectWaitOne', () => {
   it('an already-satisfied wait returns OK at once, with any deadline (0, past, infinite)', () => {
     const [a, b] = channel();
     for (const deadline of [0n, ZX_TIME_INFINITE_PAST, -1n, ZX_TIME_INFINITE, sys.deadlineAfter(1_000_000n)]) {
-      expect(sys.objectWaitOne(a, ZX_CHANNEL_WRITABLE, deadline)).toEqual({ status: ZX_OK, observed: ZX_CHANNEL_WRITABLE });
+      expect(sys.objectWaitOne(a, ZX_CHANNEL_WRITABLE, deadline)).toEqual({
+        status: ZX_OK,
+        observed: ZX_CHANNEL_WRITABLE,
+      });
     }
     expect(sys.channelWrite(b, 0, null, null)).toBe(ZX_OK);
     expect(sys.objectWaitOne(a, ZX_CHANNEL_READABLE, 0n)).toEqual({
@@ -133,7 +136,8 @@ describe('objectWaitOne', () => {
 
   it('ZX_TIME_INFINITE_PAST (and other far-past deadlines) only samples: TIMED_OUT at once', () => {
     // In a child process: a wait that wrongly blocks must not hang this file.
-    const out = runIsolated(`
+    const out = runIsolated(
+      `
       const { sys } = zx;
       const results = [];
       for (const deadline of [zx.ZX_TIME_INFINITE_PAST, zx.ZX_TIME_INFINITE_PAST + 1n, -(2n ** 62n)]) {
@@ -146,7 +150,9 @@ describe('objectWaitOne', () => {
         sys.handleClose(a);
       }
       console.log(JSON.stringify(results));
-    `, 5_000);
+    `,
+      5_000,
+    );
     expect(out.timedOut).toBe(false);
     const one = [
       { status: ZX_ERR_TIMED_OUT, observed: ZX_CHANNEL_WRITABLE },
@@ -292,10 +298,16 @@ describe('handleDuplicate', () => {
   it('a channel endpoint has no DUPLICATE right → ACCESS_DENIED, the source stays', () => {
     const [a, b] = channel();
     expect(basic(a).rights & ZX_RIGHT_DUPLICATE).toBe(0);
-    expect(sys.handleDuplicate(a, ZX_RIGHT_SAME_RIGHTS)).toEqual({ status: ZX_ERR_ACCESS_DENIED, out: ZX_HANDLE_INVALID });
+    expect(sys.handleDuplicate(a, ZX_RIGHT_SAME_RIGHTS)).toEqual({
+      status: ZX_ERR_ACCESS_DENIED,
+      out: ZX_HANDLE_INVALID,
+    });
     expect(sys.handleDuplicate(a, ZX_RIGHT_READ)).toEqual({ status: ZX_ERR_ACCESS_DENIED, out: ZX_HANDLE_INVALID });
     // No DUPLICATE is checked before the rights subset.
-    expect(sys.handleDuplicate(a, ZX_RIGHT_DUPLICATE)).toEqual({ status: ZX_ERR_ACCESS_DENIED, out: ZX_HANDLE_INVALID });
+    expect(sys.handleDuplicate(a, ZX_RIGHT_DUPLICATE)).toEqual({
+      status: ZX_ERR_ACCESS_DENIED,
+      out: ZX_HANDLE_INVALID,
+    });
     expect(isValid(a)).toBe(true);
     closeAll(a, b);
   });
@@ -487,10 +499,18 @@ describe('objectGetInfo', () => {
   it('a topic Zircon knows for objects this library lacks: BAD_HANDLE → WRONG_TYPE → ACCESS_DENIED, as Zircon looks them up', () => {
     const [a, b] = channel();
     const bare = replace(b, ZX_RIGHT_NONE);
-    for (const topic of [ZX_INFO_PROCESS, ZX_INFO_THREAD, ZX_INFO_JOB, ZX_INFO_VMAR, ZX_INFO_HANDLE_TABLE, ZX_INFO_KMEM_STATS, ZX_INFO_STREAM]) {
+    for (const topic of [
+      ZX_INFO_PROCESS,
+      ZX_INFO_THREAD,
+      ZX_INFO_JOB,
+      ZX_INFO_VMAR,
+      ZX_INFO_HANDLE_TABLE,
+      ZX_INFO_KMEM_STATS,
+      ZX_INFO_STREAM,
+    ]) {
       expect(sys.objectGetInfo(staleHandle(), topic).status).toBe(ZX_ERR_BAD_HANDLE);
       expect(sys.objectGetInfo(a, topic).status).toBe(ZX_ERR_WRONG_TYPE);
-      expect(sys.objectGetInfo(bare, topic).status).toBe(ZX_ERR_WRONG_TYPE);  // the type before the rights
+      expect(sys.objectGetInfo(bare, topic).status).toBe(ZX_ERR_WRONG_TYPE); // the type before the rights
     }
     // A typed topic on another type: WRONG_TYPE before the missing right.
     expect(sys.objectGetInfo(bare, ZX_INFO_SOCKET).status).toBe(ZX_ERR_WRONG_TYPE);
@@ -555,7 +575,7 @@ describe('handleReplace with a channelCall pending on the endpoint', () => {
     const r = await call;
     expect(r.status).toBe(ZX_OK);
     expect(r.bytes.subarray(4).toString()).toBe('answer');
-    expect(signalsOf(replaced)).toBe(ZX_CHANNEL_WRITABLE);  // the reply went to the call, not the queue
+    expect(signalsOf(replaced)).toBe(ZX_CHANNEL_WRITABLE); // the reply went to the call, not the queue
     closeAll(replaced, server);
     expectBaseline(before);
   });
@@ -597,7 +617,7 @@ describe('handleCheckValid', () => {
   it('INVALID_ARGS for 0, OUT_OF_RANGE without both low bits, NOT_FOUND for no handle, else OK', () => {
     const [a, b] = channel();
     expect(sys.handleCheckValid(a)).toBe(ZX_OK);
-    expect(sys.handleCheckValid(replace(b, ZX_RIGHT_NONE) )).toBe(ZX_OK);
+    expect(sys.handleCheckValid(replace(b, ZX_RIGHT_NONE))).toBe(ZX_OK);
     expect(sys.handleCheckValid(ZX_HANDLE_INVALID)).toBe(ZX_ERR_INVALID_ARGS);
     for (const low of [0b100, a & ~1, a & ~2]) expect(sys.handleCheckValid(low)).toBe(ZX_ERR_OUT_OF_RANGE);
     expect(sys.handleCheckValid(staleHandle())).toBe(ZX_ERR_NOT_FOUND);

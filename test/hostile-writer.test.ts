@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { statusToString, sys, ZX_CHANNEL_READABLE, ZX_ERR_BUFFER_TOO_SMALL, ZX_OK } from '../lib/index';
 import { native } from '../lib/native';
 import { openFdCount } from './fixtures/fds';
-import { Child, fixture, spawnWithEndpoint, waitSignals, warmUpSpawn, warmUpWait } from './fixtures/spawn';
+import { type Child, fixture, spawnWithEndpoint, waitSignals, warmUpSpawn, warmUpWait } from './fixtures/spawn';
 
 const SEED = Number(process.env.HOSTILE_SEED ?? 0x5eed0010) >>> 0;
 const COUNT = 400;
@@ -43,7 +43,8 @@ function firstLine(child: Child, timeoutMs: number): Promise<string> {
       clearTimeout(timer);
       stdout.off('data', check);
       child.proc.off('exit', exited);
-      if (error) reject(error); else resolve(line);
+      if (error) reject(error);
+      else resolve(line);
     }
     stdout.on('data', check);
     child.proc.on('exit', exited);

@@ -7,7 +7,7 @@ import { Channel, Event, Handle, sys, Vmo, ZX_OK } from '../lib/index';
 describe('util.inspect(handle)', () => {
   it('a Channel: class, handle value, koid, rights by name, valid', () => {
     const [a, b] = Channel.create();
-    a.on('message', () => {});  // listeners are not what inspect shows
+    a.on('message', () => {}); // listeners are not what inspect shows
     expect(inspect(a)).toBe(
       `Channel { handle: ${a.raw}, koid: ${a.koid}, rights: TRANSFER|READ|WRITE|SIGNAL|SIGNAL_PEER|WAIT|INSPECT, valid: true }`,
     );
@@ -24,7 +24,9 @@ describe('util.inspect(handle)', () => {
     const vmo = Vmo.create(4096).replace(0);
     expect(inspect(vmo)).toBe(`Vmo { handle: ${vmo.raw}, koid: ${vmo.koid}, rights: NONE, valid: true }`);
     const plain = new Handle(event.duplicate().release());
-    expect(inspect(plain)).toMatch(/^Handle \{ handle: \d+, koid: \d+, rights: DUPLICATE\|TRANSFER\|SIGNAL\|WAIT\|INSPECT, valid: true \}$/);
+    expect(inspect(plain)).toMatch(
+      /^Handle \{ handle: \d+, koid: \d+, rights: DUPLICATE\|TRANSFER\|SIGNAL\|WAIT\|INSPECT, valid: true \}$/,
+    );
     for (const h of [event, vmo, plain]) h.close();
   });
 
@@ -41,7 +43,7 @@ describe('util.inspect(handle)', () => {
   it('nested in an object or array, as Node shows values there', () => {
     const event = Event.create();
     expect(inspect({ event }, { breakLength: Infinity })).toBe(`{ event: ${inspect(event)} }`);
-    expect(inspect([event], { colors: true })).toContain('\u001b[33m');  // numbers in colour
+    expect(inspect([event], { colors: true })).toContain('\u001b[33m'); // numbers in colour
     event.close();
   });
 });

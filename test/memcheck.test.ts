@@ -25,7 +25,12 @@ describe.skipIf(!hasValgrind)('under valgrind memcheck', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({
       written: [ZX_OK, ZX_OK, ZX_OK, ZX_OK],
-      read: [[ZX_OK, 1], [ZX_OK, 2], [ZX_OK, 3], [ZX_OK, 4]],
+      read: [
+        [ZX_OK, 1],
+        [ZX_OK, 2],
+        [ZX_OK, 3],
+        [ZX_OK, 4],
+      ],
     });
   }, 120_000);
 });

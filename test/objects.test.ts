@@ -82,10 +82,22 @@ import {
   ZX_VMO_ZERO_CHILDREN,
 } from '../lib/index';
 import type { PortPacket, PortWaitResult } from '../lib/sys';
+import type { Message } from '../lib/channel';
 import { native } from '../lib/native';
 import { pipeFds, removeScratchDir } from './fixtures/channels';
 import { openFdCount } from './fixtures/fds';
-import { Baseline, baseline, expectBaseline, fixture, isValid, Proc, start, startNode, until, user } from './fixtures/proc-helpers';
+import {
+  type Baseline,
+  baseline,
+  expectBaseline,
+  fixture,
+  isValid,
+  type Proc,
+  start,
+  startNode,
+  until,
+  user,
+} from './fixtures/proc-helpers';
 import { warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { blockedInPoll } from './fixtures/blocked.cjs';
 
@@ -133,11 +145,14 @@ function pipe(): { readFd: number; reader: number; writer: number } {
 
 /** A child running test/fixtures/objects-child.cjs, driven over a control channel. */
 class Peer {
-  constructor(readonly proc: Proc, readonly control: Channel) {}
+  constructor(
+    readonly proc: Proc,
+    readonly control: Channel,
+  ) {}
 
   async request(request: object): Promise<any> {
     this.control.write(JSON.stringify(request));
-    let message;
+    let message: Message;
     try {
       message = await this.control.read({ timeout: 20_000 });
     } catch (e) {
@@ -208,7 +223,10 @@ const fired = (trigger: number, observed: number): Fired => ({ trigger, observed
 
 // ---- threads -----------------------------------------------------------------------------
 
-type WaiterRound = { many: { handle: number; waitfor: number }[] } | { one: number; signals: number } | { port: number };
+type WaiterRound =
+  | { many: { handle: number; waitfor: number }[] }
+  | { one: number; signals: number }
+  | { port: number };
 
 /** A worker (test/fixtures/objects-waiter.cjs) blocking in one wait per round. `blocked(r)`
  *  starts round r and resolves once the worker sleeps in it; `result(r)` is what it gave. */
@@ -262,15 +280,27 @@ describe('one port observing every kind of object', () => {
     const vmo = Vmo.create(4096);
     const [channel, channelPeer] = Channel.create();
     const { readFd, reader, writer } = pipe();
-    const peer = startPeer({ event: event.duplicate(), pair: pairPeer, socket: socketPeer, channel: channelPeer, pipe: writer });
+    const peer = startPeer({
+      event: event.duplicate(),
+      pair: pairPeer,
+      socket: socketPeer,
+      channel: channelPeer,
+      pipe: writer,
+    });
     await peer.request({ op: 'started' });
-    const watch = (h: Handle | number, key: number, signals: number, edge = false) => port.watch(h, signals, { key, edge });
+    const watch = (h: Handle | number, key: number, signals: number, edge = false) =>
+      port.watch(h, signals, { key, edge });
 
     // A VMO's ZERO_CHILDREN is always on: a level observer fires before the call returns.
     watch(vmo, 4, ZX_VMO_ZERO_CHILDREN);
     expect(sys.portWait(port.raw, 0n)).toEqual({
       status: ZX_OK,
-      packet: { key: 4n, type: ZX_PKT_TYPE_SIGNAL_ONE, status: ZX_OK, signal: { trigger: ZX_VMO_ZERO_CHILDREN, observed: ZX_VMO_ZERO_CHILDREN, count: 1, timestamp: 0n } },
+      packet: {
+        key: 4n,
+        type: ZX_PKT_TYPE_SIGNAL_ONE,
+        status: ZX_OK,
+        signal: { trigger: ZX_VMO_ZERO_CHILDREN, observed: ZX_VMO_ZERO_CHILDREN, count: 1, timestamp: 0n },
+      },
     });
 
     // Level: one change to each object, made over there.
@@ -336,7 +366,9 @@ describe('one port observing every kind of object', () => {
     watch(channel, 23, ZX_CHANNEL_PEER_CLOSED);
     watch(reader, 24, ZX_CHANNEL_PEER_CLOSED);
     expect(sys.portWait(port.raw, 0n)).toEqual(NOTHING);
-    expect(await peer.do({ disposition: 'socket', own: ZX_SOCKET_DISPOSITION_WRITE_DISABLED, peer: 0 })).toEqual([ZX_OK]);
+    expect(await peer.do({ disposition: 'socket', own: ZX_SOCKET_DISPOSITION_WRITE_DISABLED, peer: 0 })).toEqual([
+      ZX_OK,
+    ]);
     expect(await packets(port, 1)).toEqual({
       22: fired(ZX_SOCKET_PEER_WRITE_DISABLED, ZX_SOCKET_WRITABLE | ZX_SOCKET_PEER_WRITE_DISABLED),
     });
@@ -405,7 +437,8 @@ describe('shared memory: a producer in another process, a consumer here', () => 
         ({ status, observed } = sys.objectWaitOne(mine.raw, ZX_USER_SIGNAL_0, LONG()));
       } else {
         expect(sys.objectWaitAsync(mine.raw, port!.raw, BigInt(i), ZX_USER_SIGNAL_0, 0)).toBe(ZX_OK);
-        const r = how === 'a port, awaited' ? await sys.portWaitAsync(port!.raw, LONG()) : sys.portWait(port!.raw, LONG());
+        const r =
+          how === 'a port, awaited' ? await sys.portWaitAsync(port!.raw, LONG()) : sys.portWait(port!.raw, LONG());
         status = r.status;
         const packet = r.packet as PortPacket & { signal: Fired };
         observed = packet.key === BigInt(i) && packet.signal.trigger === ZX_USER_SIGNAL_0 ? packet.signal.observed : -1;
@@ -452,14 +485,62 @@ describe('every object type through one message', () => {
       socket: ZX_DEFAULT_SOCKET_RIGHTS & ~ZX_RIGHT_MANAGE_SOCKET,
     };
     const dispositions = [
-      { operation: ZX_HANDLE_OP_DUPLICATE, handle: event.raw, type: ZX_OBJ_TYPE_EVENT, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK },
-      { operation: ZX_HANDLE_OP_DUPLICATE, handle: event.raw, type: ZX_OBJ_TYPE_NONE, rights: rights.eventRo, result: ZX_OK },
-      { operation: ZX_HANDLE_OP_MOVE, handle: pairPeer.release(), type: ZX_OBJ_TYPE_EVENTPAIR, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK },
-      { operation: ZX_HANDLE_OP_DUPLICATE, handle: vmo.raw, type: ZX_OBJ_TYPE_VMO, rights: rights.vmoRo, result: ZX_OK },
-      { operation: ZX_HANDLE_OP_MOVE, handle: vmoRw.release(), type: ZX_OBJ_TYPE_NONE, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK },
-      { operation: ZX_HANDLE_OP_MOVE, handle: socketPeer.release(), type: ZX_OBJ_TYPE_SOCKET, rights: rights.socket, result: ZX_OK },
-      { operation: ZX_HANDLE_OP_MOVE, handle: channelPeer.release(), type: ZX_OBJ_TYPE_CHANNEL, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK },
-      { operation: ZX_HANDLE_OP_MOVE, handle: writer, type: ZX_OBJ_TYPE_FD, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK },
+      {
+        operation: ZX_HANDLE_OP_DUPLICATE,
+        handle: event.raw,
+        type: ZX_OBJ_TYPE_EVENT,
+        rights: ZX_RIGHT_SAME_RIGHTS,
+        result: ZX_OK,
+      },
+      {
+        operation: ZX_HANDLE_OP_DUPLICATE,
+        handle: event.raw,
+        type: ZX_OBJ_TYPE_NONE,
+        rights: rights.eventRo,
+        result: ZX_OK,
+      },
+      {
+        operation: ZX_HANDLE_OP_MOVE,
+        handle: pairPeer.release(),
+        type: ZX_OBJ_TYPE_EVENTPAIR,
+        rights: ZX_RIGHT_SAME_RIGHTS,
+        result: ZX_OK,
+      },
+      {
+        operation: ZX_HANDLE_OP_DUPLICATE,
+        handle: vmo.raw,
+        type: ZX_OBJ_TYPE_VMO,
+        rights: rights.vmoRo,
+        result: ZX_OK,
+      },
+      {
+        operation: ZX_HANDLE_OP_MOVE,
+        handle: vmoRw.release(),
+        type: ZX_OBJ_TYPE_NONE,
+        rights: ZX_RIGHT_SAME_RIGHTS,
+        result: ZX_OK,
+      },
+      {
+        operation: ZX_HANDLE_OP_MOVE,
+        handle: socketPeer.release(),
+        type: ZX_OBJ_TYPE_SOCKET,
+        rights: rights.socket,
+        result: ZX_OK,
+      },
+      {
+        operation: ZX_HANDLE_OP_MOVE,
+        handle: channelPeer.release(),
+        type: ZX_OBJ_TYPE_CHANNEL,
+        rights: ZX_RIGHT_SAME_RIGHTS,
+        result: ZX_OK,
+      },
+      {
+        operation: ZX_HANDLE_OP_MOVE,
+        handle: writer,
+        type: ZX_OBJ_TYPE_FD,
+        rights: ZX_RIGHT_SAME_RIGHTS,
+        result: ZX_OK,
+      },
     ];
     const moved = dispositions.filter((d) => d.operation === ZX_HANDLE_OP_MOVE).map((d) => d.handle);
     expect(sys.channelWriteEtc(data.raw, 0, Buffer.from('every type'), dispositions)).toBe(ZX_OK);
@@ -470,7 +551,12 @@ describe('every object type through one message', () => {
     const names = ['event', 'eventRo', 'pair', 'vmoRo', 'vmoRw', 'socket', 'channel', 'pipe'];
     const got = await peer.request({ op: 'receive', from: 'data', names });
     expect([got.status, got.text]).toEqual([ZX_OK, 'every type']);
-    const asSent = (i: number, rightsThere: number) => ({ ...sent[i], rights: rightsThere, readType: sent[i].type, readRights: rightsThere });
+    const asSent = (i: number, rightsThere: number) => ({
+      ...sent[i],
+      rights: rightsThere,
+      readType: sent[i].type,
+      readRights: rightsThere,
+    });
     expect(got.handles).toEqual([
       asSent(0, ZX_DEFAULT_EVENT_RIGHTS),
       asSent(1, rights.eventRo),
@@ -485,7 +571,10 @@ describe('every object type through one message', () => {
       ['0', '0', pair.koid, '0', '0', socket.koid, channel.koid, '0'].map(String),
     );
     // Descriptors: an event is two, an eventpair side three, every other object one.
-    expect([got.after.fds - got.before.fds, got.after.handles - got.before.handles]).toEqual([2 + 2 + 3 + 1 + 1 + 1 + 1 + 1, 8]);
+    expect([got.after.fds - got.before.fds, got.after.handles - got.before.handles]).toEqual([
+      2 + 2 + 3 + 1 + 1 + 1 + 1 + 1,
+      8,
+    ]);
 
     expect(
       await peer.do(
@@ -527,10 +616,15 @@ describe('every object type through one message', () => {
     expect(drainPipe(readFd)).toBe('over the pipe');
 
     await peer.exit();
-    expect(await pair.wait(ZX_EVENTPAIR_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_USER_SIGNAL_1 | ZX_EVENTPAIR_PEER_CLOSED);
+    expect(await pair.wait(ZX_EVENTPAIR_PEER_CLOSED, { timeout: 20_000 })).toBe(
+      ZX_USER_SIGNAL_1 | ZX_EVENTPAIR_PEER_CLOSED,
+    );
     expect(await socket.wait(ZX_SOCKET_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_SOCKET_PEER_CLOSED);
     expect(await channel.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
-    expect(await sys.objectWaitOneAsync(reader, ZX_CHANNEL_PEER_CLOSED, LONG())).toEqual({ status: ZX_OK, observed: ZX_CHANNEL_PEER_CLOSED });
+    expect(await sys.objectWaitOneAsync(reader, ZX_CHANNEL_PEER_CLOSED, LONG())).toEqual({
+      status: ZX_OK,
+      observed: ZX_CHANNEL_PEER_CLOSED,
+    });
     for (const h of [data, event, pair, vmo, socket, channel]) h.close();
     expect(sys.handleClose(reader)).toBe(ZX_OK);
     closeSync(readFd);
@@ -544,11 +638,41 @@ describe('every object type through one message', () => {
     const [channel, channelPeer] = Channel.create();
     const vmo = Vmo.create(4096);
     const dispositions = [
-      { operation: ZX_HANDLE_OP_MOVE, handle: socketPeer.release(), type: ZX_OBJ_TYPE_SOCKET, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK },
-      { operation: ZX_HANDLE_OP_MOVE, handle: pairPeer.release(), type: ZX_OBJ_TYPE_EVENT, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK },
-      { operation: ZX_HANDLE_OP_DUPLICATE, handle: event.raw, type: ZX_OBJ_TYPE_NONE, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK },
-      { operation: ZX_HANDLE_OP_MOVE, handle: channelPeer.release(), type: ZX_OBJ_TYPE_NONE, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK },
-      { operation: ZX_HANDLE_OP_DUPLICATE, handle: vmo.raw, type: ZX_OBJ_TYPE_SOCKET, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK },
+      {
+        operation: ZX_HANDLE_OP_MOVE,
+        handle: socketPeer.release(),
+        type: ZX_OBJ_TYPE_SOCKET,
+        rights: ZX_RIGHT_SAME_RIGHTS,
+        result: ZX_OK,
+      },
+      {
+        operation: ZX_HANDLE_OP_MOVE,
+        handle: pairPeer.release(),
+        type: ZX_OBJ_TYPE_EVENT,
+        rights: ZX_RIGHT_SAME_RIGHTS,
+        result: ZX_OK,
+      },
+      {
+        operation: ZX_HANDLE_OP_DUPLICATE,
+        handle: event.raw,
+        type: ZX_OBJ_TYPE_NONE,
+        rights: ZX_RIGHT_SAME_RIGHTS,
+        result: ZX_OK,
+      },
+      {
+        operation: ZX_HANDLE_OP_MOVE,
+        handle: channelPeer.release(),
+        type: ZX_OBJ_TYPE_NONE,
+        rights: ZX_RIGHT_SAME_RIGHTS,
+        result: ZX_OK,
+      },
+      {
+        operation: ZX_HANDLE_OP_DUPLICATE,
+        handle: vmo.raw,
+        type: ZX_OBJ_TYPE_SOCKET,
+        rights: ZX_RIGHT_SAME_RIGHTS,
+        result: ZX_OK,
+      },
     ];
     expect(sys.channelWriteEtc(data.raw, 0, Buffer.from('no'), dispositions)).toBe(ZX_ERR_WRONG_TYPE);
     expect(dispositions.map((d) => d.result)).toEqual([ZX_OK, ZX_ERR_WRONG_TYPE, ZX_OK, ZX_OK, ZX_ERR_WRONG_TYPE]);
@@ -565,11 +689,21 @@ describe('every object type through one message', () => {
     const [data, dataPeer] = Channel.create();
     const peer = startPeer({ data: dataPeer });
     const sides = pairs.map(([, side]) => basicOf(side));
-    data.write('64 sides', pairs.map(([, side]) => side));
+    data.write(
+      '64 sides',
+      pairs.map(([, side]) => side),
+    );
     const names = pairs.map((_, i) => `side${i}`);
     const got = await peer.request({ op: 'receive', from: 'data', names });
-    expect([got.status, got.text, got.after.fds - got.before.fds, got.after.handles - got.before.handles]).toEqual([ZX_OK, '64 sides', 192, 64]);
-    expect(got.handles).toEqual(sides.map((s) => ({ ...s, readType: ZX_OBJ_TYPE_EVENTPAIR, readRights: ZX_DEFAULT_EVENTPAIR_RIGHTS })));
+    expect([got.status, got.text, got.after.fds - got.before.fds, got.after.handles - got.before.handles]).toEqual([
+      ZX_OK,
+      '64 sides',
+      192,
+      64,
+    ]);
+    expect(got.handles).toEqual(
+      sides.map((s) => ({ ...s, readType: ZX_OBJ_TYPE_EVENTPAIR, readRights: ZX_DEFAULT_EVENTPAIR_RIGHTS })),
+    );
     expect(sides.map((s, i) => s.relatedKoid === String(pairs[i][0].koid))).toEqual(sides.map(() => true));
     const results = await peer.do(...names.map((name, i) => ({ signalPeer: name, clear: 0, set: USER_SIGNAL(i % 8) })));
     expect(results).toEqual(names.map(() => ZX_OK));
@@ -585,7 +719,10 @@ describe('every object type through one message', () => {
     const pairs = Array.from({ length: 64 }, () => EventPair.create());
     const [data, dataPeer] = Channel.create();
     const peer = startPeer({ data: dataPeer }, 64);
-    data.write('too many', pairs.map(([, side]) => side));
+    data.write(
+      'too many',
+      pairs.map(([, side]) => side),
+    );
     const event = Event.create();
     data.write('next', [event.duplicate()]);
     const crowded = await peer.request({ op: 'receive', from: 'data', names: [] });
@@ -641,9 +778,24 @@ function commonOps(signalOk: number, signalPeerOk: number): RightsOp[] {
   return [
     { name: 'info', needs: 0, ok: ZX_OK, run: (h) => sys.objectGetInfo(h, ZX_INFO_HANDLE_BASIC).status },
     { name: 'wait', needs: ZX_RIGHT_WAIT, ok: ZX_ERR_TIMED_OUT, run: (h) => sys.objectWaitOne(h, 0, 0n).status },
-    { name: 'waitMany', needs: ZX_RIGHT_WAIT, ok: ZX_ERR_TIMED_OUT, run: (h) => sys.objectWaitMany([{ handle: h, waitfor: 0, pending: 0 }], 0n) },
-    { name: 'waitAsync', needs: ZX_RIGHT_WAIT, ok: ZX_ERR_TIMED_OUT, run: async (h) => (await sys.objectWaitOneAsync(h, 0, 0n)).status },
-    { name: 'observe', needs: ZX_RIGHT_WAIT, ok: ZX_OK, run: (h, _, port) => sys.objectWaitAsync(h, port, 1n, ZX_USER_SIGNAL_7, 0) },
+    {
+      name: 'waitMany',
+      needs: ZX_RIGHT_WAIT,
+      ok: ZX_ERR_TIMED_OUT,
+      run: (h) => sys.objectWaitMany([{ handle: h, waitfor: 0, pending: 0 }], 0n),
+    },
+    {
+      name: 'waitAsync',
+      needs: ZX_RIGHT_WAIT,
+      ok: ZX_ERR_TIMED_OUT,
+      run: async (h) => (await sys.objectWaitOneAsync(h, 0, 0n)).status,
+    },
+    {
+      name: 'observe',
+      needs: ZX_RIGHT_WAIT,
+      ok: ZX_OK,
+      run: (h, _, port) => sys.objectWaitAsync(h, port, 1n, ZX_USER_SIGNAL_7, 0),
+    },
     {
       name: 'duplicate',
       needs: ZX_RIGHT_DUPLICATE,
@@ -655,7 +807,12 @@ function commonOps(signalOk: number, signalPeerOk: number): RightsOp[] {
       },
     },
     { name: 'signal', needs: ZX_RIGHT_SIGNAL, ok: signalOk, run: (h) => sys.objectSignal(h, 0, ZX_USER_SIGNAL_0) },
-    { name: 'signalPeer', needs: ZX_RIGHT_SIGNAL_PEER, ok: signalPeerOk, run: (h) => sys.objectSignalPeer(h, 0, ZX_USER_SIGNAL_0) },
+    {
+      name: 'signalPeer',
+      needs: ZX_RIGHT_SIGNAL_PEER,
+      ok: signalPeerOk,
+      run: (h) => sys.objectSignalPeer(h, 0, ZX_USER_SIGNAL_0),
+    },
   ];
 }
 
@@ -703,9 +860,19 @@ const rightsCases: RightsCase[] = [
     },
     ops: [
       ...commonOps(ZX_ERR_NOT_SUPPORTED, ZX_ERR_NOT_SUPPORTED),
-      { name: 'socketWrite', needs: ZX_RIGHT_WRITE, ok: ZX_OK, run: (h: number) => sys.socketWrite(h, 0, Buffer.from('w')).status },
+      {
+        name: 'socketWrite',
+        needs: ZX_RIGHT_WRITE,
+        ok: ZX_OK,
+        run: (h: number) => sys.socketWrite(h, 0, Buffer.from('w')).status,
+      },
       { name: 'socketRead', needs: ZX_RIGHT_READ, ok: ZX_OK, run: (h: number) => sys.socketRead(h, 0, 1).status },
-      { name: 'setDisposition', needs: ZX_RIGHT_MANAGE_SOCKET, ok: ZX_OK, run: (h: number) => sys.socketSetDisposition(h, 0, 0) },
+      {
+        name: 'setDisposition',
+        needs: ZX_RIGHT_MANAGE_SOCKET,
+        ok: ZX_OK,
+        run: (h: number) => sys.socketSetDisposition(h, 0, 0),
+      },
     ],
   })),
   ...[ZX_VMO_RESIZABLE, 0].map((options) => ({
@@ -723,13 +890,18 @@ const rightsCases: RightsCase[] = [
       { name: 'vmoWrite', needs: ZX_RIGHT_WRITE, ok: ZX_OK, run: (h: number) => sys.vmoWrite(h, Buffer.from('w'), 0) },
       { name: 'getSize', needs: 0, ok: ZX_OK, run: (h: number) => sys.vmoGetSize(h).status },
       // RESIZE is asked for only of a VMO that can change size (as Zircon's kernel does).
-      { name: 'setSize', needs: options ? ZX_RIGHT_WRITE | ZX_RIGHT_RESIZE : ZX_RIGHT_WRITE, ok: options ? ZX_OK : ZX_ERR_UNAVAILABLE, run: (h: number) => sys.vmoSetSize(h, 8192) },
+      {
+        name: 'setSize',
+        needs: options ? ZX_RIGHT_WRITE | ZX_RIGHT_RESIZE : ZX_RIGHT_WRITE,
+        ok: options ? ZX_OK : ZX_ERR_UNAVAILABLE,
+        run: (h: number) => sys.vmoSetSize(h, 8192),
+      },
       {
         name: 'map',
         needs: ZX_RIGHT_READ | ZX_RIGHT_MAP,
         ok: ZX_OK,
         run: (h: number) => {
-          const r = native.vmoMap(h, 1 << 20, true);  // (resizable or not: rights are the point)
+          const r = native.vmoMap(h, 1 << 20, true); // (resizable or not: rights are the point)
           if (typeof r === 'number') return r;
           Vmo.unmap(r);
           return ZX_OK;
@@ -746,8 +918,18 @@ const rightsCases: RightsCase[] = [
       ...commonOps(ZX_ERR_NOT_SUPPORTED, ZX_ERR_NOT_SUPPORTED),
       // Before portQueue: nothing is queued yet.
       { name: 'portWait', needs: ZX_RIGHT_READ, ok: ZX_ERR_TIMED_OUT, run: (h) => sys.portWait(h, 0n).status },
-      { name: 'portWaitAsync', needs: ZX_RIGHT_READ, ok: ZX_ERR_TIMED_OUT, run: async (h) => (await sys.portWaitAsync(h, 0n)).status },
-      { name: 'portQueue', needs: ZX_RIGHT_WRITE, ok: ZX_OK, run: (h) => sys.portQueue(h, { key: 1n, type: ZX_PKT_TYPE_USER, status: 0 }) },
+      {
+        name: 'portWaitAsync',
+        needs: ZX_RIGHT_READ,
+        ok: ZX_ERR_TIMED_OUT,
+        run: async (h) => (await sys.portWaitAsync(h, 0n)).status,
+      },
+      {
+        name: 'portQueue',
+        needs: ZX_RIGHT_WRITE,
+        ok: ZX_OK,
+        run: (h) => sys.portQueue(h, { key: 1n, type: ZX_PKT_TYPE_USER, status: 0 }),
+      },
       {
         name: 'observeInto',
         needs: ZX_RIGHT_WRITE,
@@ -773,7 +955,9 @@ const rightsCases: RightsCase[] = [
  *  arrives with the same type and rights. */
 function transfer(h: number, type: number, rights: number): number {
   const { out0, out1 } = sys.channelCreate(0);
-  const status = sys.channelWriteEtc(out0, 0, null, [{ operation: ZX_HANDLE_OP_MOVE, handle: h, type: ZX_OBJ_TYPE_NONE, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK }]);
+  const status = sys.channelWriteEtc(out0, 0, null, [
+    { operation: ZX_HANDLE_OP_MOVE, handle: h, type: ZX_OBJ_TYPE_NONE, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK },
+  ]);
   if (status === ZX_OK) {
     const r = sys.channelReadEtc(out1, 0, 0, 1);
     expect(r.handles.map(({ type: t, rights: got }) => ({ type: t, rights: got }))).toEqual([{ type, rights }]);
@@ -791,7 +975,15 @@ describe('rights reduction, every type', () => {
     const [c, d] = Channel.create();
     expect(sys.handleDuplicate(a.raw, ZX_RIGHT_SAME_RIGHTS)).toEqual({ status: ZX_ERR_ACCESS_DENIED, out: 0 });
     expect(sys.handleDuplicate(a.raw, ZX_RIGHT_WAIT)).toEqual({ status: ZX_ERR_ACCESS_DENIED, out: 0 });
-    const d0 = [{ operation: ZX_HANDLE_OP_DUPLICATE, handle: a.raw, type: ZX_OBJ_TYPE_CHANNEL, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK }];
+    const d0 = [
+      {
+        operation: ZX_HANDLE_OP_DUPLICATE,
+        handle: a.raw,
+        type: ZX_OBJ_TYPE_CHANNEL,
+        rights: ZX_RIGHT_SAME_RIGHTS,
+        result: ZX_OK,
+      },
+    ];
     expect(sys.channelWriteEtc(c.raw, 0, null, d0)).toBe(ZX_ERR_ACCESS_DENIED);
     expect(d0[0].result).toBe(ZX_ERR_ACCESS_DENIED);
     expect(isValid(a.raw)).toBe(true); // a refused duplicate leaves its source
@@ -827,7 +1019,7 @@ describe('rights reduction, every type', () => {
             expected[op.name] = op.needs & ~rights ? ZX_ERR_ACCESS_DENIED : op.ok;
             actual[op.name] = await op.run(h, subject, port);
           }
-          expected.transfer = rights & ZX_RIGHT_TRANSFER ? TRANSFER_OK[c.type] ?? ZX_OK : ZX_ERR_ACCESS_DENIED;
+          expected.transfer = rights & ZX_RIGHT_TRANSFER ? (TRANSFER_OK[c.type] ?? ZX_OK) : ZX_ERR_ACCESS_DENIED;
           actual.transfer = transfer(h, c.type, c.arrives?.(rights) ?? rights);
           expect(actual, `${c.name} by ${way} without 0x${removed.toString(16)}`).toEqual(expected);
           expect(isValid(h)).toBe(false); // moved (or consumed by the refusal)
@@ -926,7 +1118,9 @@ describe('waiting on one of each type', () => {
     const all = oneOfEach();
     const { items } = all;
     const triggers = items.filter((item) => item.cause);
-    const rounds = [...triggers, 'peer closed'].map(() => ({ many: items.map(({ handle, waitfor }) => ({ handle, waitfor })) }));
+    const rounds = [...triggers, 'peer closed'].map(() => ({
+      many: items.map(({ handle, waitfor }) => ({ handle, waitfor })),
+    }));
     const worker = waiter(rounds);
     for (const [r, item] of triggers.entries()) {
       await worker.blocked(r);
@@ -945,7 +1139,14 @@ describe('waiting on one of each type', () => {
     const last = await worker.result(triggers.length);
     expect(last.status).toBe(ZX_OK);
     // At least one of them woke it; by now every one shows its peer gone.
-    const gone = [0, ZX_EVENTPAIR_PEER_CLOSED, ZX_SOCKET_PEER_CLOSED, ZX_VMO_ZERO_CHILDREN, ZX_CHANNEL_PEER_CLOSED, ZX_CHANNEL_PEER_CLOSED];
+    const gone = [
+      0,
+      ZX_EVENTPAIR_PEER_CLOSED,
+      ZX_SOCKET_PEER_CLOSED,
+      ZX_VMO_ZERO_CHILDREN,
+      ZX_CHANNEL_PEER_CLOSED,
+      ZX_CHANNEL_PEER_CLOSED,
+    ];
     expect(last.pending.map((p: number, i: number) => p & ~gone[i] & ~items[i].idle)).toEqual(items.map(() => 0));
     expect(items.map((item) => signalsOf(item.handle))).toEqual(gone);
     expect(await worker.exited).toBe(0);
@@ -959,9 +1160,17 @@ describe('waiting on one of each type', () => {
     const vmo = Vmo.create(4096);
     const [channel, channelPeer] = Channel.create();
     const { readFd, reader, writer } = pipe();
-    const peer = startPeer({ event: event.duplicate(), pair: pairPeer, socket: socketPeer, channel: channelPeer, pipe: writer, vmo: vmo.duplicate() });
+    const peer = startPeer({
+      event: event.duplicate(),
+      pair: pairPeer,
+      socket: socketPeer,
+      channel: channelPeer,
+      pipe: writer,
+      vmo: vmo.duplicate(),
+    });
     await peer.request({ op: 'started' });
-    const wait = (h: Handle | number, signals: number) => sys.objectWaitOneAsync(h instanceof Handle ? h.raw : h, signals, LONG());
+    const wait = (h: Handle | number, signals: number) =>
+      sys.objectWaitOneAsync(h instanceof Handle ? h.raw : h, signals, LONG());
     // A VMO's only signal is on already: settled at once.
     expect(await wait(vmo, ZX_VMO_ZERO_CHILDREN)).toEqual({ status: ZX_OK, observed: ZX_VMO_ZERO_CHILDREN });
     const pending = [
@@ -984,11 +1193,17 @@ describe('waiting on one of each type', () => {
       ),
     ).toEqual([ZX_OK, ZX_OK, ZX_OK, ZX_OK, ZX_OK, 1]);
     expect(await Promise.all(pending)).toEqual(
-      [ZX_USER_SIGNAL_1, ZX_EVENTPAIR_SIGNALED, ZX_SOCKET_READABLE | ZX_SOCKET_WRITABLE, RW, ZX_CHANNEL_READABLE].map((observed) => ({ status: ZX_OK, observed })),
+      [ZX_USER_SIGNAL_1, ZX_EVENTPAIR_SIGNALED, ZX_SOCKET_READABLE | ZX_SOCKET_WRITABLE, RW, ZX_CHANNEL_READABLE].map(
+        (observed) => ({ status: ZX_OK, observed }),
+      ),
     );
     expect(await vmoWait).toEqual({ status: ZX_ERR_TIMED_OUT, observed: ZX_VMO_ZERO_CHILDREN });
     expect(vmo.read(13).toString()).toBe('written there');
-    expect([socket.tryRead(10)!.toString(), channel.tryRead()!.bytes.toString(), drainPipe(readFd)]).toEqual(['s', 'c', 'p']);
+    expect([socket.tryRead(10)!.toString(), channel.tryRead()!.bytes.toString(), drainPipe(readFd)]).toEqual([
+      's',
+      'c',
+      'p',
+    ]);
     const gone = [
       wait(pair, ZX_EVENTPAIR_PEER_CLOSED),
       wait(socket, ZX_SOCKET_PEER_CLOSED),
@@ -997,7 +1212,12 @@ describe('waiting on one of each type', () => {
     ];
     await peer.exit();
     expect(await Promise.all(gone)).toEqual(
-      [ZX_EVENTPAIR_SIGNALED | ZX_EVENTPAIR_PEER_CLOSED, ZX_SOCKET_PEER_CLOSED, ZX_CHANNEL_PEER_CLOSED, ZX_CHANNEL_PEER_CLOSED].map((observed) => ({ status: ZX_OK, observed })),
+      [
+        ZX_EVENTPAIR_SIGNALED | ZX_EVENTPAIR_PEER_CLOSED,
+        ZX_SOCKET_PEER_CLOSED,
+        ZX_CHANNEL_PEER_CLOSED,
+        ZX_CHANNEL_PEER_CLOSED,
+      ].map((observed) => ({ status: ZX_OK, observed })),
     );
     expect(event.signals).toBe(ZX_USER_SIGNAL_1);
     for (const h of [event, pair, socket, vmo, channel]) h.close();
@@ -1034,7 +1254,14 @@ const closeCases: CloseCase[] = [
     make: () => {
       const e = Event.create();
       const dup = e.duplicate();
-      return { h: e.release(), signals: ZX_USER_SIGNAL_0, shows: 0, dup: dup.raw, cause: () => dup.set(ZX_USER_SIGNAL_0), cleanup: () => dup.close() };
+      return {
+        h: e.release(),
+        signals: ZX_USER_SIGNAL_0,
+        shows: 0,
+        dup: dup.raw,
+        cause: () => dup.set(ZX_USER_SIGNAL_0),
+        cleanup: () => dup.close(),
+      };
     },
   },
   {
@@ -1072,7 +1299,13 @@ const closeCases: CloseCase[] = [
     make: () => {
       const v = Vmo.create(4096);
       const dup = v.duplicate();
-      return { h: v.release(), signals: ZX_USER_SIGNAL_0, shows: ZX_VMO_ZERO_CHILDREN, dup: dup.raw, cleanup: () => dup.close() };
+      return {
+        h: v.release(),
+        signals: ZX_USER_SIGNAL_0,
+        shows: ZX_VMO_ZERO_CHILDREN,
+        dup: dup.raw,
+        cleanup: () => dup.close(),
+      };
     },
   },
   {
@@ -1139,7 +1372,9 @@ describe('closing a handle in the middle of a wait', () => {
     expect(last).toEqual({
       round: made.length + 1,
       status: ZX_ERR_CANCELED,
-      pending: all.items.map((item) => (item.name === 'VMO' ? ZX_VMO_ZERO_CHILDREN | ZX_SIGNAL_HANDLE_CLOSED : item.idle)),
+      pending: all.items.map((item) =>
+        item.name === 'VMO' ? ZX_VMO_ZERO_CHILDREN | ZX_SIGNAL_HANDLE_CLOSED : item.idle,
+      ),
     });
     expect(await worker.exited).toBe(0);
     for (const m of made) m.cleanup();
@@ -1152,7 +1387,11 @@ describe('closing a handle in the middle of a wait', () => {
       const waiting = sys.objectWaitOneAsync(m.h, m.signals, ZX_TIME_INFINITE);
       await new Promise((resolve) => setImmediate(resolve));
       expect(sys.handleClose(m.h)).toBe(ZX_OK);
-      expect({ type: c.name, ...(await waiting) }).toEqual({ type: c.name, status: ZX_ERR_CANCELED, observed: (m.shows | ZX_SIGNAL_HANDLE_CLOSED) >>> 0 });
+      expect({ type: c.name, ...(await waiting) }).toEqual({
+        type: c.name,
+        status: ZX_ERR_CANCELED,
+        observed: (m.shows | ZX_SIGNAL_HANDLE_CLOSED) >>> 0,
+      });
       if (m.peerAfter) expect(await m.peerAfter()).toBe(m.peerExpected);
       m.cleanup();
     }
@@ -1253,7 +1492,11 @@ describe('startup handles of every type', () => {
     expect(socket.tryRead(10)!.toString()).toBe('socket');
     await peer.exit();
     expect(pair.signals).toBe(ZX_USER_SIGNAL_1 | ZX_EVENTPAIR_PEER_CLOSED);
-    expect([socket.signals, channel.signals, signalsOf(reader)]).toEqual([ZX_SOCKET_PEER_CLOSED, ZX_CHANNEL_PEER_CLOSED, ZX_CHANNEL_PEER_CLOSED]);
+    expect([socket.signals, channel.signals, signalsOf(reader)]).toEqual([
+      ZX_SOCKET_PEER_CLOSED,
+      ZX_CHANNEL_PEER_CLOSED,
+      ZX_CHANNEL_PEER_CLOSED,
+    ]);
     for (const h of [event, pair, vmo, socket, channel]) h.close();
     expect(sys.handleClose(reader)).toBe(ZX_OK);
     closeSync(readFd);
@@ -1288,7 +1531,13 @@ describe('startup handles of every type', () => {
       const given = [theirs.raw, kept];
       let outcome: string;
       try {
-        const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore', handles: [{ id: user(0), handle: theirs }, { id: user(1), handle: kept }] });
+        const child = spawn(process.execPath, ['-e', ''], {
+          stdio: 'ignore',
+          handles: [
+            { id: user(0), handle: theirs },
+            { id: user(1), handle: kept },
+          ],
+        });
         await new Promise((resolve) => child.on('close', resolve));
         outcome = 'started';
       } catch (e) {
@@ -1307,7 +1556,9 @@ describe('startup handles of every type', () => {
     const port = Port.create();
     const [a, b] = Channel.create();
     const raws = [port.raw, b.raw];
-    expect(() => startPeer({ channel: b, port })).toThrow(expect.objectContaining({ status: ZX_ERR_NOT_SUPPORTED, operation: 'spawn' }));
+    expect(() => startPeer({ channel: b, port })).toThrow(
+      expect.objectContaining({ status: ZX_ERR_NOT_SUPPORTED, operation: 'spawn' }),
+    );
     expect(raws.map(isValid)).toEqual([false, false]);
     expect(a.signals).toBe(ZX_CHANNEL_PEER_CLOSED);
     a.close();
@@ -1318,10 +1569,19 @@ describe('startup handles of every type', () => {
 
 describe('out of descriptors', () => {
   it('objectWaitOneAsync on an event, an eventpair or a VMO (whose waiters need a descriptor): NO_RESOURCES at once, as objectWaitOne', async () => {
-    const proc = start('sh', ['-c', 'ulimit -n 64 && exec "$0" "$@"', process.execPath, fixture('objects-crowded.cjs')]);
+    const proc = start('sh', [
+      '-c',
+      'ulimit -n 64 && exec "$0" "$@"',
+      process.execPath,
+      fixture('objects-crowded.cjs'),
+    ]);
     expect(await proc.closed).toEqual({ code: 0, signal: null });
     const report = JSON.parse(proc.stdout());
-    const refused = (observed: number) => ({ first: 'wait', sync: ZX_ERR_NO_RESOURCES, async: { status: ZX_ERR_NO_RESOURCES, observed } });
+    const refused = (observed: number) => ({
+      first: 'wait',
+      sync: ZX_ERR_NO_RESOURCES,
+      async: { status: ZX_ERR_NO_RESOURCES, observed },
+    });
     expect(report).toEqual({ event: refused(0), eventpair: refused(0), vmo: refused(ZX_VMO_ZERO_CHILDREN) });
   });
 });

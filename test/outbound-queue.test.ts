@@ -66,7 +66,6 @@ function expectBaseline(b: Baseline): void {
   expect(openFdCount(), fdChanges(b)).toBe(b.fds);
 }
 
-
 function isReadable(h: number): boolean {
   return sys.objectWaitOne(h, ZX_CHANNEL_READABLE, 0n).status === ZX_OK;
 }
@@ -348,7 +347,9 @@ describe('every write first flushes the queue', () => {
     const err: Buffer[] = [];
     child.stdout!.on('data', (d) => out.push(d));
     child.stderr!.on('data', (d) => err.push(d));
-    const closed = new Promise<string>((resolve) => child.on('close', (code, signal) => resolve(`code ${code} signal ${signal}`)));
+    const closed = new Promise<string>((resolve) =>
+      child.on('close', (code, signal) => resolve(`code ${code} signal ${signal}`)),
+    );
 
     // No yield in this loop: a SHOULD_WAIT write is retried, and each retry flushes what
     // the child has read meanwhile. Without that, the loop would never leave 3500.
@@ -375,8 +376,8 @@ describe('every write first flushes the queue', () => {
   });
 });
 
-describe('a message carrying endpoint E waits for E\'s own queue', () => {
-  it('is held until E\'s queued messages are sent; none lost, none reordered', async () => {
+describe("a message carrying endpoint E waits for E's own queue", () => {
+  it("is held until E's queued messages are sent; none lost, none reordered", async () => {
     const base = baseline();
     const SIZE = 65536;
     const N = 48; // 3 MiB: more than the socket holds
@@ -584,7 +585,7 @@ describe('closing with messages queued', () => {
 });
 
 describe('a reader process that dies with messages unread', () => {
-  it('the writer\'s loop drops the queue on its own: a carried endpoint\'s peer sees PEER_CLOSED; descriptors back to baseline', async () => {
+  it("the writer's loop drops the queue on its own: a carried endpoint's peer sees PEER_CLOSED; descriptors back to baseline", async () => {
     await warmUpSpawn();
     const base = baseline();
     const [w, r] = createChannel();
@@ -613,45 +614,48 @@ describe('a reader process that dies with messages unread', () => {
   it.each([
     ['records unread in its socket', 10],
     ['nothing in its socket', 0],
-  ])('while the queue is held back behind a carried endpoint E that can\'t drain (%s): the loop drops it on its own; E\'s peer reads every message E queued, then sees PEER_CLOSED', async (_, unread) => {
-    await warmUpSpawn();
-    const base = baseline();
-    const SIZE = 65536;
-    const N = 48; // 3 MiB: more than E's socket holds
-    const [w, r] = createChannel();
-    const [e, f] = createChannel();
-    const [x, y] = createChannel();
-    const reader = spawnWithEndpoint(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], r);
-    // With records unread, the reader's death is a socket error (ECONNRESET) too, not just a hangup.
-    for (let i = 0; i < unread; i++) expect(sys.channelWrite(w, 0, message(i, 16), null)).toBe(ZX_OK);
-    for (let i = 0; i < N; i++) expect(sys.channelWrite(e, 0, message(i, SIZE), null)).toBe(ZX_OK);
-    expect(fdio.fdCreate(e).status).toBe(ZX_ERR_SHOULD_WAIT); // E has queued messages
-    expect(sys.channelWrite(w, 0, Buffer.from('carrier'), [e, x])).toBe(ZX_OK);
-    expect(isValid(e)).toBe(false);
-    expect(isValid(x)).toBe(false);
-    // The writer lets go of its handle and does nothing more: the queue still holds the socket.
-    expect(sys.handleClose(w)).toBe(ZX_OK);
-    expect(sys.objectWaitOne(y, ZX_CHANNEL_PEER_CLOSED, 0n).status).toBe(ZX_ERR_TIMED_OUT);
+  ])(
+    "while the queue is held back behind a carried endpoint E that can't drain (%s): the loop drops it on its own; E's peer reads every message E queued, then sees PEER_CLOSED",
+    async (_, unread) => {
+      await warmUpSpawn();
+      const base = baseline();
+      const SIZE = 65536;
+      const N = 48; // 3 MiB: more than E's socket holds
+      const [w, r] = createChannel();
+      const [e, f] = createChannel();
+      const [x, y] = createChannel();
+      const reader = spawnWithEndpoint(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], r);
+      // With records unread, the reader's death is a socket error (ECONNRESET) too, not just a hangup.
+      for (let i = 0; i < unread; i++) expect(sys.channelWrite(w, 0, message(i, 16), null)).toBe(ZX_OK);
+      for (let i = 0; i < N; i++) expect(sys.channelWrite(e, 0, message(i, SIZE), null)).toBe(ZX_OK);
+      expect(fdio.fdCreate(e).status).toBe(ZX_ERR_SHOULD_WAIT); // E has queued messages
+      expect(sys.channelWrite(w, 0, Buffer.from('carrier'), [e, x])).toBe(ZX_OK);
+      expect(isValid(e)).toBe(false);
+      expect(isValid(x)).toBe(false);
+      // The writer lets go of its handle and does nothing more: the queue still holds the socket.
+      expect(sys.handleClose(w)).toBe(ZX_OK);
+      expect(sys.objectWaitOne(y, ZX_CHANNEL_PEER_CLOSED, 0n).status).toBe(ZX_ERR_TIMED_OUT);
 
-    expect(reader.proc.kill('SIGKILL')).toBe(true);
-    expect(await reader.closed).toEqual({ code: null, signal: 'SIGKILL' });
-    // No write, and E's queue still full: only the writer's loop watching for the hangup
-    // can drop the queue and close X.
-    const xClosed = await sys.objectWaitOneAsync(y, ZX_CHANNEL_PEER_CLOSED, sys.deadlineAfter(10n * SECOND));
-    expect(sys.handleClose(y)).toBe(ZX_OK);
-    expect(xClosed.status).toBe(ZX_OK);
-    expect(isReadable(f)).toBe(true);
-    expect(sys.objectWaitOne(f, ZX_CHANNEL_PEER_CLOSED, 0n).status).toBe(ZX_ERR_TIMED_OUT);
+      expect(reader.proc.kill('SIGKILL')).toBe(true);
+      expect(await reader.closed).toEqual({ code: null, signal: 'SIGKILL' });
+      // No write, and E's queue still full: only the writer's loop watching for the hangup
+      // can drop the queue and close X.
+      const xClosed = await sys.objectWaitOneAsync(y, ZX_CHANNEL_PEER_CLOSED, sys.deadlineAfter(10n * SECOND));
+      expect(sys.handleClose(y)).toBe(ZX_OK);
+      expect(xClosed.status).toBe(ZX_OK);
+      expect(isReadable(f)).toBe(true);
+      expect(sys.objectWaitOne(f, ZX_CHANNEL_PEER_CLOSED, 0n).status).toBe(ZX_ERR_TIMED_OUT);
 
-    // E is closed as a close of its handle would: what it queued still goes out, then its socket.
-    let seq = 0;
-    await drain(f, N, (b) => expectMessage(b, seq++, SIZE));
-    const eClosed = await sys.objectWaitOneAsync(f, ZX_CHANNEL_PEER_CLOSED, sys.deadlineAfter(10n * SECOND));
-    expect(sys.channelRead(f, 0, 65536, 64).status).toBe(ZX_ERR_PEER_CLOSED);
-    expect(sys.handleClose(f)).toBe(ZX_OK);
-    expect(eClosed.status).toBe(ZX_OK);
-    await settle(base);
-  });
+      // E is closed as a close of its handle would: what it queued still goes out, then its socket.
+      let seq = 0;
+      await drain(f, N, (b) => expectMessage(b, seq++, SIZE));
+      const eClosed = await sys.objectWaitOneAsync(f, ZX_CHANNEL_PEER_CLOSED, sys.deadlineAfter(10n * SECOND));
+      expect(sys.channelRead(f, 0, 65536, 64).status).toBe(ZX_ERR_PEER_CLOSED);
+      expect(sys.handleClose(f)).toBe(ZX_OK);
+      expect(eClosed.status).toBe(ZX_OK);
+      await settle(base);
+    },
+  );
 });
 
 describe('exit flush', () => {
@@ -676,7 +680,9 @@ describe('exit flush', () => {
     const err: Buffer[] = [];
     child.stdout!.on('data', (d) => out.push(d));
     child.stderr!.on('data', (d) => err.push(d));
-    const closed = new Promise<string>((resolve) => child.on('close', (code, signal) => resolve(`code ${code} signal ${signal}`)));
+    const closed = new Promise<string>((resolve) =>
+      child.on('close', (code, signal) => resolve(`code ${code} signal ${signal}`)),
+    );
 
     const reported = new Promise<void>((resolve) => child.stdout!.on('data', () => resolve()));
 

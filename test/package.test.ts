@@ -9,7 +9,16 @@
 // or with prebuilds older than the native sources, these tests fail in CI and are skipped
 // elsewhere (run `npm run prebuilds` to take part).
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -30,7 +39,10 @@ const PREBUILDS = [
 ];
 const built = PREBUILDS.every((p) => existsSync(path.join(root, p.file)));
 // The newest change to what goes into a binary: a prebuild older than it is stale.
-const sources = ['binding.gyp', ...readdirSync(path.join(root, 'native'), { recursive: true, encoding: 'utf8' }).map((f) => path.join('native', f))];
+const sources = [
+  'binding.gyp',
+  ...readdirSync(path.join(root, 'native'), { recursive: true, encoding: 'utf8' }).map((f) => path.join('native', f)),
+];
 const newestSource = Math.max(...sources.map((f) => statSync(path.join(root, f)).mtimeMs));
 const current = built && PREBUILDS.every((p) => statSync(path.join(root, p.file)).mtimeMs >= newestSource);
 // An arm64 Node run by qemu-user with Debian's arm64 C and C++ libraries (.ci/run sets
@@ -63,7 +75,9 @@ describe.skipIf(!current && !process.env.CI)('the published package', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'zircon-ipc-package-'));
     // --ignore-scripts: prepack's prebuilds and prepare's TypeScript build are already made.
-    const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: root });
+    const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], {
+      cwd: root,
+    });
     const [packed] = JSON.parse(stdout);
     tarball = path.join(dir, packed.filename);
     files = packed.files.map((f: { path: string }) => f.path);
@@ -72,8 +86,19 @@ describe.skipIf(!current && !process.env.CI)('the published package', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('carries the prebuilds, LICENSE, the built and the TypeScript sources, and no tests or build output', () => {
-    for (const file of [...PREBUILDS.map((p) => p.file), 'LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'binding.gyp',
-      'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'lib/index.ts', 'native/binding/addon.cc']) {
+    for (const file of [
+      ...PREBUILDS.map((p) => p.file),
+      'LICENSE',
+      'README.md',
+      'CHANGELOG.md',
+      'package.json',
+      'binding.gyp',
+      'dist/index.js',
+      'dist/index.mjs',
+      'dist/index.d.ts',
+      'lib/index.ts',
+      'native/binding/addon.cc',
+    ]) {
       expect(files).toContain(file);
     }
     expect(files.filter((f) => /^(build|test|node_modules|bench|examples)\//.test(f))).toEqual([]);
@@ -97,39 +122,55 @@ describe.skipIf(!current && !process.env.CI)('the published package', () => {
     expect(relative.filter((t) => !files.includes(t))).toEqual([]);
   });
 
-  it.each(PREBUILDS)('$file is an ELF shared object for $machine and $libc, exporting only the module entry', ({ file, machine, libc }) => {
-    const elf = execFileSync('readelf', ['-h', '-d', '-V', '-W', '--dyn-syms', path.join(root, file)], { encoding: 'utf8' });
-    expect(elf).toMatch(/^\s*Class:\s+ELF64$/m);
-    expect(elf).toMatch(/^\s*Type:\s+DYN /m);
-    expect(elf.match(/^\s*Machine:\s+(.*)$/m)![1]).toBe(machine);
-    const needed = [...elf.matchAll(/\(NEEDED\)\s+Shared library: \[(.*)\]/g)].map((m) => m[1]);
-    const glibcVersions = [...new Set([...elf.matchAll(/GLIBC_(\d+)\.(\d+)/g)].map((m) => Number(m[1]) * 1000 + Number(m[2])))];
-    if (libc === 'musl') {
-      // musl's loader takes "libc.so" as itself; nothing of glibc's.
-      expect(needed).toEqual(['libc.so']);
-      expect(glibcVersions).toEqual([]);
-    } else {
-      expect(needed).toContain('libc.so.6');
-      expect(needed.every((n) => /^(libc|libm|libdl|libpthread|ld-linux-[\w-]+)\.so\.\d$/.test(n))).toBe(true);
-      // Nothing newer than glibc 2.28 (Debian 10, Ubuntu 18.10, RHEL 8).
-      expect(Math.max(...glibcVersions)).toBeLessThanOrEqual(2028);
-    }
-    // No libstdc++ needed (the C++ runtime is linked in) and nothing of it exported.
-    const exported = elf.split('\n').map((line) => line.trim().split(/\s+/))
-      .filter((f) => f.length >= 8 && f[4] === 'GLOBAL' && f[6] !== 'UND').map((f) => f[7]).sort();
-    expect(exported).toEqual(['napi_register_module_v1', 'node_api_module_get_api_version_v1']);
-  });
+  it.each(PREBUILDS)(
+    '$file is an ELF shared object for $machine and $libc, exporting only the module entry',
+    ({ file, machine, libc }) => {
+      const elf = execFileSync('readelf', ['-h', '-d', '-V', '-W', '--dyn-syms', path.join(root, file)], {
+        encoding: 'utf8',
+      });
+      expect(elf).toMatch(/^\s*Class:\s+ELF64$/m);
+      expect(elf).toMatch(/^\s*Type:\s+DYN /m);
+      expect(elf.match(/^\s*Machine:\s+(.*)$/m)![1]).toBe(machine);
+      const needed = [...elf.matchAll(/\(NEEDED\)\s+Shared library: \[(.*)\]/g)].map((m) => m[1]);
+      const glibcVersions = [
+        ...new Set([...elf.matchAll(/GLIBC_(\d+)\.(\d+)/g)].map((m) => Number(m[1]) * 1000 + Number(m[2]))),
+      ];
+      if (libc === 'musl') {
+        // musl's loader takes "libc.so" as itself; nothing of glibc's.
+        expect(needed).toEqual(['libc.so']);
+        expect(glibcVersions).toEqual([]);
+      } else {
+        expect(needed).toContain('libc.so.6');
+        expect(needed.every((n) => /^(libc|libm|libdl|libpthread|ld-linux-[\w-]+)\.so\.\d$/.test(n))).toBe(true);
+        // Nothing newer than glibc 2.28 (Debian 10, Ubuntu 18.10, RHEL 8).
+        expect(Math.max(...glibcVersions)).toBeLessThanOrEqual(2028);
+      }
+      // No libstdc++ needed (the C++ runtime is linked in) and nothing of it exported.
+      const exported = elf
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/))
+        .filter((f) => f.length >= 8 && f[4] === 'GLOBAL' && f[6] !== 'UND')
+        .map((f) => f[7])
+        .sort();
+      expect(exported).toEqual(['napi_register_module_v1', 'node_api_module_get_api_version_v1']);
+    },
+  );
 
-  it.skipIf(!existsSync(muslLoader) && !process.env.CI)("musl's loader resolves every symbol of the musl prebuild but Node's own", async () => {
-    // ldd mode: loads it and reports each symbol nothing provides; only Node's (Node-API
-    // and libuv, which the node executable exports) may be missing here.
-    const listed = await run(muslLoader, ['--list', path.join(root, PREBUILDS[2].file)]).catch((e) => e);
-    expect(listed.stdout).toContain(`libc.so => ${muslLoader}`);
-    const missing = [...listed.stderr.matchAll(/: (\S+): symbol not found$/gm)].map((m) => m[1]);
-    expect(missing.length).toBeGreaterThan(20);
-    expect(missing.filter((name) => !/^(napi_|node_api_|uv_)/.test(name))).toEqual([]);
-    expect(listed.stderr.split('\n').filter((line: string) => line && !line.endsWith('symbol not found'))).toEqual([]);
-  });
+  it.skipIf(!existsSync(muslLoader) && !process.env.CI)(
+    "musl's loader resolves every symbol of the musl prebuild but Node's own",
+    async () => {
+      // ldd mode: loads it and reports each symbol nothing provides; only Node's (Node-API
+      // and libuv, which the node executable exports) may be missing here.
+      const listed = await run(muslLoader, ['--list', path.join(root, PREBUILDS[2].file)]).catch((e) => e);
+      expect(listed.stdout).toContain(`libc.so => ${muslLoader}`);
+      const missing = [...listed.stderr.matchAll(/: (\S+): symbol not found$/gm)].map((m) => m[1]);
+      expect(missing.length).toBeGreaterThan(20);
+      expect(missing.filter((name) => !/^(napi_|node_api_|uv_)/.test(name))).toEqual([]);
+      expect(listed.stderr.split('\n').filter((line: string) => line && !line.endsWith('symbol not found'))).toEqual(
+        [],
+      );
+    },
+  );
 
   describe('in a fresh app, installed from the cache alone', () => {
     let app: string;
@@ -146,8 +187,13 @@ describe.skipIf(!current && !process.env.CI)('the published package', () => {
       const packages: Record<string, unknown> = {
         '': { name: 'app', version: '1.0.0', dependencies },
         'node_modules/zircon-ipc': {
-          version: pkg.version, resolved: spec, license: pkg.license, dependencies: pkg.dependencies,
-          hasInstallScript: true, engines: pkg.engines, os: pkg.os,
+          version: pkg.version,
+          resolved: spec,
+          license: pkg.license,
+          dependencies: pkg.dependencies,
+          hasInstallScript: true,
+          engines: pkg.engines,
+          os: pkg.os,
         },
       };
       const pending = ['typescript', ...Object.keys(pkg.dependencies)];
@@ -160,12 +206,26 @@ describe.skipIf(!current && !process.env.CI)('the published package', () => {
         pending.push(...Object.keys(entry.dependencies ?? {}));
       }
       // allowScripts: the install script runs, so "compiles nothing" is its own decision.
-      writeFileSync(path.join(app, 'package.json'), JSON.stringify({
-        name: 'app', version: '1.0.0', private: true, dependencies, allowScripts: { 'zircon-ipc': true },
-      }));
-      writeFileSync(path.join(app, 'package-lock.json'), JSON.stringify({
-        name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true, packages,
-      }));
+      writeFileSync(
+        path.join(app, 'package.json'),
+        JSON.stringify({
+          name: 'app',
+          version: '1.0.0',
+          private: true,
+          dependencies,
+          allowScripts: { 'zircon-ipc': true },
+        }),
+      );
+      writeFileSync(
+        path.join(app, 'package-lock.json'),
+        JSON.stringify({
+          name: 'app',
+          version: '1.0.0',
+          lockfileVersion: 3,
+          requires: true,
+          packages,
+        }),
+      );
       install = await run('npm', ['ci', '--offline', '--foreground-scripts', '--no-audit', '--no-fund'], { cwd: app });
     });
 
@@ -177,7 +237,9 @@ describe.skipIf(!current && !process.env.CI)('the published package', () => {
     });
 
     it('the app loads the prebuild and passes a channel to a child process', async () => {
-      writeFileSync(path.join(app, 'main.js'), `
+      writeFileSync(
+        path.join(app, 'main.js'),
+        `
         const { Channel, spawn, takeStartupHandle, PA_HND, PA_USER0 } = require('zircon-ipc');
         if (process.argv[2] === 'child') {
           const channel = new Channel(takeStartupHandle(PA_HND(PA_USER0, 0)));
@@ -198,7 +260,8 @@ describe.skipIf(!current && !process.env.CI)('the published package', () => {
           });
           child.on('exit', (code) => console.log('child exited with', code));
         }
-      `);
+      `,
+      );
       const { stdout, stderr } = await run(process.execPath, ['main.js'], { cwd: app, timeout: 20_000 });
       expect(stderr).toBe('');
       const [result, exit] = stdout.trim().split('\n');
@@ -209,8 +272,12 @@ describe.skipIf(!current && !process.env.CI)('the published package', () => {
       expect(exit).toBe('child exited with 0');
     });
 
-    it.skipIf(!arm64 && !process.env.CI)('an arm64 Node (under qemu-user) loads the arm64 prebuild and passes bytes and handles', async () => {
-      writeFileSync(path.join(app, 'arm64.js'), `
+    it.skipIf(!arm64 && !process.env.CI)(
+      'an arm64 Node (under qemu-user) loads the arm64 prebuild and passes bytes and handles',
+      async () => {
+        writeFileSync(
+          path.join(app, 'arm64.js'),
+          `
         const { Channel, Vmo, Event, ZX_EVENT_SIGNALED } = require('zircon-ipc');
         const [a, b] = Channel.create();
         const vmo = Vmo.create(4096);
@@ -224,21 +291,39 @@ describe.skipIf(!current && !process.env.CI)('the published package', () => {
             .map((line) => line.split(/\\s+/)[5]).filter((file) => file && file.endsWith('.node'));
           console.log(JSON.stringify({ arch: process.arch, text: bytes.toString(), shared: new Uint8Array(vmo.map())[0], mapped: [...new Set(mapped)] }));
         });
-      `);
-      const { stdout, stderr } = await run(qemu, ['-L', arm64Libs, arm64Node, 'arm64.js'], { cwd: app, timeout: 60_000 });
-      expect(stderr).toBe('');
-      expect(JSON.parse(stdout)).toEqual({
-        arch: 'arm64', text: 'hello arm64', shared: 7,
-        mapped: [path.join(app, 'node_modules/zircon-ipc/prebuilds/linux-arm64/zircon-ipc.glibc.node')],
-      });
-    });
+      `,
+        );
+        const { stdout, stderr } = await run(qemu, ['-L', arm64Libs, arm64Node, 'arm64.js'], {
+          cwd: app,
+          timeout: 60_000,
+        });
+        expect(stderr).toBe('');
+        expect(JSON.parse(stdout)).toEqual({
+          arch: 'arm64',
+          text: 'hello arm64',
+          shared: 7,
+          mapped: [path.join(app, 'node_modules/zircon-ipc/prebuilds/linux-arm64/zircon-ipc.glibc.node')],
+        });
+      },
+    );
 
     it('strict TypeScript type-checks a program using the package, with only typescript installed by the app', async () => {
-      writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
-        compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext' },
-        files: ['main.ts'],
-      }));
-      writeFileSync(path.join(app, 'main.ts'), `
+      writeFileSync(
+        path.join(app, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            noEmit: true,
+            target: 'ES2022',
+            module: 'nodenext',
+            moduleResolution: 'nodenext',
+          },
+          files: ['main.ts'],
+        }),
+      );
+      writeFileSync(
+        path.join(app, 'main.ts'),
+        `
         import { Channel, Vmo, Socket, sys, spawn, ZX_OK, ZX_CHANNEL_READABLE, ZX_TIME_INFINITE } from 'zircon-ipc';
         const { out0, out1 } = sys.channelCreate(0);
         const status: number = sys.channelWrite(out0, 0, new Uint8Array([1]), null);
@@ -253,12 +338,14 @@ describe.skipIf(!current && !process.env.CI)('the published package', () => {
         s0.toStream().end();
         const child = spawn(process.execPath, ['-e', '0'], { handles: [] });
         child.on('exit', () => console.log(ok, text, shared.byteLength));
-      `);
+      `,
+      );
       const tsc = path.join(app, 'node_modules/typescript/bin/tsc');
       const result = await run(process.execPath, [tsc, '-p', app], { cwd: app }).catch((e) => e);
       expect({ stdout: result.stdout, code: result.code ?? 0 }).toEqual({ stdout: '', code: 0 });
-      expect(Object.keys(JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8')).dependencies).sort())
-        .toEqual(['typescript', 'zircon-ipc']);
+      expect(Object.keys(JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8')).dependencies).sort()).toEqual(
+        ['typescript', 'zircon-ipc'],
+      );
     });
   });
 });

@@ -51,7 +51,7 @@ import {
 import type { PortPacket, PortWaitResult } from '../lib/sys';
 import { native } from '../lib/native';
 import {
-  Baseline,
+  type Baseline,
   baseline,
   channel,
   closeAll,
@@ -129,7 +129,9 @@ function waiter(port: number, count: number, deadlineMs?: number): WorkerRun {
   worker.on('message', (m) => resolvers[next++]?.(m));
   const failed = new Promise<never>((_, reject) => worker.once('error', reject));
   return {
-    ready: Promise.race([messages[0], failed]).then(({ tid }) => until(() => blockedInPoll(tid), 'the worker to block in portWait')),
+    ready: Promise.race([messages[0], failed]).then(({ tid }) =>
+      until(() => blockedInPoll(tid), 'the worker to block in portWait'),
+    ),
     result: Promise.race([messages[1], failed]),
     exited: new Promise<number>((resolve) => worker.on('exit', resolve)),
   };
@@ -197,7 +199,12 @@ describe('portCreate', () => {
 
   it('out of descriptors: NO_RESOURCES from portCreate and from a watch that needs one; nothing leaks', async () => {
     // Node raises its soft limit to the hard limit at startup: lower both.
-    const child = spawnWithFds('bash', ['-c', 'ulimit -n 64 && exec "$0" "$@"', process.execPath, fixture('port-fd-limit.cjs')]);
+    const child = spawnWithFds('bash', [
+      '-c',
+      'ulimit -n 64 && exec "$0" "$@"',
+      process.execPath,
+      fixture('port-fd-limit.cjs'),
+    ]);
     expect(await child.closed).toEqual({ code: 0, signal: null });
     expect(child.stderr()).toBe('');
     expect(reportOf(child)).toEqual({
@@ -241,7 +248,15 @@ describe('portCreate', () => {
     expect(sys.channelRead(b, 0, 64, 1).status).toBe(ZX_ERR_SHOULD_WAIT);
 
     const etc = newPort();
-    const dispositions = [{ operation: ZX_HANDLE_OP_MOVE, handle: etc, type: ZX_OBJ_TYPE_NONE, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK }];
+    const dispositions = [
+      {
+        operation: ZX_HANDLE_OP_MOVE,
+        handle: etc,
+        type: ZX_OBJ_TYPE_NONE,
+        rights: ZX_RIGHT_SAME_RIGHTS,
+        result: ZX_OK,
+      },
+    ];
     expect(sys.channelWriteEtc(a, 0, null, dispositions)).toBe(ZX_ERR_NOT_SUPPORTED);
     expect(dispositions[0].result).toBe(ZX_ERR_NOT_SUPPORTED);
     expect(isValid(etc)).toBe(false);
@@ -293,7 +308,9 @@ describe('portQueue', () => {
       const user = Buffer.alloc(32);
       for (let j = 0; j < 32; j++) user[j] = (i * 7 + j) & 0xff;
       users.push(user);
-      expect(sys.portQueue(port, { key: BigInt(i) << 40n, type: ZX_PKT_TYPE_USER, status: i === 0 ? 0 : -i, user })).toBe(ZX_OK);
+      expect(
+        sys.portQueue(port, { key: BigInt(i) << 40n, type: ZX_PKT_TYPE_USER, status: i === 0 ? 0 : -i, user }),
+      ).toBe(ZX_OK);
     }
     for (let i = 0; i < 100; i++) expect(take(port)).toEqual(userPacket(BigInt(i) << 40n, i === 0 ? 0 : -i, users[i]));
     expect(take(port)).toEqual(NOTHING);
@@ -302,7 +319,14 @@ describe('portQueue', () => {
 
   it('any type is queued as ZX_PKT_TYPE_USER (as Zircon does); a short user is zero-padded; keys use all 64 bits', () => {
     const port = newPort();
-    expect(sys.portQueue(port, { key: 2n ** 64n - 1n, type: ZX_PKT_TYPE_SIGNAL_ONE, status: 0x7fffffff, user: Buffer.from('abc') })).toBe(ZX_OK);
+    expect(
+      sys.portQueue(port, {
+        key: 2n ** 64n - 1n,
+        type: ZX_PKT_TYPE_SIGNAL_ONE,
+        status: 0x7fffffff,
+        user: Buffer.from('abc'),
+      }),
+    ).toBe(ZX_OK);
     expect(sys.portQueue(port, { key: 0n, type: 0xffffffff, status: -0x80000000, user: null })).toBe(ZX_OK);
     expect(sys.portQueue(port, { key: 5, type: 99, status: 0 })).toBe(ZX_OK);
     expect(take(port)).toEqual(userPacket(2n ** 64n - 1n, 0x7fffffff, Buffer.from('abc')));
@@ -361,7 +385,8 @@ describe('portWait', () => {
     expect(sys.portWait(a, ZX_TIME_INFINITE)).toEqual({ status: ZX_ERR_WRONG_TYPE, packet: null });
     expect(sys.portWait(writeOnly, ZX_TIME_INFINITE)).toEqual({ status: ZX_ERR_ACCESS_DENIED, packet: null });
     const port = newPort();
-    for (const deadline of [0n, ZX_TIME_INFINITE_PAST, sys.clockGetMonotonic() - 1n]) expect(sys.portWait(port, deadline)).toEqual(NOTHING);
+    for (const deadline of [0n, ZX_TIME_INFINITE_PAST, sys.clockGetMonotonic() - 1n])
+      expect(sys.portWait(port, deadline)).toEqual(NOTHING);
     const deadline = sys.deadlineAfter(30n * MS);
     expect(sys.portWait(port, deadline)).toEqual(NOTHING);
     expect(sys.clockGetMonotonic()).toBeGreaterThanOrEqual(deadline);
@@ -412,7 +437,10 @@ describe('portWait', () => {
 
   it('CANCELED when the port handle is closed by another thread while this one waits', async () => {
     const port = newPort();
-    const closer = inWorker('whenBlocked(MAIN_THREAD, () => parentPort.postMessage(sys.handleClose(workerData.port)));', { port });
+    const closer = inWorker(
+      'whenBlocked(MAIN_THREAD, () => parentPort.postMessage(sys.handleClose(workerData.port)));',
+      { port },
+    );
     expect(sys.portWait(port, LONG())).toEqual({ status: ZX_ERR_CANCELED, packet: null });
     expect(await closer.message).toBe(ZX_OK);
     expect(await closer.exited).toBe(0);
@@ -460,7 +488,12 @@ describe('objectWaitAsync', () => {
     expect(sys.channelWrite(b, 0, Buffer.from('x'), null)).toBe(ZX_OK);
     expect(take(port)).toEqual(NOTHING);
     // All three options are good together.
-    for (const options of [0, ZX_WAIT_ASYNC_TIMESTAMP, ZX_WAIT_ASYNC_EDGE, ZX_WAIT_ASYNC_BOOT_TIMESTAMP | ZX_WAIT_ASYNC_EDGE]) {
+    for (const options of [
+      0,
+      ZX_WAIT_ASYNC_TIMESTAMP,
+      ZX_WAIT_ASYNC_EDGE,
+      ZX_WAIT_ASYNC_BOOT_TIMESTAMP | ZX_WAIT_ASYNC_EDGE,
+    ]) {
       observe(a, port, BigInt(options), ZX_CHANNEL_PEER_CLOSED, options);
     }
     closeAll(port, a, b, readOnlyPort, noWait, d, file);
@@ -754,7 +787,11 @@ describe('objectWaitAsync', () => {
     const [a, b] = channel();
     observe(a, port, 1n, ZX_CHANNEL_READABLE);
     observe(a, port, 2n, ZX_CHANNEL_READABLE, ZX_WAIT_ASYNC_EDGE);
-    const call = sys.channelCallAsync(a, 0, LONG(), { bytes: Buffer.from('\0\0\0\0ask'), readNumBytes: 64, readNumHandles: 0 });
+    const call = sys.channelCallAsync(a, 0, LONG(), {
+      bytes: Buffer.from('\0\0\0\0ask'),
+      readNumBytes: 64,
+      readNumHandles: 0,
+    });
     const request = readAll(b).bytes;
     // A message that is not the reply, then the reply: the call steps over the first.
     expect(sys.channelWrite(b, 0, Buffer.from('\0\0\0\0aside'), null)).toBe(ZX_OK);
@@ -799,13 +836,18 @@ describe('portWaitAsync', () => {
   it('resolves when a packet is queued later, or an observed object changes on another thread', async () => {
     const port = newPort();
     const p = sys.portWaitAsync(port, LONG());
-    setTimeout(() => expect(sys.portQueue(port, { key: 9n, type: 0, status: -1, user: Buffer.from('later') })).toBe(ZX_OK), 20);
+    setTimeout(
+      () => expect(sys.portQueue(port, { key: 9n, type: 0, status: -1, user: Buffer.from('later') })).toBe(ZX_OK),
+      20,
+    );
     expect(await p).toEqual(userPacket(9n, -1, Buffer.from('later')));
 
     const [a, b] = channel();
     observe(a, port, 10n, ZX_CHANNEL_READABLE);
     const q = sys.portWaitAsync(port, ZX_TIME_INFINITE);
-    const writer = inWorker('parentPort.postMessage(sys.channelWrite(workerData.b, 0, Buffer.from("w"), null));', { b });
+    const writer = inWorker('parentPort.postMessage(sys.channelWrite(workerData.b, 0, Buffer.from("w"), null));', {
+      b,
+    });
     expect(await q).toEqual(signalPacket(10n, ZX_CHANNEL_READABLE, RW));
     expect(await writer.message).toBe(ZX_OK);
     expect(await writer.exited).toBe(0);
@@ -923,19 +965,35 @@ describe('Port (class)', () => {
 
   it('failures are ZxErrors naming the operation', async () => {
     const port = Port.create();
-    expectZxError(thrownBy(() => port.waitSync({ timeout: 0 })), ZX_ERR_TIMED_OUT, 'Port.waitSync');
+    expectZxError(
+      thrownBy(() => port.waitSync({ timeout: 0 })),
+      ZX_ERR_TIMED_OUT,
+      'Port.waitSync',
+    );
     expectZxError(await rejectionOf(port.wait({ timeout: 10 })), ZX_ERR_TIMED_OUT, 'Port.wait');
     // Handle's signal wait: a port has no WAIT right.
     expectZxError(await rejectionOf(port.wait(ZX_CHANNEL_READABLE, { timeout: 0 })), ZX_ERR_ACCESS_DENIED, 'Port.wait');
-    expectZxError(thrownBy(() => port.watch(port, ZX_CHANNEL_READABLE)), ZX_ERR_ACCESS_DENIED, 'Port.watch');
+    expectZxError(
+      thrownBy(() => port.watch(port, ZX_CHANNEL_READABLE)),
+      ZX_ERR_ACCESS_DENIED,
+      'Port.watch',
+    );
     // A regular file can't be watched: fine for a signal it has (READABLE fires at once),
     // NOT_SUPPORTED for one it would have to wait for.
     const file = new Handle(fileHandle('r'));
     port.watch(file, ZX_CHANNEL_READABLE, { key: 1n });
     expect(port.waitSync({ timeout: 0 })).toEqual(signalPacket(1n, ZX_CHANNEL_READABLE, RW).packet);
-    expectZxError(thrownBy(() => port.watch(file, ZX_CHANNEL_PEER_CLOSED)), ZX_ERR_NOT_SUPPORTED, 'Port.watch');
+    expectZxError(
+      thrownBy(() => port.watch(file, ZX_CHANNEL_PEER_CLOSED)),
+      ZX_ERR_NOT_SUPPORTED,
+      'Port.watch',
+    );
     for (let i = 0; i <= 4096; i++) port.queue({ key: BigInt(i) });
-    expectZxError(thrownBy(() => port.queue()), ZX_ERR_SHOULD_WAIT, 'Port.queue');
+    expectZxError(
+      thrownBy(() => port.queue()),
+      ZX_ERR_SHOULD_WAIT,
+      'Port.queue',
+    );
     const pending = port.wait();
     port.close();
     expect(await pending).toEqual(userPacket(0n, ZX_OK).packet); // served before the close

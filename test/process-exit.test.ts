@@ -57,7 +57,8 @@ describe('a writer that exits normally', () => {
       const i = received++;
       const want = Buffer.alloc(8 + ((i * 131) % 56), i & 0xff);
       want.writeUInt32LE(i, 0);
-      if (!r.bytes.equals(want)) throw new Error(`message ${i}: got #${r.bytes.readUInt32LE(0)} of ${r.bytes.length} bytes`);
+      if (!r.bytes.equals(want))
+        throw new Error(`message ${i}: got #${r.bytes.readUInt32LE(0)} of ${r.bytes.length} bytes`);
     };
     while (received < COUNT - TAIL) {
       await waitSignals(reader, ZX_CHANNEL_READABLE, 20_000, child.stderr());
@@ -138,7 +139,8 @@ describe('a writer that exits with messages queued for a reader that is not read
       const r = sys.channelRead(reader, 0, 65536, 64);
       if (r.status === ZX_ERR_PEER_CLOSED) return next - first;
       expect(r.status).toBe(ZX_OK);
-      if (!r.bytes.equals(message(next))) throw new Error(`message ${next}: got #${r.bytes.readUInt32LE(0)} of ${r.bytes.length} bytes`);
+      if (!r.bytes.equals(message(next)))
+        throw new Error(`message ${next}: got #${r.bytes.readUInt32LE(0)} of ${r.bytes.length} bytes`);
       next++;
     }
   }
@@ -180,10 +182,14 @@ describe('a peer killed with SIGKILL', () => {
     const base = baseline();
     const [mine, theirs] = Channel.create();
     const [idle, idleChild] = Channel.create();
-    const child = startNode('proc-hang.cjs', ['2'], [
-      { id: user(0), handle: theirs },
-      { id: user(1), handle: idleChild },
-    ]);
+    const child = startNode(
+      'proc-hang.cjs',
+      ['2'],
+      [
+        { id: user(0), handle: theirs },
+        { id: user(1), handle: idleChild },
+      ],
+    );
 
     const call = rejection(mine.call('....first call'));
     const request = Buffer.from('....second call');
@@ -216,7 +222,11 @@ describe('a peer killed with SIGKILL', () => {
     const notes = [mine.tryRead(), mine.tryRead()].map((m) => m?.bytes.subarray(4).toString());
     expect(notes).toEqual(['got 1', 'got 2']);
     expectZxError(await rejection(Promise.resolve().then(() => mine.tryRead())), ZX_ERR_PEER_CLOSED, 'Channel.tryRead');
-    expectZxError(await rejection(Promise.resolve().then(() => mine.write('anyone?'))), ZX_ERR_PEER_CLOSED, 'Channel.write');
+    expectZxError(
+      await rejection(Promise.resolve().then(() => mine.write('anyone?'))),
+      ZX_ERR_PEER_CLOSED,
+      'Channel.write',
+    );
     expectZxError(await rejection(mine.call('....too late')), ZX_ERR_PEER_CLOSED, 'Channel.call');
     expect(mine.waitSync(ZX_CHANNEL_PEER_CLOSED, { timeout: 0 }) & ZX_CHANNEL_PEER_CLOSED).toBe(ZX_CHANNEL_PEER_CLOSED);
 

@@ -25,7 +25,7 @@ import {
 } from '../lib/index';
 import { native } from '../lib/native';
 import { openFdCount } from './fixtures/fds';
-import { Child, reportOf, spawnNode, waitSignals, warmUpSpawn, warmUpWait } from './fixtures/spawn';
+import { type Child, reportOf, spawnNode, waitSignals, warmUpSpawn, warmUpWait } from './fixtures/spawn';
 
 let dir: string;
 

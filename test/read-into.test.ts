@@ -54,7 +54,11 @@ beforeAll(async () => {
 afterAll(() => removeScratchDir());
 
 const SENTINEL = 0xa5;
-const result = (status: number, actualBytes = 0, actualHandles = 0): ReadIntoResult => ({ status, actualBytes, actualHandles });
+const result = (status: number, actualBytes = 0, actualHandles = 0): ReadIntoResult => ({
+  status,
+  actualBytes,
+  actualHandles,
+});
 
 /** Result comparison that names the status on mismatch. */
 function expectResult(r: ReadIntoResult, want: ReadIntoResult): void {
@@ -100,7 +104,7 @@ describe('channelReadInto: arguments', () => {
   });
 });
 
-describe('channelReadInto: statuses in Zircon\'s order', () => {
+describe("channelReadInto: statuses in Zircon's order", () => {
   it('BAD_HANDLE → WRONG_TYPE → ACCESS_DENIED → NOT_SUPPORTED (options after the handle)', () => {
     const bytes = sentinel(16);
     for (const h of [0, staleHandle(), 0x5a5a5a5b]) {
@@ -136,7 +140,10 @@ describe('channelReadInto: statuses in Zircon\'s order', () => {
     expect(bytes.subarray(0, 10).toString()).toBe('last words');
     expect(untouched(bytes, 10)).toBe(true);
     expectResult(sys.channelReadInto(b, 0, bytes, null), result(ZX_ERR_PEER_CLOSED));
-    expectResult(sys.channelReadInto(b, ZX_CHANNEL_READ_MAY_DISCARD, bytes, new Uint32Array(4)), result(ZX_ERR_PEER_CLOSED));
+    expectResult(
+      sys.channelReadInto(b, ZX_CHANNEL_READ_MAY_DISCARD, bytes, new Uint32Array(4)),
+      result(ZX_ERR_PEER_CLOSED),
+    );
     closeAll(b);
     expectBaseline(before);
   });
@@ -279,7 +286,8 @@ describe('channelReadInto: BUFFER_TOO_SMALL', () => {
     const peers = writeTen(a);
     const bytes = sentinel(numBytes);
     const handles = numHandles < 0 ? null : new Uint32Array(numHandles).fill(5);
-    for (let i = 0; i < 2; i++) expectResult(sys.channelReadInto(b, 0, bytes, handles), result(ZX_ERR_BUFFER_TOO_SMALL, 10, 2));
+    for (let i = 0; i < 2; i++)
+      expectResult(sys.channelReadInto(b, 0, bytes, handles), result(ZX_ERR_BUFFER_TOO_SMALL, 10, 2));
     expect(untouched(bytes)).toBe(true);
     if (handles) expect(handles.every((h) => h === 5)).toBe(true);
     expect(signalsOf(b)).toBe(ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE);
@@ -299,7 +307,10 @@ describe('channelReadInto: BUFFER_TOO_SMALL', () => {
     expect(sys.channelWrite(a, 0, Buffer.from('too big for you'), [x, pipeWriteHandle()])).toBe(ZX_OK);
     expect(sys.channelWrite(a, 0, Buffer.from('next'), null)).toBe(ZX_OK);
     const bytes = sentinel(4);
-    expectResult(sys.channelReadInto(b, ZX_CHANNEL_READ_MAY_DISCARD, bytes, new Uint32Array(64)), result(ZX_ERR_BUFFER_TOO_SMALL, 15, 2));
+    expectResult(
+      sys.channelReadInto(b, ZX_CHANNEL_READ_MAY_DISCARD, bytes, new Uint32Array(64)),
+      result(ZX_ERR_BUFFER_TOO_SMALL, 15, 2),
+    );
     expect(untouched(bytes)).toBe(true);
     expect(sys.objectWaitOne(y, ZX_CHANNEL_PEER_CLOSED, sys.deadlineAfter(5_000_000_000n))).toEqual({
       status: ZX_OK,
@@ -317,7 +328,10 @@ describe('channelReadInto: BUFFER_TOO_SMALL', () => {
     const [a, b] = channel();
     const [x, y] = channel();
     expect(sys.channelWrite(a, 0, Buffer.from('ab'), [x])).toBe(ZX_OK);
-    expectResult(sys.channelReadInto(b, ZX_CHANNEL_READ_MAY_DISCARD, sentinel(65536), null), result(ZX_ERR_BUFFER_TOO_SMALL, 2, 1));
+    expectResult(
+      sys.channelReadInto(b, ZX_CHANNEL_READ_MAY_DISCARD, sentinel(65536), null),
+      result(ZX_ERR_BUFFER_TOO_SMALL, 2, 1),
+    );
     expect(signalsOf(b)).toBe(ZX_CHANNEL_WRITABLE);
     expect(sys.objectWaitOne(y, ZX_CHANNEL_PEER_CLOSED, sys.deadlineAfter(5_000_000_000n)).status).toBe(ZX_OK);
     closeAll(a, b, y);
@@ -328,7 +342,11 @@ describe('channelReadInto: BUFFER_TOO_SMALL', () => {
 describe('channelReadInto: records from another process', () => {
   it('bad records: IO_DATA_INTEGRITY, descriptors closed; the valid one reads with its handles', async () => {
     const { out0: ch, out1 } = sys.channelCreate(0);
-    const child = spawnWithEndpoint('python3', [fixture('raw-records.py'), 'garbage', 'length-mismatch', 'oversized', 'valid'], out1);
+    const child = spawnWithEndpoint(
+      'python3',
+      [fixture('raw-records.py'), 'garbage', 'length-mismatch', 'oversized', 'valid'],
+      out1,
+    );
     const before = baseline();
     for (const room of [65536, 65536, 65536]) {
       await waitSignals(ch, ZX_CHANNEL_READABLE, 20_000, child.stderr());
@@ -366,7 +384,12 @@ describe('channelReadInto: records from another process', () => {
     expect(await child.closed).toEqual({ code: 0, signal: null });
     expect(child.stderr()).toBe('');
     const report = reportOf(child);
-    expect(report).toMatchObject({ ready: ZX_OK, filled: 'EMFILE', crowded: ZX_ERR_NO_RESOURCES, fdsAfter: report.fdsBefore });
+    expect(report).toMatchObject({
+      ready: ZX_OK,
+      filled: 'EMFILE',
+      crowded: ZX_ERR_NO_RESOURCES,
+      fdsAfter: report.fdsBefore,
+    });
     expect(report.next).toMatchObject({ status: ZX_OK, bytes: 'next', handles: 1 });
     expect(sys.channelRead(ch, 0, 65536, 64).status).toBe(ZX_ERR_PEER_CLOSED);
     expect(sys.handleClose(ch)).toBe(ZX_OK);
@@ -376,7 +399,24 @@ describe('channelReadInto: records from another process', () => {
 describe('channelRead: large messages are views of one slab', () => {
   it('each keeps its own bytes while later messages, small and large, are read', () => {
     const [a, b] = channel();
-    const sizes = [40_000, 100, 65536, 32 * 1024, 5, 65536, 50_000, 65536, 65536, 33_000, 65536, 65536, 65536, 65536, 65536, 40_000];
+    const sizes = [
+      40_000,
+      100,
+      65536,
+      32 * 1024,
+      5,
+      65536,
+      50_000,
+      65536,
+      65536,
+      33_000,
+      65536,
+      65536,
+      65536,
+      65536,
+      65536,
+      40_000,
+    ];
     const read: Buffer[] = [];
     for (const [i, size] of sizes.entries()) {
       expect(sys.channelWrite(a, 0, Buffer.alloc(size, i + 1), null)).toBe(ZX_OK);

@@ -22,9 +22,17 @@ import {
   ZX_RIGHTS_BASIC,
 } from '../lib/index';
 import { native } from '../lib/native';
-import { Baseline, baseline, basic, expectBaseline } from './fixtures/channels';
+import { type Baseline, baseline, basic, expectBaseline } from './fixtures/channels';
 import { openFdCount } from './fixtures/fds';
-import { Child, fixture, reportOf, spawnWithEndpoint, waitSignals, warmUpSpawn, warmUpWait } from './fixtures/spawn';
+import {
+  type Child,
+  fixture,
+  reportOf,
+  spawnWithEndpoint,
+  waitSignals,
+  warmUpSpawn,
+  warmUpWait,
+} from './fixtures/spawn';
 
 const READ_ONLY = ZX_RIGHTS_BASIC | ZX_RIGHT_READ;
 const WRITE_ONLY = ZX_RIGHTS_BASIC | ZX_RIGHT_WRITE;
@@ -46,10 +54,19 @@ afterEach(() => {
 const rightsOf = (h: number): number => basic(h).rights;
 
 /** A script sending `count` records, each with [O_RDONLY, O_WRONLY] claiming every right. */
-function claimer(count: number): { ch: number; child: Child; next(etc?: boolean): Promise<any>; finish(): Promise<void> } {
+function claimer(count: number): {
+  ch: number;
+  child: Child;
+  next(etc?: boolean): Promise<any>;
+  finish(): Promise<void>;
+} {
   const { status, out0: ch, out1 } = sys.channelCreate(0);
   expect(status).toBe(ZX_OK);
-  const child = spawnWithEndpoint('python3', [fixture('raw-records.py'), ...Array(count).fill('claims-all-rights')], out1);
+  const child = spawnWithEndpoint(
+    'python3',
+    [fixture('raw-records.py'), ...Array(count).fill('claims-all-rights')],
+    out1,
+  );
   return {
     ch,
     child,
@@ -96,11 +113,17 @@ describe('plain descriptors from another process claiming every right', () => {
     // First by duplicate and replace: asking for a right the descriptor lacks is refused,
     // SAME_RIGHTS gives the bounded ones.
     const [readOnly, writeOnly]: number[] = await c.next();
-    expect(sys.handleDuplicate(readOnly, ZX_RIGHTS_BASIC | ZX_RIGHT_WRITE)).toEqual({ status: ZX_ERR_INVALID_ARGS, out: 0 });
+    expect(sys.handleDuplicate(readOnly, ZX_RIGHTS_BASIC | ZX_RIGHT_WRITE)).toEqual({
+      status: ZX_ERR_INVALID_ARGS,
+      out: 0,
+    });
     const dup = sys.handleDuplicate(readOnly, ZX_RIGHT_SAME_RIGHTS);
     expect(dup.status).toBe(ZX_OK);
     expect(rightsOf(dup.out)).toBe(READ_ONLY);
-    expect(sys.handleReplace(writeOnly, ZX_RIGHTS_BASIC | ZX_RIGHT_READ)).toEqual({ status: ZX_ERR_INVALID_ARGS, out: 0 });
+    expect(sys.handleReplace(writeOnly, ZX_RIGHTS_BASIC | ZX_RIGHT_READ)).toEqual({
+      status: ZX_ERR_INVALID_ARGS,
+      out: 0,
+    });
     // (The refused replace consumed writeOnly, as in Zircon.)
     expect(sys.handleCloseMany([...first, ...second, readOnly, dup.out])).toBe(ZX_OK);
     await c.finish();
@@ -112,8 +135,20 @@ describe('plain descriptors from another process claiming every right', () => {
     // A disposition asking for a right the descriptor lacks: INVALID_ARGS, both consumed.
     const [readOnly, writeOnly]: number[] = await c.next();
     const refused = [
-      { operation: ZX_HANDLE_OP_MOVE, handle: readOnly, type: ZX_OBJ_TYPE_FD, rights: ZX_RIGHTS_BASIC | ZX_RIGHT_WRITE, result: ZX_OK },
-      { operation: ZX_HANDLE_OP_MOVE, handle: writeOnly, type: ZX_OBJ_TYPE_FD, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK },
+      {
+        operation: ZX_HANDLE_OP_MOVE,
+        handle: readOnly,
+        type: ZX_OBJ_TYPE_FD,
+        rights: ZX_RIGHTS_BASIC | ZX_RIGHT_WRITE,
+        result: ZX_OK,
+      },
+      {
+        operation: ZX_HANDLE_OP_MOVE,
+        handle: writeOnly,
+        type: ZX_OBJ_TYPE_FD,
+        rights: ZX_RIGHT_SAME_RIGHTS,
+        result: ZX_OK,
+      },
     ];
     expect(sys.channelWriteEtc(a, 0, null, refused)).toBe(ZX_ERR_INVALID_ARGS);
     expect(refused.map((d) => d.result)).toEqual([ZX_ERR_INVALID_ARGS, ZX_OK]);
@@ -154,7 +189,9 @@ describe('plain descriptors from another process claiming every right', () => {
       const fds = openFdCount();
       const handles: number[] = await c.next();
       expect(openFdCount()).toBe(fds + 2);
-      expect(i % 2 ? sys.handleCloseMany(handles) : sys.handleClose(handles[0]) || sys.handleClose(handles[1])).toBe(ZX_OK);
+      expect(i % 2 ? sys.handleCloseMany(handles) : sys.handleClose(handles[0]) || sys.handleClose(handles[1])).toBe(
+        ZX_OK,
+      );
       expect(openFdCount()).toBe(fds);
     }
     await c.finish();

@@ -49,7 +49,7 @@ async function recvJson(h: number, why: () => string): Promise<any> {
 }
 
 describe('an endpoint moved between processes mid-stream', () => {
-  it('the new owner gets every message written before and after the move, in order, even with the mover\'s queue full', async () => {
+  it("the new owner gets every message written before and after the move, in order, even with the mover's queue full", async () => {
     const base = baseline();
     const N1 = 2000; // written by W before the move
     const N2 = 2000; // written by W after the move
@@ -59,10 +59,14 @@ describe('an endpoint moved between processes mid-stream', () => {
     const [e, p] = channel();
     const eInfo = basicOf(e);
     const [control, controlChild] = channel();
-    const writer = startNode('proc-move-writer.cjs', [String(N1), String(N2)], [
-      { id: user(0), handle: p },
-      { id: user(1), handle: controlChild },
-    ]);
+    const writer = startNode(
+      'proc-move-writer.cjs',
+      [String(N1), String(N2)],
+      [
+        { id: user(0), handle: p },
+        { id: user(1), handle: controlChild },
+      ],
+    );
     const why = () => writer.stderr();
     expect(await recvJson(control, why)).toEqual({ phase1: N1 });
 
@@ -118,9 +122,30 @@ describe('a relay through three processes', () => {
     const [bOut, cIn] = channel();
     const [cOut, sink] = channel();
     const stages = [
-      startNode('proc-relay.cjs', [], [{ id: user(0), handle: aIn }, { id: user(1), handle: aOut }]),
-      startNode('proc-relay.cjs', [], [{ id: user(0), handle: bIn }, { id: user(1), handle: bOut }]),
-      startNode('proc-relay.cjs', [], [{ id: user(0), handle: cIn }, { id: user(1), handle: cOut }]),
+      startNode(
+        'proc-relay.cjs',
+        [],
+        [
+          { id: user(0), handle: aIn },
+          { id: user(1), handle: aOut },
+        ],
+      ),
+      startNode(
+        'proc-relay.cjs',
+        [],
+        [
+          { id: user(0), handle: bIn },
+          { id: user(1), handle: bOut },
+        ],
+      ),
+      startNode(
+        'proc-relay.cjs',
+        [],
+        [
+          { id: user(0), handle: cIn },
+          { id: user(1), handle: cOut },
+        ],
+      ),
     ];
     const why = () => stages.map((s) => s.stderr()).join('');
 

@@ -30,7 +30,12 @@ describe('listen(): a connection callback that throws', () => {
     const address = path.join(dir, `svc-${counter++}.sock`);
     const child = startNode('service-throws.cjs', [address, 'report'], [], { stdio: ['pipe', 'pipe', 'pipe'] });
     await child.json('listening');
-    const uncaught = () => child.stdout().split('\n').filter((l) => l.includes('"uncaught"')).map((l) => JSON.parse(l));
+    const uncaught = () =>
+      child
+        .stdout()
+        .split('\n')
+        .filter((l) => l.includes('"uncaught"'))
+        .map((l) => JSON.parse(l));
     for (let i = 0; i < 2; i++) {
       const mine = connect(address);
       expect(await mine.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);

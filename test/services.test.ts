@@ -123,7 +123,11 @@ async function connectStatus(address: string): Promise<number> {
 
 /** A socket file that nobody listens on (bound by a process that is gone). */
 function staleSocketFile(p: string): void {
-  execFileSync('python3', ['-c', 'import socket, sys; socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET).bind(sys.argv[1])', p]);
+  execFileSync('python3', [
+    '-c',
+    'import socket, sys; socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET).bind(sys.argv[1])',
+    p,
+  ]);
   expect(lstatSync(p).isSocket()).toBe(true);
 }
 
@@ -152,7 +156,7 @@ describe('listen', () => {
     await expectBaseline(base);
   });
 
-  it('hands the server the request end whole, with this process\'s pid, uid and gid (async iterator)', async () => {
+  it("hands the server the request end whole, with this process's pid, uid and gid (async iterator)", async () => {
     const base = baseline();
     const p = sockPath();
     const server = listen(p);
@@ -169,7 +173,11 @@ describe('listen', () => {
     expect(peer).toEqual({ pid: process.pid, uid, gid });
     expect(channel).toBeInstanceOf(Channel);
     expect(basicOf(channel.raw)).toEqual(sent);
-    expect(sent).toMatchObject({ type: ZX_OBJ_TYPE_CHANNEL, rights: ZX_DEFAULT_CHANNEL_RIGHTS, relatedKoid: basicOf(mine.raw).koid });
+    expect(sent).toMatchObject({
+      type: ZX_OBJ_TYPE_CHANNEL,
+      rights: ZX_DEFAULT_CHANNEL_RIGHTS,
+      relatedKoid: basicOf(mine.raw).koid,
+    });
     channel.write('from the server');
     expect((await mine.read({ timeout: 20_000 })).bytes.toString()).toBe('from the server');
     mine.write('from the client');
@@ -198,8 +206,13 @@ describe('listen', () => {
     const client = startNode('proc-clients.cjs', [p, '2']);
     const { statuses, replies } = await client.json('replies');
     expect(statuses).toEqual([ZX_OK, ZX_OK]);
-    expect(replies).toEqual([0, 1].map((i) => ({ server: process.pid, pid: client.pid, uid, gid, text: `client ${client.pid} #${i}` })));
-    expect(seen).toEqual([{ pid: client.pid, uid, gid }, { pid: client.pid, uid, gid }]);
+    expect(replies).toEqual(
+      [0, 1].map((i) => ({ server: process.pid, pid: client.pid, uid, gid, text: `client ${client.pid} #${i}` })),
+    );
+    expect(seen).toEqual([
+      { pid: client.pid, uid, gid },
+      { pid: client.pid, uid, gid },
+    ]);
     expect(await client.closed).toEqual({ code: 0, signal: null });
     server.close();
     await expectBaseline(base);
@@ -220,7 +233,13 @@ describe('live and stale socket files', () => {
     const child = startNode('proc-server.cjs', [q]);
     expect(await child.json('listening')).toEqual({ listening: q });
     expectAlreadyExists(() => listen(q));
-    expect(await callService(q, 'to the child')).toEqual({ server: child.pid, pid: process.pid, uid, gid, text: 'to the child' });
+    expect(await callService(q, 'to the child')).toEqual({
+      server: child.pid,
+      pid: process.pid,
+      uid,
+      gid,
+      text: 'to the child',
+    });
     child.proc.kill('SIGKILL');
     expect(await child.closed).toEqual({ code: null, signal: 'SIGKILL' });
 
@@ -244,7 +263,13 @@ describe('live and stale socket files', () => {
     expect(await connectStatus(p)).toBe(ZX_ERR_PEER_CLOSED);
     const server = listen(p, (c) => void serve(c));
     expect(lstatSync(p).mode & 0o777).toBe(0o600);
-    expect(await callService(p, 'after the restart')).toEqual({ server: process.pid, pid: process.pid, uid, gid, text: 'after the restart' });
+    expect(await callService(p, 'after the restart')).toEqual({
+      server: process.pid,
+      pid: process.pid,
+      uid,
+      gid,
+      text: 'after the restart',
+    });
     server.close();
     expect(existsSync(p)).toBe(false);
     await expectBaseline(base);
@@ -389,7 +414,9 @@ describe('who listens: serviceConnect(path, request, { uid, pid })', () => {
       c.channel.close();
     });
     const [denied, refused] = Channel.create();
-    expect(fdio.serviceConnect(server.path, refused.release(), { uid, pid: process.pid + 1 })).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(fdio.serviceConnect(server.path, refused.release(), { uid, pid: process.pid + 1 })).toBe(
+      ZX_ERR_ACCESS_DENIED,
+    );
     expect(await denied.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
     const [mine, theirs] = Channel.create();
     expect(fdio.serviceConnect(server.path, theirs.release(), { uid, pid: process.pid })).toBe(ZX_OK);
@@ -416,7 +443,13 @@ describe('out of descriptors', () => {
   it('a service at its descriptor limit keeps its loop turning, says so once, and serves again once clients leave', async () => {
     const base = baseline();
     const name = abstractName();
-    const service = start('sh', ['-c', 'ulimit -n 64 && exec "$0" "$@"', process.execPath, fixture('service-fd-limit.cjs'), name]);
+    const service = start('sh', [
+      '-c',
+      'ulimit -n 64 && exec "$0" "$@"',
+      process.execPath,
+      fixture('service-fd-limit.cjs'),
+      name,
+    ]);
     try {
       await outOfDescriptors(service, name);
     } finally {
@@ -437,7 +470,11 @@ async function outOfDescriptors(service: Proc, name: string): Promise<void> {
   }
   expect(await service.json('warning')).toEqual({ warning: 'ZX_ERR_NO_RESOURCES' });
   // Its timers still fire: five more ticks after the warning.
-  const ticks = () => service.stdout().split('\n').filter((l) => l.startsWith('{"tick"')).length;
+  const ticks = () =>
+    service
+      .stdout()
+      .split('\n')
+      .filter((l) => l.startsWith('{"tick"')).length;
   const then = ticks();
   await service.line((l) => l === JSON.stringify({ tick: then + 5 }));
   sys.handleCloseMany(idle);
@@ -445,12 +482,19 @@ async function outOfDescriptors(service: Proc, name: string): Promise<void> {
   const [mine, theirs] = Channel.create();
   expect(fdio.serviceConnect(`\0${name}`, theirs.release())).toBe(ZX_OK);
   try {
-    expect((await mine.call('....served again', [], { timeout: 20_000 })).bytes.subarray(4).toString()).toBe('served again');
+    expect((await mine.call('....served again', [], { timeout: 20_000 })).bytes.subarray(4).toString()).toBe(
+      'served again',
+    );
   } finally {
     mine.close();
   }
   expect(await service.closed).toEqual({ code: 0, signal: null });
-  expect(service.stdout().split('\n').filter((l) => l.startsWith('{"warning"'))).toEqual(['{"warning":"ZX_ERR_NO_RESOURCES"}']);
+  expect(
+    service
+      .stdout()
+      .split('\n')
+      .filter((l) => l.startsWith('{"warning"')),
+  ).toEqual(['{"warning":"ZX_ERR_NO_RESOURCES"}']);
 }
 
 describe('clients and servers that are not Node', () => {
@@ -484,7 +528,14 @@ describe('clients and servers that are not Node', () => {
     expect(await server.json('header')).toEqual({
       header: { magic: 0x4d43585a, version: 1, num_handles: 1, num_bytes: 0, flags: 0 },
       length: 16 + 24,
-      entries: [{ type: ZX_OBJ_TYPE_CHANNEL, rights: ZX_DEFAULT_CHANNEL_RIGHTS, koid: sent.koid, relatedKoid: sent.relatedKoid }],
+      entries: [
+        {
+          type: ZX_OBJ_TYPE_CHANNEL,
+          rights: ZX_DEFAULT_CHANNEL_RIGHTS,
+          koid: sent.koid,
+          relatedKoid: sent.relatedKoid,
+        },
+      ],
       fds: 1,
       seqpacket: true,
       then: '',
@@ -521,7 +572,13 @@ describe('a hundred concurrent clients', () => {
       const { statuses, replies } = await client.json('replies');
       expect(statuses).toEqual(Array(EACH).fill(ZX_OK));
       expect(replies).toEqual(
-        Array.from({ length: EACH }, (_, i) => ({ server: process.pid, pid: client.pid, uid, gid, text: `client ${client.pid} #${i}` })),
+        Array.from({ length: EACH }, (_, i) => ({
+          server: process.pid,
+          pid: client.pid,
+          uid,
+          gid,
+          text: `client ${client.pid} #${i}`,
+        })),
       );
     }
     for (const client of clients) expect(await client.closed).toEqual({ code: 0, signal: null });
@@ -532,7 +589,9 @@ describe('a hundred concurrent clients', () => {
     const gaveUp = new Promise<'gave up'>((resolve) => (timer = setTimeout(() => resolve('gave up'), 10_000)));
     const calls = await Promise.race([Promise.all(serving), gaveUp]);
     clearTimeout(timer);
-    const stuck = [...open].map((c) => `handle ${c.raw}: signals now 0x${sys.objectWaitOne(c.raw, 0, 0n).observed.toString(16)}`);
+    const stuck = [...open].map(
+      (c) => `handle ${c.raw}: signals now 0x${sys.objectWaitOne(c.raw, 0, 0n).observed.toString(16)}`,
+    );
     expect(stuck, 'served channels whose pending read never settled').toEqual([]);
     expect(calls).toEqual(Array(PROCESSES * EACH).fill(1)); // each channel: one call, then closed
     expect(peers.sort((a, b) => a - b)).toEqual(clients.flatMap((c) => Array(EACH).fill(c.pid)).sort((a, b) => a - b));

@@ -16,7 +16,12 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = path.join(__dirname, '..');
-const documents = ['README.md', ...readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const documents = [
+  'README.md',
+  ...readdirSync(path.join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 interface Block {
   document: string;
@@ -41,7 +46,7 @@ function blocks(document: string): Block[] {
       document,
       line: start + 1,
       lang: open[1],
-      code: lines.slice(start + 1, i).join('\n') + '\n',
+      code: `${lines.slice(start + 1, i).join('\n')}\n`,
       notRun: marker ? marker[1] : null,
     });
   }
@@ -77,10 +82,15 @@ function run(block: Block): Promise<{ code: number | null; signal: string | null
   const file = path.join(folder, `line-${block.line}.${esm ? 'mjs' : 'cjs'}`);
   writeFileSync(file, block.code);
   return new Promise((resolve) => {
-    execFile(process.execPath, [file], { cwd: folder, timeout: 20_000, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
-      const failure = error as { code?: number; signal?: string } | null;
-      resolve({ code: failure ? (failure.code ?? null) : 0, signal: failure?.signal ?? null, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [file],
+      { cwd: folder, timeout: 20_000, killSignal: 'SIGKILL' },
+      (error, stdout, stderr) => {
+        const failure = error as { code?: number; signal?: string } | null;
+        resolve({ code: failure ? (failure.code ?? null) : 0, signal: failure?.signal ?? null, stdout, stderr });
+      },
+    );
   });
 }
 

@@ -55,7 +55,17 @@ import { basic, channel, closeAll, isValid, replace, signalsOf, staleHandle } fr
 import { expectZxError, thrownBy } from './fixtures/errors';
 import { openFdCount } from './fixtures/fds';
 import { pattern } from './fixtures/pattern.cjs';
-import { Baseline, baseline, expectBaseline, fixture, Proc, startNode, until, user, watch } from './fixtures/proc-helpers';
+import {
+  type Baseline,
+  baseline,
+  expectBaseline,
+  fixture,
+  type Proc,
+  startNode,
+  until,
+  user,
+  watch,
+} from './fixtures/proc-helpers';
 import { warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { inWorker } from './fixtures/threads';
 
@@ -127,7 +137,7 @@ function expectHandleChecks(op: (h: number) => number, right: number): void {
   expect(op(0)).toBe(ZX_ERR_BAD_HANDLE);
   expect(op(staleHandle())).toBe(ZX_ERR_BAD_HANDLE);
   expect(op(c0)).toBe(ZX_ERR_WRONG_TYPE);
-  const bare = replace(c1, 0);  // a channel without rights: the type is checked first
+  const bare = replace(c1, 0); // a channel without rights: the type is checked first
   expect(op(bare)).toBe(ZX_ERR_WRONG_TYPE);
   const lacking = replace(a, ZX_DEFAULT_SOCKET_RIGHTS & ~right);
   expect(op(lacking)).toBe(ZX_ERR_ACCESS_DENIED);
@@ -152,7 +162,7 @@ describe('socketCreate', () => {
   it.each(KINDS)('makes a connected %s pair with the default socket rights and related koids', (_, options) => {
     const fds = openFdCount();
     const [a, b] = socketPair(options);
-    expect(openFdCount()).toBe(fds + 2);  // one descriptor per end
+    expect(openFdCount()).toBe(fds + 2); // one descriptor per end
     const ia = basic(a);
     const ib = basic(b);
     expect(ia.type).toBe(ZX_OBJ_TYPE_SOCKET);
@@ -189,7 +199,7 @@ describe('socketWrite', () => {
       expect(sys.socketWrite(a, options, Buffer.from('x'))).toEqual({ status: ZX_ERR_INVALID_ARGS, actual: 0 });
       expect(sys.socketWrite(0, options, Buffer.from('x')).status).toBe(ZX_ERR_INVALID_ARGS);
     }
-    expect(readStatus(b)).toBe(ZX_ERR_SHOULD_WAIT);  // nothing was written
+    expect(readStatus(b)).toBe(ZX_ERR_SHOULD_WAIT); // nothing was written
     expectHandleChecks((h) => sys.socketWrite(h, 0, Buffer.from('x')).status, ZX_RIGHT_WRITE);
     closeAll(a, b);
   });
@@ -208,24 +218,24 @@ describe('socketWrite', () => {
     expect(writeStatus(a)).toBe(ZX_ERR_PEER_CLOSED);
     expect(writeStatus(a, Buffer.alloc(0))).toBe(ZX_ERR_PEER_CLOSED);
     expect(sys.socketSetDisposition(a, DISABLED, 0)).toBe(ZX_OK);
-    expect(writeStatus(a)).toBe(ZX_ERR_PEER_CLOSED);  // PEER_CLOSED wins over BAD_STATE
-    expect(writeStatus(a, Buffer.alloc(300_000))).toBe(ZX_ERR_PEER_CLOSED);  // and over OUT_OF_RANGE
+    expect(writeStatus(a)).toBe(ZX_ERR_PEER_CLOSED); // PEER_CLOSED wins over BAD_STATE
+    expect(writeStatus(a, Buffer.alloc(300_000))).toBe(ZX_ERR_PEER_CLOSED); // and over OUT_OF_RANGE
     closeAll(a);
   });
 
-  it.each(KINDS)('%s: BAD_STATE once this end\'s writes are disabled, by itself or by its peer', (_, options) => {
+  it.each(KINDS)("%s: BAD_STATE once this end's writes are disabled, by itself or by its peer", (_, options) => {
     const [a, b] = socketPair(options);
     expect(sys.socketSetDisposition(a, DISABLED, 0)).toBe(ZX_OK);
     expect(writeStatus(a)).toBe(ZX_ERR_BAD_STATE);
     expect(writeStatus(a, Buffer.alloc(0))).toBe(ZX_ERR_BAD_STATE);
-    expect(writeStatus(b)).toBe(ZX_OK);  // the other direction still works
+    expect(writeStatus(b)).toBe(ZX_OK); // the other direction still works
     expect(readText(a)).toBe('x');
 
     const [c, d] = socketPair(options);
-    expect(sys.socketSetDisposition(d, 0, DISABLED)).toBe(ZX_OK);  // d stops c's writes
+    expect(sys.socketSetDisposition(d, 0, DISABLED)).toBe(ZX_OK); // d stops c's writes
     expect(writeStatus(c)).toBe(ZX_ERR_BAD_STATE);
     expect(writeStatus(c, Buffer.alloc(0))).toBe(ZX_ERR_BAD_STATE);
-    expect(writeStatus(c, Buffer.alloc(300_000))).toBe(ZX_ERR_BAD_STATE);  // before OUT_OF_RANGE
+    expect(writeStatus(c, Buffer.alloc(300_000))).toBe(ZX_ERR_BAD_STATE); // before OUT_OF_RANGE
     expect(signalsOf(c) & (WRITE_DISABLED | WRITABLE)).toBe(WRITE_DISABLED);
     closeAll(a, b, c, d);
   });
@@ -234,7 +244,7 @@ describe('socketWrite', () => {
     const [a, b] = socketPair(options);
     expect(sys.socketWrite(a, 0, Buffer.alloc(0))).toEqual({ status: ZX_OK, actual: 0 });
     expect(sys.socketWrite(a, 0, null)).toEqual({ status: ZX_OK, actual: 0 });
-    expect(signalsOf(b)).toBe(WRITABLE);  // not READABLE
+    expect(signalsOf(b)).toBe(WRITABLE); // not READABLE
     expect(readStatus(b)).toBe(ZX_ERR_SHOULD_WAIT);
     expect(write(a, 'after')).toBe(5);
     expect(readText(b)).toBe('after');
@@ -246,8 +256,8 @@ describe('socketWrite', () => {
     const data = pattern(1 << 20, 1);
     const first = write(a, data);
     expect(first).toBeGreaterThan(0);
-    expect(first).toBeLessThan(data.length);  // short
-    expect(signalsOf(a) & WRITABLE).toBe(0);  // full
+    expect(first).toBeLessThan(data.length); // short
+    expect(signalsOf(a) & WRITABLE).toBe(0); // full
     expect(sys.socketWrite(a, 0, data.subarray(first))).toEqual({ status: ZX_ERR_SHOULD_WAIT, actual: 0 });
     expect(signalsOf(b)).toBe(READABLE | WRITABLE);
 
@@ -274,7 +284,7 @@ describe('socketWrite', () => {
         expect(r.actual).toBe(0);
         break;
       }
-      expect(r).toEqual({ status: ZX_OK, actual: 50_000 });  // never short
+      expect(r).toEqual({ status: ZX_OK, actual: 50_000 }); // never short
       sent.push(datagram);
     }
     expect(sent.length).toBeGreaterThan(2);
@@ -287,7 +297,7 @@ describe('socketWrite', () => {
       expect(r.bytes.equals(datagram)).toBe(true);
     }
     expect(readStatus(b)).toBe(ZX_ERR_SHOULD_WAIT);
-    expect(write(a, Buffer.alloc(200_000, 3))).toBe(200_000);  // one large datagram
+    expect(write(a, Buffer.alloc(200_000, 3))).toBe(200_000); // one large datagram
     const big = sys.socketRead(b, 0, 1 << 20);
     expect(big.actual).toBe(200_000);
     expect(big.bytes.equals(Buffer.alloc(200_000, 3))).toBe(true);
@@ -300,7 +310,11 @@ describe('socketRead', () => {
     const [a, b] = socketPair(ZX_SOCKET_STREAM);
     write(a, 'kept');
     for (const options of [1, 2, 4, 0x10, ZX_SOCKET_PEEK | 1, 0x80000000]) {
-      expect(sys.socketRead(b, options, 10)).toEqual({ status: ZX_ERR_INVALID_ARGS, bytes: Buffer.alloc(0), actual: 0 });
+      expect(sys.socketRead(b, options, 10)).toEqual({
+        status: ZX_ERR_INVALID_ARGS,
+        bytes: Buffer.alloc(0),
+        actual: 0,
+      });
       expect(sys.socketRead(0, options, 10).status).toBe(ZX_ERR_INVALID_ARGS);
     }
     expect(readText(b)).toBe('kept');
@@ -310,20 +324,23 @@ describe('socketRead', () => {
     closeAll(a, b);
   });
 
-  it.each(KINDS)('%s: SHOULD_WAIT when empty; the bytes written before the peer closed, then PEER_CLOSED', (_, options) => {
-    const [a, b] = socketPair(options);
-    expect(readStatus(b)).toBe(ZX_ERR_SHOULD_WAIT);
-    write(a, 'last words');
-    closeAll(a);
-    expect(signalsOf(b)).toBe(READABLE | PEER_CLOSED);
-    expect(readText(b)).toBe('last words');
-    expect(signalsOf(b)).toBe(PEER_CLOSED);
-    expect(readStatus(b)).toBe(ZX_ERR_PEER_CLOSED);
-    expect(sys.socketRead(b, ZX_SOCKET_PEEK, 10).status).toBe(ZX_ERR_PEER_CLOSED);
-    closeAll(b);
-  });
+  it.each(KINDS)(
+    '%s: SHOULD_WAIT when empty; the bytes written before the peer closed, then PEER_CLOSED',
+    (_, options) => {
+      const [a, b] = socketPair(options);
+      expect(readStatus(b)).toBe(ZX_ERR_SHOULD_WAIT);
+      write(a, 'last words');
+      closeAll(a);
+      expect(signalsOf(b)).toBe(READABLE | PEER_CLOSED);
+      expect(readText(b)).toBe('last words');
+      expect(signalsOf(b)).toBe(PEER_CLOSED);
+      expect(readStatus(b)).toBe(ZX_ERR_PEER_CLOSED);
+      expect(sys.socketRead(b, ZX_SOCKET_PEEK, 10).status).toBe(ZX_ERR_PEER_CLOSED);
+      closeAll(b);
+    },
+  );
 
-  it.each(KINDS)('%s: BAD_STATE once the peer\'s writes are disabled and everything is read', (_, options) => {
+  it.each(KINDS)("%s: BAD_STATE once the peer's writes are disabled and everything is read", (_, options) => {
     const [a, b] = socketPair(options);
     write(a, 'xy');
     expect(sys.socketSetDisposition(a, DISABLED, 0)).toBe(ZX_OK);
@@ -335,7 +352,7 @@ describe('socketRead', () => {
     expect(sys.socketSetDisposition(d, 0, DISABLED)).toBe(ZX_OK);
     expect(readText(d)).toBe('z');
     expect(readStatus(d)).toBe(ZX_ERR_BAD_STATE);
-    closeAll(a, c);  // and PEER_CLOSED once the peer is gone
+    closeAll(a, c); // and PEER_CLOSED once the peer is gone
     expect(readStatus(b)).toBe(ZX_ERR_PEER_CLOSED);
     expect(readStatus(d)).toBe(ZX_ERR_PEER_CLOSED);
     closeAll(b, d);
@@ -360,7 +377,7 @@ describe('socketRead', () => {
     write(a, 'second');
     expect(readText(b, 5, ZX_SOCKET_PEEK)).toBe('first');
     expect(readText(b, 100, ZX_SOCKET_PEEK)).toBe('first datagram');
-    expect(readText(b, 5)).toBe('first');  // " datagram" is gone
+    expect(readText(b, 5)).toBe('first'); // " datagram" is gone
     expect(readText(b, 100)).toBe('second');
     expect(readStatus(b)).toBe(ZX_ERR_SHOULD_WAIT);
     closeAll(a, b);
@@ -380,17 +397,24 @@ describe('socketRead', () => {
     closeAll(b);
   });
 
-  it.each(KINDS)('%s: a length of 2^32 or more is a size_t, as Zircon’s: the read takes what is queued', (_, options) => {
-    const [a, b] = socketPair(options);
-    for (const length of [2 ** 32, 2 ** 53 - 1, 2n ** 64n - 1n]) {
-      write(a, 'big enough');
-      expect(sys.socketRead(b, ZX_SOCKET_PEEK, length)).toEqual({ status: ZX_OK, bytes: Buffer.from('big enough'), actual: 10 });
-      expect(sys.socketRead(b, 0, length)).toEqual({ status: ZX_OK, bytes: Buffer.from('big enough'), actual: 10 });
-      expect(sys.socketRead(b, 0, length)).toEqual({ status: ZX_ERR_SHOULD_WAIT, bytes: Buffer.alloc(0), actual: 0 });
-    }
-    expect(() => sys.socketRead(b, 0, 2n ** 64n)).toThrow(TypeError);
-    closeAll(a, b);
-  });
+  it.each(KINDS)(
+    '%s: a length of 2^32 or more is a size_t, as Zircon’s: the read takes what is queued',
+    (_, options) => {
+      const [a, b] = socketPair(options);
+      for (const length of [2 ** 32, 2 ** 53 - 1, 2n ** 64n - 1n]) {
+        write(a, 'big enough');
+        expect(sys.socketRead(b, ZX_SOCKET_PEEK, length)).toEqual({
+          status: ZX_OK,
+          bytes: Buffer.from('big enough'),
+          actual: 10,
+        });
+        expect(sys.socketRead(b, 0, length)).toEqual({ status: ZX_OK, bytes: Buffer.from('big enough'), actual: 10 });
+        expect(sys.socketRead(b, 0, length)).toEqual({ status: ZX_ERR_SHOULD_WAIT, bytes: Buffer.alloc(0), actual: 0 });
+      }
+      expect(() => sys.socketRead(b, 0, 2n ** 64n)).toThrow(TypeError);
+      closeAll(a, b);
+    },
+  );
 
   it('reads longer than 64 KiB get exactly the bytes (STREAM) or the datagram (DATAGRAM) queued', () => {
     const [a, b] = socketPair(ZX_SOCKET_STREAM);
@@ -413,7 +437,7 @@ describe('socketRead', () => {
     expect(whole.actual).toBe(200_000);
     expect(whole.bytes.equals(data)).toBe(true);
     expect(readText(d, 1 << 20)).toBe('small');
-    const cut = sys.socketRead(d, 0, 100_000);  // cut, the rest discarded
+    const cut = sys.socketRead(d, 0, 100_000); // cut, the rest discarded
     expect(cut.bytes.equals(data.subarray(0, 100_000))).toBe(true);
     expect(readStatus(d, 1 << 20)).toBe(ZX_ERR_SHOULD_WAIT);
     closeAll(a, b, c, d);
@@ -430,13 +454,20 @@ describe('socketRead', () => {
     const run = async (command: string) => {
       proc.stdin!.write(`${command}\n`);
       answers++;
-      await until(() => py.stdout().split('\n').filter((l) => l === 'ok').length === answers, `python: ${command}; ${py.stderr()}`);
+      await until(
+        () =>
+          py
+            .stdout()
+            .split('\n')
+            .filter((l) => l === 'ok').length === answers,
+        `python: ${command}; ${py.stderr()}`,
+      );
     };
     await run('empty');
     await run('send abc');
     await run('empty');
-    expect(readText(mine)).toBe('abc');  // the empty record before it is skipped
-    expect(readStatus(mine)).toBe(ZX_ERR_SHOULD_WAIT);  // so is the one after: the writer is alive
+    expect(readText(mine)).toBe('abc'); // the empty record before it is skipped
+    expect(readStatus(mine)).toBe(ZX_ERR_SHOULD_WAIT); // so is the one after: the writer is alive
     expect(signalsOf(mine)).toBe(WRITABLE);
     await run('empty');
     await run('send de');
@@ -457,11 +488,18 @@ describe('socketRead', () => {
 describe('socketSetDisposition', () => {
   it('INVALID_ARGS for anything but 0, WRITE_DISABLED, WRITE_ENABLED, checked before the handle', () => {
     const [a, b] = socketPair(ZX_SOCKET_STREAM);
-    for (const [d, dp] of [[3, 0], [0, 3], [4, 0], [0, 0x80000000], [DISABLED, 3], [3, DISABLED]]) {
+    for (const [d, dp] of [
+      [3, 0],
+      [0, 3],
+      [4, 0],
+      [0, 0x80000000],
+      [DISABLED, 3],
+      [3, DISABLED],
+    ]) {
       expect(sys.socketSetDisposition(a, d, dp)).toBe(ZX_ERR_INVALID_ARGS);
       expect(sys.socketSetDisposition(0, d, dp)).toBe(ZX_ERR_INVALID_ARGS);
     }
-    expect(signalsOf(a)).toBe(WRITABLE);  // nothing was done
+    expect(signalsOf(a)).toBe(WRITABLE); // nothing was done
     expect(signalsOf(b)).toBe(WRITABLE);
     expectHandleChecks((h) => sys.socketSetDisposition(h, DISABLED, 0), ZX_RIGHT_MANAGE_SOCKET);
     expectHandleChecks((h) => sys.socketSetDisposition(h, 0, 0), ZX_RIGHT_MANAGE_SOCKET);
@@ -488,7 +526,7 @@ describe('socketSetDisposition', () => {
     expect(signalsOf(b)).toBe(READABLE | WRITABLE | PEER_WRITE_DISABLED);
     expect(readText(b)).toBe('queued');
     expect(signalsOf(b)).toBe(WRITABLE | PEER_WRITE_DISABLED);
-    expect(sys.socketSetDisposition(a, DISABLED, 0)).toBe(ZX_OK);  // again: nothing new
+    expect(sys.socketSetDisposition(a, DISABLED, 0)).toBe(ZX_OK); // again: nothing new
     expect(signalsOf(a)).toBe(WRITE_DISABLED);
     closeAll(a, b);
   });
@@ -506,7 +544,7 @@ describe('socketSetDisposition', () => {
     const [a, b] = socketPair(ZX_SOCKET_DATAGRAM);
     expect(sys.socketSetDisposition(b, 0, DISABLED)).toBe(ZX_OK);
     expect(signalsOf(b)).toBe(WRITABLE | PEER_WRITE_DISABLED);
-    expect(signalsOf(a)).toBe(WRITABLE);  // the documented difference
+    expect(signalsOf(a)).toBe(WRITABLE); // the documented difference
     expect(writeStatus(a)).toBe(ZX_ERR_BAD_STATE);
     expect(signalsOf(a)).toBe(WRITE_DISABLED);
     closeAll(a, b);
@@ -529,115 +567,131 @@ describe('socketSetDisposition', () => {
     expect(readStatus(a)).toBe(ZX_ERR_PEER_CLOSED);
     expect(writeStatus(a)).toBe(ZX_ERR_PEER_CLOSED);
     closeAll(a);
-    expect(openFdCount()).toBe(fds);  // the kernel's diagnostics left nothing open
+    expect(openFdCount()).toBe(fds); // the kernel's diagnostics left nothing open
   });
 
-  it.each(KINDS)('%s: WRITE_ENABLED after a disable: BAD_STATE while bytes are unread (Zircon), else NOT_SUPPORTED', (_, options) => {
-    const [a, b] = socketPair(options);
-    write(a, 'unread');
-    expect(sys.socketSetDisposition(a, DISABLED, 0)).toBe(ZX_OK);
-    expect(sys.socketSetDisposition(a, ENABLED, 0)).toBe(ZX_ERR_BAD_STATE);
-    expect(sys.socketSetDisposition(b, 0, ENABLED)).toBe(ZX_ERR_BAD_STATE);
-    expect(readText(b)).toBe('unread');
-    expect(sys.socketSetDisposition(a, ENABLED, 0)).toBe(ZX_ERR_NOT_SUPPORTED);
-    expect(sys.socketSetDisposition(b, 0, ENABLED)).toBe(ZX_ERR_NOT_SUPPORTED);
-    // All or nothing: b's own disable is not done when the rest is refused.
-    expect(sys.socketSetDisposition(b, DISABLED, ENABLED)).toBe(ZX_ERR_NOT_SUPPORTED);
-    expect(signalsOf(b)).toBe(WRITABLE | PEER_WRITE_DISABLED);
-    expect(signalsOf(a)).toBe(WRITE_DISABLED);
-    expect(writeStatus(a)).toBe(ZX_ERR_BAD_STATE);
-    expect(writeStatus(b)).toBe(ZX_OK);
-    closeAll(a, b);
-  });
+  it.each(KINDS)(
+    '%s: WRITE_ENABLED after a disable: BAD_STATE while bytes are unread (Zircon), else NOT_SUPPORTED',
+    (_, options) => {
+      const [a, b] = socketPair(options);
+      write(a, 'unread');
+      expect(sys.socketSetDisposition(a, DISABLED, 0)).toBe(ZX_OK);
+      expect(sys.socketSetDisposition(a, ENABLED, 0)).toBe(ZX_ERR_BAD_STATE);
+      expect(sys.socketSetDisposition(b, 0, ENABLED)).toBe(ZX_ERR_BAD_STATE);
+      expect(readText(b)).toBe('unread');
+      expect(sys.socketSetDisposition(a, ENABLED, 0)).toBe(ZX_ERR_NOT_SUPPORTED);
+      expect(sys.socketSetDisposition(b, 0, ENABLED)).toBe(ZX_ERR_NOT_SUPPORTED);
+      // All or nothing: b's own disable is not done when the rest is refused.
+      expect(sys.socketSetDisposition(b, DISABLED, ENABLED)).toBe(ZX_ERR_NOT_SUPPORTED);
+      expect(signalsOf(b)).toBe(WRITABLE | PEER_WRITE_DISABLED);
+      expect(signalsOf(a)).toBe(WRITE_DISABLED);
+      expect(writeStatus(a)).toBe(ZX_ERR_BAD_STATE);
+      expect(writeStatus(b)).toBe(ZX_OK);
+      closeAll(a, b);
+    },
+  );
 
-  it.each(KINDS)('%s: after the peer is gone dispositions still answer OK; what was set before stays shown', (_, options) => {
-    const [a, b] = socketPair(options);
-    closeAll(b);
-    expect(signalsOf(a)).toBe(PEER_CLOSED);
-    expect(sys.socketSetDisposition(a, 0, DISABLED)).toBe(ZX_OK);
-    expect(signalsOf(a)).toBe(PEER_CLOSED);
-    expect(sys.socketSetDisposition(a, DISABLED, 0)).toBe(ZX_OK);
-    expect(signalsOf(a)).toBe(PEER_CLOSED | WRITE_DISABLED);
+  it.each(KINDS)(
+    '%s: after the peer is gone dispositions still answer OK; what was set before stays shown',
+    (_, options) => {
+      const [a, b] = socketPair(options);
+      closeAll(b);
+      expect(signalsOf(a)).toBe(PEER_CLOSED);
+      expect(sys.socketSetDisposition(a, 0, DISABLED)).toBe(ZX_OK);
+      expect(signalsOf(a)).toBe(PEER_CLOSED);
+      expect(sys.socketSetDisposition(a, DISABLED, 0)).toBe(ZX_OK);
+      expect(signalsOf(a)).toBe(PEER_CLOSED | WRITE_DISABLED);
 
-    const [c, d] = socketPair(options);
-    expect(sys.socketSetDisposition(d, DISABLED, 0)).toBe(ZX_OK);
-    expect(signalsOf(c)).toBe(WRITABLE | PEER_WRITE_DISABLED);
-    closeAll(d);
-    expect(signalsOf(c)).toBe(PEER_CLOSED | PEER_WRITE_DISABLED);
-    closeAll(a, c);
-  });
+      const [c, d] = socketPair(options);
+      expect(sys.socketSetDisposition(d, DISABLED, 0)).toBe(ZX_OK);
+      expect(signalsOf(c)).toBe(WRITABLE | PEER_WRITE_DISABLED);
+      closeAll(d);
+      expect(signalsOf(c)).toBe(PEER_CLOSED | PEER_WRITE_DISABLED);
+      closeAll(a, c);
+    },
+  );
 });
 
 describe('waits', () => {
-  it.each(KINDS)('%s: objectWaitOneAsync wakes for READABLE, WRITABLE, PEER_WRITE_DISABLED and PEER_CLOSED', async (_, options) => {
-    // Infinite deadlines: a wake-up that never comes fails the test (by its timeout)
-    // instead of passing at the deadline. Each action comes a loop turn after its wait
-    // started, so the poll must report it.
-    const [a, b] = socketPair(options);
-    const readable = sys.objectWaitOneAsync(b, READABLE, ZX_TIME_INFINITE);
-    await tick();
-    write(a, 'wake');
-    expect(await readable).toEqual({ status: ZX_OK, observed: READABLE | WRITABLE });
-    readText(b);
+  it.each(KINDS)(
+    '%s: objectWaitOneAsync wakes for READABLE, WRITABLE, PEER_WRITE_DISABLED and PEER_CLOSED',
+    async (_, options) => {
+      // Infinite deadlines: a wake-up that never comes fails the test (by its timeout)
+      // instead of passing at the deadline. Each action comes a loop turn after its wait
+      // started, so the poll must report it.
+      const [a, b] = socketPair(options);
+      const readable = sys.objectWaitOneAsync(b, READABLE, ZX_TIME_INFINITE);
+      await tick();
+      write(a, 'wake');
+      expect(await readable).toEqual({ status: ZX_OK, observed: READABLE | WRITABLE });
+      readText(b);
 
-    let filled = 0;
-    while (sys.socketWrite(a, 0, Buffer.alloc(60_000)).status === ZX_OK) filled++;
-    expect(filled).toBeGreaterThan(0);
-    const writable = sys.objectWaitOneAsync(a, WRITABLE, ZX_TIME_INFINITE);
-    await tick();
-    drain(b);
-    expect(await writable).toEqual({ status: ZX_OK, observed: WRITABLE });
+      let filled = 0;
+      while (sys.socketWrite(a, 0, Buffer.alloc(60_000)).status === ZX_OK) filled++;
+      expect(filled).toBeGreaterThan(0);
+      const writable = sys.objectWaitOneAsync(a, WRITABLE, ZX_TIME_INFINITE);
+      await tick();
+      drain(b);
+      expect(await writable).toEqual({ status: ZX_OK, observed: WRITABLE });
 
-    const disabled = sys.objectWaitOneAsync(b, PEER_WRITE_DISABLED, ZX_TIME_INFINITE);
-    await tick();
-    expect(sys.socketSetDisposition(a, DISABLED, 0)).toBe(ZX_OK);
-    expect(await disabled).toEqual({ status: ZX_OK, observed: WRITABLE | PEER_WRITE_DISABLED });
+      const disabled = sys.objectWaitOneAsync(b, PEER_WRITE_DISABLED, ZX_TIME_INFINITE);
+      await tick();
+      expect(sys.socketSetDisposition(a, DISABLED, 0)).toBe(ZX_OK);
+      expect(await disabled).toEqual({ status: ZX_OK, observed: WRITABLE | PEER_WRITE_DISABLED });
 
-    // PEER_WRITE_DISABLED is on for good now: the close is still heard.
-    const closed = sys.objectWaitOneAsync(b, PEER_CLOSED, ZX_TIME_INFINITE);
-    await tick();
-    closeAll(a);
-    expect(await closed).toEqual({ status: ZX_OK, observed: PEER_CLOSED | PEER_WRITE_DISABLED });
-    closeAll(b);
-  });
+      // PEER_WRITE_DISABLED is on for good now: the close is still heard.
+      const closed = sys.objectWaitOneAsync(b, PEER_CLOSED, ZX_TIME_INFINITE);
+      await tick();
+      closeAll(a);
+      expect(await closed).toEqual({ status: ZX_OK, observed: PEER_CLOSED | PEER_WRITE_DISABLED });
+      closeAll(b);
+    },
+  );
 
-  it.each(KINDS)('%s: a peer closing while this end looks shows PEER_CLOSED alone, never WRITE_DISABLED', async (_, options) => {
-    // A look asks poll(2) and the send side; a close landing between the two must read as
-    // the close. Another thread closes the peer while this one looks, many times over.
-    const turn = new Int32Array(new SharedArrayBuffer(8)); // [round, handle to close]
-    const closer = inWorker(
-      `const turn = new Int32Array(workerData);
+  it.each(KINDS)(
+    '%s: a peer closing while this end looks shows PEER_CLOSED alone, never WRITE_DISABLED',
+    async (_, options) => {
+      // A look asks poll(2) and the send side; a close landing between the two must read as
+      // the close. Another thread closes the peer while this one looks, many times over.
+      const turn = new Int32Array(new SharedArrayBuffer(8)); // [round, handle to close]
+      const closer = inWorker(
+        `const turn = new Int32Array(workerData);
        for (let round = 1; ; round++) {
          Atomics.wait(turn, 0, round - 1);
          if (turn[1] === 0) break;
          sys.handleClose(turn[1]);
        }
        parentPort.postMessage('done');`,
-      turn.buffer,
-    );
-    const seen = new Map<number, number>();
-    for (let round = 1; round <= 2000; round++) {
-      const [a, b] = socketPair(options);
-      turn[1] = b;
-      Atomics.store(turn, 0, round);
+        turn.buffer,
+      );
+      const seen = new Map<number, number>();
+      for (let round = 1; round <= 2000; round++) {
+        const [a, b] = socketPair(options);
+        turn[1] = b;
+        Atomics.store(turn, 0, round);
+        Atomics.notify(turn, 0);
+        let signals: number;
+        do signals = signalsOf(a);
+        while (!(signals & PEER_CLOSED));
+        signals = signalsOf(a);
+        seen.set(signals, (seen.get(signals) ?? 0) + 1);
+        closeAll(a);
+      }
+      turn[1] = 0;
+      Atomics.store(turn, 0, 2001);
       Atomics.notify(turn, 0);
-      let signals;
-      do signals = signalsOf(a); while (!(signals & PEER_CLOSED));
-      signals = signalsOf(a);
-      seen.set(signals, (seen.get(signals) ?? 0) + 1);
-      closeAll(a);
-    }
-    turn[1] = 0;
-    Atomics.store(turn, 0, 2001);
-    Atomics.notify(turn, 0);
-    expect(await closer.message).toBe('done');
-    expect(await closer.exited).toBe(0);
-    expect([...seen.keys()]).toEqual([PEER_CLOSED]);
-  });
+      expect(await closer.message).toBe('done');
+      expect(await closer.exited).toBe(0);
+      expect([...seen.keys()]).toEqual([PEER_CLOSED]);
+    },
+  );
 
   it('sync waits see the state at once, time out, and sample with deadline 0', () => {
     const [a, b] = socketPair(ZX_SOCKET_STREAM);
-    expect(sys.objectWaitOne(b, READABLE, sys.deadlineAfter(5_000_000n))).toEqual({ status: ZX_ERR_TIMED_OUT, observed: WRITABLE });
+    expect(sys.objectWaitOne(b, READABLE, sys.deadlineAfter(5_000_000n))).toEqual({
+      status: ZX_ERR_TIMED_OUT,
+      observed: WRITABLE,
+    });
     write(a, 'x');
     expect(sys.objectWaitOne(b, READABLE, ZX_TIME_INFINITE)).toEqual({ status: ZX_OK, observed: READABLE | WRITABLE });
     const items = [
@@ -676,7 +730,11 @@ class Peer {
   }
 
   async reply(): Promise<any> {
-    const { observed } = await sys.objectWaitOneAsync(this.channel, ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED, sys.deadlineAfter(30n * SECOND));
+    const { observed } = await sys.objectWaitOneAsync(
+      this.channel,
+      ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED,
+      sys.deadlineAfter(30n * SECOND),
+    );
     if (!(observed & ZX_CHANNEL_READABLE)) throw new Error(`no reply; child stderr: ${this.proc.stderr()}`);
     const r = sys.channelRead(this.channel, 0, 65536, 0);
     expect(r.status).toBe(ZX_OK);
@@ -696,35 +754,43 @@ class Peer {
 }
 
 describe('across processes', () => {
-  it.each(KINDS)('%s: an end sent through a channel keeps type, rights and koids, works both ways, and the child\'s exit is PEER_CLOSED', async (_, options) => {
-    const [mine, theirs] = socketPair(options);
-    const koids = basic(theirs);
-    const peer = new Peer();
-    const info = await peer.call({ op: 'take' }, [theirs]);
-    expect(isValid(theirs)).toBe(false);  // moved
-    expect(info).toEqual({ type: ZX_OBJ_TYPE_SOCKET, rights: ZX_DEFAULT_SOCKET_RIGHTS, koid: String(koids.koid), relatedKoid: String(koids.relatedKoid) });
+  it.each(KINDS)(
+    "%s: an end sent through a channel keeps type, rights and koids, works both ways, and the child's exit is PEER_CLOSED",
+    async (_, options) => {
+      const [mine, theirs] = socketPair(options);
+      const koids = basic(theirs);
+      const peer = new Peer();
+      const info = await peer.call({ op: 'take' }, [theirs]);
+      expect(isValid(theirs)).toBe(false); // moved
+      expect(info).toEqual({
+        type: ZX_OBJ_TYPE_SOCKET,
+        rights: ZX_DEFAULT_SOCKET_RIGHTS,
+        koid: String(koids.koid),
+        relatedKoid: String(koids.relatedKoid),
+      });
 
-    write(mine, 'to the child');
-    expect(await peer.call({ op: 'read', length: 100 })).toEqual({ status: ZX_OK, text: 'to the child' });
-    expect(await peer.call({ op: 'write', text: 'to the parent' })).toEqual({ status: ZX_OK, actual: 13 });
-    expect(sys.objectWaitOne(mine, READABLE, sys.deadlineAfter(20n * SECOND)).status).toBe(ZX_OK);
-    expect(readText(mine)).toBe('to the parent');
-    if (options === ZX_SOCKET_DATAGRAM) {
-      // The received end is a datagram end (the descriptor says so): records are cut.
-      write(mine, 'one whole datagram');
-      expect(await peer.call({ op: 'read', length: 3 })).toEqual({ status: ZX_OK, text: 'one' });
-      expect(await peer.call({ op: 'read', length: 100 })).toEqual({ status: ZX_ERR_SHOULD_WAIT, text: '' });
-    }
+      write(mine, 'to the child');
+      expect(await peer.call({ op: 'read', length: 100 })).toEqual({ status: ZX_OK, text: 'to the child' });
+      expect(await peer.call({ op: 'write', text: 'to the parent' })).toEqual({ status: ZX_OK, actual: 13 });
+      expect(sys.objectWaitOne(mine, READABLE, sys.deadlineAfter(20n * SECOND)).status).toBe(ZX_OK);
+      expect(readText(mine)).toBe('to the parent');
+      if (options === ZX_SOCKET_DATAGRAM) {
+        // The received end is a datagram end (the descriptor says so): records are cut.
+        write(mine, 'one whole datagram');
+        expect(await peer.call({ op: 'read', length: 3 })).toEqual({ status: ZX_OK, text: 'one' });
+        expect(await peer.call({ op: 'read', length: 100 })).toEqual({ status: ZX_ERR_SHOULD_WAIT, text: '' });
+      }
 
-    expect(await peer.call({ op: 'write', text: 'bye' })).toEqual({ status: ZX_OK, actual: 3 });
-    const closed = sys.objectWaitOneAsync(mine, PEER_CLOSED, ZX_TIME_INFINITE);
-    await peer.exit();
-    expect(await closed).toEqual({ status: ZX_OK, observed: READABLE | PEER_CLOSED });
-    expect(readText(mine)).toBe('bye');
-    expect(readStatus(mine)).toBe(ZX_ERR_PEER_CLOSED);
-    expect(writeStatus(mine)).toBe(ZX_ERR_PEER_CLOSED);
-    closeAll(mine);
-  });
+      expect(await peer.call({ op: 'write', text: 'bye' })).toEqual({ status: ZX_OK, actual: 3 });
+      const closed = sys.objectWaitOneAsync(mine, PEER_CLOSED, ZX_TIME_INFINITE);
+      await peer.exit();
+      expect(await closed).toEqual({ status: ZX_OK, observed: READABLE | PEER_CLOSED });
+      expect(readText(mine)).toBe('bye');
+      expect(readStatus(mine)).toBe(ZX_ERR_PEER_CLOSED);
+      expect(writeStatus(mine)).toBe(ZX_ERR_PEER_CLOSED);
+      closeAll(mine);
+    },
+  );
 
   it('reduced rights travel with the end; a write there answers ACCESS_DENIED', async () => {
     const [mine, theirs] = socketPair(ZX_SOCKET_STREAM);
@@ -742,8 +808,11 @@ describe('across processes', () => {
 
   it('dispositions and their signals across processes, sync waits woken by the other side', async () => {
     const [mine, theirs] = socketPair(ZX_SOCKET_STREAM);
-    const peer = new Peer([{ id: user(1), handle: theirs }]);  // as a startup handle
-    expect(await peer.call({ op: 'info' })).toMatchObject({ type: ZX_OBJ_TYPE_SOCKET, rights: ZX_DEFAULT_SOCKET_RIGHTS });
+    const peer = new Peer([{ id: user(1), handle: theirs }]); // as a startup handle
+    expect(await peer.call({ op: 'info' })).toMatchObject({
+      type: ZX_OBJ_TYPE_SOCKET,
+      rights: ZX_DEFAULT_SOCKET_RIGHTS,
+    });
 
     // The child blocks in objectWaitOne until this process disables its own writes.
     peer.send({ op: 'wait', signals: PEER_WRITE_DISABLED, ms: 20_000 });
@@ -769,7 +838,7 @@ describe('across processes', () => {
     closeAll(mine);
   });
 
-  it('the child disables this end\'s writes (dispositionPeer): WRITE_DISABLED and BAD_STATE here; its close wakes a blocked wait', async () => {
+  it("the child disables this end's writes (dispositionPeer): WRITE_DISABLED and BAD_STATE here; its close wakes a blocked wait", async () => {
     const [mine, theirs] = socketPair(ZX_SOCKET_STREAM);
     const peer = new Peer([{ id: user(1), handle: theirs }]);
     expect(await peer.call({ op: 'disposition', d: 0, dp: DISABLED })).toEqual({ status: ZX_OK });
@@ -814,7 +883,7 @@ describe('handles and descriptors', () => {
     expect(readText(mine)).toBe('from outside');
     write(mine, 'from inside');
     await until(() => Buffer.concat(received).toString() === 'from inside', 'the net.Socket to read');
-    outside.end();  // shutdown(SHUT_WR)
+    outside.end(); // shutdown(SHUT_WR)
     expect((await sys.objectWaitOneAsync(mine, PEER_WRITE_DISABLED, ZX_TIME_INFINITE)).status).toBe(ZX_OK);
     expect(readStatus(mine)).toBe(ZX_ERR_BAD_STATE);
     outside.destroy();
@@ -849,8 +918,12 @@ describe('Socket', () => {
     await writing;
     expect(Buffer.concat(parts).equals(data)).toBe(true);
     a.close();
-    expect(await b.read(10)).toBeNull();  // the end
-    expectZxError(thrownBy(() => b.tryWrite('x')), ZX_ERR_PEER_CLOSED, 'Socket.tryWrite');
+    expect(await b.read(10)).toBeNull(); // the end
+    expectZxError(
+      thrownBy(() => b.tryWrite('x')),
+      ZX_ERR_PEER_CLOSED,
+      'Socket.tryWrite',
+    );
     b.close();
   });
 
@@ -864,11 +937,23 @@ describe('Socket', () => {
     await expect(b.read(10, { signal: controller.signal })).rejects.toThrow('stop');
     a.tryWrite('datagram');
     a.setDisposition(DISABLED);
-    expect((await b.read(4))?.toString()).toBe('data');  // cut
+    expect((await b.read(4))?.toString()).toBe('data'); // cut
     expect(await b.read(4)).toBeNull();
-    expectZxError(thrownBy(() => b.tryRead(4, { peek: true })), ZX_ERR_BAD_STATE, 'Socket.tryRead');
-    expectZxError(thrownBy(() => a.setDisposition(ENABLED)), ZX_ERR_NOT_SUPPORTED, 'Socket.setDisposition');
-    expectZxError(thrownBy(() => a.tryWrite('x')), ZX_ERR_BAD_STATE, 'Socket.tryWrite');
+    expectZxError(
+      thrownBy(() => b.tryRead(4, { peek: true })),
+      ZX_ERR_BAD_STATE,
+      'Socket.tryRead',
+    );
+    expectZxError(
+      thrownBy(() => a.setDisposition(ENABLED)),
+      ZX_ERR_NOT_SUPPORTED,
+      'Socket.setDisposition',
+    );
+    expectZxError(
+      thrownBy(() => a.tryWrite('x')),
+      ZX_ERR_BAD_STATE,
+      'Socket.tryWrite',
+    );
     a.close();
     b.close();
   });
@@ -908,7 +993,7 @@ describe('SocketStream', () => {
     const fromChild = 2 * 1024 * 1024 + 7;
     const child = startNode('socket-stream.cjs', [String(fromChild)], [{ id: user(0), handle: b }]);
     const stream = a.toStream();
-    expect(a.valid).toBe(false);  // taken by the stream
+    expect(a.valid).toBe(false); // taken by the stream
     expect(stream).toBeInstanceOf(SocketStream);
     const received: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => received.push(chunk));
@@ -936,7 +1021,7 @@ describe('SocketStream', () => {
     await streamClosed(stream);
   });
 
-  it('backpressure: a writer with no reader stops at the kernel\'s capacity; a paused consumer stops the reading', async () => {
+  it("backpressure: a writer with no reader stops at the kernel's capacity; a paused consumer stops the reading", async () => {
     const [a, b] = Socket.create();
     const stream = a.toStream({ highWaterMark: 64 * 1024 });
     const data = pattern(2 * 1024 * 1024, 9);
@@ -945,7 +1030,7 @@ describe('SocketStream', () => {
     for (let offset = 0; offset < data.length; offset += 65536) stream.write(data.subarray(offset, offset + 65536));
     await until(() => !(signalsOf(stream.handle) & WRITABLE), 'the socket to fill');
     for (let i = 0; i < 20; i++) await tick();
-    expect(drained).toBe(false);  // nobody reads: the stream keeps what the kernel can't take
+    expect(drained).toBe(false); // nobody reads: the stream keeps what the kernel can't take
     expect(stream.writableLength).toBeGreaterThan(1024 * 1024);
     const got: Buffer[] = [];
     let total = 0;
@@ -983,7 +1068,7 @@ describe('SocketStream', () => {
       fill();
     }
     expect(written).toBeLessThan(data.length);
-    expect(b.tryWrite('more')).toBe(0);  // full
+    expect(b.tryWrite('more')).toBe(0); // full
     expect(stream.readableLength).toBeLessThanOrEqual(64 * 1024);
     stream.resume();
     await b.write(data.subarray(written), { timeout: 20_000 });
@@ -1018,36 +1103,39 @@ describe('SocketStream', () => {
 });
 
 describe('objectGetInfo ZX_INFO_SOCKET', () => {
-  it.each(KINDS)('%s: options and the bytes each way, the peer in another process; needs INSPECT; 0 for tx once the peer is gone', async (_, options) => {
-    const [mine, theirs] = socketPair(options);
-    const infoOf = (h: number) => {
-      const r = sys.objectGetInfo(h, ZX_INFO_SOCKET);
-      expect(r.status).toBe(ZX_OK);
-      return r.info!;
-    };
-    const fresh = infoOf(mine);
-    expect(fresh).toMatchObject({ options, rxBufSize: 0n, rxBufAvailable: 0n, txBufSize: 0n });
-    expect(fresh.rxBufMax).toBeGreaterThan(0n);
-    expect(fresh.txBufMax).toBeGreaterThan(0n);
-    const peer = new Peer();
-    await peer.call({ op: 'take' }, [theirs]);
-    write(mine, 'twelve bytes');
-    // Linux counts what the peer holds in kernel memory, message overhead included.
-    expect(infoOf(mine).txBufSize).toBeGreaterThanOrEqual(12n);
-    expect(await peer.call({ op: 'write', text: 'seven b' })).toEqual({ status: ZX_OK, actual: 7 });
-    expect(await peer.call({ op: 'write', text: 'two' })).toEqual({ status: ZX_OK, actual: 3 });
-    expect(sys.objectWaitOne(mine, READABLE, sys.deadlineAfter(20n * SECOND)).status).toBe(ZX_OK);
-    // Ten bytes wait; a datagram end can read the next datagram's seven at once.
-    const next = options === ZX_SOCKET_STREAM ? 10n : 7n;
-    expect(infoOf(mine)).toMatchObject({ rxBufSize: 10n, rxBufAvailable: next });
-    expect(await peer.call({ op: 'read', length: 100 })).toEqual({ status: ZX_OK, text: 'twelve bytes' });
-    expect(infoOf(mine).txBufSize).toBe(0n);
-    await peer.exit();
-    expect(infoOf(mine)).toMatchObject({ txBufMax: 0n, txBufSize: 0n, rxBufSize: 10n, rxBufAvailable: next });
-    const bare = replace(mine, ZX_DEFAULT_SOCKET_RIGHTS & ~ZX_RIGHT_INSPECT);
-    expect(sys.objectGetInfo(bare, ZX_INFO_SOCKET)).toEqual({ status: ZX_ERR_ACCESS_DENIED, info: null });
-    const [c, d] = channel();
-    expect(sys.objectGetInfo(c, ZX_INFO_SOCKET)).toEqual({ status: ZX_ERR_WRONG_TYPE, info: null });
-    closeAll(bare, c, d);
-  });
+  it.each(KINDS)(
+    '%s: options and the bytes each way, the peer in another process; needs INSPECT; 0 for tx once the peer is gone',
+    async (_, options) => {
+      const [mine, theirs] = socketPair(options);
+      const infoOf = (h: number) => {
+        const r = sys.objectGetInfo(h, ZX_INFO_SOCKET);
+        expect(r.status).toBe(ZX_OK);
+        return r.info!;
+      };
+      const fresh = infoOf(mine);
+      expect(fresh).toMatchObject({ options, rxBufSize: 0n, rxBufAvailable: 0n, txBufSize: 0n });
+      expect(fresh.rxBufMax).toBeGreaterThan(0n);
+      expect(fresh.txBufMax).toBeGreaterThan(0n);
+      const peer = new Peer();
+      await peer.call({ op: 'take' }, [theirs]);
+      write(mine, 'twelve bytes');
+      // Linux counts what the peer holds in kernel memory, message overhead included.
+      expect(infoOf(mine).txBufSize).toBeGreaterThanOrEqual(12n);
+      expect(await peer.call({ op: 'write', text: 'seven b' })).toEqual({ status: ZX_OK, actual: 7 });
+      expect(await peer.call({ op: 'write', text: 'two' })).toEqual({ status: ZX_OK, actual: 3 });
+      expect(sys.objectWaitOne(mine, READABLE, sys.deadlineAfter(20n * SECOND)).status).toBe(ZX_OK);
+      // Ten bytes wait; a datagram end can read the next datagram's seven at once.
+      const next = options === ZX_SOCKET_STREAM ? 10n : 7n;
+      expect(infoOf(mine)).toMatchObject({ rxBufSize: 10n, rxBufAvailable: next });
+      expect(await peer.call({ op: 'read', length: 100 })).toEqual({ status: ZX_OK, text: 'twelve bytes' });
+      expect(infoOf(mine).txBufSize).toBe(0n);
+      await peer.exit();
+      expect(infoOf(mine)).toMatchObject({ txBufMax: 0n, txBufSize: 0n, rxBufSize: 10n, rxBufAvailable: next });
+      const bare = replace(mine, ZX_DEFAULT_SOCKET_RIGHTS & ~ZX_RIGHT_INSPECT);
+      expect(sys.objectGetInfo(bare, ZX_INFO_SOCKET)).toEqual({ status: ZX_ERR_ACCESS_DENIED, info: null });
+      const [c, d] = channel();
+      expect(sys.objectGetInfo(c, ZX_INFO_SOCKET)).toEqual({ status: ZX_ERR_WRONG_TYPE, info: null });
+      closeAll(bare, c, d);
+    },
+  );
 });

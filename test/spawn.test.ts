@@ -86,7 +86,10 @@ function channel(): [number, number] {
 }
 
 /** The next message on `h`, waiting without blocking the event loop. */
-async function recv(h: number, why = ''): Promise<{ bytes: Buffer; handles: { handle: number; type: number; rights: number }[] }> {
+async function recv(
+  h: number,
+  why = '',
+): Promise<{ bytes: Buffer; handles: { handle: number; type: number; rights: number }[] }> {
   const observed = await waitSignals(h, ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED, 20_000, why);
   if (!(observed & ZX_CHANNEL_READABLE)) throw new Error(`peer closed ${why}`);
   const r = sys.channelReadEtc(h, 0, 65536, 64);
@@ -123,10 +126,14 @@ describe('spawn with startup handles', () => {
     const sentFile = basicOf(file);
     expect(sentChannel.relatedKoid).toBe(basicOf(mine).koid);
 
-    const child = startNode('proc-startup.cjs', [String(user(0)), String(user(1))], [
-      { id: user(0), handle: theirs },
-      { id: user(1), handle: file },
-    ]);
+    const child = startNode(
+      'proc-startup.cjs',
+      [String(user(0)), String(user(1))],
+      [
+        { id: user(0), handle: theirs },
+        { id: user(1), handle: file },
+      ],
+    );
     // Moved: neither value names anything in this process any more.
     expect(isValid(theirs)).toBe(false);
     expect(isValid(file)).toBe(false);
@@ -201,10 +208,14 @@ describe('spawn with startup handles', () => {
     const file = fileHandle();
     const sentChannel = basicOf(theirs);
     const sentFile = basicOf(file);
-    const child = start('python3', [fixture('proc-startup.py')], [
-      { id: user(0), handle: theirs },
-      { id: user(1), handle: file },
-    ]);
+    const child = start(
+      'python3',
+      [fixture('proc-startup.py')],
+      [
+        { id: user(0), handle: theirs },
+        { id: user(1), handle: file },
+      ],
+    );
     expect(isValid(theirs)).toBe(false);
     expect(isValid(file)).toBe(false);
 
@@ -243,10 +254,13 @@ describe('spawn with startup handles', () => {
     const sentChannel = basicOf(theirs);
     const sentFile = basicOf(file);
     // Descriptors 3 and 4 are something else in this child: the handles go from fd 5 on.
-    const prepared = prepareStartupHandles([
-      { id: user(2), handle: file },
-      { id: user(3), handle: theirs },
-    ], 5);
+    const prepared = prepareStartupHandles(
+      [
+        { id: user(2), handle: file },
+        { id: user(3), handle: theirs },
+      ],
+      5,
+    );
     expect(isValid(theirs)).toBe(false); // consumed at once
     expect(isValid(file)).toBe(false);
     expect(prepared.fds).toHaveLength(2);
@@ -327,7 +341,13 @@ describe('spawn with startup handles', () => {
     const [stale, stalePeer] = channel();
     expect(sys.handleClose(stale)).toBe(ZX_OK);
     const error = thrownBy(() =>
-      spawn(process.execPath, ['-e', ''], { stdio: 'ignore', handles: [{ id: user(0), handle: a }, { id: user(1), handle: stale }] }),
+      spawn(process.execPath, ['-e', ''], {
+        stdio: 'ignore',
+        handles: [
+          { id: user(0), handle: a },
+          { id: user(1), handle: stale },
+        ],
+      }),
     );
     expect(error).toBeInstanceOf(ZxError);
     expect((error as ZxError).status).toBe(ZX_ERR_BAD_HANDLE);
@@ -342,7 +362,14 @@ describe('spawn with startup handles', () => {
     const f = new Handle(fileHandle());
     const raws = [b.raw, f.raw];
     try {
-      expect(thrownBy(() => prepareStartupHandles([{ id: user(0), handle: b }, { id: user(0), handle: f }]))).toBeInstanceOf(TypeError);
+      expect(
+        thrownBy(() =>
+          prepareStartupHandles([
+            { id: user(0), handle: b },
+            { id: user(0), handle: f },
+          ]),
+        ),
+      ).toBeInstanceOf(TypeError);
       b.close();
       f.close();
       expect(raws.filter(isValid)).toEqual([]);
@@ -369,7 +396,17 @@ describe('a ZIRCON_IPC_HANDLES that does not describe the child', () => {
     return JSON.stringify(
       entries.map(({ id, fd, type, like }, i) => {
         const { dev, ino } = fstatSync(like ?? fds[fd - 3], { bigint: true });
-        return { id, fd, type, rights: 0xf00e, koid: '1', relatedKoid: '0', dev: String(dev), ino: String(ino), ...extra[i] };
+        return {
+          id,
+          fd,
+          type,
+          rights: 0xf00e,
+          koid: '1',
+          relatedKoid: '0',
+          dev: String(dev),
+          ino: String(ino),
+          ...extra[i],
+        };
       }),
     );
   }
@@ -414,11 +451,17 @@ describe('a ZIRCON_IPC_HANDLES that does not describe the child', () => {
       ['{"id": 240', /is not JSON/],
       ['{}', /is not an array/],
       // A good first entry is not taken because the second is bad.
-      [describeFds(fds, [good, { ...good, id: user(1) }], [{}, { koid: 'x' }]), /entry 1: koid is not a decimal string/],
+      [
+        describeFds(fds, [good, { ...good, id: user(1) }], [{}, { koid: 'x' }]),
+        /entry 1: koid is not a decimal string/,
+      ],
       [describeFds(fds, [good, { ...good, id: user(1) }], [{}, { rights: -1 }]), /entry 1: rights/],
       [describeFds(fds, [good, { ...good, id: user(1) }], [{}, { boxed: 'yes' }]), /entry 1: boxed/],
       [describeFds(fds, [good], [{ dev: undefined }]), /entry 0: dev/],
-      [describeFds(fds, [good, { ...good, id: user(1), fd: 0, like: 0 }]), /entry 1: fd is not a descriptor number from 3/],
+      [
+        describeFds(fds, [good, { ...good, id: user(1), fd: 0, like: 0 }]),
+        /entry 1: fd is not a descriptor number from 3/,
+      ],
       [describeFds(fds, [good, good]), /entry 1: id 240 is given twice/],
       [describeFds(fds, [good, { ...good, id: user(1) }]), /entry 1: fd 3 is given twice/],
     ];
@@ -437,14 +480,29 @@ describe('a ZIRCON_IPC_HANDLES that does not describe the child', () => {
     const made = fdio.fdCreate(native.scratch[0]);
     expect(made.status).toBe(ZX_OK);
     const fds = [file, made.fd];
-    for (const [fd, type] of [[3, ZX_OBJ_TYPE_CHANNEL], [3, ZX_OBJ_TYPE_VMO], [4, ZX_OBJ_TYPE_CHANNEL]]) {
+    for (const [fd, type] of [
+      [3, ZX_OBJ_TYPE_CHANNEL],
+      [3, ZX_OBJ_TYPE_VMO],
+      [4, ZX_OBJ_TYPE_CHANNEL],
+    ]) {
       // A true entry first, for the other descriptor: it is not taken either.
-      const text = describeFds(fds, [{ id: user(0), fd: fd === 3 ? 4 : 3, type: ZX_OBJ_TYPE_FD }, { id: user(1), fd, type }]);
+      const text = describeFds(fds, [
+        { id: user(0), fd: fd === 3 ? 4 : 3, type: ZX_OBJ_TYPE_FD },
+        { id: user(1), fd, type },
+      ]);
       const report = await run(text, fds, [String(user(0)), String(user(1))]);
-      expectRefused(report, [user(0), user(1)], ZX_ERR_WRONG_TYPE, `entry 1: fd ${fd} is not an open descriptor of type ${type}`);
+      expectRefused(
+        report,
+        [user(0), user(1)],
+        ZX_ERR_WRONG_TYPE,
+        `entry 1: fd ${fd} is not an open descriptor of type ${type}`,
+      );
     }
     // The same descriptors described truly are taken.
-    const text = describeFds(fds, [{ id: user(0), fd: 3, type: ZX_OBJ_TYPE_FD }, { id: user(1), fd: 4, type: ZX_OBJ_TYPE_FD }]);
+    const text = describeFds(fds, [
+      { id: user(0), fd: 3, type: ZX_OBJ_TYPE_FD },
+      { id: user(1), fd: 4, type: ZX_OBJ_TYPE_FD },
+    ]);
     const report = await run(text, fds, [String(user(0)), String(user(1))]);
     expect(report.taken).toEqual({
       [user(0)]: [{ type: ZX_OBJ_TYPE_FD }, { handle: 'invalid' }],
@@ -455,7 +513,7 @@ describe('a ZIRCON_IPC_HANDLES that does not describe the child', () => {
     await expectBaseline(base);
   });
 
-  it('a descriptor that is not the one described (one of Node\'s own, another file, none): refused, nothing taken', async () => {
+  it("a descriptor that is not the one described (one of Node's own, another file, none): refused, nothing taken", async () => {
     const base = baseline();
     const file = openSync(filePath, 'r');
     const other = openSync(path.join(dir, 'other.txt'), 'w');
@@ -463,13 +521,26 @@ describe('a ZIRCON_IPC_HANDLES that does not describe the child', () => {
     const given = { id: user(0), fd: 3, type: ZX_OBJ_TYPE_FD };
     const cases: [Described[], number, string][] = [
       // Descriptor 4 is not given: in a Node child it is one of Node's own (its epoll).
-      [[given, { id: user(1), fd: 4, type: ZX_OBJ_TYPE_FD, like: file }], ZX_ERR_BAD_HANDLE, 'entry 1: fd 4 is not the descriptor described'],
+      [
+        [given, { id: user(1), fd: 4, type: ZX_OBJ_TYPE_FD, like: file }],
+        ZX_ERR_BAD_HANDLE,
+        'entry 1: fd 4 is not the descriptor described',
+      ],
       [[{ ...given, like: other }], ZX_ERR_BAD_HANDLE, 'entry 0: fd 3 is not the descriptor described'],
-      [[given, { id: user(1), fd: 999, type: ZX_OBJ_TYPE_FD, like: file }], ZX_ERR_INVALID_ARGS, 'entry 1: fd 999 is not an open descriptor'],
+      [
+        [given, { id: user(1), fd: 999, type: ZX_OBJ_TYPE_FD, like: file }],
+        ZX_ERR_INVALID_ARGS,
+        'entry 1: fd 999 is not an open descriptor',
+      ],
     ];
     for (const [entries, status, message] of cases) {
       const report = await run(describeFds(fds, entries), fds, [String(user(0)), String(user(1))]);
-      expectRefused(report, entries.map((e) => e.id), status, message);
+      expectRefused(
+        report,
+        entries.map((e) => e.id),
+        status,
+        message,
+      );
     }
     closeSync(file);
     closeSync(other);
@@ -478,7 +549,8 @@ describe('a ZIRCON_IPC_HANDLES that does not describe the child', () => {
 
   it('prepareStartupHandles will not number them below 3 (stdio): TypeError, the handle kept', () => {
     const [a, b] = channel();
-    for (const firstFd of [0, 2, 3.5, -1]) expect(() => prepareStartupHandles([{ id: user(0), handle: a }], firstFd)).toThrow(TypeError);
+    for (const firstFd of [0, 2, 3.5, -1])
+      expect(() => prepareStartupHandles([{ id: user(0), handle: a }], firstFd)).toThrow(TypeError);
     expect(isValid(a)).toBe(true);
     expect(sys.handleCloseMany([a, b])).toBe(ZX_OK);
   });

@@ -45,8 +45,6 @@ function prng(seed: number): () => number {
 const SECOND = 1_000_000_000n;
 const FD_RIGHTS = ZX_RIGHTS_BASIC | ZX_RIGHT_READ | ZX_RIGHT_WRITE;
 
-
-
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** One message; waits (yielding to the loop) while the channel is empty. */

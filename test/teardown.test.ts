@@ -13,7 +13,12 @@ const WAITS = ['waitOne', 'waitMany', 'call', 'portWait'];
 const DEADLINE_MS = 20_000;
 
 function child(op: string, how: string, workerOnly: boolean) {
-  return spawnWithFds(process.execPath, [fixture('teardown-child.cjs'), op, how, ...(workerOnly ? ['workerOnly'] : [])]);
+  return spawnWithFds(process.execPath, [
+    fixture('teardown-child.cjs'),
+    op,
+    how,
+    ...(workerOnly ? ['workerOnly'] : []),
+  ]);
 }
 
 describe.each(WAITS)('a worker blocked forever in %s', (op) => {

@@ -73,7 +73,10 @@ describe('timerSet and timerCancel', () => {
   it("check in Zircon's order: the slack (set), then BAD_HANDLE → WRONG_TYPE → ACCESS_DENIED (WRITE)", () => {
     const h = newTimer();
     const [a, b] = channel();
-    const readOnly = replace(sys.handleDuplicate(h, ZX_DEFAULT_TIMER_RIGHTS).out, ZX_DEFAULT_TIMER_RIGHTS & ~ZX_RIGHT_WRITE);
+    const readOnly = replace(
+      sys.handleDuplicate(h, ZX_DEFAULT_TIMER_RIGHTS).out,
+      ZX_DEFAULT_TIMER_RIGHTS & ~ZX_RIGHT_WRITE,
+    );
     expect(sys.timerSet(0, 0n, -1n)).toBe(ZX_ERR_OUT_OF_RANGE);
     expect(sys.timerSet(staleHandle(), 0n, 0n)).toBe(ZX_ERR_BAD_HANDLE);
     expect(sys.timerSet(a, 0n, 0n)).toBe(ZX_ERR_WRONG_TYPE);
@@ -91,7 +94,7 @@ describe('timerSet and timerCancel', () => {
     for (const past of [0n, ZX_TIME_INFINITE_PAST, sys.clockGetMonotonic()]) {
       expect(sys.timerSet(h, past, 0n)).toBe(ZX_OK);
       expect(sys.objectWaitOne(h, ZX_TIMER_SIGNALED, LONG())).toEqual({ status: ZX_OK, observed: ZX_TIMER_SIGNALED });
-      expect(signalsOf(h)).toBe(ZX_TIMER_SIGNALED);  // stays on
+      expect(signalsOf(h)).toBe(ZX_TIMER_SIGNALED); // stays on
     }
     expect(sys.timerSet(h, sys.deadlineAfter(3_600_000n * MS), 0n)).toBe(ZX_OK);
     expect(signalsOf(h)).toBe(0);
@@ -117,7 +120,7 @@ describe('timerSet and timerCancel', () => {
     expect(sys.timerSet(h, soon, 0n)).toBe(ZX_OK);
     expect(sys.objectWaitOne(h, ZX_TIMER_SIGNALED, LONG()).status).toBe(ZX_OK);
     expect(sys.clockGetMonotonic() >= soon).toBe(true);
-    expect(timerInfo(h)).toMatchObject({ deadline: 0n, slack: 0n });  // fired: no longer armed
+    expect(timerInfo(h)).toMatchObject({ deadline: 0n, slack: 0n }); // fired: no longer armed
     expect(sys.objectGetInfo(h, ZX_INFO_HANDLE_COUNT).info).toEqual({ handleCount: 1 });
     closeAll(h);
   });
@@ -135,7 +138,11 @@ describe('timerSet and timerCancel', () => {
     timer.cancel();
     expect(timer.signals).toBe(0);
     expect(() => Timer.create({ slack: 'sideways' as 'early' })).toThrow(TypeError);
-    expectZxError(thrownBy(() => timer.set(0n, -1n)), ZX_ERR_OUT_OF_RANGE, 'Timer.set');
+    expectZxError(
+      thrownBy(() => timer.set(0n, -1n)),
+      ZX_ERR_OUT_OF_RANGE,
+      'Timer.set',
+    );
     timer.close();
     port.close();
   });
@@ -163,17 +170,25 @@ describe('timers travel', () => {
     const h = newTimer();
     const koid = basic(h).koid;
     const [ours, theirs] = channel();
-    const child = start(process.execPath, [fixture('timer-child.cjs')], [
-      { id: user(0), handle: sys.handleDuplicate(h, ZX_DEFAULT_TIMER_RIGHTS).out },
-      { id: user(1), handle: theirs },
-    ]);
+    const child = start(
+      process.execPath,
+      [fixture('timer-child.cjs')],
+      [
+        { id: user(0), handle: sys.handleDuplicate(h, ZX_DEFAULT_TIMER_RIGHTS).out },
+        { id: user(1), handle: theirs },
+      ],
+    );
     const ask = async (request: object) => {
       expect(sys.channelWrite(ours, 0, Buffer.from(JSON.stringify(request)), null)).toBe(ZX_OK);
       const seen = await sys.objectWaitOneAsync(ours, ZX_CHANNEL_READABLE, LONG());
       if (seen.status !== ZX_OK) throw new Error(`no reply: ${child.stderr()}`);
       return JSON.parse(sys.channelRead(ours, 0, 65536, 0).bytes.toString());
     };
-    expect(await ask({ op: 'info' })).toEqual({ type: ZX_OBJ_TYPE_TIMER, rights: ZX_DEFAULT_TIMER_RIGHTS, koid: String(koid) });
+    expect(await ask({ op: 'info' })).toEqual({
+      type: ZX_OBJ_TYPE_TIMER,
+      rights: ZX_DEFAULT_TIMER_RIGHTS,
+      koid: String(koid),
+    });
     expect(sys.timerSet(h, sys.deadlineAfter(10n * MS), 0n)).toBe(ZX_OK);
     expect(await ask({ op: 'wait', ms: 20_000 })).toEqual({ status: ZX_OK, observed: ZX_TIMER_SIGNALED });
     expect(await ask({ op: 'cancel' })).toEqual({ status: ZX_OK });

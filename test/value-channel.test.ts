@@ -11,11 +11,11 @@ import {
   Channel,
   Event,
   EventPair,
-  Handle,
+  type Handle,
   Socket,
   ValueChannel,
   Vmo,
-  ZxError,
+  type ZxError,
   ZX_ERR_IO_DATA_INTEGRITY,
   ZX_ERR_TIMED_OUT,
   ZX_OBJ_TYPE_CHANNEL,
@@ -36,7 +36,9 @@ const MIB = 1024 * KIB;
 let base: Baseline & { maps: number };
 
 function memfdMappings(): number {
-  return readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('memfd:zircon-vmo')).length;
+  return readFileSync('/proc/self/maps', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('memfd:zircon-vmo')).length;
 }
 
 beforeAll(async () => {
@@ -54,7 +56,11 @@ afterEach(async () => {
 /** A ValueChannel to a value-peer.cjs child in `mode`. */
 function peer(args: string[], codec: 'v8' | 'json' = 'v8'): { vc: ValueChannel; child: Proc } {
   const [mine, theirs] = Channel.create();
-  const child = startNode('value-peer.cjs', [...args, ...(args.length === 1 ? [''] : []), codec], [{ id: user(0), handle: theirs }]);
+  const child = startNode(
+    'value-peer.cjs',
+    [...args, ...(args.length === 1 ? [''] : []), codec],
+    [{ id: user(0), handle: theirs }],
+  );
   return { vc: new ValueChannel(mine, { codec }), child };
 }
 
@@ -82,20 +88,47 @@ function everyKind(): Record<string, unknown> {
   const ab = new ArrayBuffer(5);
   new Uint8Array(ab).set([5, 4, 3, 2, 1]);
   return {
-    undef: undefined, nul: null, yes: true, num: 1.5, negZero: -0, nan: NaN, inf: -Infinity,
-    bigint: 2n ** 70n + 1n, str: 'zircon ✓', empty: '',
-    array: [1, 'two', [3, [4]]], sparse: [1, , 3], nested: { a: { b: { c: 'deep' } } }, // eslint-disable-line no-sparse-arrays
-    map: new Map<unknown, unknown>([['k', 1], [2, { two: 2 }]]), set: new Set([1, 'a', shared]),
-    date: new Date(1_700_000_000_123), regexp: /zx+\d/giu,
-    buffer: Buffer.from('bytes'), u8: new Uint8Array([1, 2, 255]), i8: new Int8Array([-1, 2]),
-    u8c: new Uint8ClampedArray([7]), i16: new Int16Array([-300]), u16: new Uint16Array([65535]),
-    i32: new Int32Array([-7e8]), u32: new Uint32Array([4e9]), f32: new Float32Array([0.5]),
-    f64: new Float64Array([Math.PI]), i64: new BigInt64Array([-(2n ** 62n)]), u64: new BigUint64Array([2n ** 64n - 1n]),
-    view: new DataView(new Uint8Array([9, 8, 7]).buffer), arrayBuffer: ab,
-    error: new Error('plain'), rangeError: new RangeError('out of range'), typeError: new TypeError('bad type'),
+    undef: undefined,
+    nul: null,
+    yes: true,
+    num: 1.5,
+    negZero: -0,
+    nan: NaN,
+    inf: -Infinity,
+    bigint: 2n ** 70n + 1n,
+    str: 'zircon ✓',
+    empty: '',
+    array: [1, 'two', [3, [4]]],
+    sparse: [1, , 3],
+    nested: { a: { b: { c: 'deep' } } }, // eslint-disable-line no-sparse-arrays
+    map: new Map<unknown, unknown>([
+      ['k', 1],
+      [2, { two: 2 }],
+    ]),
+    set: new Set([1, 'a', shared]),
+    date: new Date(1_700_000_000_123),
+    regexp: /zx+\d/giu,
+    buffer: Buffer.from('bytes'),
+    u8: new Uint8Array([1, 2, 255]),
+    i8: new Int8Array([-1, 2]),
+    u8c: new Uint8ClampedArray([7]),
+    i16: new Int16Array([-300]),
+    u16: new Uint16Array([65535]),
+    i32: new Int32Array([-7e8]),
+    u32: new Uint32Array([4e9]),
+    f32: new Float32Array([0.5]),
+    f64: new Float64Array([Math.PI]),
+    i64: new BigInt64Array([-(2n ** 62n)]),
+    u64: new BigUint64Array([2n ** 64n - 1n]),
+    view: new DataView(new Uint8Array([9, 8, 7]).buffer),
+    arrayBuffer: ab,
+    error: new Error('plain'),
+    rangeError: new RangeError('out of range'),
+    typeError: new TypeError('bad type'),
     caused: new Error('outer', { cause: 'inner' }),
     boxed: [new Number(3), new String('s'), new Boolean(false)],
-    cycle, pair: [shared, shared],
+    cycle,
+    pair: [shared, shared],
   };
 }
 
@@ -106,7 +139,24 @@ function expectEveryKind(got: any, sent: any): void {
   expect(Object.keys(got.sparse)).toEqual(['0', '2']);
   expect(Buffer.isBuffer(got.buffer)).toBe(true);
   expect(Buffer.isBuffer(got.u8)).toBe(false);
-  for (const key of ['u8', 'i8', 'u8c', 'i16', 'u16', 'i32', 'u32', 'f32', 'f64', 'i64', 'u64', 'view', 'date', 'regexp', 'map', 'set']) {
+  for (const key of [
+    'u8',
+    'i8',
+    'u8c',
+    'i16',
+    'u16',
+    'i32',
+    'u32',
+    'f32',
+    'f64',
+    'i64',
+    'u64',
+    'view',
+    'date',
+    'regexp',
+    'map',
+    'set',
+  ]) {
     expect(Object.getPrototypeOf(got[key]), key).toBe(Object.getPrototypeOf(sent[key]));
   }
   expect(got.regexp.flags).toBe('giu');
@@ -150,7 +200,9 @@ describe('values between processes', () => {
     expect(back.value.text).toBe(large.text);
     expect(back.value.event).toBeInstanceOf(Event);
     expect(back.value.event.koid).toBe(koid);
-    expect(back.handles).toEqual([{ path: '$.event', class: 'Event', type: ZX_OBJ_TYPE_EVENT, rights: back.value.event.rights, koid: String(koid) }]);
+    expect(back.handles).toEqual([
+      { path: '$.event', class: 'Event', type: ZX_OBJ_TYPE_EVENT, rights: back.value.event.rights, koid: String(koid) },
+    ]);
     back.value.event.close();
     await finish(vc, child);
   });
@@ -173,7 +225,7 @@ describe('values between processes', () => {
     expect(handles).toHaveLength(64);
     const before = handles.map((h) => ({ class: h.constructor.name, ...h.info() }));
     vc.post(value);
-    for (const h of handles) expect(h.valid).toBe(false);  // moved
+    for (const h of handles) expect(h.valid).toBe(false); // moved
 
     const back = await next(vc);
     // What the child saw: every handle, in place, as its class, with its type, rights, koid.
@@ -185,7 +237,13 @@ describe('values between processes', () => {
     };
     expect(back.handles).toHaveLength(64);
     before.forEach((info, i) => {
-      expect(seen.get(place(i)), place(i)).toEqual({ path: place(i), class: info.class, type: info.type, rights: info.rights, koid: String(info.koid) });
+      expect(seen.get(place(i)), place(i)).toEqual({
+        path: place(i),
+        class: info.class,
+        type: info.type,
+        rights: info.rights,
+        koid: String(info.koid),
+      });
     });
     // And back here again, through the echo.
     let got = back.value.deep;
@@ -206,14 +264,22 @@ describe('values between processes', () => {
     back.value.channel.write('through');
     expect((await channelPeer.read({ timeout: 5000 })).bytes.toString()).toBe('through');
 
-    for (const h of [...back.value.many, got.event, back.value.inMap.get('s'), back.value.inSet.values().next().value, back.value.channel, back.value.readOnly]) h.close();
+    for (const h of [
+      ...back.value.many,
+      got.event,
+      back.value.inMap.get('s'),
+      back.value.inSet.values().next().value,
+      back.value.channel,
+      back.value.readOnly,
+    ])
+      h.close();
     for (const h of [socketPeer, pair1, channelPeer, vmo]) h.close();
     await finish(vc, child);
   });
 
   it('values of 0 bytes, 65 KiB and 64 MiB arrive intact; the large ones through a VMO mapped only while read', async () => {
     const { vc, child } = peer(['large', String(64 * MIB)]);
-    const first = await next(vc);  // the child's 64 MiB
+    const first = await next(vc); // the child's 64 MiB
     expect(first.n).toBe(64 * MIB);
     expect(Buffer.isBuffer(first.big)).toBe(true);
     expect(first.big.equals(pattern(64 * MIB))).toBe(true);
@@ -245,7 +311,7 @@ describe('values between processes', () => {
       expect([got.seq, got.big.length]).toEqual([seq, 8 * MIB]);
       vc.post('more');
     }
-    vc.on('message', () => {});  // what was in flight is read (and let go) until the end
+    vc.on('message', () => {}); // what was in flight is read (and let go) until the end
     child.proc.kill('SIGKILL');
     await once(vc, 'close');
     expect((await child.closed).signal).toBe('SIGKILL');
@@ -318,10 +384,14 @@ describe('calls', () => {
     expect(reply.echo.bytes.equals(pattern(100 * KIB))).toBe(true);
     reply.echo.event.close();
 
-    const thrown: any = await rejectionOf(vc.call({ throw: { name: 'RangeError', message: 'too far', code: 'E_FAR' } }));
+    const thrown: any = await rejectionOf(
+      vc.call({ throw: { name: 'RangeError', message: 'too far', code: 'E_FAR' } }),
+    );
     expect(thrown).toBeInstanceOf(RangeError);
     expect([thrown.name, thrown.message, thrown.code]).toEqual(['RangeError', 'too far', 'E_FAR']);
-    const responded: any = await rejectionOf(vc.call({ throw: { name: 'Error', message: 'no', code: 17 }, respond: true }));
+    const responded: any = await rejectionOf(
+      vc.call({ throw: { name: 'Error', message: 'no', code: 17 }, respond: true }),
+    );
     expect([responded.name, responded.message, responded.code]).toEqual(['Error', 'no', 17]);
 
     // Calls from both sides and posts interleave; a slow reply does not hold the others.
@@ -348,7 +418,7 @@ describe('calls', () => {
     expect(await a.call({ x: 2, y: 3 })).toEqual({ sum: 5 });
     const error: any = await rejectionOf(a.call({ fail: true }));
     expect([error.name, error.message, error.code]).toEqual(['TypeError', 'refused', 'E_REFUSED']);
-    a.on('message', () => {});  // reading, with no 'call' listener
+    a.on('message', () => {}); // reading, with no 'call' listener
     const none: any = await rejectionOf(b.call('anyone?'));
     expect(none.message).toBe("ValueChannel: no 'call' listener");
     // A reply that can't be sent: the responder's respond() throws, the caller learns why.
@@ -370,7 +440,12 @@ describe('what is not sent', () => {
     const [a, b] = ValueChannel.create();
     const event = Event.create();
     const koid = event.koid;
-    for (const bad of [{ event, f: () => 1 }, { event, s: Symbol('no') }, [event, new WeakMap()], { event, big: Buffer.alloc(70 * KIB), f() {} }]) {
+    for (const bad of [
+      { event, f: () => 1 },
+      { event, s: Symbol('no') },
+      [event, new WeakMap()],
+      { event, big: Buffer.alloc(70 * KIB), f() {} },
+    ]) {
       const error = thrownBy(() => a.post(bad)) as DOMException;
       expect(error).toBeInstanceOf(DOMException);
       expect(error.name).toBe('DataCloneError');
@@ -383,7 +458,10 @@ describe('what is not sent', () => {
     // A value in a VMO leaves room for 63 handles: the VMO is the 64th.
     const large = { handles: tooMany.slice(0, 64), bytes: Buffer.alloc(70 * KIB) };
     const inVmo = thrownBy(() => a.post(large)) as DOMException;
-    expect([inVmo.name, inVmo.message]).toEqual(['DataCloneError', 'a value holds at most 63 handles when it travels in a VMO, this one 64.']);
+    expect([inVmo.name, inVmo.message]).toEqual([
+      'DataCloneError',
+      'a value holds at most 63 handles when it travels in a VMO, this one 64.',
+    ]);
     expect(tooMany.every((h) => h.valid)).toBe(true);
     expect(base.maps).toBe(memfdMappings());
     const [jsonEnd, jsonPeer] = Channel.create();
@@ -414,19 +492,21 @@ describe('what is not sent', () => {
     expect(values).toEqual([{ good: true, lies: 11 }]);
     expect(errors).toHaveLength(11);
     for (const e of errors) expectZxError(e, ZX_ERR_IO_DATA_INTEGRITY, 'ValueChannel receive');
-    expect(errors.map((e) => e.message.replace(/^.*\((.*)\)$/, '$1'))).toEqual([
-      'a message of 5 bytes',
-      'envelope version 9',
-      'a body of 8 bytes in a message of 23',
-      'a body of 1000000 bytes in a message of 23',
-      'a body of 7 bytes in a message of 21',
-      'handle index 1 with 1 handles',
-      'handle index -1 with 1 handles',
-      'no VMO as the last handle for the body',
-      'a body of 8192 bytes in a VMO of 4096',
-      "the body's VMO does not map: ZX_ERR_NOT_SUPPORTED",
-      'a typed array of 7 bytes runs past the body',
-    ].map((m) => expect.stringContaining(m)));
+    expect(errors.map((e) => e.message.replace(/^.*\((.*)\)$/, '$1'))).toEqual(
+      [
+        'a message of 5 bytes',
+        'envelope version 9',
+        'a body of 8 bytes in a message of 23',
+        'a body of 1000000 bytes in a message of 23',
+        'a body of 7 bytes in a message of 21',
+        'handle index 1 with 1 handles',
+        'handle index -1 with 1 handles',
+        'no VMO as the last handle for the body',
+        'a body of 8192 bytes in a VMO of 4096',
+        "the body's VMO does not map: ZX_ERR_NOT_SUPPORTED",
+        'a typed array of 7 bytes runs past the body',
+      ].map((m) => expect.stringContaining(m)),
+    );
     // And the channel goes on: values both ways.
     vc.post({ after: 'lies' });
     expect((await next(vc)).value).toEqual({ after: 'lies' });
@@ -458,7 +538,7 @@ describe('the event face, iteration and backpressure', () => {
     b.on('message', onMessage);
     await until(() => seen.length === 2, 'two values');
     b.off('message', onMessage);
-    a.post(3);  // stays in the channel
+    a.post(3); // stays in the channel
     expect((await b.channel.read({ timeout: 5000 })).bytes.length).toBeGreaterThan(16);
     expect(seen).toEqual([1, 2]);
     a.close();
@@ -483,7 +563,10 @@ describe('the JSON codec, read by a program that is not this library', () => {
     const sent = { id: 1, name: 'one', tags: ['x', 'y', 'z'] };
     vc.post(sent);
     expect(await next(vc)).toEqual({ seen: sent, from: 'python' });
-    expect(await vc.call([1, 'two', { three: 3 }], { timeout: 10_000 })).toEqual({ seen: [1, 'two', { three: 3 }], from: 'python' });
+    expect(await vc.call([1, 'two', { three: 3 }], { timeout: 10_000 })).toEqual({
+      seen: [1, 'two', { three: 3 }],
+      from: 'python',
+    });
     vc.close();
     expect(await child.closed).toEqual({ code: 0, signal: null });
   });

@@ -82,7 +82,7 @@ import { native } from '../lib/native';
 import { basic, channel } from './fixtures/channels';
 import { expectZxError, thrownBy } from './fixtures/errors';
 import { fixture, spawnWithEndpoint, warmUpSpawn, warmUpWait } from './fixtures/spawn';
-import { baseline, expectBaseline, Proc, start, user, watch, type Baseline } from './fixtures/proc-helpers';
+import { baseline, expectBaseline, type Proc, start, user, watch, type Baseline } from './fixtures/proc-helpers';
 
 const PAGE = ZX_PAGE_SIZE;
 const READ_ONLY = ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_WRITE;
@@ -163,8 +163,13 @@ function mappingPerms(): string[] {
 
 /** The next message on `h`, waiting without blocking the event loop. */
 async function receive(h: number, why: () => string) {
-  const { status, observed } = await sys.objectWaitOneAsync(h, ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED, sys.deadlineAfter(20_000_000_000n));
-  if (status !== ZX_OK || !(observed & ZX_CHANNEL_READABLE)) throw new Error(`no message (${status}, ${observed}): ${why()}`);
+  const { status, observed } = await sys.objectWaitOneAsync(
+    h,
+    ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED,
+    sys.deadlineAfter(20_000_000_000n),
+  );
+  if (status !== ZX_OK || !(observed & ZX_CHANNEL_READABLE))
+    throw new Error(`no message (${status}, ${observed}): ${why()}`);
   const r = sys.channelReadEtc(h, 0, 65536, 64);
   expect(r.status).toBe(ZX_OK);
   return r;
@@ -219,7 +224,11 @@ describe('vmoCreate', () => {
       const h = create(size);
       expect(h & 3).toBe(3);
       const { type, rights, koid, relatedKoid } = basic(h);
-      expect({ type, rights, relatedKoid }).toEqual({ type: ZX_OBJ_TYPE_VMO, rights: ZX_DEFAULT_VMO_RIGHTS, relatedKoid: 0n });
+      expect({ type, rights, relatedKoid }).toEqual({
+        type: ZX_OBJ_TYPE_VMO,
+        rights: ZX_DEFAULT_VMO_RIGHTS,
+        relatedKoid: 0n,
+      });
       expect(koid >> 63n).toBe(1n);
       expect(sizeOf(h)).toBe(rounded);
       const all = sys.vmoRead(h, rounded, 0);
@@ -258,7 +267,11 @@ describe('vmoCreate', () => {
 
   it('answers NO_RESOURCES when the process has no descriptor left for the memfd', async () => {
     const [ours, theirs] = channel();
-    const proc = start('sh', ['-c', 'ulimit -n 64 && exec "$0" "$@"', process.execPath, fixture('vmo-child.cjs')], [{ id: user(0), handle: theirs }]);
+    const proc = start(
+      'sh',
+      ['-c', 'ulimit -n 64 && exec "$0" "$@"', process.execPath, fixture('vmo-child.cjs')],
+      [{ id: user(0), handle: theirs }],
+    );
     const child = driven(proc, ours);
     expect(await child.ask({ op: 'crowded' })).toEqual({ status: ZX_ERR_NO_RESOURCES, out: ZX_HANDLE_INVALID });
     expect(await child.exit()).toEqual({ code: 0, signal: null });
@@ -456,12 +469,14 @@ describe('mappings', () => {
     expect(native.vmoMap(noRead, MAX_MAPPING, false)).toBe(ZX_ERR_ACCESS_DENIED);
     expect(native.vmoMap(resizableNoMap, MAX_MAPPING, false)).toBe(ZX_ERR_ACCESS_DENIED);
     expect(native.vmoMap(resizable, MAX_MAPPING, false)).toBe(ZX_ERR_NOT_SUPPORTED);
-    expect(native.vmoMap(resizable, MAX_MAPPING, true)).toBe(ZX_ERR_INVALID_ARGS);  // empty
+    expect(native.vmoMap(resizable, MAX_MAPPING, true)).toBe(ZX_ERR_INVALID_ARGS); // empty
     expect(native.vmoMap(empty, MAX_MAPPING, false)).toBe(ZX_ERR_INVALID_ARGS);
     expect(native.vmoMap(huge, MAX_MAPPING, false)).toBe(ZX_ERR_NO_MEMORY);
     // The class throws them as ZxError.
     const noMapVmo = new Vmo(noMap);
-    expect(() => noMapVmo.map()).toThrow(expect.objectContaining({ status: ZX_ERR_ACCESS_DENIED, code: 'ZX_ERR_ACCESS_DENIED', operation: 'Vmo.map' }));
+    expect(() => noMapVmo.map()).toThrow(
+      expect.objectContaining({ status: ZX_ERR_ACCESS_DENIED, code: 'ZX_ERR_ACCESS_DENIED', operation: 'Vmo.map' }),
+    );
     noMapVmo.close();
     expect(mappingPerms()).toEqual([]);
     expect(sys.handleCloseMany([h, c0, c1, noRead, resizable, resizableNoMap, empty, huge])).toBe(ZX_OK);
@@ -515,13 +530,19 @@ describe('mappings', () => {
 describe('signals', () => {
   it('a VMO asserts ZX_VMO_ZERO_CHILDREN and nothing else, however it is waited on', async () => {
     const h = create(PAGE);
-    expect(sys.objectWaitOne(h, ZX_VMO_ZERO_CHILDREN, ZX_TIME_INFINITE)).toEqual({ status: ZX_OK, observed: ZX_VMO_ZERO_CHILDREN });
+    expect(sys.objectWaitOne(h, ZX_VMO_ZERO_CHILDREN, ZX_TIME_INFINITE)).toEqual({
+      status: ZX_OK,
+      observed: ZX_VMO_ZERO_CHILDREN,
+    });
     // A memfd polls readable and writable: that must not show.
     expect(sys.objectWaitOne(h, ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE, sys.deadlineAfter(1_000_000n))).toEqual({
       status: ZX_ERR_TIMED_OUT,
       observed: ZX_VMO_ZERO_CHILDREN,
     });
-    expect(await sys.objectWaitOneAsync(h, ZX_VMO_ZERO_CHILDREN, ZX_TIME_INFINITE)).toEqual({ status: ZX_OK, observed: ZX_VMO_ZERO_CHILDREN });
+    expect(await sys.objectWaitOneAsync(h, ZX_VMO_ZERO_CHILDREN, ZX_TIME_INFINITE)).toEqual({
+      status: ZX_OK,
+      observed: ZX_VMO_ZERO_CHILDREN,
+    });
     expect(await sys.objectWaitOneAsync(h, ZX_CHANNEL_READABLE, sys.deadlineAfter(5_000_000n))).toEqual({
       status: ZX_ERR_TIMED_OUT,
       observed: ZX_VMO_ZERO_CHILDREN,
@@ -558,7 +579,10 @@ describe('VMO handles', () => {
     expect(sys.handleDuplicate(replaced.out, ZX_RIGHT_READ | ZX_RIGHT_WRITE).status).toBe(ZX_ERR_INVALID_ARGS);
     expect(sys.handleReplace(dup(h, READ_ONLY), ZX_DEFAULT_VMO_RIGHTS).status).toBe(ZX_ERR_INVALID_ARGS);
     // As a plain descriptor (fdio.fdCreate), a handle without WRITE is a read-only one.
-    for (const [rights, mode] of [[READ_ONLY, O_RDONLY], [ZX_DEFAULT_VMO_RIGHTS, O_RDWR]]) {
+    for (const [rights, mode] of [
+      [READ_ONLY, O_RDONLY],
+      [ZX_DEFAULT_VMO_RIGHTS, O_RDWR],
+    ]) {
       const { status, fd } = fdio.fdCreate(dup(h, rights));
       expect(status).toBe(ZX_OK);
       const flags = /flags:\s*([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1];
@@ -573,7 +597,12 @@ describe('VMO handles', () => {
     const koid = basic(h).koid;
     const [a, b] = channel();
     const [c0, c1] = channel();
-    const disposition = (handle: number, type: number, rights = ZX_RIGHT_SAME_RIGHTS, operation = ZX_HANDLE_OP_MOVE) => ({
+    const disposition = (
+      handle: number,
+      type: number,
+      rights = ZX_RIGHT_SAME_RIGHTS,
+      operation = ZX_HANDLE_OP_MOVE,
+    ) => ({
       operation,
       handle,
       type,
@@ -588,7 +617,9 @@ describe('VMO handles', () => {
     expect(sys.vmoGetSize(victim).status).toBe(ZX_ERR_BAD_HANDLE);
     expect(sys.channelWriteEtc(a, 0, null, [disposition(c1, ZX_OBJ_TYPE_VMO)])).toBe(ZX_ERR_WRONG_TYPE);
     // Rights the handle doesn't have: INVALID_ARGS.
-    expect(sys.channelWriteEtc(a, 0, null, [disposition(dup(h, READ_ONLY), ZX_OBJ_TYPE_VMO, ZX_DEFAULT_VMO_RIGHTS)])).toBe(ZX_ERR_INVALID_ARGS);
+    expect(
+      sys.channelWriteEtc(a, 0, null, [disposition(dup(h, READ_ONLY), ZX_OBJ_TYPE_VMO, ZX_DEFAULT_VMO_RIGHTS)]),
+    ).toBe(ZX_ERR_INVALID_ARGS);
 
     // A duplicate without WRITE, and the original moved as it is.
     expect(sys.vmoWrite(h, Buffer.from('before'), 0)).toBe(ZX_OK);
@@ -598,8 +629,12 @@ describe('VMO handles', () => {
     expect(sys.vmoGetSize(h).status).toBe(ZX_ERR_BAD_HANDLE);
     const ro = sys.channelReadEtc(b, 0, 64, 4);
     const rw = sys.channelReadEtc(b, 0, 64, 4);
-    expect(ro.handles.map(({ type, rights }) => ({ type, rights }))).toEqual([{ type: ZX_OBJ_TYPE_VMO, rights: READ_ONLY }]);
-    expect(rw.handles.map(({ type, rights }) => ({ type, rights }))).toEqual([{ type: ZX_OBJ_TYPE_VMO, rights: ZX_DEFAULT_VMO_RIGHTS }]);
+    expect(ro.handles.map(({ type, rights }) => ({ type, rights }))).toEqual([
+      { type: ZX_OBJ_TYPE_VMO, rights: READ_ONLY },
+    ]);
+    expect(rw.handles.map(({ type, rights }) => ({ type, rights }))).toEqual([
+      { type: ZX_OBJ_TYPE_VMO, rights: ZX_DEFAULT_VMO_RIGHTS },
+    ]);
     const reader = ro.handles[0].handle;
     const writer = rw.handles[0].handle;
     expect(basic(reader).koid).toBe(koid);
@@ -639,15 +674,24 @@ describe('VMOs between processes', () => {
     });
     expect(await child.ask({ op: 'fdFlags', name: 'v' })).toEqual({ accmodes: [O_RDWR] });
     expect(await child.ask({ op: 'map', name: 'v' })).toEqual({ byteLength: 3 * PAGE, perms: ['rw-s'] });
-    expect(await child.ask({ op: 'mapRead', name: 'v', offset: 5000, length: 15 })).toEqual({ text: 'from the parent' });
-    expect(await child.ask({ op: 'mapWrite', name: 'v', offset: 9000, text: 'from the child' })).toEqual({ written: true });
+    expect(await child.ask({ op: 'mapRead', name: 'v', offset: 5000, length: 15 })).toEqual({
+      text: 'from the parent',
+    });
+    expect(await child.ask({ op: 'mapWrite', name: 'v', offset: 9000, text: 'from the child' })).toEqual({
+      written: true,
+    });
     expect(vmo.read(14, 9000).toString()).toBe('from the child');
     // And a mapping here against a plain read there.
     const mine = vmo.map();
     expect(Buffer.from(mine, 9000, 14).toString()).toBe('from the child');
     new Uint8Array(mine).set(Buffer.from('parent mapping'), 100);
-    expect(await child.ask({ op: 'read', name: 'v', length: 14, offset: '100' })).toEqual({ status: ZX_OK, text: 'parent mapping' });
-    expect(await child.ask({ op: 'write', name: 'v', text: 'child vmoWrite', offset: '200' })).toEqual({ status: ZX_OK });
+    expect(await child.ask({ op: 'read', name: 'v', length: 14, offset: '100' })).toEqual({
+      status: ZX_OK,
+      text: 'parent mapping',
+    });
+    expect(await child.ask({ op: 'write', name: 'v', text: 'child vmoWrite', offset: '200' })).toEqual({
+      status: ZX_OK,
+    });
     expect(Buffer.from(mine, 200, 14).toString()).toBe('child vmoWrite');
     vmo.unmap(mine);
     expect(await child.exit()).toEqual({ code: 0, signal: null });
@@ -664,16 +708,30 @@ describe('VMOs between processes', () => {
       type: ZX_OBJ_TYPE_VMO,
       rights: readOnly & ~ZX_RIGHT_RESIZE,
     });
-    expect(await child.ask({ op: 'write', name: 'ro', text: 'x', offset: '0' })).toEqual({ status: ZX_ERR_ACCESS_DENIED });
-    expect(await child.ask({ op: 'setSize', name: 'ro', size: String(2 * PAGE) })).toEqual({ status: ZX_ERR_ACCESS_DENIED });
-    expect(await child.ask({ op: 'read', name: 'ro', length: 15, offset: '0' })).toEqual({ status: ZX_OK, text: 'look, no writes' });
+    expect(await child.ask({ op: 'write', name: 'ro', text: 'x', offset: '0' })).toEqual({
+      status: ZX_ERR_ACCESS_DENIED,
+    });
+    expect(await child.ask({ op: 'setSize', name: 'ro', size: String(2 * PAGE) })).toEqual({
+      status: ZX_ERR_ACCESS_DENIED,
+    });
+    expect(await child.ask({ op: 'read', name: 'ro', length: 15, offset: '0' })).toEqual({
+      status: ZX_OK,
+      text: 'look, no writes',
+    });
     expect(await child.ask({ op: 'fdFlags', name: 'ro' })).toEqual({ accmodes: [O_RDONLY] });
-    expect(await child.ask({ op: 'map', name: 'ro', allowFaults: true })).toEqual({ byteLength: PAGE, perms: ['r--s'] });
+    expect(await child.ask({ op: 'map', name: 'ro', allowFaults: true })).toEqual({
+      byteLength: PAGE,
+      perms: ['r--s'],
+    });
     expect(await child.ask({ op: 'mapRead', name: 'ro', offset: 6, length: 3 })).toEqual({ text: 'no ' });
     // Its own duplicates there are read-only too.
-    expect(await child.ask({ op: 'dup', name: 'ro', as: 'again', rights: ZX_RIGHT_SAME_RIGHTS })).toEqual({ status: ZX_OK });
+    expect(await child.ask({ op: 'dup', name: 'ro', as: 'again', rights: ZX_RIGHT_SAME_RIGHTS })).toEqual({
+      status: ZX_OK,
+    });
     expect(await child.ask({ op: 'fdFlags', name: 'again' })).toEqual({ accmodes: [O_RDONLY] });
-    expect(await child.ask({ op: 'write', name: 'again', text: 'x', offset: '0' })).toEqual({ status: ZX_ERR_ACCESS_DENIED });
+    expect(await child.ask({ op: 'write', name: 'again', text: 'x', offset: '0' })).toEqual({
+      status: ZX_ERR_ACCESS_DENIED,
+    });
     expect(await child.exit()).toEqual({ code: 0, signal: null });
     expect(text(h, 15, 0)).toBe('look, no writes');
     expect(sizeOf(h)).toBe(BigInt(PAGE));
@@ -686,7 +744,14 @@ describe('VMOs between processes', () => {
     const first = startChild();
     await first.ask({ op: 'take', name: 'ro' }, [dup(h, READ_ONLY)]);
     expect(await first.ask({ op: 'map', name: 'ro' })).toEqual({ byteLength: PAGE, perms: ['r--s'] });
-    expect(sys.channelWrite(first.ch, 0, Buffer.from(JSON.stringify({ op: 'mapWrite', name: 'ro', offset: 0, text: 'boom' })), null)).toBe(ZX_OK);
+    expect(
+      sys.channelWrite(
+        first.ch,
+        0,
+        Buffer.from(JSON.stringify({ op: 'mapWrite', name: 'ro', offset: 0, text: 'boom' })),
+        null,
+      ),
+    ).toBe(ZX_OK);
     expect(await first.proc.closed).toEqual({ code: null, signal: 'SIGSEGV' });
     // Received with WRITE, duplicated there without it (a read-write descriptor, mapped
     // PROT_READ).
@@ -695,7 +760,14 @@ describe('VMOs between processes', () => {
     expect(await second.ask({ op: 'dup', name: 'rw', as: 'ro', rights: READ_ONLY })).toEqual({ status: ZX_OK });
     expect(await second.ask({ op: 'fdFlags', name: 'ro' })).toEqual({ accmodes: [O_RDWR] });
     expect(await second.ask({ op: 'map', name: 'ro' })).toEqual({ byteLength: PAGE, perms: ['r--s'] });
-    expect(sys.channelWrite(second.ch, 0, Buffer.from(JSON.stringify({ op: 'mapWrite', name: 'ro', offset: 0, text: 'boom' })), null)).toBe(ZX_OK);
+    expect(
+      sys.channelWrite(
+        second.ch,
+        0,
+        Buffer.from(JSON.stringify({ op: 'mapWrite', name: 'ro', offset: 0, text: 'boom' })),
+        null,
+      ),
+    ).toBe(ZX_OK);
     expect(await second.proc.closed).toEqual({ code: null, signal: 'SIGSEGV' });
     expect(sys.vmoRead(h, PAGE, 0).bytes.equals(Buffer.alloc(PAGE))).toBe(true);
     expect(sys.handleCloseMany([h, first.ch, second.ch])).toBe(ZX_OK);
@@ -707,11 +779,16 @@ describe('VMOs between processes', () => {
     await child.ask({ op: 'take', name: 'v' }, [dup(h, ZX_RIGHT_SAME_RIGHTS)]);
     expect(await child.ask({ op: 'setSize', name: 'v', size: String(3 * PAGE + 1) })).toEqual({ status: ZX_OK });
     expect(sizeOf(h)).toBe(4n * BigInt(PAGE));
-    expect(await child.ask({ op: 'write', name: 'v', text: 'in the new pages', offset: String(3 * PAGE) })).toEqual({ status: ZX_OK });
+    expect(await child.ask({ op: 'write', name: 'v', text: 'in the new pages', offset: String(3 * PAGE) })).toEqual({
+      status: ZX_OK,
+    });
     expect(text(h, 16, 3 * PAGE)).toBe('in the new pages');
     expect(sys.vmoSetSize(h, PAGE)).toBe(ZX_OK);
     expect(await child.ask({ op: 'getSize', name: 'v' })).toEqual({ status: ZX_OK, size: String(PAGE) });
-    expect(await child.ask({ op: 'read', name: 'v', length: 1, offset: String(PAGE) })).toEqual({ status: ZX_ERR_OUT_OF_RANGE, text: '' });
+    expect(await child.ask({ op: 'read', name: 'v', length: 1, offset: String(PAGE) })).toEqual({
+      status: ZX_ERR_OUT_OF_RANGE,
+      text: '',
+    });
     expect(await child.exit()).toEqual({ code: 0, signal: null });
     expect(sys.handleClose(h)).toBe(ZX_OK);
   });
@@ -721,12 +798,22 @@ describe('VMOs between processes', () => {
     const child = startChild();
     await child.ask({ op: 'take', name: 'v' }, [dup(h, ZX_RIGHT_SAME_RIGHTS)]);
     expect(await child.ask({ op: 'map', name: 'v' })).toEqual({ status: ZX_ERR_NOT_SUPPORTED });
-    expect(await child.ask({ op: 'map', name: 'v', allowFaults: true })).toEqual({ byteLength: 2 * PAGE, perms: ['rw-s'] });
+    expect(await child.ask({ op: 'map', name: 'v', allowFaults: true })).toEqual({
+      byteLength: 2 * PAGE,
+      perms: ['rw-s'],
+    });
     expect(sys.vmoSetSize(h, PAGE)).toBe(ZX_OK);
     // Still mapped below the new size.
     expect(await child.ask({ op: 'mapWrite', name: 'v', offset: 10, text: 'kept' })).toEqual({ written: true });
     expect(text(h, 4, 10)).toBe('kept');
-    expect(sys.channelWrite(child.ch, 0, Buffer.from(JSON.stringify({ op: 'mapRead', name: 'v', offset: PAGE + 10, length: 4 })), null)).toBe(ZX_OK);
+    expect(
+      sys.channelWrite(
+        child.ch,
+        0,
+        Buffer.from(JSON.stringify({ op: 'mapRead', name: 'v', offset: PAGE + 10, length: 4 })),
+        null,
+      ),
+    ).toBe(ZX_OK);
     expect(await child.proc.closed).toEqual({ code: null, signal: 'SIGBUS' });
     expect(sys.handleCloseMany([h, child.ch])).toBe(ZX_OK);
   });
@@ -737,15 +824,28 @@ describe('VMOs between processes', () => {
     expect(sys.vmoWrite(h, Buffer.from('startup contents'), 0)).toBe(ZX_OK);
     const reader = dup(h, READ_ONLY);
     const child = startChild(h);
-    expect(await child.ask({ op: 'info', name: 'startup' })).toEqual({ type: ZX_OBJ_TYPE_VMO, rights: ZX_DEFAULT_VMO_RIGHTS, koid });
-    expect(await child.ask({ op: 'read', name: 'startup', length: 16, offset: '0' })).toEqual({ status: ZX_OK, text: 'startup contents' });
+    expect(await child.ask({ op: 'info', name: 'startup' })).toEqual({
+      type: ZX_OBJ_TYPE_VMO,
+      rights: ZX_DEFAULT_VMO_RIGHTS,
+      koid,
+    });
+    expect(await child.ask({ op: 'read', name: 'startup', length: 16, offset: '0' })).toEqual({
+      status: ZX_OK,
+      text: 'startup contents',
+    });
     expect(await child.ask({ op: 'fdFlags', name: 'startup' })).toEqual({ accmodes: [O_RDWR] });
     expect(await child.exit()).toEqual({ code: 0, signal: null });
 
     const second = startChild(reader);
-    expect(await second.ask({ op: 'info', name: 'startup' })).toEqual({ type: ZX_OBJ_TYPE_VMO, rights: READ_ONLY, koid });
+    expect(await second.ask({ op: 'info', name: 'startup' })).toEqual({
+      type: ZX_OBJ_TYPE_VMO,
+      rights: READ_ONLY,
+      koid,
+    });
     expect(await second.ask({ op: 'fdFlags', name: 'startup' })).toEqual({ accmodes: [O_RDONLY] });
-    expect(await second.ask({ op: 'write', name: 'startup', text: 'x', offset: '0' })).toEqual({ status: ZX_ERR_ACCESS_DENIED });
+    expect(await second.ask({ op: 'write', name: 'startup', text: 'x', offset: '0' })).toEqual({
+      status: ZX_ERR_ACCESS_DENIED,
+    });
     expect(await second.exit()).toEqual({ code: 0, signal: null });
   });
 
@@ -769,13 +869,23 @@ describe('VMOs between processes', () => {
     const child = driven(watch(proc), ours);
     expect(await child.ask({ op: 'info', name: 'startup' })).toMatchObject({ rights: RESIZABLE_RIGHTS });
     // Zircon's order: a size whose rounding wraps, then resizability.
-    expect(await child.ask({ op: 'setSize', name: 'startup', size: String(2n ** 64n - 1n) })).toEqual({ status: ZX_ERR_OUT_OF_RANGE });
-    expect(await child.ask({ op: 'setSize', name: 'startup', size: String(2 ** 63) })).toEqual({ status: ZX_ERR_UNAVAILABLE });
-    expect(await child.ask({ op: 'setSize', name: 'startup', size: String(2 * PAGE) })).toEqual({ status: ZX_ERR_UNAVAILABLE });
+    expect(await child.ask({ op: 'setSize', name: 'startup', size: String(2n ** 64n - 1n) })).toEqual({
+      status: ZX_ERR_OUT_OF_RANGE,
+    });
+    expect(await child.ask({ op: 'setSize', name: 'startup', size: String(2 ** 63) })).toEqual({
+      status: ZX_ERR_UNAVAILABLE,
+    });
+    expect(await child.ask({ op: 'setSize', name: 'startup', size: String(2 * PAGE) })).toEqual({
+      status: ZX_ERR_UNAVAILABLE,
+    });
     expect(await child.ask({ op: 'getSize', name: 'startup' })).toEqual({ status: ZX_OK, size: String(PAGE) });
     // The read-only descriptor allows neither WRITE nor RESIZE, whatever was claimed.
-    expect(await child.ask({ op: 'info', name: 'startup2' })).toMatchObject({ rights: RESIZABLE_RIGHTS & ~(ZX_RIGHT_WRITE | ZX_RIGHT_RESIZE) });
-    expect(await child.ask({ op: 'write', name: 'startup2', text: 'x', offset: '0' })).toEqual({ status: ZX_ERR_ACCESS_DENIED });
+    expect(await child.ask({ op: 'info', name: 'startup2' })).toMatchObject({
+      rights: RESIZABLE_RIGHTS & ~(ZX_RIGHT_WRITE | ZX_RIGHT_RESIZE),
+    });
+    expect(await child.ask({ op: 'write', name: 'startup2', text: 'x', offset: '0' })).toEqual({
+      status: ZX_ERR_ACCESS_DENIED,
+    });
     expect(await child.ask({ op: 'close', name: 'startup' })).toEqual({ status: ZX_OK });
     expect(await child.ask({ op: 'fdFlags', name: 'startup2' })).toEqual({ accmodes: [O_RDONLY] });
     expect(await child.exit()).toEqual({ code: 0, signal: null });
@@ -843,11 +953,13 @@ describe('a writer that is not this library', () => {
     const why = () => writer.stderr();
     const r = await receive(ch, why);
     expect(r.bytes.toString()).toBe('unsealed');
-    expect(r.handles.map(({ type, rights }) => ({ type, rights }))).toEqual([{ type: ZX_OBJ_TYPE_VMO, rights: ZX_DEFAULT_VMO_RIGHTS }]);
+    expect(r.handles.map(({ type, rights }) => ({ type, rights }))).toEqual([
+      { type: ZX_OBJ_TYPE_VMO, rights: ZX_DEFAULT_VMO_RIGHTS },
+    ]);
     const vmo = new Vmo(r.handles[0].handle);
     // Before: mapped, and touching it after the truncation below was SIGBUS.
     expect(() => vmo.map()).toThrow(expect.objectContaining({ status: ZX_ERR_NOT_SUPPORTED, operation: 'Vmo.map' }));
-    expect(sys.vmoSetSize(vmo.raw, 0)).toBe(ZX_ERR_ACCESS_DENIED);  // RESIZE was not claimed
+    expect(sys.vmoSetSize(vmo.raw, 0)).toBe(ZX_ERR_ACCESS_DENIED); // RESIZE was not claimed
     expect(text(vmo.raw, 7, 0)).toBe('foreign');
     expect(sys.channelWrite(ch, 0, Buffer.from('truncate it'), null)).toBe(ZX_OK);
     expect((await receive(ch, why)).bytes.toString()).toBe('truncated');
@@ -880,19 +992,27 @@ describe('the Vmo class', () => {
     vmo.write(Buffer.from([1, 2, 3]), 20n);
     expect(vmo.read(5, 10).toString()).toBe('hello');
     expect([...vmo.read(3, 20n)]).toEqual([1, 2, 3]);
-    expect(() => vmo.read(1, PAGE)).toThrow(expect.objectContaining({ status: ZX_ERR_OUT_OF_RANGE, operation: 'Vmo.read' }));
+    expect(() => vmo.read(1, PAGE)).toThrow(
+      expect.objectContaining({ status: ZX_ERR_OUT_OF_RANGE, operation: 'Vmo.read' }),
+    );
     expect(() => vmo.setSize(2 * PAGE)).toThrow(ZxError);
     const copy = vmo.duplicate(READ_ONLY);
     expect(copy).toBeInstanceOf(Vmo);
-    expect(() => copy.write('x')).toThrow(expect.objectContaining({ code: 'ZX_ERR_ACCESS_DENIED', operation: 'Vmo.write' }));
+    expect(() => copy.write('x')).toThrow(
+      expect.objectContaining({ code: 'ZX_ERR_ACCESS_DENIED', operation: 'Vmo.write' }),
+    );
     copy.close();
-    expect(() => Vmo.create(2n ** 64n - 1n)).toThrow(expect.objectContaining({ status: ZX_ERR_OUT_OF_RANGE, operation: 'Vmo.create' }));
+    expect(() => Vmo.create(2n ** 64n - 1n)).toThrow(
+      expect.objectContaining({ status: ZX_ERR_OUT_OF_RANGE, operation: 'Vmo.create' }),
+    );
 
     using growing = Vmo.create(1, { resizable: true });
     expect(growing.rights).toBe(RESIZABLE_RIGHTS);
     growing.setSize(5n * BigInt(PAGE));
     expect(growing.size).toBe(5n * BigInt(PAGE));
-    expect(() => growing.map()).toThrow(expect.objectContaining({ status: ZX_ERR_NOT_SUPPORTED, operation: 'Vmo.map' }));
+    expect(() => growing.map()).toThrow(
+      expect.objectContaining({ status: ZX_ERR_NOT_SUPPORTED, operation: 'Vmo.map' }),
+    );
     const buffer = growing.map({ allowFaults: true });
     expect(buffer.byteLength).toBe(5 * PAGE);
     growing.unmap(buffer);
@@ -941,21 +1061,25 @@ describe('vmoOpRange', () => {
     const vmo = Vmo.create(3 * PAGE);
     vmo.write(Buffer.alloc(3 * PAGE, 0x61));
     expect(info(vmo.raw).committedBytes).toBe(BigInt(3 * PAGE));
-    vmo.opRange(ZX_VMO_OP_ZERO, 10, PAGE);  // bytes 10 .. PAGE + 9
+    vmo.opRange(ZX_VMO_OP_ZERO, 10, PAGE); // bytes 10 .. PAGE + 9
     const all = vmo.read(3 * PAGE);
     expect(all.subarray(0, 10).every((x) => x === 0x61)).toBe(true);
     expect(all.subarray(10, PAGE + 10).every((x) => x === 0)).toBe(true);
     expect(all.subarray(PAGE + 10).every((x) => x === 0x61)).toBe(true);
-    vmo.opRange(ZX_VMO_OP_DECOMMIT, PAGE + 1, 1);  // the whole second page
+    vmo.opRange(ZX_VMO_OP_DECOMMIT, PAGE + 1, 1); // the whole second page
     expect(vmo.read(PAGE, PAGE).every((x) => x === 0)).toBe(true);
     expect(vmo.read(PAGE, 2 * PAGE).every((x) => x === 0x61)).toBe(true);
     expect(info(vmo.raw).committedBytes).toBe(BigInt(2 * PAGE));
     vmo.opRange(ZX_VMO_OP_DECOMMIT, 0, 3 * PAGE);
     expect(info(vmo.raw).committedBytes).toBe(0n);
-    vmo.opRange(ZX_VMO_OP_COMMIT, PAGE - 1, 2);  // touches two pages
+    vmo.opRange(ZX_VMO_OP_COMMIT, PAGE - 1, 2); // touches two pages
     expect(info(vmo.raw).committedBytes).toBe(BigInt(2 * PAGE));
     expect(vmo.read(3 * PAGE).every((x) => x === 0)).toBe(true);
-    expectZxError(thrownBy(() => vmo.opRange(ZX_VMO_OP_ZERO, 0, 3 * PAGE + 1)), ZX_ERR_OUT_OF_RANGE, 'Vmo.opRange');
+    expectZxError(
+      thrownBy(() => vmo.opRange(ZX_VMO_OP_ZERO, 0, 3 * PAGE + 1)),
+      ZX_ERR_OUT_OF_RANGE,
+      'Vmo.opRange',
+    );
     vmo.close();
   });
 
@@ -965,8 +1089,13 @@ describe('vmoOpRange', () => {
     const child = startChild();
     await child.ask({ op: 'take', name: 'v' }, [dup(h, ZX_RIGHT_SAME_RIGHTS)]);
     expect(sys.vmoOpRange(h, ZX_VMO_OP_ZERO, 0, 5)).toBe(ZX_OK);
-    expect(await child.ask({ op: 'read', name: 'v', length: 17, offset: '0' })).toEqual({ status: ZX_OK, text: '\0'.repeat(5) + ', other side' });
-    expect(await child.ask({ op: 'opRange', name: 'v', opcode: ZX_VMO_OP_DECOMMIT, offset: '0', size: '1' })).toEqual({ status: ZX_OK });
+    expect(await child.ask({ op: 'read', name: 'v', length: 17, offset: '0' })).toEqual({
+      status: ZX_OK,
+      text: `${'\0'.repeat(5)}, other side`,
+    });
+    expect(await child.ask({ op: 'opRange', name: 'v', opcode: ZX_VMO_OP_DECOMMIT, offset: '0', size: '1' })).toEqual({
+      status: ZX_OK,
+    });
     expect(text(h, 17, 0)).toBe('\0'.repeat(17));
     expect(await child.exit()).toEqual({ code: 0, signal: null });
     expect(sys.handleClose(h)).toBe(ZX_OK);
@@ -981,12 +1110,13 @@ describe('vmoCreateChild', () => {
     const [a, b] = channel();
     const noDup = dup(h, ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_DUPLICATE);
     const noRead = dup(h, ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_READ);
-    const child = (v: number, options: number, offset: number | bigint, size: number | bigint) => sys.vmoCreateChild(v, options, offset, size);
+    const child = (v: number, options: number, offset: number | bigint, size: number | bigint) =>
+      sys.vmoCreateChild(v, options, offset, size);
     expect(child(0, 0xffff, 0, 2n ** 64n - 1n)).toEqual({ status: ZX_ERR_BAD_HANDLE, out: ZX_HANDLE_INVALID });
     expect(child(a, 0xffff, 0, 0).status).toBe(ZX_ERR_WRONG_TYPE);
     expect(child(noDup, 0xffff, 0, 0).status).toBe(ZX_ERR_ACCESS_DENIED);
     expect(child(noRead, 0xffff, 0, 0).status).toBe(ZX_ERR_ACCESS_DENIED);
-    expect(child(h, 0, 0, PAGE).status).toBe(ZX_ERR_INVALID_ARGS);  // no kind
+    expect(child(h, 0, 0, PAGE).status).toBe(ZX_ERR_INVALID_ARGS); // no kind
     expect(child(h, ZX_VMO_CHILD_SNAPSHOT | ZX_VMO_CHILD_SLICE, 0, PAGE).status).toBe(ZX_ERR_INVALID_ARGS);
     expect(child(h, ZX_VMO_CHILD_SNAPSHOT | 0x100, 0, PAGE).status).toBe(ZX_ERR_INVALID_ARGS);
     for (const kind of [ZX_VMO_CHILD_SLICE, ZX_VMO_CHILD_REFERENCE, ZX_VMO_CHILD_SNAPSHOT_MODIFIED])
@@ -1008,7 +1138,11 @@ describe('vmoCreateChild', () => {
     expect(r.status).toBe(ZX_OK);
     const c = r.out;
     // The parent handle's rights and WRITE (the child's memory is its own).
-    expect(basic(c)).toMatchObject({ type: ZX_OBJ_TYPE_VMO, rights: READ_ONLY | ZX_RIGHT_DUPLICATE | ZX_RIGHT_WRITE, relatedKoid: 0n });
+    expect(basic(c)).toMatchObject({
+      type: ZX_OBJ_TYPE_VMO,
+      rights: READ_ONLY | ZX_RIGHT_DUPLICATE | ZX_RIGHT_WRITE,
+      relatedKoid: 0n,
+    });
     expect(sizeOf(c)).toBe(BigInt(2 * PAGE));
     expect(text(c, 11, 0)).toBe('second page');
     expect(text(c, 4, PAGE)).toBe('\0\0\0\0');
@@ -1018,11 +1152,13 @@ describe('vmoCreateChild', () => {
     expect(text(parent, 11, PAGE)).toBe('SECOND page');
     const info = infoOf(c);
     expect(info.parentKoid).toBe(basic(parent).koid);
-    expect(info.flags & (ZX_INFO_VMO_IS_COW_CLONE | ZX_INFO_VMO_TYPE_PAGED)).toBe(ZX_INFO_VMO_IS_COW_CLONE | ZX_INFO_VMO_TYPE_PAGED);
+    expect(info.flags & (ZX_INFO_VMO_IS_COW_CLONE | ZX_INFO_VMO_TYPE_PAGED)).toBe(
+      ZX_INFO_VMO_IS_COW_CLONE | ZX_INFO_VMO_TYPE_PAGED,
+    );
     expect(infoOf(parent).parentKoid).toBe(0n);
     // Holes stay holes: only the copied page is committed.
     expect(info.committedBytes).toBe(BigInt(PAGE));
-    expect(sys.vmoSetSize(c, 3 * PAGE)).toBe(ZX_ERR_UNAVAILABLE);  // not resizable
+    expect(sys.vmoSetSize(c, 3 * PAGE)).toBe(ZX_ERR_UNAVAILABLE); // not resizable
     expect(sys.handleCloseMany([parent, readOnlyParent, c])).toBe(ZX_OK);
   });
 
@@ -1052,13 +1188,28 @@ describe('vmoCreateChild', () => {
     parent.write('CHANGED!');
     const other = startChild();
     await other.ask({ op: 'take', name: 'snap' }, [snapshot.release()]);
-    expect(await other.ask({ op: 'read', name: 'snap', length: 8, offset: '0' })).toEqual({ status: ZX_OK, text: 'original' });
+    expect(await other.ask({ op: 'read', name: 'snap', length: 8, offset: '0' })).toEqual({
+      status: ZX_OK,
+      text: 'original',
+    });
     expect(await other.ask({ op: 'write', name: 'snap', text: 'there', offset: '0' })).toEqual({ status: ZX_OK });
     expect(parent.read(8).toString()).toBe('CHANGED!');
     await other.ask({ op: 'take', name: 'p' }, [parent.duplicate().release()]);
-    expect(await other.ask({ op: 'child', name: 'p', options: ZX_VMO_CHILD_SNAPSHOT, offset: '0', size: String(PAGE), as: 'c' })).toEqual({ status: ZX_OK });
+    expect(
+      await other.ask({
+        op: 'child',
+        name: 'p',
+        options: ZX_VMO_CHILD_SNAPSHOT,
+        offset: '0',
+        size: String(PAGE),
+        as: 'c',
+      }),
+    ).toEqual({ status: ZX_OK });
     parent.write('later');
-    expect(await other.ask({ op: 'read', name: 'c', length: 8, offset: '0' })).toEqual({ status: ZX_OK, text: 'CHANGED!' });
+    expect(await other.ask({ op: 'read', name: 'c', length: 8, offset: '0' })).toEqual({
+      status: ZX_OK,
+      text: 'CHANGED!',
+    });
     expect(await other.exit()).toEqual({ code: 0, signal: null });
     parent.close();
   });
@@ -1076,7 +1227,7 @@ describe('ZX_PROP_NAME (objectGetProperty / objectSetProperty, handle.name)', ()
     // A channel has no property rights at all (ZX_DEFAULT_CHANNEL_RIGHTS), as on Zircon.
     expect(sys.objectGetProperty(a, ZX_PROP_NAME).status).toBe(ZX_ERR_ACCESS_DENIED);
     expect(sys.objectGetProperty(h, 999).status).toBe(ZX_ERR_INVALID_ARGS);
-    expect(sys.objectGetProperty(h, ZX_PROP_REGISTER_FS).status).toBe(ZX_ERR_INVALID_ARGS);  // set only
+    expect(sys.objectGetProperty(h, ZX_PROP_REGISTER_FS).status).toBe(ZX_ERR_INVALID_ARGS); // set only
     expect(sys.objectGetProperty(h, ZX_PROP_PROCESS_DEBUG_ADDR).status).toBe(ZX_ERR_WRONG_TYPE);
     expect(sys.objectGetProperty(h, ZX_PROP_SOCKET_RX_THRESHOLD).status).toBe(ZX_ERR_WRONG_TYPE);
     expect(sys.objectSetProperty(h, ZX_PROP_REGISTER_FS, 0n)).toBe(ZX_ERR_WRONG_TYPE);

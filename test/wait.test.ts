@@ -30,7 +30,7 @@ import {
 import { native } from '../lib/native';
 import type { WaitItem } from '../lib/sys';
 import {
-  Baseline,
+  type Baseline,
   baseline,
   channel,
   closeAll,
@@ -101,9 +101,12 @@ describe('objectWaitMany', () => {
 
     expect(sys.objectWaitMany([...full, item(a)], ZX_TIME_INFINITE)).toBe(ZX_ERR_OUT_OF_RANGE);
     const stale = staleHandle();
-    expect(sys.objectWaitMany(Array.from({ length: 65 }, () => item(stale)), ZX_TIME_INFINITE)).toBe(
-      ZX_ERR_OUT_OF_RANGE,
-    );
+    expect(
+      sys.objectWaitMany(
+        Array.from({ length: 65 }, () => item(stale)),
+        ZX_TIME_INFINITE,
+      ),
+    ).toBe(ZX_ERR_OUT_OF_RANGE);
     closeAll(a, b);
   });
 
@@ -245,7 +248,10 @@ describe('objectWaitOne (blocking) on a channel: the ppoll is the first look', (
     const [a, b] = channel();
     const deadline = FAR();
     expect(wait(a, ZX_CHANNEL_WRITABLE, deadline)).toEqual({ status: ZX_OK, observed: ZX_CHANNEL_WRITABLE });
-    expect(wait(a, ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE, deadline)).toEqual({ status: ZX_OK, observed: ZX_CHANNEL_WRITABLE });
+    expect(wait(a, ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE, deadline)).toEqual({
+      status: ZX_OK,
+      observed: ZX_CHANNEL_WRITABLE,
+    });
     // Met by the first look, not by the deadline's final sampling.
     expect(sys.clockGetMonotonic()).toBeLessThan(deadline);
     closeAll(a, b);
@@ -266,7 +272,9 @@ describe('objectWaitOne (blocking) on a channel: the ppoll is the first look', (
 
   it('the peer closed by another thread wakes it with PEER_CLOSED', async () => {
     const [a, b] = channel();
-    const closer = inWorker(`whenBlocked(MAIN_THREAD, () => parentPort.postMessage(sys.handleClose(workerData.b)));`, { b });
+    const closer = inWorker(`whenBlocked(MAIN_THREAD, () => parentPort.postMessage(sys.handleClose(workerData.b)));`, {
+      b,
+    });
     expect(wait(a, READ, FAR())).toEqual({ status: ZX_OK, observed: ZX_CHANNEL_PEER_CLOSED });
     expect(await closer.message).toBe(ZX_OK);
     expect(await closer.exited).toBe(0);
@@ -275,8 +283,13 @@ describe('objectWaitOne (blocking) on a channel: the ppoll is the first look', (
 
   it('the handle closed by another thread: CANCELED with ZX_SIGNAL_HANDLE_CLOSED', async () => {
     const [a, b] = channel();
-    const closer = inWorker(`whenBlocked(MAIN_THREAD, () => parentPort.postMessage(sys.handleClose(workerData.a)));`, { a });
-    expect(wait(a, READ, FAR())).toEqual({ status: ZX_ERR_CANCELED, observed: ZX_CHANNEL_WRITABLE | ZX_SIGNAL_HANDLE_CLOSED });
+    const closer = inWorker(`whenBlocked(MAIN_THREAD, () => parentPort.postMessage(sys.handleClose(workerData.a)));`, {
+      a,
+    });
+    expect(wait(a, READ, FAR())).toEqual({
+      status: ZX_ERR_CANCELED,
+      observed: ZX_CHANNEL_WRITABLE | ZX_SIGNAL_HANDLE_CLOSED,
+    });
     expect(await closer.message).toBe(ZX_OK);
     expect(await closer.exited).toBe(0);
     expect(isValid(a)).toBe(false);
@@ -310,9 +323,12 @@ describe('objectWaitOneAsync', () => {
   it('resolves OK when a worker thread writes', async () => {
     const [a, b] = channel();
     const p = sys.objectWaitOneAsync(a, ZX_CHANNEL_READABLE, ZX_TIME_INFINITE);
-    const worker = inWorker(`parentPort.postMessage(sys.channelWrite(workerData.b, 0, Buffer.from('from a worker'), null));`, {
-      b,
-    });
+    const worker = inWorker(
+      `parentPort.postMessage(sys.channelWrite(workerData.b, 0, Buffer.from('from a worker'), null));`,
+      {
+        b,
+      },
+    );
     expect(await p).toEqual({ status: ZX_OK, observed: RW });
     expect(await worker.message).toBe(ZX_OK);
     expect(await worker.exited).toBe(0);
@@ -622,16 +638,28 @@ describe('a wait while a call on the same endpoint stashes a message', () => {
     return `round ${round}: ${statusToString(w.status)}, observed 0x${w.observed.toString(16)}, ${when} the deadline`;
   }
 
-  it('an async wait pending on this thread wakes for a message that this thread\'s own blocking call stashed', async () => {
+  it("an async wait pending on this thread wakes for a message that this thread's own blocking call stashed", async () => {
     const [a, b] = channel();
     const server = new Worker(fixture('server-script.cjs'), {
-      workerData: { handle: b, steps: [{ op: 'recv' }, { op: 'send', txid: 0, text: 'plain' }, { op: 'reply', to: 0, text: 'reply' }, { op: 'peerClosed' }] },
+      workerData: {
+        handle: b,
+        steps: [
+          { op: 'recv' },
+          { op: 'send', txid: 0, text: 'plain' },
+          { op: 'reply', to: 0, text: 'reply' },
+          { op: 'peerClosed' },
+        ],
+      },
     });
     const serverExited = new Promise<number>((resolve) => server.on('exit', resolve));
     try {
       const deadline = sys.deadlineAfter(2_000n * MS);
       const wait = sys.objectWaitOneAsync(a, ZX_CHANNEL_READABLE, deadline);
-      const r = sys.channelCall(a, 0, sys.deadlineAfter(20_000n * MS), { bytes: Buffer.alloc(8), readNumBytes: 64, readNumHandles: 0 });
+      const r = sys.channelCall(a, 0, sys.deadlineAfter(20_000n * MS), {
+        bytes: Buffer.alloc(8),
+        readNumBytes: 64,
+        readNumHandles: 0,
+      });
       expect(r.status).toBe(ZX_OK);
       expect(r.bytes.subarray(4).toString()).toBe('reply');
       // 'plain' is in the stash now: READABLE is set, the pending wait must see it.
@@ -644,7 +672,7 @@ describe('a wait while a call on the same endpoint stashes a message', () => {
     expect(await serverExited).toBe(0);
   });
 
-  it('objectWaitOneAsync for READABLE wakes for a message that the other thread\'s call stashed', async () => {
+  it("objectWaitOneAsync for READABLE wakes for a message that the other thread's call stashed", async () => {
     const { a, ctl, stop } = start();
     try {
       for (let round = 0; round < ROUNDS; round++) {
@@ -733,7 +761,12 @@ describe('a thread whose wake eventfd cannot be opened (no descriptor free at it
   it('waits that would sleep answer NO_RESOURCES (no crash), one that needs no sleep works; with descriptors free again, all work', async () => {
     // In the child, the endpoint waited on holds a stashed message: a wait for PEER_CLOSED
     // registers for stash wake-ups and looks again, 100 times per kind of wait.
-    const c = spawnWithFds('sh', ['-c', 'ulimit -n 64 && exec "$0" "$@"', process.execPath, fixture('wake-fd-limit.cjs')]);
+    const c = spawnWithFds('sh', [
+      '-c',
+      'ulimit -n 64 && exec "$0" "$@"',
+      process.execPath,
+      fixture('wake-fd-limit.cjs'),
+    ]);
     expect(await endWithin(c, 30_000), c.stderr()).toEqual({ code: 0, signal: null });
     expect(reportOf(c)).toEqual({
       call: ZX_OK,
@@ -745,7 +778,13 @@ describe('a thread whose wake eventfd cannot be opened (no descriptor free at it
         port: [ZX_ERR_NO_RESOURCES],
         readable: [ZX_OK],
       },
-      freed: { peerClosed: ZX_ERR_TIMED_OUT, many: ZX_ERR_TIMED_OUT, call: ZX_ERR_TIMED_OUT, port: ZX_ERR_TIMED_OUT, closed: ZX_OK },
+      freed: {
+        peerClosed: ZX_ERR_TIMED_OUT,
+        many: ZX_ERR_TIMED_OUT,
+        call: ZX_ERR_TIMED_OUT,
+        port: ZX_ERR_TIMED_OUT,
+        closed: ZX_OK,
+      },
       stash: 'plain',
       fdsAdded: 1, // the thread's wake eventfd, open from then on
     });

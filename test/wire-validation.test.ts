@@ -66,8 +66,16 @@ const BAD_RECORDS = [
   'empty', //              0 bytes
 ];
 const WITH_PIPE = [
-  'garbage', 'length-mismatch', 'missing-fd', 'extra-fd', 'channel-not-socket', 'unknown-type',
-  'event-one-fd', 'event-pipes', 'event-pipes-second', 'port',
+  'garbage',
+  'length-mismatch',
+  'missing-fd',
+  'extra-fd',
+  'channel-not-socket',
+  'unknown-type',
+  'event-one-fd',
+  'event-pipes',
+  'event-pipes-second',
+  'port',
 ];
 
 describe('bad records from the wire', () => {

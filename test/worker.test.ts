@@ -82,7 +82,10 @@ describe('channels and worker threads', () => {
     expect(report).toEqual({ koid, wait: ZX_OK, read: ZX_OK, written: ZX_OK, closed: ZX_OK });
     // The worker closed out1: gone for the whole process.
     expect(sys.objectGetInfo(out1, ZX_INFO_HANDLE_VALID).status).toBe(ZX_ERR_BAD_HANDLE);
-    expect(sys.objectWaitOne(out0, ZX_CHANNEL_PEER_CLOSED, 0n)).toEqual({ status: ZX_OK, observed: ZX_CHANNEL_PEER_CLOSED });
+    expect(sys.objectWaitOne(out0, ZX_CHANNEL_PEER_CLOSED, 0n)).toEqual({
+      status: ZX_OK,
+      observed: ZX_CHANNEL_PEER_CLOSED,
+    });
     expect(sys.handleClose(out0)).toBe(ZX_OK);
   });
 
@@ -161,7 +164,11 @@ describe('channels and worker threads', () => {
     let small = 0;
     let sent = 0;
     for (;;) {
-      for (let r = sys.channelRead(reader, 0, 65536, 64); r.status === ZX_OK; r = sys.channelRead(reader, 0, 65536, 64)) {
+      for (
+        let r = sys.channelRead(reader, 0, 65536, 64);
+        r.status === ZX_OK;
+        r = sys.channelRead(reader, 0, 65536, 64)
+      ) {
         if (r.actualBytes === 65536) big++;
         else small++;
       }
@@ -195,7 +202,8 @@ describe('channels and worker threads', () => {
     let got = 0;
     let sent = 0;
     while (got < queued + sent) {
-      for (let r = sys.channelRead(reader, 0, 65536, 64); r.status === ZX_OK; r = sys.channelRead(reader, 0, 65536, 64)) got++;
+      for (let r = sys.channelRead(reader, 0, 65536, 64); r.status === ZX_OK; r = sys.channelRead(reader, 0, 65536, 64))
+        got++;
       if (got < queued + sent) {
         expect(sys.channelWrite(writer, 0, Buffer.from('x'), null)).toBe(ZX_OK);
         sent++;

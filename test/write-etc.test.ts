@@ -124,9 +124,12 @@ describe('channelWriteEtc: MOVE', () => {
     const f = fileHandle('r+');
     const endpointRights = ZX_RIGHT_TRANSFER | ZX_RIGHT_READ | ZX_RIGHT_WAIT;
     const fileRights = ZX_RIGHT_TRANSFER | ZX_RIGHT_READ;
-    expect(sys.channelWriteEtc(a, 0, null, [move(x, ZX_OBJ_TYPE_CHANNEL, endpointRights), move(f, ZX_OBJ_TYPE_FD, fileRights)])).toBe(
-      ZX_OK,
-    );
+    expect(
+      sys.channelWriteEtc(a, 0, null, [
+        move(x, ZX_OBJ_TYPE_CHANNEL, endpointRights),
+        move(f, ZX_OBJ_TYPE_FD, fileRights),
+      ]),
+    ).toBe(ZX_OK);
     expect(isValid(x)).toBe(false);
     expect(isValid(f)).toBe(false);
     const r = readEtc(b);
@@ -333,24 +336,27 @@ describe('channelWriteEtc: per-entry checks and their order', () => {
     closeAll(a, b, y, f);
   });
 
-  it.each([2, 7, 0x80000000, 0xffffffff])('invalid operation %s → INVALID_ARGS and the source is closed anyway', (operation) => {
-    const before = baseline();
-    const [a, b] = channel();
-    const [x, y] = channel();
-    const f = pipeReadHandle();
-    const ds: HandleDisposition[] = [
-      { operation, handle: x, type: ZX_OBJ_TYPE_NONE, rights: ZX_RIGHT_SAME_RIGHTS, result: UNTOUCHED },
-      { operation, handle: f, type: ZX_OBJ_TYPE_FD, rights: ZX_RIGHT_SAME_RIGHTS, result: UNTOUCHED },
-    ];
-    expect(sys.channelWriteEtc(a, 0, null, ds)).toBe(ZX_ERR_INVALID_ARGS);
-    expectResults(ds, [ZX_ERR_INVALID_ARGS, ZX_ERR_INVALID_ARGS]);
-    expect(isValid(x)).toBe(false);
-    expect(isValid(f)).toBe(false);
-    expect(sys.objectWaitOne(y, ZX_CHANNEL_PEER_CLOSED, WAIT_5S()).status).toBe(ZX_OK);
-    expectNothingArrived(b);
-    closeAll(a, b, y);
-    expectBaseline(before);
-  });
+  it.each([2, 7, 0x80000000, 0xffffffff])(
+    'invalid operation %s → INVALID_ARGS and the source is closed anyway',
+    (operation) => {
+      const before = baseline();
+      const [a, b] = channel();
+      const [x, y] = channel();
+      const f = pipeReadHandle();
+      const ds: HandleDisposition[] = [
+        { operation, handle: x, type: ZX_OBJ_TYPE_NONE, rights: ZX_RIGHT_SAME_RIGHTS, result: UNTOUCHED },
+        { operation, handle: f, type: ZX_OBJ_TYPE_FD, rights: ZX_RIGHT_SAME_RIGHTS, result: UNTOUCHED },
+      ];
+      expect(sys.channelWriteEtc(a, 0, null, ds)).toBe(ZX_ERR_INVALID_ARGS);
+      expectResults(ds, [ZX_ERR_INVALID_ARGS, ZX_ERR_INVALID_ARGS]);
+      expect(isValid(x)).toBe(false);
+      expect(isValid(f)).toBe(false);
+      expect(sys.objectWaitOne(y, ZX_CHANNEL_PEER_CLOSED, WAIT_5S()).status).toBe(ZX_OK);
+      expectNothingArrived(b);
+      closeAll(a, b, y);
+      expectBaseline(before);
+    },
+  );
 
   it('invalid operation on a bad handle → BAD_HANDLE (lookup first)', () => {
     const [a, b] = channel();
@@ -366,7 +372,9 @@ describe('channelWriteEtc: per-entry checks and their order', () => {
     const [a, b] = channel();
     const [x, y] = channel();
     const xr = replace(x, ZX_DEFAULT_CHANNEL_RIGHTS & ~ZX_RIGHT_TRANSFER);
-    const ds: HandleDisposition[] = [{ operation: 5, handle: xr, type: 0, rights: ZX_RIGHT_SAME_RIGHTS, result: UNTOUCHED }];
+    const ds: HandleDisposition[] = [
+      { operation: 5, handle: xr, type: 0, rights: ZX_RIGHT_SAME_RIGHTS, result: UNTOUCHED },
+    ];
     expect(sys.channelWriteEtc(a, 0, null, ds)).toBe(ZX_ERR_INVALID_ARGS);
     expect(isValid(xr)).toBe(false);
     closeAll(a, b, y);
@@ -411,23 +419,26 @@ describe('channelWriteEtc: the first error is latched, every entry is processed'
   it.each([
     ['0b100', () => 0b100],
     ['a stale value', staleHandle],
-  ])('[ok, no TRANSFER, bad handle %s] → ACCESS_DENIED with results [untouched, ACCESS_DENIED, BAD_HANDLE]', (_n, bad) => {
-    const before = baseline();
-    const [a, b] = channel();
-    const f = pipeReadHandle();
-    const [x, y] = channel();
-    const xr = replace(x, ZX_DEFAULT_CHANNEL_RIGHTS & ~ZX_RIGHT_TRANSFER);
-    const ds = [move(f), move(xr), move(bad())];
-    expect(statusToString(sys.channelWriteEtc(a, 0, Buffer.from('never'), ds))).toBe('ZX_ERR_ACCESS_DENIED');
-    expectResults(ds, [UNTOUCHED, ZX_ERR_ACCESS_DENIED, ZX_ERR_BAD_HANDLE]);
-    // No message; the moved sources are gone (the ok one too).
-    expectNothingArrived(b);
-    expect(isValid(f)).toBe(false);
-    expect(isValid(xr)).toBe(false);
-    expect(sys.objectWaitOne(y, ZX_CHANNEL_PEER_CLOSED, WAIT_5S()).status).toBe(ZX_OK);
-    closeAll(a, b, y);
-    expectBaseline(before);
-  });
+  ])(
+    '[ok, no TRANSFER, bad handle %s] → ACCESS_DENIED with results [untouched, ACCESS_DENIED, BAD_HANDLE]',
+    (_n, bad) => {
+      const before = baseline();
+      const [a, b] = channel();
+      const f = pipeReadHandle();
+      const [x, y] = channel();
+      const xr = replace(x, ZX_DEFAULT_CHANNEL_RIGHTS & ~ZX_RIGHT_TRANSFER);
+      const ds = [move(f), move(xr), move(bad())];
+      expect(statusToString(sys.channelWriteEtc(a, 0, Buffer.from('never'), ds))).toBe('ZX_ERR_ACCESS_DENIED');
+      expectResults(ds, [UNTOUCHED, ZX_ERR_ACCESS_DENIED, ZX_ERR_BAD_HANDLE]);
+      // No message; the moved sources are gone (the ok one too).
+      expectNothingArrived(b);
+      expect(isValid(f)).toBe(false);
+      expect(isValid(xr)).toBe(false);
+      expect(sys.objectWaitOne(y, ZX_CHANNEL_PEER_CLOSED, WAIT_5S()).status).toBe(ZX_OK);
+      closeAll(a, b, y);
+      expectBaseline(before);
+    },
+  );
 
   it('on failure MOVE sources are gone and DUPLICATE sources remain', () => {
     const before = baseline();
@@ -564,9 +575,9 @@ describe('channelWriteEtc: errors before the dispositions', () => {
     expect(sys.channelWriteEtc(a, ZX_CHANNEL_WRITE_USE_IOVEC, chunks, c1.ds)).toBe(ZX_ERR_OUT_OF_RANGE);
     expectCargoOutcome(c1);
     const c2 = cargo();
-    expect(sys.channelWriteEtc(a, ZX_CHANNEL_WRITE_USE_IOVEC, [new Uint8Array(40000), new Uint8Array(25537)], c2.ds)).toBe(
-      ZX_ERR_OUT_OF_RANGE,
-    );
+    expect(
+      sys.channelWriteEtc(a, ZX_CHANNEL_WRITE_USE_IOVEC, [new Uint8Array(40000), new Uint8Array(25537)], c2.ds),
+    ).toBe(ZX_ERR_OUT_OF_RANGE);
     expectCargoOutcome(c2);
     expectNothingArrived(b);
     closeAll(a, b);
@@ -588,9 +599,14 @@ describe('channelWriteEtc: payloads', () => {
   it('iovec chunks are concatenated', () => {
     const [a, b] = channel();
     const f = pipeReadHandle();
-    expect(sys.channelWriteEtc(a, ZX_CHANNEL_WRITE_USE_IOVEC, [Buffer.from('wri'), Buffer.from('te_'), Buffer.from('etc')], [dup(f)])).toBe(
-      ZX_OK,
-    );
+    expect(
+      sys.channelWriteEtc(
+        a,
+        ZX_CHANNEL_WRITE_USE_IOVEC,
+        [Buffer.from('wri'), Buffer.from('te_'), Buffer.from('etc')],
+        [dup(f)],
+      ),
+    ).toBe(ZX_OK);
     const r = readEtc(b);
     expect(r.bytes.toString()).toBe('write_etc');
     expect(r.handles).toHaveLength(1);
@@ -618,7 +634,9 @@ describe('channelWriteEtc: JS misuse throws TypeError', () => {
     expect(() => sys.channelWriteEtc(a, 0, null, {} as unknown as HandleDisposition[])).toThrow(TypeError);
     expect(() => sys.channelWriteEtc(a, 0, null, [null as unknown as HandleDisposition])).toThrow(TypeError);
     expect(() =>
-      sys.channelWriteEtc(a, 0, null, [{ operation: 0, handle: 'x', type: 0, rights: 0, result: 0 } as unknown as HandleDisposition]),
+      sys.channelWriteEtc(a, 0, null, [
+        { operation: 0, handle: 'x', type: 0, rights: 0, result: 0 } as unknown as HandleDisposition,
+      ]),
     ).toThrow(TypeError);
     expect(() => sys.channelWriteEtc(a, 0, null, [{ handle: f } as unknown as HandleDisposition])).toThrow(TypeError);
     expect(() => sys.channelWriteEtc('1' as unknown as number, 0, null, null)).toThrow(TypeError);

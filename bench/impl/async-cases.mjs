@@ -154,12 +154,18 @@ async function bulk(t, total, size, w, warmMs, windowMs) {
 export async function runCase(t, spec, { warmMs, windowMs }) {
   const c = parseCase(spec);
   switch (c.kind) {
-    case 'rtt': return rtt(t, warmMs, windowMs);
-    case 'call': return calls(t, c.inFlight, warmMs, windowMs);
-    case 'oneway': return oneWay(t, c.size, 0, c.window, warmMs, windowMs);
-    case 'fds': return oneWay(t, 16, c.fds, c.window, warmMs, windowMs);
-    case 'bulk': return bulk(t, c.total, c.size, c.window, warmMs, windowMs);
+    case 'rtt':
+      return rtt(t, warmMs, windowMs);
+    case 'call':
+      return calls(t, c.inFlight, warmMs, windowMs);
+    case 'oneway':
+      return oneWay(t, c.size, 0, c.window, warmMs, windowMs);
+    case 'fds':
+      return oneWay(t, 16, c.fds, c.window, warmMs, windowMs);
+    case 'bulk':
+      return bulk(t, c.total, c.size, c.window, warmMs, windowMs);
     case 'vrtt':
-    case 'vbig': return runValueCase(t, c, { warmMs, windowMs });
+    case 'vbig':
+      return runValueCase(t, c, { warmMs, windowMs });
   }
 }

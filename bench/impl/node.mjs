@@ -21,7 +21,10 @@ const SESSION = fileURLToPath(new URL('../session.mjs', import.meta.url));
 // ---- child_process IPC --------------------------------------------------------------------
 
 const encoders = {
-  'node-json': { encode: (b) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64'), decode: (m) => Buffer.from(m, 'base64') },
+  'node-json': {
+    encode: (b) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64'),
+    decode: (m) => Buffer.from(m, 'base64'),
+  },
   'node-advanced': { encode: (b) => b, decode: (m) => m },
 };
 
@@ -34,7 +37,14 @@ function ipcMain(impl) {
   const t = { onMessage: null, send: (b) => child.send(encode(b)), onValue: null, post: (v) => child.send(v) };
   child.on('message', (m) => (isValue(m) ? t.onValue(m) : t.onMessage(decode(m))));
   const exited = once(child, 'exit');
-  return { t, pid: child.pid, close: async () => { child.disconnect(); await exited; } };
+  return {
+    t,
+    pid: child.pid,
+    close: async () => {
+      child.disconnect();
+      await exited;
+    },
+  };
 }
 
 function ipcPeer(impl) {
@@ -50,11 +60,22 @@ function ipcPeer(impl) {
 
 function workerMain() {
   const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(SESSION, { workerData: { impl: 'worker', port: port2 }, transferList: [port2], stdout: true });
+  const worker = new Worker(SESSION, {
+    workerData: { impl: 'worker', port: port2 },
+    transferList: [port2],
+    stdout: true,
+  });
   const t = { onMessage: null, send: (b) => port1.postMessage(b) };
   port1.on('message', (m) => t.onMessage(m));
   const exited = once(worker, 'exit');
-  return { t, pid: null, close: async () => { port1.close(); await exited; } };
+  return {
+    t,
+    pid: null,
+    close: async () => {
+      port1.close();
+      await exited;
+    },
+  };
 }
 
 function workerPeer() {
@@ -113,14 +134,23 @@ async function netMain() {
   const server = net.createServer();
   server.listen(path);
   await once(server, 'listening');
-  const child = spawn(process.execPath, [SESSION, 'peer', 'net-unix', path], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [SESSION, 'peer', 'net-unix', path], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const exited = once(child, 'exit');
   const [socket] = await once(server, 'connection');
   server.close();
   rmSync(path, { force: true });
   const t = { onMessage: null, send: framedWriter(socket) };
   framedReader(socket, (b) => t.onMessage(b));
-  return { t, pid: child.pid, close: async () => { socket.end(); await exited; } };
+  return {
+    t,
+    pid: child.pid,
+    close: async () => {
+      socket.end();
+      await exited;
+    },
+  };
 }
 
 function netPeer(path) {

@@ -72,15 +72,24 @@ export function parseCase(spec) {
   const [kind, ...rest] = spec.split(':');
   const n = rest.map(Number);
   switch (kind) {
-    case 'rtt': return { kind };
-    case 'call': return { kind, inFlight: n[0] };
-    case 'oneway': return { kind, size: n[0], window: n[1] };
-    case 'batch': return { kind, size: n[0], window: n[1] };
-    case 'fds': return { kind, fds: n[0], window: n[1] };
-    case 'bulk': return { kind, total: n[0], size: n[1], window: n[2] };
-    case 'vrtt': return { kind };
-    case 'vbig': return { kind, size: n[0] };
-    default: throw new Error(`unknown case ${spec}`);
+    case 'rtt':
+      return { kind };
+    case 'call':
+      return { kind, inFlight: n[0] };
+    case 'oneway':
+      return { kind, size: n[0], window: n[1] };
+    case 'batch':
+      return { kind, size: n[0], window: n[1] };
+    case 'fds':
+      return { kind, fds: n[0], window: n[1] };
+    case 'bulk':
+      return { kind, total: n[0], size: n[1], window: n[2] };
+    case 'vrtt':
+      return { kind };
+    case 'vbig':
+      return { kind, size: n[0] };
+    default:
+      throw new Error(`unknown case ${spec}`);
   }
 }
 

@@ -29,7 +29,10 @@ export function runPeer() {
   const { status, handle } = fdio.fdTransfer(3);
   if (status !== ZX_OK) throw new Error(`fdTransfer: ${statusToString(status)}`);
   const vc = new ValueChannel(new Channel(handle));
-  vc.on('message', valuePeer((v) => vc.post(v)));
+  vc.on(
+    'message',
+    valuePeer((v) => vc.post(v)),
+  );
   vc.on('close', () => vc.close());
   vc.post('hello');
 }

@@ -50,7 +50,13 @@ function fdDispositions(n) {
   check(status, 'fdTransfer');
   const list = [];
   for (let i = 0; i < n; i++) {
-    list.push({ operation: ZX_HANDLE_OP_DUPLICATE, handle, type: ZX_OBJ_TYPE_NONE, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK });
+    list.push({
+      operation: ZX_HANDLE_OP_DUPLICATE,
+      handle,
+      type: ZX_OBJ_TYPE_NONE,
+      rights: ZX_RIGHT_SAME_RIGHTS,
+      result: ZX_OK,
+    });
   }
   return { list, close: () => sys.handleClose(handle) };
 }
@@ -60,7 +66,9 @@ export function spawnPeer(impl) {
   check(status, 'channelCreate');
   const exported = fdio.fdCreate(out1);
   check(exported.status, 'fdCreate');
-  const child = spawn(process.execPath, [SESSION, 'peer', impl], { stdio: ['ignore', 'ignore', 'inherit', exported.fd] });
+  const child = spawn(process.execPath, [SESSION, 'peer', impl], {
+    stdio: ['ignore', 'ignore', 'inherit', exported.fd],
+  });
   closeSync(exported.fd);
   return { h: out0, pid: child.pid, exited: once(child, 'exit') };
 }
@@ -232,12 +240,18 @@ function syncMain(h) {
     runCase(spec, { warmMs, windowMs }) {
       const c = parseCase(spec);
       switch (c.kind) {
-        case 'rtt': return rtt(warmMs, windowMs);
-        case 'call': return call(c.inFlight, warmMs, windowMs);
-        case 'oneway': return oneWay(c.size, 0, c.window, warmMs, windowMs);
-        case 'batch': return oneWayBatched(c.size, c.window, warmMs, windowMs);
-        case 'fds': return oneWay(16, c.fds, c.window, warmMs, windowMs);
-        case 'bulk': return bulk(c.total, c.size, c.window, warmMs, windowMs);
+        case 'rtt':
+          return rtt(warmMs, windowMs);
+        case 'call':
+          return call(c.inFlight, warmMs, windowMs);
+        case 'oneway':
+          return oneWay(c.size, 0, c.window, warmMs, windowMs);
+        case 'batch':
+          return oneWayBatched(c.size, c.window, warmMs, windowMs);
+        case 'fds':
+          return oneWay(16, c.fds, c.window, warmMs, windowMs);
+        case 'bulk':
+          return bulk(c.total, c.size, c.window, warmMs, windowMs);
       }
     },
     quit() {

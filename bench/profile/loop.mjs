@@ -20,7 +20,17 @@ import { openSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import zx from '../../dist/index.js';
 
-const { sys, fdio, Channel, ZX_OK, ZX_CHANNEL_READABLE, ZX_TIME_INFINITE, ZX_HANDLE_OP_DUPLICATE, ZX_OBJ_TYPE_NONE, ZX_RIGHT_SAME_RIGHTS } = zx;
+const {
+  sys,
+  fdio,
+  Channel,
+  ZX_OK,
+  ZX_CHANNEL_READABLE,
+  ZX_TIME_INFINITE,
+  ZX_HANDLE_OP_DUPLICATE,
+  ZX_OBJ_TYPE_NONE,
+  ZX_RIGHT_SAME_RIGHTS,
+} = zx;
 const [variant = 'write-read', iterations = '100000', size = '16'] = process.argv.slice(2);
 const n = Number(iterations);
 const bytes = Buffer.alloc(Number(size));
@@ -36,7 +46,13 @@ function writeEtcFds(count) {
   const { handle } = fdio.fdTransfer(openSync('/dev/null', 'r+'));
   const list = [];
   for (let k = 0; k < count; k++) {
-    list.push({ operation: ZX_HANDLE_OP_DUPLICATE, handle, type: ZX_OBJ_TYPE_NONE, rights: ZX_RIGHT_SAME_RIGHTS, result: ZX_OK });
+    list.push({
+      operation: ZX_HANDLE_OP_DUPLICATE,
+      handle,
+      type: ZX_OBJ_TYPE_NONE,
+      rights: ZX_RIGHT_SAME_RIGHTS,
+      result: ZX_OK,
+    });
   }
   for (let i = 0; i < n; i++) {
     const s = sys.channelWriteEtc(a, 0, bytes, list);

@@ -31,7 +31,13 @@ function run(windowMs) {
   const out = join(dir, 'strace.txt');
   const command = impl.startsWith('c-')
     ? [join(BENCH, 'build', 'seqpacket'), 'main', impl.slice(2), '0', String(windowMs), spec]
-    : [process.execPath, join(BENCH, 'session.mjs'), 'main', impl, JSON.stringify({ warmMs: 0, windowMs, cases: [spec] })];
+    : [
+        process.execPath,
+        join(BENCH, 'session.mjs'),
+        'main',
+        impl,
+        JSON.stringify({ warmMs: 0, windowMs, cases: [spec] }),
+      ];
   const r = spawnSync('strace', ['-f', '-c', '-o', out, ...command], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`strace failed: ${r.stderr}`);
   const value = JSON.parse(r.stdout.trim().split('\n').at(-1)).value;
@@ -56,5 +62,8 @@ for (const name of new Set([...Object.keys(a.counts), ...Object.keys(b.counts)])
 rows.sort((x, y) => y.calls - x.calls);
 const total = rows.reduce((s, r) => s + r.calls, 0);
 console.log(`${impl} ${spec}: ${Math.round(dn)} more messages under strace; syscalls per message (both processes):`);
-for (const r of rows) console.log(`  ${r.name.padEnd(16)} ${r.calls.toFixed(2)}${r.errors >= 0.005 ? `  (${r.errors.toFixed(2)} failing)` : ''}`);
+for (const r of rows)
+  console.log(
+    `  ${r.name.padEnd(16)} ${r.calls.toFixed(2)}${r.errors >= 0.005 ? `  (${r.errors.toFixed(2)} failing)` : ''}`,
+  );
 console.log(`  ${'total'.padEnd(16)} ${total.toFixed(2)}`);

@@ -1,6 +1,6 @@
 // The binding layer (with one file per other kind of object): converts arguments, calls
-// the core, converts results. Out-values go into a per-environment Uint32Array ("scratch") that lib/native.ts
-// reads, so a hot call returns a number or a Buffer and builds no objects here.
+// the core, converts results. Out-values go into a per-environment Uint32Array ("scratch") that
+// lib/native.ts reads, so a hot call returns a number or a Buffer and builds no objects here.
 #include <napi.h>
 
 #include <cstring>
@@ -46,7 +46,8 @@ Napi::Value ChannelCreateJs(const Napi::CallbackInfo& info) {
 // high-water mark: the bit rides on what is returned anyway (lib/channel.ts).
 Napi::Value WriteStatus(Napi::Env env, zx_status_t status, bool above_high_water) {
   return Status(env, status == ZX_OK && above_high_water
-                         ? static_cast<zx_status_t>(ZX_OK_ABOVE_HIGH_WATER) : status);
+                         ? static_cast<zx_status_t>(ZX_OK_ABOVE_HIGH_WATER)
+                         : status);
 }
 
 // channelWrite(h, options, bytes, handles: number[] | null) → a status, or ZX_OK_ABOVE_HIGH_WATER
@@ -73,14 +74,16 @@ Napi::Value ChannelWriteJs(const Napi::CallbackInfo& info) {
   std::vector<iovec> pieces;
   bool above = false;
   zx_status_t status;
-  if (!(options & ZX_CHANNEL_WRITE_USE_IOVEC) && BytesOf(env, info[2], &single)) {  // the common case
+  if (!(options & ZX_CHANNEL_WRITE_USE_IOVEC) &&
+      BytesOf(env, info[2], &single)) {  // the common case
     status = ChannelWriteEtc(h, options, &single, 1, list, count, &above);
     return WriteStatus(env, status, above);
   }
   if (!PayloadOf(info[2], options, &pieces)) {
     ConsumeDispositions(list, count);
-    Napi::TypeError::New(env, "channelWrite: bytes must be a Uint8Array (or, with "
-                              "ZX_CHANNEL_WRITE_USE_IOVEC, an array of them)")
+    Napi::TypeError::New(env,
+                         "channelWrite: bytes must be a Uint8Array (or, with "
+                         "ZX_CHANNEL_WRITE_USE_IOVEC, an array of them)")
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
@@ -115,8 +118,9 @@ struct Outgoing {
     }
     if (PayloadOf(bytes, options, &pieces)) return true;
     ConsumeDispositions(dispositions.data(), dispositions.size());
-    Napi::TypeError::New(env, std::string(fn) + ": bytes must be a Uint8Array (or, with "
-                                                "ZX_CHANNEL_WRITE_USE_IOVEC, an array of them)")
+    Napi::TypeError::New(env, std::string(fn) +
+                                  ": bytes must be a Uint8Array (or, with "
+                                  "ZX_CHANNEL_WRITE_USE_IOVEC, an array of them)")
         .ThrowAsJavaScriptException();
     return false;
   }
@@ -184,9 +188,10 @@ Napi::Value ChannelCallAsyncJs(const Napi::CallbackInfo& info) {
   if (!out.Parse(env, "channelCallAsync", options, info[3], info[4], Bool(info[5])))
     return env.Undefined();
   AddonData& data = Data(info);
-  Napi::Value promise = data.loop->CallAsync(
-      U32(info[0]), options, Deadline(info[2]), out.pieces.data(), out.pieces.size(),
-      out.dispositions.data(), out.dispositions.size(), U32(info[6]), U32(info[7]), &data.scratch[0]);
+  Napi::Value promise =
+      data.loop->CallAsync(U32(info[0]), options, Deadline(info[2]), out.pieces.data(),
+                           out.pieces.size(), out.dispositions.data(), out.dispositions.size(),
+                           U32(info[6]), U32(info[7]), &data.scratch[0]);
   out.WriteResults();
   return promise;
 }
@@ -200,7 +205,8 @@ Napi::Value ObjectWaitOneAsyncJs(const Napi::CallbackInfo& info) {
 // channelQueued(h) → how many messages wait in the endpoint's outbound queue, or a status.
 Napi::Value ChannelQueuedJs(const Napi::CallbackInfo& info) {
   HandleInfo target;
-  zx_status_t status = HandleTable::Get().LookupChecked(U32(info[0]), ZX_OBJ_TYPE_CHANNEL, 0, &target);
+  zx_status_t status =
+      HandleTable::Get().LookupChecked(U32(info[0]), ZX_OBJ_TYPE_CHANNEL, 0, &target);
   if (status != ZX_OK) return Status(info.Env(), status);
   const size_t queued = static_cast<Endpoint*>(target.object.get())->queued();
   return Napi::Number::New(info.Env(), static_cast<double>(queued));
@@ -266,17 +272,20 @@ Napi::Value ReadToPool(Napi::Env env, AddonData& data, zx_handle_t h, uint32_t o
 // channelReadEtc: the same, with the handles' rights in scratch too.
 Napi::Value ChannelReadAnyJs(const Napi::CallbackInfo& info, bool want_rights) {
   zx_status_t status;
-  return ReadToPool(info.Env(), Data(info), U32(info[0]), U32(info[1]), U32(info[2]),
-                    U32(info[3]), want_rights, &status);
+  return ReadToPool(info.Env(), Data(info), U32(info[0]), U32(info[1]), U32(info[2]), U32(info[3]),
+                    want_rights, &status);
 }
 
 Napi::Value ChannelReadJs(const Napi::CallbackInfo& info) { return ChannelReadAnyJs(info, false); }
-Napi::Value ChannelReadEtcJs(const Napi::CallbackInfo& info) { return ChannelReadAnyJs(info, true); }
+Napi::Value ChannelReadEtcJs(const Napi::CallbackInfo& info) {
+  return ChannelReadAnyJs(info, true);
+}
 
 // What a listener's function is called with: a whole message as channelRead answers it.
 Napi::Value ListenRead(void* context, zx_handle_t h, zx_status_t* status) {
   auto& data = *static_cast<AddonData*>(context);
-  return ReadToPool(data.scratch_ref.Env(), data, h, 0, kMaxMsgBytes, kMaxMsgHandles, false, status);
+  return ReadToPool(data.scratch_ref.Env(), data, h, 0, kMaxMsgBytes, kMaxMsgHandles, false,
+                    status);
 }
 
 // What it is called with for a call's reply: as a read into the read pool answers (the
@@ -319,9 +328,9 @@ Napi::Value ChannelListenCallJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Outgoing out;
   if (!out.Parse(env, "channelListenCall", 0, info[1], info[2], false)) return env.Undefined();
-  const int64_t r = Data(info).loop->ListenCall(U32(info[0]), 0, out.pieces.data(), out.pieces.size(),
-                                                out.dispositions.data(), out.dispositions.size(),
-                                                kMaxMsgBytes, kMaxMsgHandles);
+  const int64_t r = Data(info).loop->ListenCall(
+      U32(info[0]), 0, out.pieces.data(), out.pieces.size(), out.dispositions.data(),
+      out.dispositions.size(), kMaxMsgBytes, kMaxMsgHandles);
   return Napi::Number::New(env, static_cast<double>(r));
 }
 
@@ -347,10 +356,12 @@ Napi::Value ChannelReadIntoJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   iovec bytes;
   if (!BytesOf(env, info[2], &bytes)) {
-    Napi::TypeError::New(env, "channelReadInto: bytes must be a Uint8Array").ThrowAsJavaScriptException();
+    Napi::TypeError::New(env, "channelReadInto: bytes must be a Uint8Array")
+        .ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  const uint32_t num_bytes = bytes.iov_len > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(bytes.iov_len);
+  const uint32_t num_bytes =
+      bytes.iov_len > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(bytes.iov_len);
   ReadResult result;
   result.want_rights = false;
   zx_status_t status = ChannelRead(U32(info[0]), U32(info[1]), num_bytes, U32(info[3]), &result,
@@ -370,7 +381,8 @@ Napi::Value ChannelWriteManyJs(const Napi::CallbackInfo& info) {
   size_t count = 0;
   void* ends_data = nullptr;
   if (!BytesOf(env, info[2], &bytes) ||
-      napi_get_typedarray_info(env, info[3], &type, &count, &ends_data, nullptr, nullptr) != napi_ok ||
+      napi_get_typedarray_info(env, info[3], &type, &count, &ends_data, nullptr, nullptr) !=
+          napi_ok ||
       type != napi_uint32_array) {
     Napi::TypeError::New(env, "channelWriteMany: bytes must be a Uint8Array and ends a Uint32Array")
         .ThrowAsJavaScriptException();
@@ -483,7 +495,8 @@ Napi::Value ObjectWaitManyJs(const Napi::CallbackInfo& info) {
     items[i] = WaitItem{U32(item.Get("handle")), U32(item.Get("waitfor")), 0};
   }
   zx_status_t status = ObjectWaitMany(items.data(), items.size(), deadline);
-  if (status == ZX_ERR_CANCELED && EnvironmentStopping(info.Env())) return Status(info.Env(), status);
+  if (status == ZX_ERR_CANCELED && EnvironmentStopping(info.Env()))
+    return Status(info.Env(), status);
   if (status == ZX_OK || status == ZX_ERR_TIMED_OUT || status == ZX_ERR_CANCELED)
     for (uint32_t i = 0; i < items.size(); ++i) {
       Napi::Value item = array.Get(i);
@@ -613,13 +626,15 @@ Napi::Value HandleImportJs(const Napi::CallbackInfo& info) {
 
 // handleImportCheck(fd, type) → status: whether handleImport would take it.
 Napi::Value HandleImportCheckJs(const Napi::CallbackInfo& info) {
-  return Status(info.Env(), HandleImportCheck(info[0].As<Napi::Number>().Int32Value(), U32(info[1])));
+  return Status(info.Env(),
+                HandleImportCheck(info[0].As<Napi::Number>().Int32Value(), U32(info[1])));
 }
 
 // serviceListen(name, abstract, mode) → status; scratch[0] = listener handle.
 Napi::Value ServiceListenJs(const Napi::CallbackInfo& info) {
   std::string name = info[0].As<Napi::String>().Utf8Value();
-  return Status(info.Env(), ServiceListen(name, Bool(info[1]), U32(info[2]), &Data(info).scratch[0]));
+  return Status(info.Env(),
+                ServiceListen(name, Bool(info[1]), U32(info[2]), &Data(info).scratch[0]));
 }
 
 // scratch[offset..offset+2] = pid, uid, gid.
@@ -666,7 +681,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InstallExitFlush();
 
   exports.Set("scratch", scratch);
-  exports.Set("receiveBufferBytes", Napi::Number::New(env, static_cast<double>(kReceiveBufferBytes)));
+  exports.Set("receiveBufferBytes",
+              Napi::Number::New(env, static_cast<double>(kReceiveBufferBytes)));
   auto add = [&](const char* name, JsFunction fn) { AddFunction(exports, data, name, fn); };
   add("channelCreate", ChannelCreateJs);
   add("channelWrite", ChannelWriteJs);

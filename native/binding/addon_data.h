@@ -43,7 +43,9 @@ inline Napi::Value Status(Napi::Env env, zxc::zx_status_t status) {
 // going away (a worker being terminated): it converts to 0 or false, and nothing the call
 // returns reaches JavaScript then. (A conversion of an empty value, or a coercion, would
 // be a fatal error.)
-inline uint32_t U32(const Napi::Value& v) { return v.IsEmpty() ? 0 : v.As<Napi::Number>().Uint32Value(); }
+inline uint32_t U32(const Napi::Value& v) {
+  return v.IsEmpty() ? 0 : v.As<Napi::Number>().Uint32Value();
+}
 
 // A boolean lib/ passes (never coerced: a coercion can run JavaScript).
 inline bool Bool(const Napi::Value& v) {

@@ -20,9 +20,9 @@ EnvLoop::EnvLoop(napi_env env) : env_(env) {
   napi_create_string_utf8(env, "zircon-ipc", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, nullptr, name, &context_);
   // Result keys made once: a C-string key would be created and internalized per property.
-  static const char* const kNames[kKeyCount] = {"status", "observed", "bytes", "handles",
-                                                "actualBytes", "actualHandles", "handle",
-                                                "type", "rights"};
+  static const char* const kNames[kKeyCount] = {"status",  "observed",    "bytes",
+                                                "handles", "actualBytes", "actualHandles",
+                                                "handle",  "type",        "rights"};
   // (Held in an array: Node 20 can't reference a string directly.)
   auto keys = Napi::Array::New(env, kKeyCount);
   for (uint32_t i = 0; i < kKeyCount; ++i) keys.Set(i, Napi::String::New(env, kNames[i]));
@@ -49,7 +49,8 @@ void EnvLoop::OnEnvCleanup(napi_async_cleanup_hook_handle done, void* data) {
     op->StopObserving();
     op->Abandon();
   }
-  for (auto& entry : self->ops_) delete entry.second;  // its promise is abandoned with the environment
+  for (auto& entry : self->ops_)
+    delete entry.second;  // its promise is abandoned with the environment
   self->ops_.clear();
   for (auto& entry : self->listeners_) {
     Listener* listener = entry.second;
@@ -84,7 +85,10 @@ void EnvLoop::HandleClosed(size_t open) {
 }
 
 void EnvLoop::UpdateRef() {
-  if (ops_.empty() && refed_listeners_ == 0) uv_unref(wakeup_.base()); else uv_ref(wakeup_.base());
+  if (ops_.empty() && refed_listeners_ == 0)
+    uv_unref(wakeup_.base());
+  else
+    uv_ref(wakeup_.base());
 }
 
 // ---- news from other threads ----------------------------------------------------------

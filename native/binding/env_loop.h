@@ -25,10 +25,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "binding/uv_handle.h"
 #include "core/endpoint.h"
 #include "core/port.h"
 #include "core/syscalls.h"
-#include "binding/uv_handle.h"
 
 namespace zxb {
 
@@ -161,7 +161,18 @@ class EnvLoop final : UvHandleOwner {
   void Finish(Op* op, Napi::Value result);
   void UpdateRef();
   Napi::Value Resolved(Napi::Value value);
-  enum ResultKey { kStatus, kObserved, kBytes, kHandles, kActualBytes, kActualHandles, kHandle, kType, kRights, kKeyCount };
+  enum ResultKey {
+    kStatus,
+    kObserved,
+    kBytes,
+    kHandles,
+    kActualBytes,
+    kActualHandles,
+    kHandle,
+    kType,
+    kRights,
+    kKeyCount
+  };
   Napi::Value Key(ResultKey key);
   Napi::Value WaitResult(zxc::zx_status_t status, zxc::zx_signals_t observed);
   Napi::Value PortWaitResult(zxc::zx_status_t status, const zxc::PortPacket* packet);
@@ -170,15 +181,15 @@ class EnvLoop final : UvHandleOwner {
   uv_loop_t* loop_ = nullptr;
   UvHandle<uv_async_t> wakeup_;  // cross-thread: calls completed, handles closed
   napi_async_cleanup_hook_handle cleanup_done_ = nullptr;  // set by the cleanup hook
-  UvHandle<uv_check_t> idle_check_;  // closes watches left idle at the end of a loop turn
-  std::vector<zxc::Object*> idle_;    // watches that went idle this turn
-  bool dispatching_ = false;          // OnPoll is routing call replies on this thread
-  bool listener_reading_ = false;     // Dispatch is reading (and may route replies)
+  UvHandle<uv_check_t> idle_check_;       // closes watches left idle at the end of a loop turn
+  std::vector<zxc::Object*> idle_;        // watches that went idle this turn
+  bool dispatching_ = false;              // OnPoll is routing call replies on this thread
+  bool listener_reading_ = false;         // Dispatch is reading (and may route replies)
   napi_async_context context_ = nullptr;  // callbacks that settle promises run in it
-  Napi::Reference<Napi::Array> keys_;  // the result keys, by ResultKey
+  Napi::Reference<Napi::Array> keys_;     // the result keys, by ResultKey
   std::mutex posted_mu_;
   std::vector<uint32_t> posted_;
-  bool poked_ = false;  // under posted_mu_: some flushing watch may be stale
+  bool poked_ = false;            // under posted_mu_: some flushing watch may be stale
   bool listeners_poked_ = false;  // under posted_mu_: some listener must look again
   std::unordered_map<zxc::Object*, Watch*> watches_;
   std::unordered_map<uint32_t, Op*> ops_;

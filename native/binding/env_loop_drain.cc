@@ -10,12 +10,14 @@ using namespace zxc;
 
 Napi::Value EnvLoop::DrainAsync(zx_handle_t h) {
   HandleInfo info;
-  zx_status_t status = HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_CHANNEL, ZX_RIGHT_WRITE, &info);
+  zx_status_t status =
+      HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_CHANNEL, ZX_RIGHT_WRITE, &info);
   if (status != ZX_OK) return Resolved(Napi::Number::New(env_, status));
   auto drain = std::make_unique<Drain>(this, h, std::static_pointer_cast<Endpoint>(info.object));
   // Registered before the op is: a drain from now on posts to an id ProcessPosted finds
   // (it runs on this thread, after StartOp).
-  if (!drain->endpoint->AddDrainObserver(drain.get())) return Resolved(Napi::Number::New(env_, ZX_OK));
+  if (!drain->endpoint->AddDrainObserver(drain.get()))
+    return Resolved(Napi::Number::New(env_, ZX_OK));
   uint32_t id;  // (nothing cancels it but the handle's removal)
   return StartOp(std::move(drain), info.object, nullptr, &id);
 }
@@ -27,7 +29,9 @@ void EnvLoop::Drain::StopObserving() {
 
 void EnvLoop::Drain::Abandon() { endpoint->RemoveDrainObserver(this); }
 
-void EnvLoop::Drain::Settle(zx_status_t status) { loop->Finish(this, Napi::Number::New(loop->env_, status)); }
+void EnvLoop::Drain::Settle(zx_status_t status) {
+  loop->Finish(this, Napi::Number::New(loop->env_, status));
+}
 
 void EnvLoop::Drain::Cancel() { Settle(ZX_ERR_CANCELED); }
 

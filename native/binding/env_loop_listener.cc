@@ -3,9 +3,8 @@
 // and the replies to the calls made through the listener, one call per reply.
 #include <algorithm>
 
-#include "binding/env_loop.h"
-
 #include "binding/addon_data.h"
+#include "binding/env_loop.h"
 #include "binding/env_loop_parts.h"
 
 namespace zxb {
@@ -14,16 +13,18 @@ using namespace zxc;
 
 // ---- listeners ------------------------------------------------------------------------
 
-int32_t EnvLoop::Listen(zx_handle_t h, Napi::Function callback, ListenRead read,
-                        ListenReply reply, void* context, bool messages) {
+int32_t EnvLoop::Listen(zx_handle_t h, Napi::Function callback, ListenRead read, ListenReply reply,
+                        void* context, bool messages) {
   HandleInfo info;
-  zx_status_t status = HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_CHANNEL, ZX_RIGHT_READ, &info);
+  zx_status_t status =
+      HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_CHANNEL, ZX_RIGHT_READ, &info);
   if (status != ZX_OK) return status;
   Watch* watch = WatchFor(info.object);
   if (!watch) return ZX_ERR_NO_RESOURCES;
   if (watch->listener) return ZX_ERR_ALREADY_BOUND;  // one reader per endpoint and loop
   auto* listener = new Listener();
-  do listener->id = ++next_id_; while (listener->id == 0 || listeners_.count(listener->id));
+  do listener->id = ++next_id_;
+  while (listener->id == 0 || listeners_.count(listener->id));
   listener->loop = this;
   listener->handle = h;
   listener->endpoint = std::static_pointer_cast<Endpoint>(info.object);
@@ -73,7 +74,8 @@ void EnvLoop::ListenCredit(uint32_t id, int32_t delta) {
   if (it == listeners_.end()) return;
   Listener* listener = it->second;
   const bool reads = listener->Reads();
-  listener->credit = delta < 0 && listener->credit < static_cast<uint32_t>(-delta) ? 0 : listener->credit + delta;
+  listener->credit =
+      delta < 0 && listener->credit < static_cast<uint32_t>(-delta) ? 0 : listener->credit + delta;
   UpdateListenerRef(listener);
   UpdateWatch(listener->watch);
   // A message stashed by a call is no poll's news: look at once.
@@ -91,12 +93,18 @@ void EnvLoop::UpdateListenerRef(Listener* listener) {
   const bool busy = listener->Busy();
   if (busy != listener->strong) {
     listener->strong = busy;
-    if (busy) listener->callback.Ref(); else listener->callback.Unref();
+    if (busy)
+      listener->callback.Ref();
+    else
+      listener->callback.Unref();
   }
   const bool keeps = listener->KeepsLoop();
   if (keeps == listener->counted) return;
   listener->counted = keeps;
-  if (keeps) ++refed_listeners_; else --refed_listeners_;
+  if (keeps)
+    ++refed_listeners_;
+  else
+    --refed_listeners_;
   UpdateRef();
 }
 
@@ -248,8 +256,8 @@ void EnvLoop::Dispatch(uint32_t id) {
     }
     // A bad record or lost descriptors are reported and reading goes on; anything else
     // (the peer's end, the handle gone) is the last thing the function hears.
-    const bool last = status != ZX_OK && status != ZX_ERR_IO_DATA_INTEGRITY &&
-                      status != ZX_ERR_NO_RESOURCES;
+    const bool last =
+        status != ZX_OK && status != ZX_ERR_IO_DATA_INTEGRITY && status != ZX_ERR_NO_RESOURCES;
     // Used up: the watch follows after the function has run (OnPoll, DispatchPoked), when
     // a read it made may have given the credit back.
     if (!last && listener->credit > 0 && --listener->credit == 0) UpdateListenerRef(listener);

@@ -17,7 +17,8 @@ using namespace zxc;
 Napi::Value EnvLoop::Resolved(Napi::Value value) {
   napi_deferred deferred;
   napi_value promise = nullptr;
-  if (napi_create_promise(env_, &deferred, &promise) != napi_ok) return env_.Undefined();  // see StartOp
+  if (napi_create_promise(env_, &deferred, &promise) != napi_ok)
+    return env_.Undefined();  // see StartOp
   napi_resolve_deferred(env_, deferred, value);
   return Napi::Value(env_, promise);
 }
@@ -38,7 +39,8 @@ Napi::Value EnvLoop::PortWaitResult(zx_status_t status, const PortPacket* packet
   if (packet) std::memcpy(words, packet, sizeof words);
   auto result = Napi::Array::New(env_, packet ? 1 + kPortPacketWords : 1);
   result.Set(0u, Napi::Number::New(env_, status));
-  for (uint32_t i = 0; packet && i < kPortPacketWords; ++i) result.Set(i + 1, Napi::Number::New(env_, words[i]));
+  for (uint32_t i = 0; packet && i < kPortPacketWords; ++i)
+    result.Set(i + 1, Napi::Number::New(env_, words[i]));
   return result;
 }
 
@@ -49,7 +51,8 @@ EnvLoop::Op::Op(EnvLoop* loop, zx_handle_t h, zx_time_t deadline)
 
 uint32_t EnvLoop::NewId() {
   uint32_t id;
-  do id = ++next_id_; while (id == 0 || ops_.count(id));
+  do id = ++next_id_;
+  while (id == 0 || ops_.count(id));
   return id;
 }
 
@@ -142,8 +145,7 @@ Napi::Value EnvLoop::WaitAsync(zx_handle_t h, zx_signals_t signals, zx_time_t de
   if (status != ZX_OK) return Resolved(WaitResult(status, 0));
   const zx_signals_t now = SignalsOf(*info.object);
   if (now & signals) return Resolved(WaitResult(ZX_OK, now));
-  if (NsUntil(deadline) == 0)
-    return Resolved(WaitResult(ZX_ERR_TIMED_OUT, now));
+  if (NsUntil(deadline) == 0) return Resolved(WaitResult(ZX_ERR_TIMED_OUT, now));
   // An object whose state is in shared memory is watched through a descriptor of our own
   // (OpenWaiter); without one nothing would ever look at its signals again.
   if (!info.object->PollableFd() && !WatchFor(info.object))
@@ -205,7 +207,9 @@ Napi::Value EnvLoop::CallAsync(zx_handle_t h, uint32_t options, zx_time_t deadli
 
 void EnvLoop::Call::Abandon() { endpoint->UnregisterCall(waiter.get()); }
 
-void EnvLoop::Call::Cancel() { Settle(endpoint->UnregisterCall(waiter.get()) ? ZX_ERR_CANCELED : ZX_OK); }
+void EnvLoop::Call::Cancel() {
+  Settle(endpoint->UnregisterCall(waiter.get()) ? ZX_ERR_CANCELED : ZX_OK);
+}
 
 void EnvLoop::Call::OnPosted() {
   if (endpoint->CallDone(waiter.get())) {
@@ -231,8 +235,9 @@ void EnvLoop::Call::Settle(zx_status_t status) {
   auto result = Napi::Object::New(env);
   const bool ok = status == ZX_OK;
   result.Set(loop->Key(kStatus), Napi::Number::New(env, status));
-  result.Set(loop->Key(kBytes), ok ? Napi::Buffer<uint8_t>::Copy(env, read.payload, read.actual_bytes)
-                                   : Napi::Buffer<uint8_t>::New(env, 0));
+  result.Set(loop->Key(kBytes),
+             ok ? Napi::Buffer<uint8_t>::Copy(env, read.payload, read.actual_bytes)
+                : Napi::Buffer<uint8_t>::New(env, 0));
   auto handles = Napi::Array::New(env, ok ? read.actual_handles : 0);
   for (uint32_t i = 0; ok && i < read.actual_handles; ++i) {
     auto info = Napi::Object::New(env);

@@ -39,14 +39,14 @@ struct EnvLoop::Watch {
   ~Watch();
 
   EnvLoop* const loop;
-  zxc::ObjectRef object;  // kept alive, its descriptor open, while watched
-  int waiter = -1;   // our own epoll instance, for objects whose state is in shared memory
+  zxc::ObjectRef object;     // kept alive, its descriptor open, while watched
+  int waiter = -1;           // our own epoll instance, for objects whose state is in shared memory
   UvHandle<uv_poll_t> poll;  // on `waiter` if there is one, else on the object's descriptor
   uint64_t updated_at = 0;   // EnvLoop::update_serial_ at its last UpdateWatch
-  int flush_events = 0;  // what an outbound queue waits for (FlushEvents); 0: nothing
+  int flush_events = 0;      // what an outbound queue waits for (FlushEvents); 0: nothing
   std::vector<Op*> ops;
   Listener* listener = nullptr;  // this loop's listener of the channel, if any
-  int events = 0;  // what the poll is started with; 0 = stopped
+  int events = 0;                // what the poll is started with; 0 = stopped
 
   bool Idle() const { return ops.empty() && !flush_events && !listener; }
 };
@@ -161,10 +161,10 @@ struct EnvLoop::Drain final : Op {
 };
 
 // A channel's listener: the function its messages (while `messages`, or for as many as
-// its credit says) and the replies to its calls go to. Told (from any thread) when a call on the endpoint stashed a message,
-// which no poll would report, when one of its calls is done, and when its handle leaves
-// the table (closed or moved without the listener's Channel): then it ends at once, and
-// lets go of the endpoint. Its function is held weakly while it has nothing to do, so an
+// its credit says) and the replies to its calls go to. Told (from any thread) when a call on the
+// endpoint stashed a message, which no poll would report, when one of its calls is done, and when
+// its handle leaves the table (closed or moved without the listener's Channel): then it ends at
+// once, and lets go of the endpoint. Its function is held weakly while it has nothing to do, so an
 // idle listener keeps neither the loop nor its Channel alive.
 struct EnvLoop::Listener final : zxc::SignalObserver, zxc::HandleObserver {
   uint32_t id = 0;
@@ -176,14 +176,14 @@ struct EnvLoop::Listener final : zxc::SignalObserver, zxc::HandleObserver {
   ListenRead read = nullptr;
   ListenReply reply = nullptr;
   void* context = nullptr;
-  bool messages = true;  // reads messages (Channel's 'message' listeners)
-  uint32_t credit = 0;   // messages to read besides (Channel.read's pending reads)
-  bool refed = true;     // keeps the loop alive while reading messages
-  bool counted = false;  // counted in EnvLoop::refed_listeners_
-  bool strong = true;    // its function held strongly (while Busy)
+  bool messages = true;    // reads messages (Channel's 'message' listeners)
+  uint32_t credit = 0;     // messages to read besides (Channel.read's pending reads)
+  bool refed = true;       // keeps the loop alive while reading messages
+  bool counted = false;    // counted in EnvLoop::refed_listeners_
+  bool strong = true;      // its function held strongly (while Busy)
   bool observing = false;  // registered with the handle table
   std::vector<std::unique_ptr<ListenerCall>> calls;  // pending, oldest first
-  std::atomic<bool> calls_poked{false};  // a call may be done, or may read on
+  std::atomic<bool> calls_poked{false};              // a call may be done, or may read on
   std::atomic<bool> handle_removed{false};
 
   bool Reads() const { return messages || credit > 0; }
@@ -195,7 +195,8 @@ struct EnvLoop::Listener final : zxc::SignalObserver, zxc::HandleObserver {
   // callback routes call replies, or a listener's read does, it looks right after
   // without being asked.
   void Poke() {
-    if (current_loop != loop || !(loop->dispatching_ || loop->listener_reading_)) OnSignalsChanged();
+    if (current_loop != loop || !(loop->dispatching_ || loop->listener_reading_))
+      OnSignalsChanged();
   }
   void OnSignalsChanged() override {
     {

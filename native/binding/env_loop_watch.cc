@@ -17,7 +17,9 @@ namespace {
 // The poll events an outbound queue's watch starts with. A hangup (DISCONNECT, or
 // POLLHUP/POLLERR, which come unasked) is all that can move a queue held back.
 int FlushEvents(QueueWatch what) {
-  return what == QueueWatch::kWritable ? UV_WRITABLE : what == QueueWatch::kHangup ? UV_DISCONNECT : 0;
+  return what == QueueWatch::kWritable ? UV_WRITABLE
+         : what == QueueWatch::kHangup ? UV_DISCONNECT
+                                       : 0;
 }
 }  // namespace
 
@@ -38,7 +40,8 @@ EnvLoop::Watch* EnvLoop::WatchFor(const ObjectRef& object) {
   if (it != watches_.end()) return it->second;
   auto watch = std::make_unique<Watch>(this, object);
   if (!object->PollableFd() && (watch->waiter = OpenWaiter(*object)) < 0) return nullptr;
-  if (watch->poll.Open(this, loop_, uv_poll_init, watch->waiter >= 0 ? watch->waiter : object->fd()) != 0)
+  if (watch->poll.Open(this, loop_, uv_poll_init,
+                       watch->waiter >= 0 ? watch->waiter : object->fd()) != 0)
     return nullptr;
   watch->poll->data = watch.get();
   uv_unref(watch->poll.base());
@@ -85,7 +88,8 @@ void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
           // A call reads for itself, unless the stash is full: then it waits for a read.
           Wait* wait = op->AsWait();
           const zx_signals_t signals = wait ? wait->signals : 0;
-          if (op->ReadsForItself() || (signals & ZX_CHANNEL_READABLE)) events |= UV_READABLE | UV_DISCONNECT;
+          if (op->ReadsForItself() || (signals & ZX_CHANNEL_READABLE))
+            events |= UV_READABLE | UV_DISCONNECT;
           if (signals & ZX_CHANNEL_PEER_CLOSED) events |= UV_DISCONNECT;
         }
       }
@@ -102,8 +106,10 @@ void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
   }
   if (events == watch->events) return;
   watch->events = events;
-  if (events) uv_poll_start(watch->poll.get(), events, OnPoll);
-  else uv_poll_stop(watch->poll.get());
+  if (events)
+    uv_poll_start(watch->poll.get(), events, OnPoll);
+  else
+    uv_poll_stop(watch->poll.get());
 }
 
 void EnvLoop::CloseIdleWatches() {
@@ -116,7 +122,9 @@ void EnvLoop::CloseIdleWatches() {
   }
 }
 
-void EnvLoop::OnIdleCheck(uv_check_t* check) { static_cast<EnvLoop*>(check->data)->CloseIdleWatches(); }
+void EnvLoop::OnIdleCheck(uv_check_t* check) {
+  static_cast<EnvLoop*>(check->data)->CloseIdleWatches();
+}
 
 void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
   auto* watch = static_cast<Watch*>(poll->data);
@@ -142,7 +150,8 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
     Napi::CallbackScope scope(self->env_, self->context_);
     const uint32_t listener = watch->listener ? watch->listener->id : 0;
     ObjectRef object = watch->object;
-    auto* endpoint = object->type() == ZX_OBJ_TYPE_CHANNEL ? static_cast<Endpoint*>(object.get()) : nullptr;
+    auto* endpoint =
+        object->type() == ZX_OBJ_TYPE_CHANNEL ? static_cast<Endpoint*>(object.get()) : nullptr;
     const bool pumped = endpoint && endpoint->HasPendingCalls();
     if (pumped) {
       // Replies routed here are settled just below, without a wakeup of our own.

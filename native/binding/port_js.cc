@@ -53,7 +53,8 @@ Napi::Value PortWaitAsyncJs(const Napi::CallbackInfo& info) {
 
 // objectWaitAsync(h, port, key: bigint, signals, options) → status.
 Napi::Value ObjectWaitAsyncJs(const Napi::CallbackInfo& info) {
-  return Status(info.Env(), ObjectWaitAsync(U32(info[0]), U32(info[1]), U64(info[2]), U32(info[3]), U32(info[4])));
+  return Status(info.Env(), ObjectWaitAsync(U32(info[0]), U32(info[1]), U64(info[2]), U32(info[3]),
+                                            U32(info[4])));
 }
 
 }  // namespace

@@ -42,8 +42,9 @@ Napi::Value SocketWriteJs(const Napi::CallbackInfo& info) {
   iovec bytes{nullptr, 0};
   BytesOf(info.Env(), info[2], &bytes);
   size_t actual = 0;
-  zx_status_t status = SocketWrite(U32(info[0]), U32(info[1]), static_cast<const uint8_t*>(bytes.iov_base),
-                                   bytes.iov_len, &actual);
+  zx_status_t status =
+      SocketWrite(U32(info[0]), U32(info[1]), static_cast<const uint8_t*>(bytes.iov_base),
+                  bytes.iov_len, &actual);
   Data(info).scratch[0] = static_cast<uint32_t>(actual);
   return Status(info.Env(), status);
 }
@@ -57,7 +58,8 @@ Napi::Value SocketReadJs(const Napi::CallbackInfo& info) {
   BytesOf(env, info[3], &pool);
   JsReadTarget target(env, pool);
   size_t actual = 0;
-  zx_status_t status = SocketRead(U32(info[0]), U32(info[1]), static_cast<size_t>(SizeOf(info[2])), target, &actual);
+  zx_status_t status =
+      SocketRead(U32(info[0]), U32(info[1]), static_cast<size_t>(SizeOf(info[2])), target, &actual);
   if (status != ZX_OK) return Status(env, status);
   Data(info).scratch[0] = static_cast<uint32_t>(actual);
   if (!target.own().IsEmpty()) return target.own();

@@ -75,7 +75,8 @@ Napi::Value VmoSetSizeJs(const Napi::CallbackInfo& info) {
 
 // vmoOpRange(h, op, offset, size) → status.
 Napi::Value VmoOpRangeJs(const Napi::CallbackInfo& info) {
-  return Status(info.Env(), VmoOpRange(U32(info[0]), U32(info[1]), SizeOf(info[2]), SizeOf(info[3])));
+  return Status(info.Env(),
+                VmoOpRange(U32(info[0]), U32(info[1]), SizeOf(info[2]), SizeOf(info[3])));
 }
 
 // vmoCreateChild(h, options, offset, size) → status; scratch[0] = the child.
@@ -118,7 +119,8 @@ void PutLive(Mapping* mapping) {
 // The ArrayBuffer's finalizer: it was collected (or its environment is ending).
 void OnMappingCollected(napi_env, void*, void* hint) {
   auto* mapping = static_cast<Mapping*>(hint);
-  if (TakeLive(mapping->address, mapping->length, mapping)) munmap(mapping->address, mapping->length);
+  if (TakeLive(mapping->address, mapping->length, mapping))
+    munmap(mapping->address, mapping->length);
   delete mapping;
 }
 
@@ -133,13 +135,15 @@ Napi::Value VmoMapJs(const Napi::CallbackInfo& info) {
   auto* mapping = new Mapping{address, length};
   PutLive(mapping);
   napi_value buffer;
-  napi_status made = napi_create_external_arraybuffer(env, address, length, OnMappingCollected, mapping, &buffer);
+  napi_status made =
+      napi_create_external_arraybuffer(env, address, length, OnMappingCollected, mapping, &buffer);
   if (made != napi_ok) {
     ClearPendingException(env);
     TakeLive(address, length, mapping);
     munmap(address, length);
     delete mapping;
-    return Status(env, made == napi_no_external_buffers_allowed ? ZX_ERR_NOT_SUPPORTED : ZX_ERR_NO_MEMORY);
+    return Status(
+        env, made == napi_no_external_buffers_allowed ? ZX_ERR_NOT_SUPPORTED : ZX_ERR_NO_MEMORY);
   }
   return Napi::Value(env, buffer);
 }

@@ -120,7 +120,8 @@ std::vector<iovec> WithTxid(const uint32_t* txid, const iovec* payload, size_t p
     size_t len = payload[i].iov_len;
     size_t cut = skip < len ? skip : len;
     skip -= cut;
-    if (len > cut) pieces.push_back(iovec{static_cast<uint8_t*>(payload[i].iov_base) + cut, len - cut});
+    if (len > cut)
+      pieces.push_back(iovec{static_cast<uint8_t*>(payload[i].iov_base) + cut, len - cut});
   }
   return pieces;
 }
@@ -182,7 +183,8 @@ zx_status_t ChannelCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* out1
   EndpointRef e0, e1;
   zx_status_t status = Endpoint::CreatePair(&e0, &e1);
   if (status != ZX_OK) return status;
-  return HandleTable::Get().AddPair(std::move(e0), std::move(e1), ZX_DEFAULT_CHANNEL_RIGHTS, out0, out1);
+  return HandleTable::Get().AddPair(std::move(e0), std::move(e1), ZX_DEFAULT_CHANNEL_RIGHTS, out0,
+                                    out1);
 }
 
 void ConsumeDispositions(const HandleDisposition* dispositions, size_t count) {
@@ -205,29 +207,31 @@ zx_status_t ChannelWriteEtc(zx_handle_t h, uint32_t options, const iovec* payloa
                                 std::move(message.carried), above_high_water);
 }
 
-zx_status_t ChannelRead(zx_handle_t h, uint32_t options, uint32_t num_bytes,
-                        uint32_t num_handles, ReadResult* out, uint8_t* buffer, uint8_t* into) {
+zx_status_t ChannelRead(zx_handle_t h, uint32_t options, uint32_t num_bytes, uint32_t num_handles,
+                        ReadResult* out, uint8_t* buffer, uint8_t* into) {
   out->actual_bytes = out->actual_handles = 0;
   HandleInfo info;
-  zx_status_t status = HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_CHANNEL, ZX_RIGHT_READ, &info);
+  zx_status_t status =
+      HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_CHANNEL, ZX_RIGHT_READ, &info);
   if (status != ZX_OK) return status;
   if (options & ~ZX_CHANNEL_READ_MAY_DISCARD) return ZX_ERR_NOT_SUPPORTED;
-  return static_cast<Endpoint*>(info.object.get())->Read(options, num_bytes, num_handles, out, buffer, into);
+  return static_cast<Endpoint*>(info.object.get())
+      ->Read(options, num_bytes, num_handles, out, buffer, into);
 }
 
 zx_status_t ChannelCallStart(zx_handle_t h, uint32_t options, const iovec* payload,
                              size_t payload_count, HandleDisposition* dispositions,
                              size_t num_dispositions, CallWaiter* waiter, EndpointRef* endpoint) {
   OutgoingMessage message;
-  zx_status_t status = PrepareMessage(h, options, ZX_RIGHT_READ | ZX_RIGHT_WRITE, payload,
-                                      payload_count, kTxidBytes, dispositions,
-                                      num_dispositions, &message);
+  zx_status_t status =
+      PrepareMessage(h, options, ZX_RIGHT_READ | ZX_RIGHT_WRITE, payload, payload_count, kTxidBytes,
+                     dispositions, num_dispositions, &message);
   if (status != ZX_OK) return status;
   message.endpoint->RegisterCall(waiter);
   const uint32_t txid = waiter->txid;
   std::vector<iovec> pieces = WithTxid(&txid, payload, payload_count);
-  status = message.endpoint->Send(message.prefix, message.prefix_size, pieces.data(),
-                                  pieces.size(), std::move(message.carried));
+  status = message.endpoint->Send(message.prefix, message.prefix_size, pieces.data(), pieces.size(),
+                                  std::move(message.carried));
   if (status != ZX_OK) {
     message.endpoint->UnregisterCall(waiter);
     return status;

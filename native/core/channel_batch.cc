@@ -9,14 +9,16 @@ namespace zxc {
 namespace {
 
 // Messages sent together: no handles, a size channel_write accepts.
-bool Plain(const BatchMessage& m) { return m.num_dispositions == 0 && m.bytes.iov_len <= kMaxMsgBytes; }
+bool Plain(const BatchMessage& m) {
+  return m.num_dispositions == 0 && m.bytes.iov_len <= kMaxMsgBytes;
+}
 
 constexpr size_t kGroup = 256;  // plain messages handed to Endpoint::SendMany at a time
 
 }  // namespace
 
-zx_status_t ChannelWriteMany(zx_handle_t h, uint32_t options, BatchMessage* messages,
-                             size_t count, size_t* accepted, bool* above_high_water) {
+zx_status_t ChannelWriteMany(zx_handle_t h, uint32_t options, BatchMessage* messages, size_t count,
+                             size_t* accepted, bool* above_high_water) {
   *accepted = 0;
   if (options != 0) {
     if (count > 0) ConsumeDispositions(messages[0].dispositions, messages[0].num_dispositions);
@@ -41,7 +43,8 @@ zx_status_t ChannelWriteMany(zx_handle_t h, uint32_t options, BatchMessage* mess
     size_t end = i;
     while (end < count && end - i < kGroup && Plain(messages[end])) ++end;
     HandleInfo target;
-    zx_status_t status = HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_CHANNEL, ZX_RIGHT_WRITE, &target);
+    zx_status_t status =
+        HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_CHANNEL, ZX_RIGHT_WRITE, &target);
     if (status != ZX_OK) return status;
     uint8_t headers[kGroup * sizeof(WireHeader)];
     iovec payloads[kGroup];
@@ -63,7 +66,8 @@ zx_status_t ChannelWriteMany(zx_handle_t h, uint32_t options, BatchMessage* mess
 zx_status_t ChannelReadMany(zx_handle_t h, uint32_t options, size_t max,
                             std::vector<BatchRead>* out) {
   HandleInfo info;
-  zx_status_t status = HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_CHANNEL, ZX_RIGHT_READ, &info);
+  zx_status_t status =
+      HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_CHANNEL, ZX_RIGHT_READ, &info);
   if (status != ZX_OK) return status;
   if (options != 0) return ZX_ERR_NOT_SUPPORTED;
   if (max == 0 || max > ZX_CHANNEL_READ_MANY_MAX) return ZX_ERR_INVALID_ARGS;

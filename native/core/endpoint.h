@@ -62,8 +62,8 @@ struct InboundMessage {
   uint32_t num_bytes = 0;
   std::vector<ReceivedHandle> handles;
 
-  void Own();              // copies the payload into `owned`
-  uint32_t txid() const;   // the first 4 payload bytes, or 0
+  void Own();             // copies the payload into `owned`
+  uint32_t txid() const;  // the first 4 payload bytes, or 0
 };
 
 // One message of a batched read: ZX_OK with the message, or the status of a record that
@@ -281,7 +281,7 @@ class Endpoint : public Object {
   bool watch_held_ = false;  // watch_owner_ waits only for the peer's hangup
   bool peer_gone_ = false;
   std::vector<SignalObserver*> drain_observers_;  // told once below the low-water mark
-  std::mutex dependents_mu_;  // leaf lock
+  std::mutex dependents_mu_;                      // leaf lock
   std::vector<std::weak_ptr<Endpoint>> dependents_;
 
   // Inbound state, under inbound_mu_ (a peek and the read that follows see one record).

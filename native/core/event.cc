@@ -127,7 +127,8 @@ void SharedSignals::Update(int side, zx_signals_t clear, zx_signals_t set) {
 void SharedSignals::Ring() const {
   const uint64_t zero = 0;
   ssize_t n;
-  do n = write(doorbell_, &zero, sizeof zero); while (n < 0 && errno == EINTR);
+  do n = write(doorbell_, &zero, sizeof zero);
+  while (n < 0 && errno == EINTR);
 }
 
 bool SharedSignals::WatchIn(int epfd, uint64_t data) const {
@@ -181,7 +182,8 @@ zx_status_t EventPairSide::SignalPeer(zx_signals_t clear, zx_signals_t set) {
 }
 
 const ObjectKind kEventKind{
-    ZX_OBJ_TYPE_EVENT, 2,
+    ZX_OBJ_TYPE_EVENT,
+    2,
     [](const int* fds) { return SharedSignals::Matches(fds[0], fds[1]); },
     [](const int* fds, zx_koid_t koid, zx_koid_t) -> ObjectRef {
       SharedSignalsRef shared = SharedSignals::Adopt(fds[0], fds[1]);
@@ -192,8 +194,11 @@ const ObjectKind kEventKind{
 };
 
 const ObjectKind kEventPairKind{
-    ZX_OBJ_TYPE_EVENTPAIR, 3,
-    [](const int* fds) { return IsConnectedSeqpacketSocket(fds[0]) && SharedSignals::Matches(fds[1], fds[2]); },
+    ZX_OBJ_TYPE_EVENTPAIR,
+    3,
+    [](const int* fds) {
+      return IsConnectedSeqpacketSocket(fds[0]) && SharedSignals::Matches(fds[1], fds[2]);
+    },
     [](const int* fds, zx_koid_t koid, zx_koid_t related) -> ObjectRef {
       SharedSignalsRef shared = SharedSignals::Adopt(fds[1], fds[2]);
       if (!shared) {
@@ -248,9 +253,12 @@ zx_status_t ObjectSignal(zx_handle_t h, zx_signals_t clear, zx_signals_t set) {
   const bool event_like = type == ZX_OBJ_TYPE_EVENT || type == ZX_OBJ_TYPE_EVENTPAIR;
   const zx_signals_t allowed = event_like ? kEventSignals : ZX_USER_SIGNAL_ALL;
   if ((clear | set) & ~allowed) return ZX_ERR_INVALID_ARGS;
-  if (type == ZX_OBJ_TYPE_EVENT) static_cast<Event&>(*info.object).Signal(clear, set);
-  else if (type == ZX_OBJ_TYPE_EVENTPAIR) static_cast<EventPairSide&>(*info.object).Signal(clear, set);
-  else return ZX_ERR_NOT_SUPPORTED;
+  if (type == ZX_OBJ_TYPE_EVENT)
+    static_cast<Event&>(*info.object).Signal(clear, set);
+  else if (type == ZX_OBJ_TYPE_EVENTPAIR)
+    static_cast<EventPairSide&>(*info.object).Signal(clear, set);
+  else
+    return ZX_ERR_NOT_SUPPORTED;
   return ZX_OK;
 }
 
@@ -260,8 +268,8 @@ zx_status_t ObjectSignalPeer(zx_handle_t h, zx_signals_t clear, zx_signals_t set
   if (status != ZX_OK) return status;
   if (!(info.rights & ZX_RIGHT_SIGNAL_PEER)) return ZX_ERR_ACCESS_DENIED;
   const zx_obj_type_t type = info.object->type();
-  const bool peered = type == ZX_OBJ_TYPE_EVENTPAIR || type == ZX_OBJ_TYPE_CHANNEL ||
-                      type == ZX_OBJ_TYPE_SOCKET;
+  const bool peered =
+      type == ZX_OBJ_TYPE_EVENTPAIR || type == ZX_OBJ_TYPE_CHANNEL || type == ZX_OBJ_TYPE_SOCKET;
   if (!peered) return ZX_ERR_NOT_SUPPORTED;
   const zx_signals_t allowed = type == ZX_OBJ_TYPE_EVENTPAIR ? kEventSignals : ZX_USER_SIGNAL_ALL;
   if ((clear | set) & ~allowed) return ZX_ERR_INVALID_ARGS;

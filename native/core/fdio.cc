@@ -21,7 +21,8 @@ zx_status_t Adopt(int fd, zx_handle_t* out) {
   if (endpoint) Endpoint::ConfigureSocket(fd);
   const zx_obj_type_t type = endpoint ? ZX_OBJ_TYPE_CHANNEL : ZX_OBJ_TYPE_FD;
   ObjectRef object = WrapDescriptor(type, fd, NewKoid(), ZX_KOID_INVALID);
-  zx_handle_t h = HandleTable::Get().Add(object, endpoint ? ZX_DEFAULT_CHANNEL_RIGHTS : RightsForDescriptor(fd));
+  zx_handle_t h = HandleTable::Get().Add(
+      object, endpoint ? ZX_DEFAULT_CHANNEL_RIGHTS : RightsForDescriptor(fd));
   if (!h) {
     object->ReleaseFd();  // still the caller's
     return ZX_ERR_NO_RESOURCES;

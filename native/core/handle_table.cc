@@ -89,8 +89,8 @@ zx_status_t HandleTable::AddPair(ObjectRef object0, ObjectRef object1, zx_rights
   return ZX_OK;
 }
 
-zx_status_t HandleTable::LookupChecked(zx_handle_t h, zx_obj_type_t type,
-                                       zx_rights_t required, HandleInfo* out) {
+zx_status_t HandleTable::LookupChecked(zx_handle_t h, zx_obj_type_t type, zx_rights_t required,
+                                       HandleInfo* out) {
   std::lock_guard<std::mutex> lock(mu_);
   Slot* slot = FindLocked(h);
   if (!slot) return ZX_ERR_BAD_HANDLE;

@@ -53,8 +53,8 @@ class HandleTable {
 
   // Handles for the two sides of a new pair (channel, socket, eventpair), both or neither:
   // NO_RESOURCES when the table is full.
-  zx_status_t AddPair(ObjectRef object0, ObjectRef object1, zx_rights_t rights,
-                      zx_handle_t* out0, zx_handle_t* out1);
+  zx_status_t AddPair(ObjectRef object0, ObjectRef object1, zx_rights_t rights, zx_handle_t* out0,
+                      zx_handle_t* out1);
 
   // BAD_HANDLE for 0, a stale value or one never handed out.
   zx_status_t Lookup(zx_handle_t h, HandleInfo* out);

@@ -39,7 +39,10 @@ size_t CollectFds(msghdr* msg, int* fds, size_t capacity) {
     for (size_t i = 0; i < n; ++i) {
       int fd;
       std::memcpy(&fd, data + i * sizeof(int), sizeof fd);
-      if (count < capacity) fds[count++] = fd; else close(fd);
+      if (count < capacity)
+        fds[count++] = fd;
+      else
+        close(fd);
     }
   }
   return count;
@@ -56,7 +59,8 @@ void DiscardHead(int sock) {
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   ssize_t n;
-  do n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+  do n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
   if (n < 0) return;
   int fds[kMaxFdsPerRecvmsg];
   CloseAll(fds, CollectFds(&msg, fds, kMaxFdsPerRecvmsg));
@@ -67,13 +71,12 @@ void DiscardHead(int sock) {
 // read in place (the payload stays in `into`). Otherwise it is put together in `spill`
 // (kReceiveBufferBytes long, the record's tail already at its start) and parsed there.
 zx_status_t ParseScattered(const uint8_t* head, size_t head_size, const uint8_t* into,
-                           size_t into_capacity, uint8_t* spill, size_t length,
-                           ParsedRecord* out) {
+                           size_t into_capacity, uint8_t* spill, size_t length, ParsedRecord* out) {
   if (length > kMaxRecordBytes) return ZX_ERR_IO_DATA_INTEGRITY;  // longer than any record
   WireHeader header;
   if (length >= head_size && PeekHeader(head, head_size, &header) &&
-      RecordPrefixSize(header.num_handles) == head_size &&
-      length == head_size + header.num_bytes && header.num_bytes <= into_capacity) {
+      RecordPrefixSize(header.num_handles) == head_size && length == head_size + header.num_bytes &&
+      header.num_bytes <= into_capacity) {
     out->header = header;
     out->handle_table = head + sizeof(WireHeader);
     out->payload = into;
@@ -189,23 +192,25 @@ zx_status_t Endpoint::ReceiveLocked(InboundMessage* out, uint8_t* buffer, uint8_
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   ssize_t n;
-  do n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+  do n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
   if (n < 0) return IsFullErrno(errno) ? ZX_ERR_SHOULD_WAIT : ZX_ERR_PEER_CLOSED;
 
-  return TakeRecord(sock, &msg, n,
-                    [&](size_t length, ParsedRecord* record) {
-                      return into ? ParseScattered(head, head_size, into, into_capacity, buffer,
-                                                   length, record)
-                                  : ParseRecord(buffer, length, record);
-                    },
-                    out);
+  return TakeRecord(
+      sock, &msg, n,
+      [&](size_t length, ParsedRecord* record) {
+        return into ? ParseScattered(head, head_size, into, into_capacity, buffer, length, record)
+                    : ParseRecord(buffer, length, record);
+      },
+      out);
 }
 
 zx_status_t Endpoint::PeekHeadLocked(WireHeader* header, uint32_t* txid) {
   // No control buffer: nothing is installed and the record stays whole in the kernel.
   uint8_t head[RecordPrefixSize(kMaxMsgHandles) + sizeof(uint32_t)];
   ssize_t n;
-  do n = recv(fd(), head, sizeof head, MSG_PEEK | MSG_DONTWAIT); while (n < 0 && errno == EINTR);
+  do n = recv(fd(), head, sizeof head, MSG_PEEK | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
   if (n < 0) return IsFullErrno(errno) ? ZX_ERR_SHOULD_WAIT : ZX_ERR_PEER_CLOSED;
   if (!PeekHeader(head, static_cast<size_t>(n), header)) return ZX_ERR_IO_DATA_INTEGRITY;
   *txid = 0;
@@ -288,8 +293,10 @@ zx_status_t Endpoint::Read(uint32_t options, uint32_t max_bytes, uint32_t max_ha
 zx_status_t Endpoint::ReadMany(size_t max, std::vector<BatchRead>* out) {
   // Per thread: a whole record's room and a control buffer for each slot. Only the pages
   // records land on are ever touched.
-  thread_local std::unique_ptr<uint8_t[]> data(new uint8_t[ZX_CHANNEL_READ_MANY_MAX * kReceiveBufferBytes]);
-  thread_local std::unique_ptr<uint8_t[]> controls(new uint8_t[ZX_CHANNEL_READ_MANY_MAX * kControlBytes]);
+  thread_local std::unique_ptr<uint8_t[]> data(
+      new uint8_t[ZX_CHANNEL_READ_MANY_MAX * kReceiveBufferBytes]);
+  thread_local std::unique_ptr<uint8_t[]> controls(
+      new uint8_t[ZX_CHANNEL_READ_MANY_MAX * kControlBytes]);
   const int sock = fd();
   max = std::min<size_t>(max, ZX_CHANNEL_READ_MANY_MAX);
   std::lock_guard<std::mutex> lock(inbound_mu_);
@@ -317,11 +324,10 @@ zx_status_t Endpoint::ReadMany(size_t max, std::vector<BatchRead>* out) {
   for (int i = 0; i < n; ++i) {
     BatchRead entry;
     const uint8_t* record = static_cast<const uint8_t*>(iov[i].iov_base);
-    entry.status = TakeRecord(sock, &msgs[i].msg_hdr, msgs[i].msg_len,
-                              [&](size_t length, ParsedRecord* parsed) {
-                                return ParseRecord(record, length, parsed);
-                              },
-                              &entry.message);
+    entry.status = TakeRecord(
+        sock, &msgs[i].msg_hdr, msgs[i].msg_len,
+        [&](size_t length, ParsedRecord* parsed) { return ParseRecord(record, length, parsed); },
+        &entry.message);
     if (entry.status == ZX_ERR_PEER_CLOSED) {  // the end: every slot after is the end too
       status = ZX_ERR_PEER_CLOSED;
       break;
@@ -345,7 +351,8 @@ zx_status_t Endpoint::Deliver(ReadResult* out) {
       received.rights &= EnforcedRights(*received.object);
       received.rights_unchecked = false;
     }
-    zx_handle_t h = table.Add(std::move(received.object), received.rights, received.rights_unchecked);
+    zx_handle_t h =
+        table.Add(std::move(received.object), received.rights, received.rights_unchecked);
     if (h == ZX_HANDLE_INVALID) {
       for (uint32_t j = 0; j < i; ++j) {
         HandleInfo gone;
@@ -376,7 +383,8 @@ bool Endpoint::CallPendingLocked(uint32_t txid) const {
 void Endpoint::RegisterCall(CallWaiter* waiter) {
   std::lock_guard<std::mutex> lock(inbound_mu_);
   uint32_t txid;
-  do txid = (++txid_counter_) | kMinKernelTxid; while (CallPendingLocked(txid));
+  do txid = (++txid_counter_) | kMinKernelTxid;
+  while (CallPendingLocked(txid));
   waiter->txid = txid;
   waiter->done_ = false;
   calls_.push_back(waiter);
@@ -503,7 +511,10 @@ static std::atomic<size_t> g_stashes{0};
 
 bool Endpoint::SetHasStash(bool value) {
   if (has_stash_.exchange(value) == value) return false;
-  if (value) g_stashes.fetch_add(1); else g_stashes.fetch_sub(1);
+  if (value)
+    g_stashes.fetch_add(1);
+  else
+    g_stashes.fetch_sub(1);
   return true;
 }
 

@@ -71,9 +71,12 @@ zx_rights_t RightsForDescriptor(int fd) {
   int flags = fcntl(fd, F_GETFL);
   if (flags < 0) return rights;
   switch (flags & O_ACCMODE) {
-    case O_RDONLY: return rights | ZX_RIGHT_READ;
-    case O_WRONLY: return rights | ZX_RIGHT_WRITE;
-    default: return rights | ZX_RIGHT_READ | ZX_RIGHT_WRITE;
+    case O_RDONLY:
+      return rights | ZX_RIGHT_READ;
+    case O_WRONLY:
+      return rights | ZX_RIGHT_WRITE;
+    default:
+      return rights | ZX_RIGHT_READ | ZX_RIGHT_WRITE;
   }
 }
 

@@ -84,7 +84,8 @@ zx_status_t VmoRecord(const HandleInfo& info, uint32_t topic, std::vector<uint8_
   zx_status_t status = vmo->GetSize(&size);
   if (status != ZX_OK) return status;
   struct stat st;
-  const uint64_t committed = fstat(vmo->fd(), &st) == 0 ? static_cast<uint64_t>(st.st_blocks) * 512 : 0;
+  const uint64_t committed =
+      fstat(vmo->fd(), &st) == 0 ? static_cast<uint64_t>(st.st_blocks) * 512 : 0;
   uint32_t flags = ZX_INFO_VMO_TYPE_PAGED | ZX_INFO_VMO_VIA_HANDLE;
   if (vmo->resizable()) flags |= ZX_INFO_VMO_RESIZABLE;
   if (vmo->parent_koid()) flags |= ZX_INFO_VMO_IS_COW_CLONE;

@@ -3,9 +3,9 @@
 #include "core/endpoint.h"
 #include "core/event.h"
 #include "core/koid.h"
-#include "core/vmo.h"
 #include "core/socket.h"
 #include "core/timer.h"
+#include "core/vmo.h"
 
 namespace zxc {
 namespace {
@@ -13,7 +13,8 @@ namespace {
 constexpr zx_rights_t kAllRights = ~0u;
 
 const ObjectKind kChannel{
-    ZX_OBJ_TYPE_CHANNEL, 1,
+    ZX_OBJ_TYPE_CHANNEL,
+    1,
     [](const int* fds) { return IsConnectedSeqpacketSocket(fds[0]); },
     [](const int* fds, zx_koid_t koid, zx_koid_t related) -> ObjectRef {
       return std::make_shared<Endpoint>(fds[0], koid, related);
@@ -22,7 +23,8 @@ const ObjectKind kChannel{
 };
 
 const ObjectKind kDescriptor{
-    ZX_OBJ_TYPE_FD, 1,
+    ZX_OBJ_TYPE_FD,
+    1,
     [](const int*) { return true; },
     [](const int* fds, zx_koid_t koid, zx_koid_t related) {
       return std::make_shared<Object>(ZX_OBJ_TYPE_FD, fds[0], koid, related);
@@ -35,14 +37,22 @@ const ObjectKind kDescriptor{
 
 const ObjectKind* KindOf(zx_obj_type_t type) {
   switch (type) {
-    case ZX_OBJ_TYPE_CHANNEL: return &kChannel;
-    case ZX_OBJ_TYPE_FD: return &kDescriptor;
-    case ZX_OBJ_TYPE_EVENT: return &kEventKind;
-    case ZX_OBJ_TYPE_EVENTPAIR: return &kEventPairKind;
-    case ZX_OBJ_TYPE_VMO: return &kVmoKind;
-    case ZX_OBJ_TYPE_SOCKET: return &kSocketKind;
-    case ZX_OBJ_TYPE_TIMER: return &kTimerKind;
-    default: return nullptr;
+    case ZX_OBJ_TYPE_CHANNEL:
+      return &kChannel;
+    case ZX_OBJ_TYPE_FD:
+      return &kDescriptor;
+    case ZX_OBJ_TYPE_EVENT:
+      return &kEventKind;
+    case ZX_OBJ_TYPE_EVENTPAIR:
+      return &kEventPairKind;
+    case ZX_OBJ_TYPE_VMO:
+      return &kVmoKind;
+    case ZX_OBJ_TYPE_SOCKET:
+      return &kSocketKind;
+    case ZX_OBJ_TYPE_TIMER:
+      return &kTimerKind;
+    default:
+      return nullptr;
   }
 }
 

@@ -49,11 +49,16 @@ void CopyPayload(const iovec* payload, size_t count, uint8_t* out) {
 zx_status_t StatusForSendErrno(int err) {
   if (IsPeerGoneErrno(err)) return ZX_ERR_PEER_CLOSED;
   switch (err) {
-    case ETOOMANYREFS: return ZX_ERR_NO_RESOURCES;  // too many descriptors in flight
-    case EPERM: return ZX_ERR_ACCESS_DENIED;        // the receiver refuses descriptors
-    case ENOMEM: return ZX_ERR_NO_MEMORY;
-    case EMSGSIZE: return ZX_ERR_OUT_OF_RANGE;
-    default: return ZX_ERR_INTERNAL;
+    case ETOOMANYREFS:
+      return ZX_ERR_NO_RESOURCES;  // too many descriptors in flight
+    case EPERM:
+      return ZX_ERR_ACCESS_DENIED;  // the receiver refuses descriptors
+    case ENOMEM:
+      return ZX_ERR_NO_MEMORY;
+    case EMSGSIZE:
+      return ZX_ERR_OUT_OF_RANGE;
+    default:
+      return ZX_ERR_INTERNAL;
   }
 }
 
@@ -110,7 +115,8 @@ int Endpoint::SendRecord(const uint8_t* prefix, size_t prefix_size, const iovec*
     std::memcpy(CMSG_DATA(c), fds, num_fds * sizeof(int));
   }
   ssize_t n;
-  do n = sendmsg(fd(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+  do n = sendmsg(fd(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
   return n < 0 ? errno : 0;
 }
 
@@ -133,9 +139,11 @@ bool Endpoint::AboveHighWaterLocked() const {
 
 bool Endpoint::AddDrainObserver(SignalObserver* observer) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (queue_.size() < ZX_PENDING_WRITE_LOW_WATER && queued_bytes_ < ZX_PENDING_WRITE_LOW_WATER_BYTES)
+  if (queue_.size() < ZX_PENDING_WRITE_LOW_WATER &&
+      queued_bytes_ < ZX_PENDING_WRITE_LOW_WATER_BYTES)
     return false;
-  if (std::find(drain_observers_.begin(), drain_observers_.end(), observer) == drain_observers_.end())
+  if (std::find(drain_observers_.begin(), drain_observers_.end(), observer) ==
+      drain_observers_.end())
     drain_observers_.push_back(observer);
   return true;
 }
@@ -234,8 +242,10 @@ void Endpoint::ReleaseWatchLocked(void** stop_here) {
   if (!watch_owner_) return;
   void* owner = watch_owner_;
   watch_owner_ = nullptr;
-  if (g_hooks.current_owner && g_hooks.current_owner() == owner) *stop_here = owner;
-  else if (g_hooks.poke) g_hooks.poke(owner);
+  if (g_hooks.current_owner && g_hooks.current_owner() == owner)
+    *stop_here = owner;
+  else if (g_hooks.poke)
+    g_hooks.poke(owner);
 }
 
 QueueWatch Endpoint::WatchedBy(void* owner) {
@@ -252,8 +262,10 @@ void Endpoint::FlushAndArm() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     state = FlushLocked();
-    if (state == FlushState::kEmpty) ReleaseWatchLocked(&stop_here);
-    else arm = WatchLocked(state == FlushState::kBlocked, &owner);
+    if (state == FlushState::kEmpty)
+      ReleaseWatchLocked(&stop_here);
+    else
+      arm = WatchLocked(state == FlushState::kBlocked, &owner);
   }
   EndpointRef self = std::static_pointer_cast<Endpoint>(shared_from_this());
   if (stop_here) g_hooks.disarm(self, stop_here);
@@ -278,7 +290,8 @@ zx_status_t Endpoint::Send(const uint8_t* prefix, size_t prefix_size, const iove
       if (object->type() == ZX_OBJ_TYPE_CHANNEL && static_cast<Endpoint*>(object.get())->queued())
         carried_busy = true;
     int err = EAGAIN;
-    if (peer_gone_) err = EPIPE;
+    if (peer_gone_)
+      err = EPIPE;
     else if (queue_.empty() && !carried_busy)
       err = SendRecord(prefix, prefix_size, payload, payload_count, carried);
     if (err == 0) {
@@ -296,12 +309,14 @@ zx_status_t Endpoint::Send(const uint8_t* prefix, size_t prefix_size, const iove
       queued_.store(queue_.size(), std::memory_order_release);
       // A new head waits for the endpoints it carries (or goes now if they just drained).
       state = queue_.size() == 1 && carried_busy ? FlushLocked()
-              : queue_.size() == 1              ? FlushState::kNeedWritable
-                                                : state;
+              : queue_.size() == 1               ? FlushState::kNeedWritable
+                                                 : state;
     }
     now_queued = !queue_.empty();
-    if (now_queued) arm = WatchLocked(state == FlushState::kBlocked, &owner);
-    else if (was_queued) ReleaseWatchLocked(&stop_here);
+    if (now_queued)
+      arm = WatchLocked(state == FlushState::kBlocked, &owner);
+    else if (was_queued)
+      ReleaseWatchLocked(&stop_here);
     if (above_high_water) *above_high_water = now_queued && AboveHighWaterLocked();
   }
   if (was_queued == now_queued && !arm && !stop_here) return status;  // the common case
@@ -309,8 +324,7 @@ zx_status_t Endpoint::Send(const uint8_t* prefix, size_t prefix_size, const iove
   return status;
 }
 
-void Endpoint::SettleAfterSend(bool was_queued, bool now_queued, void* arm_owner,
-                               void* stop_here) {
+void Endpoint::SettleAfterSend(bool was_queued, bool now_queued, void* arm_owner, void* stop_here) {
   EndpointRef self = std::static_pointer_cast<Endpoint>(shared_from_this());
   if (stop_here) g_hooks.disarm(self, stop_here);
   if (!was_queued && now_queued) {
@@ -321,8 +335,7 @@ void Endpoint::SettleAfterSend(bool was_queued, bool now_queued, void* arm_owner
   if (arm_owner) g_hooks.arm(self, arm_owner);
 }
 
-int Endpoint::SendBatch(const uint8_t* headers, const iovec* payloads, size_t count,
-                        size_t* sent) {
+int Endpoint::SendBatch(const uint8_t* headers, const iovec* payloads, size_t count, size_t* sent) {
   constexpr size_t kChunk = 256;  // what ChannelWriteMany hands over at a time
   mmsghdr msgs[kChunk];
   iovec iov[kChunk][2];
@@ -338,7 +351,8 @@ int Endpoint::SendBatch(const uint8_t* headers, const iovec* payloads, size_t co
       msgs[i].msg_hdr.msg_iovlen = 2;
     }
     int r;
-    do r = sendmmsg(fd(), msgs, n, MSG_DONTWAIT | MSG_NOSIGNAL); while (r < 0 && errno == EINTR);
+    do r = sendmmsg(fd(), msgs, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
     if (r < 0) return errno;  // a short count comes back here with the reason next turn
     *sent += static_cast<size_t>(r);
   }
@@ -357,8 +371,10 @@ zx_status_t Endpoint::SendMany(const uint8_t* headers, const iovec* payloads, si
     was_queued = !queue_.empty();
     FlushState state = was_queued ? FlushLocked() : FlushState::kEmpty;
     int err = EAGAIN;
-    if (peer_gone_) err = EPIPE;
-    else if (queue_.empty()) err = SendBatch(headers, payloads, count, &done);
+    if (peer_gone_)
+      err = EPIPE;
+    else if (queue_.empty())
+      err = SendBatch(headers, payloads, count, &done);
     if (err != 0 && !IsFullErrno(err)) {
       if (IsPeerGoneErrno(err)) peer_gone_ = true;
       status = StatusForSendErrno(err);
@@ -379,8 +395,10 @@ zx_status_t Endpoint::SendMany(const uint8_t* headers, const iovec* payloads, si
       queued_.store(queue_.size(), std::memory_order_release);
     }
     now_queued = !queue_.empty();
-    if (now_queued) arm = WatchLocked(state == FlushState::kBlocked, &owner);
-    else if (was_queued) ReleaseWatchLocked(&stop_here);
+    if (now_queued)
+      arm = WatchLocked(state == FlushState::kBlocked, &owner);
+    else if (was_queued)
+      ReleaseWatchLocked(&stop_here);
     if (above_high_water) *above_high_water = now_queued && AboveHighWaterLocked();
   }
   *accepted = done;

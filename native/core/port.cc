@@ -31,9 +31,12 @@ constexpr uint32_t kWaitAsyncOptions =
 // or EINVAL (epoll instances nested too deep) mean it can't be watched at all.
 zx_status_t WatchErrnoStatus() {
   switch (errno) {
-    case ENOMEM: return ZX_ERR_NO_MEMORY;
-    case ENOSPC: return ZX_ERR_NO_RESOURCES;  // fs.epoll.max_user_watches
-    default: return ZX_ERR_NOT_SUPPORTED;
+    case ENOMEM:
+      return ZX_ERR_NO_MEMORY;
+    case ENOSPC:
+      return ZX_ERR_NO_RESOURCES;  // fs.epoll.max_user_watches
+    default:
+      return ZX_ERR_NOT_SUPPORTED;
   }
 }
 
@@ -45,14 +48,17 @@ zx_time_t BootNow() {
 
 // The packet of an observer that fires: `observed` is every signal of the object now; the
 // timestamp is the one its options ask for.
-PortPacket SignalPacket(uint64_t key, zx_signals_t trigger, zx_signals_t observed, uint32_t options) {
+PortPacket SignalPacket(uint64_t key, zx_signals_t trigger, zx_signals_t observed,
+                        uint32_t options) {
   PortPacket packet;
   packet.key = key;
   packet.type = ZX_PKT_TYPE_SIGNAL_ONE;
   packet.status = ZX_OK;
   zx_time_t timestamp = 0;
-  if (options & ZX_WAIT_ASYNC_TIMESTAMP) timestamp = MonotonicNow();
-  else if (options & ZX_WAIT_ASYNC_BOOT_TIMESTAMP) timestamp = BootNow();
+  if (options & ZX_WAIT_ASYNC_TIMESTAMP)
+    timestamp = MonotonicNow();
+  else if (options & ZX_WAIT_ASYNC_BOOT_TIMESTAMP)
+    timestamp = BootNow();
   packet.signal = PacketSignal{trigger, observed, 1, timestamp, 0};
   return packet;
 }
@@ -210,8 +216,10 @@ void Port::CollectLocked() {
     const int n = epoll_wait(fd(), events, kEventsPerLook, 0);
     int num_ready = 0;
     for (int i = 0; i < n; ++i) {
-      if (events[i].data.u64 == kWakeId) woken = true;
-      else ready[num_ready++] = events[i].data.u64;
+      if (events[i].data.u64 == kWakeId)
+        woken = true;
+      else
+        ready[num_ready++] = events[i].data.u64;
     }
     for (int i = 0; i < num_ready; ++i) {
       auto it = watch_ids_.find(ready[i]);
@@ -428,14 +436,16 @@ zx_status_t PortCreate(uint32_t options, zx_handle_t* out) {
 
 zx_status_t PortQueue(zx_handle_t port, const PortPacket& packet) {
   HandleInfo info;
-  zx_status_t status = HandleTable::Get().LookupChecked(port, ZX_OBJ_TYPE_PORT, ZX_RIGHT_WRITE, &info);
+  zx_status_t status =
+      HandleTable::Get().LookupChecked(port, ZX_OBJ_TYPE_PORT, ZX_RIGHT_WRITE, &info);
   if (status != ZX_OK) return status;
   return static_cast<Port&>(*info.object).QueueUser(packet);
 }
 
 zx_status_t LookupPortToWait(zx_handle_t port, std::shared_ptr<Port>* out) {
   HandleInfo info;
-  zx_status_t status = HandleTable::Get().LookupChecked(port, ZX_OBJ_TYPE_PORT, ZX_RIGHT_READ, &info);
+  zx_status_t status =
+      HandleTable::Get().LookupChecked(port, ZX_OBJ_TYPE_PORT, ZX_RIGHT_READ, &info);
   if (status != ZX_OK) return status;
   *out = std::static_pointer_cast<Port>(info.object);
   return ZX_OK;

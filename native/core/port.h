@@ -71,8 +71,8 @@ class Port final : public Object {
   // zx_object_wait_async past the handle checks: a one-shot observer of `object`, held
   // through handle `h` (its removal ends the observer). NOT_SUPPORTED when the object's
   // descriptors can't be watched (a regular file); NO_RESOURCES when out of descriptors.
-  zx_status_t Observe(const ObjectRef& object, zx_handle_t h, uint64_t key,
-                      zx_signals_t signals, uint32_t options);
+  zx_status_t Observe(const ObjectRef& object, zx_handle_t h, uint64_t key, zx_signals_t signals,
+                      uint32_t options);
 
  private:
   struct Observer;

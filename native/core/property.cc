@@ -11,21 +11,40 @@ namespace {
 // The object type a property belongs to (NONE: every type); unknown: INVALID_ARGS.
 bool PropertyType(uint32_t property, bool set, zx_obj_type_t* type) {
   switch (property) {
-    case ZX_PROP_NAME: *type = ZX_OBJ_TYPE_NONE; return true;
+    case ZX_PROP_NAME:
+      *type = ZX_OBJ_TYPE_NONE;
+      return true;
     case ZX_PROP_REGISTER_GS:
-    case ZX_PROP_REGISTER_FS: *type = ZX_OBJ_TYPE_THREAD; return set;  // set only
+    case ZX_PROP_REGISTER_FS:
+      *type = ZX_OBJ_TYPE_THREAD;
+      return set;  // set only
     case ZX_PROP_PROCESS_DEBUG_ADDR:
-    case ZX_PROP_PROCESS_BREAK_ON_LOAD: *type = ZX_OBJ_TYPE_PROCESS; return true;
+    case ZX_PROP_PROCESS_BREAK_ON_LOAD:
+      *type = ZX_OBJ_TYPE_PROCESS;
+      return true;
     case ZX_PROP_PROCESS_VDSO_BASE_ADDRESS:
-    case ZX_PROP_PROCESS_HW_TRACE_CONTEXT_ID: *type = ZX_OBJ_TYPE_PROCESS; return !set;  // get only
+    case ZX_PROP_PROCESS_HW_TRACE_CONTEXT_ID:
+      *type = ZX_OBJ_TYPE_PROCESS;
+      return !set;  // get only
     case ZX_PROP_SOCKET_RX_THRESHOLD:
-    case ZX_PROP_SOCKET_TX_THRESHOLD: *type = ZX_OBJ_TYPE_SOCKET; return true;
-    case ZX_PROP_JOB_KILL_ON_OOM: *type = ZX_OBJ_TYPE_JOB; return true;
+    case ZX_PROP_SOCKET_TX_THRESHOLD:
+      *type = ZX_OBJ_TYPE_SOCKET;
+      return true;
+    case ZX_PROP_JOB_KILL_ON_OOM:
+      *type = ZX_OBJ_TYPE_JOB;
+      return true;
     case ZX_PROP_EXCEPTION_STATE:
-    case ZX_PROP_EXCEPTION_STRATEGY: *type = ZX_OBJ_TYPE_EXCEPTION; return true;
-    case ZX_PROP_VMO_CONTENT_SIZE: *type = ZX_OBJ_TYPE_VMO; return true;
-    case ZX_PROP_STREAM_MODE_APPEND: *type = ZX_OBJ_TYPE_STREAM; return true;
-    default: return false;
+    case ZX_PROP_EXCEPTION_STRATEGY:
+      *type = ZX_OBJ_TYPE_EXCEPTION;
+      return true;
+    case ZX_PROP_VMO_CONTENT_SIZE:
+      *type = ZX_OBJ_TYPE_VMO;
+      return true;
+    case ZX_PROP_STREAM_MODE_APPEND:
+      *type = ZX_OBJ_TYPE_STREAM;
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -49,10 +68,13 @@ zx_status_t ObjectGetProperty(zx_handle_t h, uint32_t property, PropertyValue* o
   zx_status_t status = LookupForProperty(h, property, false, &info);
   if (status != ZX_OK) return status;
   switch (property) {
-    case ZX_PROP_NAME: out->name = info.object->name(); return ZX_OK;
+    case ZX_PROP_NAME:
+      out->name = info.object->name();
+      return ZX_OK;
     case ZX_PROP_VMO_CONTENT_SIZE:
       return static_cast<Vmo*>(info.object.get())->GetSize(&out->number);
-    default: return ZX_ERR_NOT_SUPPORTED;  // the socket thresholds
+    default:
+      return ZX_ERR_NOT_SUPPORTED;  // the socket thresholds
   }
 }
 

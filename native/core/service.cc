@@ -12,8 +12,8 @@
 #include <cstring>
 
 #include "core/handle_table.h"
-#include "core/object_kinds.h"
 #include "core/koid.h"
+#include "core/object_kinds.h"
 #include "core/syscalls.h"
 
 namespace zxc {
@@ -37,14 +37,25 @@ int NewSocket() { return socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NO
 
 zx_status_t StatusForConnectErrno(int err) {
   switch (err) {
-    case ENOENT: return ZX_ERR_NOT_FOUND;         // nothing at that path
-    case ECONNREFUSED: return ZX_ERR_PEER_CLOSED;  // a socket file nobody listens on
-    case EAGAIN: return ZX_ERR_SHOULD_WAIT;        // the server's backlog is full
-    case EACCES: case EPERM: return ZX_ERR_ACCESS_DENIED;
-    case ENOTDIR: case ENAMETOOLONG: return ZX_ERR_BAD_PATH;
-    case EPROTOTYPE: return ZX_ERR_WRONG_TYPE;     // not a SEQPACKET socket
-    case EMFILE: case ENFILE: return ZX_ERR_NO_RESOURCES;
-    default: return ZX_ERR_IO;
+    case ENOENT:
+      return ZX_ERR_NOT_FOUND;  // nothing at that path
+    case ECONNREFUSED:
+      return ZX_ERR_PEER_CLOSED;  // a socket file nobody listens on
+    case EAGAIN:
+      return ZX_ERR_SHOULD_WAIT;  // the server's backlog is full
+    case EACCES:
+    case EPERM:
+      return ZX_ERR_ACCESS_DENIED;
+    case ENOTDIR:
+    case ENAMETOOLONG:
+      return ZX_ERR_BAD_PATH;
+    case EPROTOTYPE:
+      return ZX_ERR_WRONG_TYPE;  // not a SEQPACKET socket
+    case EMFILE:
+    case ENFILE:
+      return ZX_ERR_NO_RESOURCES;
+    default:
+      return ZX_ERR_IO;
   }
 }
 
@@ -119,7 +130,8 @@ zx_status_t ServiceListen(const std::string& name, bool abstract, uint32_t mode,
 zx_status_t ServiceAccept(zx_handle_t listener, zx_handle_t* out, PeerCredentials* peer) {
   *out = ZX_HANDLE_INVALID;
   HandleInfo info;
-  zx_status_t status = HandleTable::Get().LookupChecked(listener, ZX_OBJ_TYPE_FD, ZX_RIGHT_READ, &info);
+  zx_status_t status =
+      HandleTable::Get().LookupChecked(listener, ZX_OBJ_TYPE_FD, ZX_RIGHT_READ, &info);
   if (status != ZX_OK) return status;
   int fd;
   do fd = accept4(info.object->fd(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -128,7 +140,8 @@ zx_status_t ServiceAccept(zx_handle_t listener, zx_handle_t* out, PeerCredential
     if (errno == EAGAIN || errno == EWOULDBLOCK) return ZX_ERR_SHOULD_WAIT;
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
       return ZX_ERR_NO_RESOURCES;
-    return errno == EINVAL || errno == ENOTSOCK || errno == EOPNOTSUPP ? ZX_ERR_WRONG_TYPE : ZX_ERR_IO;
+    return errno == EINVAL || errno == ENOTSOCK || errno == EOPNOTSUPP ? ZX_ERR_WRONG_TYPE
+                                                                       : ZX_ERR_IO;
   }
   *peer = PeerOf(fd);
   zx_handle_t h = AddEndpoint(fd);
@@ -146,7 +159,8 @@ zx_status_t ServiceConnect(const std::string& name, bool abstract, zx_handle_t* 
   int fd = NewSocket();
   if (fd < 0) return ZX_ERR_NO_RESOURCES;
   int rc;
-  do rc = connect(fd, reinterpret_cast<const sockaddr*>(&addr), len); while (rc != 0 && errno == EINTR);
+  do rc = connect(fd, reinterpret_cast<const sockaddr*>(&addr), len);
+  while (rc != 0 && errno == EINTR);
   if (rc != 0) {
     int err = errno;
     close(fd);

@@ -46,7 +46,8 @@ int SocketOption(int fd, int option) {
 }  // namespace
 
 const ObjectKind kSocketKind{
-    ZX_OBJ_TYPE_SOCKET, 1,
+    ZX_OBJ_TYPE_SOCKET,
+    1,
     [](const int* fds) { return Socket::IsSocketEnd(fds[0]); },
     [](const int* fds, zx_koid_t koid, zx_koid_t related) -> ObjectRef {
       return Socket::Adopt(fds[0], koid, related);
@@ -64,7 +65,8 @@ zx_status_t Socket::CreatePair(bool datagram, SocketRef* out0, SocketRef* out1) 
   const int type = datagram ? SOCK_SEQPACKET : SOCK_STREAM;
   if (socketpair(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) != 0)
     return CreationStatus(errno);
-  for (int fd : fds) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSendBufferRequest, sizeof kSendBufferRequest);
+  for (int fd : fds)
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSendBufferRequest, sizeof kSendBufferRequest);
   zx_koid_t k0 = NewKoid(), k1 = NewKoid();
   *out0 = std::make_shared<Socket>(fds[0], datagram, k0, k1);
   *out1 = std::make_shared<Socket>(fds[1], datagram, k1, k0);
@@ -78,7 +80,8 @@ bool Socket::IsSocketEnd(int fd) {
 
 SocketRef Socket::Adopt(int fd, zx_koid_t koid, zx_koid_t related_koid) {
   // The wire says "socket"; the descriptor says which kind.
-  auto socket = std::make_shared<Socket>(fd, SocketOption(fd, SO_TYPE) == SOCK_SEQPACKET, koid, related_koid);
+  auto socket =
+      std::make_shared<Socket>(fd, SocketOption(fd, SO_TYPE) == SOCK_SEQPACKET, koid, related_koid);
   // Writes disabled before the move show from the start (Signals() can't ask a datagram
   // socket; see SendShutDown). Nobody here watches it yet, so the probe disturbs no one.
   socket->SendShutDown(true);
@@ -106,7 +109,8 @@ Socket::Info Socket::GetInfo() {
   info.rx_buf_size = info.rx_buf_available = QueuedBytes();
   if (datagram_ && info.rx_buf_size > 0) {  // the head record's size
     ssize_t n;
-    do n = recv(fd(), nullptr, 0, MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC); while (n < 0 && errno == EINTR);
+    do n = recv(fd(), nullptr, 0, MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC);
+    while (n < 0 && errno == EINTR);
     info.rx_buf_available = n > 0 ? static_cast<uint64_t>(n) : 0;
   }
   if (!Look(false).peer_closed) {
@@ -178,8 +182,8 @@ Socket::State Socket::Look(bool probe_datagram) {
   if (receive_shut) seen_peer_write_disabled_.store(true, std::memory_order_relaxed);
   // POLLOUT clears once a quarter of the send buffer is used; Zircon's WRITABLE means
   // "not full": a write succeeds while the unread bytes are below the buffer's size.
-  s.writable = !send_shut &&
-               ((sample.revents & POLLOUT) || UnreadBytes() < static_cast<size_t>(std::max(send_buffer_, 0)));
+  s.writable = !send_shut && ((sample.revents & POLLOUT) ||
+                              UnreadBytes() < static_cast<size_t>(std::max(send_buffer_, 0)));
   return s;
 }
 
@@ -244,7 +248,8 @@ zx_status_t Socket::Write(const uint8_t* bytes, size_t length, size_t* actual) {
   std::unique_lock<std::mutex> lock(write_mu_, std::defer_lock);
   if (!datagram_) lock.lock();
   ssize_t n;
-  do n = send(fd(), bytes, length, kSendFlags); while (n < 0 && errno == EINTR);
+  do n = send(fd(), bytes, length, kSendFlags);
+  while (n < 0 && errno == EINTR);
   if (n >= 0) {
     *actual = static_cast<size_t>(n);
     return ZX_OK;
@@ -260,7 +265,7 @@ zx_status_t Socket::Write(const uint8_t* bytes, size_t length, size_t* actual) {
     zx_status_t state = WriteState();
     if (state != ZX_OK) return state;
     return UnreadBytes() >= static_cast<size_t>(std::max(send_buffer_, 0)) ? ZX_ERR_SHOULD_WAIT
-                                                                            : ZX_ERR_OUT_OF_RANGE;
+                                                                           : ZX_ERR_OUT_OF_RANGE;
   }
   return err == ENOMEM ? ZX_ERR_NO_MEMORY : ZX_ERR_INTERNAL;
 }
@@ -279,7 +284,8 @@ zx_status_t Socket::Read(bool peek, size_t length, ReadTarget& target, size_t* a
     if (length > kDirectReadBytes) {
       if (datagram_) {
         // The head record's full size (0: an empty record, or the end).
-        do n = recv(sock, nullptr, 0, MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC); while (n < 0 && errno == EINTR);
+        do n = recv(sock, nullptr, 0, MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC);
+        while (n < 0 && errno == EINTR);
         if (n > 0) want = std::min(length, static_cast<size_t>(n));
         peeked = true;
       } else if (size_t queued = QueuedBytes()) {
@@ -289,7 +295,8 @@ zx_status_t Socket::Read(bool peek, size_t length, ReadTarget& target, size_t* a
     if (n > 0) {
       uint8_t* buffer = target.Get(want);
       if (!buffer) return ZX_ERR_NO_MEMORY;
-      do n = recv(sock, buffer, want, flags); while (n < 0 && errno == EINTR);
+      do n = recv(sock, buffer, want, flags);
+      while (n < 0 && errno == EINTR);
       peeked = peek;
     }
     if (n > 0) {
@@ -327,13 +334,16 @@ zx_status_t Socket::SetDisposition(uint32_t disposition, uint32_t disposition_pe
   constexpr uint32_t kDisabled = ZX_SOCKET_DISPOSITION_WRITE_DISABLED;
   // Zircon's own refusals: re-enabling writes whose earlier bytes are still unread.
   if (disposition_peer == kEnabled && peer_write_off && QueuedBytes() > 0) return ZX_ERR_BAD_STATE;
-  if (!peer_closed && disposition == kEnabled && write_off && UnreadBytes() > 0) return ZX_ERR_BAD_STATE;
+  if (!peer_closed && disposition == kEnabled && write_off && UnreadBytes() > 0)
+    return ZX_ERR_BAD_STATE;
   // Linux can't undo a shutdown.
   if ((disposition == kEnabled && write_off) || (disposition_peer == kEnabled && peer_write_off))
     return ZX_ERR_NOT_SUPPORTED;
   int how = -1;
-  if (disposition == kDisabled) how = disposition_peer == kDisabled ? SHUT_RDWR : SHUT_WR;
-  else if (disposition_peer == kDisabled) how = SHUT_RD;
+  if (disposition == kDisabled)
+    how = disposition_peer == kDisabled ? SHUT_RDWR : SHUT_WR;
+  else if (disposition_peer == kDisabled)
+    how = SHUT_RD;
   if (how >= 0 && shutdown(fd(), how) != 0) return ZX_ERR_INTERNAL;
   if (disposition == kDisabled) {
     send_shut_.store(true, std::memory_order_release);
@@ -369,7 +379,8 @@ zx_status_t SocketCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* out1)
   SocketRef s0, s1;
   zx_status_t status = Socket::CreatePair(options == ZX_SOCKET_DATAGRAM, &s0, &s1);
   if (status != ZX_OK) return status;
-  return HandleTable::Get().AddPair(std::move(s0), std::move(s1), ZX_DEFAULT_SOCKET_RIGHTS, out0, out1);
+  return HandleTable::Get().AddPair(std::move(s0), std::move(s1), ZX_DEFAULT_SOCKET_RIGHTS, out0,
+                                    out1);
 }
 
 zx_status_t SocketWrite(zx_handle_t h, uint32_t options, const uint8_t* bytes, size_t length,
@@ -393,7 +404,8 @@ zx_status_t SocketRead(zx_handle_t h, uint32_t options, size_t length, ReadTarge
 }
 
 zx_status_t SocketSetDisposition(zx_handle_t h, uint32_t disposition, uint32_t disposition_peer) {
-  if (!ValidDisposition(disposition) || !ValidDisposition(disposition_peer)) return ZX_ERR_INVALID_ARGS;
+  if (!ValidDisposition(disposition) || !ValidDisposition(disposition_peer))
+    return ZX_ERR_INVALID_ARGS;
   SocketRef socket;
   zx_status_t status = LookupSocket(h, ZX_RIGHT_MANAGE_SOCKET, &socket);
   if (status != ZX_OK) return status;

@@ -91,10 +91,10 @@ class Socket : public Object {
   // Whether this end's writes are shut down (by us, by the peer, or by its close).
   // `probe_datagram`: also ask a SEQPACKET socket, which wakes its writers (see .cc).
   bool SendShutDown(bool probe_datagram);
-  size_t QueuedBytes() const;   // SIOCINQ: bytes waiting to be read here
-  size_t UnreadBytes() const;   // SIOCOUTQ: bytes sent from here not yet read by the peer
-  zx_status_t EmptyStatus();    // a read of an empty socket: PEER_CLOSED, BAD_STATE or SHOULD_WAIT
-  zx_status_t WriteState();     // PEER_CLOSED, BAD_STATE or OK: may this end write?
+  size_t QueuedBytes() const;  // SIOCINQ: bytes waiting to be read here
+  size_t UnreadBytes() const;  // SIOCOUTQ: bytes sent from here not yet read by the peer
+  zx_status_t EmptyStatus();   // a read of an empty socket: PEER_CLOSED, BAD_STATE or SHOULD_WAIT
+  zx_status_t WriteState();    // PEER_CLOSED, BAD_STATE or OK: may this end write?
 
   const bool datagram_;
   int send_buffer_ = 0;  // SO_SNDBUF: a write succeeds while fewer bytes are unread

@@ -10,7 +10,9 @@
 
 namespace zxc {
 
-inline bool IsPeerGoneErrno(int err) { return err == EPIPE || err == ECONNRESET || err == ENOTCONN; }
+inline bool IsPeerGoneErrno(int err) {
+  return err == EPIPE || err == ECONNRESET || err == ENOTCONN;
+}
 inline bool IsFullErrno(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS; }
 
 // Why a call that makes descriptors (socketpair, memfd_create, eventfd, epoll_create)

@@ -41,9 +41,8 @@ zx_status_t ChannelWriteEtc(zx_handle_t h, uint32_t options, const iovec* payloa
 void ConsumeDispositions(const HandleDisposition* dispositions, size_t count);
 // `buffer`: where a record read off the socket lands; `into`: a caller's buffer of
 // `num_bytes` that takes the payload (zx_channel_read's own shape; see Endpoint::Read).
-zx_status_t ChannelRead(zx_handle_t h, uint32_t options, uint32_t num_bytes,
-                        uint32_t num_handles, ReadResult* out, uint8_t* buffer = nullptr,
-                        uint8_t* into = nullptr);
+zx_status_t ChannelRead(zx_handle_t h, uint32_t options, uint32_t num_bytes, uint32_t num_handles,
+                        ReadResult* out, uint8_t* buffer = nullptr, uint8_t* into = nullptr);
 
 // channel_batch.cc: batched I/O, an extension Zircon lacks (docs/performance.md).
 struct BatchMessage {
@@ -56,8 +55,8 @@ struct BatchMessage {
 // the messages after it are left untouched. *accepted: how many were sent or queued.
 // Options must be 0 (else INVALID_ARGS, as if the first message failed); an empty batch
 // still checks the handle. *above_high_water: as ChannelWriteEtc's, after the last one.
-zx_status_t ChannelWriteMany(zx_handle_t h, uint32_t options, BatchMessage* messages,
-                             size_t count, size_t* accepted, bool* above_high_water = nullptr);
+zx_status_t ChannelWriteMany(zx_handle_t h, uint32_t options, BatchMessage* messages, size_t count,
+                             size_t* accepted, bool* above_high_water = nullptr);
 // Endpoint::ReadMany for `h` (READ right; options 0; 1 ≤ max ≤ ZX_CHANNEL_READ_MANY_MAX).
 zx_status_t ChannelReadMany(zx_handle_t h, uint32_t options, size_t max,
                             std::vector<BatchRead>* out);

@@ -40,7 +40,8 @@ zx_status_t LookupTimer(zx_handle_t h, zx_rights_t rights, HandleInfo* info, Tim
 }  // namespace
 
 const ObjectKind kTimerKind{
-    ZX_OBJ_TYPE_TIMER, 1,
+    ZX_OBJ_TYPE_TIMER,
+    1,
     [](const int* fds) { return IsTimerfd(fds[0]); },
     [](const int* fds, zx_koid_t koid, zx_koid_t related) -> ObjectRef {
       return std::make_shared<Timer>(fds[0], koid, related);

@@ -31,11 +31,13 @@ Lookup Query(int nl, uint32_t ino, uint32_t* peer) {
   message.request.udiag_ino = ino;
   message.request.udiag_show = UDIAG_SHOW_PEER;
   message.request.udiag_cookie[0] = message.request.udiag_cookie[1] = ~0u;  // no cookie check
-  if (send(nl, &message, sizeof message, 0) != static_cast<ssize_t>(sizeof message)) return Lookup::kFailed;
+  if (send(nl, &message, sizeof message, 0) != static_cast<ssize_t>(sizeof message))
+    return Lookup::kFailed;
 
   alignas(nlmsghdr) uint8_t reply[1024];
   ssize_t n;
-  do n = recv(nl, reply, sizeof reply, 0); while (n < 0 && errno == EINTR);
+  do n = recv(nl, reply, sizeof reply, 0);
+  while (n < 0 && errno == EINTR);
   auto* h = reinterpret_cast<nlmsghdr*>(reply);
   if (n < 0 || !NLMSG_OK(h, static_cast<uint32_t>(n))) return Lookup::kFailed;
   if (h->nlmsg_type == NLMSG_ERROR) {
@@ -67,9 +69,14 @@ UnixPeer UnixPeerOf(int fd) {
     } else {
       // A released socket leaves the table: looking the peer up is the definite answer.
       switch (Query(nl, peer, &unused)) {
-        case Lookup::kFound: result = UnixPeer::kAlive; break;
-        case Lookup::kAbsent: result = UnixPeer::kGone; break;
-        case Lookup::kFailed: break;
+        case Lookup::kFound:
+          result = UnixPeer::kAlive;
+          break;
+        case Lookup::kAbsent:
+          result = UnixPeer::kGone;
+          break;
+        case Lookup::kFailed:
+          break;
       }
     }
   }

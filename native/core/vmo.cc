@@ -70,7 +70,8 @@ bool InRange(uint64_t offset, uint64_t length, uint64_t size) {
 }
 
 const ObjectKind kVmoKind{
-    ZX_OBJ_TYPE_VMO, 1,
+    ZX_OBJ_TYPE_VMO,
+    1,
     // A memfd (or other sealable shared-memory file): F_GET_SEALS answers for no other.
     [](const int* fds) { return SealsOf(fds[0]) >= 0; },
     [](const int* fds, zx_koid_t koid, zx_koid_t related) -> ObjectRef {
@@ -120,9 +121,11 @@ zx_status_t VmoCreate(uint64_t size, uint32_t options, zx_handle_t* out) {
   if (options & ~(ZX_VMO_RESIZABLE | ZX_VMO_DISCARDABLE)) return ZX_ERR_INVALID_ARGS;
   const bool resizable = options & ZX_VMO_RESIZABLE;
   ObjectRef vmo;
-  zx_status_t status = NewVmo(rounded, resizable, [](int) { return ZX_OK; }, &vmo);
+  zx_status_t status = NewVmo(
+      rounded, resizable, [](int) { return ZX_OK; }, &vmo);
   if (status != ZX_OK) return status;
-  zx_handle_t h = HandleTable::Get().Add(vmo, ZX_DEFAULT_VMO_RIGHTS | (resizable ? ZX_RIGHT_RESIZE : 0));
+  zx_handle_t h =
+      HandleTable::Get().Add(vmo, ZX_DEFAULT_VMO_RIGHTS | (resizable ? ZX_RIGHT_RESIZE : 0));
   if (!h) return ZX_ERR_NO_RESOURCES;  // the object closes its memfd
   *out = h;
   return ZX_OK;
@@ -224,10 +227,14 @@ zx_status_t VmoSetSize(zx_handle_t h, uint64_t size) {
   }
   switch (errno) {
     case EFBIG:
-    case EINVAL: return ZX_ERR_OUT_OF_RANGE;
-    case EPERM: return ZX_ERR_UNAVAILABLE;  // sealed by someone else
-    case EBADF: return ZX_ERR_ACCESS_DENIED;
-    default: return ZX_ERR_NO_MEMORY;
+    case EINVAL:
+      return ZX_ERR_OUT_OF_RANGE;
+    case EPERM:
+      return ZX_ERR_UNAVAILABLE;  // sealed by someone else
+    case EBADF:
+      return ZX_ERR_ACCESS_DENIED;
+    default:
+      return ZX_ERR_NO_MEMORY;
   }
 }
 

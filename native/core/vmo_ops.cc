@@ -19,7 +19,9 @@ constexpr uint64_t kPage = ZX_PAGE_SIZE;
 zx_status_t Fallocate(int fd, int mode, uint64_t offset, uint64_t length) {
   if (length == 0) return ZX_OK;
   int r;
-  do r = fallocate(fd, mode | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset), static_cast<off_t>(length));
+  do
+    r = fallocate(fd, mode | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
+                  static_cast<off_t>(length));
   while (r != 0 && errno == EINTR);
   if (r == 0) return ZX_OK;
   return errno == ENOSPC || errno == ENOMEM ? ZX_ERR_NO_MEMORY : ZX_ERR_BAD_STATE;
@@ -71,17 +73,26 @@ zx_status_t VmoOpRange(zx_handle_t h, uint32_t op, uint64_t offset, uint64_t siz
     case ZX_VMO_OP_COMMIT:
     case ZX_VMO_OP_DECOMMIT:
     case ZX_VMO_OP_ZERO:
-    case ZX_VMO_OP_CACHE_INVALIDATE: allowed = can_write; break;
+    case ZX_VMO_OP_CACHE_INVALIDATE:
+      allowed = can_write;
+      break;
     case ZX_VMO_OP_LOCK:
     case ZX_VMO_OP_TRY_LOCK:
-    case ZX_VMO_OP_UNLOCK: allowed = can_read && can_write; break;
+    case ZX_VMO_OP_UNLOCK:
+      allowed = can_read && can_write;
+      break;
     case ZX_VMO_OP_CACHE_SYNC:
     case ZX_VMO_OP_CACHE_CLEAN:
-    case ZX_VMO_OP_CACHE_CLEAN_INVALIDATE: allowed = can_read; break;
+    case ZX_VMO_OP_CACHE_CLEAN_INVALIDATE:
+      allowed = can_read;
+      break;
     case ZX_VMO_OP_DONT_NEED:
     case ZX_VMO_OP_ALWAYS_NEED:
-    case ZX_VMO_OP_PREFETCH: allowed = can_read || can_write; break;
-    default: return ZX_ERR_INVALID_ARGS;
+    case ZX_VMO_OP_PREFETCH:
+      allowed = can_read || can_write;
+      break;
+    default:
+      return ZX_ERR_INVALID_ARGS;
   }
   if (!allowed) return ZX_ERR_ACCESS_DENIED;
   // Locking is for discardable VMOs, whose pages the kernel may drop; these never are.
@@ -94,12 +105,14 @@ zx_status_t VmoOpRange(zx_handle_t h, uint32_t op, uint64_t offset, uint64_t siz
   const uint64_t first = offset / kPage * kPage;
   const uint64_t last = std::min(vmo_size, (offset + size + kPage - 1) / kPage * kPage);
   switch (op) {
-    case ZX_VMO_OP_COMMIT: return size ? Fallocate(vmo->fd(), 0, first, last - first) : ZX_OK;
+    case ZX_VMO_OP_COMMIT:
+      return size ? Fallocate(vmo->fd(), 0, first, last - first) : ZX_OK;
     case ZX_VMO_OP_DECOMMIT:
       return size ? Fallocate(vmo->fd(), FALLOC_FL_PUNCH_HOLE, first, last - first) : ZX_OK;
     case ZX_VMO_OP_ZERO:  // tmpfs zeroes the partial pages at the ends of a punched range
       return Fallocate(vmo->fd(), FALLOC_FL_PUNCH_HOLE, offset, size);
-    default: return ZX_OK;  // cache maintenance and hints: nothing to do on a memfd
+    default:
+      return ZX_OK;  // cache maintenance and hints: nothing to do on a memfd
   }
 }
 
@@ -131,9 +144,9 @@ zx_status_t VmoCreateChild(zx_handle_t h, uint32_t options, uint64_t offset, uin
   const int parent_fd = parent->fd();
   const bool resizable = options & ZX_VMO_CHILD_RESIZABLE;
   ObjectRef child;
-  status = NewVmo(rounded, resizable,
-                  [&](int fd) { return CopyData(parent_fd, offset, copied, fd, 0); }, &child,
-                  parent->koid());
+  status = NewVmo(
+      rounded, resizable, [&](int fd) { return CopyData(parent_fd, offset, copied, fd, 0); },
+      &child, parent->koid());
   if (status != ZX_OK) return status;
   const std::string name = parent->name();  // a child is named as its parent, as on Zircon
   child->set_name(name.data(), name.size());

@@ -10,8 +10,8 @@
 #include <utility>
 
 #include "core/handle_table.h"
-#include "core/thread_wake.h"
 #include "core/syscalls.h"
+#include "core/thread_wake.h"
 
 namespace zxc {
 zx_signals_t SignalsOf(Object& object) { return object.Signals(); }
@@ -66,8 +66,10 @@ zx_status_t PollFor(pollfd* fds, size_t count, zx_time_t remaining) {
   // kTeardownCheckNs, the check asked after each that ended with nothing ready.
   const bool exiting = ProcessExitingForThread();
   zx_time_t sleep = remaining;
-  if (exiting) sleep = 0;
-  else if (HasTeardownCheck() && (remaining < 0 || remaining > kTeardownCheckNs)) sleep = kTeardownCheckNs;
+  if (exiting)
+    sleep = 0;
+  else if (HasTeardownCheck() && (remaining < 0 || remaining > kTeardownCheckNs))
+    sleep = kTeardownCheckNs;
   timespec ts{static_cast<time_t>(sleep / 1000000000), static_cast<long>(sleep % 1000000000)};
   const int ready = ppoll(fds, count, sleep < 0 ? nullptr : &ts, nullptr);
   if (ready <= 0)
@@ -99,8 +101,9 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
   StackList<CloseWaker, ZX_WAIT_MANY_MAX_ITEMS> wakers;
   std::optional<StashWaker> stash_waker;
   auto endpoint_at = [&](size_t i) -> Endpoint* {
-    return infos[i].object->type() == ZX_OBJ_TYPE_CHANNEL ? static_cast<Endpoint*>(infos[i].object.get())
-                                                          : nullptr;
+    return infos[i].object->type() == ZX_OBJ_TYPE_CHANNEL
+               ? static_cast<Endpoint*>(infos[i].object.get())
+               : nullptr;
   };
   // Objects whose state is in shared memory are watched through epoll instances of our own.
   int waiters[ZX_WAIT_MANY_MAX_ITEMS];
@@ -152,9 +155,12 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
       if (items[i].pending & items[i].waitfor) satisfied = true;
     }
     zx_status_t status = ZX_ERR_SHOULD_WAIT;
-    if (canceled) status = ZX_ERR_CANCELED;
-    else if (satisfied) status = ZX_OK;
-    else if (look && remaining == 0) status = ZX_ERR_TIMED_OUT;
+    if (canceled)
+      status = ZX_ERR_CANCELED;
+    else if (satisfied)
+      status = ZX_OK;
+    else if (look && remaining == 0)
+      status = ZX_ERR_TIMED_OUT;
     if (status != ZX_ERR_SHOULD_WAIT) {
       unregister();
       return status;

@@ -47,7 +47,8 @@ bool IsConnectedSeqpacketSocket(int fd) {
   // not connected (listening, or never connected) has none (ENOTCONN).
   sockaddr_un peer;
   len = sizeof peer;
-  return getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0 && peer.sun_family == AF_UNIX;
+  return getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0 &&
+         peer.sun_family == AF_UNIX;
 }
 
 }  // namespace zxc

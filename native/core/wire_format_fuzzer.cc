@@ -34,14 +34,14 @@ namespace zxc {
 namespace {
 
 enum Flag : uint8_t {
-  kInto = 1 << 0,          // read into a caller's buffer of max_bytes
-  kMayDiscard = 1 << 1,    // ZX_CHANNEL_READ_MAY_DISCARD
-  kTightLimits = 1 << 2,   // max_bytes and max_handles from the limits byte
-  kPendingCall = 1 << 3,   // a call waits on txid 0x80000001 while the records arrive
-  kFixHeader = 1 << 4,     // magic, version, flags and num_bytes made valid
-  kPeerClosed = 1 << 5,    // the writer hangs up before the reads
-  kNoRights = 1 << 6,      // ReadResult::want_rights = false
-  kOversize = 1 << 7,      // the last record padded past the largest valid one
+  kInto = 1 << 0,         // read into a caller's buffer of max_bytes
+  kMayDiscard = 1 << 1,   // ZX_CHANNEL_READ_MAY_DISCARD
+  kTightLimits = 1 << 2,  // max_bytes and max_handles from the limits byte
+  kPendingCall = 1 << 3,  // a call waits on txid 0x80000001 while the records arrive
+  kFixHeader = 1 << 4,    // magic, version, flags and num_bytes made valid
+  kPeerClosed = 1 << 5,   // the writer hangs up before the reads
+  kNoRights = 1 << 6,     // ReadResult::want_rights = false
+  kOversize = 1 << 7,     // the last record padded past the largest valid one
 };
 
 constexpr size_t kMaxRecords = 4;
@@ -77,7 +77,10 @@ class FewDescriptorsLeft {
     size_t spare = setting & 7, next = 0;
     int limit = 0;
     for (;; ++limit) {
-      if (next < open.size() && open[next] == limit) { ++next; continue; }
+      if (next < open.size() && open[next] == limit) {
+        ++next;
+        continue;
+      }
       if (spare-- == 0) break;
     }
     rlimit low = saved_;
@@ -137,18 +140,26 @@ int MakeDescriptor(uint8_t kind) {
       close(pair[1]);
       return pair[0];
     }
-    case 2: return Memfd(F_SEAL_SHRINK, kPage);                   // an event's signal page
-    case 3: return eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);         // an event's doorbell
-    case 4: return Memfd(0, kPage);                                // a resizable VMO
-    case 5: return Memfd(F_SEAL_SHRINK | F_SEAL_GROW, kPage);      // a fixed-size VMO
-    case 6: return Memfd(F_SEAL_SHRINK | F_SEAL_WRITE, kPage);     // write-sealed
-    case 7: return socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);  // never connected
+    case 2:
+      return Memfd(F_SEAL_SHRINK, kPage);  // an event's signal page
+    case 3:
+      return eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);  // an event's doorbell
+    case 4:
+      return Memfd(0, kPage);  // a resizable VMO
+    case 5:
+      return Memfd(F_SEAL_SHRINK | F_SEAL_GROW, kPage);  // a fixed-size VMO
+    case 6:
+      return Memfd(F_SEAL_SHRINK | F_SEAL_WRITE, kPage);  // write-sealed
+    case 7:
+      return socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);  // never connected
     case 8:
       if (pipe2(pair, O_CLOEXEC) != 0) return -1;
       close(pair[1]);
       return pair[0];
-    case 9: return open("/dev/null", O_RDONLY | O_CLOEXEC);
-    default: return eventfd(0, EFD_CLOEXEC);                       // a doorbell that never rings
+    case 9:
+      return open("/dev/null", O_RDONLY | O_CLOEXEC);
+    default:
+      return eventfd(0, EFD_CLOEXEC);  // a doorbell that never rings
   }
 }
 

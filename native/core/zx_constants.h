@@ -83,18 +83,18 @@ constexpr uint32_t ZX_RIGHT_MANAGE_VMO = 0x1000000u;
 constexpr uint32_t ZX_RIGHT_SAME_RIGHTS = 0x80000000u;
 
 // Rights groups and default rights of new handles
-constexpr uint32_t ZX_RIGHTS_BASIC = 0xC003u;
-constexpr uint32_t ZX_RIGHTS_IO = 0xCu;
-constexpr uint32_t ZX_RIGHTS_PROPERTY = 0xC0u;
-constexpr uint32_t ZX_RIGHTS_POLICY = 0xC00u;
-constexpr uint32_t ZX_DEFAULT_CHANNEL_RIGHTS = 0xF00Eu;
-constexpr uint32_t ZX_DEFAULT_EVENT_RIGHTS = 0xD003u;
-constexpr uint32_t ZX_DEFAULT_EVENTPAIR_RIGHTS = 0xF003u;
-constexpr uint32_t ZX_DEFAULT_FIFO_RIGHTS = 0xF00Fu;
-constexpr uint32_t ZX_DEFAULT_PORT_RIGHTS = 0x800Fu;
-constexpr uint32_t ZX_DEFAULT_SOCKET_RIGHTS = 0x10F0CFu;
-constexpr uint32_t ZX_DEFAULT_VMO_RIGHTS = 0xD0EFu;
-constexpr uint32_t ZX_DEFAULT_TIMER_RIGHTS = 0xD00Bu;
+constexpr uint32_t ZX_RIGHTS_BASIC = 0xc003u;
+constexpr uint32_t ZX_RIGHTS_IO = 0xcu;
+constexpr uint32_t ZX_RIGHTS_PROPERTY = 0xc0u;
+constexpr uint32_t ZX_RIGHTS_POLICY = 0xc00u;
+constexpr uint32_t ZX_DEFAULT_CHANNEL_RIGHTS = 0xf00eu;
+constexpr uint32_t ZX_DEFAULT_EVENT_RIGHTS = 0xd003u;
+constexpr uint32_t ZX_DEFAULT_EVENTPAIR_RIGHTS = 0xf003u;
+constexpr uint32_t ZX_DEFAULT_FIFO_RIGHTS = 0xf00fu;
+constexpr uint32_t ZX_DEFAULT_PORT_RIGHTS = 0x800fu;
+constexpr uint32_t ZX_DEFAULT_SOCKET_RIGHTS = 0x10f0cfu;
+constexpr uint32_t ZX_DEFAULT_VMO_RIGHTS = 0xd0efu;
+constexpr uint32_t ZX_DEFAULT_TIMER_RIGHTS = 0xd00bu;
 
 // Signals (zx_signals_t, uint32)
 constexpr uint32_t ZX_SIGNAL_NONE = 0x0u;
@@ -123,7 +123,7 @@ constexpr uint32_t ZX_USER_SIGNAL_4 = 0x10000000u;
 constexpr uint32_t ZX_USER_SIGNAL_5 = 0x20000000u;
 constexpr uint32_t ZX_USER_SIGNAL_6 = 0x40000000u;
 constexpr uint32_t ZX_USER_SIGNAL_7 = 0x80000000u;
-constexpr uint32_t ZX_USER_SIGNAL_ALL = 0xFF000000u;
+constexpr uint32_t ZX_USER_SIGNAL_ALL = 0xff000000u;
 
 // Object types (zx_obj_type_t, uint32)
 constexpr uint32_t ZX_OBJ_TYPE_NONE = 0;
@@ -208,13 +208,13 @@ constexpr uint32_t ZX_INFO_JOB_CHILDREN = 8;
 constexpr uint32_t ZX_INFO_JOB_PROCESSES = 9;
 constexpr uint32_t ZX_INFO_THREAD = 10;
 constexpr uint32_t ZX_INFO_THREAD_EXCEPTION_REPORT_V1 = 11;
-constexpr uint32_t ZX_INFO_THREAD_EXCEPTION_REPORT = 0x1000000Bu;
+constexpr uint32_t ZX_INFO_THREAD_EXCEPTION_REPORT = 0x1000000bu;
 constexpr uint32_t ZX_INFO_TASK_STATS = 12;
 constexpr uint32_t ZX_INFO_PROCESS_MAPS_V1 = 13;
-constexpr uint32_t ZX_INFO_PROCESS_MAPS = 0x1000000Du;
+constexpr uint32_t ZX_INFO_PROCESS_MAPS = 0x1000000du;
 constexpr uint32_t ZX_INFO_PROCESS_VMOS_V1 = 14;
-constexpr uint32_t ZX_INFO_PROCESS_VMOS_V2 = 0x1000000Eu;
-constexpr uint32_t ZX_INFO_PROCESS_VMOS = 0x2000000Eu;
+constexpr uint32_t ZX_INFO_PROCESS_VMOS_V2 = 0x1000000eu;
+constexpr uint32_t ZX_INFO_PROCESS_VMOS = 0x2000000eu;
 constexpr uint32_t ZX_INFO_THREAD_STATS = 15;
 constexpr uint32_t ZX_INFO_CPU_STATS = 16;
 constexpr uint32_t ZX_INFO_KMEM_STATS_V1 = 17;
@@ -234,7 +234,7 @@ constexpr uint32_t ZX_INFO_HANDLE_TABLE = 27;
 constexpr uint32_t ZX_INFO_MSI = 28;
 constexpr uint32_t ZX_INFO_GUEST_STATS = 29;
 constexpr uint32_t ZX_INFO_TASK_RUNTIME_V1 = 30;
-constexpr uint32_t ZX_INFO_TASK_RUNTIME = 0x1000001Eu;
+constexpr uint32_t ZX_INFO_TASK_RUNTIME = 0x1000001eu;
 constexpr uint32_t ZX_INFO_KMEM_STATS_EXTENDED = 31;
 constexpr uint32_t ZX_INFO_VCPU = 32;
 constexpr uint32_t ZX_INFO_KMEM_STATS_COMPRESSION = 33;
@@ -327,4 +327,4 @@ constexpr uint32_t ZX_CALL_STASH_BYTES_LIMIT = 0x400000u;
 constexpr uint32_t ZX_CHANNEL_READ_MANY_MAX = 64;
 
 // Fuchsia process-args handle ids (for spawn / takeStartupHandle)
-constexpr uint32_t PA_USER0 = 0xF0u;
+constexpr uint32_t PA_USER0 = 0xf0u;
