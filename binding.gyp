@@ -34,6 +34,7 @@
         "native/binding/env_loop_listener.cc",
         "native/binding/env_loop_drain.cc",
         "native/binding/addon.cc",
+        "native/binding/layout_js.cc",
         "native/binding/event_js.cc",
         "native/binding/vmo_js.cc",
         "native/binding/socket_js.cc",

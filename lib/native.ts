@@ -13,9 +13,11 @@ const nodeGypBuild = require('node-gyp-build') as (root: string) => unknown;
 
 /** Statuses are numbers; out-values land in `scratch` (layout below). */
 export interface NativeBinding {
-  /** [0] actualBytes / out0 / out / observed / fd, [1] actualHandles / out1,
-   *  [2..66) handle values, [66..130) types, [130..194) rights of a read. */
+  /** [0] actualBytes / out0 / out / observed / fd, [1] actualHandles / out1, then a
+   *  read's handle values, types and rights (where: `layout`, lib/native-layout.ts). */
   readonly scratch: Uint32Array;
+  /** Offsets in the words the addon shares with lib/ (read by lib/native-layout.ts). */
+  readonly layout: NativeLayout;
   channelCreate(options: number): number;
   /** A status, or ZX_OK_ABOVE_HIGH_WATER: taken, and the outbound queue is at or above its
    *  high-water mark (so are channelWriteMany's). */
@@ -174,12 +176,13 @@ export interface NativeBinding {
   portCreate(options: number): number;
   /** `user`: at most 32 bytes, zero-padded; null for zeros. */
   portQueue(port: number, key: bigint, type: number, status: number, user: Uint8Array | null): number;
-  /** Blocks the calling thread; on ZX_OK scratch[2..14) = the packet as zx_port_packet_t's
-   *  uint32 words (key lo, key hi, type, status, then the 32 bytes of user or signal). */
+  /** Blocks the calling thread; on ZX_OK scratch from layout.scratchPacket on = the packet
+   *  as zx_port_packet_t's uint32 words (key lo, key hi, type, status, then the 32 bytes of
+   *  user or signal; layout.packet*, layout.signal*). */
   portWait(port: number, deadline: bigint): number;
-  /** A promise of [status] or [ZX_OK, ...the 12 words], with scratch[0] = id for
+  /** A promise of [status] or [ZX_OK, ...the packet's words], with scratch[0] = id for
    *  cancelAsync; or, settled at once, the status (scratch[0] = 0; on ZX_OK the words in
-   *  scratch[2..14) as for portWait). */
+   *  scratch as for portWait). */
   portWaitAsync(port: number, deadline: bigint): Promise<number[]> | number;
   objectWaitAsync(h: number, port: number, key: bigint, signals: number, options: number): number;
   // ---- teardown (native/binding/teardown_js.cc) ----
@@ -195,9 +198,26 @@ export interface NativeCallResult {
   actualHandles: number;
 }
 
-export const SCRATCH_HANDLES = 2;
-export const SCRATCH_TYPES = SCRATCH_HANDLES + 64;
-export const SCRATCH_RIGHTS = SCRATCH_TYPES + 64;
+/** Offsets in uint32 words (native/binding/layout_js.cc). */
+export interface NativeLayout {
+  readonly scratchLength: number;
+  readonly scratchHandles: number;
+  readonly scratchTypes: number;
+  readonly scratchRights: number;
+  readonly scratchPacket: number;
+  readonly dispositionWords: number;
+  readonly dispositionResult: number;
+  readonly packetWords: number;
+  readonly packetKey: number;
+  readonly packetType: number;
+  readonly packetStatus: number;
+  readonly packetUser: number;
+  readonly packetUserBytes: number;
+  readonly signalTrigger: number;
+  readonly signalObserved: number;
+  readonly signalCount: number;
+  readonly signalTimestamp: number;
+}
 
 export const native = loadAddon(path.join(__dirname, '..'));
 

@@ -2,7 +2,8 @@
 // receives into and the scratch array where it leaves sizes and handles. Shared by the
 // sys face and the classes.
 import { ZX_ERR_BUFFER_TOO_SMALL, ZX_OK } from './constants';
-import { native, SCRATCH_HANDLES, SCRATCH_RIGHTS, SCRATCH_TYPES } from './native';
+import { native } from './native';
+import { SCRATCH_HANDLES, SCRATCH_RIGHTS, SCRATCH_TYPES } from './native-layout';
 
 export interface ReadResult<H = number> {
   status: number;

@@ -4,9 +4,20 @@ import { ZX_OK, ZX_PKT_TYPE_SIGNAL_ONE, ZX_PKT_TYPE_USER } from './constants';
 import { deadline as checkDeadline, i32, u32, u64 } from './check';
 import { native, oneHandleResult } from './native';
 import type { OneHandleResult } from './native';
+import {
+  PACKET_KEY,
+  PACKET_STATUS,
+  PACKET_TYPE,
+  PACKET_USER,
+  PACKET_USER_BYTES,
+  SCRATCH_PACKET,
+  SIGNAL_COUNT,
+  SIGNAL_OBSERVED,
+  SIGNAL_TIMESTAMP,
+  SIGNAL_TRIGGER,
+} from './native-layout';
 
 const scratch = native.scratch;
-const SCRATCH_PACKET = 2; // where portWait leaves the packet's words
 
 /** zx_packet_signal_t: what an observer saw when it fired. */
 export interface PacketSignal {
@@ -69,7 +80,7 @@ export function portQueue(port: number, packet: PortQueuePacket): number {
   if (typeof packet !== 'object' || packet === null)
     throw new TypeError(`${fn}: packet must be { key, type, status, user }`);
   const { user } = packet;
-  if (user !== undefined && user !== null && !(user instanceof Uint8Array && user.length <= 32)) {
+  if (user !== undefined && user !== null && !(user instanceof Uint8Array && user.length <= PACKET_USER_BYTES)) {
     throw new TypeError(`${fn}: packet.user must be a Uint8Array of at most 32 bytes`);
   }
   return native.portQueue(
@@ -87,20 +98,20 @@ function u64Of(lo: number, hi: number): bigint {
 
 /** A packet from zx_port_packet_t's uint32 words, from `at` on (see native.portWait). */
 function packetFrom(words: ArrayLike<number>, at: number): PortPacket {
-  const key = u64Of(words[at], words[at + 1]);
-  const type = words[at + 2];
-  const status = words[at + 3] | 0;
+  const key = u64Of(words[at + PACKET_KEY], words[at + PACKET_KEY + 1]);
+  const type = words[at + PACKET_TYPE];
+  const status = words[at + PACKET_STATUS] | 0;
   if (type === ZX_PKT_TYPE_SIGNAL_ONE) {
     const signal: PacketSignal = {
-      trigger: words[at + 4],
-      observed: words[at + 5],
-      count: words[at + 6] + words[at + 7] * 2 ** 32,
-      timestamp: BigInt.asIntN(64, u64Of(words[at + 8], words[at + 9])),
+      trigger: words[at + SIGNAL_TRIGGER],
+      observed: words[at + SIGNAL_OBSERVED],
+      count: words[at + SIGNAL_COUNT] + words[at + SIGNAL_COUNT + 1] * 2 ** 32,
+      timestamp: BigInt.asIntN(64, u64Of(words[at + SIGNAL_TIMESTAMP], words[at + SIGNAL_TIMESTAMP + 1])),
     };
     return { key, type, status, signal };
   }
-  const user = Buffer.allocUnsafe(32);
-  for (let i = 0; i < 8; i++) user.writeUInt32LE(words[at + 4 + i], i * 4);
+  const user = Buffer.allocUnsafe(PACKET_USER_BYTES);
+  for (let i = 0; i < PACKET_USER_BYTES / 4; i++) user.writeUInt32LE(words[at + PACKET_USER + i], i * 4);
   return { key, type: ZX_PKT_TYPE_USER, status, user };
 }
 

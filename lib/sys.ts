@@ -19,7 +19,8 @@ import {
   ZX_TIME_INFINITE,
 } from './constants';
 import { bytesOrNull, deadline as checkDeadline, handleList, isU32, nanoseconds, u32 } from './check';
-import { native, oneHandleResult, pairResult, SCRATCH_HANDLES } from './native';
+import { native, oneHandleResult, pairResult } from './native';
+import { DISPOSITION_RESULT, DISPOSITION_WORDS, SCRATCH_HANDLES } from './native-layout';
 import type { CreatePairResult, OneHandleResult } from './native';
 export type { CreatePairResult, OneHandleResult } from './native';
 import { handleInfoAt, handleValueAt, readResult, receive, receiveMany } from './receive';
@@ -235,7 +236,7 @@ export interface CallEtcArgs {
   readNumHandles: number;
 }
 
-// Dispositions go to the addon packed, five numbers each: operation, handle, type, rights,
+// Dispositions go to the addon packed, DISPOSITION_WORDS numbers each: operation, handle, type, rights,
 // result (which the addon fills). `writeResults` copies failures back to the objects.
 interface PackedDispositions {
   packed: Uint32Array;
@@ -248,21 +249,21 @@ function dispositionList(fn: string, dispositions: unknown): PackedDispositions 
   if (dispositions === null || dispositions === undefined) return null;
   if (!Array.isArray(dispositions)) throw new TypeError(`${fn}: dispositions must be an array or null`);
   const list = dispositions as HandleDisposition[];
-  const packed = new Uint32Array(list.length * 5);
+  const packed = new Uint32Array(list.length * DISPOSITION_WORDS);
   for (let i = 0; i < list.length; i++) {
     const d = list[i];
     if (typeof d !== 'object' || d === null) throw new TypeError(`${fn}: dispositions[${i}] must be an object`);
     for (let f = 0; f < 4; f++) {
       const value = d[DISPOSITION_FIELDS[f]];
       if (!isU32(value)) u32(fn, `dispositions[${i}].${DISPOSITION_FIELDS[f]}`, value);
-      packed[i * 5 + f] = value;
+      packed[i * DISPOSITION_WORDS + f] = value;
     }
   }
   return {
     packed,
     writeResults() {
       for (let i = 0; i < list.length; i++) {
-        const result = packed[i * 5 + 4] | 0;
+        const result = packed[i * DISPOSITION_WORDS + DISPOSITION_RESULT] | 0;
         if (result !== ZX_OK) list[i].result = result;
       }
     },

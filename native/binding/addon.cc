@@ -104,9 +104,9 @@ struct Outgoing {
     if (as_dispositions && handles.IsTypedArray()) {
       auto array = handles.As<Napi::Uint32Array>();
       packed = array.Data();
-      dispositions.resize(array.ElementLength() / 5);
+      dispositions.resize(array.ElementLength() / kDispositionWords);
       for (size_t i = 0; i < dispositions.size(); ++i) {
-        const uint32_t* d = packed + i * 5;
+        const uint32_t* d = packed + i * kDispositionWords;
         dispositions[i] = HandleDisposition{d[0], d[1], d[2], d[3], ZX_OK};
       }
     } else if (!as_dispositions && handles.IsArray()) {
@@ -128,7 +128,8 @@ struct Outgoing {
   void WriteResults() {
     if (!packed) return;
     for (size_t i = 0; i < dispositions.size(); ++i)
-      packed[i * 5 + 4] = static_cast<uint32_t>(dispositions[i].result);
+      packed[i * kDispositionWords + kDispositionResult] =
+          static_cast<uint32_t>(dispositions[i].result);
   }
 };
 
@@ -683,6 +684,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("scratch", scratch);
   exports.Set("receiveBufferBytes",
               Napi::Number::New(env, static_cast<double>(kReceiveBufferBytes)));
+  InitLayout(exports);
   auto add = [&](const char* name, JsFunction fn) { AddFunction(exports, data, name, fn); };
   add("channelCreate", ChannelCreateJs);
   add("channelWrite", ChannelWriteJs);

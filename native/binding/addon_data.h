@@ -11,11 +11,19 @@
 
 namespace zxb {
 
-// scratch layout (uint32): see lib/native.ts
+// What the binding and lib/ share as uint32 words: the offsets below are exported at load
+// as `layout` (layout_js.cc), and lib/native-layout.ts takes them from there.
+// The scratch array: [0], [1] out-values; then a read's handle values, types and rights.
 constexpr size_t kScratchHandles = 2;
 constexpr size_t kScratchTypes = kScratchHandles + zxc::kMaxMsgHandles;
 constexpr size_t kScratchRights = kScratchTypes + zxc::kMaxMsgHandles;
 constexpr size_t kScratchLength = kScratchRights + zxc::kMaxMsgHandles;
+// Where portWait leaves a packet's words in scratch (after the id slot of the async form).
+constexpr size_t kScratchPacket = 2;
+// A disposition packed by lib/ in a Uint32Array: operation, handle, type, rights, result
+// (the one word the binding writes back).
+constexpr size_t kDispositionWords = 5;
+constexpr size_t kDispositionResult = 4;
 
 struct AddonData {
   Napi::Reference<Napi::Uint32Array> scratch_ref;
@@ -99,6 +107,8 @@ void InitVmoBinding(Napi::Object exports, AddonData* data);
 void InitTimerBinding(Napi::Object exports, AddonData* data);
 void InitSocketBinding(Napi::Object exports, AddonData* data);
 void InitPortBinding(Napi::Object exports, AddonData* data);
+// exports.layout: the offsets above and the port packet's words (layout_js.cc).
+void InitLayout(Napi::Object exports);
 // Blocking waits giving up when the environment or the process goes away (teardown_js.cc).
 void InitTeardownBinding(Napi::Object exports, AddonData* data);
 // Whether `env` (this thread's) is being torn down: N-API then refuses every call that

@@ -30,10 +30,8 @@ Napi::Value PortQueueJs(const Napi::CallbackInfo& info) {
   return Status(info.Env(), PortQueue(U32(info[0]), packet));
 }
 
-// Where a packet's 12 words go in scratch (after the id slot of the async form).
-constexpr size_t kScratchPacket = 2;
-
-// portWait(port, deadline) → status; on ZX_OK scratch[2..14) = the packet's words.
+// portWait(port, deadline) → status; on ZX_OK scratch from kScratchPacket on = the packet's
+// kPortPacketWords words.
 // Blocks the calling thread.
 Napi::Value PortWaitJs(const Napi::CallbackInfo& info) {
   PortPacket packet;
@@ -42,9 +40,9 @@ Napi::Value PortWaitJs(const Napi::CallbackInfo& info) {
   return Status(info.Env(), status);
 }
 
-// portWaitAsync(port, deadline) → Promise<[status] | [ZX_OK, ...12 words]> with scratch[0] =
+// portWaitAsync(port, deadline) → Promise<[status] | [ZX_OK, ...words]> with scratch[0] =
 // id for cancelAsync; or, settled at once, the status (scratch[0] = 0, the packet's words
-// in scratch[2..14) on ZX_OK).
+// in scratch from kScratchPacket on, on ZX_OK).
 Napi::Value PortWaitAsyncJs(const Napi::CallbackInfo& info) {
   AddonData& data = Data(info);
   return data.loop->PortWaitAsync(U32(info[0]), Deadline(info[1]), &data.scratch[0],
