@@ -3,6 +3,8 @@
 // 'close', 'error'), read by the event loop itself while a 'message' listener is attached.
 import { EventEmitter } from 'node:events';
 import {
+  ZX_CHANNEL_MAX_MSG_BYTES,
+  ZX_CHANNEL_MAX_MSG_HANDLES,
   ZX_CHANNEL_PEER_CLOSED,
   ZX_CHANNEL_READABLE,
   ZX_CHANNEL_READ_MANY_MAX,
@@ -36,14 +38,12 @@ import { handleTypeAt, readResult, receive, receiveMany } from './receive';
 import type { ReadResult } from './receive';
 import * as sys from './sys';
 
-const MAX_BYTES = 65536;
 // Held here once: the addon's exports object is slow to load properties from.
 const nativeListenCall = native.channelListenCall;
 const nativeListenCredit = native.channelListenCredit;
 const nativeChannelWrite = native.channelWrite;
 const nativeChannelWriteMany = native.channelWriteMany;
 const scratch = native.scratch;
-const MAX_HANDLES = 64;
 
 export interface Message {
   bytes: Buffer;
@@ -82,7 +82,12 @@ function callArgs(data: Uint8Array, raws: number[] | null): sys.CallEtcArgs {
     rights: ZX_RIGHT_SAME_RIGHTS,
     result: ZX_OK,
   }));
-  return { bytes: data, handles: handles ?? null, readNumBytes: MAX_BYTES, readNumHandles: MAX_HANDLES };
+  return {
+    bytes: data,
+    handles: handles ?? null,
+    readNumBytes: ZX_CHANNEL_MAX_MSG_BYTES,
+    readNumHandles: ZX_CHANNEL_MAX_MSG_HANDLES,
+  };
 }
 
 type TypedHandle = { handle: number; type: number };
@@ -274,7 +279,7 @@ export class Channel extends Handle {
 
   #readNow(operation: string): Message | null {
     // Handles are wrapped by type: their rights are left to be looked at when asked for.
-    const r = receive(this.raw, 0, MAX_BYTES, MAX_HANDLES, false, handleTypeAt);
+    const r = receive(this.raw, 0, ZX_CHANNEL_MAX_MSG_BYTES, ZX_CHANNEL_MAX_MSG_HANDLES, false, handleTypeAt);
     if (r.status === ZX_ERR_SHOULD_WAIT) return null;
     check(r.status, operation);
     return toMessage(r);

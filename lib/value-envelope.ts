@@ -3,7 +3,13 @@
 // read-only as the message's last handle.
 import { constants as bufferConstants } from 'node:buffer';
 import type { Message } from './channel';
-import { ZX_RIGHT_MAP, ZX_RIGHT_READ, ZX_RIGHTS_BASIC } from './constants';
+import {
+  ZX_CHANNEL_MAX_MSG_BYTES,
+  ZX_CHANNEL_MAX_MSG_HANDLES,
+  ZX_RIGHT_MAP,
+  ZX_RIGHT_READ,
+  ZX_RIGHTS_BASIC,
+} from './constants';
 import type { ZxError } from './errors';
 import type { Handle } from './handle';
 import { CODEC_JSON, dataCloneError, decodeValue, envelopeError } from './value-codec';
@@ -22,8 +28,6 @@ export const KIND_ERROR = 3;
 /** The body is in a VMO, the message's last handle. */
 export const FLAG_VMO = 1;
 
-const MAX_BYTES = 65536;
-const MAX_HANDLES = 64;
 // The longest body a receiver maps (an ArrayBuffer's limit).
 const MAX_BODY = bufferConstants.MAX_LENGTH;
 // A body's VMO travels without WRITE: as a read-only descriptor (docs/objects.md).
@@ -38,8 +42,8 @@ export interface Packed {
  *  into a new VMO (fixed size, hence sealed against growing and shrinking) whose handle
  *  goes last, read-only. Throws a DataCloneError for more handles than a message holds. */
 export function pack(kind: number, encoded: Encoded): Packed {
-  const inline = ENVELOPE_BYTES + encoded.length <= MAX_BYTES;
-  const room = inline ? MAX_HANDLES : MAX_HANDLES - 1;
+  const inline = ENVELOPE_BYTES + encoded.length <= ZX_CHANNEL_MAX_MSG_BYTES;
+  const room = inline ? ZX_CHANNEL_MAX_MSG_HANDLES : ZX_CHANNEL_MAX_MSG_HANDLES - 1;
   if (encoded.handles.length > room) {
     throw dataCloneError(
       `a value holds at most ${room} handles${inline ? '' : ' when it travels in a VMO'}, this one ${encoded.handles.length}.`,
