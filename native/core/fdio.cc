@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "core/errno_status.h"
 #include "core/handle_table.h"
 #include "core/koid.h"
 #include "core/object_kinds.h"
@@ -43,7 +44,7 @@ zx_status_t FdClone(int fd, zx_handle_t* out) {
   *out = ZX_HANDLE_INVALID;
   if (fd < 0) return ZX_ERR_INVALID_ARGS;
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (copy < 0) return errno == EBADF ? ZX_ERR_INVALID_ARGS : ZX_ERR_NO_RESOURCES;
+  if (copy < 0) return StatusForErrno(errno, ZX_ERR_NO_RESOURCES, {{EBADF, ZX_ERR_INVALID_ARGS}});
   zx_status_t status = Adopt(copy, out);
   if (status != ZX_OK) close(copy);
   return status;

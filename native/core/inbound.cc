@@ -157,6 +157,11 @@ zx_status_t TakeRecord(int sock, msghdr* msg, ssize_t n, Parse parse, InboundMes
   return ZX_OK;
 }
 
+// A failed receive from an endpoint: nothing queued yet, or else the peer is gone.
+zx_status_t ReceiveStatus(int err) {
+  return IsFullErrno(err) ? ZX_ERR_SHOULD_WAIT : ZX_ERR_PEER_CLOSED;
+}
+
 }  // namespace
 
 void InboundMessage::Own() {
@@ -194,7 +199,7 @@ zx_status_t Endpoint::ReceiveLocked(InboundMessage* out, uint8_t* buffer, uint8_
   ssize_t n;
   do n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
-  if (n < 0) return IsFullErrno(errno) ? ZX_ERR_SHOULD_WAIT : ZX_ERR_PEER_CLOSED;
+  if (n < 0) return ReceiveStatus(errno);
 
   return TakeRecord(
       sock, &msg, n,
@@ -211,7 +216,7 @@ zx_status_t Endpoint::PeekHeadLocked(WireHeader* header, uint32_t* txid) {
   ssize_t n;
   do n = recv(fd(), head, sizeof head, MSG_PEEK | MSG_DONTWAIT);
   while (n < 0 && errno == EINTR);
-  if (n < 0) return IsFullErrno(errno) ? ZX_ERR_SHOULD_WAIT : ZX_ERR_PEER_CLOSED;
+  if (n < 0) return ReceiveStatus(errno);
   if (!PeekHeader(head, static_cast<size_t>(n), header)) return ZX_ERR_IO_DATA_INTEGRITY;
   *txid = 0;
   const size_t offset = RecordPrefixSize(header->num_handles);
@@ -320,7 +325,7 @@ zx_status_t Endpoint::ReadMany(size_t max, std::vector<BatchRead>* out) {
   do n = recvmmsg(sock, msgs, slots, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, nullptr);
   while (n < 0 && errno == EINTR);
   zx_status_t status = ZX_OK;
-  if (n < 0) status = IsFullErrno(errno) ? ZX_ERR_SHOULD_WAIT : ZX_ERR_PEER_CLOSED;
+  if (n < 0) status = ReceiveStatus(errno);
   for (int i = 0; i < n; ++i) {
     BatchRead entry;
     const uint8_t* record = static_cast<const uint8_t*>(iov[i].iov_base);

@@ -48,18 +48,11 @@ void CopyPayload(const iovec* payload, size_t count, uint8_t* out) {
 
 zx_status_t StatusForSendErrno(int err) {
   if (IsPeerGoneErrno(err)) return ZX_ERR_PEER_CLOSED;
-  switch (err) {
-    case ETOOMANYREFS:
-      return ZX_ERR_NO_RESOURCES;  // too many descriptors in flight
-    case EPERM:
-      return ZX_ERR_ACCESS_DENIED;  // the receiver refuses descriptors
-    case ENOMEM:
-      return ZX_ERR_NO_MEMORY;
-    case EMSGSIZE:
-      return ZX_ERR_OUT_OF_RANGE;
-    default:
-      return ZX_ERR_INTERNAL;
-  }
+  // ETOOMANYREFS: too many descriptors in flight; EPERM: the receiver refuses descriptors.
+  return StatusForErrno(err, ZX_ERR_INTERNAL,
+                        {{ETOOMANYREFS, ZX_ERR_NO_RESOURCES},
+                         {EPERM, ZX_ERR_ACCESS_DENIED},
+                         {EMSGSIZE, ZX_ERR_OUT_OF_RANGE}});
 }
 
 }  // namespace

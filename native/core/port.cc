@@ -29,15 +29,9 @@ constexpr uint32_t kWaitAsyncOptions =
 
 // Why epoll refused to watch a descriptor: EPERM (a regular file, a directory) and ELOOP
 // or EINVAL (epoll instances nested too deep) mean it can't be watched at all.
+// ENOSPC: fs.epoll.max_user_watches.
 zx_status_t WatchErrnoStatus() {
-  switch (errno) {
-    case ENOMEM:
-      return ZX_ERR_NO_MEMORY;
-    case ENOSPC:
-      return ZX_ERR_NO_RESOURCES;  // fs.epoll.max_user_watches
-    default:
-      return ZX_ERR_NOT_SUPPORTED;
-  }
+  return StatusForErrno(errno, ZX_ERR_NOT_SUPPORTED, {{ENOSPC, ZX_ERR_NO_RESOURCES}});
 }
 
 zx_time_t BootNow() {

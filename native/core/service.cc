@@ -11,6 +11,7 @@
 
 #include <cstring>
 
+#include "core/errno_status.h"
 #include "core/handle_table.h"
 #include "core/koid.h"
 #include "core/object_kinds.h"
@@ -35,28 +36,20 @@ bool MakeAddress(const std::string& name, bool abstract, sockaddr_un* addr, sock
 
 int NewSocket() { return socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0); }
 
+// Why bind or connect failed. ENOENT: nothing at that path; ECONNREFUSED: a socket file
+// nobody listens on; EAGAIN: the server's backlog is full; EPROTOTYPE: not a SEQPACKET
+// socket; the kernel out of memory is an I/O error here.
 zx_status_t StatusForConnectErrno(int err) {
-  switch (err) {
-    case ENOENT:
-      return ZX_ERR_NOT_FOUND;  // nothing at that path
-    case ECONNREFUSED:
-      return ZX_ERR_PEER_CLOSED;  // a socket file nobody listens on
-    case EAGAIN:
-      return ZX_ERR_SHOULD_WAIT;  // the server's backlog is full
-    case EACCES:
-    case EPERM:
-      return ZX_ERR_ACCESS_DENIED;
-    case ENOTDIR:
-    case ENAMETOOLONG:
-      return ZX_ERR_BAD_PATH;
-    case EPROTOTYPE:
-      return ZX_ERR_WRONG_TYPE;  // not a SEQPACKET socket
-    case EMFILE:
-    case ENFILE:
-      return ZX_ERR_NO_RESOURCES;
-    default:
-      return ZX_ERR_IO;
-  }
+  return StatusForErrno(err, ZX_ERR_IO,
+                        {{ENOENT, ZX_ERR_NOT_FOUND},
+                         {ECONNREFUSED, ZX_ERR_PEER_CLOSED},
+                         {EAGAIN, ZX_ERR_SHOULD_WAIT},
+                         {EACCES, ZX_ERR_ACCESS_DENIED},
+                         {EPERM, ZX_ERR_ACCESS_DENIED},
+                         {ENOTDIR, ZX_ERR_BAD_PATH},
+                         {ENAMETOOLONG, ZX_ERR_BAD_PATH},
+                         {EPROTOTYPE, ZX_ERR_WRONG_TYPE},
+                         {ENOMEM, ZX_ERR_IO}});
 }
 
 // Whether a live server answers at `addr` (a refused connection means a stale file).
@@ -136,13 +129,15 @@ zx_status_t ServiceAccept(zx_handle_t listener, zx_handle_t* out, PeerCredential
   int fd;
   do fd = accept4(info.object->fd(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
   while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
-  if (fd < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return ZX_ERR_SHOULD_WAIT;
-    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-      return ZX_ERR_NO_RESOURCES;
-    return errno == EINVAL || errno == ENOTSOCK || errno == EOPNOTSUPP ? ZX_ERR_WRONG_TYPE
-                                                                       : ZX_ERR_IO;
-  }
+  if (fd < 0)
+    return StatusForErrno(errno, ZX_ERR_IO,
+                          {{EAGAIN, ZX_ERR_SHOULD_WAIT},
+                           {EWOULDBLOCK, ZX_ERR_SHOULD_WAIT},
+                           {ENOBUFS, ZX_ERR_NO_RESOURCES},
+                           {ENOMEM, ZX_ERR_NO_RESOURCES},
+                           {EINVAL, ZX_ERR_WRONG_TYPE},
+                           {ENOTSOCK, ZX_ERR_WRONG_TYPE},
+                           {EOPNOTSUPP, ZX_ERR_WRONG_TYPE}});
   *peer = PeerOf(fd);
   zx_handle_t h = AddEndpoint(fd);
   if (!h) return ZX_ERR_NO_RESOURCES;

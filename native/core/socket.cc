@@ -267,7 +267,7 @@ zx_status_t Socket::Write(const uint8_t* bytes, size_t length, size_t* actual) {
     return UnreadBytes() >= static_cast<size_t>(std::max(send_buffer_, 0)) ? ZX_ERR_SHOULD_WAIT
                                                                            : ZX_ERR_OUT_OF_RANGE;
   }
-  return err == ENOMEM ? ZX_ERR_NO_MEMORY : ZX_ERR_INTERNAL;
+  return StatusForErrno(err, ZX_ERR_INTERNAL);
 }
 
 zx_status_t Socket::Read(bool peek, size_t length, ReadTarget& target, size_t* actual) {
@@ -306,7 +306,7 @@ zx_status_t Socket::Read(bool peek, size_t length, ReadTarget& target, size_t* a
     if (n < 0) {
       if (IsFullErrno(errno)) return ZX_ERR_SHOULD_WAIT;  // empty, and the peer may still write
       if (errno == ECONNRESET) continue;  // the peer closed with bytes of ours unread: said once
-      return errno == ENOMEM ? ZX_ERR_NO_MEMORY : ZX_ERR_INTERNAL;
+      return StatusForErrno(errno, ZX_ERR_INTERNAL);
     }
     // 0 bytes: the end of the stream, or on a SEQPACKET socket an empty record (ours
     // never sends one; a program outside this library may), which is skipped.

@@ -1,25 +1,15 @@
-// Small helpers shared by the objects' files: errno classes, descriptor cleanup, hangups.
+// Small helpers shared by the objects' files: descriptor cleanup, hangups (and, through
+// core/errno_status.h, the errno classes and statuses).
 #pragma once
-#include <errno.h>
 #include <poll.h>
 #include <unistd.h>
 
 #include <cstddef>
 
+#include "core/errno_status.h"
 #include "core/types.h"
 
 namespace zxc {
-
-inline bool IsPeerGoneErrno(int err) {
-  return err == EPIPE || err == ECONNRESET || err == ENOTCONN;
-}
-inline bool IsFullErrno(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS; }
-
-// Why a call that makes descriptors (socketpair, memfd_create, eventfd, epoll_create)
-// failed: out of descriptors, or else out of memory.
-inline zx_status_t CreationStatus(int err) {
-  return err == EMFILE || err == ENFILE ? ZX_ERR_NO_RESOURCES : ZX_ERR_NO_MEMORY;
-}
 
 // Whether a connected socket's peer has shut down its sending side (closed, or SHUT_WR).
 inline bool PeerHasShutDown(int sock) {

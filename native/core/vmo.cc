@@ -50,6 +50,16 @@ zx_rights_t EnforcedRights(const int* fds) {
   return rights;
 }
 
+// Why ftruncate of a VMO's memfd failed: a size the file can't have, a size sealed by
+// another holder (EPERM), a descriptor opened read-only (EBADF); else out of memory.
+zx_status_t TruncateStatus(int err) {
+  return StatusForErrno(err, ZX_ERR_NO_MEMORY,
+                        {{EFBIG, ZX_ERR_OUT_OF_RANGE},
+                         {EINVAL, ZX_ERR_OUT_OF_RANGE},
+                         {EPERM, ZX_ERR_UNAVAILABLE},
+                         {EBADF, ZX_ERR_ACCESS_DENIED}});
+}
+
 }  // namespace
 
 bool RoundSize(uint64_t size, uint64_t* rounded) {
@@ -142,7 +152,7 @@ zx_status_t NewVmo(uint64_t rounded, bool resizable, const std::function<zx_stat
   if (ftruncate(fd, static_cast<off_t>(rounded)) != 0) {
     const int error = errno;
     close(fd);
-    return error == EFBIG || error == EINVAL ? ZX_ERR_OUT_OF_RANGE : ZX_ERR_NO_MEMORY;
+    return TruncateStatus(error);
   }
   zx_status_t status = fill(fd);
   if (status == ZX_OK && (fchmod(fd, 0444) != 0 || fcntl(fd, F_ADD_SEALS, seals) != 0))
@@ -190,7 +200,7 @@ zx_status_t VmoWrite(zx_handle_t h, const uint8_t* bytes, size_t length, uint64_
   for (size_t done = 0; done < length;) {
     ssize_t n = pwrite(vmo->fd(), bytes + done, length - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno == ENOSPC || errno == ENOMEM ? ZX_ERR_NO_MEMORY : ZX_ERR_IO;
+    if (n < 0) return StatusForErrno(errno, ZX_ERR_IO, {{ENOSPC, ZX_ERR_NO_MEMORY}});
     done += static_cast<size_t>(n);
   }
   return ZX_OK;
@@ -225,17 +235,7 @@ zx_status_t VmoSetSize(zx_handle_t h, uint64_t size) {
                 static_cast<off_t>(rounded - size));
     return ZX_OK;
   }
-  switch (errno) {
-    case EFBIG:
-    case EINVAL:
-      return ZX_ERR_OUT_OF_RANGE;
-    case EPERM:
-      return ZX_ERR_UNAVAILABLE;  // sealed by someone else
-    case EBADF:
-      return ZX_ERR_ACCESS_DENIED;
-    default:
-      return ZX_ERR_NO_MEMORY;
-  }
+  return TruncateStatus(errno);
 }
 
 zx_status_t VmoMap(zx_handle_t h, uint64_t max_length, bool allow_faults, void** address,
@@ -256,7 +256,10 @@ zx_status_t VmoMap(zx_handle_t h, uint64_t max_length, bool allow_faults, void**
   if (size > max_length || size > SIZE_MAX) return ZX_ERR_NO_MEMORY;
   const int protection = PROT_READ | ((info.rights & ZX_RIGHT_WRITE) ? PROT_WRITE : 0);
   void* mapped = mmap(nullptr, static_cast<size_t>(size), protection, MAP_SHARED, vmo->fd(), 0);
-  if (mapped == MAP_FAILED) return errno == EACCES ? ZX_ERR_ACCESS_DENIED : ZX_ERR_NO_MEMORY;
+  // Every failure but a read-only mapping refused is out of memory, as on Zircon (ENFILE too).
+  if (mapped == MAP_FAILED)
+    return StatusForErrno(errno, ZX_ERR_NO_MEMORY,
+                          {{EACCES, ZX_ERR_ACCESS_DENIED}, {ENFILE, ZX_ERR_NO_MEMORY}});
   *address = mapped;
   *length = static_cast<size_t>(size);
   return ZX_OK;

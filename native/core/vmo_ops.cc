@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "core/errno_status.h"
 #include "core/handle_table.h"
 #include "core/vmo.h"
 
@@ -24,7 +25,7 @@ zx_status_t Fallocate(int fd, int mode, uint64_t offset, uint64_t length) {
                   static_cast<off_t>(length));
   while (r != 0 && errno == EINTR);
   if (r == 0) return ZX_OK;
-  return errno == ENOSPC || errno == ENOMEM ? ZX_ERR_NO_MEMORY : ZX_ERR_BAD_STATE;
+  return StatusForErrno(errno, ZX_ERR_BAD_STATE, {{ENOSPC, ZX_ERR_NO_MEMORY}});
 }
 
 // Copies [from, from + length) of `src` to `dst` at `to`, only where `src` has data
