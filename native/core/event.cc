@@ -246,9 +246,9 @@ zx_status_t EventpairCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* ou
 // sockets and the rest answer NOT_SUPPORTED after the checks.
 zx_status_t ObjectSignal(zx_handle_t h, zx_signals_t clear, zx_signals_t set) {
   HandleInfo info;
-  zx_status_t status = HandleTable::Get().Lookup(h, &info);
+  zx_status_t status =
+      HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_NONE, ZX_RIGHT_SIGNAL, &info);
   if (status != ZX_OK) return status;
-  if (!(info.rights & ZX_RIGHT_SIGNAL)) return ZX_ERR_ACCESS_DENIED;
   const zx_obj_type_t type = info.object->type();
   const bool event_like = type == ZX_OBJ_TYPE_EVENT || type == ZX_OBJ_TYPE_EVENTPAIR;
   const zx_signals_t allowed = event_like ? kEventSignals : ZX_USER_SIGNAL_ALL;
@@ -264,9 +264,9 @@ zx_status_t ObjectSignal(zx_handle_t h, zx_signals_t clear, zx_signals_t set) {
 
 zx_status_t ObjectSignalPeer(zx_handle_t h, zx_signals_t clear, zx_signals_t set) {
   HandleInfo info;
-  zx_status_t status = HandleTable::Get().Lookup(h, &info);
+  zx_status_t status =
+      HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_NONE, ZX_RIGHT_SIGNAL_PEER, &info);
   if (status != ZX_OK) return status;
-  if (!(info.rights & ZX_RIGHT_SIGNAL_PEER)) return ZX_ERR_ACCESS_DENIED;
   const zx_obj_type_t type = info.object->type();
   const bool peered =
       type == ZX_OBJ_TYPE_EVENTPAIR || type == ZX_OBJ_TYPE_CHANNEL || type == ZX_OBJ_TYPE_SOCKET;

@@ -20,9 +20,8 @@ zx_status_t HandleDuplicate(zx_handle_t h, zx_rights_t rights, zx_handle_t* out)
   *out = ZX_HANDLE_INVALID;
   HandleTable& table = HandleTable::Get();
   HandleInfo info;
-  zx_status_t status = table.Lookup(h, &info);
+  zx_status_t status = table.LookupChecked(h, ZX_OBJ_TYPE_NONE, ZX_RIGHT_DUPLICATE, &info);
   if (status != ZX_OK) return status;
-  if (!(info.rights & ZX_RIGHT_DUPLICATE)) return ZX_ERR_ACCESS_DENIED;
   if (!RightsSubset(rights, info.rights)) return ZX_ERR_INVALID_ARGS;
   zx_handle_t dup = table.Add(info.object, ResolveRights(rights, info.rights));
   if (!dup) return ZX_ERR_NO_RESOURCES;

@@ -489,9 +489,8 @@ zx_status_t ObjectWaitAsync(zx_handle_t h, zx_handle_t port, uint64_t key, zx_si
   zx_status_t status = table.LookupChecked(port, ZX_OBJ_TYPE_PORT, ZX_RIGHT_WRITE, &port_info);
   if (status != ZX_OK) return status;
   HandleInfo info;
-  status = table.Lookup(h, &info);
+  status = table.LookupChecked(h, ZX_OBJ_TYPE_NONE, ZX_RIGHT_WAIT, &info);
   if (status != ZX_OK) return status;
-  if (!(info.rights & ZX_RIGHT_WAIT)) return ZX_ERR_ACCESS_DENIED;
   if (info.object->type() == ZX_OBJ_TYPE_PORT) return ZX_ERR_NOT_SUPPORTED;
   return static_cast<Port&>(*port_info.object).Observe(info.object, h, key, signals, options);
 }

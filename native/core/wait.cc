@@ -90,9 +90,9 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
   StackList<HandleInfo, ZX_WAIT_MANY_MAX_ITEMS> infos;
   for (size_t i = 0; i < count; ++i) {
     items[i].pending = 0;
-    zx_status_t status = table.Lookup(items[i].handle, infos.emplace_back());
+    zx_status_t status =
+        table.LookupChecked(items[i].handle, ZX_OBJ_TYPE_NONE, ZX_RIGHT_WAIT, infos.emplace_back());
     if (status != ZX_OK) return status;
-    if (!(infos[i].rights & ZX_RIGHT_WAIT)) return ZX_ERR_ACCESS_DENIED;
   }
 
   // Registered only once we have to block: a close from another thread, or a call that
