@@ -1,5 +1,5 @@
 // channelCreate and channelWrite: every status, the order in which errors are checked,
-// and "handles are consumed on success and on every failure" (SPEC §2, reference §4.1–4.2).
+// and "handles are consumed on success and on every failure" (README.md, "API").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   sys,

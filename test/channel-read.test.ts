@@ -1,6 +1,6 @@
 // channelRead / channelReadEtc: every status, the order of checks, BUFFER_TOO_SMALL with
 // and without MAY_DISCARD, result shapes, FIFO order and what received handles look like
-// (SPEC §2, reference §4.4).
+// (README.md, "API").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   sys,

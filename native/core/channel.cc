@@ -1,5 +1,5 @@
 // zx_channel_create / write / write_etc / read / call / call_etc, with Zircon's order of
-// checks (reference §4.1–4.5).
+// checks (README.md, "API": the sys face's statuses; docs/wire-format.md for the record).
 #include <poll.h>
 #include <time.h>
 
@@ -18,7 +18,7 @@ namespace {
 
 constexpr size_t kTxidBytes = sizeof(uint32_t);
 
-// One disposition entry, as zx_channel_write_etc treats it (reference §4.3).
+// One disposition entry, as zx_channel_write_etc treats it (README.md, channelWriteEtc).
 zx_status_t TakeForTransfer(HandleDisposition& d, const Object* target, HandleInfo* out) {
   HandleTable& table = HandleTable::Get();
   const bool duplicate = d.operation == ZX_HANDLE_OP_DUPLICATE;

@@ -273,7 +273,8 @@ zx_status_t ObjectSignalPeer(zx_handle_t h, zx_signals_t clear, zx_signals_t set
   if (!peered) return ZX_ERR_NOT_SUPPORTED;
   const zx_signals_t allowed = type == ZX_OBJ_TYPE_EVENTPAIR ? kEventSignals : ZX_USER_SIGNAL_ALL;
   if ((clear | set) & ~allowed) return ZX_ERR_INVALID_ARGS;
-  if (type != ZX_OBJ_TYPE_EVENTPAIR) return ZX_ERR_NOT_SUPPORTED;  // see SPEC §3
+  // User signals on channels and sockets: docs/objects.md, "Events and eventpairs".
+  if (type != ZX_OBJ_TYPE_EVENTPAIR) return ZX_ERR_NOT_SUPPORTED;
   return static_cast<EventPairSide&>(*info.object).SignalPeer(clear, set);
 }
 
