@@ -37,7 +37,7 @@ asan_runtime=$(gcc -print-file-name=libasan.so)
 # detect_leaks=0: Node does not free everything at exit. handle_segv=0, handle_sigbus=0:
 # tests make children die of SIGSEGV and SIGBUS on purpose (docs/objects.md, VMOs) and
 # check the signal; a fault elsewhere still kills its process, which fails its test.
-# quarantine_size_mb: freed memory ASan holds back counts in RSS, which call-async.test.ts
+# quarantine_size_mb: freed memory ASan holds back counts in RSS, which channel-call-async.test.ts
 # bounds after a warm-up that fills a quarantine of this size (not the default 256 MiB).
 export ASAN_OPTIONS="detect_leaks=0:handle_segv=0:handle_sigbus=0:allow_user_segv_handler=1:quarantine_size_mb=16:log_path=$logs/asan"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan"
