@@ -33,6 +33,8 @@ import {
   withAbort,
   wrapHandle,
 } from './handle';
+// The addon directly, not through sys, for the listener, the queue and the writes of
+// write()/writeMany(): no sys face, and the write hot path (docs/performance.md).
 import { native } from './native';
 import { handleTypeAt, readResult, receive, receiveMany } from './receive';
 import type { ReadResult } from './receive';

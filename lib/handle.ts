@@ -13,6 +13,7 @@ import {
 import * as constants from './constants';
 import { describe, isU32 } from './check';
 import { check, ZxError } from './errors';
+// The addon directly only for cancelAsync and the op id in scratch (withAbort): no sys face.
 import { native } from './native';
 import { renamedMethod } from './renamed';
 import { statusToString } from './status';

@@ -28,6 +28,7 @@ export type {
 export { spawn, takeStartupHandle, prepareStartupHandles, STARTUP_HANDLES_ENV } from './process';
 export type { SpawnOptions, StartupHandle, StartupHandleEntry, PreparedHandles } from './process';
 export { listen, ServiceServer } from './service';
-export type { ServiceConnection, ListenOptions, ConnectOptions } from './service';
+export type { ServiceConnection, ListenOptions } from './service';
+export type { ConnectOptions } from './fdio';
 export { ValueChannel } from './value-channel';
 export type { ValueChannelOptions, Respond } from './value-channel';

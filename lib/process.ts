@@ -22,6 +22,8 @@ import {
 import { isU32, u32 } from './check';
 import { ZxError } from './errors';
 import { type Handle, handleValue, takeHandle } from './handle';
+// The addon directly only for handleExport / handleImport(Check): startup handles are this
+// module's extension and have no sys face (docs/processes.md).
 import { native, type NativeBinding } from './native';
 import * as sys from './sys';
 
@@ -104,7 +106,7 @@ function prepare(fn: string, handles: readonly StartupHandle[], firstFd: number)
     }
     if (typeof exported === 'number') {
       close();
-      native.handleCloseMany(raws.slice(i)); // the refused one too: all are consumed
+      sys.handleCloseMany(raws.slice(i)); // the refused one too: all are consumed
       throw new ZxError(exported, fn, `startup handle ${handles[i].id}`);
     }
     const [fd, type, rights, koid, relatedKoid] = exported;
@@ -139,13 +141,13 @@ function transferable(raw: number): boolean {
 function boxedExport(raw: number): ReturnType<NativeBinding['handleExport']> {
   const box = sys.channelCreate(0);
   if (box.status !== ZX_OK) {
-    native.handleClose(raw);
+    sys.handleClose(raw);
     return box.status;
   }
   const status = sys.channelWrite(box.out0, 0, null, [raw]);
-  native.handleClose(box.out0); // the message stays readable at the other end
+  sys.handleClose(box.out0); // the message stays readable at the other end
   if (status !== ZX_OK) {
-    native.handleClose(box.out1);
+    sys.handleClose(box.out1);
     return status;
   }
   return native.handleExport(box.out1);

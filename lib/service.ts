@@ -1,21 +1,11 @@
 // Services: a server listens on a filesystem path (or a Linux abstract name, written with a
-// leading '\0' as in Node's net module); fdio.serviceConnect hands it a channel end.
+// leading '\0' as in Node's net module); fdio.serviceConnect (fdio.ts) hands it a channel end.
 import { lstatSync, type Stats, unlinkSync } from 'node:fs';
-import {
-  ZX_CHANNEL_READABLE,
-  ZX_ERR_ACCESS_DENIED,
-  ZX_ERR_SHOULD_WAIT,
-  ZX_ERR_WRONG_TYPE,
-  ZX_INFO_HANDLE_BASIC,
-  ZX_OBJ_TYPE_CHANNEL,
-  ZX_OK,
-} from './constants';
+import { ZX_CHANNEL_READABLE, ZX_ERR_SHOULD_WAIT, ZX_OK } from './constants';
 import { Channel, type Message } from './channel';
-import { u32 } from './check';
 import { check, ZxError } from './errors';
-import { Handle, handleValue, takeHandle } from './handle';
-import { native } from './native';
-import * as sys from './sys';
+import { Handle } from './handle';
+import { serviceAccept, serviceAddress, serviceListen } from './service-socket';
 
 export interface ServiceConnection {
   /** The channel end the client handed over. */
@@ -29,11 +19,6 @@ export interface ServiceConnection {
 export interface ListenOptions {
   /** File mode of the socket file (default 0o600: only this user may connect). */
   mode?: number;
-}
-
-function address(path: string, fn: string): { name: string; abstract: boolean } {
-  if (typeof path !== 'string' || path.length === 0) throw new TypeError(`${fn}: path must be a non-empty string`);
-  return path.startsWith('\0') ? { name: path.slice(1), abstract: true } : { name: path, abstract: false };
 }
 
 // How long a connection may take to send its channel end before it is dropped.
@@ -54,10 +39,11 @@ export class ServiceServer implements AsyncIterable<ServiceConnection> {
   #unpause: (() => void) | undefined;
 
   constructor(path: string, onConnection?: (connection: ServiceConnection) => void, options: ListenOptions = {}) {
-    const { name, abstract } = address(path, 'listen');
-    check(native.serviceListen(name, abstract, options.mode ?? 0o600), `listen(${JSON.stringify(path)})`);
+    const { name, abstract } = serviceAddress(path, 'listen');
+    const listening = serviceListen(name, abstract, options.mode ?? 0o600);
+    check(listening.status, `listen(${JSON.stringify(path)})`);
     this.path = path;
-    this.#listener = new Handle(native.scratch[0]);
+    this.#listener = new Handle(listening.handle);
     this.#file = abstract ? undefined : lstatSync(path);
     this.#onConnection = onConnection;
     void this.#acceptLoop();
@@ -134,10 +120,9 @@ export class ServiceServer implements AsyncIterable<ServiceConnection> {
   // Accepts every waiting connection: SHOULD_WAIT once there are none, or why accepting failed.
   #acceptAll(): number {
     for (;;) {
-      const status = native.serviceAccept(this.#listener.raw);
+      const { status, connection, pid, uid, gid } = serviceAccept(this.#listener.raw);
       if (status !== ZX_OK) return status;
-      const [connection, pid, uid, gid] = native.scratch.slice(0, 4);
-      void this.#receive(new Channel(connection), { pid: pid | 0, uid, gid });
+      void this.#receive(new Channel(connection), { pid, uid, gid });
     }
   }
 
@@ -207,53 +192,4 @@ export function listen(
   options?: ListenOptions,
 ): ServiceServer {
   return new ServiceServer(path, onConnection, options);
-}
-
-export interface ConnectOptions {
-  /** Hand the request over only if the listener's user id is this one. */
-  uid?: number;
-  /** Hand the request over only if the listener's process id is this one. */
-  pid?: number;
-}
-
-// The options, checked before anything is consumed (a TypeError loses nothing).
-function expectedListener(options: ConnectOptions): ConnectOptions {
-  if (options === null || typeof options !== 'object')
-    throw new TypeError('fdio.serviceConnect: options must be an object');
-  const { uid, pid } = options;
-  if (uid !== undefined) u32('fdio.serviceConnect', 'options.uid', uid);
-  if (pid !== undefined) u32('fdio.serviceConnect', 'options.pid', pid);
-  return { uid, pid };
-}
-
-/** Hands the server at `path` the channel end `request` (consumed, also on failure).
- *  ZX_ERR_NOT_FOUND: nothing at that path; ZX_ERR_PEER_CLOSED: a socket file nobody
- *  listens on; ZX_ERR_BAD_PATH: not a usable address; ZX_ERR_ACCESS_DENIED: the listener
- *  is not the `uid`/`pid` asked for (nothing was sent to it). */
-export function serviceConnect(path: string, request: Channel | number, options: ConnectOptions = {}): number {
-  const fn = 'fdio.serviceConnect';
-  const { name, abstract } = address(path, fn);
-  const expected = expectedListener(options);
-  const info = sys.objectGetInfo(handleValue(fn, 'request', request), ZX_INFO_HANDLE_BASIC);
-  if (info.status !== ZX_OK) return info.status;
-  const raw = takeHandle(fn, 'request', request);
-  if (info.info?.type !== ZX_OBJ_TYPE_CHANNEL) {
-    sys.handleClose(raw);
-    return ZX_ERR_WRONG_TYPE;
-  }
-  const status = native.serviceConnect(name, abstract);
-  if (status !== ZX_OK) {
-    sys.handleClose(raw);
-    return status;
-  }
-  const [connection, pid, uid] = native.scratch.slice(0, 3);
-  // SO_PEERCRED: who called listen(2) on the socket we reached. Anyone may bind an
-  // abstract name first, so this is the only way to know who is there (docs/processes.md).
-  if ((expected.uid !== undefined && uid !== expected.uid) || (expected.pid !== undefined && pid !== expected.pid)) {
-    sys.handleCloseMany([connection, raw]);
-    return ZX_ERR_ACCESS_DENIED;
-  }
-  const wrote = sys.channelWrite(connection, 0, null, [raw]);
-  sys.handleClose(connection);
-  return wrote;
 }

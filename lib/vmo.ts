@@ -12,6 +12,7 @@ import {
 } from './constants';
 import { check, ZxError } from './errors';
 import { Handle, registerHandleClass } from './handle';
+// The addon directly only for vmoMap / vmoUnmap: mappings are the class's, no sys face.
 import { native } from './native';
 import * as sys from './sys';
 
