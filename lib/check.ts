@@ -1,4 +1,4 @@
-// Argument checks for the JS-level misuse that SPEC §2 answers with TypeError (Zircon
+// Argument checks for the JS-level misuse that README.md ("API") answers with TypeError (Zircon
 // statuses are returned, never thrown).
 
 export function isU32(value: unknown): value is number {

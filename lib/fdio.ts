@@ -1,4 +1,4 @@
-// Plain descriptors as handles and back, named after Fuchsia's fdio (SPEC §4).
+// Plain descriptors as handles and back, named after Fuchsia's fdio (README.md, "Descriptors as handles").
 import {
   ZX_ERR_ACCESS_DENIED,
   ZX_ERR_WRONG_TYPE,

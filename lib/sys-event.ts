@@ -1,4 +1,4 @@
-// The sys face of events and eventpairs, and of user signals on any object (SPEC §2).
+// The sys face of events and eventpairs, and of user signals on any object (README.md, "API").
 import { u32 } from './check';
 import { native, oneHandleResult, pairResult } from './native';
 import type { CreatePairResult, OneHandleResult } from './native';

@@ -1,4 +1,4 @@
-// The socket syscalls of the `sys` face (SPEC §2): zx_socket_create, write, read and
+// The socket syscalls of the `sys` face (README.md, "API"): zx_socket_create, write, read and
 // set_disposition, returning statuses.
 import { ZX_OK } from './constants';
 import { bytesOrNull, u32, u64 } from './check';
