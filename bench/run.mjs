@@ -13,13 +13,16 @@
 // every ratio needs.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AGREE_LIMIT, BASELINE, CASES, IMPLS, MODES, caseBySpec } from './config.mjs';
 import { analyze, compareRuns, reanalyze, renderMarkdown, renderSvg, updateReadme } from './report.mjs';
+
+const require = createRequire(import.meta.url);
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -95,18 +98,17 @@ async function busyShare() {
   return 1 - (b.idle - a.idle) / (b.total - a.total);
 }
 
-// Which addon the sessions load (node-gyp-build prefers prebuilds/ over build/Release).
+// Which addon the sessions load: what node-gyp-build picks for the package root (a local
+// build in build/Release before prebuilds/, README.md "Installing").
 function addonBinary() {
-  const candidates = [join(ROOT, 'prebuilds', `${process.platform}-${process.arch}`), join(ROOT, 'build', 'Release')];
-  for (const dir of candidates) {
-    if (!existsSync(dir)) continue;
-    const file = readdirSync(dir).find((f) => f.endsWith('.node'));
-    if (!file) continue;
-    const path = join(dir, file);
-    const sha = createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 12);
-    return { path: relative(ROOT, path), sha256: sha, built: statSync(path).mtime.toISOString() };
+  let path;
+  try {
+    path = require('node-gyp-build').resolve(ROOT);
+  } catch {
+    return null;
   }
-  return null;
+  const sha = createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 12);
+  return { path: relative(ROOT, path), sha256: sha, built: statSync(path).mtime.toISOString() };
 }
 
 // A session of `impl`: its process pair, started and waiting for cases. run(spec) resolves
