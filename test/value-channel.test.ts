@@ -529,6 +529,23 @@ describe('the event face, iteration and backpressure', () => {
     b.close();
   });
 
+  it("post() returns false above the channel's high-water mark and 'drain' follows once the reader has caught up; nothing lost", async () => {
+    const [a, b] = ValueChannel.create();
+    let posted = 0;
+    while (a.post({ n: posted, pad: 'x'.repeat(200) })) posted++;
+    posted++; // the one that answered false was queued all the same
+    expect(a.channel.writableNeedDrain).toBe(true);
+    const drained = once(a, 'drain');
+    const seen: number[] = [];
+    b.on('message', (v) => seen.push((v as { n: number }).n));
+    await drained;
+    await until(() => seen.length === posted, `${posted} values`);
+    expect(seen).toEqual(Array.from({ length: posted }, (_, i) => i));
+    expect(a.post({ n: posted })).toBe(true);
+    a.close();
+    b.close();
+  });
+
   it('reads only while a message or call listener is attached', async () => {
     const [a, b] = ValueChannel.create();
     a.post(1);
