@@ -1,7 +1,7 @@
 // What every binding file shares: the per-environment data (scratch array, read pool,
-// event loop) and the conversions of arguments and results. addon.cc holds the channel,
-// wait and handle functions and Init; each other kind of object has a binding file of
-// its own that Init calls to add its functions.
+// event loop) and the conversions of arguments and results. addon.cc holds only Init,
+// which calls each binding file (one per family: channel_js, wait_js, handle_js, fdio_js,
+// event_js, vmo_js, timer_js, socket_js, port_js) to add its functions.
 #pragma once
 #include <napi.h>
 #include <sys/uio.h>
@@ -101,7 +101,11 @@ inline void AddFunction(Napi::Object exports, AddonData* data, const char* name,
   exports.Set(name, Napi::Function::New(exports.Env(), fn, name, data));
 }
 
-// Each kind of object beyond channels adds its functions (one binding file each).
+// Each family of functions adds its own (one binding file each).
+void InitChannelBinding(Napi::Object exports, AddonData* data);
+void InitWaitBinding(Napi::Object exports, AddonData* data);
+void InitHandleBinding(Napi::Object exports, AddonData* data);
+void InitFdioBinding(Napi::Object exports, AddonData* data);
 void InitEventBinding(Napi::Object exports, AddonData* data);
 void InitVmoBinding(Napi::Object exports, AddonData* data);
 void InitTimerBinding(Napi::Object exports, AddonData* data);
