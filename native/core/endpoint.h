@@ -245,6 +245,7 @@ class Endpoint : public Object {
   FlushState FlushLocked();
   FlushState FlushQueueLocked();
   bool AboveHighWaterLocked() const;
+  bool BelowLowWaterLocked() const;
   bool HeadBlockedLocked(const OutRecord& head);
   void AddDependent(const EndpointRef& dependent);
   // After the queue drained: leave the registry, flush endpoints that waited on us.

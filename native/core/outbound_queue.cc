@@ -33,6 +33,12 @@ std::unordered_set<EndpointRef>& Registry() {
   return *set;
 }
 
+// A snapshot of the registry, to work on without holding its lock.
+std::vector<EndpointRef> RegisteredEndpoints() {
+  std::lock_guard<std::mutex> lock(registry_mu);
+  return {Registry().begin(), Registry().end()};
+}
+
 size_t PayloadSize(const iovec* payload, size_t count) {
   size_t total = 0;
   for (size_t i = 0; i < count; ++i) total += payload[i].iov_len;
@@ -130,11 +136,14 @@ bool Endpoint::AboveHighWaterLocked() const {
          queued_bytes_ >= ZX_PENDING_WRITE_HIGH_WATER_BYTES;
 }
 
+bool Endpoint::BelowLowWaterLocked() const {
+  return queue_.size() < ZX_PENDING_WRITE_LOW_WATER &&
+         queued_bytes_ < ZX_PENDING_WRITE_LOW_WATER_BYTES;
+}
+
 bool Endpoint::AddDrainObserver(SignalObserver* observer) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (queue_.size() < ZX_PENDING_WRITE_LOW_WATER &&
-      queued_bytes_ < ZX_PENDING_WRITE_LOW_WATER_BYTES)
-    return false;
+  if (BelowLowWaterLocked()) return false;
   if (std::find(drain_observers_.begin(), drain_observers_.end(), observer) ==
       drain_observers_.end())
     drain_observers_.push_back(observer);
@@ -149,8 +158,7 @@ void Endpoint::RemoveDrainObserver(SignalObserver* observer) {
 
 Endpoint::FlushState Endpoint::FlushLocked() {
   const FlushState state = FlushQueueLocked();
-  if (!drain_observers_.empty() && queue_.size() < ZX_PENDING_WRITE_LOW_WATER &&
-      queued_bytes_ < ZX_PENDING_WRITE_LOW_WATER_BYTES) {
+  if (!drain_observers_.empty() && BelowLowWaterLocked()) {
     for (SignalObserver* observer : drain_observers_) observer->OnSignalsChanged();
     drain_observers_.clear();
   }
@@ -423,13 +431,9 @@ void Endpoint::DropWatcher(void* owner) {
 
 size_t Endpoint::FlushAllForExit(std::vector<pollfd>* wait) {
   g_exiting.store(true);
-  std::vector<EndpointRef> pending;
-  {
-    std::lock_guard<std::mutex> lock(registry_mu);
-    pending.assign(Registry().begin(), Registry().end());
-  }
+  const std::vector<EndpointRef> pending = RegisteredEndpoints();
   size_t total = 0;
-  for (auto& ep : pending) {
+  for (const EndpointRef& ep : pending) {
     FlushState state;
     {
       std::lock_guard<std::mutex> lock(ep->mu_);
@@ -448,11 +452,7 @@ size_t Endpoint::FlushAllForExit(std::vector<pollfd>* wait) {
 }
 
 void Endpoint::QueuedDescriptors(std::vector<int>* out) {
-  std::vector<EndpointRef> pending;
-  {
-    std::lock_guard<std::mutex> lock(registry_mu);
-    pending.assign(Registry().begin(), Registry().end());
-  }
+  const std::vector<EndpointRef> pending = RegisteredEndpoints();
   for (const EndpointRef& ep : pending) {
     std::lock_guard<std::mutex> lock(ep->mu_);
     out->push_back(ep->fd());
