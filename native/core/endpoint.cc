@@ -1,4 +1,4 @@
-// Endpoint creation and signals. Sends: outbound_queue.cc; reads and calls: inbound.cc.
+// Endpoint creation and signals. Sends: endpoint_outbound.cc; reads and calls: endpoint_inbound.cc.
 #include "core/endpoint.h"
 
 #include <errno.h>

@@ -1,8 +1,8 @@
 // One channel endpoint: a SOCK_SEQPACKET socket plus the little user-space state Linux
 // forces on us. Implemented in three files:
-//   endpoint.cc        creation and signals
-//   outbound_queue.cc  sends, and the ordered queue for when the socket is full
-//   inbound.cc         reads (one record, or a batch), channel_call replies, the stash
+//   endpoint.cc           creation and signals
+//   endpoint_outbound.cc  sends, and the ordered queue for when the socket is full
+//   endpoint_inbound.cc   reads (one record, or a batch), channel_call replies, the stash
 // Nothing is read ahead: the kernel queue travels with the descriptor when the endpoint
 // moves. The only inbound state is the stash of messages a call had to step over, and it
 // is bounded (ZX_CALL_STASH_LIMIT, ZX_CALL_STASH_BYTES_LIMIT).
@@ -136,7 +136,7 @@ class Endpoint : public Object {
   // WRITABLE only means "the peer is open": never a reason to poll for POLLOUT.
   short PollEventsFor(zx_signals_t wanted, zx_signals_t now) const override;
 
-  // ---- outbound (outbound_queue.cc) ----
+  // ---- outbound (endpoint_outbound.cc) ----
   // Sends one record (prefix = header + handle table, then the payload pieces) with the
   // carried objects' descriptors, or queues it behind what is already queued.
   // The carried objects are released once the record is sent or dropped.
@@ -177,7 +177,7 @@ class Endpoint : public Object {
   // descriptors its queued records carry.
   static void QueuedDescriptors(std::vector<int>* out);
 
-  // ---- inbound (inbound.cc) ----
+  // ---- inbound (endpoint_inbound.cc) ----
   // Reads one message: ZX_ERR_SHOULD_WAIT, PEER_CLOSED, BUFFER_TOO_SMALL (with the real
   // sizes), IO_DATA_INTEGRITY (bad record dropped), NO_RESOURCES (descriptors lost).
   // A record read off the socket lands in `buffer` (kReceiveBufferBytes long; null: this
