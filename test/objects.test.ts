@@ -82,22 +82,11 @@ import {
   ZX_VMO_ZERO_CHILDREN,
 } from '../lib/index';
 import type { PortPacket, PortWaitResult } from '../lib/sys';
-import type { Message } from '../lib/channel';
 import { native } from '../lib/native';
 import { pipeFds, removeScratchDir } from './fixtures/channels';
+import { startPeer } from './fixtures/peer';
 import { openFdCount } from './fixtures/fds';
-import {
-  type Baseline,
-  baseline,
-  expectBaseline,
-  fixture,
-  isValid,
-  type Proc,
-  start,
-  startNode,
-  until,
-  user,
-} from './fixtures/proc-helpers';
+import { type Baseline, baseline, expectBaseline, fixture, isValid, start, until, user } from './fixtures/proc-helpers';
 import { warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { blockedInPoll } from './fixtures/blocked.cjs';
 
@@ -139,62 +128,6 @@ function pipe(): { readFd: number; reader: number; writer: number } {
   const writer = fdio.fdTransfer(writeFd);
   expect([reader.status, writer.status]).toEqual([ZX_OK, ZX_OK]);
   return { readFd, reader: reader.handle, writer: writer.handle };
-}
-
-// ---- the other process -------------------------------------------------------------------
-
-/** A child running test/fixtures/objects-child.cjs, driven over a control channel. */
-class Peer {
-  constructor(
-    readonly proc: Proc,
-    readonly control: Channel,
-  ) {}
-
-  async request(request: object): Promise<any> {
-    this.control.write(JSON.stringify(request));
-    let message: Message;
-    try {
-      message = await this.control.read({ timeout: 20_000 });
-    } catch (e) {
-      throw new Error(`${JSON.stringify(request)}: ${e}; stderr: ${this.proc.stderr()}`);
-    }
-    const reply = JSON.parse(message.bytes.toString());
-    if (reply.error) throw new Error(`the child failed ${JSON.stringify(request)}: ${reply.error}`);
-    return reply;
-  }
-
-  async do(...steps: object[]): Promise<any[]> {
-    return (await this.request({ op: 'do', steps })).results;
-  }
-
-  /** Asks the child to exit and waits until it has. */
-  async exit(): Promise<void> {
-    await this.request({ op: 'exit' });
-    expect(await this.proc.closed).toEqual({ code: 0, signal: null });
-    this.control.close();
-  }
-}
-
-/** Spawns the child with the control channel and `named` as startup handles (moved). With
- *  `fdLimit`, under that descriptor limit. */
-function startPeer(named: Record<string, Handle | number>, fdLimit?: number): Peer {
-  const [control, theirs] = Channel.create();
-  const names: Record<string, number> = {};
-  const handles = [{ id: user(0), handle: theirs as Handle | number }];
-  Object.entries(named).forEach(([name, handle], i) => {
-    names[name] = i + 1;
-    handles.push({ id: user(i + 1), handle });
-  });
-  const args = [fixture('objects-child.cjs'), JSON.stringify(names)];
-  try {
-    const proc = fdLimit
-      ? start('sh', ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, process.execPath, ...args], handles)
-      : startNode('objects-child.cjs', args.slice(1), handles);
-    return new Peer(proc, control);
-  } catch (e) {
-    control.close();
-    throw e;
-  }
 }
 
 // ---- ports -------------------------------------------------------------------------------

@@ -1,0 +1,455 @@
+// Zircon's own channel tests (zircon/system/utest/core/channel/channel.cc, ChannelTest.*)
+// as the sys face can express them: the same operations and the same statuses, in
+// Zircon's order; the threads of the original are other processes here wherever the
+// channel end can travel to one (a child running test/fixtures/objects-child.cjs).
+//
+// Not portable, and why:
+// - CallNullptrNumBytesIsInvalidArgs, CallNullptrNumHandlesInvalidArgs: JS has no null out
+//   pointers; every call returns its sizes.
+// - ReadEtcHandleInfoValidation's FIFO handles: there are no FIFOs here (the event cases
+//   are kept).
+// - CloseSignalsPeerReturnsPeerClosed (objectSignalPeer with a user signal on a channel):
+//   user signals on channels are tested with that feature, not here.
+import { describe, expect, it } from 'vitest';
+import {
+  sys,
+  ZX_CHANNEL_MAX_MSG_BYTES,
+  ZX_CHANNEL_MAX_MSG_HANDLES,
+  ZX_CHANNEL_PEER_CLOSED,
+  ZX_CHANNEL_READ_MAY_DISCARD,
+  ZX_CHANNEL_READABLE,
+  ZX_CHANNEL_WRITABLE,
+  ZX_DEFAULT_EVENT_RIGHTS,
+  ZX_ERR_ACCESS_DENIED,
+  ZX_ERR_BAD_HANDLE,
+  ZX_ERR_BUFFER_TOO_SMALL,
+  ZX_ERR_INVALID_ARGS,
+  ZX_ERR_NOT_SUPPORTED,
+  ZX_ERR_OUT_OF_RANGE,
+  ZX_ERR_PEER_CLOSED,
+  ZX_ERR_SHOULD_WAIT,
+  ZX_ERR_TIMED_OUT,
+  ZX_EVENT_SIGNALED,
+  ZX_INFO_HANDLE_COUNT,
+  ZX_OBJ_TYPE_EVENT,
+  ZX_OK,
+  ZX_RIGHT_SAME_RIGHTS,
+  ZX_RIGHT_TRANSFER,
+  ZX_RIGHT_WAIT,
+  ZX_RIGHTS_BASIC,
+  ZX_TIME_INFINITE,
+  ZX_TIME_INFINITE_PAST,
+} from '../lib/index';
+import { basic, channel, closeAll, isValid, signalsOf } from './fixtures/channels';
+import { event, keepBaseline } from './fixtures/core';
+import { startPeer } from './fixtures/peer';
+import { inWorker } from './fixtures/threads';
+
+const DATA = Buffer.from([0xef, 0xbe, 0xad, 0xde]); // kChannelData, 0xdeadbeef
+const SECOND = 1_000_000_000n;
+
+keepBaseline();
+
+/** Reads one message, asserting OK. */
+function readOne(h: number, numBytes = 65536, numHandles = 64) {
+  const r = sys.channelRead(h, 0, numBytes, numHandles);
+  expect(r.status).toBe(ZX_OK);
+  return r;
+}
+
+describe('ChannelTest: create, signals, reads', () => {
+  it('CreateIsOkAndEndpointsAreRelated', () => {
+    const [local, remote] = channel();
+    const [a, b] = [basic(local), basic(remote)];
+    expect(a.koid).not.toBe(0n);
+    expect(b.koid).not.toBe(0n);
+    expect([a.relatedKoid, b.relatedKoid]).toEqual([b.koid, a.koid]);
+    closeAll(local, remote);
+  });
+
+  it('IsWriteableByDefault', () => {
+    const [local, remote] = channel();
+    expect(sys.objectWaitOne(local, ZX_CHANNEL_WRITABLE, ZX_TIME_INFINITE_PAST)).toEqual({
+      status: ZX_OK,
+      observed: ZX_CHANNEL_WRITABLE,
+    });
+    expect(sys.objectWaitOne(remote, ZX_CHANNEL_WRITABLE, ZX_TIME_INFINITE_PAST)).toEqual({
+      status: ZX_OK,
+      observed: ZX_CHANNEL_WRITABLE,
+    });
+    closeAll(local, remote);
+  });
+
+  it('WriteToEndpointCausesOtherToBecomeReadable', () => {
+    const [local, remote] = channel();
+    expect(sys.channelWrite(local, 0, DATA, null)).toBe(ZX_OK);
+    expect(sys.objectWaitOne(local, ZX_CHANNEL_WRITABLE, ZX_TIME_INFINITE_PAST).observed).toBe(ZX_CHANNEL_WRITABLE);
+    expect(sys.objectWaitOne(remote, ZX_CHANNEL_WRITABLE | ZX_CHANNEL_READABLE, ZX_TIME_INFINITE_PAST)).toEqual({
+      status: ZX_OK,
+      observed: ZX_CHANNEL_WRITABLE | ZX_CHANNEL_READABLE,
+    });
+    closeAll(local, remote);
+  });
+
+  it('WriteConsumesAllHandles', () => {
+    const [local, remote] = channel();
+    const handles = Array.from({ length: ZX_CHANNEL_MAX_MSG_HANDLES + 1 }, event);
+    expect(sys.channelWrite(local, 0, null, handles)).toBe(ZX_ERR_OUT_OF_RANGE);
+    for (const h of handles) expect(sys.handleClose(h)).toBe(ZX_ERR_BAD_HANDLE);
+    closeAll(local, remote);
+  });
+
+  // The worker thread of the original waits on both remotes with wait_many; here it is
+  // another process, which holds the remotes and reports what each wait saw.
+  it.each([
+    ['WaitManyIsSignaledOnAnyElementWrite', ['one']],
+    ['WaitManyIsSignaledForBothWrites', ['two', 'one']],
+  ])('%s (the waiter in another process)', async (_, writes) => {
+    const [local1, remote1] = channel();
+    const [local2, remote2] = channel();
+    const peer = startPeer({ remote1, remote2 });
+    const local = { one: local1, two: local2 } as Record<string, number>;
+    const waitMany = {
+      waitMany: ['remote1', 'remote2'],
+      waitfor: [ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED, ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED],
+      ms: 20_000,
+    };
+    const pending = writes.map(() => 0);
+    for (const [i, which] of writes.entries()) {
+      expect(sys.channelWrite(local[which], 0, DATA, null)).toBe(ZX_OK);
+      // Wait until the write shows, then read it as the worker does.
+      const [wait] = await peer.do(waitMany);
+      expect(wait.status).toBe(ZX_OK);
+      pending[i] = wait.pending[which === 'one' ? 0 : 1];
+      const [read] = await peer.do({ read: which === 'one' ? 'remote1' : 'remote2' });
+      expect(read.status).toBe(ZX_OK);
+    }
+    expect(pending).toEqual(writes.map(() => ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE));
+    closeAll(local1, local2);
+    const [closed] = await peer.do(waitMany);
+    expect(closed).toEqual({ status: ZX_OK, pending: [ZX_CHANNEL_PEER_CLOSED, ZX_CHANNEL_PEER_CLOSED] });
+    expect(await peer.do({ signals: 'remote1' }, { signals: 'remote2' })).toEqual([
+      ZX_CHANNEL_PEER_CLOSED,
+      ZX_CHANNEL_PEER_CLOSED,
+    ]);
+    await peer.exit();
+  });
+
+  it('ReadWhenEmptyReturnsShouldWait', () => {
+    const [local, remote] = channel();
+    expect(sys.channelRead(remote, 0, 0, 0).status).toBe(ZX_ERR_SHOULD_WAIT);
+    closeAll(local, remote);
+  });
+
+  it('ReadWhenEmptyAndClosedReturnsPeerClosed', () => {
+    const [local, remote] = channel();
+    closeAll(local);
+    expect(sys.channelRead(remote, 0, 0, 0).status).toBe(ZX_ERR_PEER_CLOSED);
+    closeAll(remote);
+  });
+
+  it('ReadRemainingMessagesWhenPeerIsClosed (written by a process that then exits)', async () => {
+    const [local, remote] = channel();
+    const peer = startPeer({ local });
+    const results = await peer.do(...Array.from({ length: 4 }, () => ({ write: 'local', text: 'data' })));
+    expect(results).toEqual([ZX_OK, ZX_OK, ZX_OK, ZX_OK]);
+    await peer.exit(); // `local` goes with the process
+    expect(signalsOf(remote)).toBe(ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED);
+    for (let i = 0; i < 4; i++) {
+      const r = readOne(remote, 4, 0);
+      expect([r.actualBytes, r.bytes.toString()]).toEqual([4, 'data']);
+    }
+    expect(sys.objectWaitOne(remote, ZX_CHANNEL_READABLE, ZX_TIME_INFINITE_PAST).status).toBe(ZX_ERR_TIMED_OUT);
+    closeAll(remote);
+  });
+
+  it('CloseSignalsPeerClosed (the peer closed in another process)', async () => {
+    const [local, remote] = channel();
+    const peer = startPeer({ local });
+    expect(await peer.do({ close: 'local' })).toEqual([ZX_OK]);
+    const r = sys.objectWaitOne(remote, ZX_CHANNEL_PEER_CLOSED, sys.deadlineAfter(20n * SECOND));
+    expect(r.status).toBe(ZX_OK);
+    expect(r.observed & ZX_CHANNEL_PEER_CLOSED).toBe(ZX_CHANNEL_PEER_CLOSED);
+    await peer.exit();
+    closeAll(remote);
+  });
+
+  it('CloseClearsSignalsWriteable', () => {
+    const [local, remote] = channel();
+    expect(signalsOf(remote) & ZX_CHANNEL_WRITABLE).toBe(ZX_CHANNEL_WRITABLE);
+    closeAll(local);
+    const r = sys.objectWaitOne(remote, ZX_CHANNEL_PEER_CLOSED, ZX_TIME_INFINITE);
+    expect(r.status).toBe(ZX_OK);
+    expect(r.observed & ZX_CHANNEL_WRITABLE).toBe(0);
+    closeAll(remote);
+  });
+
+  it('OnFlightHandlesSignalledWhenPeerIsClosed', () => {
+    const [local, remote] = channel();
+    const [flightLocal0, flightRemote0] = channel();
+    const [flightLocal1, flightRemote1] = channel();
+    expect(sys.channelWrite(local, 0, null, [flightRemote0])).toBe(ZX_OK);
+    expect(sys.channelWrite(remote, 0, null, [flightRemote1])).toBe(ZX_OK);
+    // Closing `local` closes the handles queued for it.
+    closeAll(local);
+    expect(sys.objectWaitOne(flightLocal1, ZX_CHANNEL_PEER_CLOSED, sys.deadlineAfter(20n * SECOND)).status).toBe(ZX_OK);
+    // The one queued for `remote` can still be read: its peer is writable.
+    expect(signalsOf(flightLocal0) & ZX_CHANNEL_WRITABLE).toBe(ZX_CHANNEL_WRITABLE);
+    closeAll(remote);
+    expect(sys.objectWaitOne(flightLocal0, ZX_CHANNEL_PEER_CLOSED, sys.deadlineAfter(20n * SECOND)).status).toBe(ZX_OK);
+    closeAll(flightLocal0, flightLocal1);
+  });
+
+  it('WriteNonTransferableHandleReturnsAccessDeniedAndClosesHandle', () => {
+    const [local, remote] = channel();
+    const e = event();
+    const { status, out } = sys.handleDuplicate(e, basic(e).rights & ~ZX_RIGHT_TRANSFER);
+    expect(status).toBe(ZX_OK);
+    expect(sys.channelWrite(local, 0, null, [out])).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(sys.handleClose(out)).toBe(ZX_ERR_BAD_HANDLE);
+    closeAll(local, remote, e);
+  });
+
+  it('WriteRepeatedHandlesReturnsBadHandlesAndClosesHandle', () => {
+    const [local, remote] = channel();
+    const e = event();
+    expect(sys.channelWrite(local, 0, null, [e, e])).toBe(ZX_ERR_BAD_HANDLE);
+    expect(sys.handleClose(e)).toBe(ZX_ERR_BAD_HANDLE);
+    closeAll(local, remote);
+  });
+
+  it('WriteSelfHandleReturnsNotSupported', () => {
+    const [local, remote] = channel();
+    expect(sys.channelWrite(local, 0, null, [local])).toBe(ZX_ERR_NOT_SUPPORTED);
+    expect(isValid(local)).toBe(false);
+    expect(sys.objectWaitOne(remote, ZX_CHANNEL_PEER_CLOSED, ZX_TIME_INFINITE_PAST)).toEqual({
+      status: ZX_OK,
+      observed: ZX_CHANNEL_PEER_CLOSED,
+    });
+    closeAll(remote);
+  });
+
+  // Two readers take all the messages between them, each in order. A channel handle has no
+  // DUPLICATE right, so, as in Zircon, the readers are two threads of one process.
+  it('ConcurrentReadsConsumeUniqueElements (readers in two worker threads)', async () => {
+    const COUNT = 5000;
+    const [local, remote] = channel();
+    for (let i = 1; i <= COUNT; i++) {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64LE(BigInt(i));
+      expect(sys.channelWrite(local, 0, b, null)).toBe(ZX_OK);
+    }
+    const start = event();
+    const reader = `
+      const { h, start, count } = workerData;
+      const got = [];
+      sys.objectWaitOne(start, zx.ZX_EVENT_SIGNALED, zx.ZX_TIME_INFINITE);
+      for (let i = 0; i < count; i++) {
+        const r = sys.channelRead(h, 0, 8, 0);
+        got.push(r.status === zx.ZX_OK ? Number(r.bytes.readBigUInt64LE()) : r.status);
+      }
+      parentPort.postMessage(got);`;
+    const workers = [0, 1].map(() => inWorker(reader, { h: remote, start, count: COUNT / 2 }));
+    expect(sys.objectSignal(start, 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+    const got: number[][] = await Promise.all(workers.map((w) => w.message));
+    await Promise.all(workers.map((w) => w.exited));
+    const seen = new Set<number>();
+    for (const values of got) {
+      let previous = 0;
+      for (const value of values) {
+        expect(value).toBeGreaterThan(previous);
+        expect(value).toBeLessThanOrEqual(COUNT);
+        previous = value;
+        seen.add(value);
+      }
+    }
+    expect(seen.size).toBe(COUNT);
+    closeAll(local, remote, start);
+  });
+});
+
+describe('ChannelTest: ZX_CHANNEL_READ_MAY_DISCARD with buffers too small', () => {
+  // PerformChannelCallWithSmallBuffer: a message of `bytes` and `handles` (duplicates of one
+  // event) read with room for less: BUFFER_TOO_SMALL with the sizes, the message gone and
+  // only the event's own handle left.
+  it.each([
+    ['ReadMayDiscardWithNullBuffersReturnsBufferTooSmall', 0, 0, 1, 1],
+    ['ReadMayDiscardWithNullBufferDiscardsDataReturnsBufferTooSmall', 1, 0, 2, 0],
+    ['ReadMayDiscardWithNullBufferDiscardHandlesReturnsBufferTooSmall', 0, 1, 0, 2],
+    ['ReadMayDiscardWithZeroSizeBuffersDiscardHandlesAndDataReturnsBufferTooSmall', 0, 0, 1, 1],
+    ['ReadMayDiscardWithSmallerBufferDiscardHandlesAndDateReturnsBufferTooSmall', 10, 1, 11, 2],
+  ])('%s', (_, roomBytes, roomHandles, bytes, handles) => {
+    const [local, remote] = channel();
+    const e = event();
+    const dups = Array.from({ length: handles }, () => sys.handleDuplicate(e, ZX_RIGHT_SAME_RIGHTS).out);
+    expect(sys.objectWaitOne(remote, ZX_CHANNEL_READABLE, ZX_TIME_INFINITE_PAST).status).toBe(ZX_ERR_TIMED_OUT);
+    expect(sys.channelWrite(local, 0, Buffer.alloc(bytes), dups)).toBe(ZX_OK);
+    const r = sys.channelRead(remote, ZX_CHANNEL_READ_MAY_DISCARD, roomBytes, roomHandles);
+    expect([r.status, r.actualBytes, r.actualHandles]).toEqual([ZX_ERR_BUFFER_TOO_SMALL, bytes, handles]);
+    expect(sys.objectWaitOne(remote, ZX_CHANNEL_READABLE, ZX_TIME_INFINITE_PAST).status).toBe(ZX_ERR_TIMED_OUT);
+    expect(sys.objectGetInfo(e, ZX_INFO_HANDLE_COUNT)).toEqual({ status: ZX_OK, info: { handleCount: 1 } });
+    closeAll(local, remote, e);
+  });
+});
+
+describe('ChannelTest: calls answered by another process', () => {
+  /** A request of `bytes` bytes (txid first) and `handles` new events. */
+  const request = (bytes: number, handles: number) => ({
+    bytes: Buffer.alloc(bytes, 7),
+    handles: Array.from({ length: handles }, event),
+  });
+
+  it('CallWrittenBytesSmallerThanZxTxIdReturnsInvalidArgs', () => {
+    const [local, remote] = channel();
+    const r = sys.channelCall(local, 0, ZX_TIME_INFINITE, {
+      bytes: Buffer.alloc(3),
+      readNumBytes: 64,
+      readNumHandles: 0,
+    });
+    expect(r.status).toBe(ZX_ERR_INVALID_ARGS);
+    closeAll(local, remote);
+  });
+
+  it.each([
+    // name, request bytes, request handles, reply bytes past the txid, reply handles, room
+    ['CallResponseBiggerThanRdNumBytesReturnsBufferTooSmall', 24, 0, 2, 0, [4 + 1, 0], ZX_ERR_BUFFER_TOO_SMALL],
+    ['CallResponseBiggerThanRdNumHandlesReturnsBufferTooSmall', 4, 1, 0, 2, [4, 1], ZX_ERR_BUFFER_TOO_SMALL],
+    ['CallBytesFitIsOk', 8, 0, 5, 0, [4 + 5, 0], ZX_OK],
+    ['CallHandlesFitIsOk', 4, 1, 0, 2, [4, 2], ZX_OK],
+    ['CallHandleAndBytesFitsIsOk', 6, 1, 2, 2, [4 + 2, 2], ZX_OK],
+  ] as const)('%s', async (_, reqBytes, reqHandles, replyBytes, replyHandles, room, expected) => {
+    const [local, remote] = channel();
+    const peer = startPeer({ remote });
+    const served = peer.do({ serve: 'remote', count: 1, replyBytes, replyHandles });
+    const args = { ...request(reqBytes, reqHandles), readNumBytes: room[0], readNumHandles: room[1] };
+    const r = await sys.channelCallAsync(local, 0, sys.deadlineAfter(20n * SECOND), args);
+    expect(r.status).toBe(expected);
+    for (const h of args.handles) expect(isValid(h)).toBe(false); // consumed
+    if (expected === ZX_OK) {
+      expect([r.actualBytes, r.actualHandles]).toEqual([4 + replyBytes, replyHandles]);
+      for (const h of r.handles) expect(basic(h).type).toBe(ZX_OBJ_TYPE_EVENT);
+      closeAll(...r.handles);
+    } else {
+      expect([r.actualBytes, r.actualHandles]).toEqual([4 + replyBytes, replyHandles]);
+    }
+    expect((await served)[0].txids).toHaveLength(1);
+    await peer.exit();
+    closeAll(local);
+  });
+
+  it('CallPendingTransactionsUseDifferentIds', async () => {
+    const CALLS = 20;
+    const [local, remote] = channel();
+    const peer = startPeer({ remote });
+    const served = peer.do({ serve: 'remote', count: CALLS, replyBytes: 0, replyHandles: 0 });
+    const calls = Array.from({ length: CALLS }, () =>
+      sys.channelCallAsync(local, 0, sys.deadlineAfter(20n * SECOND), {
+        bytes: Buffer.alloc(6),
+        readNumBytes: 4,
+        readNumHandles: 0,
+      }),
+    );
+    for (const r of await Promise.all(calls)) expect(r.status).toBe(ZX_OK);
+    const [{ txids }] = await served;
+    expect(new Set(txids).size).toBe(CALLS);
+    await peer.exit();
+    closeAll(local);
+  });
+
+  it('CallDeadlineExceededReturnsTimedOut', () => {
+    const [local, remote] = channel();
+    const r = sys.channelCall(local, 0, ZX_TIME_INFINITE_PAST, {
+      bytes: Buffer.alloc(6),
+      readNumBytes: 4,
+      readNumHandles: 0,
+    });
+    expect(r.status).toBe(ZX_ERR_TIMED_OUT);
+    closeAll(local, remote);
+  });
+
+  it('CallConsumesHandlesOnSuccess', async () => {
+    const [local, remote] = channel();
+    const peer = startPeer({ remote });
+    const served = peer.do({ serve: 'remote', count: 1, replyBytes: 0, replyHandles: 0 });
+    const args = { ...request(4, 2), readNumBytes: 4, readNumHandles: 0 };
+    expect((await sys.channelCallAsync(local, 0, sys.deadlineAfter(20n * SECOND), args)).status).toBe(ZX_OK);
+    for (const h of args.handles) expect(sys.handleClose(h)).toBe(ZX_ERR_BAD_HANDLE);
+    await served;
+    await peer.exit();
+    closeAll(local);
+  });
+
+  it('CallConsumesHandlesOnError', () => {
+    const [local, remote] = channel();
+    closeAll(remote);
+    const args = { ...request(4, 2), readNumBytes: 4, readNumHandles: 0 };
+    expect(sys.channelCall(local, 0, ZX_TIME_INFINITE, args).status).toBe(ZX_ERR_PEER_CLOSED);
+    expect(args.handles).toHaveLength(2);
+    for (const h of args.handles) expect(sys.handleClose(h)).toBe(ZX_ERR_BAD_HANDLE);
+    closeAll(local);
+  });
+
+  it('CallNotifiedOnPeerClosed', async () => {
+    const [local, remote] = channel();
+    const peer = startPeer({ remote });
+    const closed = peer.do({ awaitReadable: 'remote' }, { close: 'remote' });
+    const r = await sys.channelCallAsync(local, 0, ZX_TIME_INFINITE, {
+      bytes: Buffer.alloc(4),
+      readNumBytes: 4,
+      readNumHandles: 0,
+    });
+    expect(r.status).toBe(ZX_ERR_PEER_CLOSED);
+    expect(await closed).toEqual([ZX_OK, ZX_OK]);
+    await peer.exit();
+    closeAll(local);
+  });
+});
+
+describe('ChannelTest: nesting, handle infos, sizes', () => {
+  it('NestingIsOk', () => {
+    const NESTED = 200;
+    const pairs = Array.from({ length: NESTED }, channel);
+    for (let i = NESTED - 1; i > 0; i--) expect(sys.channelWrite(pairs[i - 1][0], 0, null, pairs[i])).toBe(ZX_OK);
+    expect(isValid(pairs[0][0]) && isValid(pairs[0][1])).toBe(true);
+    closeAll(...pairs[0]);
+  });
+
+  it('ReadEtcHandleInfoValidation (events)', () => {
+    const [local, remote] = channel();
+    const e = event();
+    const fewer = sys.handleDuplicate(e, ZX_RIGHTS_BASIC & ~ZX_RIGHT_WAIT);
+    expect(fewer.status).toBe(ZX_OK);
+    expect(sys.channelWrite(local, 0, null, [e, fewer.out])).toBe(ZX_OK);
+    const r = sys.channelReadEtc(remote, 0, 0, 4);
+    expect([r.status, r.actualBytes, r.actualHandles]).toEqual([ZX_OK, 0, 2]);
+    expect(r.handles.map(({ type, rights }) => ({ type, rights }))).toEqual([
+      { type: ZX_OBJ_TYPE_EVENT, rights: ZX_DEFAULT_EVENT_RIGHTS },
+      { type: ZX_OBJ_TYPE_EVENT, rights: ZX_RIGHTS_BASIC & ~ZX_RIGHT_WAIT },
+    ]);
+    closeAll(local, remote, ...r.handles.map((info) => info.handle));
+  });
+
+  it('ReadAndWriteWithMultipleSizes', () => {
+    const [local, remote] = channel();
+    let seed = 0x2545f491;
+    const random = () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return seed >>> 0;
+    };
+    for (let i = 0; i < 1000; i++) {
+      const numBytes = random() % ZX_CHANNEL_MAX_MSG_BYTES;
+      const numHandles = random() % ZX_CHANNEL_MAX_MSG_HANDLES;
+      const data = Buffer.alloc(numBytes);
+      if (numBytes > 0) data[0] = i % 255;
+      const handles = Array.from({ length: numHandles }, event);
+      expect(sys.channelWrite(local, 0, data, handles)).toBe(ZX_OK);
+      const r = sys.channelRead(remote, 0, numBytes, numHandles);
+      expect([r.status, r.actualBytes, r.actualHandles]).toEqual([ZX_OK, numBytes, numHandles]);
+      if (numBytes > 0) expect(r.bytes[0]).toBe(data[0]);
+      if (numHandles > 0) closeAll(...r.handles);
+    }
+    closeAll(local, remote);
+  });
+});
