@@ -13,6 +13,7 @@
 #include "core/handle_table.h"
 #include "core/koid.h"
 #include "core/socket_util.h"
+#include "core/syscalls.h"
 
 namespace zxc {
 namespace {
@@ -70,14 +71,22 @@ bool Timer::WatchIn(int epfd, uint64_t data) const {
 
 void Timer::Deadline(zx_time_t* deadline, zx_time_t* slack) const {
   *deadline = *slack = 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  // The timerfd tells the time left, measured between `before` and `after`: the deadline
+  // lies in [before + remaining, after + remaining]. The one this process set, if it lies
+  // there, is the timer's (another process's set since would have to land in that window).
   itimerspec left{};
+  const zx_time_t before = MonotonicNow();
   if (timerfd_gettime(fd(), &left) != 0) return;
+  const zx_time_t after = MonotonicNow();
   const zx_time_t remaining = left.it_value.tv_sec * kNsPerSecond + left.it_value.tv_nsec;
   if (remaining == 0) return;  // not armed (or already fired)
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  *deadline = now.tv_sec * kNsPerSecond + now.tv_nsec + remaining;
-  *slack = slack_;
+  if (set_deadline_ >= before + remaining && set_deadline_ <= after + remaining) {
+    *deadline = set_deadline_;
+    *slack = slack_;
+  } else {
+    *deadline = after + remaining;
+  }
 }
 
 zx_status_t Timer::Set(zx_time_t deadline, zx_time_t slack) {
@@ -85,7 +94,9 @@ zx_status_t Timer::Set(zx_time_t deadline, zx_time_t slack) {
   // A deadline now or past fires at once (an absolute 0 would disarm instead); INFINITE
   // never fires. Either way the expiration count goes back to 0: SIGNALED clears.
   if (deadline != ZX_TIME_INFINITE) when.it_value = TimespecOf(deadline > 0 ? deadline : 1);
+  std::lock_guard<std::mutex> lock(mu_);
   if (timerfd_settime(fd(), TFD_TIMER_ABSTIME, &when, nullptr) != 0) return ZX_ERR_BAD_STATE;
+  set_deadline_ = deadline;
   slack_ = slack;
   return ZX_OK;
 }

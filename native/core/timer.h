@@ -4,6 +4,7 @@
 // timerfd, so the signal stays on until then, as on Zircon. The timerfd travels in
 // messages, and every process that holds it shares one timer (docs/objects.md, Timers).
 #pragma once
+#include <mutex>
 #include <vector>
 
 #include "core/object_kinds.h"
@@ -18,7 +19,8 @@ class Timer final : public Object {
   short PollEventsFor(zx_signals_t wanted, zx_signals_t now) const override;
   bool WatchIn(int epfd, uint64_t data) const override;
 
-  // The deadline it will fire at (0 when not armed) and the slack it was set with.
+  // The deadline it will fire at (0 when not armed) and the slack it was set with: as set,
+  // when this process armed it last; else as the timerfd tells (slack 0).
   void Deadline(zx_time_t* deadline, zx_time_t* slack) const;
   uint32_t options() const { return options_; }
   zx_status_t Set(zx_time_t deadline, zx_time_t slack);
@@ -26,6 +28,10 @@ class Timer final : public Object {
 
  private:
   const uint32_t options_;  // the slack mode it was created with (kept in this process)
+  // The last deadline and slack this process armed it with (a timerfd holds neither: it
+  // tells the time left). Guarded by mu_, with the timerfd_settime they go with.
+  mutable std::mutex mu_;
+  zx_time_t set_deadline_ = 0;
   zx_time_t slack_ = 0;
 };
 

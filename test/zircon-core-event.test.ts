@@ -1,0 +1,124 @@
+// Zircon's own event tests (zircon/system/utest/core/events/events.c: basic_test,
+// user_signals_test, wait_signals_test, reset_test, wait_many_failures_test) through the sys
+// face: the same operations and statuses. The worker threads of basic_test and
+// user_signals_test are another process here (an event travels as its shared signal
+// word and doorbell), ringing back and forth; the closer thread of wait_signals_test is a
+// worker thread (a close is of this process's handle table).
+//
+// Not portable, and why: nothing is left out. The original's workers sleep between rounds
+// to let the others run; here each round waits for the other side's signal instead (no
+// sleeps), with one worker where the original has three racing for the same signal.
+import { describe, expect, it } from 'vitest';
+import {
+  sys,
+  ZX_ERR_BAD_HANDLE,
+  ZX_ERR_CANCELED,
+  ZX_ERR_TIMED_OUT,
+  ZX_EVENT_SIGNALED,
+  ZX_HANDLE_INVALID,
+  ZX_OK,
+  ZX_RIGHT_SAME_RIGHTS,
+  ZX_TIME_INFINITE,
+  ZX_USER_SIGNAL_1,
+  ZX_USER_SIGNAL_2,
+  ZX_USER_SIGNAL_ALL,
+} from '../lib/index';
+import { closeAll, isValid } from './fixtures/channels';
+import { event, keepBaseline } from './fixtures/core';
+import { startPeer } from './fixtures/peer';
+import { inWorker } from './fixtures/threads';
+
+const SECOND = 1_000_000_000n;
+
+keepBaseline();
+
+describe('event_tests', () => {
+  // events[0] ends the rounds; the test sets `ping` on events[1], the worker (another
+  // process) answers with `pong` on events[2].
+  it.each([
+    ['basic_test', ZX_EVENT_SIGNALED, ZX_EVENT_SIGNALED],
+    ['user_signals_test', ZX_USER_SIGNAL_1, ZX_USER_SIGNAL_2],
+  ])('%s (the worker in another process)', async (_, ping, pong) => {
+    const ROUNDS = 50;
+    const events = [event(), event(), event()];
+    const dup = (h: number) => sys.handleDuplicate(h, ZX_RIGHT_SAME_RIGHTS).out;
+    const peer = startPeer({ quit: dup(events[0]), ping: dup(events[1]), pong: dup(events[2]) });
+    const relayed = peer.do({ relay: 'ping', awaiting: ping, to: 'pong', set: pong, quit: 'quit' });
+    for (let i = 0; i < ROUNDS; i++) {
+      const clear = ping === ZX_EVENT_SIGNALED ? 0 : ZX_USER_SIGNAL_ALL;
+      expect(sys.objectSignal(events[1], clear, ping)).toBe(ZX_OK);
+      const r = await sys.objectWaitOneAsync(events[2], pong, sys.deadlineAfter(20n * SECOND));
+      expect(r).toEqual({ status: ZX_OK, observed: pong });
+      expect(sys.objectSignal(events[2], pong, 0)).toBe(ZX_OK);
+    }
+    expect(sys.objectSignal(events[0], 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+    expect(await relayed).toEqual([{ rounds: ROUNDS }]);
+    await peer.exit();
+    closeAll(...events);
+  });
+
+  it('wait_signals_test', async () => {
+    const events = [event(), event(), event()];
+    const items = () => events.map((handle) => ({ handle, waitfor: ZX_EVENT_SIGNALED, pending: 0 }));
+    const pendings = (list: { pending: number }[]) => list.map((item) => item.pending);
+
+    expect(sys.objectWaitOne(events[0], ZX_EVENT_SIGNALED, sys.deadlineAfter(1n))).toEqual({
+      status: ZX_ERR_TIMED_OUT,
+      observed: 0,
+    });
+    let list = items();
+    expect(sys.objectWaitMany(list, sys.deadlineAfter(1n))).toBe(ZX_ERR_TIMED_OUT);
+    expect(pendings(list)).toEqual([0, 0, 0]);
+    expect(sys.objectWaitOne(events[0], ZX_EVENT_SIGNALED, 0n)).toEqual({ status: ZX_ERR_TIMED_OUT, observed: 0 });
+    list = items();
+    expect(sys.objectWaitMany(list, 0n)).toBe(ZX_ERR_TIMED_OUT);
+    expect(pendings(list)).toEqual([0, 0, 0]);
+
+    expect(sys.objectSignal(events[0], 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+    expect(sys.objectWaitOne(events[0], ZX_EVENT_SIGNALED, sys.deadlineAfter(1n))).toEqual({
+      status: ZX_OK,
+      observed: ZX_EVENT_SIGNALED,
+    });
+    list = items();
+    expect(sys.objectWaitMany(list, sys.deadlineAfter(1n))).toBe(ZX_OK);
+    expect(list[0].pending).toBe(ZX_EVENT_SIGNALED);
+    expect(sys.objectWaitOne(events[0], ZX_EVENT_SIGNALED, 0n)).toEqual({ status: ZX_OK, observed: ZX_EVENT_SIGNALED });
+
+    expect(sys.objectSignal(events[0], ZX_EVENT_SIGNALED, 0)).toBe(ZX_OK);
+    expect(sys.objectSignal(events[2], 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+    list = items();
+    expect(sys.objectWaitMany(list, sys.deadlineAfter(1n))).toBe(ZX_OK);
+    expect(list[2].pending).toBe(ZX_EVENT_SIGNALED);
+
+    // The closer: another thread closes events[1] while this one waits on it.
+    const closer = inWorker('whenBlocked(MAIN_THREAD, () => parentPort.postMessage(sys.handleClose(workerData.h)));', {
+      h: events[1],
+    });
+    expect(sys.objectWaitOne(events[1], ZX_EVENT_SIGNALED, ZX_TIME_INFINITE).status).toBe(ZX_ERR_CANCELED);
+    expect(await closer.message).toBe(ZX_OK);
+    await closer.exited;
+    closeAll(events[0], events[2]);
+  });
+
+  it('reset_test', () => {
+    const e = event();
+    expect(sys.objectSignal(e, 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+    expect(sys.objectSignal(e, ZX_EVENT_SIGNALED, 0)).toBe(ZX_OK);
+    expect(sys.objectWaitOne(e, ZX_EVENT_SIGNALED, sys.deadlineAfter(1n)).status).toBe(ZX_ERR_TIMED_OUT);
+    expect(sys.handleClose(e)).toBe(ZX_OK);
+  });
+
+  it('wait_many_failures_test', () => {
+    expect(sys.objectWaitMany([], sys.deadlineAfter(1n))).toBe(ZX_ERR_TIMED_OUT);
+    const e = event();
+    const items = [
+      { handle: e, waitfor: ZX_EVENT_SIGNALED, pending: 0 },
+      { handle: ZX_HANDLE_INVALID, waitfor: ZX_EVENT_SIGNALED, pending: 0 },
+    ];
+    expect(sys.objectWaitMany(items, ZX_TIME_INFINITE)).toBe(ZX_ERR_BAD_HANDLE);
+    // The failed wait left nothing behind: the event still signals and closes.
+    expect(sys.objectSignal(e, 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+    expect(isValid(e)).toBe(true);
+    expect(sys.handleClose(e)).toBe(ZX_OK);
+  });
+});
