@@ -102,10 +102,10 @@ size_t Socket::UnreadBytes() const {
 
 Socket::Info Socket::GetInfo() {
   Info info{datagram_ ? ZX_SOCKET_DATAGRAM : ZX_SOCKET_STREAM, 0, 0, 0, 0, 0};
-  int rcvbuf = 0;
-  socklen_t len = sizeof(rcvbuf);
-  if (getsockopt(fd(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) == 0 && rcvbuf > 0)
-    info.rx_buf_max = static_cast<uint64_t>(rcvbuf);
+  // What can queue here is bounded by the peer's SO_SNDBUF (AF_UNIX charges queued bytes
+  // to the sender; SO_RCVBUF bounds nothing), which this end can't ask: both ends of a
+  // pair are sized alike, so this end's own stands for it.
+  info.rx_buf_max = static_cast<uint64_t>(std::max(send_buffer_, 0));
   info.rx_buf_size = info.rx_buf_available = QueuedBytes();
   if (datagram_ && info.rx_buf_size > 0) {  // the head record's size
     ssize_t n;
@@ -246,7 +246,12 @@ zx_status_t Socket::Write(const uint8_t* bytes, size_t length, size_t* actual) {
   if (length == 0) return WriteState();  // Zircon writes nothing, after the same checks
   // A STREAM write may go out in pieces: another thread's must not come between them.
   std::unique_lock<std::mutex> lock(write_mu_, std::defer_lock);
-  if (!datagram_) lock.lock();
+  if (!datagram_) {
+    lock.lock();
+    // Never more at once than the buffer holds (ZX_INFO_SOCKET's rx/tx_buf_max), as on
+    // Zircon: Linux would take a send buffer's worth and one more piece.
+    if (send_buffer_ > 0) length = std::min(length, static_cast<size_t>(send_buffer_));
+  }
   ssize_t n;
   do n = send(fd(), bytes, length, kSendFlags);
   while (n < 0 && errno == EINTR);

@@ -54,8 +54,8 @@ class Socket : public Object {
   // zx_socket_set_disposition past the argument and handle checks (0, DISABLED, ENABLED).
   zx_status_t SetDisposition(uint32_t disposition, uint32_t disposition_peer);
 
-  // zx_info_socket_t (ZX_INFO_SOCKET), as Linux reports it: the buffers' limits are
-  // SO_RCVBUF and SO_SNDBUF; rx_buf_size is the bytes queued here (SIOCINQ),
+  // zx_info_socket_t (ZX_INFO_SOCKET), as Linux reports it: both buffers' limits are
+  // SO_SNDBUF (AF_UNIX bounds what is queued by the sender's); rx_buf_size is the bytes queued here (SIOCINQ),
   // rx_buf_available the same for a STREAM end and the next datagram's size for a
   // DATAGRAM end; tx_buf_size the kernel memory that what
   // was sent from here and not yet read takes (SIOCOUTQ: the bytes and their per-message
