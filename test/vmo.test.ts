@@ -80,6 +80,7 @@ import {
 } from '../lib/index';
 import { native } from '../lib/native';
 import { basic, channel } from './fixtures/channels';
+import { duplicate as dup, sizeOf, vmo as create } from './fixtures/core';
 import { expectZxError, thrownBy } from './fixtures/errors';
 import { fixture, spawnWithEndpoint, warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { baseline, expectBaseline, type Proc, start, user, watch, type Baseline } from './fixtures/proc-helpers';
@@ -105,24 +106,6 @@ beforeEach(() => {
 afterEach(async () => {
   await expectBaseline(base);
 });
-
-function create(size: number | bigint, options = 0): number {
-  const r = sys.vmoCreate(size, options);
-  expect(r.status).toBe(ZX_OK);
-  return r.out;
-}
-
-function dup(h: number, rights: number): number {
-  const r = sys.handleDuplicate(h, rights);
-  expect(r.status).toBe(ZX_OK);
-  return r.out;
-}
-
-function sizeOf(h: number): bigint {
-  const r = sys.vmoGetSize(h);
-  expect(r.status).toBe(ZX_OK);
-  return r.size;
-}
 
 function text(h: number, length: number, offset: number | bigint): string {
   const r = sys.vmoRead(h, length, offset);
@@ -1047,7 +1030,10 @@ describe('vmoOpRange', () => {
       expect(sys.vmoOpRange(readOnly, op, 0, PAGE)).toBe(ZX_ERR_ACCESS_DENIED);
       expect(sys.vmoOpRange(h, op, 0, PAGE)).toBe(ZX_ERR_NOT_SUPPORTED);
     }
-    for (const op of [ZX_VMO_OP_COMMIT, ZX_VMO_OP_ZERO, ZX_VMO_OP_CACHE_SYNC, ZX_VMO_OP_DONT_NEED]) {
+    // A cache operation on an empty range: INVALID_ARGS, before the range.
+    for (const op of [ZX_VMO_OP_CACHE_SYNC, ZX_VMO_OP_CACHE_CLEAN, ZX_VMO_OP_CACHE_CLEAN_INVALIDATE])
+      expect(sys.vmoOpRange(h, op, 2n ** 64n - 1n, 0)).toBe(ZX_ERR_INVALID_ARGS);
+    for (const op of [ZX_VMO_OP_COMMIT, ZX_VMO_OP_DECOMMIT, ZX_VMO_OP_ZERO, ZX_VMO_OP_DONT_NEED]) {
       expect(sys.vmoOpRange(h, op, 0, 2 * PAGE + 1)).toBe(ZX_ERR_OUT_OF_RANGE);
       expect(sys.vmoOpRange(h, op, 2 * PAGE + 1, 0)).toBe(ZX_ERR_OUT_OF_RANGE);
       expect(sys.vmoOpRange(h, op, 2n ** 64n - 1n, 2)).toBe(ZX_ERR_OUT_OF_RANGE);
@@ -1066,7 +1052,18 @@ describe('vmoOpRange', () => {
     expect(all.subarray(0, 10).every((x) => x === 0x61)).toBe(true);
     expect(all.subarray(10, PAGE + 10).every((x) => x === 0)).toBe(true);
     expect(all.subarray(PAGE + 10).every((x) => x === 0x61)).toBe(true);
-    vmo.opRange(ZX_VMO_OP_DECOMMIT, PAGE + 1, 1); // the whole second page
+    // DECOMMIT takes whole pages only.
+    for (const [offset, size] of [
+      [PAGE + 1, 1],
+      [PAGE, 1],
+      [1, PAGE],
+    ])
+      expectZxError(
+        thrownBy(() => vmo.opRange(ZX_VMO_OP_DECOMMIT, offset, size)),
+        ZX_ERR_INVALID_ARGS,
+        'Vmo.opRange',
+      );
+    vmo.opRange(ZX_VMO_OP_DECOMMIT, PAGE, PAGE); // the second page
     expect(vmo.read(PAGE, PAGE).every((x) => x === 0)).toBe(true);
     expect(vmo.read(PAGE, 2 * PAGE).every((x) => x === 0x61)).toBe(true);
     expect(info(vmo.raw).committedBytes).toBe(BigInt(2 * PAGE));
@@ -1093,7 +1090,9 @@ describe('vmoOpRange', () => {
       status: ZX_OK,
       text: `${'\0'.repeat(5)}, other side`,
     });
-    expect(await child.ask({ op: 'opRange', name: 'v', opcode: ZX_VMO_OP_DECOMMIT, offset: '0', size: '1' })).toEqual({
+    expect(
+      await child.ask({ op: 'opRange', name: 'v', opcode: ZX_VMO_OP_DECOMMIT, offset: '0', size: String(PAGE) }),
+    ).toEqual({
       status: ZX_OK,
     });
     expect(text(h, 17, 0)).toBe('\0'.repeat(17));

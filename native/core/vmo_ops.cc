@@ -99,9 +99,15 @@ zx_status_t VmoOpRange(zx_handle_t h, uint32_t op, uint64_t offset, uint64_t siz
   // Locking is for discardable VMOs, whose pages the kernel may drop; these never are.
   if (op == ZX_VMO_OP_LOCK || op == ZX_VMO_OP_TRY_LOCK || op == ZX_VMO_OP_UNLOCK)
     return ZX_ERR_NOT_SUPPORTED;
+  const bool cache_op = op == ZX_VMO_OP_CACHE_SYNC || op == ZX_VMO_OP_CACHE_CLEAN ||
+                        op == ZX_VMO_OP_CACHE_CLEAN_INVALIDATE || op == ZX_VMO_OP_CACHE_INVALIDATE;
+  if (cache_op && size == 0) return ZX_ERR_INVALID_ARGS;  // Zircon: before the range
   uint64_t vmo_size;
   if ((status = vmo->GetSize(&vmo_size)) != ZX_OK) return status;
   if (!InRange(offset, size, vmo_size)) return ZX_ERR_OUT_OF_RANGE;
+  // Zircon decommits whole pages only (an empty range is fine wherever it is).
+  if (op == ZX_VMO_OP_DECOMMIT && size != 0 && (offset % kPage != 0 || size % kPage != 0))
+    return ZX_ERR_INVALID_ARGS;
   // Whole pages around the range (the last one cut at the size, for a foreign memfd).
   const uint64_t first = offset / kPage * kPage;
   const uint64_t last = std::min(vmo_size, (offset + size + kPage - 1) / kPage * kPage);
@@ -151,10 +157,15 @@ zx_status_t VmoCreateChild(zx_handle_t h, uint32_t options, uint64_t offset, uin
   if (status != ZX_OK) return status;
   const std::string name = parent->name();  // a child is named as its parent, as on Zircon
   child->set_name(name.data(), name.size());
-  // The parent handle's rights, WRITE added (a snapshot is the child's own memory) unless
-  // NO_WRITE, RESIZE only for a resizable child.
-  zx_rights_t rights = (info.rights & ~ZX_RIGHT_RESIZE) | ZX_RIGHT_WRITE;
-  if (options & ZX_VMO_CHILD_NO_WRITE) rights &= ~ZX_RIGHT_WRITE;
+  // As Zircon: the parent handle's rights and GET_PROPERTY and SET_PROPERTY (to name the
+  // child); WRITE added and EXECUTE taken (a snapshot is the child's own memory) unless
+  // NO_WRITE, which takes WRITE; RESIZE only for a resizable child.
+  zx_rights_t rights =
+      (info.rights & ~ZX_RIGHT_RESIZE) | ZX_RIGHT_GET_PROPERTY | ZX_RIGHT_SET_PROPERTY;
+  if (options & ZX_VMO_CHILD_NO_WRITE)
+    rights &= ~ZX_RIGHT_WRITE;
+  else
+    rights = (rights & ~ZX_RIGHT_EXECUTE) | ZX_RIGHT_WRITE;
   if (resizable) rights |= ZX_RIGHT_RESIZE;
   zx_handle_t child_handle = HandleTable::Get().Add(std::move(child), rights);
   if (!child_handle) return ZX_ERR_NO_RESOURCES;
