@@ -111,7 +111,7 @@ export interface NativeBinding {
   /** A status, or [status, value]: a string for ZX_PROP_NAME, a bigint otherwise. */
   objectGetProperty(h: number, property: number): number | [number, string | bigint];
   /** `value`: the name's bytes. */
-  objectSetProperty(h: number, property: number, value: Uint8Array | null): number;
+  objectSetProperty(h: number, property: number, value: Uint8Array | bigint | null): number;
   handleClose(h: number): number;
   handleCloseMany(handles: number[]): number;
   handleDuplicate(h: number, rights: number): number;

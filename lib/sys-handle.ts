@@ -15,7 +15,7 @@ import {
   type ZX_INFO_VMO_V2,
   ZX_OK,
 } from './constants';
-import { deadline as checkDeadline, handleList, u32 } from './check';
+import { deadline as checkDeadline, handleList, u32, u64 } from './check';
 import { native, oneHandleResult } from './native';
 import type { OneHandleResult } from './native';
 
@@ -189,9 +189,10 @@ export function handleCheckValid(h: number): number {
 }
 
 /** zx_object_get_property: ZX_PROP_NAME (a string) on any object whose handle has
- *  ZX_RIGHT_GET_PROPERTY; ZX_PROP_VMO_CONTENT_SIZE (a bigint: a VMO's size). Zircon's
- *  order: BAD_HANDLE → ACCESS_DENIED → INVALID_ARGS (a property Zircon lacks) →
- *  WRONG_TYPE (one of another type of object); the socket thresholds: NOT_SUPPORTED. */
+ *  ZX_RIGHT_GET_PROPERTY; ZX_PROP_VMO_CONTENT_SIZE (a bigint: the size asked at creation,
+ *  by vmoSetSize or by the property, in this process). Zircon's order: BAD_HANDLE →
+ *  ACCESS_DENIED → INVALID_ARGS (a property Zircon lacks) → WRONG_TYPE (one of another type
+ *  of object); the socket thresholds: NOT_SUPPORTED (docs/objects.md). */
 export function objectGetProperty(h: number, property: number): { status: number; value: string | bigint | null } {
   const fn = 'objectGetProperty';
   const r = native.objectGetProperty(u32(fn, 'handle', h), u32(fn, 'property', property));
@@ -199,15 +200,17 @@ export function objectGetProperty(h: number, property: number): { status: number
 }
 
 /** zx_object_set_property: ZX_PROP_NAME (a string; its first ZX_MAX_NAME_LEN - 1 bytes of
- *  UTF-8 are kept) on any object whose handle has ZX_RIGHT_SET_PROPERTY. The name stays
- *  with the object in this process (docs/objects.md). Checks as objectGetProperty; the
- *  other properties Zircon sets here: NOT_SUPPORTED. */
+ *  UTF-8 are kept) on any object whose handle has ZX_RIGHT_SET_PROPERTY;
+ *  ZX_PROP_VMO_CONTENT_SIZE (a bigint below 2^64; also needs ZX_RIGHT_WRITE, checked before
+ *  the type; the bytes past it read as zeros). Both stay with the object in this process
+ *  (docs/objects.md). Checks as objectGetProperty; the socket thresholds: NOT_SUPPORTED. */
 export function objectSetProperty(h: number, property: number, value: string | bigint): number {
   const fn = 'objectSetProperty';
-  let bytes: Uint8Array | null = null;
-  if (typeof value === 'string') bytes = Buffer.from(value);
-  else if (typeof value !== 'bigint') throw new TypeError(`${fn}: value must be a string (a name) or a bigint`);
-  return native.objectSetProperty(u32(fn, 'handle', h), u32(fn, 'property', property), bytes);
+  let checked: Uint8Array | bigint;
+  if (typeof value === 'string') checked = Buffer.from(value);
+  else if (typeof value === 'bigint') checked = u64(fn, 'value', value) as bigint;
+  else throw new TypeError(`${fn}: value must be a string (a name) or a bigint`);
+  return native.objectSetProperty(u32(fn, 'handle', h), u32(fn, 'property', property), checked);
 }
 
 export function handleClose(h: number): number {

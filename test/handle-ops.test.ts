@@ -28,6 +28,7 @@ import {
   ZX_INFO_KMEM_STATS,
   ZX_INFO_NONE,
   ZX_INFO_PROCESS,
+  ZX_INFO_PROCESS_HANDLE_STATS,
   ZX_INFO_SOCKET,
   ZX_INFO_STREAM,
   ZX_INFO_TASK_RUNTIME,
@@ -501,6 +502,7 @@ describe('objectGetInfo', () => {
     const bare = replace(b, ZX_RIGHT_NONE);
     for (const topic of [
       ZX_INFO_PROCESS,
+      ZX_INFO_PROCESS_HANDLE_STATS, // no handle names a process: README.md, Differences
       ZX_INFO_THREAD,
       ZX_INFO_JOB,
       ZX_INFO_VMAR,

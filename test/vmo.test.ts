@@ -17,6 +17,7 @@ import {
   ZX_CHANNEL_PEER_CLOSED,
   ZX_CHANNEL_READABLE,
   ZX_CHANNEL_WRITABLE,
+  ZX_DEFAULT_SOCKET_RIGHTS,
   ZX_DEFAULT_VMO_RIGHTS,
   ZX_ERR_ACCESS_DENIED,
   ZX_ERR_BAD_HANDLE,
@@ -1231,9 +1232,62 @@ describe('ZX_PROP_NAME (objectGetProperty / objectSetProperty, handle.name)', ()
     expect(sys.objectGetProperty(h, ZX_PROP_SOCKET_RX_THRESHOLD).status).toBe(ZX_ERR_WRONG_TYPE);
     expect(sys.objectSetProperty(h, ZX_PROP_REGISTER_FS, 0n)).toBe(ZX_ERR_WRONG_TYPE);
     expect(sys.objectGetProperty(h, ZX_PROP_VMO_CONTENT_SIZE)).toEqual({ status: ZX_OK, value: BigInt(PAGE) });
-    expect(sys.objectSetProperty(h, ZX_PROP_VMO_CONTENT_SIZE, 1n)).toBe(ZX_ERR_NOT_SUPPORTED);
     expect(() => sys.objectSetProperty(h, ZX_PROP_NAME, 5 as unknown as string)).toThrow(TypeError);
     expect(sys.handleCloseMany([h, a, b, noGet, noSet])).toBe(ZX_OK);
+  });
+
+  it('ZX_PROP_VMO_CONTENT_SIZE: the size asked (create, child, setSize) until set; setting it zeroes what lies past it; WRITE checked before the type; kept in this process', async () => {
+    const content = (handle: number) => sys.objectGetProperty(handle, ZX_PROP_VMO_CONTENT_SIZE);
+    const h = create(100);
+    expect([content(h), sizeOf(h)]).toEqual([{ status: ZX_OK, value: 100n }, BigInt(PAGE)]);
+    const child = sys.vmoCreateChild(h, ZX_VMO_CHILD_SNAPSHOT, 0, 10);
+    expect(child.status).toBe(ZX_OK);
+    expect(content(child.out)).toEqual({ status: ZX_OK, value: 10n });
+    const grows = create(0, ZX_VMO_RESIZABLE);
+    expect(content(grows)).toEqual({ status: ZX_OK, value: 0n });
+    expect(sys.vmoSetSize(grows, PAGE + 5)).toBe(ZX_OK);
+    expect(content(grows)).toEqual({ status: ZX_OK, value: BigInt(PAGE + 5) });
+
+    // Set: the bytes from it to the end read as zeros; past the size is allowed.
+    expect(sys.vmoWrite(h, Buffer.alloc(PAGE, 0x61), 0)).toBe(ZX_OK);
+    expect(sys.objectSetProperty(h, ZX_PROP_VMO_CONTENT_SIZE, 10n)).toBe(ZX_OK);
+    expect(content(h)).toEqual({ status: ZX_OK, value: 10n });
+    expect(text(h, 12, 0)).toBe(`${'a'.repeat(10)}\0\0`);
+    expect(
+      sys
+        .vmoRead(h, PAGE, 0)
+        .bytes.subarray(10)
+        .every((x) => x === 0),
+    ).toBe(true);
+    expect(sys.objectSetProperty(h, ZX_PROP_VMO_CONTENT_SIZE, BigInt(3 * PAGE))).toBe(ZX_OK);
+    expect([content(h), sizeOf(h)]).toEqual([{ status: ZX_OK, value: BigInt(3 * PAGE) }, BigInt(PAGE)]);
+    expect(sys.objectSetProperty(h, ZX_PROP_VMO_CONTENT_SIZE, 2n ** 64n - 1n)).toBe(ZX_OK);
+    expect(content(h)).toEqual({ status: ZX_OK, value: 2n ** 64n - 1n });
+
+    // Zircon's order: SET_PROPERTY, then WRITE (for this property), then the type.
+    const noWrite = dup(h, ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_WRITE);
+    const noSet = dup(h, ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_SET_PROPERTY);
+    expect(sys.objectSetProperty(noWrite, ZX_PROP_VMO_CONTENT_SIZE, 1n)).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(sys.objectSetProperty(noSet, ZX_PROP_VMO_CONTENT_SIZE, 1n)).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(content(noWrite)).toEqual({ status: ZX_OK, value: 2n ** 64n - 1n });
+    const { out0: s0, out1: s1 } = sys.socketCreate(0);
+    const socketNoWrite = dup(s0, ZX_DEFAULT_SOCKET_RIGHTS & ~ZX_RIGHT_WRITE);
+    expect(sys.objectSetProperty(s0, ZX_PROP_VMO_CONTENT_SIZE, 1n)).toBe(ZX_ERR_WRONG_TYPE);
+    expect(sys.objectSetProperty(socketNoWrite, ZX_PROP_VMO_CONTENT_SIZE, 1n)).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(sys.objectGetProperty(s0, ZX_PROP_VMO_CONTENT_SIZE).status).toBe(ZX_ERR_WRONG_TYPE);
+    expect(() => sys.objectSetProperty(h, ZX_PROP_VMO_CONTENT_SIZE, 2n ** 64n)).toThrow(TypeError);
+    expect(() => sys.objectSetProperty(h, ZX_PROP_VMO_CONTENT_SIZE, -1n)).toThrow(TypeError);
+
+    // Another process sees the VMO's size (the content size stays here), and the zeros.
+    expect(sys.objectSetProperty(h, ZX_PROP_VMO_CONTENT_SIZE, 10n)).toBe(ZX_OK);
+    const other = startChild();
+    await other.ask({ op: 'take', name: 'v' }, [dup(h, ZX_RIGHT_SAME_RIGHTS)]);
+    expect(await other.ask({ op: 'read', name: 'v', length: 12, offset: '0' })).toEqual({
+      status: ZX_OK,
+      text: `${'a'.repeat(10)}\0\0`,
+    });
+    expect(await other.exit()).toEqual({ code: 0, signal: null });
+    expect(sys.handleCloseMany([h, child.out, grows, noWrite, noSet, s0, s1, socketNoWrite])).toBe(ZX_OK);
   });
 
   it('every handle to the object sees one name, cut to 31 bytes; a child takes its parent’s; it stays in this process', async () => {

@@ -22,21 +22,28 @@ import {
   ZX_ERR_ACCESS_DENIED,
   ZX_ERR_BAD_STATE,
   ZX_ERR_INVALID_ARGS,
+  ZX_ERR_NOT_SUPPORTED,
   ZX_ERR_OUT_OF_RANGE,
   ZX_ERR_PEER_CLOSED,
   ZX_ERR_SHOULD_WAIT,
+  ZX_ERR_WRONG_TYPE,
   ZX_INFO_SOCKET,
   ZX_OK,
+  ZX_PROP_SOCKET_RX_THRESHOLD,
+  ZX_PROP_SOCKET_TX_THRESHOLD,
   ZX_RIGHT_MANAGE_SOCKET,
+  ZX_RIGHT_SET_PROPERTY,
   ZX_SOCKET_DATAGRAM,
   ZX_SOCKET_DISPOSITION_WRITE_DISABLED as DISABLED,
   ZX_SOCKET_DISPOSITION_WRITE_ENABLED as ENABLED,
   ZX_SOCKET_PEEK,
   ZX_SOCKET_PEER_CLOSED,
   ZX_SOCKET_PEER_WRITE_DISABLED,
+  ZX_SOCKET_READ_THRESHOLD,
   ZX_SOCKET_READABLE,
   ZX_SOCKET_WRITABLE,
   ZX_SOCKET_WRITE_DISABLED,
+  ZX_SOCKET_WRITE_THRESHOLD,
 } from '../lib/index';
 import { basic, closeAll, signalsOf } from './fixtures/channels';
 import { keepBaseline, socketPair } from './fixtures/core';
@@ -321,6 +328,22 @@ describe('SocketTest', () => {
       actual: 0,
     });
     closeAll(local, remote);
+  });
+
+  // Not Zircon's: what this package answers instead of SetThreshholdsProp.
+  it('the thresholds: NOT_SUPPORTED after the handle, right and type checks; no threshold signal shows', () => {
+    const [local, remote] = socketPair();
+    for (const property of [ZX_PROP_SOCKET_RX_THRESHOLD, ZX_PROP_SOCKET_TX_THRESHOLD]) {
+      expect(sys.objectSetProperty(local, property, 0n)).toBe(ZX_ERR_NOT_SUPPORTED);
+      expect(sys.objectGetProperty(local, property)).toEqual({ status: ZX_ERR_NOT_SUPPORTED, value: null });
+    }
+    const noSet = sys.handleDuplicate(local, basic(local).rights & ~ZX_RIGHT_SET_PROPERTY);
+    expect(sys.objectSetProperty(noSet.out, ZX_PROP_SOCKET_RX_THRESHOLD, 0n)).toBe(ZX_ERR_ACCESS_DENIED);
+    const v = sys.vmoCreate(4096, 0);
+    expect(sys.objectSetProperty(v.out, ZX_PROP_SOCKET_TX_THRESHOLD, 0n)).toBe(ZX_ERR_WRONG_TYPE);
+    write(local, MSG1);
+    expect(signalsOf(remote) & (ZX_SOCKET_READ_THRESHOLD | ZX_SOCKET_WRITE_THRESHOLD)).toBe(0);
+    closeAll(local, remote, noSet.out, v.out);
   });
 
   it('ZeroSize', () => {

@@ -60,11 +60,15 @@ Napi::Value ObjectGetPropertyJs(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// objectSetProperty(h, property, value: Buffer (the name's bytes)) → status.
+// objectSetProperty(h, property, value: Buffer (the name's bytes) or a bigint (below 2^64,
+// checked by the caller)) → status.
 Napi::Value ObjectSetPropertyJs(const Napi::CallbackInfo& info) {
   PropertyValue value;
   iovec bytes{nullptr, 0};
-  if (BytesOf(info.Env(), info[2], &bytes))
+  if (info[2].IsBigInt()) {
+    bool lossless;
+    value.number = info[2].As<Napi::BigInt>().Uint64Value(&lossless);
+  } else if (BytesOf(info.Env(), info[2], &bytes))
     value.name.assign(static_cast<const char*>(bytes.iov_base), bytes.iov_len);
   return Status(info.Env(), ObjectSetProperty(U32(info[0]), U32(info[1]), value));
 }

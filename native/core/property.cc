@@ -1,5 +1,5 @@
-// zx_object_get_property / zx_object_set_property: ZX_PROP_NAME on every object (kept in
-// this process, docs/objects.md), ZX_PROP_VMO_CONTENT_SIZE read as a VMO's size, and for
+// zx_object_get_property / zx_object_set_property: ZX_PROP_NAME on every object and
+// ZX_PROP_VMO_CONTENT_SIZE on VMOs (both kept in this process, docs/objects.md), and for
 // the properties of objects this library lacks the statuses Zircon gives.
 #include "core/handle_table.h"
 #include "core/syscalls.h"
@@ -49,13 +49,16 @@ bool PropertyType(uint32_t property, bool set, zx_obj_type_t* type) {
 }
 
 // Zircon's order: the handle and the right (BAD_HANDLE → ACCESS_DENIED), then the property
-// (INVALID_ARGS for one it lacks), then the object's type (WRONG_TYPE).
+// (INVALID_ARGS for one it lacks; setting the content size also needs WRITE:
+// ACCESS_DENIED), then the object's type (WRONG_TYPE).
 zx_status_t LookupForProperty(zx_handle_t h, uint32_t property, bool set, HandleInfo* info) {
   zx_status_t status = HandleTable::Get().LookupChecked(
       h, ZX_OBJ_TYPE_NONE, set ? ZX_RIGHT_SET_PROPERTY : ZX_RIGHT_GET_PROPERTY, info);
   if (status != ZX_OK) return status;
   zx_obj_type_t type;
   if (!PropertyType(property, set, &type)) return ZX_ERR_INVALID_ARGS;
+  if (set && property == ZX_PROP_VMO_CONTENT_SIZE && !(info->rights & ZX_RIGHT_WRITE))
+    return ZX_ERR_ACCESS_DENIED;
   if (type != ZX_OBJ_TYPE_NONE && info->object->type() != type) return ZX_ERR_WRONG_TYPE;
   return ZX_OK;
 }
@@ -72,7 +75,7 @@ zx_status_t ObjectGetProperty(zx_handle_t h, uint32_t property, PropertyValue* o
       out->name = info.object->name();
       return ZX_OK;
     case ZX_PROP_VMO_CONTENT_SIZE:
-      return static_cast<Vmo*>(info.object.get())->GetSize(&out->number);
+      return static_cast<Vmo*>(info.object.get())->GetContentSize(&out->number);
     default:
       return ZX_ERR_NOT_SUPPORTED;  // the socket thresholds
   }
@@ -82,7 +85,9 @@ zx_status_t ObjectSetProperty(zx_handle_t h, uint32_t property, const PropertyVa
   HandleInfo info;
   zx_status_t status = LookupForProperty(h, property, true, &info);
   if (status != ZX_OK) return status;
-  if (property != ZX_PROP_NAME) return ZX_ERR_NOT_SUPPORTED;  // thresholds, content size
+  if (property == ZX_PROP_VMO_CONTENT_SIZE)
+    return static_cast<Vmo*>(info.object.get())->SetContentSize(value.number);
+  if (property != ZX_PROP_NAME) return ZX_ERR_NOT_SUPPORTED;  // the socket thresholds
   info.object->set_name(value.name.data(), value.name.size());
   return ZX_OK;
 }

@@ -10,6 +10,7 @@
 
 #include <cstdio>
 
+#include "core/errno_status.h"
 #include "core/handle_table.h"
 #include "core/koid.h"
 #include "core/socket_util.h"
@@ -110,6 +111,24 @@ zx_status_t Vmo::GetSize(uint64_t* size) const {
   return ZX_OK;
 }
 
+zx_status_t Vmo::GetContentSize(uint64_t* size) const {
+  if (!has_content_size_.load(std::memory_order_acquire)) return GetSize(size);
+  *size = content_size_.load(std::memory_order_relaxed);
+  return ZX_OK;
+}
+
+zx_status_t Vmo::SetContentSize(uint64_t size) {
+  uint64_t vmo_size;
+  zx_status_t status = GetSize(&vmo_size);
+  if (status != ZX_OK) return status;
+  if (size < vmo_size &&
+      fallocate(fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(size),
+                static_cast<off_t>(vmo_size - size)) != 0)
+    return StatusForErrno(errno, ZX_ERR_BAD_STATE);
+  set_content_size(size);
+  return ZX_OK;
+}
+
 std::shared_ptr<Object> Vmo::ForTransfer(zx_rights_t rights) {
   if ((rights & ZX_RIGHT_WRITE) || !writable_fd_) return shared_from_this();
   // A new open file description on the same memory, read-only: the receiver's mmap can't
@@ -134,6 +153,7 @@ zx_status_t VmoCreate(uint64_t size, uint32_t options, zx_handle_t* out) {
   zx_status_t status = NewVmo(
       rounded, resizable, [](int) { return ZX_OK; }, &vmo);
   if (status != ZX_OK) return status;
+  static_cast<Vmo*>(vmo.get())->set_content_size(size);
   zx_handle_t h =
       HandleTable::Get().Add(vmo, ZX_DEFAULT_VMO_RIGHTS | (resizable ? ZX_RIGHT_RESIZE : 0));
   if (!h) return ZX_ERR_NO_RESOURCES;  // the object closes its memfd
@@ -233,6 +253,7 @@ zx_status_t VmoSetSize(zx_handle_t h, uint64_t size) {
     if (rounded > size)
       fallocate(vmo->fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(size),
                 static_cast<off_t>(rounded - size));
+    vmo->set_content_size(size);
     return ZX_OK;
   }
   return TruncateStatus(errno);

@@ -4,6 +4,7 @@
 // the descriptor itself can enforce travel that way: a handle without WRITE goes as the
 // memfd reopened read-only.
 #pragma once
+#include <atomic>
 #include <cstddef>
 #include <functional>
 
@@ -34,12 +35,25 @@ class Vmo final : public Object {
   void set_parent_koid(zx_koid_t koid) { parent_koid_ = koid; }
   // The size now, in bytes (for a sealed VMO, the size it was adopted with).
   zx_status_t GetSize(uint64_t* size) const;
+  // ZX_PROP_VMO_CONTENT_SIZE, kept in this process (docs/objects.md): the size asked of
+  // vmoCreate, vmoCreateChild or vmoSetSize here, or the property as set here; the VMO's
+  // size until then (one from another process).
+  zx_status_t GetContentSize(uint64_t* size) const;
+  void set_content_size(uint64_t size) {
+    content_size_.store(size, std::memory_order_relaxed);
+    has_content_size_.store(true, std::memory_order_release);
+  }
+  // zx_object_set_property(ZX_PROP_VMO_CONTENT_SIZE) past the checks: as Zircon, the bytes
+  // from `size` to the VMO's end read as zeros from now on.
+  zx_status_t SetContentSize(uint64_t size);
 
  private:
   const bool resizable_;
   const bool writable_fd_;
   uint64_t fixed_size_ = 0;  // when !resizable_: sealed both ways, so read once
   zx_koid_t parent_koid_ = ZX_KOID_INVALID;
+  std::atomic<bool> has_content_size_{false};
+  std::atomic<uint64_t> content_size_{0};
 };
 
 extern const ObjectKind kVmoKind;

@@ -155,6 +155,7 @@ zx_status_t VmoCreateChild(zx_handle_t h, uint32_t options, uint64_t offset, uin
       rounded, resizable, [&](int fd) { return CopyData(parent_fd, offset, copied, fd, 0); },
       &child, parent->koid());
   if (status != ZX_OK) return status;
+  static_cast<Vmo*>(child.get())->set_content_size(size);  // as Zircon: the size asked
   const std::string name = parent->name();  // a child is named as its parent, as on Zircon
   child->set_name(name.data(), name.size());
   // As Zircon: the parent handle's rights and GET_PROPERTY and SET_PROPERTY (to name the
