@@ -1,5 +1,6 @@
-// Zircon's own VMO tests (zircon/system/utest/core/vmo/vmo.cc, VmoTestCase.*) through the
-// sys face and Vmo mappings: the same operations and statuses. Where the original maps the
+// Zircon's own VMO tests (zircon/system/utest/core/vmo/vmo.cc, VmoTestCase.*, and
+// vmo-zero.cc, VmoZeroTestCase.*) through the sys face and Vmo mappings: the same operations
+// and statuses. Where the original maps the
 // VMO twice to see one write through both, the second mapping is in another process (a VMO
 // travels as its memfd).
 //
@@ -11,6 +12,10 @@
 // - Rights' ZX_VM_PERM_EXECUTE and replace_as_executable cases, Cache, PhysicalSlice,
 //   CacheFlush, the contiguous and physical halves of Info and CacheOp: no executable
 //   mappings, cache policies, physical or contiguous VMOs here (docs/objects.md, VMOs).
+// - VmoZeroTestCase's Contiguous and its copy-on-write cases (EmptyCowChildren,
+//   MergeZeroChildren, AllocateAfterMerge*, WriteCowParent, ChildZeroThenWrite, Nested):
+//   they count which of parent and child a shared page is attributed to; a child here is
+//   an eager copy that shares no page (ContentInParentAndChild's contents are kept).
 // - ChildPermsTestHelper's SLICE children: slices share pages with their parent, which a
 //   memfd can't give a second size and offset (vmoCreateChild answers NOT_SUPPORTED).
 import { describe, expect, it } from 'vitest';
@@ -50,6 +55,7 @@ import {
   ZX_VMO_OP_CACHE_SYNC,
   ZX_VMO_OP_COMMIT,
   ZX_VMO_OP_DECOMMIT,
+  ZX_VMO_OP_ZERO,
   ZX_VMO_RESIZABLE,
 } from '../lib/index';
 import { native } from '../lib/native';
@@ -356,5 +362,77 @@ describe('VmoTestCase', () => {
     expect(sys.vmoOpRange(h, ZX_VMO_OP_COMMIT, 0x10, 0x100)).toBe(ZX_OK);
     expect(sys.vmoOpRange(h, ZX_VMO_OP_DECOMMIT, 0x10, 0x100)).toBe(ZX_ERR_INVALID_ARGS);
     expect(sys.handleClose(h)).toBe(ZX_OK);
+  });
+});
+
+describe('VmoZeroTestCase', () => {
+  const committed = (h: number) => {
+    const r = sys.objectGetInfo(h, ZX_INFO_VMO);
+    expect(r.status).toBe(ZX_OK);
+    return r.info!.committedBytes;
+  };
+  const allSame = (bytes: Uint8Array, value: number) => bytes.every((b) => b === value);
+
+  it('UnalignedSubPage', () => {
+    const h = vmo(PAGE);
+    const bytes = new Uint8Array(mapOf(h));
+    bytes.fill(0xff);
+    expect(sys.vmoOpRange(h, ZX_VMO_OP_ZERO, 42, 91)).toBe(ZX_OK);
+    expect(allSame(bytes.subarray(0, 42), 0xff)).toBe(true);
+    expect(allSame(bytes.subarray(42, 42 + 91), 0)).toBe(true);
+    expect(allSame(bytes.subarray(42 + 91), 0xff)).toBe(true);
+    Vmo.unmap(bytes.buffer as ArrayBuffer);
+    closeAll(h);
+  });
+
+  it('UnalignedCommitted (the mapping in another process)', async () => {
+    const h = vmo(PAGE * 2);
+    const bytes = new Uint8Array(mapOf(h));
+    bytes.fill(0xff);
+    const peer = startPeer({ vmo: duplicate(h, ZX_RIGHT_SAME_RIGHTS) });
+    expect(await peer.do({ vmoZero: 'vmo', offset: PAGE / 2, length: PAGE })).toEqual([ZX_OK]);
+    expect(allSame(bytes.subarray(0, PAGE / 2), 0xff)).toBe(true);
+    expect(allSame(bytes.subarray(PAGE / 2, PAGE / 2 + PAGE), 0)).toBe(true);
+    expect(allSame(bytes.subarray(PAGE + PAGE / 2), 0xff)).toBe(true);
+    await peer.exit();
+    Vmo.unmap(bytes.buffer as ArrayBuffer);
+    closeAll(h);
+  });
+
+  it('UnalignedUnCommitted', () => {
+    const h = vmo(PAGE * 2);
+    expect(committed(h)).toBe(0n);
+    expect(sys.vmoOpRange(h, ZX_VMO_OP_ZERO, PAGE / 2, PAGE)).toBe(ZX_OK);
+    expect(committed(h)).toBe(0n);
+    closeAll(h);
+  });
+
+  it('DecommitMiddle', () => {
+    const h = vmo(PAGE * 3);
+    const bytes = new Uint8Array(mapOf(h));
+    bytes.fill(0xff);
+    expect(committed(h)).toBe(BigInt(PAGE * 3));
+    expect(sys.vmoOpRange(h, ZX_VMO_OP_ZERO, PAGE / 2, PAGE * 2)).toBe(ZX_OK);
+    expect(committed(h)).toBe(BigInt(PAGE * 2));
+    Vmo.unmap(bytes.buffer as ArrayBuffer);
+    closeAll(h);
+  });
+
+  it('ContentInParentAndChild (contents)', () => {
+    const parent = vmo(PAGE * 2);
+    expect(sys.vmoWrite(parent, Buffer.from([1]), 0)).toBe(ZX_OK);
+    const child = sys.vmoCreateChild(parent, ZX_VMO_CHILD_SNAPSHOT, 0, PAGE * 2);
+    expect(child.status).toBe(ZX_OK);
+    expect(sys.vmoWrite(child.out, Buffer.from([2]), 0)).toBe(ZX_OK);
+    expect(sys.vmoOpRange(child.out, ZX_VMO_OP_ZERO, 0, PAGE)).toBe(ZX_OK);
+    expect(sys.vmoRead(child.out, 1, 0).bytes[0]).toBe(0);
+    expect(sys.vmoRead(parent, 1, 0).bytes[0]).toBe(1);
+    closeAll(parent, child.out);
+  });
+
+  it('ZeroLengths', () => {
+    const h = vmo(PAGE);
+    for (const offset of [0, 10, PAGE]) expect(sys.vmoOpRange(h, ZX_VMO_OP_ZERO, offset, 0)).toBe(ZX_OK);
+    closeAll(h);
   });
 });
