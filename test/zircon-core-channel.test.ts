@@ -1,5 +1,5 @@
-// Zircon's own channel tests (zircon/system/utest/core/channel/channel.cc, ChannelTest.*)
-// as the sys face can express them: the same operations and the same statuses, in
+// Zircon's own channel tests (zircon/system/utest/core/channel/channel.cc, ChannelTest.*, and
+// channel-write-etc/write_etc.cc, ChannelWriteEtcTest.*) as the sys face can express them: the same operations and the same statuses, in
 // Zircon's order; the threads of the original are other processes here wherever the
 // channel end can travel to one (a child running test/fixtures/objects-child.cjs).
 //
@@ -8,6 +8,9 @@
 //   pointers; every call returns its sizes.
 // - ReadEtcHandleInfoValidation's FIFO handles: there are no FIFOs here (the event cases
 //   are kept).
+// - ChannelWriteEtcTest.NullptrArgWhenSizeNonZeroShouldFail and
+//   MaximumNumberHandlesWithZeroCountArrayArgShouldSucceed: a JS array has its own length
+//   (no count apart from the buffer).
 // - CloseSignalsPeerReturnsPeerClosed (objectSignalPeer with a user signal on a channel):
 //   user signals on channels are tested with that feature, not here.
 import { describe, expect, it } from 'vitest';
@@ -39,9 +42,17 @@ import {
   ZX_RIGHTS_BASIC,
   ZX_TIME_INFINITE,
   ZX_TIME_INFINITE_PAST,
+  ZX_HANDLE_OP_MOVE,
+  ZX_HANDLE_OP_DUPLICATE,
+  ZX_OBJ_TYPE_PORT,
+  ZX_OBJ_TYPE_NONE,
+  ZX_OBJ_TYPE_SOCKET,
+  ZX_HANDLE_INVALID,
+  ZX_RIGHT_WRITE,
+  ZX_ERR_WRONG_TYPE,
 } from '../lib/index';
 import { basic, channel, closeAll, isValid, signalsOf } from './fixtures/channels';
-import { event, keepBaseline } from './fixtures/core';
+import { event, keepBaseline, socketPair } from './fixtures/core';
 import { startPeer } from './fixtures/peer';
 import { inWorker } from './fixtures/threads';
 
@@ -451,5 +462,233 @@ describe('ChannelTest: nesting, handle infos, sizes', () => {
       if (numHandles > 0) closeAll(...r.handles);
     }
     closeAll(local, remote);
+  });
+});
+
+describe('ChannelWriteEtcTest', () => {
+  const DATA_ETC = Buffer.from([0xfe, 0xca, 0xad, 0xba]); // kChannelData, 0xbaadcafe
+  const OPS = [
+    ['MOVE', ZX_HANDLE_OP_MOVE, ZX_ERR_BAD_HANDLE],
+    ['DUPLICATE', ZX_HANDLE_OP_DUPLICATE, ZX_OK],
+  ] as const;
+  const entry = (operation: number, handle: number, type = ZX_OBJ_TYPE_NONE, rights = ZX_RIGHT_SAME_RIGHTS) => ({
+    operation,
+    handle,
+    type,
+    rights,
+    result: ZX_OK,
+  });
+
+  it('MultipleHandlesSomeInvalidResultsReportedCorrectly', () => {
+    const [local, remote] = channel();
+    const [argLocal, argRemote] = channel();
+    const [s0, s1] = socketPair();
+    const e = event();
+    const list = [
+      entry(ZX_HANDLE_OP_MOVE, s0, ZX_OBJ_TYPE_PORT),
+      entry(ZX_HANDLE_OP_MOVE, s1),
+      entry(ZX_HANDLE_OP_DUPLICATE, argLocal),
+      entry(ZX_HANDLE_OP_MOVE, e),
+    ];
+    expect(sys.channelWriteEtc(local, 0, DATA_ETC, list)).toBe(ZX_ERR_WRONG_TYPE);
+    expect(list.map((d) => d.result)).toEqual([ZX_ERR_WRONG_TYPE, ZX_OK, ZX_ERR_ACCESS_DENIED, ZX_OK]);
+    expect(sys.handleClose(argLocal)).toBe(ZX_OK);
+    closeAll(local, remote, argRemote);
+  });
+
+  it('ImproperlyInitalizedResultsArgReportedBackAsOriginallyInitalized', () => {
+    const [local, remote] = channel();
+    const list = [{ ...entry(ZX_HANDLE_OP_MOVE, event()), result: ZX_ERR_WRONG_TYPE }];
+    expect(sys.channelWriteEtc(local, 0, DATA_ETC, list)).toBe(ZX_OK);
+    expect(list[0].result).toBe(ZX_ERR_WRONG_TYPE);
+    const r = readOne(remote);
+    closeAll(local, remote, ...r.handles);
+  });
+
+  it('FailureDoesNotResultInReceivedPacket', () => {
+    const [local, remote] = channel();
+    expect(sys.channelWriteEtc(local, 0, DATA_ETC, [entry(ZX_HANDLE_OP_MOVE, event(), ZX_OBJ_TYPE_SOCKET)])).toBe(
+      ZX_ERR_WRONG_TYPE,
+    );
+    expect(sys.channelRead(remote, 0, 4, 1).status).toBe(ZX_ERR_SHOULD_WAIT);
+    closeAll(local, remote);
+  });
+
+  it.each(OPS)('SentHandleReferrsToSameObject (%s)', (_, op, closeResult) => {
+    const [local, remote] = channel();
+    const e = event();
+    const before = basic(e);
+    expect(sys.channelWriteEtc(local, 0, DATA_ETC, [entry(op, e)])).toBe(ZX_OK);
+    expect(sys.handleClose(e)).toBe(closeResult);
+    const r = readOne(remote, 4, 1);
+    const after = basic(r.handles[0]);
+    expect([after.koid, after.rights, after.type]).toEqual([before.koid, before.rights, before.type]);
+    closeAll(local, remote, r.handles[0]);
+  });
+
+  it.each([0xffffffff, 2])('InvalidOpArgShouldFail (op %d)', (op) => {
+    const [s0, s1] = socketPair();
+    const [local, remote] = channel();
+    expect(sys.channelWriteEtc(local, 0, DATA_ETC, [entry(op, s0)])).toBe(ZX_ERR_INVALID_ARGS);
+    expect(sys.handleClose(s0)).toBe(ZX_ERR_BAD_HANDLE);
+    closeAll(s1, local, remote);
+  });
+
+  it.each(OPS)('HandleArgNotAChannelHandleShouldFail (%s)', (_, op, closeResult) => {
+    const [s0, s1] = socketPair();
+    expect(sys.channelWriteEtc(s0, 0, DATA_ETC, [entry(op, s1)])).toBe(ZX_ERR_WRONG_TYPE);
+    expect(sys.handleClose(s0)).toBe(ZX_OK);
+    expect(sys.handleClose(s1)).toBe(closeResult);
+  });
+
+  it.each(OPS)('ChannelHandleNotValidShouldFail (%s)', (_, op, closeResult) => {
+    const [s0, s1] = socketPair();
+    const [local, remote] = channel();
+    closeAll(local);
+    expect(sys.channelWriteEtc(local, 0, DATA_ETC, [entry(op, s0)])).toBe(ZX_ERR_BAD_HANDLE);
+    expect(sys.handleClose(s0)).toBe(closeResult);
+    closeAll(s1, remote);
+  });
+
+  it.each(OPS)('ChannelHandleWithoutWriteRightShouldFail (%s)', (_, op, closeResult) => {
+    const [s0, s1] = socketPair();
+    const [local, remote] = channel();
+    const noWrite = sys.handleReplace(local, basic(local).rights & ~ZX_RIGHT_WRITE).out;
+    expect(sys.channelWriteEtc(noWrite, 0, DATA_ETC, [entry(op, s0)])).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(sys.handleClose(s0)).toBe(closeResult);
+    closeAll(s1, noWrite, remote);
+  });
+
+  it.each(OPS)('HandleWithoutTransferRightShouldFail (%s)', (_, op, closeResult) => {
+    const [s0, s1] = socketPair();
+    const [local, remote] = channel();
+    const noTransfer = sys.handleReplace(s0, basic(s0).rights & ~ZX_RIGHT_TRANSFER).out;
+    expect(sys.channelWriteEtc(local, 0, DATA_ETC, [entry(op, noTransfer)])).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(sys.handleClose(noTransfer)).toBe(closeResult);
+    closeAll(s1, local, remote);
+  });
+
+  it('InvalidHandleInTransferredHandlesShouldFail', () => {
+    const [s0, s1] = socketPair();
+    closeAll(s0);
+    for (const bad of [s0, ZX_HANDLE_INVALID, 0xffffffff]) {
+      const [local, remote] = channel();
+      expect(sys.channelWriteEtc(local, 0, DATA_ETC, [entry(ZX_HANDLE_OP_DUPLICATE, bad)])).toBe(ZX_ERR_BAD_HANDLE);
+      closeAll(local, remote);
+    }
+    closeAll(s1);
+  });
+
+  it('RepeatedHandlesWithOpMoveHandlesShouldFail', () => {
+    const [local, remote] = channel();
+    const [s0, s1] = socketPair();
+    const list = [entry(ZX_HANDLE_OP_MOVE, s0), entry(ZX_HANDLE_OP_MOVE, s0)];
+    expect(sys.channelWriteEtc(local, 0, DATA_ETC, list)).toBe(ZX_ERR_BAD_HANDLE);
+    expect(sys.handleClose(s0)).toBe(ZX_ERR_BAD_HANDLE);
+    closeAll(local, remote, s1);
+  });
+
+  it.each(OPS)('DuplicateHandlesInTransferredHandlesShouldSucceed (%s)', (_, op, closeResult) => {
+    const [local, remote] = channel();
+    const [s0, s1] = socketPair();
+    const dup = sys.handleDuplicate(s0, ZX_RIGHT_SAME_RIGHTS).out;
+    expect(sys.channelWriteEtc(local, 0, DATA_ETC, [entry(op, s0), entry(op, dup)])).toBe(ZX_OK);
+    expect(sys.handleClose(s0)).toBe(closeResult);
+    expect(sys.handleClose(dup)).toBe(closeResult);
+    const r = readOne(remote);
+    closeAll(local, remote, s1, ...r.handles);
+  });
+
+  it.each(OPS)('HandleDoesNotMatchTypeShouldFail (%s, every type but SOCKET and NONE)', (_, op, closeResult) => {
+    for (let type = 0; type < 256; type++) {
+      if (type === ZX_OBJ_TYPE_SOCKET || type === ZX_OBJ_TYPE_NONE) continue;
+      const [local, remote] = channel();
+      const [s0, s1] = socketPair();
+      expect(sys.channelWriteEtc(local, 0, DATA_ETC, [entry(op, s0, type)])).toBe(ZX_ERR_WRONG_TYPE);
+      expect(sys.handleClose(s0)).toBe(closeResult);
+      closeAll(local, remote, s1);
+    }
+  });
+
+  it.each(OPS)('OptionsArgNonZeroShouldFail (%s)', (_, op, closeResult) => {
+    const [local, remote] = channel();
+    const [s0, s1] = socketPair();
+    expect(sys.channelWriteEtc(local, 1, DATA_ETC, [entry(op, s0)])).toBe(ZX_ERR_INVALID_ARGS);
+    expect(sys.handleClose(s0)).toBe(closeResult);
+    closeAll(local, remote, s1);
+  });
+
+  it.each(OPS)('ChannelHandleInTransferredHandlesShouldFail (%s)', (_, op, closeResult) => {
+    const [local, remote] = channel();
+    expect(sys.channelWriteEtc(local, 0, DATA_ETC, [entry(op, local)])).toBe(ZX_ERR_NOT_SUPPORTED);
+    expect(sys.handleClose(local)).toBe(closeResult);
+    expect(sys.handleClose(remote)).toBe(ZX_OK);
+  });
+
+  it.each(OPS)('OppositeChannelEndClosedShouldFail (%s)', (_, op, closeResult) => {
+    const [local, remote] = channel();
+    const [s0, s1] = socketPair();
+    closeAll(remote);
+    expect(sys.channelWriteEtc(local, 0, DATA_ETC, [entry(op, s0)])).toBe(ZX_ERR_PEER_CLOSED);
+    expect(sys.handleClose(s0)).toBe(closeResult);
+    closeAll(local, s1);
+  });
+
+  it.each(OPS)('HandleCountBoundaryChecks (%s)', (_, op) => {
+    for (const [count, expected] of [
+      [0, ZX_OK],
+      [ZX_CHANNEL_MAX_MSG_HANDLES, ZX_OK],
+      [ZX_CHANNEL_MAX_MSG_HANDLES + 1, ZX_ERR_OUT_OF_RANGE],
+    ]) {
+      const [local, remote] = channel();
+      const events = Array.from({ length: count }, event);
+      expect(
+        sys.channelWriteEtc(
+          local,
+          0,
+          DATA_ETC,
+          events.map((e) => entry(op, e)),
+        ),
+      ).toBe(expected);
+      for (const e of events)
+        expect(sys.handleClose(e)).toBe(op === ZX_HANDLE_OP_DUPLICATE ? ZX_OK : ZX_ERR_BAD_HANDLE);
+      if (expected === ZX_OK) {
+        const r = readOne(remote);
+        if (r.handles.length > 0) closeAll(...r.handles);
+      }
+      closeAll(local, remote);
+    }
+  });
+
+  it('HandleCountAndDataCountBothZeroShouldSucceed', () => {
+    const [local, remote] = channel();
+    expect(sys.channelWriteEtc(local, 0, null, null)).toBe(ZX_OK);
+    closeAll(local, remote);
+  });
+
+  it('ByteCountIsMaxShouldSucceed / ByteCountIsMaxPlusOneShouldFail', () => {
+    const [local, remote] = channel();
+    expect(sys.channelWriteEtc(local, 0, Buffer.alloc(ZX_CHANNEL_MAX_MSG_BYTES), null)).toBe(ZX_OK);
+    expect(sys.channelWriteEtc(local, 0, Buffer.alloc(ZX_CHANNEL_MAX_MSG_BYTES + 1), null)).toBe(ZX_ERR_OUT_OF_RANGE);
+    closeAll(local, remote);
+  });
+
+  it.each(OPS)('RemoveAllHandleRights / RemovingSomeHandleRights / SameHandleRights* (%s)', (_, op, closeResult) => {
+    for (const reduce of [() => 0, (r: number) => r & ~ZX_RIGHT_WRITE, (r: number) => r, () => ZX_RIGHT_SAME_RIGHTS]) {
+      const [local, remote] = channel();
+      const [s0, s1] = socketPair();
+      const before = basic(s0).rights;
+      const rights = reduce(before);
+      expect(sys.channelWriteEtc(local, 0, DATA_ETC, [entry(op, s0, ZX_OBJ_TYPE_NONE, rights)])).toBe(ZX_OK);
+      if (op === ZX_HANDLE_OP_DUPLICATE) expect(basic(s0).rights).toBe(before);
+      expect(sys.handleClose(s0)).toBe(closeResult);
+      const r = readOne(remote, 4, 1);
+      const after = basic(r.handles[0]);
+      expect([after.type, after.rights]).toEqual([
+        ZX_OBJ_TYPE_SOCKET,
+        rights === ZX_RIGHT_SAME_RIGHTS ? before : rights,
+      ]);
+      closeAll(local, remote, s1, r.handles[0]);
+    }
   });
 });
