@@ -1,5 +1,6 @@
-// Zircon's own channel tests (zircon/system/utest/core/channel/channel.cc, ChannelTest.*, and
-// channel-write-etc/write_etc.cc, ChannelWriteEtcTest.*) as the sys face can express them: the same operations and the same statuses, in
+// Zircon's own channel tests (zircon/system/utest/core/channel/channel.cc, ChannelTest.*;
+// channel-write-etc/write_etc.cc, ChannelWriteEtcTest.*; channel-iovec/iovec.cc, IOVecTest.*)
+// as the sys face can express them: the same operations and the same statuses, in
 // Zircon's order; the threads of the original are other processes here wherever the
 // channel end can travel to one (a child running test/fixtures/objects-child.cjs).
 //
@@ -10,7 +11,10 @@
 //   are kept).
 // - ChannelWriteEtcTest.NullptrArgWhenSizeNonZeroShouldFail and
 //   MaximumNumberHandlesWithZeroCountArrayArgShouldSucceed: a JS array has its own length
-//   (no count apart from the buffer).
+//   (no count apart from the buffer). IOVecTest's WriteNonZeroReservedIovec,
+//   WriteNullBufferNonnullSize, CallNonZeroReservedIovec, CallNullBufferNonnullSize and
+//   CallIovecBytesLessThanTxidSize's byte count: an iovec here is a Uint8Array, with no
+//   reserved field, null buffer or size of its own (the txid case is kept with 3 bytes).
 // - CloseSignalsPeerReturnsPeerClosed (objectSignalPeer with a user signal on a channel):
 //   user signals on channels are tested with that feature, not here.
 import { describe, expect, it } from 'vitest';
@@ -50,6 +54,7 @@ import {
   ZX_HANDLE_INVALID,
   ZX_RIGHT_WRITE,
   ZX_ERR_WRONG_TYPE,
+  ZX_CHANNEL_WRITE_USE_IOVEC,
 } from '../lib/index';
 import { basic, channel, closeAll, isValid, signalsOf } from './fixtures/channels';
 import { event, keepBaseline, socketPair } from './fixtures/core';
@@ -690,5 +695,135 @@ describe('ChannelWriteEtcTest', () => {
       ]);
       closeAll(local, remote, s1, r.handles[0]);
     }
+  });
+});
+
+describe('IOVecTest (ZX_CHANNEL_WRITE_USE_IOVEC; the echo server in another process)', () => {
+  /** `count` iovecs of `size` bytes, iovec i filled with i + i / 256 (as a byte). */
+  const iovecs = (count: number, size: number) =>
+    Array.from({ length: count }, (_, i) => Buffer.alloc(size, (i + Math.floor(i / 256)) & 0xff));
+
+  it('WriteZeroIovecs', () => {
+    const [readCh, writeCh] = channel();
+    expect(sys.channelWrite(writeCh, ZX_CHANNEL_WRITE_USE_IOVEC, [], null)).toBe(ZX_OK);
+    const r = readOne(readCh, 0, 0);
+    expect([r.actualBytes, r.actualHandles]).toEqual([0, 0]);
+    closeAll(readCh, writeCh);
+  });
+
+  it.each([
+    ['WriteFewLargeIovecs', 3, 8000],
+    ['WriteManySmallIovecs', 1000, 10],
+  ])('%s', (_, count, size) => {
+    const [readCh, writeCh] = channel();
+    const inputs = iovecs(count, size);
+    expect(sys.channelWrite(writeCh, ZX_CHANNEL_WRITE_USE_IOVEC, inputs, null)).toBe(ZX_OK);
+    const r = readOne(readCh, 65536, 0);
+    expect([r.actualBytes, r.actualHandles]).toEqual([count * size, 0]);
+    expect(r.bytes).toEqual(Buffer.concat(inputs));
+    closeAll(readCh, writeCh);
+  });
+
+  it('WriteWithHandle / WriteEtcWithHandle', () => {
+    const [readCh, writeCh] = channel();
+    expect(sys.channelWrite(writeCh, ZX_CHANNEL_WRITE_USE_IOVEC, [Buffer.alloc(8)], [event()])).toBe(ZX_OK);
+    const etc = [
+      {
+        operation: ZX_HANDLE_OP_MOVE,
+        handle: event(),
+        type: ZX_OBJ_TYPE_EVENT,
+        rights: ZX_RIGHT_SAME_RIGHTS,
+        result: ZX_OK,
+      },
+    ];
+    expect(sys.channelWriteEtc(writeCh, ZX_CHANNEL_WRITE_USE_IOVEC, [Buffer.alloc(8)], etc)).toBe(ZX_OK);
+    for (let i = 0; i < 2; i++) {
+      const r = readOne(readCh, 8, 1);
+      expect([r.actualBytes, r.bytes, r.actualHandles]).toEqual([8, Buffer.alloc(8), 1]);
+      expect(isValid(r.handles[0])).toBe(true);
+      closeAll(r.handles[0]);
+    }
+    closeAll(readCh, writeCh);
+  });
+
+  it.each([
+    ['WriteTooManyIovecs', 9000, 1],
+    ['WriteTooManyBytes', 1000, 100],
+  ])('%s / Call%s', (_, count, size) => {
+    const [readCh, writeCh] = channel();
+    expect(sys.channelWrite(writeCh, ZX_CHANNEL_WRITE_USE_IOVEC, iovecs(count, size), null)).toBe(ZX_ERR_OUT_OF_RANGE);
+    const call = sys.channelCallEtc(writeCh, ZX_CHANNEL_WRITE_USE_IOVEC, ZX_TIME_INFINITE, {
+      bytes: iovecs(count, size),
+      handles: null,
+      readNumBytes: 0,
+      readNumHandles: 0,
+    });
+    expect(call.status).toBe(ZX_ERR_OUT_OF_RANGE);
+    closeAll(readCh, writeCh);
+  });
+
+  it('CallIovecBytesLessThanTxidSize', () => {
+    const [client, server] = channel();
+    const r = sys.channelCall(client, ZX_CHANNEL_WRITE_USE_IOVEC, ZX_TIME_INFINITE, {
+      bytes: [Buffer.alloc(3)],
+      readNumBytes: 0,
+      readNumHandles: 0,
+    });
+    expect(r.status).toBe(ZX_ERR_INVALID_ARGS);
+    closeAll(client, server);
+  });
+
+  it.each([
+    ['CallFewLargeIovecs', 3, 8000],
+    ['CallManySmallIovecs', 1000, 10],
+  ])('%s', async (_, count, size) => {
+    const [client, server] = channel();
+    const peer = startPeer({ server });
+    const echoed = peer.do({ echo: 'server' });
+    const inputs = iovecs(count, size);
+    const r = await sys.channelCallAsync(client, ZX_CHANNEL_WRITE_USE_IOVEC, ZX_TIME_INFINITE, {
+      bytes: inputs,
+      readNumBytes: count * size,
+      readNumHandles: 0,
+    });
+    expect([r.status, r.actualBytes, r.actualHandles]).toEqual([ZX_OK, count * size, 0]);
+    expect(r.bytes.subarray(4)).toEqual(Buffer.concat(inputs).subarray(4));
+    expect(await echoed).toEqual([ZX_OK]);
+    await peer.exit();
+    closeAll(client);
+  });
+
+  it.each([
+    ['CallWithHandle', false],
+    ['CallEtcWithHandle', true],
+  ])('%s', async (_, etc) => {
+    const [client, server] = channel();
+    const peer = startPeer({ server });
+    const echoed = peer.do({ echo: 'server' });
+    const e = event();
+    const args = { bytes: [Buffer.alloc(8)], readNumBytes: 8, readNumHandles: 1 };
+    const r = etc
+      ? await sys.channelCallEtcAsync(client, ZX_CHANNEL_WRITE_USE_IOVEC, ZX_TIME_INFINITE, {
+          ...args,
+          handles: [
+            {
+              operation: ZX_HANDLE_OP_MOVE,
+              handle: e,
+              type: ZX_OBJ_TYPE_EVENT,
+              rights: ZX_RIGHT_SAME_RIGHTS,
+              result: ZX_OK,
+            },
+          ],
+        })
+      : await sys.channelCallAsync(client, ZX_CHANNEL_WRITE_USE_IOVEC, ZX_TIME_INFINITE, { ...args, handles: [e] });
+    expect([r.status, r.actualBytes, r.actualHandles]).toEqual([ZX_OK, 8, 1]);
+    expect(r.bytes.subarray(4)).toEqual(Buffer.alloc(4));
+    const got = r.handles[0] as number | { handle: number; type: number };
+    const h = typeof got === 'number' ? got : got.handle;
+    if (typeof got !== 'number') expect(got.type).toBe(ZX_OBJ_TYPE_EVENT);
+    expect(basic(h).type).toBe(ZX_OBJ_TYPE_EVENT);
+    expect(await echoed).toEqual([ZX_OK]);
+    await peer.exit();
+    closeAll(client, h);
   });
 });
