@@ -1,6 +1,6 @@
 // Zircon's own channel tests (zircon/system/utest/core/channel/channel.cc, ChannelTest.*;
-// channel-write-etc/write_etc.cc, ChannelWriteEtcTest.*; channel-iovec/iovec.cc, IOVecTest.*)
-// as the sys face can express them: the same operations and the same statuses, in
+// channel-write-etc/write_etc.cc, ChannelWriteEtcTest.*; channel-iovec/iovec.cc, IOVecTest.*;
+// channel-call-etc/call_etc.cc, ChannelCallEtcTest.*) as the sys face can express them: the same operations and the same statuses, in
 // Zircon's order; the threads of the original are other processes here wherever the
 // channel end can travel to one (a child running test/fixtures/objects-child.cjs).
 //
@@ -15,6 +15,8 @@
 //   WriteNullBufferNonnullSize, CallNonZeroReservedIovec, CallNullBufferNonnullSize and
 //   CallIovecBytesLessThanTxidSize's byte count: an iovec here is a Uint8Array, with no
 //   reserved field, null buffer or size of its own (the txid case is kept with 3 bytes).
+// - ChannelCallEtcTest's handles are events, not ports (ports travel in messages with the
+//   ports' own work; the checks are the same for any type).
 // - CloseSignalsPeerReturnsPeerClosed (objectSignalPeer with a user signal on a channel):
 //   user signals on channels are tested with that feature, not here.
 import { describe, expect, it } from 'vitest';
@@ -55,6 +57,8 @@ import {
   ZX_RIGHT_WRITE,
   ZX_ERR_WRONG_TYPE,
   ZX_CHANNEL_WRITE_USE_IOVEC,
+  ZX_RIGHT_MANAGE_PROCESS,
+  ZX_OBJ_TYPE_VMO,
 } from '../lib/index';
 import { basic, channel, closeAll, isValid, signalsOf } from './fixtures/channels';
 import { event, keepBaseline, socketPair } from './fixtures/core';
@@ -825,5 +829,86 @@ describe('IOVecTest (ZX_CHANNEL_WRITE_USE_IOVEC; the echo server in another proc
     expect(await echoed).toEqual([ZX_OK]);
     await peer.exit();
     closeAll(client, h);
+  });
+});
+
+describe('ChannelCallEtcTest (the echo server in another process)', () => {
+  const move = (handle: number, type = ZX_OBJ_TYPE_NONE, rights = ZX_RIGHT_SAME_RIGHTS) => ({
+    operation: ZX_HANDLE_OP_MOVE,
+    handle,
+    type,
+    rights,
+    result: ZX_OK,
+  });
+  async function echoCall(bytes: Buffer, handles: ReturnType<typeof move>[], room: [number, number]) {
+    const [client, server] = channel();
+    const peer = startPeer({ server });
+    const echoed = peer.do({ echo: 'server' });
+    const r = await sys.channelCallEtcAsync(client, 0, ZX_TIME_INFINITE, {
+      bytes,
+      handles,
+      readNumBytes: room[0],
+      readNumHandles: room[1],
+    });
+    expect(await echoed).toEqual([ZX_OK]);
+    await peer.exit();
+    closeAll(client);
+    return r;
+  }
+
+  it('BytesOnlySuccessCase', async () => {
+    const request = Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256));
+    const r = await echoCall(request, [], [512, 0]);
+    expect([r.status, r.actualBytes, r.actualHandles]).toEqual([ZX_OK, 512, 0]);
+    expect(r.bytes.subarray(4)).toEqual(request.subarray(4));
+  });
+
+  it('HandlesSuccessCase', async () => {
+    const events = [event(), event()];
+    const infos = events.map(basic);
+    const r = await echoCall(
+      Buffer.alloc(4),
+      events.map((e) => move(e)),
+      [4, 2],
+    );
+    expect([r.status, r.actualBytes, r.actualHandles]).toEqual([ZX_OK, 4, 2]);
+    expect(r.handles.map(({ type, rights }) => ({ type, rights }))).toEqual(
+      infos.map(({ type, rights }) => ({ type, rights })),
+    );
+    closeAll(...r.handles.map((info) => info.handle));
+  });
+
+  it('ReducedRightsSuccessCase', async () => {
+    const r = await echoCall(Buffer.alloc(4), [move(event(), ZX_OBJ_TYPE_EVENT, ZX_RIGHT_TRANSFER)], [4, 1]);
+    expect([r.status, r.actualBytes, r.actualHandles]).toEqual([ZX_OK, 4, 1]);
+    expect([r.handles[0].type, r.handles[0].rights]).toEqual([ZX_OBJ_TYPE_EVENT, ZX_RIGHT_TRANSFER]);
+    closeAll(r.handles[0].handle);
+  });
+
+  it.each([
+    ['IncreasedRightsFailureCase', ZX_OBJ_TYPE_EVENT, ZX_RIGHT_TRANSFER | ZX_RIGHT_MANAGE_PROCESS, ZX_ERR_INVALID_ARGS],
+    ['WrongObjectTypeFailureCase', ZX_OBJ_TYPE_VMO, ZX_RIGHT_SAME_RIGHTS, ZX_ERR_WRONG_TYPE],
+  ])('%s', (_, type, rights, expected) => {
+    const [client, server] = channel();
+    const e = event();
+    const r = sys.channelCallEtc(client, 0, ZX_TIME_INFINITE, {
+      bytes: Buffer.alloc(4),
+      handles: [move(e, type, rights)],
+      readNumBytes: 4,
+      readNumHandles: 1,
+    });
+    expect(r.status).toBe(expected);
+    expect(sys.handleClose(e)).toBe(ZX_ERR_BAD_HANDLE); // consumed, as every call's handles
+    closeAll(client, server);
+  });
+
+  it('BadChannelFailureCase', () => {
+    const r = sys.channelCallEtc(ZX_HANDLE_INVALID, 0, ZX_TIME_INFINITE, {
+      bytes: Buffer.alloc(4),
+      handles: null,
+      readNumBytes: 4,
+      readNumHandles: 0,
+    });
+    expect(r.status).toBe(ZX_ERR_BAD_HANDLE);
   });
 });
