@@ -123,7 +123,9 @@ describe('TimersTest', () => {
   it('Restart', () => {
     const h = timer();
     for (let i = 0; i < 10; i++) {
-      const deadlineTimer = sys.deadlineAfter(500n * MS);
+      // Zircon's 500 ms, made 10 s: a loaded machine must not let it fire between the set
+      // and the check (the operations are the same).
+      const deadlineTimer = sys.deadlineAfter(10_000n * MS);
       const deadlineWait = sys.deadlineAfter(1n * MS);
       // Setting a running timer is a cancel and a set.
       expect(sys.timerSet(h, deadlineTimer, 0n)).toBe(ZX_OK);
