@@ -8,8 +8,9 @@
 //   thresholds answer ZX_ERR_NOT_SUPPORTED (docs/objects.md, Sockets: Linux wakes a waiting
 //   writer of an AF_UNIX socket only once its unread bytes fall to a quarter of its send
 //   buffer, so no wait could see WRITE_THRESHOLD come on at another level).
-// - Signals' objectSignalPeer(USER_SIGNAL_1) step and SignalClosedPeer: user signals on
-//   sockets are tested with that feature, not here (the rest of Signals is kept).
+// - Signals' objectSignalPeer(0, USER_SIGNAL_1) step and SignalClosedPeer: user signals on
+//   sockets are tested with that feature, not here (the rest of Signals is kept, with its
+//   INVALID_ARGS for a non-user signal).
 // - ReadIntoNullBuffer, ReadIntoBadBuffer, WriteFromNullBuffer, WriteFromBadBuffer,
 //   WriteFromPartialBadBuffer, ReadToPartialBadBuffer: JS passes no raw pointers (a
 //   Uint8Array is always valid memory), and VMAR mappings without permissions don't exist
@@ -154,6 +155,7 @@ describe('SocketTest', () => {
     expect([got.status, got.text]).toEqual([ZX_OK, chunk.toString()]);
     expect(signalsOf(local)).toBe(ZX_SOCKET_WRITABLE);
     expect(await far()).toBe(ZX_SOCKET_WRITABLE);
+    expect(sys.objectSignalPeer(local, ZX_SOCKET_WRITABLE, 0)).toBe(ZX_ERR_INVALID_ARGS);
     await peer.exit(); // the remote goes with its process
     expect(signalsOf(local)).toBe(ZX_SOCKET_PEER_CLOSED);
     closeAll(local);
