@@ -55,11 +55,11 @@ class Socket : public Object {
   zx_status_t SetDisposition(uint32_t disposition, uint32_t disposition_peer);
 
   // zx_info_socket_t (ZX_INFO_SOCKET), as Linux reports it: both buffers' limits are
-  // SO_SNDBUF (AF_UNIX bounds what is queued by the sender's); rx_buf_size is the bytes queued here (SIOCINQ),
-  // rx_buf_available the same for a STREAM end and the next datagram's size for a
-  // DATAGRAM end; tx_buf_size the kernel memory that what
-  // was sent from here and not yet read takes (SIOCOUTQ: the bytes and their per-message
-  // overhead), measured against tx_buf_max. The tx fields are 0 once the peer is gone.
+  // SO_SNDBUF (AF_UNIX bounds what is queued by the sender's); rx_buf_size is the bytes
+  // queued here (SIOCINQ), rx_buf_available the same for a STREAM end and the next
+  // datagram's size for a DATAGRAM end; tx_buf_size the kernel memory that what was sent
+  // from here and not yet read takes (SIOCOUTQ: the bytes and their per-message overhead),
+  // measured against tx_buf_max. The tx fields are 0 once the peer is gone.
   struct Info {
     uint32_t options;
     uint64_t rx_buf_max, rx_buf_size, rx_buf_available, tx_buf_max, tx_buf_size;
