@@ -1,11 +1,13 @@
 // Zircon's own event tests (zircon/system/utest/core/events/events.c: basic_test,
-// user_signals_test, wait_signals_test, reset_test, wait_many_failures_test) through the sys
-// face: the same operations and statuses. The worker threads of basic_test and
+// user_signals_test, wait_signals_test, reset_test, wait_many_failures_test; and the waits on
+// events of object-wait/wait-test.cc, ObjectWaitOneTest.* and ObjectWaitManyTest.*) through
+// the sys face: the same operations and statuses. The worker threads of basic_test and
 // user_signals_test are another process here (an event travels as its shared signal
 // word and doorbell), ringing back and forth; the closer thread of wait_signals_test is a
 // worker thread (a close is of this process's handle table).
 //
-// Not portable, and why: nothing is left out. The original's workers sleep between rounds
+// Not portable, and why: nothing is left out (wait-test.cc's thread-state polling is
+// whenBlocked here, which looks for the blocked thread in /proc). The original's workers sleep between rounds
 // to let the others run; here each round waits for the other side's signal instead (no
 // sleeps), with one worker where the original has three racing for the same signal.
 import { describe, expect, it } from 'vitest';
@@ -22,6 +24,8 @@ import {
   ZX_USER_SIGNAL_1,
   ZX_USER_SIGNAL_2,
   ZX_USER_SIGNAL_ALL,
+  ZX_ERR_OUT_OF_RANGE,
+  ZX_WAIT_MANY_MAX_ITEMS,
 } from '../lib/index';
 import { closeAll, isValid } from './fixtures/channels';
 import { event, keepBaseline } from './fixtures/core';
@@ -120,5 +124,92 @@ describe('event_tests', () => {
     expect(sys.objectSignal(e, 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
     expect(isValid(e)).toBe(true);
     expect(sys.handleClose(e)).toBe(ZX_OK);
+  });
+});
+
+describe('ObjectWaitOneTest / ObjectWaitManyTest (object-wait/wait-test.cc)', () => {
+  it('WaitForEventSignaled', () => {
+    const e = event();
+    expect(sys.objectSignal(e, 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+    expect(sys.objectWaitOne(e, ZX_EVENT_SIGNALED, ZX_TIME_INFINITE)).toEqual({
+      status: ZX_OK,
+      observed: ZX_EVENT_SIGNALED,
+    });
+    closeAll(e);
+  });
+
+  it('WaitForEventTimeout / WaitForEventTimeoutPreSignalClear', () => {
+    for (const preSignal of [false, true]) {
+      const e = event();
+      if (preSignal) {
+        expect(sys.objectSignal(e, 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+        expect(sys.objectSignal(e, ZX_EVENT_SIGNALED, 0)).toBe(ZX_OK);
+      }
+      expect(sys.objectWaitOne(e, ZX_EVENT_SIGNALED, sys.deadlineAfter(1_000_000n))).toEqual({
+        status: ZX_ERR_TIMED_OUT,
+        observed: 0,
+      });
+      closeAll(e);
+    }
+  });
+
+  it('WaitForEventThenSignal (the signal from another thread once this one blocks)', async () => {
+    const e = event();
+    const signaler = inWorker(
+      'whenBlocked(MAIN_THREAD, () => parentPort.postMessage(sys.objectSignal(workerData.h, 0, zx.ZX_EVENT_SIGNALED)));',
+      { h: e },
+    );
+    expect(sys.objectWaitOne(e, ZX_EVENT_SIGNALED, ZX_TIME_INFINITE)).toEqual({
+      status: ZX_OK,
+      observed: ZX_EVENT_SIGNALED,
+    });
+    expect(await signaler.message).toBe(ZX_OK);
+    await signaler.exited;
+    closeAll(e);
+  });
+
+  it('TooManyObjects', () => {
+    const items = Array.from({ length: ZX_WAIT_MANY_MAX_ITEMS + 1 }, () => ({
+      handle: event(),
+      waitfor: ZX_EVENT_SIGNALED,
+      pending: 0,
+    }));
+    expect(sys.objectWaitMany(items, ZX_TIME_INFINITE)).toBe(ZX_ERR_OUT_OF_RANGE);
+    for (const item of items) expect(sys.handleClose(item.handle)).toBe(ZX_OK);
+  });
+
+  it('InvalidHandle', () => {
+    const items = [0, 1, 2].map(() => ({ handle: event(), waitfor: ZX_EVENT_SIGNALED, pending: 0 }));
+    expect(sys.handleClose(items[1].handle)).toBe(ZX_OK);
+    expect(sys.objectWaitMany(items, ZX_TIME_INFINITE)).toBe(ZX_ERR_BAD_HANDLE);
+    items[1].handle = event();
+    for (const item of items) expect(sys.handleClose(item.handle)).toBe(ZX_OK);
+  });
+
+  it('WaitForEventsSignaled', () => {
+    const toSignal = [0, 0, ZX_EVENT_SIGNALED, 0, 0, ZX_EVENT_SIGNALED, 0, 0];
+    const items = toSignal.map(() => ({ handle: event(), waitfor: ZX_EVENT_SIGNALED, pending: 0 }));
+    toSignal.forEach((signal, i) => {
+      if (signal) expect(sys.objectSignal(items[i].handle, 0, signal)).toBe(ZX_OK);
+    });
+    expect(sys.objectWaitMany(items, ZX_TIME_INFINITE)).toBe(ZX_OK);
+    expect(items.map((item) => item.pending)).toEqual(toSignal);
+    for (const item of items) expect(sys.handleClose(item.handle)).toBe(ZX_OK);
+  });
+
+  it('WaitForEventsThenSignal (the signals from another thread once this one blocks)', async () => {
+    const toSignal = [0, ZX_EVENT_SIGNALED, 0, 0, 0, 0, ZX_EVENT_SIGNALED, 0];
+    const items = toSignal.map(() => ({ handle: event(), waitfor: ZX_EVENT_SIGNALED, pending: 0 }));
+    const signaler = inWorker(
+      `whenBlocked(MAIN_THREAD, () => parentPort.postMessage(
+         workerData.handles.map((h, i) => (workerData.toSignal[i] ? sys.objectSignal(h, 0, workerData.toSignal[i]) : 0))));`,
+      { handles: items.map((item) => item.handle), toSignal },
+    );
+    expect(sys.objectWaitMany(items, ZX_TIME_INFINITE)).toBe(ZX_OK);
+    expect(await signaler.message).toEqual(toSignal.map(() => ZX_OK));
+    await signaler.exited;
+    // The wait may end before the second signal: at least one shows.
+    expect(items.filter((item) => item.pending === ZX_EVENT_SIGNALED).length).toBeGreaterThan(0);
+    for (const item of items) expect(sys.handleClose(item.handle)).toBe(ZX_OK);
   });
 });
