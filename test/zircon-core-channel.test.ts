@@ -1,6 +1,7 @@
 // Zircon's own channel tests (zircon/system/utest/core/channel/channel.cc, ChannelTest.*;
 // channel-write-etc/write_etc.cc, ChannelWriteEtcTest.*; channel-iovec/iovec.cc, IOVecTest.*;
-// channel-call-etc/call_etc.cc, ChannelCallEtcTest.*) as the sys face can express them: the same operations and the same statuses, in
+// channel-call-etc/call_etc.cc, ChannelCallEtcTest.*; handle-transfer/handle-transfer.cc,
+// HandleTransferTest.*) as the sys face can express them: the same operations and the same statuses, in
 // Zircon's order; the threads of the original are other processes here wherever the
 // channel end can travel to one (a child running test/fixtures/objects-child.cjs).
 //
@@ -17,6 +18,9 @@
 //   reserved field, null buffer or size of its own (the txid case is kept with 3 bytes).
 // - ChannelCallEtcTest's handles are events, not ports (ports travel in messages with the
 //   ports' own work; the checks are the same for any type).
+// - HandleTransferTest.CancelsWait's look at the waiting thread between the write and the
+//   read: here the wait ends (CANCELED) when the write takes the handle out of the table,
+//   not when the read takes it out of the message; the end result is the same.
 // - CloseSignalsPeerReturnsPeerClosed (objectSignalPeer with a user signal on a channel):
 //   user signals on channels are tested with that feature, not here.
 import { describe, expect, it } from 'vitest';
@@ -59,10 +63,13 @@ import {
   ZX_CHANNEL_WRITE_USE_IOVEC,
   ZX_RIGHT_MANAGE_PROCESS,
   ZX_OBJ_TYPE_VMO,
+  ZX_ERR_CANCELED,
 } from '../lib/index';
 import { basic, channel, closeAll, isValid, signalsOf } from './fixtures/channels';
 import { event, keepBaseline, socketPair } from './fixtures/core';
+import { blockedInPoll } from './fixtures/blocked.cjs';
 import { startPeer } from './fixtures/peer';
+import { until } from './fixtures/proc-helpers';
 import { inWorker } from './fixtures/threads';
 
 const DATA = Buffer.from([0xef, 0xbe, 0xad, 0xde]); // kChannelData, 0xdeadbeef
@@ -918,5 +925,63 @@ describe('ChannelCallEtcTest (the echo server in another process)', () => {
       readNumHandles: 0,
     });
     expect(r.status).toBe(ZX_ERR_BAD_HANDLE);
+  });
+});
+
+describe('HandleTransferTest', () => {
+  const MESSAGE = [0, 1, 2];
+
+  it('OverChannelThenRead', () => {
+    const [aClient, aRemote] = channel();
+    const [bClient, bRemote] = channel();
+    expect(sys.channelWrite(aClient, 0, Buffer.from([MESSAGE[0]]), null)).toBe(ZX_OK);
+    expect(sys.channelWrite(bClient, 0, null, [aRemote])).toBe(ZX_OK);
+    expect(sys.channelWrite(aClient, 0, Buffer.from([MESSAGE[1]]), null)).toBe(ZX_OK);
+    const moved = readOne(bRemote, 0, 1);
+    expect(moved.actualHandles).toBe(1);
+    const a = moved.handles[0];
+    expect(isValid(a)).toBe(true);
+    expect(sys.channelWrite(aClient, 0, Buffer.from([MESSAGE[2]]), null)).toBe(ZX_OK);
+    for (const byte of MESSAGE) {
+      const r = readOne(a, 1, 0);
+      expect([r.actualHandles, r.bytes[0]]).toEqual([0, byte]);
+    }
+    closeAll(aClient, bClient, bRemote, a);
+  });
+
+  it('OverChannelThenRead (read in another process)', async () => {
+    const [aClient, aRemote] = channel();
+    const [bClient, bRemote] = channel();
+    const peer = startPeer({ bRemote });
+    expect(sys.channelWrite(aClient, 0, Buffer.from('0'), null)).toBe(ZX_OK);
+    expect(sys.channelWrite(bClient, 0, null, [aRemote])).toBe(ZX_OK);
+    expect(sys.channelWrite(aClient, 0, Buffer.from('1'), null)).toBe(ZX_OK);
+    const received = await peer.request({ op: 'receive', from: 'bRemote', names: ['a'] });
+    expect([received.status, received.handles.length]).toEqual([ZX_OK, 1]);
+    expect(sys.channelWrite(aClient, 0, Buffer.from('2'), null)).toBe(ZX_OK);
+    expect(await peer.do({ read: 'a' }, { read: 'a' }, { read: 'a' })).toEqual(
+      ['0', '1', '2'].map((text) => ({ status: ZX_OK, text })),
+    );
+    await peer.exit();
+    closeAll(aClient, bClient);
+  });
+
+  it('CancelsWait (the waiter a worker thread)', async () => {
+    const [a0, a1] = channel();
+    const [b0, b1] = channel();
+    const waiter = inWorker(
+      `parentPort.postMessage(Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()));
+       parentPort.postMessage(sys.objectWaitOne(workerData.h, zx.ZX_CHANNEL_PEER_CLOSED, zx.ZX_TIME_INFINITE).status);`,
+      { h: a0 },
+    );
+    // Once the worker is blocked in the wait, send a0 through b and take it out again.
+    const tid: number = await waiter.message;
+    await until(() => blockedInPoll(tid), 'the worker to block in its wait');
+    expect(sys.channelWrite(b0, 0, null, [a0])).toBe(ZX_OK);
+    const r = readOne(b1, 0, 1);
+    expect(r.actualHandles).toBe(1);
+    expect(await waiter.exited).toBe(0);
+    expect(waiter.messages).toEqual([tid, ZX_ERR_CANCELED]);
+    closeAll(a1, b0, b1, r.handles[0]);
   });
 });
