@@ -1,13 +1,18 @@
 // Zircon's own event tests (zircon/system/utest/core/events/events.c: basic_test,
 // user_signals_test, wait_signals_test, reset_test, wait_many_failures_test; and the waits on
-// events of object-wait/wait-test.cc, ObjectWaitOneTest.* and ObjectWaitManyTest.*) through
+// events of object-wait/wait-test.cc, ObjectWaitOneTest.* and ObjectWaitManyTest.*; and the
+// handle tests on events, handle-dup/handle-dup.cc and handle-info/handle-info.cc) through
 // the sys face: the same operations and statuses. The worker threads of basic_test and
 // user_signals_test are another process here (an event travels as its shared signal
 // word and doorbell), ringing back and forth; the closer thread of wait_signals_test is a
 // worker thread (a close is of this process's handle table).
 //
-// Not portable, and why: nothing is left out (wait-test.cc's thread-state polling is
-// whenBlocked here, which looks for the blocked thread in /proc). The original's workers sleep between rounds
+// Not portable, and why: HandleDup.Replace and .Duplicate (a null out pointer),
+// HandleInfoTest.DupAndInfoRights' 4-byte buffer and its `props` (objectGetInfo sizes its
+// own record and has no props field), HandleInfoTest.RelatedKoid (no job, process or thread
+// objects here; a socket pair's related koids are in zircon-core-socket.test.ts).
+// wait-test.cc's thread-state polling is whenBlocked here (the blocked thread found in
+// /proc). The original's workers sleep between rounds
 // to let the others run; here each round waits for the other side's signal instead (no
 // sleeps), with one worker where the original has three racing for the same signal.
 import { describe, expect, it } from 'vitest';
@@ -26,8 +31,16 @@ import {
   ZX_USER_SIGNAL_ALL,
   ZX_ERR_OUT_OF_RANGE,
   ZX_WAIT_MANY_MAX_ITEMS,
+  ZX_RIGHTS_BASIC,
+  ZX_RIGHT_EXECUTE,
+  ZX_ERR_INVALID_ARGS,
+  ZX_INFO_HANDLE_VALID,
+  ZX_OBJ_TYPE_EVENT,
+  ZX_RIGHT_SIGNAL,
+  ZX_RIGHT_WAIT,
+  ZX_ERR_ACCESS_DENIED,
 } from '../lib/index';
-import { closeAll, isValid } from './fixtures/channels';
+import { basic, closeAll, isValid } from './fixtures/channels';
 import { event, keepBaseline } from './fixtures/core';
 import { startPeer } from './fixtures/peer';
 import { inWorker } from './fixtures/threads';
@@ -211,5 +224,65 @@ describe('ObjectWaitOneTest / ObjectWaitManyTest (object-wait/wait-test.cc)', ()
     // The wait may end before the second signal: at least one shows.
     expect(items.filter((item) => item.pending === ZX_EVENT_SIGNALED).length).toBeGreaterThan(0);
     for (const item of items) expect(sys.handleClose(item.handle)).toBe(ZX_OK);
+  });
+});
+
+describe('HandleDup / HandleInfoTest (handle-dup.cc, handle-info.cc)', () => {
+  it('ReplaceSuccessOrigInvalid', () => {
+    const e = event();
+    const r = sys.handleReplace(e, ZX_RIGHTS_BASIC);
+    expect(r.status).toBe(ZX_OK);
+    expect([isValid(e), isValid(r.out)]).toEqual([false, true]);
+    closeAll(r.out);
+  });
+
+  it('ReplaceFailureBothInvalid', () => {
+    const e = event();
+    expect(sys.handleReplace(e, ZX_RIGHT_EXECUTE)).toEqual({ status: ZX_ERR_INVALID_ARGS, out: ZX_HANDLE_INVALID });
+    expect(isValid(e)).toBe(false); // even on failure, the replaced handle is gone
+  });
+
+  it('DupAndInfoRights', () => {
+    const e = event();
+    const dup = sys.handleDuplicate(e, ZX_RIGHT_SAME_RIGHTS).out;
+    expect(sys.objectGetInfo(e, ZX_INFO_HANDLE_VALID).status).toBe(ZX_OK);
+    closeAll(e);
+    expect(sys.objectGetInfo(e, ZX_INFO_HANDLE_VALID).status).toBe(ZX_ERR_BAD_HANDLE);
+    const info = basic(dup);
+    expect(info.koid).toBeGreaterThan(0n);
+    expect([info.type, info.rights, info.relatedKoid]).toEqual([
+      ZX_OBJ_TYPE_EVENT,
+      ZX_RIGHTS_BASIC | ZX_RIGHT_SIGNAL,
+      0n,
+    ]);
+    closeAll(dup);
+  });
+
+  it('DuplicateRights', () => {
+    const e = event();
+    const ro1 = sys.handleDuplicate(e, ZX_RIGHT_WAIT);
+    const ro2 = sys.handleDuplicate(e, ZX_RIGHT_WAIT);
+    expect([ro1.status, ro2.status]).toEqual([ZX_OK, ZX_OK]);
+    expect(basic(ro1.out).rights).toBe(ZX_RIGHT_WAIT);
+    expect(sys.handleDuplicate(ro1.out, ZX_RIGHT_SAME_RIGHTS)).toEqual({
+      status: ZX_ERR_ACCESS_DENIED,
+      out: ZX_HANDLE_INVALID,
+    });
+    expect(sys.handleDuplicate(e, ZX_RIGHT_EXECUTE | ZX_RIGHT_WAIT)).toEqual({
+      status: ZX_ERR_INVALID_ARGS,
+      out: ZX_HANDLE_INVALID,
+    });
+    expect([isValid(e), isValid(ro1.out), isValid(ro2.out)]).toEqual([true, true, true]);
+    closeAll(e, ro1.out, ro2.out);
+  });
+
+  it('ReplaceRights', () => {
+    const e1 = event();
+    const e2 = sys.handleReplace(e1, ZX_RIGHT_WAIT);
+    expect(e2.status).toBe(ZX_OK);
+    expect(basic(e2.out).rights).toBe(ZX_RIGHT_WAIT);
+    expect(isValid(e1)).toBe(false);
+    expect(sys.handleReplace(e2.out, ZX_RIGHT_SIGNAL | ZX_RIGHT_WAIT).status).toBe(ZX_ERR_INVALID_ARGS);
+    expect(isValid(e2.out)).toBe(false); // gone on failure too
   });
 });

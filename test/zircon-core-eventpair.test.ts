@@ -1,5 +1,6 @@
 // Zircon's own eventpair tests (zircon/system/utest/core/event-pair/event-pair.cc:
-// create_test, signal_test, signal_peer_test, signal_peer_closed_test) through the sys face:
+// create_test, signal_test, signal_peer_test, signal_peer_closed_test; and
+// handle-close/handle-close.cc, HandleCloseTest.*, which closes eventpair ends) through the sys face:
 // the same operations and statuses, with one end in another process where the test looks
 // at it from the far side (an eventpair end travels as its shared signal words and
 // doorbells).
@@ -22,6 +23,7 @@ import {
   ZX_USER_SIGNAL_2,
   ZX_USER_SIGNAL_3,
   ZX_USER_SIGNAL_4,
+  ZX_ERR_BAD_HANDLE,
 } from '../lib/index';
 import { basic, closeAll, signalsOf } from './fixtures/channels';
 import { eventpair, keepBaseline } from './fixtures/core';
@@ -104,5 +106,36 @@ describe('eventpair_tests', () => {
     await peer.exit();
     expect(sys.objectSignalPeer(h0, 0, ZX_USER_SIGNAL_0)).toBe(ZX_ERR_PEER_CLOSED);
     closeAll(h0);
+  });
+});
+
+describe('HandleCloseTest', () => {
+  const COMBOS = 4;
+  const peerWasClosed = (h: number) =>
+    expect(sys.objectWaitOne(h, ZX_EVENTPAIR_PEER_CLOSED, 0n).observed & ZX_EVENTPAIR_PEER_CLOSED).toBe(
+      ZX_EVENTPAIR_PEER_CLOSED,
+    );
+
+  it('Many', () => {
+    const pairs = Array.from({ length: COMBOS }, eventpair);
+    expect(sys.handleCloseMany(pairs.map(([h0]) => h0))).toBe(ZX_OK);
+    for (const [, h1] of pairs) peerWasClosed(h1);
+    closeAll(...pairs.map(([, h1]) => h1));
+  });
+
+  it('ManyInvalidHandlesShouldNotFail', () => {
+    const pairs = Array.from({ length: COMBOS }, eventpair);
+    expect(sys.handleCloseMany([...pairs.map(([h0]) => h0), ZX_HANDLE_INVALID, ZX_HANDLE_INVALID])).toBe(ZX_OK);
+    for (const [, h1] of pairs) peerWasClosed(h1);
+    closeAll(...pairs.map(([, h1]) => h1));
+  });
+
+  it('ManyDuplicateTest', () => {
+    const pairs = Array.from({ length: COMBOS }, eventpair);
+    const firsts = pairs.map(([h0]) => h0);
+    // The same values twice: BAD_HANDLE, and every handle closed all the same.
+    expect(sys.handleCloseMany([firsts[0], firsts[1], ...firsts])).toBe(ZX_ERR_BAD_HANDLE);
+    for (const [, h1] of pairs) peerWasClosed(h1);
+    closeAll(...pairs.map(([, h1]) => h1));
   });
 });
