@@ -185,6 +185,7 @@ export interface NativeBinding {
    *  scratch as for portWait). */
   portWaitAsync(port: number, deadline: bigint): Promise<number[]> | number;
   objectWaitAsync(h: number, port: number, key: bigint, signals: number, options: number): number;
+  portCancel(port: number, source: number, key: bigint): number;
   // ---- teardown (native/binding/teardown_js.cc) ----
   /** The process exits: blocking waits on other threads end with ZX_ERR_CANCELED. */
   cancelBlockedWaits(): void;

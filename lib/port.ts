@@ -1,8 +1,9 @@
 // Port: one queue of packets from handles it watches and from queue(), in the style of an
-// event queue: watch, queue, wait (promise), waitSync (blocking), async iteration.
+// event queue: watch, cancel, queue, wait (promise), waitSync (blocking), async iteration.
 import {
   ZX_ERR_BAD_HANDLE,
   ZX_ERR_CANCELED,
+  ZX_ERR_NOT_FOUND,
   ZX_OK,
   ZX_PKT_TYPE_USER,
   ZX_WAIT_ASYNC_EDGE,
@@ -31,7 +32,8 @@ export interface QueuePacket {
 }
 
 export class Port extends Handle {
-  /** A new port. Ports stay in this process: they can't be sent in a message. */
+  /** A new port. It can be sent in a message: to this process it arrives as the same port;
+   *  to another, as a port with its koid, rights and queued user packets (docs/objects.md). */
   static create(): Port {
     const { status, out } = sys.portCreate(0);
     check(status, 'Port.create');
@@ -45,6 +47,16 @@ export class Port extends Handle {
     const raw = handleValue('Port.watch', 'handle', handle);
     const flags = (options.edge ? ZX_WAIT_ASYNC_EDGE : 0) | (options.timestamp ? ZX_WAIT_ASYNC_TIMESTAMP : 0);
     check(sys.objectWaitAsync(raw, this.raw, options.key ?? 0n, signals, flags), 'Port.watch');
+  }
+
+  /** Ends the watches made through `handle` with `key` and drops the packets they queued
+   *  and nobody took yet. Returns false (Zircon's ZX_ERR_NOT_FOUND) when there was neither. */
+  cancel(handle: Handle | number, key: bigint | number = 0n): boolean {
+    const raw = handleValue('Port.cancel', 'handle', handle);
+    const status = sys.portCancel(this.raw, raw, key);
+    if (status === ZX_ERR_NOT_FOUND) return false;
+    check(status, 'Port.cancel');
+    return true;
   }
 
   /** Queues a user packet at the back (ZxError SHOULD_WAIT when more than 4096 are waiting). */

@@ -1,5 +1,5 @@
 // The `sys` face of ports: zx_port_create, zx_port_queue, zx_port_wait (blocking and as a
-// promise) and zx_object_wait_async.
+// promise), zx_object_wait_async and zx_port_cancel.
 import { ZX_OK, ZX_PKT_TYPE_SIGNAL_ONE, ZX_PKT_TYPE_USER } from './constants';
 import { deadline as checkDeadline, i32, u32, u64 } from './check';
 import { native, oneHandleResult } from './native';
@@ -155,4 +155,13 @@ export function objectWaitAsync(
     u32(fn, 'signals', signals),
     u32(fn, 'options', options),
   );
+}
+
+/** Ends the observers made through `source` with `key` on `port` and drops the signal
+ *  packets they queued: ZX_OK, or ZX_ERR_NOT_FOUND when there was neither. Zircon's order:
+ *  the port (BAD_HANDLE, WRONG_TYPE, ACCESS_DENIED without WRITE), then `source`
+ *  (BAD_HANDLE, ACCESS_DENIED without WAIT). */
+export function portCancel(port: number, source: number, key: bigint | number): number {
+  const fn = 'portCancel';
+  return native.portCancel(u32(fn, 'port', port), u32(fn, 'source', source), checkedKey(fn, 'key', key));
 }

@@ -900,8 +900,6 @@ function transfer(h: number, type: number, rights: number): number {
   return status;
 }
 
-const TRANSFER_OK: Record<number, number> = { [ZX_OBJ_TYPE_PORT]: ZX_ERR_NOT_SUPPORTED };
-
 describe('rights reduction, every type', () => {
   it('a handle without DUPLICATE can not be duplicated: channels never (also not by a DUPLICATE disposition)', () => {
     const [a, b] = Channel.create();
@@ -952,7 +950,7 @@ describe('rights reduction, every type', () => {
             expected[op.name] = op.needs & ~rights ? ZX_ERR_ACCESS_DENIED : op.ok;
             actual[op.name] = await op.run(h, subject, port);
           }
-          expected.transfer = rights & ZX_RIGHT_TRANSFER ? (TRANSFER_OK[c.type] ?? ZX_OK) : ZX_ERR_ACCESS_DENIED;
+          expected.transfer = rights & ZX_RIGHT_TRANSFER ? ZX_OK : ZX_ERR_ACCESS_DENIED;
           actual.transfer = transfer(h, c.type, c.arrives?.(rights) ?? rights);
           expect(actual, `${c.name} by ${way} without 0x${removed.toString(16)}`).toEqual(expected);
           expect(isValid(h)).toBe(false); // moved (or consumed by the refusal)
@@ -1483,18 +1481,6 @@ describe('startup handles of every type', () => {
       mine.close();
       peer?.close();
     }
-  });
-
-  it('a port can not be a startup handle: spawn throws NOT_SUPPORTED and consumes every handle given', () => {
-    const port = Port.create();
-    const [a, b] = Channel.create();
-    const raws = [port.raw, b.raw];
-    expect(() => startPeer({ channel: b, port })).toThrow(
-      expect.objectContaining({ status: ZX_ERR_NOT_SUPPORTED, operation: 'spawn' }),
-    );
-    expect(raws.map(isValid)).toEqual([false, false]);
-    expect(a.signals).toBe(ZX_CHANNEL_PEER_CLOSED);
-    a.close();
   });
 });
 

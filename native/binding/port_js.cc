@@ -1,4 +1,5 @@
-// The port functions: portCreate, portQueue, portWait, portWaitAsync, objectWaitAsync.
+// The port functions: portCreate, portQueue, portWait, portWaitAsync, objectWaitAsync,
+// portCancel.
 #include <napi.h>
 
 #include <algorithm>
@@ -55,6 +56,11 @@ Napi::Value ObjectWaitAsyncJs(const Napi::CallbackInfo& info) {
                                             U32(info[4])));
 }
 
+// portCancel(port, source, key: bigint) → status.
+Napi::Value PortCancelJs(const Napi::CallbackInfo& info) {
+  return Status(info.Env(), PortCancel(U32(info[0]), U32(info[1]), U64(info[2])));
+}
+
 }  // namespace
 
 void InitPortBinding(Napi::Object exports, AddonData* data) {
@@ -63,6 +69,7 @@ void InitPortBinding(Napi::Object exports, AddonData* data) {
   AddFunction(exports, data, "portWait", PortWaitJs);
   AddFunction(exports, data, "portWaitAsync", PortWaitAsyncJs);
   AddFunction(exports, data, "objectWaitAsync", ObjectWaitAsyncJs);
+  AddFunction(exports, data, "portCancel", PortCancelJs);
 }
 
 }  // namespace zxb

@@ -9,6 +9,7 @@
 
 #include "core/handle_table.h"
 #include "core/object_kinds.h"
+#include "core/port.h"
 #include "core/syscalls.h"
 #include "core/thread_wake.h"
 #include "core/wire_format.h"
@@ -28,7 +29,7 @@ zx_status_t TakeForTransfer(HandleDisposition& d, const Object* target, HandleIn
   if (!duplicate && d.operation != ZX_HANDLE_OP_MOVE) return ZX_ERR_INVALID_ARGS;
   if (!(info.rights & ZX_RIGHT_TRANSFER)) return ZX_ERR_ACCESS_DENIED;
   if (info.object.get() == target) return ZX_ERR_NOT_SUPPORTED;
-  if (!KindOf(info.object->type())) return ZX_ERR_NOT_SUPPORTED;  // e.g. a port: local only
+  if (!KindOf(info.object->type())) return ZX_ERR_NOT_SUPPORTED;
   if (d.type != ZX_OBJ_TYPE_NONE && d.type != info.object->type()) return ZX_ERR_WRONG_TYPE;
   if (!RightsSubset(d.rights, info.rights)) return ZX_ERR_INVALID_ARGS;
   if (duplicate && !(info.rights & ZX_RIGHT_DUPLICATE)) return ZX_ERR_ACCESS_DENIED;
@@ -95,9 +96,15 @@ zx_status_t PrepareMessage(zx_handle_t h, uint32_t options, zx_rights_t required
       continue;
     }
     const Object& object = *moved.object;
+    ObjectRef carried = moved.object->ForTransfer(moved.rights);
+    if (!carried) {  // out of descriptors (a port's copy)
+      dispositions[i].result = ZX_ERR_NO_RESOURCES;
+      if (first_error == ZX_OK) first_error = ZX_ERR_NO_RESOURCES;
+      continue;
+    }
     entries[out->carried.size()] =
         WireHandle{object.type(), moved.rights, object.koid(), object.related_koid()};
-    out->carried.push_back(moved.object->ForTransfer(moved.rights));
+    out->carried.push_back(std::move(carried));
   }
   if (first_error != ZX_OK) {
     out->carried.clear();  // moved objects are released: closed unless held elsewhere
@@ -203,6 +210,7 @@ zx_status_t ChannelWriteEtc(zx_handle_t h, uint32_t options, const iovec* payloa
   zx_status_t status = PrepareMessage(h, options, ZX_RIGHT_WRITE, payload, payload_count, 0,
                                       dispositions, num_dispositions, &message);
   if (status != ZX_OK) return status;
+  ObservedChange change(*message.endpoint);
   return message.endpoint->Send(message.prefix, message.prefix_size, payload, payload_count,
                                 std::move(message.carried), above_high_water);
 }
@@ -215,6 +223,7 @@ zx_status_t ChannelRead(zx_handle_t h, uint32_t options, uint32_t num_bytes, uin
       HandleTable::Get().LookupChecked(h, ZX_OBJ_TYPE_CHANNEL, ZX_RIGHT_READ, &info);
   if (status != ZX_OK) return status;
   if (options & ~ZX_CHANNEL_READ_MAY_DISCARD) return ZX_ERR_NOT_SUPPORTED;
+  ObservedChange change(*info.object);
   return static_cast<Endpoint*>(info.object.get())
       ->Read(options, num_bytes, num_handles, out, buffer, into);
 }
@@ -227,6 +236,7 @@ zx_status_t ChannelCallStart(zx_handle_t h, uint32_t options, const iovec* paylo
       PrepareMessage(h, options, ZX_RIGHT_READ | ZX_RIGHT_WRITE, payload, payload_count, kTxidBytes,
                      dispositions, num_dispositions, &message);
   if (status != ZX_OK) return status;
+  ObservedChange change(*message.endpoint);
   message.endpoint->RegisterCall(waiter);
   const uint32_t txid = waiter->txid;
   std::vector<iovec> pieces = WithTxid(&txid, payload, payload_count);

@@ -2,6 +2,7 @@
 // one call (sendmmsg) and read in one call (recvmmsg), with the rules of the single
 // calls for each message.
 #include "core/handle_table.h"
+#include "core/port.h"
 #include "core/syscalls.h"
 #include "core/wire_format.h"
 
@@ -54,6 +55,7 @@ zx_status_t ChannelWriteMany(zx_handle_t h, uint32_t options, BatchMessage* mess
                          static_cast<uint32_t>(messages[k].bytes.iov_len), nullptr, 0);
     }
     size_t sent = 0;
+    ObservedChange change(*target.object);
     auto* endpoint = static_cast<Endpoint*>(target.object.get());
     status = endpoint->SendMany(headers, payloads, end - i, &sent, above_high_water);
     *accepted += sent;
@@ -71,6 +73,7 @@ zx_status_t ChannelReadMany(zx_handle_t h, uint32_t options, size_t max,
   if (status != ZX_OK) return status;
   if (options != 0) return ZX_ERR_NOT_SUPPORTED;
   if (max == 0 || max > ZX_CHANNEL_READ_MANY_MAX) return ZX_ERR_INVALID_ARGS;
+  ObservedChange change(*info.object);
   return static_cast<Endpoint*>(info.object.get())->ReadMany(max, out);
 }
 

@@ -135,6 +135,9 @@ class Endpoint : public Object {
   zx_signals_t Signals() override;
   // WRITABLE only means "the peer is open": never a reason to poll for POLLOUT.
   short PollEventsFor(zx_signals_t wanted, zx_signals_t now) const override;
+  zx_signals_t SignalsOnlyCallsLower() const override {
+    return ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE | ZX_CHANNEL_PEER_CLOSED;
+  }
 
   // ---- outbound (endpoint_outbound.cc) ----
   // Sends one record (prefix = header + handle table, then the payload pieces) with the

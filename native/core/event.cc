@@ -15,6 +15,7 @@
 
 #include "core/handle_table.h"
 #include "core/koid.h"
+#include "core/port.h"
 #include "core/socket_util.h"
 #include "core/wire_format.h"
 
@@ -253,6 +254,7 @@ zx_status_t ObjectSignal(zx_handle_t h, zx_signals_t clear, zx_signals_t set) {
   const bool event_like = type == ZX_OBJ_TYPE_EVENT || type == ZX_OBJ_TYPE_EVENTPAIR;
   const zx_signals_t allowed = event_like ? kEventSignals : ZX_USER_SIGNAL_ALL;
   if ((clear | set) & ~allowed) return ZX_ERR_INVALID_ARGS;
+  ObservedChange change(*info.object);
   if (type == ZX_OBJ_TYPE_EVENT)
     static_cast<Event&>(*info.object).Signal(clear, set);
   else if (type == ZX_OBJ_TYPE_EVENTPAIR)
@@ -275,6 +277,7 @@ zx_status_t ObjectSignalPeer(zx_handle_t h, zx_signals_t clear, zx_signals_t set
   if ((clear | set) & ~allowed) return ZX_ERR_INVALID_ARGS;
   // User signals on channels and sockets: docs/objects.md, "Events and eventpairs".
   if (type != ZX_OBJ_TYPE_EVENTPAIR) return ZX_ERR_NOT_SUPPORTED;
+  ObservedChange change(*info.object);
   return static_cast<EventPairSide&>(*info.object).SignalPeer(clear, set);
 }
 

@@ -1,12 +1,23 @@
 // zx_handle_close / close_many / duplicate / replace and zx_object_get_info.
 #include "core/handle_table.h"
+#include "core/port.h"
 #include "core/syscalls.h"
 
 namespace zxc {
 zx_status_t HandleClose(zx_handle_t h) {
   if (h == ZX_HANDLE_INVALID) return ZX_OK;
-  HandleInfo gone;
-  return HandleTable::Get().Close(h, &gone);
+  zx_koid_t peer = ZX_KOID_INVALID;
+  zx_status_t status;
+  {
+    HandleInfo gone;
+    status = HandleTable::Get().Close(h, &gone);
+    if (gone.object) peer = gone.object->related_koid();
+  }
+  // Closed (if that was its last handle): its peer's observers see PEER_CLOSED now, and
+  // a port in a message it dropped unread is let go.
+  LookAtObservers(peer, true);
+  ReleaseDeliveredPorts();
+  return status;
 }
 
 zx_status_t HandleCloseMany(const zx_handle_t* handles, size_t count) {

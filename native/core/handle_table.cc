@@ -101,12 +101,33 @@ zx_status_t HandleTable::LookupChecked(zx_handle_t h, zx_obj_type_t type, zx_rig
   return ZX_OK;
 }
 
+size_t HandleTable::LookersIn(const std::vector<HandleObserver*>& observers) {
+  size_t n = 0;
+  for (const HandleObserver* o : observers) n += o->LooksBeforeRemoval();
+  return n;
+}
+
+void HandleTable::LookBeforeRemoval(zx_handle_t h) {
+  if (lookers_.load(std::memory_order_relaxed) == 0) return;
+  const RemovalLook look = removal_look_.load();
+  zx_koid_t koid = ZX_KOID_INVALID;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Slot* slot = FindLocked(h);
+    if (!slot || !LookersIn(slot->observers)) return;
+    koid = slot->info.object->koid();
+  }
+  if (look) look(koid);
+}
+
 zx_status_t HandleTable::Remove(zx_handle_t h, HandleInfo* out) {
+  LookBeforeRemoval(h);
   std::lock_guard<std::mutex> lock(mu_);
   return RemoveLocked(h, out, true);
 }
 
 zx_status_t HandleTable::Close(zx_handle_t h, HandleInfo* gone) {
+  LookBeforeRemoval(h);
   std::lock_guard<std::mutex> lock(mu_);
   return RemoveLocked(h, gone, false);
 }
@@ -123,6 +144,7 @@ zx_status_t HandleTable::RemoveLocked(zx_handle_t h, HandleInfo* out, bool check
   // Told under the lock, so an observer that unregisters itself afterwards is never
   // called once gone. Observers only set a flag or wake a thread.
   for (HandleObserver* o : slot->observers) o->OnHandleRemoved();
+  lookers_ -= LookersIn(slot->observers);
   slot->observers.clear();
   free_.push_back((h >> 2) & (kMaxSlots - 1));
   --used_;
@@ -131,6 +153,7 @@ zx_status_t HandleTable::RemoveLocked(zx_handle_t h, HandleInfo* out, bool check
 
 zx_status_t HandleTable::Replace(zx_handle_t h, zx_rights_t rights, zx_handle_t* out) {
   *out = ZX_HANDLE_INVALID;
+  LookBeforeRemoval(h);
   HandleInfo gone;  // let go of outside the lock (declared first: destroyed last)
   std::lock_guard<std::mutex> lock(mu_);
   Slot* source = FindLocked(h);
@@ -160,6 +183,7 @@ zx_status_t HandleTable::Replace(zx_handle_t h, zx_rights_t rights, zx_handle_t*
       slot.observers.push_back(o);
     } else {
       o->OnHandleRemoved();
+      lookers_ -= o->LooksBeforeRemoval();
     }
   }
   return ZX_OK;
@@ -171,6 +195,7 @@ zx_status_t HandleTable::AddObserver(zx_handle_t h, HandleObserver* observer) {
   if (!slot) return ZX_ERR_BAD_HANDLE;
   observer->observed_ = h;
   slot->observers.push_back(observer);
+  lookers_ += observer->LooksBeforeRemoval();
   return ZX_OK;
 }
 
@@ -178,16 +203,22 @@ void HandleTable::RemoveObserver(HandleObserver* observer) {
   std::lock_guard<std::mutex> lock(mu_);
   Slot* slot = FindLocked(observer->observed_);
   if (!slot) return;
-  auto& v = slot->observers;
-  v.erase(std::remove(v.begin(), v.end(), observer), v.end());
+  EraseObserverLocked(slot, observer);
 }
 
 void HandleTable::RemoveObserver(zx_handle_t h, HandleObserver* observer) {
   std::lock_guard<std::mutex> lock(mu_);
   Slot* slot = FindLocked(h);
   if (!slot) return;
+  EraseObserverLocked(slot, observer);
+}
+
+void HandleTable::EraseObserverLocked(Slot* slot, HandleObserver* observer) {
   auto& v = slot->observers;
-  v.erase(std::remove(v.begin(), v.end(), observer), v.end());
+  const auto end = std::remove(v.begin(), v.end(), observer);
+  if (end == v.end()) return;
+  lookers_ -= observer->LooksBeforeRemoval();
+  v.erase(end, v.end());
 }
 
 uint32_t HandleTable::CountOf(const Object* object) {

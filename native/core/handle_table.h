@@ -1,6 +1,7 @@
 // The process-wide handle table: zx_handle_t values → (object, rights).
 // Shared by every thread and every Node environment (workers) of the process.
 #pragma once
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <vector>
@@ -24,6 +25,10 @@ class HandleObserver {
   // the new value instead of being told of a removal: a call in progress, which Zircon
   // lets complete. Such an observer unregisters with RemoveObserver(observer).
   virtual bool FollowsReplace() const { return false; }
+  // Whether the table calls its RemovalLook (SetRemovalLook) with the object's koid,
+  // outside the lock, before the handle it watches leaves: a port observer, so that a
+  // signal already up is queued before the handle goes.
+  virtual bool LooksBeforeRemoval() const { return false; }
 
  protected:
   ~HandleObserver() = default;
@@ -79,6 +84,11 @@ class HandleTable {
   // Unregisters `observer` from the value it observes now (it may have followed a replace).
   void RemoveObserver(HandleObserver* observer);
 
+  // What runs before the removal of a handle that an observer with LooksBeforeRemoval()
+  // watches (set once, by the ports).
+  using RemovalLook = void (*)(zx_koid_t koid);
+  void SetRemovalLook(RemovalLook look) { removal_look_.store(look); }
+
   size_t size();
   // The handles in this table to `object` (ZX_INFO_HANDLE_COUNT).
   uint32_t CountOf(const Object* object);
@@ -98,11 +108,17 @@ class HandleTable {
   // The slot's rights bounded by its object's descriptors, if that was left for now.
   static void CheckRightsLocked(Slot* slot);
   zx_status_t RemoveLocked(zx_handle_t h, HandleInfo* out, bool check_rights);
+  // Runs the RemovalLook if an observer of `h` asks for it (not under the lock).
+  void LookBeforeRemoval(zx_handle_t h);
+  void EraseObserverLocked(Slot* slot, HandleObserver* observer);
+  static size_t LookersIn(const std::vector<HandleObserver*>& observers);
 
   std::mutex mu_;
   std::vector<Slot> slots_;
   std::deque<uint32_t> free_;  // FIFO, so a closed value comes back as late as possible
   size_t used_ = 0;
+  std::atomic<RemovalLook> removal_look_{nullptr};
+  std::atomic<size_t> lookers_{0};  // registered observers with LooksBeforeRemoval()
 };
 
 }  // namespace zxc

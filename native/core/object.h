@@ -46,6 +46,12 @@ class Object : public std::enable_shared_from_this<Object> {
   // Registers in the epoll instance `epfd`, edge-triggered with `data`, every descriptor
   // whose activity may change Signals(). Ports and private waiters use it.
   virtual bool WatchIn(int epfd, uint64_t data) const;
+  // The signals that only calls of this process can take down (a read, a write): a port
+  // looks around each such call, so it sees every fall of these and a message arriving
+  // while READABLE is up is no rise. The others (a signal word another process may clear,
+  // a descriptor anyone may read) can fall unseen: fresh activity that can raise one, with
+  // it up, is taken as a rise (docs/objects.md, "Ports").
+  virtual zx_signals_t SignalsOnlyCallsLower() const { return 0; }
   // The descriptors that travel with the object in a message, fd() first.
   virtual size_t Descriptors(int* out) const;
   // What travels for a handle with `rights`: this object, or a twin with the same identity

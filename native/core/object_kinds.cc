@@ -3,6 +3,7 @@
 #include "core/endpoint.h"
 #include "core/event.h"
 #include "core/koid.h"
+#include "core/port.h"
 #include "core/socket.h"
 #include "core/timer.h"
 #include "core/vmo.h"
@@ -51,6 +52,8 @@ const ObjectKind* KindOf(zx_obj_type_t type) {
       return &kSocketKind;
     case ZX_OBJ_TYPE_TIMER:
       return &kTimerKind;
+    case ZX_OBJ_TYPE_PORT:
+      return &kPortKind;
     default:
       return nullptr;
   }

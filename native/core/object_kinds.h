@@ -23,7 +23,7 @@ struct ObjectKind {
   bool enforced_on_first_use = false;
 };
 
-// nullptr for a type that can't travel (a port; anything unknown).
+// nullptr for a type that can't travel (anything unknown).
 const ObjectKind* KindOf(zx_obj_type_t type);
 
 // The object for descriptors that arrived with this identity (koid 0: a new one).

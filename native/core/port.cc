@@ -22,8 +22,6 @@ namespace {
 
 constexpr uint64_t kWakeId = 0;  // epoll data of the eventfd; watches count from 1
 constexpr int kEventsPerLook = 64;
-// An activity bit of our own (outside EPOLL*): a channel call stashed a message.
-constexpr uint32_t kStashActivity = 1u << 30;
 constexpr uint32_t kWaitAsyncOptions =
     ZX_WAIT_ASYNC_TIMESTAMP | ZX_WAIT_ASYNC_EDGE | ZX_WAIT_ASYNC_BOOT_TIMESTAMP;
 
@@ -58,30 +56,59 @@ PortPacket SignalPacket(uint64_t key, zx_signals_t trigger, zx_signals_t observe
 }
 
 // Descriptor activity that can have raised one of `trigger` on `object`, given its state
-// when the observer began. Only objects whose state lives in fd() can say; for the others
-// any activity counts.
-uint32_t RelevantActivity(const Object& object, zx_signals_t trigger, zx_signals_t registered) {
+// `seen`. Only objects whose state lives in fd() can say; for the others any activity counts.
+uint32_t RelevantActivity(const Object& object, zx_signals_t trigger, zx_signals_t seen) {
   if (!object.PollableFd()) return ~0u;
   uint32_t relevant = EPOLLERR;
-  if (trigger & ZX_CHANNEL_READABLE) relevant |= kStashActivity;
-  const short events = object.PollEventsFor(trigger, registered);
+  const short events = object.PollEventsFor(trigger, seen);
   if (events & POLLIN) relevant |= EPOLLIN;
   if (events & POLLOUT) relevant |= EPOLLOUT;
   if (events & POLLRDHUP) relevant |= EPOLLRDHUP | EPOLLHUP;
   return relevant;
 }
 
+// Which ports watch which koids, so that a call of this process that changes an object's
+// signals can have them look (LookAtObservers). Never destroyed: late threads may use it.
+struct WatchRegistry {
+  std::mutex mu;
+  std::unordered_multimap<zx_koid_t, std::pair<Port*, std::weak_ptr<Port>>> ports;
+};
+
+WatchRegistry& Registry() {
+  static WatchRegistry* registry = new WatchRegistry();
+  return *registry;
+}
+
+void RegisterWatch(zx_koid_t koid, Port* port, std::weak_ptr<Port> weak) {
+  WatchRegistry& r = Registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  r.ports.emplace(koid, std::make_pair(port, std::move(weak)));
+  g_port_watches.fetch_add(1, std::memory_order_relaxed);
+}
+
+void UnregisterWatch(zx_koid_t koid, Port* port) {
+  WatchRegistry& r = Registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  auto range = r.ports.equal_range(koid);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (it->second.first != port) continue;
+    r.ports.erase(it);
+    g_port_watches.fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
+}
+
 }  // namespace
 
-// One zx_object_wait_async: fires once, then is gone. Told by the table when its handle
-// leaves it (closed, replaced, moved): it then ends without a packet.
+// One zx_object_wait_async: fires once, then is gone. The table has the port look before
+// its handle leaves (closed, replaced, moved), then tells it: it ends without a packet.
 struct Port::Observer final : HandleObserver {
   Port* port = nullptr;
   zx_handle_t handle = ZX_HANDLE_INVALID;
   uint64_t key = 0;
   zx_signals_t trigger = 0;
   uint32_t options = 0;
-  zx_signals_t registered = 0;  // the object's signals when the observer began
+  zx_signals_t seen = 0;  // the object's signals at the last look (or when it began)
   std::atomic<bool> handle_removed{false};
 
   // Runs under the table's lock; DropObserverLocked takes that lock before the observer
@@ -90,14 +117,17 @@ struct Port::Observer final : HandleObserver {
     handle_removed.store(true);
     port->Notify();
   }
+  bool LooksBeforeRemoval() const override { return true; }
 
+  // Level: a requested signal is up. Edge: one rose since the last look, or one that can
+  // fall unseen is up after activity that can have raised it (`activity`: news from
+  // elsewhere since the last look).
   bool Fires(const Object& object, zx_signals_t now, uint32_t activity) const {
     const zx_signals_t active = now & trigger;
-    if (!active) return false;
-    if (!(options & ZX_WAIT_ASYNC_EDGE)) return true;
-    // Edge: a requested signal came on since the observer began, or there was activity
-    // that may have brought one back after a read we can't see (Linux gives no history).
-    return (active & ~registered) || (activity & RelevantActivity(object, trigger, registered));
+    if (!(options & ZX_WAIT_ASYNC_EDGE)) return active != 0;
+    if (active & ~seen) return true;
+    return (active & ~object.SignalsOnlyCallsLower()) &&
+           (activity & RelevantActivity(object, trigger, seen));
   }
 };
 
@@ -109,10 +139,11 @@ struct Port::Watch final : SignalObserver {
   Port* port = nullptr;
   uint64_t id = 0;
   Object* key = nullptr;  // never dereferenced
+  zx_koid_t koid = ZX_KOID_INVALID;
   std::weak_ptr<Object> object;
   std::weak_ptr<Endpoint> endpoint;
   int waiter = -1;
-  uint32_t activity = 0;  // epoll events (and kStashActivity) since the last evaluation
+  uint32_t activity = 0;  // epoll events since the last evaluation
   std::atomic<bool> stashed{false};
   std::vector<std::unique_ptr<Observer>> observers;
 
@@ -124,7 +155,7 @@ struct Port::Watch final : SignalObserver {
 
 // ---- life cycle ---------------------------------------------------------------------
 
-zx_status_t Port::Create(uint32_t options, std::shared_ptr<Port>* out) {
+zx_status_t Port::Create(uint32_t options, std::shared_ptr<Port>* out, zx_koid_t koid) {
   if (options != 0 && options != ZX_PORT_BIND_TO_INTERRUPT) return ZX_ERR_INVALID_ARGS;
   const int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd < 0) return CreationStatus(errno);
@@ -142,7 +173,7 @@ zx_status_t Port::Create(uint32_t options, std::shared_ptr<Port>* out) {
     close(epoll_fd);
     return ZX_ERR_NO_MEMORY;
   }
-  *out = std::make_shared<Port>(epoll_fd, wake_fd, NewKoid());
+  *out = std::make_shared<Port>(epoll_fd, wake_fd, koid ? koid : NewKoid());
   return ZX_OK;
 }
 
@@ -163,19 +194,21 @@ void Port::Notify() {
 
 // ---- packets --------------------------------------------------------------------------
 
-void Port::PushLocked(const PortPacket& packet) {
+void Port::PushLocked(const PortPacket& packet, zx_handle_t source) {
   if (!wake_set_) {
     eventfd_write(wake_fd_, 1);
     wake_set_ = true;
   }
-  packets_.push_back(packet);
+  packets_.push_back(Queued{packet, source});
 }
 
 zx_status_t Port::QueueUser(const PortPacket& packet) {
   std::lock_guard<std::mutex> lock(mu_);
   if (user_packets_ > kMaxUserPackets) return ZX_ERR_SHOULD_WAIT;
-  PushLocked(packet);
-  packets_.back().type = ZX_PKT_TYPE_USER;
+  // A signal that rose before this call is queued ahead of the packet.
+  if (!watches_.empty()) CollectLocked();
+  PushLocked(packet, ZX_HANDLE_INVALID);
+  packets_.back().packet.type = ZX_PKT_TYPE_USER;
   ++user_packets_;
   return ZX_OK;
 }
@@ -184,11 +217,33 @@ bool Port::TryDequeue(PortPacket* out) {
   std::lock_guard<std::mutex> lock(mu_);
   CollectLocked();
   if (packets_.empty()) return false;
-  *out = packets_.front();
+  *out = packets_.front().packet;
   packets_.pop_front();
   if (out->type == ZX_PKT_TYPE_USER) --user_packets_;
   // The eventfd stays set until the next look finds the queue empty: one reset there.
   return true;
+}
+
+std::vector<PortPacket> Port::UserPackets() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<PortPacket> out;
+  out.reserve(user_packets_);
+  for (const Queued& q : packets_)
+    if (q.packet.type == ZX_PKT_TYPE_USER) out.push_back(q.packet);
+  return out;
+}
+
+std::shared_ptr<Port> Port::FromPackets(const PortPacket* packets, size_t count, zx_koid_t koid) {
+  std::shared_ptr<Port> received;
+  // The koid the message gave: the port keeps its identity across processes.
+  if (Create(0, &received, koid) != ZX_OK) return nullptr;
+  std::lock_guard<std::mutex> lock(received->mu_);
+  for (size_t i = 0; i < count; ++i) {
+    received->PushLocked(packets[i], ZX_HANDLE_INVALID);
+    received->packets_.back().packet.type = ZX_PKT_TYPE_USER;
+    ++received->user_packets_;
+  }
+  return received;
 }
 
 // ---- looking --------------------------------------------------------------------------
@@ -217,17 +272,7 @@ void Port::CollectLocked() {
     }
     for (int i = 0; i < num_ready; ++i) {
       auto it = watch_ids_.find(ready[i]);
-      if (it == watch_ids_.end()) continue;
-      Watch* watch = it->second;
-      // Only EDGE observers care what the activity was. Left unread, the events still
-      // wake the port at the next activity (a nested epoll passes on every wakeup).
-      for (const auto& observer : watch->observers) {
-        if (observer->options & ZX_WAIT_ASYNC_EDGE) {
-          HarvestLocked(watch);
-          break;
-        }
-      }
-      EvaluateLocked(watch);
+      if (it != watch_ids_.end()) EvaluateLocked(it->second);
     }
     if (n < kEventsPerLook) break;
   }
@@ -277,9 +322,17 @@ void Port::HarvestLocked(Watch* watch) {
   }
 }
 
-void Port::EvaluateLocked(Watch* watch) {
-  if (watch->stashed.exchange(false)) watch->activity |= kStashActivity;
-  const uint32_t activity = watch->activity;
+void Port::EvaluateLocked(Watch* watch, bool own) {
+  watch->stashed.store(false);
+  // Only EDGE observers care what the activity was. Left unread, the events still wake
+  // the port at the next activity (a nested epoll passes on every wakeup).
+  for (const auto& observer : watch->observers) {
+    if (observer->options & ZX_WAIT_ASYNC_EDGE) {
+      HarvestLocked(watch);
+      break;
+    }
+  }
+  const uint32_t activity = own ? 0 : watch->activity;
   watch->activity = 0;
   if (watch->observers.empty()) return;
   ObjectRef object = watch->object.lock();
@@ -297,10 +350,12 @@ void Port::EvaluateLocked(Watch* watch) {
       continue;
     }
     if (!observer.Fires(*object, now, activity)) {
+      observer.seen = now;
       ++it;
       continue;
     }
-    PushLocked(SignalPacket(observer.key, observer.trigger, now, observer.options));
+    PushLocked(SignalPacket(observer.key, observer.trigger, now, observer.options),
+               observer.handle);
     DropObserverLocked(observer);
     it = list.erase(it);
   }
@@ -333,6 +388,7 @@ zx_status_t Port::CreateWatchLocked(const ObjectRef& object, Watch** out) {
   watch->port = this;
   watch->id = ++next_watch_id_;
   watch->key = object.get();
+  watch->koid = object->koid();
   watch->object = object;
   watch->waiter = waiter;
   epoll_event ev{};
@@ -348,6 +404,7 @@ zx_status_t Port::CreateWatchLocked(const ObjectRef& object, Watch** out) {
     endpoint->AddSignalObserver(watch.get());
     watch->endpoint = endpoint;
   }
+  RegisterWatch(watch->koid, this, std::static_pointer_cast<Port>(shared_from_this()));
   *out = watch.get();
   watch_ids_[watch->id] = watch.get();
   watches_[object.get()] = std::move(watch);
@@ -367,6 +424,7 @@ void Port::CloseWatchLocked(Watch* watch) {
   // Explicitly: a forked child may hold a copy of the waiter for a moment.
   epoll_ctl(fd(), EPOLL_CTL_DEL, watch->waiter, nullptr);
   close(watch->waiter);
+  UnregisterWatch(watch->koid, this);
   watch_ids_.erase(watch->id);
   watches_.erase(watch->key);  // destroys the watch
 }
@@ -379,15 +437,18 @@ zx_status_t Port::Observe(const ObjectRef& object, zx_handle_t h, uint64_t key,
   // Activity from before this call belongs to the observers already there.
   if (watch && edge) {
     const uint64_t id = watch->id;
-    HarvestLocked(watch);
     EvaluateLocked(watch);
     auto it = watch_ids_.find(id);
     watch = it == watch_ids_.end() ? nullptr : it->second;
+    if (watch) {
+      HarvestLocked(watch);
+      watch->activity = 0;
+    }
   }
   const zx_signals_t now = object->Signals();
   if (!edge && (now & signals)) {
     // Fires at once: no observer is left behind.
-    PushLocked(SignalPacket(key, signals, now, options));
+    PushLocked(SignalPacket(key, signals, now, options), h);
     return ZX_OK;
   }
   const bool new_watch = !watch;
@@ -401,7 +462,7 @@ zx_status_t Port::Observe(const ObjectRef& object, zx_handle_t h, uint64_t key,
   observer->key = key;
   observer->trigger = signals;
   observer->options = options;
-  observer->registered = now;
+  observer->seen = now;
   // Closed since the lookup: as if the close came right after this call (dropped at the
   // next look).
   if (HandleTable::Get().AddObserver(h, observer.get()) != ZX_OK) {
@@ -415,10 +476,69 @@ zx_status_t Port::Observe(const ObjectRef& object, zx_handle_t h, uint64_t key,
   return ZX_OK;
 }
 
+bool Port::Cancel(zx_handle_t source, uint64_t key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bool found = false;
+  for (auto& entry : watches_) {
+    auto& list = entry.second->observers;
+    const size_t before = list.size();
+    list.erase(std::remove_if(list.begin(), list.end(),
+                              [&](const std::unique_ptr<Observer>& o) {
+                                if (o->handle != source || o->key != key) return false;
+                                DropObserverLocked(*o);
+                                return true;
+                              }),
+               list.end());
+    if (list.size() != before) {
+      found = true;
+      if (list.empty()) idle_.push_back(entry.second->id);
+    }
+  }
+  const size_t queued = packets_.size();
+  packets_.erase(std::remove_if(packets_.begin(), packets_.end(),
+                                [&](const Queued& q) {
+                                  return q.source == source && q.packet.key == key &&
+                                         q.packet.type == ZX_PKT_TYPE_SIGNAL_ONE;
+                                }),
+                 packets_.end());
+  return found || packets_.size() != queued;
+}
+
+void Port::LookAt(zx_koid_t koid, bool own) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<uint64_t> ids;
+  for (auto& entry : watches_)
+    if (entry.second->koid == koid) ids.push_back(entry.second->id);
+  for (uint64_t id : ids) {
+    auto it = watch_ids_.find(id);
+    if (it != watch_ids_.end()) EvaluateLocked(it->second, own);
+  }
+}
+
+std::atomic<size_t> g_port_watches{0};
+
+void LookAtObserversNow(zx_koid_t koid, bool own) {
+  WatchRegistry& r = Registry();
+  if (koid == ZX_KOID_INVALID) return;
+  std::vector<std::shared_ptr<Port>> ports;
+  {
+    std::lock_guard<std::mutex> lock(r.mu);
+    auto range = r.ports.equal_range(koid);
+    for (auto it = range.first; it != range.second; ++it)
+      if (auto port = it->second.second.lock()) ports.push_back(std::move(port));
+  }
+  for (const auto& port : ports) port->LookAt(koid, own);
+}
+
 // ---- syscalls -------------------------------------------------------------------------
 
 zx_status_t PortCreate(uint32_t options, zx_handle_t* out) {
   *out = ZX_HANDLE_INVALID;
+  static const bool hooked = [] {
+    HandleTable::Get().SetRemovalLook([](zx_koid_t koid) { LookAtObserversNow(koid, false); });
+    return true;
+  }();
+  (void)hooked;
   std::shared_ptr<Port> port;
   zx_status_t status = Port::Create(options, &port);
   if (status != ZX_OK) return status;
@@ -478,21 +598,46 @@ zx_status_t PortWait(zx_handle_t h, zx_time_t deadline, PortPacket* out) {
   return status;
 }
 
+namespace {
+
+// The port (WRITE) and then the observed object (WAIT, not a port) of objectWaitAsync and
+// portCancel, in Zircon's order.
+zx_status_t LookupPortAndSource(zx_handle_t port, zx_handle_t source, std::shared_ptr<Port>* out,
+                                ObjectRef* object) {
+  HandleTable& table = HandleTable::Get();
+  HandleInfo port_info;
+  zx_status_t status = table.LookupChecked(port, ZX_OBJ_TYPE_PORT, ZX_RIGHT_WRITE, &port_info);
+  if (status != ZX_OK) return status;
+  HandleInfo info;
+  status = table.LookupChecked(source, ZX_OBJ_TYPE_NONE, ZX_RIGHT_WAIT, &info);
+  if (status != ZX_OK) return status;
+  if (info.object->type() == ZX_OBJ_TYPE_PORT) return ZX_ERR_NOT_SUPPORTED;
+  *out = std::static_pointer_cast<Port>(std::move(port_info.object));
+  *object = std::move(info.object);
+  return ZX_OK;
+}
+
+}  // namespace
+
 zx_status_t ObjectWaitAsync(zx_handle_t h, zx_handle_t port, uint64_t key, zx_signals_t signals,
                             uint32_t options) {
   if (options & ~kWaitAsyncOptions) return ZX_ERR_INVALID_ARGS;
   // A packet carries one timestamp: monotonic or boot, not both.
   if ((options & ZX_WAIT_ASYNC_TIMESTAMP) && (options & ZX_WAIT_ASYNC_BOOT_TIMESTAMP))
     return ZX_ERR_INVALID_ARGS;
-  HandleTable& table = HandleTable::Get();
-  HandleInfo port_info;
-  zx_status_t status = table.LookupChecked(port, ZX_OBJ_TYPE_PORT, ZX_RIGHT_WRITE, &port_info);
+  std::shared_ptr<Port> target;
+  ObjectRef object;
+  zx_status_t status = LookupPortAndSource(port, h, &target, &object);
   if (status != ZX_OK) return status;
-  HandleInfo info;
-  status = table.LookupChecked(h, ZX_OBJ_TYPE_NONE, ZX_RIGHT_WAIT, &info);
+  return target->Observe(object, h, key, signals, options);
+}
+
+zx_status_t PortCancel(zx_handle_t port, zx_handle_t source, uint64_t key) {
+  std::shared_ptr<Port> target;
+  ObjectRef object;
+  zx_status_t status = LookupPortAndSource(port, source, &target, &object);
   if (status != ZX_OK) return status;
-  if (info.object->type() == ZX_OBJ_TYPE_PORT) return ZX_ERR_NOT_SUPPORTED;
-  return static_cast<Port&>(*port_info.object).Observe(info.object, h, key, signals, options);
+  return target->Cancel(source, key) ? ZX_OK : ZX_ERR_NOT_FOUND;
 }
 
 }  // namespace zxc

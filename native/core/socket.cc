@@ -14,6 +14,7 @@
 
 #include "core/handle_table.h"
 #include "core/koid.h"
+#include "core/port.h"
 #include "core/socket_util.h"
 #include "core/unix_peer.h"
 
@@ -395,6 +396,7 @@ zx_status_t SocketWrite(zx_handle_t h, uint32_t options, const uint8_t* bytes, s
   SocketRef socket;
   zx_status_t status = LookupSocket(h, ZX_RIGHT_WRITE, &socket);
   if (status != ZX_OK) return status;
+  ObservedChange change(*socket);
   return socket->Write(bytes, length, actual);
 }
 
@@ -405,6 +407,7 @@ zx_status_t SocketRead(zx_handle_t h, uint32_t options, size_t length, ReadTarge
   SocketRef socket;
   zx_status_t status = LookupSocket(h, ZX_RIGHT_READ, &socket);
   if (status != ZX_OK) return status;
+  ObservedChange change(*socket);
   return socket->Read(options & ZX_SOCKET_PEEK, length, target, actual);
 }
 
@@ -415,6 +418,7 @@ zx_status_t SocketSetDisposition(zx_handle_t h, uint32_t disposition, uint32_t d
   zx_status_t status = LookupSocket(h, ZX_RIGHT_MANAGE_SOCKET, &socket);
   if (status != ZX_OK) return status;
   if (disposition == 0 && disposition_peer == 0) return ZX_OK;
+  ObservedChange change(*socket);
   return socket->SetDisposition(disposition, disposition_peer);
 }
 

@@ -46,6 +46,9 @@ class Socket : public Object {
   // READABLE, WRITABLE, PEER_CLOSED, PEER_WRITE_DISABLED, WRITE_DISABLED.
   zx_signals_t Signals() override;
   short PollEventsFor(zx_signals_t wanted, zx_signals_t now) const override;
+  zx_signals_t SignalsOnlyCallsLower() const override {
+    return ZX_SOCKET_READABLE | ZX_SOCKET_WRITABLE | ZX_SOCKET_PEER_CLOSED;
+  }
 
   // zx_socket_write past the handle checks. STREAM writes can be short.
   zx_status_t Write(const uint8_t* bytes, size_t length, size_t* actual);

@@ -1,0 +1,489 @@
+// Ports as Zircon's core port tests have them, where JavaScript can express it: a signal
+// packet takes its place in the queue when the signal rises (FIFO with user packets, kept
+// after the observed handle closes), ZX_WAIT_ASYNC_TIMESTAMP carries the time it rose,
+// ZX_WAIT_ASYNC_EDGE fires once per rise, portCancel in Zircon's order, closing a handle
+// ends only the observers made through it, and ports in messages (to this process: the
+// same port; to another: its koid, rights and user packets). Descriptors and handles back
+// at their baseline after every test.
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  Event,
+  Port,
+  sys,
+  ZX_CHANNEL_PEER_CLOSED,
+  ZX_CHANNEL_READABLE,
+  ZX_CHANNEL_WRITABLE,
+  ZX_DEFAULT_EVENT_RIGHTS,
+  ZX_DEFAULT_PORT_RIGHTS,
+  ZX_ERR_ACCESS_DENIED,
+  ZX_ERR_BAD_HANDLE,
+  ZX_ERR_NOT_FOUND,
+  ZX_ERR_TIMED_OUT,
+  ZX_ERR_WRONG_TYPE,
+  ZX_EVENT_SIGNALED,
+  ZX_HANDLE_OP_DUPLICATE,
+  ZX_OBJ_TYPE_PORT,
+  ZX_OK,
+  ZX_PKT_TYPE_SIGNAL_ONE,
+  ZX_PKT_TYPE_USER,
+  ZX_RIGHT_READ,
+  ZX_RIGHT_SAME_RIGHTS,
+  ZX_RIGHT_TRANSFER,
+  ZX_RIGHT_WAIT,
+  ZX_RIGHT_WRITE,
+  ZX_TIME_INFINITE_PAST,
+  ZX_USER_SIGNAL_2,
+  ZX_WAIT_ASYNC_EDGE,
+  ZX_WAIT_ASYNC_TIMESTAMP,
+} from '../lib/index';
+import type { PortPacket, PortWaitResult } from '../lib/sys';
+import { type Baseline, baseline, basic, channel, closeAll, expectBaseline, warmUpWaits } from './fixtures/channels';
+import { expectZxError, thrownBy } from './fixtures/errors';
+import { startNode, user } from './fixtures/proc-helpers';
+import { warmUpSpawn } from './fixtures/spawn';
+
+const MS = 1_000_000n;
+const RW = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;
+const LONG = () => sys.deadlineAfter(20_000n * MS);
+const NOTHING: PortWaitResult = { status: ZX_ERR_TIMED_OUT, packet: null };
+
+function newPort(): number {
+  const r = sys.portCreate(0);
+  expect(r.status).toBe(ZX_OK);
+  return r.out;
+}
+
+function newEvent(): number {
+  const r = sys.eventCreate(0);
+  expect(r.status).toBe(ZX_OK);
+  return r.out;
+}
+
+function observe(h: number, port: number, key: bigint, signals: number, options = 0): void {
+  expect(sys.objectWaitAsync(h, port, key, signals, options)).toBe(ZX_OK);
+}
+
+function queue(port: number, key: bigint, user = ''): void {
+  expect(sys.portQueue(port, { key, type: ZX_PKT_TYPE_USER, status: 0, user: Buffer.from(user) })).toBe(ZX_OK);
+}
+
+function write(h: number, text = 'm'): void {
+  expect(sys.channelWrite(h, 0, Buffer.from(text), null)).toBe(ZX_OK);
+}
+
+/** The next packet now (never blocks). */
+const take = (port: number): PortWaitResult => sys.portWait(port, ZX_TIME_INFINITE_PAST);
+
+/** Every packet queued now, as [type, key] pairs. */
+function drain(port: number): [number, bigint][] {
+  const out: [number, bigint][] = [];
+  for (let r = take(port); r.status === ZX_OK; r = take(port)) out.push([r.packet!.type, r.packet!.key]);
+  return out;
+}
+
+type SignalPacket = Extract<PortPacket, { signal: unknown }>;
+const signalOf = (r: PortWaitResult): SignalPacket => {
+  expect(r.status).toBe(ZX_OK);
+  expect(r.packet!.type).toBe(ZX_PKT_TYPE_SIGNAL_ONE);
+  return r.packet as SignalPacket;
+};
+
+const SIGNAL = ZX_PKT_TYPE_SIGNAL_ONE;
+const USER = ZX_PKT_TYPE_USER;
+
+let before: Baseline;
+
+beforeAll(async () => {
+  warmUpWaits();
+  await warmUpSpawn();
+});
+beforeEach(() => {
+  before = baseline();
+});
+afterEach(() => {
+  expectBaseline(before);
+});
+
+describe('signal packets are queued when the signal rises', () => {
+  it('FIFO with user packets: each signal packet sits where its signal rose, not where the port looked', () => {
+    const port = newPort();
+    const event = newEvent();
+    const [a, b] = channel();
+    observe(event, port, 1n, ZX_EVENT_SIGNALED);
+    observe(b, port, 2n, ZX_CHANNEL_READABLE);
+    queue(port, 10n);
+    expect(sys.objectSignal(event, 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+    queue(port, 11n);
+    write(a);
+    queue(port, 12n);
+    expect(drain(port)).toEqual([
+      [USER, 10n],
+      [SIGNAL, 1n],
+      [USER, 11n],
+      [SIGNAL, 2n],
+      [USER, 12n],
+    ]);
+    closeAll(port, event, a, b);
+  });
+
+  it('set, then cleared before anyone waited: the packet is there (Zircon AsyncWaitEventRepeat)', () => {
+    const port = newPort();
+    const event = newEvent();
+    const counts = [0, 0, 0];
+    for (let i = 0; i < 24; i++) {
+      observe(event, port, 1122n, ZX_EVENT_SIGNALED | ZX_USER_SIGNAL_2);
+      const user2 = i % 2 ? 0 : ZX_USER_SIGNAL_2;
+      expect(sys.objectSignal(event, 0, ZX_EVENT_SIGNALED | user2)).toBe(ZX_OK);
+      expect(sys.objectSignal(event, ZX_EVENT_SIGNALED | user2, 0)).toBe(ZX_OK);
+      const { signal } = signalOf(take(port));
+      expect(signal.count).toBe(1);
+      counts[0] += signal.observed & ZX_EVENT_SIGNALED ? 1 : 0;
+      counts[1] += signal.observed & ZX_USER_SIGNAL_2 ? 1 : 0;
+      counts[2] += signal.observed & ~(ZX_EVENT_SIGNALED | ZX_USER_SIGNAL_2) ? 1 : 0;
+    }
+    expect(counts).toEqual([24, 12, 0]);
+    expect(take(port)).toEqual(NOTHING);
+    closeAll(port, event);
+  });
+
+  it('a message read before anyone waited: the READABLE packet is there, observed as it was then', () => {
+    const port = newPort();
+    const [a, b] = channel();
+    observe(b, port, 1n, ZX_CHANNEL_READABLE);
+    write(a);
+    expect(sys.channelRead(b, 0, 64, 0).status).toBe(ZX_OK);
+    expect(signalOf(take(port)).signal).toMatchObject({ trigger: ZX_CHANNEL_READABLE, observed: RW });
+    expect(take(port)).toEqual(NOTHING);
+    closeAll(port, a, b);
+  });
+
+  it('the packet survives the close of the observed handle (and of the object with it)', () => {
+    const port = newPort();
+    const event = newEvent();
+    const [a, b] = channel();
+    observe(event, port, 1n, ZX_EVENT_SIGNALED);
+    observe(b, port, 2n, ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED);
+    expect(sys.objectSignal(event, 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+    write(a);
+    closeAll(event, b);
+    expect(signalOf(take(port))).toMatchObject({ key: 1n, signal: { observed: ZX_EVENT_SIGNALED } });
+    expect(signalOf(take(port))).toMatchObject({ key: 2n, signal: { observed: RW } });
+    expect(take(port)).toEqual(NOTHING);
+    closeAll(port, a);
+  });
+});
+
+describe('ZX_WAIT_ASYNC_TIMESTAMP', () => {
+  it('the monotonic time the signal rose, between the clock read before and after the signal (Zircon Timestamp)', () => {
+    const port = newPort();
+    const events = [newEvent(), newEvent()];
+    for (const [first, second] of [
+      [0, 1],
+      [1, 0],
+    ]) {
+      observe(events[first], port, 1n, ZX_EVENT_SIGNALED, ZX_WAIT_ASYNC_TIMESTAMP);
+      observe(events[second], port, 2n, ZX_EVENT_SIGNALED);
+      const t0 = sys.clockGetMonotonic();
+      expect(sys.objectSignal(events[first], 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+      const t1 = sys.clockGetMonotonic();
+      expect(sys.objectSignal(events[second], 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+      const stamped = signalOf(sys.portWait(port, LONG()));
+      const plain = signalOf(sys.portWait(port, LONG()));
+      expect([stamped.key, plain.key]).toEqual([1n, 2n]);
+      expect(stamped.signal.timestamp >= t0 && stamped.signal.timestamp <= t1).toBe(true);
+      expect(plain.signal.timestamp).toBe(0n);
+      for (const e of events) expect(sys.objectSignal(e, ZX_EVENT_SIGNALED, 0)).toBe(ZX_OK);
+    }
+    closeAll(port, ...events);
+  });
+
+  it('a message from the peer: the time of the write, not of the wait; packets in order have times in order, none ahead of now', () => {
+    const port = newPort();
+    const [a, b] = channel();
+    const stamps: bigint[] = [];
+    for (let i = 0; i < 5; i++) {
+      observe(b, port, BigInt(i), ZX_CHANNEL_READABLE, ZX_WAIT_ASYNC_EDGE | ZX_WAIT_ASYNC_TIMESTAMP);
+      const t0 = sys.clockGetMonotonic();
+      write(a);
+      const t1 = sys.clockGetMonotonic();
+      expect(sys.channelRead(b, 0, 64, 0).status).toBe(ZX_OK);
+      const { signal } = signalOf(take(port));
+      expect(signal.timestamp >= t0 && signal.timestamp <= t1).toBe(true);
+      stamps.push(signal.timestamp);
+    }
+    expect([...stamps].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))).toEqual(stamps);
+    expect(stamps[4] <= sys.clockGetMonotonic()).toBe(true);
+    closeAll(port, a, b);
+  });
+});
+
+describe('ZX_WAIT_ASYNC_EDGE fires once per rise', () => {
+  it('a message arriving while READABLE is already up is no rise; read empty, then a message: one packet', () => {
+    const port = newPort();
+    const [a, b] = channel();
+    write(a);
+    observe(b, port, 1n, ZX_CHANNEL_READABLE, ZX_WAIT_ASYNC_EDGE);
+    write(a);
+    expect(take(port)).toEqual(NOTHING);
+    expect(sys.channelRead(b, 0, 64, 0).status).toBe(ZX_OK);
+    expect(sys.channelRead(b, 0, 64, 0).status).toBe(ZX_OK);
+    expect(take(port)).toEqual(NOTHING);
+    write(a);
+    expect(signalOf(take(port))).toMatchObject({ key: 1n, signal: { trigger: ZX_CHANNEL_READABLE, observed: RW } });
+    // Armed again while READABLE is up: more messages are still no rise.
+    observe(b, port, 2n, ZX_CHANNEL_READABLE, ZX_WAIT_ASYNC_EDGE);
+    write(a);
+    write(a);
+    expect(take(port)).toEqual(NOTHING);
+    closeAll(port, a, b);
+  });
+
+  it('an event set, cleared and set again before anyone waited: one packet (the observer is one-shot), and a fall and rise is a rise', () => {
+    const port = newPort();
+    const event = newEvent();
+    observe(event, port, 1n, ZX_EVENT_SIGNALED, ZX_WAIT_ASYNC_EDGE);
+    for (let i = 0; i < 2; i++) {
+      expect(sys.objectSignal(event, 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+      expect(sys.objectSignal(event, ZX_EVENT_SIGNALED, 0)).toBe(ZX_OK);
+    }
+    expect(drain(port)).toEqual([[SIGNAL, 1n]]);
+    expect(sys.objectSignal(event, 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+    observe(event, port, 2n, ZX_EVENT_SIGNALED, ZX_WAIT_ASYNC_EDGE);
+    expect(sys.objectSignal(event, ZX_EVENT_SIGNALED, ZX_EVENT_SIGNALED)).toBe(ZX_OK); // stays up: no rise
+    expect(take(port)).toEqual(NOTHING);
+    expect(sys.objectSignal(event, ZX_EVENT_SIGNALED, 0)).toBe(ZX_OK);
+    expect(sys.objectSignal(event, 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+    expect(drain(port)).toEqual([[SIGNAL, 2n]]);
+    closeAll(port, event);
+  });
+});
+
+describe('portCancel', () => {
+  it('checks in Zircon order: the port (BAD_HANDLE, WRONG_TYPE, ACCESS_DENIED), then the source (BAD_HANDLE, ACCESS_DENIED); NOT_FOUND when nothing matched', () => {
+    const port = newPort();
+    const event = newEvent();
+    const readOnlyPort = sys.handleDuplicate(port, ZX_RIGHT_READ | ZX_RIGHT_TRANSFER).out;
+    const noWait = sys.handleDuplicate(event, ZX_DEFAULT_EVENT_RIGHTS & ~ZX_RIGHT_WAIT).out;
+    expect(sys.portCancel(0, 0, 1n)).toBe(ZX_ERR_BAD_HANDLE);
+    expect(sys.portCancel(event, 0, 1n)).toBe(ZX_ERR_WRONG_TYPE);
+    expect(sys.portCancel(readOnlyPort, 0, 1n)).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(sys.portCancel(port, 0, 1n)).toBe(ZX_ERR_BAD_HANDLE);
+    expect(sys.portCancel(port, noWait, 1n)).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(sys.portCancel(port, port, 1n)).toBe(ZX_ERR_ACCESS_DENIED); // a port has no WAIT right
+    expect(sys.portCancel(port, event, 1n)).toBe(ZX_ERR_NOT_FOUND);
+    expect(() => sys.portCancel(port, event, -1n)).toThrow(TypeError);
+    closeAll(port, event, readOnlyPort, noWait);
+  });
+
+  it('cancels the observers of that key before they fire, none of the others (Zircon CancelEventKey)', () => {
+    const port = newPort();
+    const event = newEvent();
+    const keys = [128n, 13n, 7n, 13n];
+    for (const key of keys) observe(event, port, key, ZX_EVENT_SIGNALED);
+    expect(sys.portCancel(port, event, 13n)).toBe(ZX_OK);
+    for (let i = 0; i < 2; i++) {
+      expect(sys.objectSignal(event, 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+      expect(sys.objectSignal(event, ZX_EVENT_SIGNALED, 0)).toBe(ZX_OK);
+    }
+    const got = [];
+    for (let r = take(port); r.status === ZX_OK; r = take(port)) {
+      expect((r.packet as SignalPacket).signal).toMatchObject({
+        trigger: ZX_EVENT_SIGNALED,
+        observed: ZX_EVENT_SIGNALED,
+      });
+      got.push(r.packet!.key);
+    }
+    expect(got).toEqual([128n, 7n]);
+    expect(sys.portCancel(port, event, 128n)).toBe(ZX_ERR_NOT_FOUND); // delivered already
+    closeAll(port, event);
+  });
+
+  it('drops the packets already queued from that handle and key, and the observers not fired yet (Zircon CancelEventKeyAfter)', () => {
+    const port = newPort();
+    const keys = [128n, 3n, 3n];
+    const events = keys.map(() => newEvent());
+    keys.forEach((key, i) => observe(events[i], port, key, ZX_EVENT_SIGNALED));
+    expect(sys.objectSignal(events[0], 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+    expect(sys.objectSignal(events[1], 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+    expect(sys.portCancel(port, events[1], 3n)).toBe(ZX_OK); // a queued packet
+    expect(sys.portCancel(port, events[2], 3n)).toBe(ZX_OK); // an observer
+    expect(sys.objectSignal(events[2], 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+    expect(drain(port)).toEqual([[SIGNAL, 128n]]);
+    closeAll(port, ...events);
+  });
+
+  it('user packets with the key stay; a duplicate handle is another source', () => {
+    const port = newPort();
+    const event = newEvent();
+    const dup = sys.handleDuplicate(event, ZX_DEFAULT_EVENT_RIGHTS).out;
+    observe(dup, port, 5n, ZX_EVENT_SIGNALED);
+    queue(port, 5n);
+    expect(sys.portCancel(port, event, 5n)).toBe(ZX_ERR_NOT_FOUND);
+    expect(sys.objectSignal(event, 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+    expect(drain(port)).toEqual([
+      [USER, 5n],
+      [SIGNAL, 5n],
+    ]);
+    closeAll(port, event, dup);
+  });
+
+  it('Port.cancel(handle, key): true when it cancelled something, false otherwise; ZxError for a bad handle', () => {
+    using port = Port.create();
+    using event = Event.create();
+    port.watch(event, ZX_EVENT_SIGNALED, { key: 4n });
+    expect(port.cancel(event, 4n)).toBe(true);
+    expect(port.cancel(event, 4n)).toBe(false);
+    event.signal(0, ZX_EVENT_SIGNALED);
+    expect(take(port.raw)).toEqual(NOTHING);
+    expectZxError(
+      thrownBy(() => port.cancel(0, 4n)),
+      ZX_ERR_BAD_HANDLE,
+      'Port.cancel',
+    );
+  });
+});
+
+describe('closing a handle ends only the observers made through it', () => {
+  it('an event observed through two handles: closing one leaves the other’s observer', () => {
+    const port = newPort();
+    const event = newEvent();
+    const dup = sys.handleDuplicate(event, ZX_DEFAULT_EVENT_RIGHTS).out;
+    observe(event, port, 1n, ZX_EVENT_SIGNALED);
+    observe(dup, port, 2n, ZX_EVENT_SIGNALED);
+    observe(dup, port, 3n, ZX_EVENT_SIGNALED, ZX_WAIT_ASYNC_EDGE);
+    closeAll(dup);
+    expect(sys.objectSignal(event, 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+    expect(drain(port)).toEqual([[SIGNAL, 1n]]);
+    closeAll(port, event);
+  });
+
+  it('a channel end replaced: observers made through the old value end; one made through the new value fires', () => {
+    const port = newPort();
+    const [a, b] = channel();
+    observe(b, port, 1n, ZX_CHANNEL_READABLE);
+    const r = sys.handleReplace(b, ZX_RIGHT_SAME_RIGHTS);
+    expect(r.status).toBe(ZX_OK);
+    observe(r.out, port, 2n, ZX_CHANNEL_PEER_CLOSED);
+    closeAll(a);
+    expect(drain(port)).toEqual([[SIGNAL, 2n]]);
+    closeAll(port, r.out);
+  });
+});
+
+describe('ports in messages', () => {
+  it('to this process: the same port, its packets and observers with it; the rights the sender chose', () => {
+    const port = newPort();
+    const event = newEvent();
+    const [a, b] = channel();
+    const { koid } = basic(port);
+    queue(port, 1n, 'first');
+    observe(event, port, 2n, ZX_EVENT_SIGNALED);
+    expect(sys.channelWrite(a, 0, Buffer.from('port'), [port])).toBe(ZX_OK);
+    expect(sys.objectSignal(event, 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK); // while it travels
+    const got = sys.channelReadEtc(b, 0, 64, 1);
+    expect(got.status).toBe(ZX_OK);
+    const [{ handle, type, rights }] = got.handles;
+    expect([type, rights]).toEqual([ZX_OBJ_TYPE_PORT, ZX_DEFAULT_PORT_RIGHTS]);
+    expect(basic(handle).koid).toBe(koid);
+    expect(drain(handle)).toEqual([
+      [USER, 1n],
+      [SIGNAL, 2n],
+    ]);
+
+    // Duplicated with fewer rights through channelWriteEtc: the copy keeps its rights.
+    const reduced = ZX_RIGHT_READ | ZX_RIGHT_WRITE | ZX_RIGHT_TRANSFER;
+    const dispositions = [
+      { operation: ZX_HANDLE_OP_DUPLICATE, handle, type: ZX_OBJ_TYPE_PORT, rights: reduced, result: ZX_OK },
+    ];
+    expect(sys.channelWriteEtc(a, 0, Buffer.from('dup'), dispositions)).toBe(ZX_OK);
+    const again = sys.channelReadEtc(b, 0, 64, 1);
+    expect(again.handles[0]).toMatchObject({ type: ZX_OBJ_TYPE_PORT, rights: reduced });
+    queue(again.handles[0].handle, 3n);
+    expect(drain(handle)).toEqual([[USER, 3n]]); // one queue behind both handles
+    closeAll(handle, again.handles[0].handle, event, a, b);
+  });
+
+  it('a message with a port dropped unread lets the port go (descriptors back to baseline)', () => {
+    const [a, b] = channel();
+    const port = newPort();
+    queue(port, 1n);
+    expect(sys.channelWrite(a, 0, Buffer.from('port'), [port])).toBe(ZX_OK);
+    closeAll(b, a);
+  });
+
+  it('to another process: a port with the koid, rights and queued user packets; back here, a copy with what the child queued', async () => {
+    const port = newPort();
+    const [ours, theirs] = channel();
+    const { koid } = basic(port);
+    queue(port, 1n, 'one');
+    queue(port, 2n, 'two');
+    const child = startNode('port-child.cjs', [], [{ id: user(0), handle: theirs }]);
+    expect(sys.channelWrite(ours, 0, Buffer.from('port'), [port])).toBe(ZX_OK);
+    const seen = await sys.objectWaitOneAsync(ours, ZX_CHANNEL_READABLE, LONG());
+    expect(seen.status, child.stderr()).toBe(ZX_OK);
+    const report = JSON.parse(sys.channelRead(ours, 0, 65536, 0).bytes.toString());
+    const hex = (s: string) => Buffer.concat([Buffer.from(s), Buffer.alloc(32 - s.length)]).toString('hex');
+    expect(report).toEqual({
+      type: ZX_OBJ_TYPE_PORT,
+      rights: ZX_DEFAULT_PORT_RIGHTS,
+      koid: String(koid),
+      packets: [
+        { key: '1', type: ZX_PKT_TYPE_USER, status: 0, user: hex('one') },
+        { key: '2', type: ZX_PKT_TYPE_USER, status: 0, user: hex('two') },
+      ],
+    });
+    expect((await sys.objectWaitOneAsync(ours, ZX_CHANNEL_READABLE, LONG())).status).toBe(ZX_OK);
+    const back = sys.channelReadEtc(ours, 0, 64, 1);
+    expect(back.status).toBe(ZX_OK);
+    const returned = back.handles[0].handle;
+    expect(basic(returned).koid).toBe(koid);
+    const packet = take(returned).packet!;
+    expect(packet).toMatchObject({ key: 99n, type: ZX_PKT_TYPE_USER });
+    expect((packet as Extract<PortPacket, { user: unknown }>).user.toString('hex')).toBe(hex('child'));
+    expect(take(returned)).toEqual(NOTHING);
+    closeAll(ours, returned);
+    expect(await child.closed).toEqual({ code: 0, signal: null });
+    expect(child.stderr()).toBe('');
+  });
+
+  it('as a startup handle: the child gets the port with its koid and user packets', async () => {
+    const port = newPort();
+    const [ours, theirs] = channel();
+    const { koid } = basic(port);
+    queue(port, 3n);
+    const child = startNode(
+      'port-child.cjs',
+      ['startup'],
+      [
+        { id: user(0), handle: theirs },
+        { id: user(1), handle: port },
+      ],
+    );
+    expect((await sys.objectWaitOneAsync(ours, ZX_CHANNEL_READABLE, LONG())).status, child.stderr()).toBe(ZX_OK);
+    const report = JSON.parse(sys.channelRead(ours, 0, 65536, 0).bytes.toString());
+    expect(report).toMatchObject({ type: ZX_OBJ_TYPE_PORT, rights: ZX_DEFAULT_PORT_RIGHTS, koid: String(koid) });
+    expect(report.packets.map((p: { key: string }) => p.key)).toEqual(['3']);
+    expect((await sys.objectWaitOneAsync(ours, ZX_CHANNEL_READABLE, LONG())).status).toBe(ZX_OK);
+    const back = sys.channelRead(ours, 0, 64, 1);
+    closeAll(ours, ...back.handles);
+    expect(await child.closed).toEqual({ code: 0, signal: null });
+  });
+
+  it('to another process the port is a copy: observers stay with this process, signal packets do not travel', async () => {
+    const port = newPort();
+    const event = newEvent();
+    const [ours, theirs] = channel();
+    observe(event, port, 7n, ZX_EVENT_SIGNALED);
+    expect(sys.objectSignal(event, 0, ZX_EVENT_SIGNALED)).toBe(ZX_OK);
+    queue(port, 8n);
+    const child = startNode('port-child.cjs', [], [{ id: user(0), handle: theirs }]);
+    expect(sys.channelWrite(ours, 0, Buffer.from('port'), [port])).toBe(ZX_OK);
+    expect((await sys.objectWaitOneAsync(ours, ZX_CHANNEL_READABLE, LONG())).status, child.stderr()).toBe(ZX_OK);
+    const report = JSON.parse(sys.channelRead(ours, 0, 65536, 0).bytes.toString());
+    expect(report.packets.map((p: { key: string }) => p.key)).toEqual(['8']);
+    expect((await sys.objectWaitOneAsync(ours, ZX_CHANNEL_READABLE, LONG())).status).toBe(ZX_OK);
+    const back = sys.channelRead(ours, 0, 64, 1);
+    closeAll(ours, ...back.handles, event);
+    expect(await child.closed).toEqual({ code: 0, signal: null });
+  });
+});
