@@ -5,6 +5,7 @@
 // ends only the observers made through it, and ports in messages (to this process: the
 // same port; to another: its koid, rights and user packets). Descriptors and handles back
 // at their baseline after every test.
+import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   Event,
@@ -39,7 +40,7 @@ import {
 import type { PortPacket, PortWaitResult } from '../lib/sys';
 import { type Baseline, baseline, basic, channel, closeAll, expectBaseline, warmUpWaits } from './fixtures/channels';
 import { expectZxError, thrownBy } from './fixtures/errors';
-import { startNode, user } from './fixtures/proc-helpers';
+import { repoRoot, start, startNode, user } from './fixtures/proc-helpers';
 import { warmUpSpawn } from './fixtures/spawn';
 
 const MS = 1_000_000n;
@@ -124,6 +125,31 @@ describe('signal packets are queued when the signal rises', () => {
       [USER, 12n],
     ]);
     closeAll(port, event, a, b);
+  });
+
+  it('a rise in another process that this one learned of before queuing comes first', async () => {
+    const port = newPort();
+    const [ours, theirs] = channel();
+    const [told, teller] = channel();
+    observe(ours, port, 1n, ZX_CHANNEL_READABLE);
+    const dist = JSON.stringify(path.join(repoRoot, 'dist', 'index.js'));
+    const script = `const zx = require(${dist});
+      const take = (n) => zx.takeStartupHandle(zx.PA_HND(zx.PA_USER0, n));
+      const [channel, teller] = [take(0), take(1)];
+      zx.sys.channelWrite(channel, 0, Buffer.from('rise'), null);
+      zx.sys.channelWrite(teller, 0, Buffer.from('done'), null);`;
+    const child = start(process.execPath, ['-e', script], [
+      { id: user(0), handle: theirs },
+      { id: user(1), handle: teller },
+    ]);
+    expect((await sys.objectWaitOneAsync(told, ZX_CHANNEL_READABLE, LONG())).status, child.stderr()).toBe(ZX_OK);
+    queue(port, 2n);
+    expect(drain(port)).toEqual([
+      [SIGNAL, 1n],
+      [USER, 2n],
+    ]);
+    expect(await child.closed).toEqual({ code: 0, signal: null });
+    closeAll(port, ours, told);
   });
 
   it('set, then cleared before anyone waited: the packet is there (Zircon AsyncWaitEventRepeat)', () => {
