@@ -138,10 +138,14 @@ describe('signal packets are queued when the signal rises', () => {
       const [channel, teller] = [take(0), take(1)];
       zx.sys.channelWrite(channel, 0, Buffer.from('rise'), null);
       zx.sys.channelWrite(teller, 0, Buffer.from('done'), null);`;
-    const child = start(process.execPath, ['-e', script], [
-      { id: user(0), handle: theirs },
-      { id: user(1), handle: teller },
-    ]);
+    const child = start(
+      process.execPath,
+      ['-e', script],
+      [
+        { id: user(0), handle: theirs },
+        { id: user(1), handle: teller },
+      ],
+    );
     expect((await sys.objectWaitOneAsync(told, ZX_CHANNEL_READABLE, LONG())).status, child.stderr()).toBe(ZX_OK);
     queue(port, 2n);
     expect(drain(port)).toEqual([
