@@ -26,7 +26,8 @@ Napi::Value PortQueueJs(const Napi::CallbackInfo& info) {
   packet.type = U32(info[2]);
   packet.status = info[3].As<Napi::Number>().Int32Value();
   iovec user;
-  if (BytesOf(info.Env(), info[4], &user))
+  // An empty Uint8Array may have no storage at all: memcpy must not get its null pointer.
+  if (BytesOf(info.Env(), info[4], &user) && user.iov_len != 0)
     std::memcpy(packet.user, user.iov_base, std::min(user.iov_len, sizeof packet.user));
   return Status(info.Env(), PortQueue(U32(info[0]), packet));
 }

@@ -83,7 +83,7 @@ void RegisterWatch(zx_koid_t koid, Port* port, std::weak_ptr<Port> weak) {
   WatchRegistry& r = Registry();
   std::lock_guard<std::mutex> lock(r.mu);
   r.ports.emplace(koid, std::make_pair(port, std::move(weak)));
-  g_port_watches.fetch_add(1, std::memory_order_relaxed);
+  g_port_watches[koid % kWatchBuckets].fetch_add(1, std::memory_order_relaxed);
 }
 
 void UnregisterWatch(zx_koid_t koid, Port* port) {
@@ -93,7 +93,7 @@ void UnregisterWatch(zx_koid_t koid, Port* port) {
   for (auto it = range.first; it != range.second; ++it) {
     if (it->second.first != port) continue;
     r.ports.erase(it);
-    g_port_watches.fetch_sub(1, std::memory_order_relaxed);
+    g_port_watches[koid % kWatchBuckets].fetch_sub(1, std::memory_order_relaxed);
     return;
   }
 }
@@ -515,7 +515,7 @@ void Port::LookAt(zx_koid_t koid, bool own) {
   }
 }
 
-std::atomic<size_t> g_port_watches{0};
+std::atomic<uint32_t> g_port_watches[kWatchBuckets];
 
 void LookAtObserversNow(zx_koid_t koid, bool own) {
   WatchRegistry& r = Registry();

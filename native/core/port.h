@@ -169,12 +169,16 @@ zx_status_t PortCancel(zx_handle_t port, zx_handle_t source, uint64_t key);
 // before and after a call of this process that changes the object's signals (a read, a
 // write to its peer, objectSignal, a close), so that a rise gets its packet, in its place,
 // before anything that follows can see or undo it. One relaxed load when no port watches
-// anything.
+// that object.
 // `own`: right after this process changed the object (its activity is no news).
-extern std::atomic<size_t> g_port_watches;  // watches of every port in the process
+// Watches of every port in the process, counted by koid % kWatchBuckets: a koid whose
+// bucket is 0 is watched by no port, known without a lock.
+constexpr size_t kWatchBuckets = 256;
+extern std::atomic<uint32_t> g_port_watches[kWatchBuckets];
 void LookAtObserversNow(zx_koid_t koid, bool own);
 inline void LookAtObservers(zx_koid_t koid, bool own) {
-  if (g_port_watches.load(std::memory_order_relaxed) != 0) LookAtObserversNow(koid, own);
+  if (g_port_watches[koid % kWatchBuckets].load(std::memory_order_relaxed) != 0)
+    LookAtObserversNow(koid, own);
 }
 
 // For the length of a call that may change an object's signals (and its peer's): its
