@@ -12,6 +12,7 @@ import {
   Port,
   sys,
   ZX_CHANNEL_PEER_CLOSED,
+  ZX_CLOCK_MONOTONIC,
   ZX_CHANNEL_READABLE,
   ZX_CHANNEL_WRITABLE,
   ZX_DEFAULT_EVENT_RIGHTS,
@@ -32,6 +33,7 @@ import {
   ZX_RIGHT_TRANSFER,
   ZX_RIGHT_WAIT,
   ZX_RIGHT_WRITE,
+  ZX_TIMER_SIGNALED,
   ZX_TIME_INFINITE_PAST,
   ZX_USER_SIGNAL_2,
   ZX_WAIT_ASYNC_EDGE,
@@ -185,6 +187,18 @@ describe('signal packets are queued when the signal rises', () => {
     expect(signalOf(take(port)).signal).toMatchObject({ trigger: ZX_CHANNEL_READABLE, observed: RW });
     expect(take(port)).toEqual(NOTHING);
     closeAll(port, a, b);
+  });
+
+  it('a timer that fired and was cancelled before anyone waited: the SIGNALED packet is there', () => {
+    const port = newPort();
+    const timer = sys.timerCreate(0, ZX_CLOCK_MONOTONIC).out;
+    observe(timer, port, 1n, ZX_TIMER_SIGNALED);
+    expect(sys.timerSet(timer, sys.deadlineAfter(MS), 0n)).toBe(ZX_OK);
+    expect(sys.objectWaitOne(timer, ZX_TIMER_SIGNALED, LONG()).status).toBe(ZX_OK);
+    expect(sys.timerCancel(timer)).toBe(ZX_OK);
+    expect(signalOf(take(port))).toMatchObject({ key: 1n, signal: { observed: ZX_TIMER_SIGNALED } });
+    expect(take(port)).toEqual(NOTHING);
+    closeAll(port, timer);
   });
 
   it('the packet survives the close of the observed handle (and of the object with it)', () => {

@@ -12,6 +12,7 @@
 
 #include "core/handle_table.h"
 #include "core/koid.h"
+#include "core/port.h"
 #include "core/socket_util.h"
 #include "core/syscalls.h"
 
@@ -122,6 +123,7 @@ zx_status_t TimerSet(zx_handle_t h, zx_time_t deadline, zx_time_t slack) {
   Timer* timer;
   zx_status_t status = LookupTimer(h, ZX_RIGHT_WRITE, &info, &timer);
   if (status != ZX_OK) return status;
+  ObservedChange change(*timer);
   return timer->Set(deadline, slack);
 }
 
@@ -130,6 +132,7 @@ zx_status_t TimerCancel(zx_handle_t h) {
   Timer* timer;
   zx_status_t status = LookupTimer(h, ZX_RIGHT_WRITE, &info, &timer);
   if (status != ZX_OK) return status;
+  ObservedChange change(*timer);
   return timer->Cancel();
 }
 
