@@ -13,13 +13,16 @@ import {
   sys,
   ZX_CHANNEL_PEER_CLOSED,
   ZX_CLOCK_MONOTONIC,
+  ZX_CHANNEL_READ_MAY_DISCARD,
   ZX_CHANNEL_READABLE,
   ZX_CHANNEL_WRITABLE,
   ZX_DEFAULT_EVENT_RIGHTS,
   ZX_DEFAULT_PORT_RIGHTS,
   ZX_ERR_ACCESS_DENIED,
   ZX_ERR_BAD_HANDLE,
+  ZX_ERR_BUFFER_TOO_SMALL,
   ZX_ERR_NOT_FOUND,
+  ZX_ERR_SHOULD_WAIT,
   ZX_ERR_TIMED_OUT,
   ZX_ERR_WRONG_TYPE,
   ZX_EVENT_SIGNALED,
@@ -445,6 +448,28 @@ describe('ports in messages', () => {
     queue(again.handles[0].handle, 3n);
     expect(drain(handle)).toEqual([[USER, 3n]]); // one queue behind both handles
     closeAll(handle, again.handles[0].handle, event, a, b);
+  });
+
+  it('a port in a stashed message that a read drops, watching the endpoint read, goes inside the read (no deadlock)', async () => {
+    const [a, b] = channel();
+    const port = newPort();
+    observe(a, port, 1n, ZX_CHANNEL_PEER_CLOSED);
+    const call = sys.channelCallAsync(a, 0, LONG(), {
+      bytes: Buffer.from('\0\0\0\0ask'),
+      readNumBytes: 64,
+      readNumHandles: 0,
+    });
+    const request = sys.channelRead(b, 0, 64, 0).bytes;
+    // Not the reply, carrying the port (moved: the message holds its last reference); then
+    // the reply. The call steps over the first, which waits in the endpoint's stash.
+    expect(sys.channelWrite(b, 0, Buffer.from('\0\0\0\0aside'), [port])).toBe(ZX_OK);
+    expect(sys.channelWrite(b, 0, request, null)).toBe(ZX_OK);
+    expect((await call).status).toBe(ZX_OK);
+    // Too small and discarded: the message, its port and the port's watch of `a` end
+    // while the read holds `a`'s inbound state.
+    expect(sys.channelRead(a, ZX_CHANNEL_READ_MAY_DISCARD, 0, 0).status).toBe(ZX_ERR_BUFFER_TOO_SMALL);
+    expect(sys.channelRead(a, 0, 64, 1).status).toBe(ZX_ERR_SHOULD_WAIT);
+    closeAll(a, b);
   });
 
   it('a message with a port dropped unread lets the port go (descriptors back to baseline)', () => {

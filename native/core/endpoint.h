@@ -293,6 +293,9 @@ class Endpoint : public Object {
   std::deque<InboundMessage> stash_;
   size_t stash_bytes_ = 0;  // the sizes of stash_'s messages as records
   std::vector<CallWaiter*> calls_;
+  // A leaf lock of its own: an observer may unregister while this endpoint's inbound_mu_
+  // is held by its thread (a port in a message dropped during a read goes then).
+  std::mutex signal_observers_mu_;
   std::vector<SignalObserver*> signal_observers_;
   uint32_t txid_counter_ = 0;
   std::atomic<bool> has_stash_{false};

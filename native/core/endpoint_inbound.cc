@@ -479,18 +479,20 @@ void Endpoint::PumpLocked(size_t max_records) {
     message.Own();
     stash_bytes_ += RecordPrefixSize(message.handles.size()) + message.num_bytes;
     stash_.push_back(std::move(message));
-    if (SetHasStash(true))
+    if (SetHasStash(true)) {
+      std::lock_guard<std::mutex> observers_lock(signal_observers_mu_);
       for (SignalObserver* observer : signal_observers_) observer->OnSignalsChanged();
+    }
   }
 }
 
 void Endpoint::AddSignalObserver(SignalObserver* observer) {
-  std::lock_guard<std::mutex> lock(inbound_mu_);
+  std::lock_guard<std::mutex> lock(signal_observers_mu_);
   signal_observers_.push_back(observer);
 }
 
 void Endpoint::RemoveSignalObserver(SignalObserver* observer) {
-  std::lock_guard<std::mutex> lock(inbound_mu_);
+  std::lock_guard<std::mutex> lock(signal_observers_mu_);
   auto& v = signal_observers_;
   v.erase(std::remove(v.begin(), v.end(), observer), v.end());
 }
