@@ -4,6 +4,8 @@
       "target_name": "zircon_ipc",
       "sources": [
         "native/core/koid.cc",
+        "native/core/platform.cc",
+        "native/core/transport_stream.cc",
         "native/core/handle_table.cc",
         "native/core/object.cc",
         "native/core/object_kinds.cc",

@@ -1,6 +1,7 @@
 // zircon-ipc: Zircon channels and handles for Node.js on Linux.
 export * from './constants';
 export { statusToString } from './status';
+export { backend } from './backend';
 export * as sys from './sys';
 export * as fdio from './fdio';
 export { ZxError } from './errors';

@@ -79,6 +79,8 @@ export interface NativeBinding {
   moveReadPool(start: number): boolean;
   /** The largest record plus one byte. */
   readonly receiveBufferBytes: number;
+  /** The system-call backend chosen at load (docs/architecture.md, "Backends"). */
+  readonly backend: 'linux' | 'portable';
   channelCall(
     h: number,
     options: number,

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  backend,
   fdio,
   sys,
   ZX_CHANNEL_PEER_CLOSED,
@@ -290,7 +291,13 @@ describe('the byte limit', () => {
     const take = (b: Buffer) => expectMessage(b, received++, SIZE);
     const socketHeld = readAvailable(r, take);
     expect(socketHeld).toBeGreaterThan(0);
-    expect(ok).toBe(socketHeld + queueHolds);
+    if (backend === 'portable') {
+      // A framed stream may hold the start of one more record, whose tail heads the queue
+      // and counts only its own bytes there (docs/architecture.md, "Backends").
+      expect([socketHeld + queueHolds, socketHeld + queueHolds + 1]).toContain(ok);
+    } else {
+      expect(ok).toBe(socketHeld + queueHolds);
+    }
 
     // The socket has room now: the next write moves queued records there, then is queued.
     expect(sys.channelWrite(w, 0, message(ok++, SIZE), null)).toBe(ZX_OK);

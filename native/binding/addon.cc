@@ -7,6 +7,7 @@
 #include "binding/addon_data.h"
 #include "binding/env_loop.h"
 #include "core/endpoint.h"
+#include "core/platform.h"
 #include "core/syscalls.h"
 
 namespace {
@@ -26,6 +27,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InstallExitFlush();
 
   exports.Set("scratch", scratch);
+  exports.Set("backend", Napi::String::New(env, BackendName()));
   exports.Set("receiveBufferBytes",
               Napi::Number::New(env, static_cast<double>(kReceiveBufferBytes)));
   InitLayout(exports);

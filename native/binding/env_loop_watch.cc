@@ -15,8 +15,10 @@ using namespace zxc;
 
 namespace {
 // The poll events an outbound queue's watch starts with. A hangup (DISCONNECT, or
-// POLLHUP/POLLERR, which come unasked) is all that can move a queue held back.
-int FlushEvents(QueueWatch what) {
+// POLLHUP/POLLERR, which come unasked) is all that can move a queue held back. Through a
+// waiter of its own (a framed stream's edges: room to write, a hangup), its readiness.
+int FlushEvents(QueueWatch what, int waiter) {
+  if (what != QueueWatch::kNone && waiter >= 0) return UV_READABLE;
   return what == QueueWatch::kWritable ? UV_WRITABLE
          : what == QueueWatch::kHangup ? UV_DISCONNECT
                                        : 0;
@@ -134,14 +136,15 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
   // On a socket it is an error the next send reports and clears (ECONNRESET: the reader
   // died with records unread), so a flush learns of the peer's death from it.
   if (status < 0) watch->events = 0;
+  // Edges are taken before anything looks: one that comes after is not lost.
+  if (watch->waiter >= 0) DrainWaiter(watch->waiter);
   if (watch->flush_events && (status < 0 || (events & watch->flush_events))) {
-    watch->flush_events = FlushEvents(static_cast<Endpoint*>(key)->FlushForWatcher(self));
+    watch->flush_events = FlushEvents(static_cast<Endpoint*>(key)->FlushForWatcher(self), watch->waiter);
     if (watch->Idle()) {
       self->CloseWatch(watch);  // done: the endpoint may close as soon as its handle does
       return;
     }
   }
-  if (watch->waiter >= 0) DrainWaiter(watch->waiter);
   uint64_t settled_at = 0;
   if (!watch->ops.empty() || watch->listener) {
     // Settling runs promise reactions: inside a callback scope, like any callback. The
@@ -231,7 +234,7 @@ void EnvLoop::Arm(const EndpointRef& endpoint, void* owner) {
     endpoint->DropWatcher(self);
     return;
   }
-  watch->flush_events = FlushEvents(endpoint->WatchedBy(self));
+  watch->flush_events = FlushEvents(endpoint->WatchedBy(self), watch->waiter);
   self->UpdateWatch(watch);
 }
 
@@ -264,7 +267,8 @@ void EnvLoop::UpdateFlushing() {
   for (auto& entry : watches_) {
     Watch* watch = entry.second;
     if (!watch->flush_events) continue;
-    const int events = FlushEvents(static_cast<Endpoint*>(watch->object.get())->WatchedBy(this));
+    const int events =
+        FlushEvents(static_cast<Endpoint*>(watch->object.get())->WatchedBy(this), watch->waiter);
     if (events != watch->flush_events) changed.emplace_back(watch, events);
   }
   for (auto& [watch, events] : changed) {

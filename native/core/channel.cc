@@ -2,6 +2,7 @@
 // checks (README.md, "API": the sys face's statuses; docs/wire-format.md for the record).
 #include <poll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <thread>
@@ -153,6 +154,7 @@ zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter
   HandleTable& table = HandleTable::Get();
   const bool observing = table.AddObserver(h, &waker) == ZX_OK;
   if (!observing) waker.OnHandleRemoved();
+  const int edges = endpoint.PollableFd() ? -1 : OpenWaiter(endpoint);
   zx_status_t status;
   bool sent_just_now = true;  // the reply can't be there yet: wait before reading
   bool torn_down = false;     // the process exits, or this thread's environment goes away
@@ -175,9 +177,13 @@ zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter
       continue;
     }
     // With the stash full, the socket stays readable until a read makes room (which wakes us).
+    // A framed stream is watched through edges (Endpoint::PollableFd).
     pollfd fds[2] = {{}, {endpoint.fd(), POLLIN | POLLRDHUP, 0}};  // fds[0]: PollFor's
+    if (edges >= 0) fds[1] = pollfd{edges, POLLIN, 0};
     torn_down = PollFor(fds, endpoint.StashFull() ? 1 : 2, remaining) == ZX_ERR_CANCELED;
+    if (edges >= 0) DrainWaiter(edges);
   }
+  if (edges >= 0) close(edges);
   if (observing) table.RemoveObserver(&waker);
   return status;
 }

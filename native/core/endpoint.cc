@@ -6,7 +6,9 @@
 #include <sys/socket.h>
 
 #include "core/koid.h"
+#include "core/platform.h"
 #include "core/socket_util.h"
+#include "core/transport_stream.h"
 
 namespace zxc {
 namespace {
@@ -17,14 +19,17 @@ Endpoint::Endpoint(int fd, zx_koid_t koid, zx_koid_t related_koid)
     : Object(ZX_OBJ_TYPE_CHANNEL, fd, koid, related_koid) {}
 
 void Endpoint::ConfigureSocket(int fd) {
+  if (PortableBackend()) {
+    StreamConfigureBuffers(fd);
+    return;
+  }
   int size = kSendBufferRequest;
   setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
 }
 
 zx_status_t Endpoint::CreatePair(EndpointRef* out0, EndpointRef* out1) {
   int fds[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) != 0)
-    return CreationStatus(errno);
+  if (SocketPair(ChannelSocketType(), fds) != 0) return CreationStatus(errno);
   ConfigureSocket(fds[0]);
   ConfigureSocket(fds[1]);
   zx_koid_t k0 = NewKoid(), k1 = NewKoid();
@@ -46,7 +51,18 @@ zx_signals_t Endpoint::Signals() {
     peer_closed = peer_gone_;
   }
   bool readable = !stash_.empty();
-  if (!readable && (p.revents & POLLIN)) {
+  if (PortableBackend()) {
+    // A whole frame at the head (or bytes that are no header: the read says so); a part
+    // of one is not READABLE, nor, at the end of the stream, ever will be.
+    WireHeader header;
+    size_t length;
+    if (stream_broken_.load()) {
+      peer_closed = true;
+    } else if (!readable && (p.revents & POLLIN)) {
+      const zx_status_t head = StreamFrameAtHead(sock, &header, &length);
+      readable = head == ZX_OK || head == ZX_ERR_IO_DATA_INTEGRITY;
+    }
+  } else if (!readable && (p.revents & POLLIN)) {
     if (!peer_closed) {
       readable = true;
     } else {
@@ -64,5 +80,7 @@ zx_signals_t Endpoint::Signals() {
 short Endpoint::PollEventsFor(zx_signals_t wanted, zx_signals_t now) const {
   return Object::PollEventsFor(wanted & ~ZX_CHANNEL_WRITABLE, now);
 }
+
+bool Endpoint::PollableFd() const { return !PortableBackend(); }
 
 }  // namespace zxc

@@ -1,5 +1,6 @@
-// One channel endpoint: a SOCK_SEQPACKET socket plus the little user-space state Linux
-// forces on us. Implemented in three files:
+// One channel endpoint: a SOCK_SEQPACKET socket (or, under the portable backend, a
+// SOCK_STREAM socket carrying frames: transport_stream.h) plus the little user-space state
+// the kernel forces on us. Implemented in three files:
 //   endpoint.cc           creation and signals
 //   endpoint_outbound.cc  sends, and the ordered queue for when the socket is full
 //   endpoint_inbound.cc   reads (one record, or a batch), channel_call replies, the stash
@@ -138,6 +139,10 @@ class Endpoint : public Object {
   zx_signals_t SignalsOnlyCallsLower() const override {
     return ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE | ZX_CHANNEL_PEER_CLOSED;
   }
+  // A framed stream is readable (POLLIN) while only part of a frame has come, which is not
+  // READABLE: a level-triggered poll would spin. Its waiters watch edges instead (Object::
+  // WatchIn: data, hangup, and room to write, for the outbound queue's watch).
+  bool PollableFd() const override;
 
   // ---- outbound (endpoint_outbound.cc) ----
   // Sends one record (prefix = header + handle table, then the payload pieces) with the
@@ -237,10 +242,17 @@ class Endpoint : public Object {
   enum class FlushState { kEmpty, kNeedWritable, kBlocked };
   friend OutRecord MakeRecord(const uint8_t*, size_t, const iovec*, size_t,
                               std::vector<ObjectRef>&&);
+  friend void DropSentPart(OutRecord* record, size_t written);
 
+  // 0 or errno; *written: the bytes that went (all of them but on a framed stream).
   int SendRecord(const uint8_t* prefix, size_t prefix_size, const iovec* payload,
-                 size_t payload_count, const std::vector<ObjectRef>& carried);
-  int SendBatch(const uint8_t* headers, const iovec* payloads, size_t count, size_t* sent);
+                 size_t payload_count, const std::vector<ObjectRef>& carried, size_t* written);
+  // *sent: whole records that went; *tail_written: bytes of the next that did (a framed
+  // stream's partial write, then EAGAIN).
+  int SendBatch(const uint8_t* headers, const iovec* payloads, size_t count, size_t* sent,
+                size_t* tail_written);
+  int SendFrames(const uint8_t* headers, const iovec* payloads, size_t count, size_t* sent,
+                 size_t* tail_written);
   // After a send changed the queue or its watch (outside mu_).
   void SettleAfterSend(bool was_queued, bool now_queued, void* arm_owner, void* stop_here);
   // Sends what it can of the queue, then tells the drain observers if it fell below
@@ -265,6 +277,10 @@ class Endpoint : public Object {
   zx_status_t ReceiveLocked(InboundMessage* out, uint8_t* buffer, uint8_t* into = nullptr,
                             size_t into_capacity = 0, uint32_t expected_handles = 0);
   zx_status_t PeekHeadLocked(WireHeader* header, uint32_t* txid);
+  // Framed streams: StreamFrameAtHead, and after bytes that are no header, the end.
+  zx_status_t FrameAtHeadLocked(WireHeader* header, size_t* length);
+  // ReadMany's reads for a framed stream: up to `slots` frames, one per slot of `data`.
+  zx_status_t ReadFramesLocked(size_t slots, uint8_t* data, std::vector<BatchRead>* out);
   bool RouteLocked(InboundMessage& message);
   // Whether the record at the head of the socket may be read for the pending calls.
   bool StashHasRoomLocked();
@@ -302,6 +318,7 @@ class Endpoint : public Object {
   std::atomic<bool> stash_full_{false};
   std::atomic<bool> has_calls_{false};
   std::atomic<bool> ever_called_{false};
+  std::atomic<bool> stream_broken_{false};  // a framed stream lost its framing: closed
 };
 
 }  // namespace zxc

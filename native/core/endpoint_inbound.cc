@@ -13,14 +13,16 @@
 #include "core/handle_table.h"
 #include "core/koid.h"
 #include "core/object_kinds.h"
+#include "core/platform.h"
 #include "core/socket_util.h"
+#include "core/transport_stream.h"
 
 namespace zxc {
 namespace {
 
-// Room for the kernel's per-message maximum (SCM_MAX_FD = 253), so a peer can never make
-// the kernel drop descriptors for lack of control space.
-constexpr size_t kMaxFdsPerRecvmsg = 253;
+// Room for the kernel's per-message maximum (platform.h), so a peer can never make the
+// kernel drop descriptors for lack of control space.
+constexpr size_t kMaxFdsPerRecvmsg = kMaxFdsPerMessage;
 constexpr size_t kControlBytes = CMSG_SPACE(kMaxFdsPerRecvmsg * sizeof(int));
 constexpr uint32_t kMinKernelTxid = 0x80000000u;
 
@@ -29,27 +31,14 @@ uint8_t* ReceiveBuffer() {
   return buffer.get();
 }
 
-// Descriptors of one received record, from every SCM_RIGHTS message in the control data.
-size_t CollectFds(msghdr* msg, int* fds, size_t capacity) {
-  size_t count = 0;
-  for (cmsghdr* c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    const uint8_t* data = CMSG_DATA(c);
-    for (size_t i = 0; i < n; ++i) {
-      int fd;
-      std::memcpy(&fd, data + i * sizeof(int), sizeof fd);
-      if (count < capacity)
-        fds[count++] = fd;
-      else
-        close(fd);
-    }
-  }
-  return count;
-}
-
 // The record at the head is consumed and thrown away, its descriptors closed.
 void DiscardHead(int sock) {
+  if (PortableBackend()) {
+    WireHeader header;
+    size_t length;
+    if (StreamFrameAtHead(sock, &header, &length) == ZX_OK) StreamDiscardFrame(sock, length);
+    return;
+  }
   alignas(cmsghdr) uint8_t control[kControlBytes];
   uint8_t byte;
   iovec iov{&byte, 1};
@@ -59,7 +48,7 @@ void DiscardHead(int sock) {
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   ssize_t n;
-  do n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  do n = recvmsg(sock, &msg, ReceiveFlags());
   while (n < 0 && errno == EINTR);
   if (n < 0) return;
   int fds[kMaxFdsPerRecvmsg];
@@ -95,23 +84,23 @@ bool TooBig(uint32_t num_bytes, size_t num_handles, uint32_t max_bytes, uint32_t
   return num_bytes > max_bytes || num_handles > max_handles;
 }
 
-// What one recvmsg (or one slot of a recvmmsg) on `sock` returned: `n` bytes, checked by
-// `parse(length, &record)`, and the descriptors in `msg`'s control data; every check of
-// the record and its descriptors, and its objects adopted into `out`. On failure every
+// What one recvmsg (or one slot of a recvmmsg, or the reads of one frame) on `sock`
+// returned: `n` bytes, checked by `parse(length, &record)`, the descriptors `fds`, and
+// whether the kernel cut them (`ctrunc`) or the record (`trunc`); every check of the
+// record and its descriptors, and its objects adopted into `out`. On failure every
 // descriptor received is closed.
 template <typename Parse>
-zx_status_t TakeRecord(int sock, msghdr* msg, ssize_t n, Parse parse, InboundMessage* out) {
-  int fds[kMaxFdsPerRecvmsg];
-  const size_t num_fds = CollectFds(msg, fds, kMaxFdsPerRecvmsg);
+zx_status_t TakeRecord(int sock, int* fds, size_t num_fds, bool ctrunc, bool trunc, ssize_t n,
+                       Parse parse, InboundMessage* out) {
   // 0 bytes is the end of the stream, unless the peer is alive: then it was an (invalid)
   // empty record.
   if (n == 0 && num_fds == 0 && PeerHasShutDown(sock)) return ZX_ERR_PEER_CLOSED;
-  if (msg->msg_flags & MSG_CTRUNC) {
+  if (ctrunc) {
     CloseAll(fds, num_fds);
     return ZX_ERR_NO_RESOURCES;  // the kernel could not install every descriptor
   }
   ParsedRecord record;
-  if ((msg->msg_flags & MSG_TRUNC) || parse(static_cast<size_t>(n), &record) != ZX_OK) {
+  if (trunc || parse(static_cast<size_t>(n), &record) != ZX_OK) {
     CloseAll(fds, num_fds);
     return ZX_ERR_IO_DATA_INTEGRITY;
   }
@@ -162,6 +151,29 @@ zx_status_t ReceiveStatus(int err) {
   return IsFullErrno(err) ? ZX_ERR_SHOULD_WAIT : ZX_ERR_PEER_CLOSED;
 }
 
+// One recvmsg's record (SEQPACKET): its descriptors out of the control data, then TakeRecord.
+template <typename Parse>
+zx_status_t TakeReceived(int sock, msghdr* msg, ssize_t n, Parse parse, InboundMessage* out) {
+  int fds[kMaxFdsPerRecvmsg];
+  const size_t num_fds = CollectFds(msg, fds, kMaxFdsPerRecvmsg);
+  return TakeRecord(sock, fds, num_fds, msg->msg_flags & MSG_CTRUNC, msg->msg_flags & MSG_TRUNC,
+                    n, parse, out);
+}
+
+// The whole frame at the head of a stream endpoint (`length` bytes, all queued) into
+// `iov`, then TakeRecord. The stream stays aligned whatever the frame held.
+template <typename Parse>
+zx_status_t TakeFrame(int sock, const iovec* iov, size_t iov_count, size_t length, Parse parse,
+                      InboundMessage* out) {
+  int fds[kMaxFdsPerRecvmsg];
+  size_t num_fds;
+  bool ctrunc;
+  const ssize_t n =
+      StreamReceiveFrame(sock, iov, iov_count, length, fds, kMaxFdsPerRecvmsg, &num_fds, &ctrunc);
+  if (n < 0) return ReceiveStatus(static_cast<int>(-n));
+  return TakeRecord(sock, fds, num_fds, ctrunc, false, n, parse, out);
+}
+
 }  // namespace
 
 void InboundMessage::Own() {
@@ -191,26 +203,49 @@ zx_status_t Endpoint::ReceiveLocked(InboundMessage* out, uint8_t* buffer, uint8_
     iov[1] = iovec{into, into_capacity};
     iov[2] = iovec{buffer, kReceiveBufferBytes};
   }
+  auto parse = [&](size_t length, ParsedRecord* record) {
+    return into ? ParseScattered(head, head_size, into, into_capacity, buffer, length, record)
+                : ParseRecord(buffer, length, record);
+  };
+  if (PortableBackend()) {
+    WireHeader header;
+    size_t length;
+    zx_status_t status = FrameAtHeadLocked(&header, &length);
+    if (status != ZX_OK) return status;
+    return TakeFrame(sock, iov, into ? 3 : 1, length, parse, out);
+  }
   msghdr msg{};
   msg.msg_iov = iov;
   msg.msg_iovlen = into ? 3 : 1;
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   ssize_t n;
-  do n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  do n = recvmsg(sock, &msg, ReceiveFlags());
   while (n < 0 && errno == EINTR);
   if (n < 0) return ReceiveStatus(errno);
+  return TakeReceived(sock, &msg, n, parse, out);
+}
 
-  return TakeRecord(
-      sock, &msg, n,
-      [&](size_t length, ParsedRecord* record) {
-        return into ? ParseScattered(head, head_size, into, into_capacity, buffer, length, record)
-                    : ParseRecord(buffer, length, record);
-      },
-      out);
+zx_status_t Endpoint::FrameAtHeadLocked(WireHeader* header, size_t* length) {
+  if (stream_broken_.load(std::memory_order_relaxed)) return ZX_ERR_PEER_CLOSED;
+  zx_status_t status = StreamFrameAtHead(fd(), header, length);
+  if (status == ZX_ERR_IO_DATA_INTEGRITY) {
+    // A stream can't find the next frame after bytes that are no header: this read says
+    // so, and from now on the channel is closed both ways (the peer sees PEER_CLOSED).
+    stream_broken_.store(true);
+    shutdown(fd(), SHUT_RDWR);
+    FailCallsLocked(ZX_ERR_PEER_CLOSED);
+  }
+  return status;
 }
 
 zx_status_t Endpoint::PeekHeadLocked(WireHeader* header, uint32_t* txid) {
+  if (PortableBackend()) {
+    // Only a whole frame is looked at, as only a whole frame is read.
+    size_t length;
+    zx_status_t status = FrameAtHeadLocked(header, &length);
+    if (status != ZX_OK) return status;
+  }
   // No control buffer: nothing is installed and the record stays whole in the kernel.
   uint8_t head[RecordPrefixSize(kMaxMsgHandles) + sizeof(uint32_t)];
   ssize_t n;
@@ -311,6 +346,7 @@ zx_status_t Endpoint::ReadMany(size_t max, std::vector<BatchRead>* out) {
   }
   const size_t slots = max - out->size();
   if (slots == 0) return ZX_OK;
+  if (PortableBackend()) return ReadFramesLocked(slots, data.get(), out);
   mmsghdr msgs[ZX_CHANNEL_READ_MANY_MAX];
   iovec iov[ZX_CHANNEL_READ_MANY_MAX];
   for (size_t i = 0; i < slots; ++i) {
@@ -322,14 +358,14 @@ zx_status_t Endpoint::ReadMany(size_t max, std::vector<BatchRead>* out) {
     msgs[i].msg_hdr.msg_controllen = kControlBytes;
   }
   int n;
-  do n = recvmmsg(sock, msgs, slots, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, nullptr);
+  do n = recvmmsg(sock, msgs, slots, ReceiveFlags(), nullptr);
   while (n < 0 && errno == EINTR);
   zx_status_t status = ZX_OK;
   if (n < 0) status = ReceiveStatus(errno);
   for (int i = 0; i < n; ++i) {
     BatchRead entry;
     const uint8_t* record = static_cast<const uint8_t*>(iov[i].iov_base);
-    entry.status = TakeRecord(
+    entry.status = TakeReceived(
         sock, &msgs[i].msg_hdr, msgs[i].msg_len,
         [&](size_t length, ParsedRecord* parsed) { return ParseRecord(record, length, parsed); },
         &entry.message);
@@ -343,6 +379,38 @@ zx_status_t Endpoint::ReadMany(size_t max, std::vector<BatchRead>* out) {
   if (status == ZX_ERR_PEER_CLOSED) FailCallsLocked(ZX_ERR_PEER_CLOSED);
   if (!out->empty()) return ZX_OK;
   // Every record read was a reply: nothing for this reader yet.
+  return status == ZX_OK ? ZX_ERR_SHOULD_WAIT : status;
+}
+
+zx_status_t Endpoint::ReadFramesLocked(size_t slots, uint8_t* data, std::vector<BatchRead>* out) {
+  const int sock = fd();
+  zx_status_t status = ZX_OK;
+  for (size_t i = 0; i < slots;) {
+    WireHeader header;
+    size_t length;
+    status = FrameAtHeadLocked(&header, &length);
+    if (status == ZX_ERR_IO_DATA_INTEGRITY) {
+      out->push_back(BatchRead{status, InboundMessage()});
+      status = ZX_ERR_PEER_CLOSED;  // what the stream says from now on
+    }
+    if (status != ZX_OK) break;
+    uint8_t* record = data + i * kReceiveBufferBytes;
+    const iovec iov{record, kReceiveBufferBytes};
+    BatchRead entry;
+    entry.status = TakeFrame(
+        sock, &iov, 1, length,
+        [&](size_t n, ParsedRecord* parsed) { return ParseRecord(record, n, parsed); },
+        &entry.message);
+    if (entry.status == ZX_ERR_PEER_CLOSED) {
+      status = ZX_ERR_PEER_CLOSED;
+      break;
+    }
+    if (entry.status == ZX_OK && !calls_.empty() && RouteLocked(entry.message)) continue;
+    out->push_back(std::move(entry));
+    ++i;
+  }
+  if (status == ZX_ERR_PEER_CLOSED) FailCallsLocked(ZX_ERR_PEER_CLOSED);
+  if (!out->empty()) return ZX_OK;
   return status == ZX_OK ? ZX_ERR_SHOULD_WAIT : status;
 }
 

@@ -7,6 +7,9 @@
 // its high-water mark, and drain observers hear when it falls below the low-water mark.
 // A record that carries endpoint E waits until E's own queue is empty; meanwhile the loop
 // watches only for the peer's hangup, which drops the queue.
+// On a framed stream (transport_stream.h) a send can take part of a record: the unsent
+// tail then heads the queue (its descriptors went with its first byte), so nothing else
+// goes out before it.
 #include <errno.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -17,6 +20,7 @@
 #include <unordered_set>
 
 #include "core/endpoint.h"
+#include "core/platform.h"
 #include "core/socket_util.h"
 
 namespace zxc {
@@ -75,8 +79,16 @@ Endpoint::OutRecord MakeRecord(const uint8_t* prefix, size_t prefix_size, const 
   return record;
 }
 
+// The tail of a record that went out in part: its first `written` bytes are gone, and with
+// them its descriptors (the carried objects are released).
+void DropSentPart(Endpoint::OutRecord* record, size_t written) {
+  record->data.erase(record->data.begin(), record->data.begin() + written);
+  record->carried.clear();
+}
+
 int Endpoint::SendRecord(const uint8_t* prefix, size_t prefix_size, const iovec* payload,
-                         size_t payload_count, const std::vector<ObjectRef>& carried) {
+                         size_t payload_count, const std::vector<ObjectRef>& carried,
+                         size_t* written) {
   iovec iov_stack[8];
   std::vector<iovec> iov_heap;
   iovec* iov = iov_stack;
@@ -116,6 +128,7 @@ int Endpoint::SendRecord(const uint8_t* prefix, size_t prefix_size, const iovec*
   ssize_t n;
   do n = sendmsg(fd(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
+  *written = n < 0 ? 0 : static_cast<size_t>(n);
   return n < 0 ? errno : 0;
 }
 
@@ -174,7 +187,13 @@ Endpoint::FlushState Endpoint::FlushQueueLocked() {
       if (!PeerHasShutDown(fd())) return FlushState::kBlocked;
     } else {
       iovec none{nullptr, 0};
-      err = SendRecord(head.data.data(), head.data.size(), &none, 0, head.carried);
+      size_t written;
+      err = SendRecord(head.data.data(), head.data.size(), &none, 0, head.carried, &written);
+      if (err == 0 && written < head.data.size()) {  // a framed stream took part of it
+        queued_bytes_ -= written;
+        DropSentPart(&head, written);
+        return FlushState::kNeedWritable;
+      }
     }
     if (IsFullErrno(err)) return FlushState::kNeedWritable;
     if (IsPeerGoneErrno(err)) {
@@ -291,11 +310,21 @@ zx_status_t Endpoint::Send(const uint8_t* prefix, size_t prefix_size, const iove
       if (object->type() == ZX_OBJ_TYPE_CHANNEL && static_cast<Endpoint*>(object.get())->queued())
         carried_busy = true;
     int err = EAGAIN;
+    size_t written = 0;
     if (peer_gone_)
       err = EPIPE;
     else if (queue_.empty() && !carried_busy)
-      err = SendRecord(prefix, prefix_size, payload, payload_count, carried);
-    if (err == 0) {
+      err = SendRecord(prefix, prefix_size, payload, payload_count, carried, &written);
+    const size_t size = prefix_size + PayloadSize(payload, payload_count);
+    if (err == 0 && written < size) {
+      // A framed stream took part of it: the rest heads the (empty) queue, whatever its
+      // bounds, as the write has happened.
+      queue_.push_back(MakeRecord(prefix, prefix_size, payload, payload_count, {}));
+      DropSentPart(&queue_.back(), written);
+      queued_bytes_ += queue_.back().data.size();
+      queued_.store(queue_.size(), std::memory_order_release);
+      state = FlushState::kNeedWritable;
+    } else if (err == 0) {
       status = ZX_OK;
     } else if (!IsFullErrno(err)) {
       if (IsPeerGoneErrno(err)) peer_gone_ = true;
@@ -336,7 +365,10 @@ void Endpoint::SettleAfterSend(bool was_queued, bool now_queued, void* arm_owner
   if (arm_owner) g_hooks.arm(self, arm_owner);
 }
 
-int Endpoint::SendBatch(const uint8_t* headers, const iovec* payloads, size_t count, size_t* sent) {
+int Endpoint::SendBatch(const uint8_t* headers, const iovec* payloads, size_t count, size_t* sent,
+                        size_t* tail_written) {
+  *tail_written = 0;
+  if (PortableBackend()) return SendFrames(headers, payloads, count, sent, tail_written);
   constexpr size_t kChunk = 256;  // what ChannelWriteMany hands over at a time
   mmsghdr msgs[kChunk];
   iovec iov[kChunk][2];
@@ -360,6 +392,41 @@ int Endpoint::SendBatch(const uint8_t* headers, const iovec* payloads, size_t co
   return 0;
 }
 
+int Endpoint::SendFrames(const uint8_t* headers, const iovec* payloads, size_t count, size_t* sent,
+                         size_t* tail_written) {
+  // Records without descriptors, back to back: one sendmsg of up to IOV_MAX pieces at a time.
+  constexpr size_t kChunk = IOV_MAX / 2;
+  iovec iov[kChunk * 2];
+  *sent = 0;
+  while (*sent < count) {
+    const size_t n = std::min(count - *sent, kChunk);
+    for (size_t i = 0; i < n; ++i) {
+      const size_t k = *sent + i;
+      iov[2 * i] =
+          iovec{const_cast<uint8_t*>(headers + k * sizeof(WireHeader)), sizeof(WireHeader)};
+      iov[2 * i + 1] = payloads[k];
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 2 * n;
+    ssize_t r;
+    do r = sendmsg(fd(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) return errno;
+    size_t left = static_cast<size_t>(r);
+    for (size_t i = 0; i < n; ++i) {
+      const size_t size = sizeof(WireHeader) + iov[2 * i + 1].iov_len;
+      if (left < size) {
+        *tail_written = left;  // 0: the socket is full before this record
+        return EAGAIN;
+      }
+      left -= size;
+      ++*sent;
+    }
+  }
+  return 0;
+}
+
 zx_status_t Endpoint::SendMany(const uint8_t* headers, const iovec* payloads, size_t count,
                                size_t* accepted, bool* above_high_water) {
   void* owner = nullptr;
@@ -372,10 +439,20 @@ zx_status_t Endpoint::SendMany(const uint8_t* headers, const iovec* payloads, si
     was_queued = !queue_.empty();
     FlushState state = was_queued ? FlushLocked() : FlushState::kEmpty;
     int err = EAGAIN;
+    size_t tail_written = 0;
     if (peer_gone_)
       err = EPIPE;
     else if (queue_.empty())
-      err = SendBatch(headers, payloads, count, &done);
+      err = SendBatch(headers, payloads, count, &done, &tail_written);
+    if (tail_written) {
+      // A framed stream took part of record `done`: its rest heads the queue, as in Send.
+      queue_.push_back(MakeRecord(headers + done * sizeof(WireHeader), sizeof(WireHeader),
+                                  &payloads[done], 1, {}));
+      DropSentPart(&queue_.back(), tail_written);
+      queued_bytes_ += queue_.back().data.size();
+      ++done;
+      state = FlushState::kNeedWritable;
+    }
     if (err != 0 && !IsFullErrno(err)) {
       if (IsPeerGoneErrno(err)) peer_gone_ = true;
       status = StatusForSendErrno(err);

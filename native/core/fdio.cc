@@ -14,11 +14,12 @@ namespace zxc {
 
 namespace {
 
-// A close-on-exec descriptor as a handle: a connected SEQPACKET socket from anywhere is a
-// channel endpoint (its peer's koid unknown), anything else (a listening SEQPACKET socket
+// A close-on-exec descriptor as a handle: a connected socket of the channels' type
+// (SEQPACKET; SOCK_STREAM under the portable backend, docs/architecture.md) from anywhere is
+// a channel endpoint (its peer's koid unknown), anything else (a listening socket
 // too) a plain descriptor.
 zx_status_t Adopt(int fd, zx_handle_t* out) {
-  const bool endpoint = IsConnectedSeqpacketSocket(fd);
+  const bool endpoint = IsConnectedChannelSocket(fd);
   if (endpoint) Endpoint::ConfigureSocket(fd);
   const zx_obj_type_t type = endpoint ? ZX_OBJ_TYPE_CHANNEL : ZX_OBJ_TYPE_FD;
   ObjectRef object = WrapDescriptor(type, fd, NewKoid(), ZX_KOID_INVALID);

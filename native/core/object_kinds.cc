@@ -16,7 +16,7 @@ constexpr zx_rights_t kAllRights = ~0u;
 const ObjectKind kChannel{
     ZX_OBJ_TYPE_CHANNEL,
     1,
-    [](const int* fds) { return IsConnectedSeqpacketSocket(fds[0]); },
+    [](const int* fds) { return IsConnectedChannelSocket(fds[0]); },
     [](const int* fds, zx_koid_t koid, zx_koid_t related) -> ObjectRef {
       return std::make_shared<Endpoint>(fds[0], koid, related);
     },

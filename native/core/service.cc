@@ -1,4 +1,4 @@
-// Services: a SEQPACKET listening socket on a filesystem path or a Linux abstract name.
+// Services: a listening socket of the channels' type (platform.h) on a filesystem path or a Linux abstract name.
 // Each accepted connection is a channel endpoint over which a client hands the server the
 // channel end it wants served (fdio.serviceConnect), with the client's credentials.
 #include <errno.h>
@@ -15,6 +15,7 @@
 #include "core/handle_table.h"
 #include "core/koid.h"
 #include "core/object_kinds.h"
+#include "core/platform.h"
 #include "core/syscalls.h"
 
 namespace zxc {
@@ -34,11 +35,11 @@ bool MakeAddress(const std::string& name, bool abstract, sockaddr_un* addr, sock
   return true;
 }
 
-int NewSocket() { return socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0); }
+int NewChannelSocket() { return NewSocket(ChannelSocketType(), true); }
 
 // Why bind or connect failed. ENOENT: nothing at that path; ECONNREFUSED: a socket file
-// nobody listens on; EAGAIN: the server's backlog is full; EPROTOTYPE: not a SEQPACKET
-// socket; the kernel out of memory is an I/O error here.
+// nobody listens on; EAGAIN: the server's backlog is full; EPROTOTYPE: a socket of another
+// type than channels'; the kernel out of memory is an I/O error here.
 zx_status_t StatusForConnectErrno(int err) {
   return StatusForErrno(err, ZX_ERR_IO,
                         {{ENOENT, ZX_ERR_NOT_FOUND},
@@ -54,7 +55,7 @@ zx_status_t StatusForConnectErrno(int err) {
 
 // Whether a live server answers at `addr` (a refused connection means a stale file).
 bool SomeoneListens(const sockaddr_un& addr, socklen_t len) {
-  int probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  int probe = NewSocket(ChannelSocketType(), false);
   if (probe < 0) return true;  // can't tell: don't touch it
   int rc = connect(probe, reinterpret_cast<const sockaddr*>(&addr), len);
   int err = errno;
@@ -62,13 +63,13 @@ bool SomeoneListens(const sockaddr_un& addr, socklen_t len) {
   return rc == 0 || err != ECONNREFUSED;
 }
 
-// SO_PEERCRED: the peer's credentials as the kernel recorded them when the connection was
-// made (for a client, those of the listener's listen(2) call).
+// The peer's credentials as the kernel recorded them when the connection was made (for a
+// client, those of the listener's listen(2) call).
 PeerCredentials PeerOf(int fd) {
-  ucred cred{};
-  socklen_t len = sizeof cred;
-  getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
-  return PeerCredentials{cred.pid, cred.uid, cred.gid};
+  int pid;
+  unsigned uid, gid;
+  PeerIdentity(fd, &pid, &uid, &gid);
+  return PeerCredentials{pid, uid, gid};
 }
 
 zx_handle_t AddEndpoint(int fd) {
@@ -86,7 +87,7 @@ zx_status_t ServiceListen(const std::string& name, bool abstract, uint32_t mode,
   sockaddr_un addr;
   socklen_t len;
   if (!MakeAddress(name, abstract, &addr, &len)) return ZX_ERR_BAD_PATH;
-  int fd = NewSocket();
+  int fd = NewChannelSocket();
   if (fd < 0) return ZX_ERR_NO_RESOURCES;
   // The file is created with the socket inode's mode (less the umask): set it first, so
   // there is no moment when it is open to more than `mode`.
@@ -126,9 +127,7 @@ zx_status_t ServiceAccept(zx_handle_t listener, zx_handle_t* out, PeerCredential
   zx_status_t status =
       HandleTable::Get().LookupChecked(listener, ZX_OBJ_TYPE_FD, ZX_RIGHT_READ, &info);
   if (status != ZX_OK) return status;
-  int fd;
-  do fd = accept4(info.object->fd(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-  while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
+  const int fd = AcceptConnection(info.object->fd());
   if (fd < 0)
     return StatusForErrno(errno, ZX_ERR_IO,
                           {{EAGAIN, ZX_ERR_SHOULD_WAIT},
@@ -151,7 +150,7 @@ zx_status_t ServiceConnect(const std::string& name, bool abstract, zx_handle_t* 
   sockaddr_un addr;
   socklen_t len;
   if (!MakeAddress(name, abstract, &addr, &len)) return ZX_ERR_BAD_PATH;
-  int fd = NewSocket();
+  int fd = NewChannelSocket();
   if (fd < 0) return ZX_ERR_NO_RESOURCES;
   int rc;
   do rc = connect(fd, reinterpret_cast<const sockaddr*>(&addr), len);

@@ -120,11 +120,12 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
   // socket tells at once (READABLE, PEER_CLOSED; no WRITABLE, which needs no event, no
   // pending calls, whose replies are routed first, and no stash): a ppoll returns at once
   // when the socket is readable or hung up. A deadline already past still looks first.
+  // (Not a framed stream's: its socket is readable with only part of a frame.)
   auto socket_tells_first = [&] {
     for (size_t i = 0; i < count; ++i) {
       Endpoint* endpoint = endpoint_at(i);
-      if (!endpoint || (items[i].waitfor & ZX_CHANNEL_WRITABLE) || endpoint->HasPendingCalls() ||
-          endpoint->HasStash())
+      if (!endpoint || !endpoint->PollableFd() || (items[i].waitfor & ZX_CHANNEL_WRITABLE) ||
+          endpoint->HasPendingCalls() || endpoint->HasStash())
         return false;
     }
     return true;
@@ -143,8 +144,8 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
       // a reply, routed to its caller since).
       const short revents = woke ? fds[i + 1].revents : 0;
       Endpoint* endpoint = endpoint_at(i);
-      if (endpoint && (revents & POLLIN) && !(revents & (POLLHUP | POLLRDHUP | POLLERR)) &&
-          !endpoint->EverCalled())
+      if (endpoint && endpoint->PollableFd() && (revents & POLLIN) &&
+          !(revents & (POLLHUP | POLLRDHUP | POLLERR)) && !endpoint->EverCalled())
         items[i].pending = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;
       else
         items[i].pending = SignalsOf(*infos[i].object);

@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "core/platform.h"
+
 namespace zxc {
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the wire format is little-endian");
@@ -38,11 +40,10 @@ WireHandle HandleEntryAt(const ParsedRecord& record, size_t index) {
   return entry;
 }
 
-bool IsConnectedSeqpacketSocket(int fd) {
+bool IsConnectedUnixSocket(int fd, int type) {
   int value = 0;
   socklen_t len = sizeof value;
-  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &value, &len) != 0 || value != SOCK_SEQPACKET)
-    return false;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &value, &len) != 0 || value != type) return false;
   // The peer's address says both: its family is the socket's domain, and a socket that is
   // not connected (listening, or never connected) has none (ENOTCONN).
   sockaddr_un peer;
@@ -50,5 +51,9 @@ bool IsConnectedSeqpacketSocket(int fd) {
   return getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) == 0 &&
          peer.sun_family == AF_UNIX;
 }
+
+bool IsConnectedSeqpacketSocket(int fd) { return IsConnectedUnixSocket(fd, SOCK_SEQPACKET); }
+
+bool IsConnectedChannelSocket(int fd) { return IsConnectedUnixSocket(fd, ChannelSocketType()); }
 
 }  // namespace zxc

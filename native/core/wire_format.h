@@ -61,5 +61,7 @@ WireHandle HandleEntryAt(const ParsedRecord& record, size_t index);
 // is connected (its peer may since have closed). A listening or never-connected one has no
 // peer and never had one, which no endpoint is (docs/objects.md).
 bool IsConnectedSeqpacketSocket(int fd);
+// The same for a socket of the channels' type (platform.h: SEQPACKET, or a framed stream).
+bool IsConnectedChannelSocket(int fd);
 
 }  // namespace zxc

@@ -1,0 +1,125 @@
+// The backend switch and the descriptor-flag functions of platform.h.
+#include "core/platform.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef __APPLE__
+#include <sys/un.h>
+#endif
+
+namespace zxc {
+namespace {
+
+Backend ReadBackend() {
+#ifdef __linux__
+  const char* value = getenv("ZIRCON_IPC_BACKEND");
+  return value && strcmp(value, "portable") == 0 ? Backend::kPortable : Backend::kLinux;
+#else
+  return Backend::kPortable;
+#endif
+}
+
+// Close-on-exec and non-blocking, set after the call that made `fd` (the portable way: a
+// fork+exec on another thread in between can inherit it; Node's own children can't, libuv
+// spawns with every descriptor close-on-exec by default on macOS).
+bool SetFlags(int fd, bool nonblock) {
+  if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) return false;
+  if (!nonblock) return true;
+  const int flags = fcntl(fd, F_GETFL);
+  return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+void CloseKeepingErrno(int fd) {
+  const int err = errno;
+  close(fd);
+  errno = err;
+}
+
+}  // namespace
+
+Backend CurrentBackend() {
+  static const Backend backend = ReadBackend();
+  return backend;
+}
+
+const char* BackendName() { return PortableBackend() ? "portable" : "linux"; }
+
+int ChannelSocketType() { return PortableBackend() ? SOCK_STREAM : SOCK_SEQPACKET; }
+
+int SocketPair(int type, int fds[2]) {
+#ifdef __linux__
+  if (!PortableBackend()) return socketpair(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds);
+#endif
+  if (socketpair(AF_UNIX, type, 0, fds) != 0) return -1;
+  if (!SetFlags(fds[0], true) || !SetFlags(fds[1], true)) {
+    CloseKeepingErrno(fds[0]);
+    CloseKeepingErrno(fds[1]);
+    return -1;
+  }
+  return 0;
+}
+
+int NewSocket(int type, bool nonblock) {
+#ifdef __linux__
+  if (!PortableBackend())
+    return socket(AF_UNIX, type | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
+#endif
+  const int fd = socket(AF_UNIX, type, 0);
+  if (fd < 0 || SetFlags(fd, nonblock)) return fd;
+  CloseKeepingErrno(fd);
+  return -1;
+}
+
+int AcceptConnection(int listener) {
+  int fd;
+#ifdef __linux__
+  if (!PortableBackend()) {
+    do fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
+    return fd;
+  }
+#endif
+  do fd = accept(listener, nullptr, nullptr);
+  while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
+  if (fd < 0 || SetFlags(fd, true)) return fd;
+  CloseKeepingErrno(fd);
+  return -1;
+}
+
+void PeerIdentity(int sock, int* pid, unsigned* uid, unsigned* gid) {
+#ifdef __APPLE__
+  pid_t peer_pid = 0;
+  socklen_t len = sizeof peer_pid;
+  getsockopt(sock, SOL_LOCAL, LOCAL_PEERPID, &peer_pid, &len);
+  uid_t u = 0;
+  gid_t g = 0;
+  getpeereid(sock, &u, &g);
+  *pid = peer_pid;
+  *uid = u;
+  *gid = g;
+#else
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+  *pid = cred.pid;
+  *uid = cred.uid;
+  *gid = cred.gid;
+#endif
+}
+
+int ReceiveFlags() {
+#ifdef __linux__
+  if (!PortableBackend()) return MSG_DONTWAIT | MSG_CMSG_CLOEXEC;
+#endif
+  return MSG_DONTWAIT;
+}
+
+void AfterReceive(const int* fds, size_t count) {
+  if (!PortableBackend()) return;
+  for (size_t i = 0; i < count; ++i) fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+}
+
+}  // namespace zxc

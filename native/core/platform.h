@@ -1,0 +1,48 @@
+// The calls that differ between Linux and the other POSIX systems this package is built
+// for (macOS), one small function per concern, behind the backend chosen when the addon
+// loads (docs/architecture.md, "Backends"):
+//   linux     SOCK_SEQPACKET channels, atomic close-on-exec and non-blocking flags
+//             (SOCK_CLOEXEC, MSG_CMSG_CLOEXEC, accept4), the kernel's own limits;
+//   portable  only what macOS has too: framed SOCK_STREAM channels (transport_stream.h),
+//             flags set with fcntl right after the call, macOS's limits (at most 254
+//             descriptors per message, 8 KiB default socket buffers raised per endpoint).
+// On Linux the backend is `linux` unless ZIRCON_IPC_BACKEND=portable is set when the
+// addon loads; elsewhere it is always `portable`.
+#pragma once
+#include <sys/socket.h>
+
+#include <cstddef>
+
+namespace zxc {
+
+enum class Backend { kLinux, kPortable };
+
+// Read once, at the first call (the addon's load asks first).
+Backend CurrentBackend();
+inline bool PortableBackend() { return CurrentBackend() == Backend::kPortable; }
+const char* BackendName();
+
+// ---- transport ----
+// The socket type channel endpoints (and service connections) are: SOCK_SEQPACKET, or
+// SOCK_STREAM carrying frames.
+int ChannelSocketType();
+// The most descriptors the receiving kernel hands over with one message: Linux's
+// SCM_MAX_FD (253), or macOS's 254 (its control buffer limit, MCLBYTES after the cmsg
+// is widened for LP64). A send of more fails; receive buffers are sized for this.
+constexpr size_t kMaxFdsPerMessage = 254;
+
+// ---- descriptor flags ----
+// A connected pair / a socket / an accepted connection, close-on-exec and non-blocking
+// (`nonblock` false: blocking). -1 with errno on failure (no descriptor left open).
+int SocketPair(int type, int fds[2]);
+int NewSocket(int type, bool nonblock);
+int AcceptConnection(int listener);
+// A connected AF_UNIX socket's peer as the kernel recorded it at connection time:
+// SO_PEERCRED on Linux, LOCAL_PEERPID and getpeereid on macOS (0s if unknown).
+void PeerIdentity(int sock, int* pid, unsigned* uid, unsigned* gid);
+// The flags a recvmsg that may carry descriptors is called with, and what to do with the
+// descriptors it brought (close-on-exec where the call could not set it).
+int ReceiveFlags();
+void AfterReceive(const int* fds, size_t count);
+
+}  // namespace zxc

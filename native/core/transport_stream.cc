@@ -1,0 +1,106 @@
+// Framed SOCK_STREAM channels: what heads the stream, and whole-frame reads
+// (transport_stream.h).
+#include "core/transport_stream.h"
+
+#include <errno.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "core/platform.h"
+#include "core/socket_util.h"
+
+namespace zxc {
+namespace {
+
+constexpr size_t kControlBytes = CMSG_SPACE(kMaxFdsPerMessage * sizeof(int));
+// As much as a SEQPACKET endpoint asks for (Linux doubles it: 2 MiB), so both backends hold
+// as many messages in the kernel; on macOS (8 KiB by default, not doubled, at most
+// kern.ipc.maxsockbuf = 8 MiB) 1 MiB, 15 of the largest frames.
+constexpr int kStreamBufferBytes = 1 << 20;
+
+}  // namespace
+
+zx_status_t StreamFrameAtHead(int sock, WireHeader* header, size_t* length) {
+  uint8_t head[sizeof(WireHeader)];
+  ssize_t n;
+  do n = recv(sock, head, sizeof head, MSG_PEEK | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return IsFullErrno(errno) ? ZX_ERR_SHOULD_WAIT : ZX_ERR_PEER_CLOSED;
+  if (n == 0) return ZX_ERR_PEER_CLOSED;
+  if (static_cast<size_t>(n) < sizeof head)
+    return PeerHasShutDown(sock) ? ZX_ERR_PEER_CLOSED : ZX_ERR_SHOULD_WAIT;
+  if (!PeekHeader(head, sizeof head, header)) return ZX_ERR_IO_DATA_INTEGRITY;
+  *length = RecordPrefixSize(header->num_handles) + header->num_bytes;
+  int queued = 0;
+  if (ioctl(sock, FIONREAD, &queued) != 0) return ZX_ERR_PEER_CLOSED;
+  if (static_cast<size_t>(queued) >= *length) return ZX_OK;
+  // Only part of it: the rest comes, unless the writer is gone.
+  return PeerHasShutDown(sock) ? ZX_ERR_PEER_CLOSED : ZX_ERR_SHOULD_WAIT;
+}
+
+ssize_t StreamReceiveFrame(int sock, const iovec* iov, size_t iov_count, size_t length, int* fds,
+                           size_t capacity, size_t* num_fds, bool* ctrunc) {
+  // The pieces cut to `length`: a read never goes past the frame, so it never takes the
+  // next frame's bytes or the descriptors that ride on its first byte.
+  iovec pieces[4];
+  size_t count = 0, left = length;
+  for (size_t i = 0; i < iov_count && count < 4 && left > 0; ++i) {
+    const size_t take = std::min(left, iov[i].iov_len);
+    if (take) pieces[count++] = iovec{iov[i].iov_base, take};
+    left -= take;
+  }
+  *num_fds = 0;
+  *ctrunc = false;
+  alignas(cmsghdr) uint8_t control[kControlBytes];
+  size_t done = 0, first = 0;
+  while (done < length) {
+    msghdr msg{};
+    msg.msg_iov = pieces + first;
+    msg.msg_iovlen = count - first;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n;
+    do n = recvmsg(sock, &msg, ReceiveFlags());
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+      const int err = n < 0 ? errno : EPIPE;
+      CloseAll(fds, *num_fds);
+      *num_fds = 0;
+      return -err;
+    }
+    *num_fds += CollectFds(&msg, fds + *num_fds, capacity - *num_fds);
+    if (msg.msg_flags & MSG_CTRUNC) *ctrunc = true;
+    done += static_cast<size_t>(n);
+    // Linux ends a read after the bytes that carried descriptors: read on from there.
+    for (size_t got = static_cast<size_t>(n); got > 0;) {
+      const size_t step = std::min(got, pieces[first].iov_len);
+      pieces[first].iov_base = static_cast<uint8_t*>(pieces[first].iov_base) + step;
+      pieces[first].iov_len -= step;
+      got -= step;
+      if (pieces[first].iov_len == 0) ++first;
+    }
+  }
+  return static_cast<ssize_t>(done);
+}
+
+void StreamDiscardFrame(int sock, size_t length) {
+  thread_local std::unique_ptr<uint8_t[]> sink(new uint8_t[kMaxRecordBytes]);
+  iovec iov{sink.get(), std::min(length, kMaxRecordBytes)};
+  int fds[kMaxFdsPerMessage];
+  size_t num_fds;
+  bool ctrunc;
+  if (StreamReceiveFrame(sock, &iov, 1, iov.iov_len, fds, kMaxFdsPerMessage, &num_fds, &ctrunc) >
+      0)
+    CloseAll(fds, num_fds);
+}
+
+void StreamConfigureBuffers(int sock) {
+  int size = kStreamBufferBytes;
+  setsockopt(sock, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+}
+
+}  // namespace zxc
