@@ -165,9 +165,10 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
     if (!watch->ops.empty()) {
       const zx_signals_t* known = nullptr;
       zx_signals_t derived;
-      if (endpoint && !pumped && status == 0 && (events & UV_READABLE) &&
+      if (endpoint && watch->waiter < 0 && !pumped && status == 0 && (events & UV_READABLE) &&
           !(events & UV_DISCONNECT) && !endpoint->EverCalled()) {
         // A record, no hangup, and no call that could have taken it (Endpoint::EverCalled).
+        // (Not through a waiter: its readiness is an edge, not a record.)
         derived = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;
         known = &derived;
       }

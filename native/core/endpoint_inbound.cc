@@ -245,6 +245,13 @@ zx_status_t Endpoint::PeekHeadLocked(WireHeader* header, uint32_t* txid) {
     size_t length;
     zx_status_t status = FrameAtHeadLocked(header, &length);
     if (status != ZX_OK) return status;
+    *txid = 0;
+    const size_t offset = RecordPrefixSize(header->num_handles);
+    uint8_t head[RecordPrefixSize(kMaxMsgHandles) + sizeof(uint32_t)];
+    if (header->num_bytes >= sizeof *txid &&
+        StreamPeek(fd(), head, offset + sizeof *txid) == static_cast<ssize_t>(offset + 4))
+      std::memcpy(txid, head + offset, sizeof *txid);
+    return ZX_OK;
   }
   // No control buffer: nothing is installed and the record stays whole in the kernel.
   uint8_t head[RecordPrefixSize(kMaxMsgHandles) + sizeof(uint32_t)];

@@ -21,22 +21,53 @@ constexpr size_t kControlBytes = CMSG_SPACE(kMaxFdsPerMessage * sizeof(int));
 // kern.ipc.maxsockbuf = 8 MiB) 1 MiB, 15 of the largest frames.
 constexpr int kStreamBufferBytes = 1 << 20;
 
+ssize_t PeekOnce(int sock, uint8_t* out, size_t length) {
+  ssize_t n;
+  do n = recv(sock, out, length, MSG_PEEK | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  return n;
+}
+
+size_t Queued(int sock) {
+  int queued = 0;
+  return ioctl(sock, FIONREAD, &queued) == 0 && queued > 0 ? static_cast<size_t>(queued) : 0;
+}
+
 }  // namespace
+
+ssize_t StreamPeek(int sock, uint8_t* out, size_t length) {
+  ssize_t n = PeekOnce(sock, out, length);
+  if (n <= 0 || static_cast<size_t>(n) == length) return n;
+#ifdef SO_PEEK_OFF
+  // Linux ends a read, a peek too, after bytes that carried descriptors; XNU keeps a
+  // frame's pieces in one record. Past that point Linux peeks on from an offset.
+  if (Queued(sock) <= static_cast<size_t>(n)) return n;
+  int offset = static_cast<int>(n);
+  if (setsockopt(sock, SOL_SOCKET, SO_PEEK_OFF, &offset, sizeof offset) != 0) return n;
+  size_t got = static_cast<size_t>(n);
+  while (got < length) {
+    const ssize_t more = PeekOnce(sock, out + got, length - got);
+    if (more <= 0) break;
+    got += static_cast<size_t>(more);
+  }
+  offset = -1;  // off again: reads don't move a peek offset
+  setsockopt(sock, SOL_SOCKET, SO_PEEK_OFF, &offset, sizeof offset);
+  return static_cast<ssize_t>(got);
+#else
+  return n;
+#endif
+}
 
 zx_status_t StreamFrameAtHead(int sock, WireHeader* header, size_t* length) {
   uint8_t head[sizeof(WireHeader)];
-  ssize_t n;
-  do n = recv(sock, head, sizeof head, MSG_PEEK | MSG_DONTWAIT);
-  while (n < 0 && errno == EINTR);
+  const ssize_t n = StreamPeek(sock, head, sizeof head);
   if (n < 0) return IsFullErrno(errno) ? ZX_ERR_SHOULD_WAIT : ZX_ERR_PEER_CLOSED;
   if (n == 0) return ZX_ERR_PEER_CLOSED;
   if (static_cast<size_t>(n) < sizeof head)
     return PeerHasShutDown(sock) ? ZX_ERR_PEER_CLOSED : ZX_ERR_SHOULD_WAIT;
   if (!PeekHeader(head, sizeof head, header)) return ZX_ERR_IO_DATA_INTEGRITY;
   *length = RecordPrefixSize(header->num_handles) + header->num_bytes;
-  int queued = 0;
-  if (ioctl(sock, FIONREAD, &queued) != 0) return ZX_ERR_PEER_CLOSED;
-  if (static_cast<size_t>(queued) >= *length) return ZX_OK;
+  if (Queued(sock) >= *length) return ZX_OK;
   // Only part of it: the rest comes, unless the writer is gone.
   return PeerHasShutDown(sock) ? ZX_ERR_PEER_CLOSED : ZX_ERR_SHOULD_WAIT;
 }

@@ -21,6 +21,10 @@ namespace zxc {
 // stream can't be read on). Nothing is consumed and no descriptor installed.
 zx_status_t StreamFrameAtHead(int sock, WireHeader* header, size_t* length);
 
+// Looks at up to `length` bytes at the head without taking them (or installing any
+// descriptor); the bytes seen, or -1 with errno.
+ssize_t StreamPeek(int sock, uint8_t* out, size_t length);
+
 // Reads exactly `length` bytes, all queued (StreamFrameAtHead said so), into `iov` (at
 // least `length` long), with the descriptors that came with them (at most `capacity`
 // kept, the rest closed; *ctrunc when the kernel could not install them all). The bytes
