@@ -115,6 +115,7 @@ void EnvLoop::OnWakeup(uv_async_t* async) {
     self->listeners_poked_ = false;
   }
   if (poked) self->UpdateFlushing();
+  self->LookAgain();
   Napi::HandleScope handles(self->env_);
   Napi::CallbackScope scope(self->env_, self->context_);
   self->ProcessPosted();

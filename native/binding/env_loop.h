@@ -129,6 +129,11 @@ class EnvLoop final : UvHandleOwner {
   static void OnWakeup(uv_async_t* async);
   static void OnIdleCheck(uv_check_t* check);
   void CloseIdleWatches();
+  // A framed stream's watch hears edges only (Endpoint::PollableFd): while a whole frame
+  // waits for a reader that stopped at kRecordsPerTurn, or that starts now, it is looked
+  // at again on the next turn, as a level-triggered poll would have it.
+  void LookAgainIfReadable(Watch* watch);
+  void LookAgain();
 
   Watch* WatchFor(const zxc::ObjectRef& object);
   // `known`: the object's signals if just read (saves a look).
@@ -183,6 +188,7 @@ class EnvLoop final : UvHandleOwner {
   napi_async_cleanup_hook_handle cleanup_done_ = nullptr;  // set by the cleanup hook
   UvHandle<uv_check_t> idle_check_;       // closes watches left idle at the end of a loop turn
   std::vector<zxc::Object*> idle_;        // watches that went idle this turn
+  std::vector<zxc::Object*> look_again_;  // watches to run again next turn (LookAgainIfReadable)
   bool dispatching_ = false;              // OnPoll is routing call replies on this thread
   bool listener_reading_ = false;         // Dispatch is reading (and may route replies)
   napi_async_context context_ = nullptr;  // callbacks that settle promises run in it

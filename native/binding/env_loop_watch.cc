@@ -6,6 +6,8 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "binding/env_loop.h"
 #include "binding/env_loop_parts.h"
 
@@ -69,6 +71,8 @@ void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
     uv_check_start(idle_check_.get(), OnIdleCheck);
     return;
   }
+  if (watch->waiter >= 0 && watch->object->type() == ZX_OBJ_TYPE_CHANNEL)
+    LookAgainIfReadable(watch);
   int events = watch->flush_events;
   // A listener reads until the peer's end, which makes the socket readable too.
   if (watch->listener && watch->listener->WantsReadable()) events |= UV_READABLE;
@@ -112,6 +116,26 @@ void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
     uv_poll_start(watch->poll.get(), events, OnPoll);
   else
     uv_poll_stop(watch->poll.get());
+}
+
+void EnvLoop::LookAgainIfReadable(Watch* watch) {
+  bool reads = watch->listener && watch->listener->WantsReadable();
+  for (Op* op : watch->ops) reads |= op->ReadsForItself();
+  Object* key = watch->object.get();
+  if (!reads || std::find(look_again_.begin(), look_again_.end(), key) != look_again_.end() ||
+      !(SignalsOf(*key) & ZX_CHANNEL_READABLE))
+    return;
+  look_again_.push_back(key);
+  uv_async_send(wakeup_.get());
+}
+
+void EnvLoop::LookAgain() {
+  std::vector<Object*> keys;
+  keys.swap(look_again_);
+  for (Object* key : keys) {
+    auto it = watches_.find(key);
+    if (it != watches_.end()) OnPoll(it->second->poll.get(), 0, UV_READABLE);
+  }
 }
 
 void EnvLoop::CloseIdleWatches() {
