@@ -287,6 +287,8 @@ const COLORS = {
   'zx-async': '#3b7dd8',
   'zx-events': '#2a9fb8',
   'zx-sys-async': '#86b5f0',
+  'zx-sync-portable': '#6a3d9a',
+  'zx-async-portable': '#b08fd6',
   'node-json': '#d9822b',
   'node-advanced': '#a85d12',
   'net-unix': '#3f9c55',

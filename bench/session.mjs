@@ -15,6 +15,15 @@ import { isMainThread, workerData } from 'node:worker_threads';
 const ZX = new Set(['zx-sync', 'zx-async', 'zx-events', 'zx-sys-async']);
 const NODE = new Set(['node-json', 'node-advanced', 'worker', 'net-unix']);
 
+// `<impl>-portable`: that implementation on the portable backend (docs/architecture.md,
+// "Backends"), chosen before the addon loads; its peer inherits the choice.
+const PORTABLE = '-portable';
+function chooseBackend(impl) {
+  if (!impl.endsWith(PORTABLE)) return impl;
+  process.env.ZIRCON_IPC_BACKEND = 'portable';
+  return impl.slice(0, -PORTABLE.length);
+}
+
 async function load(impl) {
   if (ZX.has(impl)) return import('./impl/zx.mjs');
   if (NODE.has(impl)) return import('./impl/node.mjs');
@@ -27,7 +36,8 @@ async function main() {
     const impl = await load(workerData.impl);
     return impl.runPeer(workerData.impl, []);
   }
-  const [role, name, ...args] = process.argv.slice(2);
+  const [role, chosen, ...args] = process.argv.slice(2);
+  const name = chooseBackend(chosen);
   const impl = await load(name);
   if (role === 'peer') return impl.runPeer(name, args);
   if (role !== 'main') throw new Error('usage: session.mjs main|peer <impl> ...');

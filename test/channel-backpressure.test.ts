@@ -5,6 +5,7 @@
 import { once } from 'node:events';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  backend,
   Channel,
   ZX_ERR_SHOULD_WAIT,
   ZX_PENDING_WRITE_HIGH_WATER,
@@ -102,9 +103,16 @@ describe('write() answers false at the high-water mark', () => {
     expect(w.writableLength).toBe(answers.length - held);
     // true while fewer than `mark` records were queued after the write, then false
     // until the hard limit.
-    expect(answers.indexOf(false)).toBe(held + mark - 1);
-    expect(answers.slice(held + mark - 1).every((a) => a === false)).toBe(true);
-    expect(answers.length).toBe(held + limit);
+    // A framed stream may hold the start of one more record, whose tail counts only its own
+    // bytes in the queue: a mark in bytes may then come one record later (docs/architecture.md,
+    // "Backends").
+    const later = (actual: number, expected: number) =>
+      backend === 'portable' && size > 64
+        ? expect([expected, expected + 1]).toContain(actual)
+        : expect(actual).toBe(expected);
+    later(answers.indexOf(false), held + mark - 1);
+    expect(answers.slice(answers.indexOf(false)).every((a) => a === false)).toBe(true);
+    later(answers.length, held + limit);
     expect(w.writableNeedDrain).toBe(true);
     expect(drains).toEqual([]); // nothing has drained yet
 

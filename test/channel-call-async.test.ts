@@ -56,6 +56,7 @@ import { seqMessage, watch } from './fixtures/proc-helpers';
 import { serve } from './fixtures/server';
 import { type Child, fixture, spawnNode, warmUpSpawn } from './fixtures/spawn';
 import { inWorker } from './fixtures/threads';
+import { itWithSeqpacketPeer } from './fixtures/backend';
 
 const MS = 1_000_000n;
 const LONG = 20_000n * MS;
@@ -686,15 +687,15 @@ describe('the stash is bounded: a peer that floods instead of replying', () => {
     closeAll(a);
   }
 
-  it('16-byte messages: ZX_CALL_STASH_LIMIT of them are read, then the peer is made to wait (async call)', async () => {
+  itWithSeqpacketPeer('16-byte messages: ZX_CALL_STASH_LIMIT of them are read, then the peer is made to wait (async call)', async () => {
     await floodWhileCalling(16, 'async');
   });
 
-  it('64 KiB messages: ZX_CALL_STASH_BYTES_LIMIT bytes of them are read, then the peer is made to wait (sync call)', async () => {
+  itWithSeqpacketPeer('64 KiB messages: ZX_CALL_STASH_BYTES_LIMIT bytes of them are read, then the peer is made to wait (sync call)', async () => {
     await floodWhileCalling(65536, 'sync in a worker');
   });
 
-  it('the peer closes instead of replying: the call gets PEER_CLOSED once the flood is read', async () => {
+  itWithSeqpacketPeer('the peer closes instead of replying: the call gets PEER_CLOSED once the flood is read', async () => {
     await floodWhileCalling(65536, 'async', 'close');
   });
 });

@@ -15,6 +15,7 @@ import {
 import { type Baseline, baseline, expectBaseline, until } from './fixtures/proc-helpers';
 import { endWithin, fixture, reportOf, spawnNode, spawnWithEndpoint, warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { inWorker } from './fixtures/threads';
+import { itWithSeqpacketPeer } from './fixtures/backend';
 
 let before: Baseline;
 
@@ -115,7 +116,7 @@ describe("Channel's events", () => {
     a.close();
   });
 
-  it("emits 'error' for a bad record, then delivery goes on", async () => {
+  itWithSeqpacketPeer("emits 'error' for a bad record, then delivery goes on", async () => {
     const [mine, theirs] = Channel.create();
     const child = spawnWithEndpoint('python3', [fixture('raw-records.py'), 'garbage', 'valid'], theirs.release());
     const errors: unknown[] = [];
@@ -135,7 +136,7 @@ describe("Channel's events", () => {
     mine.close();
   });
 
-  it("an 'error' nobody listens to is an uncaught exception, as for any EventEmitter", async () => {
+  itWithSeqpacketPeer("an 'error' nobody listens to is an uncaught exception, as for any EventEmitter", async () => {
     const [forScript, forNode] = Channel.create();
     const script = spawnWithEndpoint('python3', [fixture('raw-records.py'), 'garbage', 'valid'], forScript.release());
     const node = spawnNode('events-peer.cjs', ['no-error-listener'], forNode.release());

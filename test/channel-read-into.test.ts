@@ -46,6 +46,7 @@ import {
   warmUpWaits,
 } from './fixtures/channels';
 import { fixture, reportOf, spawnWithEndpoint, waitSignals, warmUpSpawn } from './fixtures/spawn';
+import { itWithSeqpacketPeer } from './fixtures/backend';
 
 beforeAll(async () => {
   await warmUpSpawn();
@@ -340,7 +341,7 @@ describe('channelReadInto: BUFFER_TOO_SMALL', () => {
 });
 
 describe('channelReadInto: records from another process', () => {
-  it('bad records: IO_DATA_INTEGRITY, descriptors closed; the valid one reads with its handles', async () => {
+  itWithSeqpacketPeer('bad records: IO_DATA_INTEGRITY, descriptors closed; the valid one reads with its handles', async () => {
     const { out0: ch, out1 } = sys.channelCreate(0);
     const child = spawnWithEndpoint(
       'python3',

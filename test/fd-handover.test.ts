@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fdio, ZX_OBJ_TYPE_FD, ZX_OK, ZX_RIGHT_READ, ZX_RIGHT_WRITE, ZX_RIGHTS_BASIC } from '../lib/index';
 import { warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { baseline, basicOf, expectBaseline, fixture, isValid, start, startNode, user } from './fixtures/proc-helpers';
+import { itWithSeqpacketPeer } from './fixtures/backend';
 
 let dir: string;
 const CONTENTS = 'written by the parent';
@@ -102,7 +103,7 @@ describe('a listening socket and files handed to a child', () => {
     await expectBaseline(base);
   });
 
-  it('a Python child accepts on a listening Unix socket (abstract name) and reads a file', async () => {
+  itWithSeqpacketPeer('a Python child accepts on a listening Unix socket (abstract name) and reads a file', async () => {
     const base = baseline();
     const name = `\0zircon-ipc-handover-${process.pid}`;
     const { server, handle: listener } = await listeningHandle((s, ready) => s.listen(name, ready));

@@ -40,6 +40,7 @@ import {
 import { native } from '../lib/native';
 import { openFdCount } from './fixtures/fds';
 import { fixture, reportOf, spawnWithFds, waitSignals, warmUpSpawn, warmUpWait } from './fixtures/spawn';
+import { itWithSeqpacketPeer } from './fixtures/backend';
 
 const CONTENTS = 'known contents of a regular file';
 let dir: string;
@@ -83,7 +84,7 @@ function isValid(h: number): boolean {
 }
 
 describe('fdTransfer and fdClone', () => {
-  it('a SOCK_SEQPACKET socketpair made outside the library becomes a working channel; a listening or unconnected one a plain descriptor', async () => {
+  itWithSeqpacketPeer('a SOCK_SEQPACKET socketpair made outside the library becomes a working channel; a listening or unconnected one a plain descriptor', async () => {
     const child = spawnWithFds('python3', [
       fixture('raw-socketpairs.py'),
       process.execPath,

@@ -50,6 +50,7 @@ import {
   user,
   watch,
 } from './fixtures/proc-helpers';
+import { itWithSeqpacketPeer } from './fixtures/backend';
 
 let dir: string;
 let filePath: string;
@@ -202,7 +203,7 @@ describe('spawn with startup handles', () => {
     await expectBaseline(base);
   });
 
-  it('a Python child takes them from ZIRCON_IPC_HANDLES, reads the file and sends it back in a record', async () => {
+  itWithSeqpacketPeer('a Python child takes them from ZIRCON_IPC_HANDLES, reads the file and sends it back in a record', async () => {
     const base = baseline();
     const [mine, theirs] = channel();
     const file = fileHandle();

@@ -85,6 +85,7 @@ import { duplicate as dup, sizeOf, vmo as create } from './fixtures/core';
 import { expectZxError, thrownBy } from './fixtures/errors';
 import { fixture, spawnWithEndpoint, warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { baseline, expectBaseline, type Proc, start, user, watch, type Baseline } from './fixtures/proc-helpers';
+import { itWithSeqpacketPeer } from './fixtures/backend';
 
 const PAGE = ZX_PAGE_SIZE;
 const READ_ONLY = ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_WRITE;
@@ -877,7 +878,7 @@ describe('VMOs between processes', () => {
 });
 
 describe('a writer that is not this library', () => {
-  it('a pipe sent as a VMO is refused; memfds arrive with the rights their descriptors and seals allow', async () => {
+  itWithSeqpacketPeer('a pipe sent as a VMO is refused; memfds arrive with the rights their descriptors and seals allow', async () => {
     const [ch, theirs] = channel();
     const writer = spawnWithEndpoint('python3', [fixture('vmo-foreign.py')], theirs);
     const why = () => writer.stderr();
@@ -931,7 +932,7 @@ describe('a writer that is not this library', () => {
     expect(sys.handleCloseMany([ch, open, rdonly, fixed, sealed])).toBe(ZX_OK);
   });
 
-  it('a memfd without size seals, claimed to be of fixed size, maps only with allowFaults; truncated by its sender, it reads OUT_OF_RANGE and nothing faults', async () => {
+  itWithSeqpacketPeer('a memfd without size seals, claimed to be of fixed size, maps only with allowFaults; truncated by its sender, it reads OUT_OF_RANGE and nothing faults', async () => {
     const [ch, theirs] = channel();
     const writer = spawnWithEndpoint('python3', [fixture('vmo-foreign.py'), 'truncate'], theirs);
     const why = () => writer.stderr();

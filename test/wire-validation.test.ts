@@ -25,6 +25,7 @@ import {
 import { native } from '../lib/native';
 import { openFdCount } from './fixtures/fds';
 import { fixture, reportOf, spawnWithEndpoint, waitSignals, warmUpSpawn, warmUpWait } from './fixtures/spawn';
+import { itWithSeqpacketPeer } from './fixtures/backend';
 
 let fdsBefore: number;
 let handlesBefore: number;
@@ -79,7 +80,7 @@ const WITH_PIPE = [
 ];
 
 describe('bad records from the wire', () => {
-  it('each is dropped with its descriptors closed, and the valid one after them reads normally', async () => {
+  itWithSeqpacketPeer('each is dropped with its descriptors closed, and the valid one after them reads normally', async () => {
     const { status, out0: ch, out1 } = sys.channelCreate(0);
     expect(status).toBe(ZX_OK);
     const child = spawnWithEndpoint('python3', [fixture('raw-records.py'), ...BAD_RECORDS, 'valid'], out1);

@@ -394,34 +394,25 @@ int Endpoint::SendBatch(const uint8_t* headers, const iovec* payloads, size_t co
 
 int Endpoint::SendFrames(const uint8_t* headers, const iovec* payloads, size_t count, size_t* sent,
                          size_t* tail_written) {
-  // Records without descriptors, back to back: one sendmsg of up to IOV_MAX pieces at a time.
-  constexpr size_t kChunk = IOV_MAX / 2;
-  iovec iov[kChunk * 2];
+  // One sendmsg a frame, as sendmmsg sends one record a message: the socket holds as many
+  // messages as a SEQPACKET one (the kernel buffers each send apart), and a short count
+  // stops at the record the socket took in part.
   *sent = 0;
-  while (*sent < count) {
-    const size_t n = std::min(count - *sent, kChunk);
-    for (size_t i = 0; i < n; ++i) {
-      const size_t k = *sent + i;
-      iov[2 * i] =
-          iovec{const_cast<uint8_t*>(headers + k * sizeof(WireHeader)), sizeof(WireHeader)};
-      iov[2 * i + 1] = payloads[k];
-    }
+  for (; *sent < count; ++*sent) {
+    const size_t k = *sent;
+    iovec iov[2] = {
+        {const_cast<uint8_t*>(headers + k * sizeof(WireHeader)), sizeof(WireHeader)},
+        payloads[k]};
     msghdr msg{};
     msg.msg_iov = iov;
-    msg.msg_iovlen = 2 * n;
+    msg.msg_iovlen = 2;
     ssize_t r;
     do r = sendmsg(fd(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
     while (r < 0 && errno == EINTR);
     if (r < 0) return errno;
-    size_t left = static_cast<size_t>(r);
-    for (size_t i = 0; i < n; ++i) {
-      const size_t size = sizeof(WireHeader) + iov[2 * i + 1].iov_len;
-      if (left < size) {
-        *tail_written = left;  // 0: the socket is full before this record
-        return EAGAIN;
-      }
-      left -= size;
-      ++*sent;
+    if (static_cast<size_t>(r) < sizeof(WireHeader) + payloads[k].iov_len) {
+      *tail_written = static_cast<size_t>(r);
+      return EAGAIN;
     }
   }
   return 0;
