@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 
 #include "core/platform.h"
@@ -63,8 +64,13 @@ zx_status_t StreamFrameAtHead(int sock, WireHeader* header, size_t* length) {
   const ssize_t n = StreamPeek(sock, head, sizeof head);
   if (n < 0) return IsFullErrno(errno) ? ZX_ERR_SHOULD_WAIT : ZX_ERR_PEER_CLOSED;
   if (n == 0) return ZX_ERR_PEER_CLOSED;
-  if (static_cast<size_t>(n) < sizeof head)
+  if (static_cast<size_t>(n) < sizeof head) {
+    // The start of a header already says whether it is one (magic, version).
+    const WireHeader expected{kWireMagic, kWireVersion, 0, 0, 0};
+    const size_t known = std::min<size_t>(static_cast<size_t>(n), 6);
+    if (std::memcmp(head, &expected, known) != 0) return ZX_ERR_IO_DATA_INTEGRITY;
     return PeerHasShutDown(sock) ? ZX_ERR_PEER_CLOSED : ZX_ERR_SHOULD_WAIT;
+  }
   if (!PeekHeader(head, sizeof head, header)) return ZX_ERR_IO_DATA_INTEGRITY;
   *length = RecordPrefixSize(header->num_handles) + header->num_bytes;
   if (Queued(sock) >= *length) return ZX_OK;
