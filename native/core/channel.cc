@@ -154,7 +154,8 @@ zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter
   HandleTable& table = HandleTable::Get();
   const bool observing = table.AddObserver(h, &waker) == ZX_OK;
   if (!observing) waker.OnHandleRemoved();
-  const int edges = endpoint.PollableFd() ? -1 : OpenWaiter(endpoint);
+  int edges = -1;  // a framed endpoint's, once its socket showed part of a frame
+  bool socket_readable = false;
   zx_status_t status;
   bool sent_just_now = true;  // the reply can't be there yet: wait before reading
   bool torn_down = false;     // the process exits, or this thread's environment goes away
@@ -165,6 +166,9 @@ zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter
       status = waiter.status;  // the reply, or PEER_CLOSED
       break;
     }
+    // Readable, yet the pump left it so: part of a frame (Endpoint::PollableFd). Edges
+    // from now on, or the poll would spin.
+    if (socket_readable && edges < 0 && !endpoint.PollableFd()) edges = OpenWaiter(endpoint);
     const zx_time_t remaining = NsUntil(deadline);
     const bool expired = remaining == 0;
     if (waker.closed() || torn_down || expired) {
@@ -181,6 +185,7 @@ zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter
     pollfd fds[2] = {{}, {endpoint.fd(), POLLIN | POLLRDHUP, 0}};  // fds[0]: PollFor's
     if (edges >= 0) fds[1] = pollfd{edges, POLLIN, 0};
     torn_down = PollFor(fds, endpoint.StashFull() ? 1 : 2, remaining) == ZX_ERR_CANCELED;
+    socket_readable = edges < 0 && !endpoint.StashFull() && (fds[1].revents & POLLIN);
     if (edges >= 0) DrainWaiter(edges);
   }
   if (edges >= 0) close(edges);

@@ -59,7 +59,7 @@ zx_signals_t Endpoint::Signals() {
     if (stream_broken_.load()) {
       peer_closed = true;
     } else if (!readable && (p.revents & POLLIN)) {
-      const zx_status_t head = StreamFrameAtHead(sock, &header, &length);
+      const zx_status_t head = StreamFrameAtHead(sock, &stream_head_, &header, &length);
       readable = head == ZX_OK || head == ZX_ERR_IO_DATA_INTEGRITY;
     }
   } else if (!readable && (p.revents & POLLIN)) {

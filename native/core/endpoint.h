@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/object.h"
+#include "core/transport_stream.h"
 #include "core/wire_format.h"
 
 namespace zxc {
@@ -277,6 +278,8 @@ class Endpoint : public Object {
   zx_status_t ReceiveLocked(InboundMessage* out, uint8_t* buffer, uint8_t* into = nullptr,
                             size_t into_capacity = 0, uint32_t expected_handles = 0);
   zx_status_t PeekHeadLocked(WireHeader* header, uint32_t* txid);
+  // The record at the head is consumed and thrown away, its descriptors closed.
+  void DiscardHeadLocked();
   // Framed streams: StreamFrameAtHead, and after bytes that are no header, the end.
   zx_status_t FrameAtHeadLocked(WireHeader* header, size_t* length);
   // ReadMany's reads for a framed stream: up to `slots` frames, one per slot of `data`.
@@ -319,6 +322,7 @@ class Endpoint : public Object {
   std::atomic<bool> has_calls_{false};
   std::atomic<bool> ever_called_{false};
   std::atomic<bool> stream_broken_{false};  // a framed stream lost its framing: closed
+  StreamHead stream_head_;  // under inbound_mu_
 };
 
 }  // namespace zxc

@@ -33,12 +33,6 @@ uint8_t* ReceiveBuffer() {
 
 // The record at the head is consumed and thrown away, its descriptors closed.
 void DiscardHead(int sock) {
-  if (PortableBackend()) {
-    WireHeader header;
-    size_t length;
-    if (StreamFrameAtHead(sock, &header, &length) == ZX_OK) StreamDiscardFrame(sock, length);
-    return;
-  }
   alignas(cmsghdr) uint8_t control[kControlBytes];
   uint8_t byte;
   iovec iov{&byte, 1};
@@ -212,6 +206,7 @@ zx_status_t Endpoint::ReceiveLocked(InboundMessage* out, uint8_t* buffer, uint8_
     size_t length;
     zx_status_t status = FrameAtHeadLocked(&header, &length);
     if (status != ZX_OK) return status;
+    stream_head_.Consumed(length);  // read now, whatever it holds
     return TakeFrame(sock, iov, into ? 3 : 1, length, parse, out);
   }
   msghdr msg{};
@@ -226,9 +221,18 @@ zx_status_t Endpoint::ReceiveLocked(InboundMessage* out, uint8_t* buffer, uint8_
   return TakeReceived(sock, &msg, n, parse, out);
 }
 
+void Endpoint::DiscardHeadLocked() {
+  if (!PortableBackend()) return DiscardHead(fd());
+  WireHeader header;
+  size_t length;
+  if (FrameAtHeadLocked(&header, &length) != ZX_OK) return;
+  stream_head_.Consumed(length);
+  StreamDiscardFrame(fd(), length);
+}
+
 zx_status_t Endpoint::FrameAtHeadLocked(WireHeader* header, size_t* length) {
   if (stream_broken_.load(std::memory_order_relaxed)) return ZX_ERR_PEER_CLOSED;
-  zx_status_t status = StreamFrameAtHead(fd(), header, length);
+  zx_status_t status = StreamFrameAtHead(fd(), &stream_head_, header, length);
   if (status == ZX_ERR_IO_DATA_INTEGRITY) {
     // A stream can't find the next frame after bytes that are no header: this read says
     // so, and from now on the channel is closed both ways (the peer sees PEER_CLOSED).
@@ -308,7 +312,7 @@ zx_status_t Endpoint::Read(uint32_t options, uint32_t max_bytes, uint32_t max_ha
           if (TooBig(header.num_bytes, header.num_handles, max_bytes, max_handles)) {
             out->actual_bytes = header.num_bytes;
             out->actual_handles = header.num_handles;
-            if (options & ZX_CHANNEL_READ_MAY_DISCARD) DiscardHead(fd());
+            if (options & ZX_CHANNEL_READ_MAY_DISCARD) DiscardHeadLocked();
             return ZX_ERR_BUFFER_TOO_SMALL;
           }
         }
@@ -401,6 +405,7 @@ zx_status_t Endpoint::ReadFramesLocked(size_t slots, uint8_t* data, std::vector<
       status = ZX_ERR_PEER_CLOSED;  // what the stream says from now on
     }
     if (status != ZX_OK) break;
+    stream_head_.Consumed(length);
     uint8_t* record = data + i * kReceiveBufferBytes;
     const iovec iov{record, kReceiveBufferBytes};
     BatchRead entry;

@@ -59,21 +59,44 @@ ssize_t StreamPeek(int sock, uint8_t* out, size_t length) {
 #endif
 }
 
-zx_status_t StreamFrameAtHead(int sock, WireHeader* header, size_t* length) {
-  uint8_t head[sizeof(WireHeader)];
-  const ssize_t n = StreamPeek(sock, head, sizeof head);
-  if (n < 0) return IsFullErrno(errno) ? ZX_ERR_SHOULD_WAIT : ZX_ERR_PEER_CLOSED;
-  if (n == 0) return ZX_ERR_PEER_CLOSED;
-  if (static_cast<size_t>(n) < sizeof head) {
-    // The start of a header already says whether it is one (magic, version).
-    const WireHeader expected{kWireMagic, kWireVersion, 0, 0, 0};
-    const size_t known = std::min<size_t>(static_cast<size_t>(n), 6);
-    if (std::memcmp(head, &expected, known) != 0) return ZX_ERR_IO_DATA_INTEGRITY;
-    return PeerHasShutDown(sock) ? ZX_ERR_PEER_CLOSED : ZX_ERR_SHOULD_WAIT;
+void StreamHead::Consumed(size_t length) {
+  known_ = known_ > length ? known_ - length : 0;
+  if (count_) {
+    first_ = (first_ + 1) % kHeaders;
+    --count_;
   }
-  if (!PeekHeader(head, sizeof head, header)) return ZX_ERR_IO_DATA_INTEGRITY;
+}
+
+zx_status_t StreamFrameAtHead(int sock, StreamHead* head, WireHeader* header, size_t* length) {
+  if (head->count_ == 0) {
+    // One look for many headers (see StreamHead): as many as a page of the stream holds.
+    uint8_t bytes[4096];
+    ssize_t n = PeekOnce(sock, bytes, sizeof bytes);
+    if (n > 0 && static_cast<size_t>(n) < sizeof(WireHeader))
+      n = StreamPeek(sock, bytes, sizeof(WireHeader));  // past descriptors, on Linux
+    if (n < 0) return IsFullErrno(errno) ? ZX_ERR_SHOULD_WAIT : ZX_ERR_PEER_CLOSED;
+    if (n == 0) return ZX_ERR_PEER_CLOSED;
+    if (static_cast<size_t>(n) < sizeof(WireHeader)) {
+      // The start of a header already says whether it is one (magic, version).
+      const WireHeader expected{kWireMagic, kWireVersion, 0, 0, 0};
+      const size_t known = std::min<size_t>(static_cast<size_t>(n), 6);
+      if (std::memcmp(bytes, &expected, known) != 0) return ZX_ERR_IO_DATA_INTEGRITY;
+      return PeerHasShutDown(sock) ? ZX_ERR_PEER_CLOSED : ZX_ERR_SHOULD_WAIT;
+    }
+    size_t at = 0;
+    while (head->count_ < StreamHead::kHeaders && at + sizeof(WireHeader) <= static_cast<size_t>(n)) {
+      WireHeader h;
+      if (!PeekHeader(bytes + at, sizeof(WireHeader), &h)) break;
+      head->headers_[(head->first_ + head->count_++) % StreamHead::kHeaders] = h;
+      at += RecordPrefixSize(h.num_handles) + h.num_bytes;
+    }
+    if (head->count_ == 0) return ZX_ERR_IO_DATA_INTEGRITY;
+  }
+  *header = head->headers_[head->first_];
   *length = RecordPrefixSize(header->num_handles) + header->num_bytes;
-  if (Queued(sock) >= *length) return ZX_OK;
+  if (head->known_ >= *length) return ZX_OK;
+  head->known_ = Queued(sock);
+  if (head->known_ >= *length) return ZX_OK;
   // Only part of it: the rest comes, unless the writer is gone.
   return PeerHasShutDown(sock) ? ZX_ERR_PEER_CLOSED : ZX_ERR_SHOULD_WAIT;
 }

@@ -15,11 +15,31 @@
 
 namespace zxc {
 
+// What a reader knows of its stream's head without asking the kernel again (it alone
+// reads the socket): how many bytes are queued, and the headers of the next frames, all
+// from one look. On Linux a peek (and FIONREAD) walks the whole receive queue, whatever
+// it asks for, so asking once for many frames keeps a read at one recvmsg. Only a copy of
+// what the kernel holds: the bytes stay queued, and a process the endpoint moves to starts
+// with nothing known.
+class StreamHead {
+ public:
+  // A frame of `length` bytes, the first known, was read.
+  void Consumed(size_t length);
+
+ private:
+  friend zx_status_t StreamFrameAtHead(int sock, StreamHead* head, WireHeader* header,
+                                       size_t* length);
+  static constexpr size_t kHeaders = 64;
+  size_t known_ = 0;  // bytes queued, at least
+  WireHeader headers_[kHeaders];
+  size_t first_ = 0, count_ = 0;
+};
+
 // What heads the stream `sock`: ZX_OK, a whole frame (*header, *length); SHOULD_WAIT,
 // nothing or only part of one; PEER_CLOSED, the end of the stream (a part of a frame
 // before it is never delivered); IO_DATA_INTEGRITY, bytes that are no record's header (the
 // stream can't be read on). Nothing is consumed and no descriptor installed.
-zx_status_t StreamFrameAtHead(int sock, WireHeader* header, size_t* length);
+zx_status_t StreamFrameAtHead(int sock, StreamHead* head, WireHeader* header, size_t* length);
 
 // Looks at up to `length` bytes at the head without taking them (or installing any
 // descriptor); the bytes seen, or -1 with errno.

@@ -137,7 +137,7 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
     const zx_time_t remaining = NsUntil(deadline);
     const bool look = !first || remaining == 0 || !socket_tells_first();
     first = false;
-    bool satisfied = false, canceled = false;
+    bool satisfied = false, canceled = false, no_waiter = false;
     for (size_t i = 0; look && i < count; ++i) {
       // A channel whose socket just showed a record, and no hangup, is READABLE|WRITABLE:
       // no need to ask again, unless calls were ever made on it (the record may have been
@@ -154,9 +154,17 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
         canceled = true;
       }
       if (items[i].pending & items[i].waitfor) satisfied = true;
+      // A framed endpoint is polled on its socket until the socket shows what is only part
+      // of a frame; from then on through edges (Endpoint::PollableFd), or it would spin.
+      if (endpoint && !endpoint->PollableFd() && waiters[i] < 0 && (revents & POLLIN) &&
+          !(items[i].pending & ZX_CHANNEL_READABLE) && !satisfied &&
+          (waiters[i] = OpenWaiter(*endpoint)) < 0)
+        canceled = no_waiter = true;
     }
     zx_status_t status = ZX_ERR_SHOULD_WAIT;
-    if (canceled)
+    if (no_waiter)
+      status = ZX_ERR_NO_RESOURCES;
+    else if (canceled)
       status = ZX_ERR_CANCELED;
     else if (satisfied)
       status = ZX_OK;
@@ -178,8 +186,9 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
           unregister();
           return ZX_ERR_NO_RESOURCES;
         }
-        waiters[i] = infos[i].object->PollableFd() ? -1 : OpenWaiter(*infos[i].object);
-        if (!infos[i].object->PollableFd() && waiters[i] < 0) {
+        const bool edges = !infos[i].object->PollableFd() && !endpoint_at(i);
+        waiters[i] = edges ? OpenWaiter(*infos[i].object) : -1;
+        if (edges && waiters[i] < 0) {
           unregister();
           return ZX_ERR_NO_RESOURCES;
         }
