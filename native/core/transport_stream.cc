@@ -91,6 +91,7 @@ zx_status_t StreamFrameAtHead(int sock, StreamHead* head, WireHeader* header, si
       at += RecordPrefixSize(h.num_handles) + h.num_bytes;
     }
     if (head->count_ == 0) return ZX_ERR_IO_DATA_INTEGRITY;
+    head->known_ = std::max(head->known_, static_cast<size_t>(n));  // seen, so queued
   }
   *header = head->headers_[head->first_];
   *length = RecordPrefixSize(header->num_handles) + header->num_bytes;
