@@ -687,17 +687,26 @@ describe('the stash is bounded: a peer that floods instead of replying', () => {
     closeAll(a);
   }
 
-  itWithSeqpacketPeer('16-byte messages: ZX_CALL_STASH_LIMIT of them are read, then the peer is made to wait (async call)', async () => {
-    await floodWhileCalling(16, 'async');
-  });
+  itWithSeqpacketPeer(
+    '16-byte messages: ZX_CALL_STASH_LIMIT of them are read, then the peer is made to wait (async call)',
+    async () => {
+      await floodWhileCalling(16, 'async');
+    },
+  );
 
-  itWithSeqpacketPeer('64 KiB messages: ZX_CALL_STASH_BYTES_LIMIT bytes of them are read, then the peer is made to wait (sync call)', async () => {
-    await floodWhileCalling(65536, 'sync in a worker');
-  });
+  itWithSeqpacketPeer(
+    '64 KiB messages: ZX_CALL_STASH_BYTES_LIMIT bytes of them are read, then the peer is made to wait (sync call)',
+    async () => {
+      await floodWhileCalling(65536, 'sync in a worker');
+    },
+  );
 
-  itWithSeqpacketPeer('the peer closes instead of replying: the call gets PEER_CLOSED once the flood is read', async () => {
-    await floodWhileCalling(65536, 'async', 'close');
-  });
+  itWithSeqpacketPeer(
+    'the peer closes instead of replying: the call gets PEER_CLOSED once the flood is read',
+    async () => {
+      await floodWhileCalling(65536, 'async', 'close');
+    },
+  );
 });
 
 describe('process lifetime', () => {

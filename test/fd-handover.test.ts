@@ -103,26 +103,29 @@ describe('a listening socket and files handed to a child', () => {
     await expectBaseline(base);
   });
 
-  itWithSeqpacketPeer('a Python child accepts on a listening Unix socket (abstract name) and reads a file', async () => {
-    const base = baseline();
-    const name = `\0zircon-ipc-handover-${process.pid}`;
-    const { server, handle: listener } = await listeningHandle((s, ready) => s.listen(name, ready));
-    const file = fileHandle('contents.txt', 'r');
-    const child = start(
-      'python3',
-      [fixture('proc-accept.py')],
-      [
-        { id: user(0), handle: listener },
-        { id: user(1), handle: file },
-      ],
-    );
-    expect([listener, file].filter(isValid)).toEqual([]);
-    await new Promise((resolve) => server.close(resolve));
+  itWithSeqpacketPeer(
+    'a Python child accepts on a listening Unix socket (abstract name) and reads a file',
+    async () => {
+      const base = baseline();
+      const name = `\0zircon-ipc-handover-${process.pid}`;
+      const { server, handle: listener } = await listeningHandle((s, ready) => s.listen(name, ready));
+      const file = fileHandle('contents.txt', 'r');
+      const child = start(
+        'python3',
+        [fixture('proc-accept.py')],
+        [
+          { id: user(0), handle: listener },
+          { id: user(1), handle: file },
+        ],
+      );
+      expect([listener, file].filter(isValid)).toEqual([]);
+      await new Promise((resolve) => server.close(resolve));
 
-    expect(await child.json('ready')).toEqual({ ready: true });
-    expect(await fetchText({ path: name })).toBe(`python ${child.pid} accepted; the file says: ${CONTENTS}`);
-    expect(await child.closed).toEqual({ code: 0, signal: null });
-    expect(child.stderr()).toBe('');
-    await expectBaseline(base);
-  });
+      expect(await child.json('ready')).toEqual({ ready: true });
+      expect(await fetchText({ path: name })).toBe(`python ${child.pid} accepted; the file says: ${CONTENTS}`);
+      expect(await child.closed).toEqual({ code: 0, signal: null });
+      expect(child.stderr()).toBe('');
+      await expectBaseline(base);
+    },
+  );
 });

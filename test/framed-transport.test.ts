@@ -120,7 +120,10 @@ function expectFrame(h: number, seq: number, nbytes: number, nfds: number, why =
   const m = sys.channelReadEtc(h, 0, 65536, 64);
   expect(m.status, why).toBe(ZX_OK);
   expect(m.bytes.equals(pattern(seq, nbytes)), why).toBe(true);
-  expect(m.handles.map((x) => x.type), why).toEqual(new Array(nfds).fill(ZX_OBJ_TYPE_FD));
+  expect(
+    m.handles.map((x) => x.type),
+    why,
+  ).toEqual(new Array(nfds).fill(ZX_OBJ_TYPE_FD));
   if (nfds) expect(sys.handleCloseMany(m.handles.map((x) => x.handle))).toBe(ZX_OK);
 }
 

@@ -163,7 +163,8 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
   // Edges are taken before anything looks: one that comes after is not lost.
   if (watch->waiter >= 0) DrainWaiter(watch->waiter);
   if (watch->flush_events && (status < 0 || (events & watch->flush_events))) {
-    watch->flush_events = FlushEvents(static_cast<Endpoint*>(key)->FlushForWatcher(self), watch->waiter);
+    watch->flush_events =
+        FlushEvents(static_cast<Endpoint*>(key)->FlushForWatcher(self), watch->waiter);
     if (watch->Idle()) {
       self->CloseWatch(watch);  // done: the endpoint may close as soon as its handle does
       return;

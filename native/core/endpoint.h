@@ -322,7 +322,7 @@ class Endpoint : public Object {
   std::atomic<bool> has_calls_{false};
   std::atomic<bool> ever_called_{false};
   std::atomic<bool> stream_broken_{false};  // a framed stream lost its framing: closed
-  StreamHead stream_head_;  // under inbound_mu_
+  StreamHead stream_head_;                  // under inbound_mu_
 };
 
 }  // namespace zxc

@@ -150,8 +150,8 @@ template <typename Parse>
 zx_status_t TakeReceived(int sock, msghdr* msg, ssize_t n, Parse parse, InboundMessage* out) {
   int fds[kMaxFdsPerRecvmsg];
   const size_t num_fds = CollectFds(msg, fds, kMaxFdsPerRecvmsg);
-  return TakeRecord(sock, fds, num_fds, msg->msg_flags & MSG_CTRUNC, msg->msg_flags & MSG_TRUNC,
-                    n, parse, out);
+  return TakeRecord(sock, fds, num_fds, msg->msg_flags & MSG_CTRUNC, msg->msg_flags & MSG_TRUNC, n,
+                    parse, out);
 }
 
 // The whole frame at the head of a stream endpoint (`length` bytes, all queued) into

@@ -400,9 +400,8 @@ int Endpoint::SendFrames(const uint8_t* headers, const iovec* payloads, size_t c
   *sent = 0;
   for (; *sent < count; ++*sent) {
     const size_t k = *sent;
-    iovec iov[2] = {
-        {const_cast<uint8_t*>(headers + k * sizeof(WireHeader)), sizeof(WireHeader)},
-        payloads[k]};
+    iovec iov[2] = {{const_cast<uint8_t*>(headers + k * sizeof(WireHeader)), sizeof(WireHeader)},
+                    payloads[k]};
     msghdr msg{};
     msg.msg_iov = iov;
     msg.msg_iovlen = 2;

@@ -1,6 +1,6 @@
-// Services: a listening socket of the channels' type (platform.h) on a filesystem path or a Linux abstract name.
-// Each accepted connection is a channel endpoint over which a client hands the server the
-// channel end it wants served (fdio.serviceConnect), with the client's credentials.
+// Services: a listening socket of the channels' type (platform.h) on a filesystem path or a Linux
+// abstract name. Each accepted connection is a channel endpoint over which a client hands the
+// server the channel end it wants served (fdio.serviceConnect), with the client's credentials.
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>

@@ -84,7 +84,8 @@ zx_status_t StreamFrameAtHead(int sock, StreamHead* head, WireHeader* header, si
       return PeerHasShutDown(sock) ? ZX_ERR_PEER_CLOSED : ZX_ERR_SHOULD_WAIT;
     }
     size_t at = 0;
-    while (head->count_ < StreamHead::kHeaders && at + sizeof(WireHeader) <= static_cast<size_t>(n)) {
+    while (head->count_ < StreamHead::kHeaders &&
+           at + sizeof(WireHeader) <= static_cast<size_t>(n)) {
       WireHeader h;
       if (!PeekHeader(bytes + at, sizeof(WireHeader), &h)) break;
       head->headers_[(head->first_ + head->count_++) % StreamHead::kHeaders] = h;
@@ -153,8 +154,7 @@ void StreamDiscardFrame(int sock, size_t length) {
   int fds[kMaxFdsPerMessage];
   size_t num_fds;
   bool ctrunc;
-  if (StreamReceiveFrame(sock, &iov, 1, iov.iov_len, fds, kMaxFdsPerMessage, &num_fds, &ctrunc) >
-      0)
+  if (StreamReceiveFrame(sock, &iov, 1, iov.iov_len, fds, kMaxFdsPerMessage, &num_fds, &ctrunc) > 0)
     CloseAll(fds, num_fds);
 }
 
