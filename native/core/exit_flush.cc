@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/endpoint.h"
+#include "core/platform.h"
 #include "core/syscalls.h"
 
 namespace zxc {
@@ -31,7 +32,7 @@ int64_t NoProgressTimeoutMs() {
 
 int64_t NowMs() {
   timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(kMonotonicClock, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -71,8 +72,8 @@ void CloseAllExcept(const std::vector<int>& keep) {
     if (i < keep.size()) from = to + 1;
   }
   if (ranges) return;
-  // A kernel before 5.9: what /proc lists.
-  DIR* dir = opendir("/proc/self/fd");
+  // A kernel before 5.9 (or not Linux): what the system lists.
+  DIR* dir = opendir(kOpenDescriptorsDir);
   if (!dir) return;
   std::vector<int> open;
   while (dirent* entry = readdir(dir)) {

@@ -1,8 +1,8 @@
 #include "core/koid.h"
 
-#include <sys/random.h>
-
 #include <mutex>
+
+#include "core/platform.h"
 
 namespace zxc {
 namespace {
@@ -13,7 +13,7 @@ uint32_t counter = 0;  // low 32 bits
 
 uint64_t DrawPrefix() {
   uint32_t r = 0;
-  if (getrandom(&r, sizeof r, 0) != sizeof r) r = 0x5eed1234u;
+  if (!RandomBytes(&r, sizeof r)) r = 0x5eed1234u;
   return (static_cast<uint64_t>(r & 0x7FFFFFFFu) << 32) | (1ull << 63);
 }
 

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/random.h>
+#endif
 #ifdef __APPLE__
 #include <sys/un.h>
 #endif
@@ -115,6 +118,14 @@ int ReceiveFlags() {
   if (!PortableBackend()) return MSG_DONTWAIT | MSG_CMSG_CLOEXEC;
 #endif
   return MSG_DONTWAIT;
+}
+
+bool RandomBytes(void* out, size_t size) {
+#ifdef __linux__
+  return getrandom(out, size, 0) == static_cast<ssize_t>(size);
+#else
+  return getentropy(out, size) == 0;
+#endif
 }
 
 void AfterReceive(const int* fds, size_t count) {

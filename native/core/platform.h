@@ -10,6 +10,7 @@
 // addon loads; elsewhere it is always `portable`.
 #pragma once
 #include <sys/socket.h>
+#include <time.h>
 
 #include <cstddef>
 
@@ -44,5 +45,27 @@ void PeerIdentity(int sock, int* pid, unsigned* uid, unsigned* gid);
 // descriptors it brought (close-on-exec where the call could not set it).
 int ReceiveFlags();
 void AfterReceive(const int* fds, size_t count);
+
+// ---- clock ----
+// Zircon's monotonic clock: it stops while the system sleeps (CLOCK_MONOTONIC on Linux,
+// CLOCK_UPTIME_RAW on macOS, whose CLOCK_MONOTONIC counts sleep; libuv's uv_hrtime counts
+// the same there, so deadlines and loop timers stay on one clock).
+#ifdef __APPLE__
+constexpr clockid_t kMonotonicClock = CLOCK_UPTIME_RAW;
+#else
+constexpr clockid_t kMonotonicClock = CLOCK_MONOTONIC;
+#endif
+
+// ---- descriptors ----
+// Where the process's open descriptors are listed, one entry each.
+#ifdef __linux__
+constexpr const char* kOpenDescriptorsDir = "/proc/self/fd";
+#else
+constexpr const char* kOpenDescriptorsDir = "/dev/fd";
+#endif
+
+// ---- randomness ----
+// `size` (at most 256) random bytes; false if the system has none to give.
+bool RandomBytes(void* out, size_t size);
 
 }  // namespace zxc

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/handle_table.h"
+#include "core/platform.h"
 #include "core/syscalls.h"
 #include "core/thread_wake.h"
 
@@ -18,7 +19,7 @@ zx_signals_t SignalsOf(Object& object) { return object.Signals(); }
 
 zx_time_t MonotonicNow() {
   timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(kMonotonicClock, &ts);
   return static_cast<zx_time_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
