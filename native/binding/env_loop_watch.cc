@@ -123,7 +123,7 @@ void EnvLoop::LookAgainIfReadable(Watch* watch) {
   for (Op* op : watch->ops) reads |= op->ReadsForItself();
   Object* key = watch->object.get();
   if (!reads || std::find(look_again_.begin(), look_again_.end(), key) != look_again_.end() ||
-      !(SignalsOf(*key) & ZX_CHANNEL_READABLE))
+      !static_cast<Endpoint*>(key)->WholeFrameAtHead())
     return;
   look_again_.push_back(key);
   uv_async_send(wakeup_.get());

@@ -83,4 +83,14 @@ short Endpoint::PollEventsFor(zx_signals_t wanted, zx_signals_t now) const {
 
 bool Endpoint::PollableFd() const { return !PortableBackend(); }
 
+bool Endpoint::WholeFrameAtHead() {
+  std::lock_guard<std::mutex> lock(inbound_mu_);
+  if (!stash_.empty()) return true;
+  if (stream_broken_.load()) return false;
+  WireHeader header;
+  size_t length;
+  const zx_status_t head = StreamFrameAtHead(fd(), &stream_head_, &header, &length);
+  return head == ZX_OK || head == ZX_ERR_IO_DATA_INTEGRITY;  // the read says what is wrong
+}
+
 }  // namespace zxc

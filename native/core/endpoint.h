@@ -144,6 +144,9 @@ class Endpoint : public Object {
   // READABLE: a level-triggered poll would spin. Its waiters watch edges instead (Object::
   // WatchIn: data, hangup, and room to write, for the outbound queue's watch).
   bool PollableFd() const override;
+  // A framed stream's: whether a read would take something now (a stashed message, or a
+  // whole frame at the head), in one look at the socket.
+  bool WholeFrameAtHead();
 
   // ---- outbound (endpoint_outbound.cc) ----
   // Sends one record (prefix = header + handle table, then the payload pieces) with the
