@@ -56,7 +56,13 @@ import { seqMessage, watch } from './fixtures/proc-helpers';
 import { serve } from './fixtures/server';
 import { type Child, fixture, spawnNode, warmUpSpawn } from './fixtures/spawn';
 import { inWorker } from './fixtures/threads';
-import { itWithSeqpacketPeer } from './fixtures/backend';
+import { withSeqpacketPeer } from './fixtures/backend';
+
+withSeqpacketPeer([
+  '16-byte messages: ZX_CALL_STASH_LIMIT of them are read, then the peer is made to wait (async call)',
+  '64 KiB messages: ZX_CALL_STASH_BYTES_LIMIT bytes of them are read, then the peer is made to wait (sync call)',
+  'the peer closes instead of replying: the call gets PEER_CLOSED once the flood is read',
+]);
 
 const MS = 1_000_000n;
 const LONG = 20_000n * MS;
@@ -687,26 +693,17 @@ describe('the stash is bounded: a peer that floods instead of replying', () => {
     closeAll(a);
   }
 
-  itWithSeqpacketPeer(
-    '16-byte messages: ZX_CALL_STASH_LIMIT of them are read, then the peer is made to wait (async call)',
-    async () => {
-      await floodWhileCalling(16, 'async');
-    },
-  );
+  it('16-byte messages: ZX_CALL_STASH_LIMIT of them are read, then the peer is made to wait (async call)', async () => {
+    await floodWhileCalling(16, 'async');
+  });
 
-  itWithSeqpacketPeer(
-    '64 KiB messages: ZX_CALL_STASH_BYTES_LIMIT bytes of them are read, then the peer is made to wait (sync call)',
-    async () => {
-      await floodWhileCalling(65536, 'sync in a worker');
-    },
-  );
+  it('64 KiB messages: ZX_CALL_STASH_BYTES_LIMIT bytes of them are read, then the peer is made to wait (sync call)', async () => {
+    await floodWhileCalling(65536, 'sync in a worker');
+  });
 
-  itWithSeqpacketPeer(
-    'the peer closes instead of replying: the call gets PEER_CLOSED once the flood is read',
-    async () => {
-      await floodWhileCalling(65536, 'async', 'close');
-    },
-  );
+  it('the peer closes instead of replying: the call gets PEER_CLOSED once the flood is read', async () => {
+    await floodWhileCalling(65536, 'async', 'close');
+  });
 });
 
 describe('process lifetime', () => {

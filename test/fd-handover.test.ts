@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fdio, ZX_OBJ_TYPE_FD, ZX_OK, ZX_RIGHT_READ, ZX_RIGHT_WRITE, ZX_RIGHTS_BASIC } from '../lib/index';
 import { warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { baseline, basicOf, expectBaseline, fixture, isValid, start, startNode, user } from './fixtures/proc-helpers';
-import { itWithSeqpacketPeer } from './fixtures/backend';
+import { withSeqpacketPeer } from './fixtures/backend';
+
+withSeqpacketPeer(['a Python child accepts on a listening Unix socket (abstract name) and reads a file']);
 
 let dir: string;
 const CONTENTS = 'written by the parent';
@@ -103,29 +105,26 @@ describe('a listening socket and files handed to a child', () => {
     await expectBaseline(base);
   });
 
-  itWithSeqpacketPeer(
-    'a Python child accepts on a listening Unix socket (abstract name) and reads a file',
-    async () => {
-      const base = baseline();
-      const name = `\0zircon-ipc-handover-${process.pid}`;
-      const { server, handle: listener } = await listeningHandle((s, ready) => s.listen(name, ready));
-      const file = fileHandle('contents.txt', 'r');
-      const child = start(
-        'python3',
-        [fixture('proc-accept.py')],
-        [
-          { id: user(0), handle: listener },
-          { id: user(1), handle: file },
-        ],
-      );
-      expect([listener, file].filter(isValid)).toEqual([]);
-      await new Promise((resolve) => server.close(resolve));
+  it('a Python child accepts on a listening Unix socket (abstract name) and reads a file', async () => {
+    const base = baseline();
+    const name = `\0zircon-ipc-handover-${process.pid}`;
+    const { server, handle: listener } = await listeningHandle((s, ready) => s.listen(name, ready));
+    const file = fileHandle('contents.txt', 'r');
+    const child = start(
+      'python3',
+      [fixture('proc-accept.py')],
+      [
+        { id: user(0), handle: listener },
+        { id: user(1), handle: file },
+      ],
+    );
+    expect([listener, file].filter(isValid)).toEqual([]);
+    await new Promise((resolve) => server.close(resolve));
 
-      expect(await child.json('ready')).toEqual({ ready: true });
-      expect(await fetchText({ path: name })).toBe(`python ${child.pid} accepted; the file says: ${CONTENTS}`);
-      expect(await child.closed).toEqual({ code: 0, signal: null });
-      expect(child.stderr()).toBe('');
-      await expectBaseline(base);
-    },
-  );
+    expect(await child.json('ready')).toEqual({ ready: true });
+    expect(await fetchText({ path: name })).toBe(`python ${child.pid} accepted; the file says: ${CONTENTS}`);
+    expect(await child.closed).toEqual({ code: 0, signal: null });
+    expect(child.stderr()).toBe('');
+    await expectBaseline(base);
+  });
 });

@@ -40,7 +40,11 @@ import {
 import { native } from '../lib/native';
 import { openFdCount } from './fixtures/fds';
 import { fixture, reportOf, spawnWithFds, waitSignals, warmUpSpawn, warmUpWait } from './fixtures/spawn';
-import { itWithSeqpacketPeer } from './fixtures/backend';
+import { withSeqpacketPeer } from './fixtures/backend';
+
+withSeqpacketPeer([
+  'a SOCK_SEQPACKET socketpair made outside the library becomes a working channel; a listening or unconnected one a plain descriptor',
+]);
 
 const CONTENTS = 'known contents of a regular file';
 let dir: string;
@@ -84,37 +88,34 @@ function isValid(h: number): boolean {
 }
 
 describe('fdTransfer and fdClone', () => {
-  itWithSeqpacketPeer(
-    'a SOCK_SEQPACKET socketpair made outside the library becomes a working channel; a listening or unconnected one a plain descriptor',
-    async () => {
-      const child = spawnWithFds('python3', [
-        fixture('raw-socketpairs.py'),
-        process.execPath,
-        fixture('child-foreign-sockets.cjs'),
-      ]);
-      expect(await child.closed).toEqual({ code: 0, signal: null });
-      expect(child.stderr()).toBe('');
-      const report = reportOf(child);
-      expect(report.transfers).toEqual([ZX_OK, ZX_OK, ZX_OK, ZX_OK, ZX_OK]);
-      // Its peer's koid is unknown: relatedKoid 0.
-      const channel = { status: ZX_OK, type: ZX_OBJ_TYPE_CHANNEL, rights: ZX_DEFAULT_CHANNEL_RIGHTS, related: '0' };
-      expect(report.a).toEqual(channel);
-      expect(report.b).toEqual(channel);
-      // A stream socket is just a descriptor, read-write.
-      const rw = ZX_RIGHTS_BASIC | ZX_RIGHT_READ | ZX_RIGHT_WRITE;
-      expect(report.stream).toEqual({ status: ZX_OK, type: ZX_OBJ_TYPE_FD, rights: rw, related: '0' });
-      // A listening or never-connected SEQPACKET socket has no peer: not an endpoint.
-      expect(report.listening).toEqual({ status: ZX_OK, type: ZX_OBJ_TYPE_FD, rights: rw, related: '0' });
-      expect(report.unconnected).toEqual({ status: ZX_OK, type: ZX_OBJ_TYPE_FD, rights: rw, related: '0' });
-      expect(report.write).toBe(ZX_OK);
-      expect(report.read).toEqual({
-        status: ZX_OK,
-        bytes: 'across a foreign pair',
-        handles: [{ type: ZX_OBJ_TYPE_FD, rights: rw }],
-      });
-      expect(report.peerClosed).toEqual({ status: ZX_OK, observed: ZX_CHANNEL_PEER_CLOSED });
-    },
-  );
+  it('a SOCK_SEQPACKET socketpair made outside the library becomes a working channel; a listening or unconnected one a plain descriptor', async () => {
+    const child = spawnWithFds('python3', [
+      fixture('raw-socketpairs.py'),
+      process.execPath,
+      fixture('child-foreign-sockets.cjs'),
+    ]);
+    expect(await child.closed).toEqual({ code: 0, signal: null });
+    expect(child.stderr()).toBe('');
+    const report = reportOf(child);
+    expect(report.transfers).toEqual([ZX_OK, ZX_OK, ZX_OK, ZX_OK, ZX_OK]);
+    // Its peer's koid is unknown: relatedKoid 0.
+    const channel = { status: ZX_OK, type: ZX_OBJ_TYPE_CHANNEL, rights: ZX_DEFAULT_CHANNEL_RIGHTS, related: '0' };
+    expect(report.a).toEqual(channel);
+    expect(report.b).toEqual(channel);
+    // A stream socket is just a descriptor, read-write.
+    const rw = ZX_RIGHTS_BASIC | ZX_RIGHT_READ | ZX_RIGHT_WRITE;
+    expect(report.stream).toEqual({ status: ZX_OK, type: ZX_OBJ_TYPE_FD, rights: rw, related: '0' });
+    // A listening or never-connected SEQPACKET socket has no peer: not an endpoint.
+    expect(report.listening).toEqual({ status: ZX_OK, type: ZX_OBJ_TYPE_FD, rights: rw, related: '0' });
+    expect(report.unconnected).toEqual({ status: ZX_OK, type: ZX_OBJ_TYPE_FD, rights: rw, related: '0' });
+    expect(report.write).toBe(ZX_OK);
+    expect(report.read).toEqual({
+      status: ZX_OK,
+      bytes: 'across a foreign pair',
+      handles: [{ type: ZX_OBJ_TYPE_FD, rights: rw }],
+    });
+    expect(report.peerClosed).toEqual({ status: ZX_OK, observed: ZX_CHANNEL_PEER_CLOSED });
+  });
 
   it.each([
     ['O_RDONLY', constants.O_RDONLY, ZX_RIGHT_READ],

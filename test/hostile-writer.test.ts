@@ -3,15 +3,17 @@
 // kind that travels, and ones broken in one of many ways. Each read answers exactly what
 // the writer planned, and descriptors and handles come back to where they were after
 // every record. Reproduce a failure with HOSTILE_SEED=<n> npx vitest run test/hostile-writer.test.ts
-import { beforeAll, describe, expect } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { statusToString, sys, ZX_CHANNEL_READABLE, ZX_ERR_BUFFER_TOO_SMALL, ZX_OK } from '../lib/index';
 import { native } from '../lib/native';
 import { openFdCount } from './fixtures/fds';
 import { type Child, fixture, spawnWithEndpoint, waitSignals, warmUpSpawn, warmUpWait } from './fixtures/spawn';
-import { itWithSeqpacketPeer } from './fixtures/backend';
+import { withSeqpacketPeer } from './fixtures/backend';
 
 const SEED = Number(process.env.HOSTILE_SEED ?? 0x5eed0010) >>> 0;
 const COUNT = 400;
+
+withSeqpacketPeer([`${COUNT} random records, valid and broken: each read answers what was planned, and nothing leaks`]);
 
 interface Planned {
   status: string;
@@ -121,32 +123,29 @@ describe(`a hostile writer (seed ${SEED})`, () => {
     warmUpWait();
   });
 
-  itWithSeqpacketPeer(
-    `${COUNT} random records, valid and broken: each read answers what was planned, and nothing leaks`,
-    async () => {
-      const handlesBefore = native.handleCount();
-      const { status, out0: ch, out1 } = sys.channelCreate(0);
-      expect(status).toBe(ZX_OK);
-      const child = spawnWithEndpoint('python3', [fixture('hostile-writer.py'), String(SEED), String(COUNT)], out1);
-      const plan: Planned[] = JSON.parse(await firstLine(child, 20_000));
-      expect(plan).toHaveLength(COUNT);
-      // Both kinds, and every way of breaking a record, are in the plan.
-      expect(new Set(plan.map((p) => p.how ?? p.status)).size).toBe(16);
-      const fds = openFdCount();
-      for (let index = 0; index < COUNT; index++) {
-        await waitSignals(ch, ZX_CHANNEL_READABLE, 20_000, `record ${index}: ${child.stderr()}`);
-        readAndCheck(ch, index, plan[index]);
-        expect({ index, fds: openFdCount(), handles: native.handleCount() }).toEqual({
-          index,
-          fds,
-          handles: handlesBefore + 1,
-        });
-      }
-      expect(sys.channelWrite(ch, 0, Buffer.from('done'), null)).toBe(ZX_OK);
-      expect(await child.closed).toEqual({ code: 0, signal: null });
-      expect(child.stderr()).toBe('');
-      expect(sys.handleClose(ch)).toBe(ZX_OK);
-      expect(native.handleCount()).toBe(handlesBefore);
-    },
-  );
+  it(`${COUNT} random records, valid and broken: each read answers what was planned, and nothing leaks`, async () => {
+    const handlesBefore = native.handleCount();
+    const { status, out0: ch, out1 } = sys.channelCreate(0);
+    expect(status).toBe(ZX_OK);
+    const child = spawnWithEndpoint('python3', [fixture('hostile-writer.py'), String(SEED), String(COUNT)], out1);
+    const plan: Planned[] = JSON.parse(await firstLine(child, 20_000));
+    expect(plan).toHaveLength(COUNT);
+    // Both kinds, and every way of breaking a record, are in the plan.
+    expect(new Set(plan.map((p) => p.how ?? p.status)).size).toBe(16);
+    const fds = openFdCount();
+    for (let index = 0; index < COUNT; index++) {
+      await waitSignals(ch, ZX_CHANNEL_READABLE, 20_000, `record ${index}: ${child.stderr()}`);
+      readAndCheck(ch, index, plan[index]);
+      expect({ index, fds: openFdCount(), handles: native.handleCount() }).toEqual({
+        index,
+        fds,
+        handles: handlesBefore + 1,
+      });
+    }
+    expect(sys.channelWrite(ch, 0, Buffer.from('done'), null)).toBe(ZX_OK);
+    expect(await child.closed).toEqual({ code: 0, signal: null });
+    expect(child.stderr()).toBe('');
+    expect(sys.handleClose(ch)).toBe(ZX_OK);
+    expect(native.handleCount()).toBe(handlesBefore);
+  });
 });

@@ -40,8 +40,15 @@ import {
   until,
   type Proc,
 } from './fixtures/proc-helpers';
-import { itWithSeqpacketPeer, portable } from './fixtures/backend';
+import { portable, withSeqpacketPeer } from './fixtures/backend';
 import { pipeReadHandle } from './fixtures/channels';
+
+withSeqpacketPeer([
+  'a listener that is not the uid asked for: ACCESS_DENIED, nothing sent to it, the request closed',
+  'the same listener with its own uid, or its pid: the request is handed over',
+  'a Python client hands over a socketpair end in a zero-byte record with one channel handle',
+  'what serviceConnect sends: one record of zero bytes carrying the request, then the connection ends',
+]);
 
 let dir: string;
 let counter = 0;
@@ -377,30 +384,27 @@ describe('who listens: serviceConnect(path, request, { uid, pid })', () => {
   const squatterUid = uid === 0 ? 65534 : uid;
   const notSquatter = uid === 0 ? 0 : uid + 1;
 
-  itWithSeqpacketPeer(
-    'a listener that is not the uid asked for: ACCESS_DENIED, nothing sent to it, the request closed',
-    async () => {
-      const base = baseline();
-      const name = abstractName();
-      const squatter = start('python3', [fixture('service-squatter.py'), name, String(squatterUid)]);
-      const { uid: squatting, pid } = await squatter.json('ready');
-      expect(squatting).toBe(squatterUid);
-      const [mine, theirs] = Channel.create();
-      const raw = theirs.release();
-      expect(fdio.serviceConnect(`\0${name}`, raw, { uid: notSquatter })).toBe(ZX_ERR_ACCESS_DENIED);
-      expect(isValid(raw)).toBe(false);
-      expect(await mine.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
-      mine.close();
-      // The squatter saw a connection that ended with nothing in it.
-      expect(await squatter.json('records')).toEqual({ records: 0, fds: 0 });
-      expect(await squatter.closed).toEqual({ code: 0, signal: null });
-      expect(squatter.stderr()).toBe('');
-      await expectBaseline(base);
-      expect(pid).toBe(squatter.pid);
-    },
-  );
+  it('a listener that is not the uid asked for: ACCESS_DENIED, nothing sent to it, the request closed', async () => {
+    const base = baseline();
+    const name = abstractName();
+    const squatter = start('python3', [fixture('service-squatter.py'), name, String(squatterUid)]);
+    const { uid: squatting, pid } = await squatter.json('ready');
+    expect(squatting).toBe(squatterUid);
+    const [mine, theirs] = Channel.create();
+    const raw = theirs.release();
+    expect(fdio.serviceConnect(`\0${name}`, raw, { uid: notSquatter })).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(isValid(raw)).toBe(false);
+    expect(await mine.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
+    mine.close();
+    // The squatter saw a connection that ended with nothing in it.
+    expect(await squatter.json('records')).toEqual({ records: 0, fds: 0 });
+    expect(await squatter.closed).toEqual({ code: 0, signal: null });
+    expect(squatter.stderr()).toBe('');
+    await expectBaseline(base);
+    expect(pid).toBe(squatter.pid);
+  });
 
-  itWithSeqpacketPeer('the same listener with its own uid, or its pid: the request is handed over', async () => {
+  it('the same listener with its own uid, or its pid: the request is handed over', async () => {
     const base = baseline();
     for (const options of [{ uid: squatterUid }, { pid: -1 }, { uid: squatterUid, pid: -1 }]) {
       const name = abstractName();
@@ -505,60 +509,54 @@ async function outOfDescriptors(service: Proc, name: string): Promise<void> {
 }
 
 describe('clients and servers that are not Node', () => {
-  itWithSeqpacketPeer(
-    'a Python client hands over a socketpair end in a zero-byte record with one channel handle',
-    async () => {
-      const base = baseline();
-      const p = sockPath();
-      const seen: Omit<ServiceConnection, 'channel'>[] = [];
-      const server = listen(p, (connection) => {
-        const { channel, ...peer } = connection;
-        seen.push(peer);
-        void serve(connection);
-      });
-      const client = start('python3', [fixture('proc-raw-client.py'), p]);
-      const answer = await client.json('server');
-      expect(answer).toEqual({ server: process.pid, pid: client.pid, uid, gid, text: 'from python' });
-      expect(seen).toEqual([{ pid: client.pid, uid, gid }]);
-      expect(await client.closed).toEqual({ code: 0, signal: null });
-      expect(client.stderr()).toBe('');
-      server.close();
-      await expectBaseline(base);
-    },
-  );
+  it('a Python client hands over a socketpair end in a zero-byte record with one channel handle', async () => {
+    const base = baseline();
+    const p = sockPath();
+    const seen: Omit<ServiceConnection, 'channel'>[] = [];
+    const server = listen(p, (connection) => {
+      const { channel, ...peer } = connection;
+      seen.push(peer);
+      void serve(connection);
+    });
+    const client = start('python3', [fixture('proc-raw-client.py'), p]);
+    const answer = await client.json('server');
+    expect(answer).toEqual({ server: process.pid, pid: client.pid, uid, gid, text: 'from python' });
+    expect(seen).toEqual([{ pid: client.pid, uid, gid }]);
+    expect(await client.closed).toEqual({ code: 0, signal: null });
+    expect(client.stderr()).toBe('');
+    server.close();
+    await expectBaseline(base);
+  });
 
-  itWithSeqpacketPeer(
-    'what serviceConnect sends: one record of zero bytes carrying the request, then the connection ends',
-    async () => {
-      const base = baseline();
-      const p = sockPath();
-      const server = start('python3', [fixture('proc-raw-server.py'), p]);
-      expect(await server.json('ready')).toEqual({ ready: true });
-      const [mine, theirs] = Channel.create();
-      const sent = basicOf(theirs.raw);
-      expect(fdio.serviceConnect(p, theirs.release())).toBe(ZX_OK);
-      expect(await server.json('header')).toEqual({
-        header: { magic: 0x4d43585a, version: 1, num_handles: 1, num_bytes: 0, flags: 0 },
-        length: 16 + 24,
-        entries: [
-          {
-            type: ZX_OBJ_TYPE_CHANNEL,
-            rights: ZX_DEFAULT_CHANNEL_RIGHTS,
-            koid: sent.koid,
-            relatedKoid: sent.relatedKoid,
-          },
-        ],
-        fds: 1,
-        seqpacket: true,
-        then: '',
-      });
-      expect((await mine.read({ timeout: 20_000 })).bytes.toString()).toBe('hello from python');
-      expect(await server.closed).toEqual({ code: 0, signal: null });
-      expect(await mine.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
-      mine.close();
-      await expectBaseline(base);
-    },
-  );
+  it('what serviceConnect sends: one record of zero bytes carrying the request, then the connection ends', async () => {
+    const base = baseline();
+    const p = sockPath();
+    const server = start('python3', [fixture('proc-raw-server.py'), p]);
+    expect(await server.json('ready')).toEqual({ ready: true });
+    const [mine, theirs] = Channel.create();
+    const sent = basicOf(theirs.raw);
+    expect(fdio.serviceConnect(p, theirs.release())).toBe(ZX_OK);
+    expect(await server.json('header')).toEqual({
+      header: { magic: 0x4d43585a, version: 1, num_handles: 1, num_bytes: 0, flags: 0 },
+      length: 16 + 24,
+      entries: [
+        {
+          type: ZX_OBJ_TYPE_CHANNEL,
+          rights: ZX_DEFAULT_CHANNEL_RIGHTS,
+          koid: sent.koid,
+          relatedKoid: sent.relatedKoid,
+        },
+      ],
+      fds: 1,
+      seqpacket: true,
+      then: '',
+    });
+    expect((await mine.read({ timeout: 20_000 })).bytes.toString()).toBe('hello from python');
+    expect(await server.closed).toEqual({ code: 0, signal: null });
+    expect(await mine.wait(ZX_CHANNEL_PEER_CLOSED, { timeout: 20_000 })).toBe(ZX_CHANNEL_PEER_CLOSED);
+    mine.close();
+    await expectBaseline(base);
+  });
 });
 
 describe('a hundred concurrent clients', () => {

@@ -50,7 +50,9 @@ import {
   user,
   watch,
 } from './fixtures/proc-helpers';
-import { itWithSeqpacketPeer } from './fixtures/backend';
+import { withSeqpacketPeer } from './fixtures/backend';
+
+withSeqpacketPeer(['a Python child takes them from ZIRCON_IPC_HANDLES, reads the file and sends it back in a record']);
 
 let dir: string;
 let filePath: string;
@@ -203,53 +205,50 @@ describe('spawn with startup handles', () => {
     await expectBaseline(base);
   });
 
-  itWithSeqpacketPeer(
-    'a Python child takes them from ZIRCON_IPC_HANDLES, reads the file and sends it back in a record',
-    async () => {
-      const base = baseline();
-      const [mine, theirs] = channel();
-      const file = fileHandle();
-      const sentChannel = basicOf(theirs);
-      const sentFile = basicOf(file);
-      const child = start(
-        'python3',
-        [fixture('proc-startup.py')],
-        [
-          { id: user(0), handle: theirs },
-          { id: user(1), handle: file },
-        ],
-      );
-      expect(isValid(theirs)).toBe(false);
-      expect(isValid(file)).toBe(false);
+  it('a Python child takes them from ZIRCON_IPC_HANDLES, reads the file and sends it back in a record', async () => {
+    const base = baseline();
+    const [mine, theirs] = channel();
+    const file = fileHandle();
+    const sentChannel = basicOf(theirs);
+    const sentFile = basicOf(file);
+    const child = start(
+      'python3',
+      [fixture('proc-startup.py')],
+      [
+        { id: user(0), handle: theirs },
+        { id: user(1), handle: file },
+      ],
+    );
+    expect(isValid(theirs)).toBe(false);
+    expect(isValid(file)).toBe(false);
 
-      const m = await recv(mine, child.stderr());
-      expect(JSON.parse(m.bytes.toString())).toEqual({
-        entries: [
-          { id: user(0), fd: 3, ...sentChannel, ...someIdentity },
-          { id: user(1), fd: 4, ...sentFile, ...fileIdentity() },
-        ],
-        contents: CONTENTS,
-        seqpacket: true,
-      });
-      // The file came back as a handle with the identity it left with.
-      expect(m.handles).toHaveLength(1);
-      const back = m.handles[0];
-      expect(basicOf(back.handle)).toEqual(sentFile);
-      const made = fdio.fdCreate(back.handle);
-      expect(made.status).toBe(ZX_OK);
-      const buf = Buffer.alloc(256);
-      expect(buf.toString('utf8', 0, readSync(made.fd, buf, 0, buf.length, 0))).toBe(CONTENTS);
-      closeSync(made.fd);
+    const m = await recv(mine, child.stderr());
+    expect(JSON.parse(m.bytes.toString())).toEqual({
+      entries: [
+        { id: user(0), fd: 3, ...sentChannel, ...someIdentity },
+        { id: user(1), fd: 4, ...sentFile, ...fileIdentity() },
+      ],
+      contents: CONTENTS,
+      seqpacket: true,
+    });
+    // The file came back as a handle with the identity it left with.
+    expect(m.handles).toHaveLength(1);
+    const back = m.handles[0];
+    expect(basicOf(back.handle)).toEqual(sentFile);
+    const made = fdio.fdCreate(back.handle);
+    expect(made.status).toBe(ZX_OK);
+    const buf = Buffer.alloc(256);
+    expect(buf.toString('utf8', 0, readSync(made.fd, buf, 0, buf.length, 0))).toBe(CONTENTS);
+    closeSync(made.fd);
 
-      expect(sys.channelWrite(mine, 0, Buffer.from('hi'), null)).toBe(ZX_OK);
-      expect((await recv(mine, child.stderr())).bytes.toString()).toBe('python got: hi');
-      expect(await waitSignals(mine, ZX_CHANNEL_PEER_CLOSED)).toBe(ZX_CHANNEL_PEER_CLOSED);
-      expect(await child.closed).toEqual({ code: 0, signal: null });
-      expect(child.stderr()).toBe('');
-      expect(sys.handleClose(mine)).toBe(ZX_OK);
-      await expectBaseline(base);
-    },
-  );
+    expect(sys.channelWrite(mine, 0, Buffer.from('hi'), null)).toBe(ZX_OK);
+    expect((await recv(mine, child.stderr())).bytes.toString()).toBe('python got: hi');
+    expect(await waitSignals(mine, ZX_CHANNEL_PEER_CLOSED)).toBe(ZX_CHANNEL_PEER_CLOSED);
+    expect(await child.closed).toEqual({ code: 0, signal: null });
+    expect(child.stderr()).toBe('');
+    expect(sys.handleClose(mine)).toBe(ZX_OK);
+    await expectBaseline(base);
+  });
 
   it('a plain child_process.spawn user passes them with prepareStartupHandles', async () => {
     const base = baseline();

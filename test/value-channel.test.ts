@@ -29,7 +29,9 @@ import { unpack } from '../lib/value-envelope';
 import { expectZxError, rejectionOf, thrownBy } from './fixtures/errors';
 import { baseline, expectBaseline, startNode, until, user, type Baseline, type Proc } from './fixtures/proc-helpers';
 import { fixture, spawnWithEndpoint, warmUpSpawn, warmUpWait } from './fixtures/spawn';
-import { itWithSeqpacketPeer } from './fixtures/backend';
+import { withSeqpacketPeer } from './fixtures/backend';
+
+withSeqpacketPeer(['a Python peer reads JSON envelopes and answers posts and calls']);
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -574,7 +576,7 @@ describe('ref and unref', () => {
 });
 
 describe('the JSON codec, read by a program that is not this library', () => {
-  itWithSeqpacketPeer('a Python peer reads JSON envelopes and answers posts and calls', async () => {
+  it('a Python peer reads JSON envelopes and answers posts and calls', async () => {
     const [mine, theirs] = Channel.create();
     const child = spawnWithEndpoint('python3', [fixture('value-json-peer.py')], theirs.release());
     const vc = new ValueChannel(mine, { codec: 'json' });

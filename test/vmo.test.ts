@@ -85,7 +85,12 @@ import { duplicate as dup, sizeOf, vmo as create } from './fixtures/core';
 import { expectZxError, thrownBy } from './fixtures/errors';
 import { fixture, spawnWithEndpoint, warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { baseline, expectBaseline, type Proc, start, user, watch, type Baseline } from './fixtures/proc-helpers';
-import { itWithSeqpacketPeer } from './fixtures/backend';
+import { withSeqpacketPeer } from './fixtures/backend';
+
+withSeqpacketPeer([
+  'a pipe sent as a VMO is refused; memfds arrive with the rights their descriptors and seals allow',
+  'a memfd without size seals, claimed to be of fixed size, maps only with allowFaults; truncated by its sender, it reads OUT_OF_RANGE and nothing faults',
+]);
 
 const PAGE = ZX_PAGE_SIZE;
 const READ_ONLY = ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_WRITE;
@@ -878,90 +883,84 @@ describe('VMOs between processes', () => {
 });
 
 describe('a writer that is not this library', () => {
-  itWithSeqpacketPeer(
-    'a pipe sent as a VMO is refused; memfds arrive with the rights their descriptors and seals allow',
-    async () => {
-      const [ch, theirs] = channel();
-      const writer = spawnWithEndpoint('python3', [fixture('vmo-foreign.py')], theirs);
-      const why = () => writer.stderr();
-      await sys.objectWaitOneAsync(ch, ZX_CHANNEL_READABLE, sys.deadlineAfter(20_000_000_000n));
-      expect(sys.channelReadEtc(ch, 0, 64, 4)).toMatchObject({ status: ZX_ERR_IO_DATA_INTEGRITY, handles: [] });
+  it('a pipe sent as a VMO is refused; memfds arrive with the rights their descriptors and seals allow', async () => {
+    const [ch, theirs] = channel();
+    const writer = spawnWithEndpoint('python3', [fixture('vmo-foreign.py')], theirs);
+    const why = () => writer.stderr();
+    await sys.objectWaitOneAsync(ch, ZX_CHANNEL_READABLE, sys.deadlineAfter(20_000_000_000n));
+    expect(sys.channelReadEtc(ch, 0, 64, 4)).toMatchObject({ status: ZX_ERR_IO_DATA_INTEGRITY, handles: [] });
 
-      const r = await receive(ch, why);
-      expect(r.bytes.toString()).toBe('memfds');
-      const all = RESIZABLE_RIGHTS;
-      const readOnly = all & ~(ZX_RIGHT_WRITE | ZX_RIGHT_RESIZE);
-      expect(r.handles.map(({ type, rights }) => ({ type, rights }))).toEqual([
-        { type: ZX_OBJ_TYPE_VMO, rights: all }, // open
-        { type: ZX_OBJ_TYPE_VMO, rights: readOnly }, // rdonly
-        { type: ZX_OBJ_TYPE_VMO, rights: all }, // fixed: sealed size, but RESIZE claimed
-        { type: ZX_OBJ_TYPE_VMO, rights: readOnly }, // sealed against writes
-      ]);
-      const [open, rdonly, fixed, sealed] = r.handles.map((h) => h.handle);
-      expect(basic(rdonly).koid).toBe(0x8000000000f00003n);
-      for (const h of [open, rdonly, fixed, sealed]) expect(text(h, 7, 0)).toBe('foreign');
+    const r = await receive(ch, why);
+    expect(r.bytes.toString()).toBe('memfds');
+    const all = RESIZABLE_RIGHTS;
+    const readOnly = all & ~(ZX_RIGHT_WRITE | ZX_RIGHT_RESIZE);
+    expect(r.handles.map(({ type, rights }) => ({ type, rights }))).toEqual([
+      { type: ZX_OBJ_TYPE_VMO, rights: all }, // open
+      { type: ZX_OBJ_TYPE_VMO, rights: readOnly }, // rdonly
+      { type: ZX_OBJ_TYPE_VMO, rights: all }, // fixed: sealed size, but RESIZE claimed
+      { type: ZX_OBJ_TYPE_VMO, rights: readOnly }, // sealed against writes
+    ]);
+    const [open, rdonly, fixed, sealed] = r.handles.map((h) => h.handle);
+    expect(basic(rdonly).koid).toBe(0x8000000000f00003n);
+    for (const h of [open, rdonly, fixed, sealed]) expect(text(h, 7, 0)).toBe('foreign');
 
-      // open and rdonly are the same memory.
-      expect(sys.vmoWrite(open, Buffer.from('FOREIGN'), 0)).toBe(ZX_OK);
-      expect(text(rdonly, 7, 0)).toBe('FOREIGN');
-      expect(sys.vmoWrite(rdonly, Buffer.from('x'), 0)).toBe(ZX_ERR_ACCESS_DENIED);
-      expect(sys.vmoSetSize(open, 2 * PAGE)).toBe(ZX_OK);
-      expect(sizeOf(rdonly)).toBe(2n * BigInt(PAGE));
+    // open and rdonly are the same memory.
+    expect(sys.vmoWrite(open, Buffer.from('FOREIGN'), 0)).toBe(ZX_OK);
+    expect(text(rdonly, 7, 0)).toBe('FOREIGN');
+    expect(sys.vmoWrite(rdonly, Buffer.from('x'), 0)).toBe(ZX_ERR_ACCESS_DENIED);
+    expect(sys.vmoSetSize(open, 2 * PAGE)).toBe(ZX_OK);
+    expect(sizeOf(rdonly)).toBe(2n * BigInt(PAGE));
 
-      // fixed: writable, but its size is sealed.
-      expect(sys.vmoWrite(fixed, Buffer.from('F'), 0)).toBe(ZX_OK);
-      expect(sys.vmoSetSize(fixed, 2n ** 64n - 1n)).toBe(ZX_ERR_OUT_OF_RANGE);
-      expect(sys.vmoSetSize(fixed, 2 * PAGE)).toBe(ZX_ERR_UNAVAILABLE);
-      expect(sizeOf(fixed)).toBe(BigInt(PAGE));
+    // fixed: writable, but its size is sealed.
+    expect(sys.vmoWrite(fixed, Buffer.from('F'), 0)).toBe(ZX_OK);
+    expect(sys.vmoSetSize(fixed, 2n ** 64n - 1n)).toBe(ZX_ERR_OUT_OF_RANGE);
+    expect(sys.vmoSetSize(fixed, 2 * PAGE)).toBe(ZX_ERR_UNAVAILABLE);
+    expect(sizeOf(fixed)).toBe(BigInt(PAGE));
 
-      // fixed maps as it is; the others could be shrunk under the mapping by any holder.
-      const fixedVmo = new Vmo(dup(fixed, ZX_RIGHT_SAME_RIGHTS));
-      Vmo.unmap(fixedVmo.map());
-      fixedVmo.close();
-      for (const h of [open, rdonly, sealed]) expect(native.vmoMap(h, MAX_MAPPING, false)).toBe(ZX_ERR_NOT_SUPPORTED);
-      // sealed: readable and mappable read-only.
-      expect(sys.vmoWrite(sealed, Buffer.from('x'), 0)).toBe(ZX_ERR_ACCESS_DENIED);
-      const mapping = new Vmo(dup(sealed, ZX_RIGHT_SAME_RIGHTS));
-      const buffer = mapping.map({ allowFaults: true });
-      expect(mappingPerms()).toEqual(['r--s']);
-      expect(Buffer.from(buffer, 0, 7).toString()).toBe('foreign');
-      mapping.unmap(buffer);
-      mapping.close();
+    // fixed maps as it is; the others could be shrunk under the mapping by any holder.
+    const fixedVmo = new Vmo(dup(fixed, ZX_RIGHT_SAME_RIGHTS));
+    Vmo.unmap(fixedVmo.map());
+    fixedVmo.close();
+    for (const h of [open, rdonly, sealed]) expect(native.vmoMap(h, MAX_MAPPING, false)).toBe(ZX_ERR_NOT_SUPPORTED);
+    // sealed: readable and mappable read-only.
+    expect(sys.vmoWrite(sealed, Buffer.from('x'), 0)).toBe(ZX_ERR_ACCESS_DENIED);
+    const mapping = new Vmo(dup(sealed, ZX_RIGHT_SAME_RIGHTS));
+    const buffer = mapping.map({ allowFaults: true });
+    expect(mappingPerms()).toEqual(['r--s']);
+    expect(Buffer.from(buffer, 0, 7).toString()).toBe('foreign');
+    mapping.unmap(buffer);
+    mapping.close();
 
-      expect(sys.channelWrite(ch, 0, Buffer.from('done'), null)).toBe(ZX_OK);
-      expect(await writer.closed).toEqual({ code: 0, signal: null });
-      expect(writer.stderr()).toBe('');
-      expect(sys.handleCloseMany([ch, open, rdonly, fixed, sealed])).toBe(ZX_OK);
-    },
-  );
+    expect(sys.channelWrite(ch, 0, Buffer.from('done'), null)).toBe(ZX_OK);
+    expect(await writer.closed).toEqual({ code: 0, signal: null });
+    expect(writer.stderr()).toBe('');
+    expect(sys.handleCloseMany([ch, open, rdonly, fixed, sealed])).toBe(ZX_OK);
+  });
 
-  itWithSeqpacketPeer(
-    'a memfd without size seals, claimed to be of fixed size, maps only with allowFaults; truncated by its sender, it reads OUT_OF_RANGE and nothing faults',
-    async () => {
-      const [ch, theirs] = channel();
-      const writer = spawnWithEndpoint('python3', [fixture('vmo-foreign.py'), 'truncate'], theirs);
-      const why = () => writer.stderr();
-      const r = await receive(ch, why);
-      expect(r.bytes.toString()).toBe('unsealed');
-      expect(r.handles.map(({ type, rights }) => ({ type, rights }))).toEqual([
-        { type: ZX_OBJ_TYPE_VMO, rights: ZX_DEFAULT_VMO_RIGHTS },
-      ]);
-      const vmo = new Vmo(r.handles[0].handle);
-      // Before: mapped, and touching it after the truncation below was SIGBUS.
-      expect(() => vmo.map()).toThrow(expect.objectContaining({ status: ZX_ERR_NOT_SUPPORTED, operation: 'Vmo.map' }));
-      expect(sys.vmoSetSize(vmo.raw, 0)).toBe(ZX_ERR_ACCESS_DENIED); // RESIZE was not claimed
-      expect(text(vmo.raw, 7, 0)).toBe('foreign');
-      expect(sys.channelWrite(ch, 0, Buffer.from('truncate it'), null)).toBe(ZX_OK);
-      expect((await receive(ch, why)).bytes.toString()).toBe('truncated');
-      expect(sys.vmoRead(vmo.raw, 1, 0)).toMatchObject({ status: ZX_ERR_OUT_OF_RANGE });
-      expect(vmo.size).toBe(0n);
-      expect(sys.channelWrite(ch, 0, Buffer.from('done'), null)).toBe(ZX_OK);
-      expect(await writer.closed).toEqual({ code: 0, signal: null });
-      expect(writer.stderr()).toBe('');
-      vmo.close();
-      expect(sys.handleClose(ch)).toBe(ZX_OK);
-    },
-  );
+  it('a memfd without size seals, claimed to be of fixed size, maps only with allowFaults; truncated by its sender, it reads OUT_OF_RANGE and nothing faults', async () => {
+    const [ch, theirs] = channel();
+    const writer = spawnWithEndpoint('python3', [fixture('vmo-foreign.py'), 'truncate'], theirs);
+    const why = () => writer.stderr();
+    const r = await receive(ch, why);
+    expect(r.bytes.toString()).toBe('unsealed');
+    expect(r.handles.map(({ type, rights }) => ({ type, rights }))).toEqual([
+      { type: ZX_OBJ_TYPE_VMO, rights: ZX_DEFAULT_VMO_RIGHTS },
+    ]);
+    const vmo = new Vmo(r.handles[0].handle);
+    // Before: mapped, and touching it after the truncation below was SIGBUS.
+    expect(() => vmo.map()).toThrow(expect.objectContaining({ status: ZX_ERR_NOT_SUPPORTED, operation: 'Vmo.map' }));
+    expect(sys.vmoSetSize(vmo.raw, 0)).toBe(ZX_ERR_ACCESS_DENIED); // RESIZE was not claimed
+    expect(text(vmo.raw, 7, 0)).toBe('foreign');
+    expect(sys.channelWrite(ch, 0, Buffer.from('truncate it'), null)).toBe(ZX_OK);
+    expect((await receive(ch, why)).bytes.toString()).toBe('truncated');
+    expect(sys.vmoRead(vmo.raw, 1, 0)).toMatchObject({ status: ZX_ERR_OUT_OF_RANGE });
+    expect(vmo.size).toBe(0n);
+    expect(sys.channelWrite(ch, 0, Buffer.from('done'), null)).toBe(ZX_OK);
+    expect(await writer.closed).toEqual({ code: 0, signal: null });
+    expect(writer.stderr()).toBe('');
+    vmo.close();
+    expect(sys.handleClose(ch)).toBe(ZX_OK);
+  });
 
   it('a descriptor that is not a memfd is refused as a VMO startup handle', () => {
     const [c0, c1] = channel();

@@ -25,7 +25,9 @@ import {
 import { native } from '../lib/native';
 import { openFdCount } from './fixtures/fds';
 import { fixture, reportOf, spawnWithEndpoint, waitSignals, warmUpSpawn, warmUpWait } from './fixtures/spawn';
-import { itWithSeqpacketPeer } from './fixtures/backend';
+import { withSeqpacketPeer } from './fixtures/backend';
+
+withSeqpacketPeer(['each is dropped with its descriptors closed, and the valid one after them reads normally']);
 
 let fdsBefore: number;
 let handlesBefore: number;
@@ -80,65 +82,62 @@ const WITH_PIPE = [
 ];
 
 describe('bad records from the wire', () => {
-  itWithSeqpacketPeer(
-    'each is dropped with its descriptors closed, and the valid one after them reads normally',
-    async () => {
-      const { status, out0: ch, out1 } = sys.channelCreate(0);
-      expect(status).toBe(ZX_OK);
-      const child = spawnWithEndpoint('python3', [fixture('raw-records.py'), ...BAD_RECORDS, 'valid'], out1);
+  it('each is dropped with its descriptors closed, and the valid one after them reads normally', async () => {
+    const { status, out0: ch, out1 } = sys.channelCreate(0);
+    expect(status).toBe(ZX_OK);
+    const child = spawnWithEndpoint('python3', [fixture('raw-records.py'), ...BAD_RECORDS, 'valid'], out1);
 
-      for (const name of BAD_RECORDS) {
-        await waitSignals(ch, ZX_CHANNEL_READABLE, 20_000, child.stderr());
-        const fds = openFdCount();
-        // The garbage one through the size-checking path (a read too small for any record).
-        const r = name === 'garbage' ? sys.channelRead(ch, 0, 0, 0) : sys.channelReadEtc(ch, 0, 65536, 64);
-        expect({ name, status: r.status, bytes: r.bytes.length, handles: r.handles.length }).toEqual({
-          name,
-          status: ZX_ERR_IO_DATA_INTEGRITY,
-          bytes: 0,
-          handles: 0,
-        });
-        expect(openFdCount()).toBe(fds);
-        expect(native.handleCount()).toBe(handlesBefore + 1);
-      }
-
+    for (const name of BAD_RECORDS) {
       await waitSignals(ch, ZX_CHANNEL_READABLE, 20_000, child.stderr());
-      const valid = sys.channelReadEtc(ch, 0, 65536, 64);
-      expect(valid.status).toBe(ZX_OK);
-      expect(valid.bytes.toString()).toBe('hello');
-      expect(valid.handles).toHaveLength(2);
-      const [pipe, channel] = valid.handles;
-      // The entry claimed read-write; the descriptor is a pipe's read end: read only.
-      expect(pipe.type).toBe(ZX_OBJ_TYPE_FD);
-      expect(pipe.rights).toBe(ZX_RIGHTS_BASIC | ZX_RIGHT_READ);
-      expect(sys.objectGetInfo(pipe.handle, ZX_INFO_HANDLE_BASIC).info!.koid).toBe(0x8000000000c0ffeen);
-      expect(channel.type).toBe(ZX_OBJ_TYPE_CHANNEL);
-      expect(channel.rights).toBe(ZX_DEFAULT_CHANNEL_RIGHTS);
-      expect(sys.channelRead(ch, 0, 65536, 64).status).toBe(ZX_ERR_SHOULD_WAIT);
+      const fds = openFdCount();
+      // The garbage one through the size-checking path (a read too small for any record).
+      const r = name === 'garbage' ? sys.channelRead(ch, 0, 0, 0) : sys.channelReadEtc(ch, 0, 65536, 64);
+      expect({ name, status: r.status, bytes: r.bytes.length, handles: r.handles.length }).toEqual({
+        name,
+        status: ZX_ERR_IO_DATA_INTEGRITY,
+        bytes: 0,
+        handles: 0,
+      });
+      expect(openFdCount()).toBe(fds);
+      expect(native.handleCount()).toBe(handlesBefore + 1);
+    }
 
-      // Tell the script to look at its pipes.
-      expect(sys.channelWrite(ch, 0, Buffer.from('done'), null)).toBe(ZX_OK);
-      expect(await child.closed).toEqual({ code: 0, signal: null });
-      expect(child.stderr()).toBe('');
-      const expected = Object.fromEntries(WITH_PIPE.map((name) => [name, 'closed']));
-      expect(reportOf(child)).toEqual({ pipes: { ...expected, valid: 'open' } });
+    await waitSignals(ch, ZX_CHANNEL_READABLE, 20_000, child.stderr());
+    const valid = sys.channelReadEtc(ch, 0, 65536, 64);
+    expect(valid.status).toBe(ZX_OK);
+    expect(valid.bytes.toString()).toBe('hello');
+    expect(valid.handles).toHaveLength(2);
+    const [pipe, channel] = valid.handles;
+    // The entry claimed read-write; the descriptor is a pipe's read end: read only.
+    expect(pipe.type).toBe(ZX_OBJ_TYPE_FD);
+    expect(pipe.rights).toBe(ZX_RIGHTS_BASIC | ZX_RIGHT_READ);
+    expect(sys.objectGetInfo(pipe.handle, ZX_INFO_HANDLE_BASIC).info!.koid).toBe(0x8000000000c0ffeen);
+    expect(channel.type).toBe(ZX_OBJ_TYPE_CHANNEL);
+    expect(channel.rights).toBe(ZX_DEFAULT_CHANNEL_RIGHTS);
+    expect(sys.channelRead(ch, 0, 65536, 64).status).toBe(ZX_ERR_SHOULD_WAIT);
 
-      // The valid record's handles work.
-      const { fd } = fdio.fdCreate(pipe.handle);
-      const buf = Buffer.alloc(64);
-      expect(buf.toString('utf8', 0, readSync(fd, buf))).toBe('through the pipe');
-      closeSync(fd);
-      await waitSignals(channel.handle, ZX_CHANNEL_READABLE);
-      const over = sys.channelRead(channel.handle, 0, 65536, 64);
-      expect(over.status).toBe(ZX_OK);
-      expect(over.bytes.toString()).toBe('over the new channel');
-      // The script has exited: both channels' peers are gone.
-      expect(sys.objectWaitOne(channel.handle, ZX_CHANNEL_PEER_CLOSED, 0n).status).toBe(ZX_OK);
-      expect(sys.objectWaitOne(ch, ZX_CHANNEL_PEER_CLOSED, 0n).status).toBe(ZX_OK);
-      expect(sys.channelRead(ch, 0, 65536, 64).status).toBe(ZX_ERR_PEER_CLOSED);
-      expect(sys.handleCloseMany([ch, channel.handle])).toBe(ZX_OK);
-    },
-  );
+    // Tell the script to look at its pipes.
+    expect(sys.channelWrite(ch, 0, Buffer.from('done'), null)).toBe(ZX_OK);
+    expect(await child.closed).toEqual({ code: 0, signal: null });
+    expect(child.stderr()).toBe('');
+    const expected = Object.fromEntries(WITH_PIPE.map((name) => [name, 'closed']));
+    expect(reportOf(child)).toEqual({ pipes: { ...expected, valid: 'open' } });
+
+    // The valid record's handles work.
+    const { fd } = fdio.fdCreate(pipe.handle);
+    const buf = Buffer.alloc(64);
+    expect(buf.toString('utf8', 0, readSync(fd, buf))).toBe('through the pipe');
+    closeSync(fd);
+    await waitSignals(channel.handle, ZX_CHANNEL_READABLE);
+    const over = sys.channelRead(channel.handle, 0, 65536, 64);
+    expect(over.status).toBe(ZX_OK);
+    expect(over.bytes.toString()).toBe('over the new channel');
+    // The script has exited: both channels' peers are gone.
+    expect(sys.objectWaitOne(channel.handle, ZX_CHANNEL_PEER_CLOSED, 0n).status).toBe(ZX_OK);
+    expect(sys.objectWaitOne(ch, ZX_CHANNEL_PEER_CLOSED, 0n).status).toBe(ZX_OK);
+    expect(sys.channelRead(ch, 0, 65536, 64).status).toBe(ZX_ERR_PEER_CLOSED);
+    expect(sys.handleCloseMany([ch, channel.handle])).toBe(ZX_OK);
+  });
 });
 
 describe('a reader out of descriptors', () => {
