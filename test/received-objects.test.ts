@@ -97,6 +97,12 @@ os.ftruncate(shrink, 12288)
 sock.sendmsg([header(0, 7) + b'resized'])
 sock.recv(16)
 `;
+import { withSeqpacketPeer } from './fixtures/backend';
+
+withSeqpacketPeer([
+  'an event or eventpair whose page cannot be written is a bad record (IO_DATA_INTEGRITY), not a lack of resources',
+  'a memfd sealed against only one of growing and shrinking still changes size: its size is not taken as fixed',
+]);
 
 describe('VMOs from the wire', () => {
   it('a memfd sealed against only one of growing and shrinking still changes size: its size is not taken as fixed', async () => {
