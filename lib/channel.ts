@@ -1,6 +1,7 @@
 // Channel: one endpoint of a channel, in the style of a Node socket: write, tryRead,
 // read (promise), call, async iteration, and the events of an EventEmitter ('message',
-// 'close', 'error'), read by the event loop itself while a 'message' listener is attached.
+// 'close', 'error'), read by the event loop itself while a 'message' listener is attached
+// (the reader behind read(), call() and 'message': lib/channel-reader.ts).
 import { EventEmitter } from 'node:events';
 import {
   ZX_CHANNEL_MAX_MSG_BYTES,
@@ -9,12 +10,7 @@ import {
   ZX_CHANNEL_READABLE,
   ZX_CHANNEL_READ_MANY_MAX,
   ZX_ERR_BAD_STATE,
-  ZX_ERR_CANCELED,
-  ZX_ERR_IO_DATA_INTEGRITY,
-  ZX_ERR_NO_RESOURCES,
-  ZX_ERR_PEER_CLOSED,
   ZX_ERR_SHOULD_WAIT,
-  ZX_ERR_TIMED_OUT,
   ZX_HANDLE_OP_MOVE,
   ZX_OBJ_TYPE_CHANNEL,
   ZX_OBJ_TYPE_NONE,
@@ -33,24 +29,19 @@ import {
   withAbort,
   wrapHandle,
 } from './handle';
-// The addon directly, not through sys, for the listener, the queue and the writes of
-// write()/writeMany(): no sys face, and the write hot path (docs/performance.md).
+import { ChannelReader, type Message, messageIterator, toMessage } from './channel-reader';
+// The addon directly, not through sys, for the queue and the writes of write()/writeMany():
+// no sys face, and the write hot path (docs/performance.md).
 import { native } from './native';
-import { handleTypeAt, readResult, receive, receiveMany } from './receive';
-import type { ReadResult } from './receive';
+import { handleTypeAt, receive, receiveMany } from './receive';
 import * as sys from './sys';
 
+export type { Message } from './channel-reader';
+
 // Held here once: the addon's exports object is slow to load properties from.
-const nativeListenCall = native.channelListenCall;
-const nativeListenCredit = native.channelListenCredit;
 const nativeChannelWrite = native.channelWrite;
 const nativeChannelWriteMany = native.channelWriteMany;
 const scratch = native.scratch;
-
-export interface Message {
-  bytes: Buffer;
-  handles: Handle[];
-}
 
 export type Bytes = Uint8Array | string;
 
@@ -92,63 +83,15 @@ function callArgs(data: Uint8Array, raws: number[] | null): sys.CallEtcArgs {
   };
 }
 
-type TypedHandle = { handle: number; type: number };
-
-function toMessage(r: ReadResult<TypedHandle>): Message {
-  return { bytes: r.bytes, handles: r.handles.map(wrapHandle) };
-}
-
-// A read, or a call (by txid), waiting for the native listener.
-interface Pending {
-  resolve(message: Message): void;
-  reject(error: unknown): void;
-  done?(): void; // lets go of its timer and abort listener
-}
-
-// Arms the deadline and abort of a pending read or call: at either, `withdraw` takes it
-// back from the listener (false: its answer is already on its way, and it waits for that),
-// then it rejects with TIMED_OUT or the signal's reason.
-function armEnd(pending: Pending, options: WaitOptions, operation: string, withdraw: () => boolean): void {
-  const signal = options.signal;
-  if (options.timeout === undefined && !signal) return;
-  const end = (error: () => unknown) => () => {
-    if (!withdraw()) return;
-    pending.done!();
-    pending.reject(error());
-  };
-  const onAbort = end(() => signal!.reason);
-  const timer =
-    options.timeout === undefined
-      ? undefined
-      : setTimeout(
-          end(() => new ZxError(ZX_ERR_TIMED_OUT, operation)),
-          options.timeout,
-        );
-  signal?.addEventListener('abort', onAbort, { once: true });
-  pending.done = () => {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-  };
-}
-
 // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own listener type
 type Listener = (...args: any[]) => void;
 const emitter = EventEmitter.prototype;
 
 export class Channel extends Handle {
-  // The native listener of this endpoint on this thread: it reads messages for 'message'
-  // listeners and hands over the replies of calls. Once started it stays, idle (keeping
-  // neither the loop nor this object alive), until the handle is closed or given away.
-  #listener = 0;
-  #reading = false; // whether it reads messages
-  #refed = true;
+  // The reader of this endpoint on this thread ('message' listeners, read(), call()),
+  // made the first time it is needed.
+  #reader: ChannelReader | null = null;
   #closeEmitted = false;
-  #calls: Map<number, Pending> | null = null;
-  #reads: Pending[] | null = null; // oldest first; the listener has as much credit
-  #onNative = (r: Buffer | number, txid?: number): void => {
-    if (txid === undefined) this.#received(r);
-    else this.#replied(txid, r);
-  };
   #needDrain = false; // a write answered above the high-water mark: 'drain' is to come
 
   /** A new channel: two connected endpoints. */
@@ -304,24 +247,14 @@ export class Channel extends Handle {
     const deadline = deadlineFromTimeout(options.timeout, operation);
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (!this.#reads?.length) {
+    if (!this.#reader?.readsWaiting) {
       const message = this.#readNow(operation);
       if (message) return Promise.resolve(message);
     }
-    const id = this.#startListener(this.#reading);
+    const reader = this.#readerNow();
+    const id = reader.startForReply();
     if (id <= 0) return this.#readAsync(deadline, signal);
-    nativeListenCredit(id, 1);
-    return new Promise<Message>((resolve, reject) => {
-      const read: Pending = { resolve, reject };
-      (this.#reads ??= []).push(read);
-      armEnd(read, options, operation, () => {
-        const at = this.#reads ? this.#reads.indexOf(read) : -1;
-        if (at < 0) return false;
-        this.#reads!.splice(at, 1);
-        nativeListenCredit(this.#listener, -1);
-        return true;
-      });
-    });
+    return reader.read(id, options, operation);
   }
 
   async #readAsync(deadline: bigint, signal: AbortSignal | undefined): Promise<Message> {
@@ -354,7 +287,8 @@ export class Channel extends Handle {
     const data = toBytes(bytes, operation);
     const deadline = deadlineFromTimeout(options.timeout, operation);
     const self = this.raw;
-    const id = this.#startListener(this.#reading);
+    const reader = this.#readerNow();
+    const id = reader.startForReply();
     const raws = releaseAll(handles, operation);
     const signal = options.signal;
     if (signal?.aborted) {
@@ -363,19 +297,8 @@ export class Channel extends Handle {
       return Promise.reject(signal.reason);
     }
     // (Gone if this channel is among the handles: the native call says what that means.)
-    if (id <= 0 || this.#listener !== id) return this.#callAsync(self, data, raws, deadline, signal);
-    const txid = nativeListenCall(id, data, raws);
-    if (txid < 0) return Promise.reject(new ZxError(txid, operation));
-    return new Promise<Message>((resolve, reject) => {
-      const call: Pending = { resolve, reject };
-      (this.#calls ??= new Map()).set(txid, call);
-      armEnd(
-        call,
-        options,
-        operation,
-        () => native.channelListenCancel(this.#listener, txid) && this.#calls!.delete(txid),
-      );
-    });
+    if (id <= 0 || !reader.listening(id)) return this.#callAsync(self, data, raws, deadline, signal);
+    return reader.call(id, data, raws, options, operation);
   }
 
   async #callAsync(
@@ -388,16 +311,6 @@ export class Channel extends Handle {
     const r = await withAbort(() => sys.channelCallEtcAsync(self, 0, deadline, callArgs(data, raws)), signal);
     check(r.status, 'Channel.call');
     return toMessage(r);
-  }
-
-  // A reply (or the failure of a call) from the native listener.
-  #replied(txid: number, r: Buffer | number): void {
-    const call = this.#calls?.get(txid);
-    if (!call) return;
-    this.#calls!.delete(txid);
-    call.done?.();
-    if (typeof r === 'number' && r < 0) call.reject(new ZxError(r, 'Channel.call'));
-    else call.resolve(toMessage(readResult(r, handleTypeAt)));
   }
 
   /** call() that blocks the calling thread (for scripts and worker threads). */
@@ -446,14 +359,12 @@ export class Channel extends Handle {
   /** While reading for 'message' listeners, whether the event loop is kept alive (it is
    *  by default), as in `net`. */
   ref(): this {
-    this.#refed = true;
-    if (this.#listener) native.channelListenRef(this.#listener, true);
+    this.#readerNow().ref(true);
     return this;
   }
 
   unref(): this {
-    this.#refed = false;
-    if (this.#listener) native.channelListenRef(this.#listener, false);
+    this.#readerNow().ref(false);
     return this;
   }
 
@@ -468,29 +379,8 @@ export class Channel extends Handle {
    *  every message not yet emitted goes with the endpoint. Pending calls end with ZxError
    *  CANCELED (a late reply lands in the endpoint's queue). */
   override release(): number {
-    if (this.#listener) {
-      native.channelUnlisten(this.#listener);
-      this.#listenerEnded(ZX_ERR_CANCELED);
-    }
+    this.#reader?.stop();
     return super.release();
-  }
-
-  // The native listener has ended: what waited for it ends with `status`.
-  #listenerEnded(status: number): void {
-    this.#listener = 0;
-    this.#reading = false;
-    const calls = this.#calls;
-    const reads = this.#reads;
-    this.#calls = null;
-    this.#reads = null;
-    calls?.forEach((call) => {
-      call.done?.();
-      call.reject(new ZxError(status, 'Channel.call'));
-    });
-    reads?.forEach((read) => {
-      read.done?.();
-      read.reject(new ZxError(status, 'Channel.read'));
-    });
   }
 
   #listenersChanged(event: string | symbol, listener: Listener): this {
@@ -506,58 +396,12 @@ export class Channel extends Handle {
 
   // Reading starts with the first 'message' listener and stops with the last one.
   #setReading(reading: boolean): void {
-    if (this.#listener || reading) this.#startListener(reading);
+    if (reading || this.#reader) this.#readerNow().setReading(reading);
   }
 
-  // The native listener, reading messages or not: its id, or 0 when there can be none
-  // (the handle closed or given away, or not usable by one: the status < 0).
-  #startListener(reading: boolean): number {
-    if (this.#listener) {
-      if (reading !== this.#reading) native.channelListenMessages(this.#listener, reading);
-      this.#reading = reading;
-      return this.#listener;
-    }
-    if (!this.valid) return 0; // closed or moved: nothing more comes
-    const id = native.channelListen(this.raw, this.#onNative, reading);
-    if (id < 0) {
-      if (reading) throw new ZxError(id, "Channel.on('message')");
-      return id;
-    }
-    this.#listener = id;
-    this.#reading = reading;
-    if (!this.#refed) native.channelListenRef(id, false);
-    return id;
-  }
-
-  // One message read by the event loop (or why none was).
-  // Pending reads come first: the listener read it for the oldest, if there is one.
-  #received(r: Buffer | number): void {
-    if (typeof r === 'number' && r < 0) {
-      if (r === ZX_ERR_IO_DATA_INTEGRITY || r === ZX_ERR_NO_RESOURCES) {
-        const read = this.#reads?.shift();
-        if (!read) {
-          this.emit('error', new ZxError(r, 'Channel receive'));
-          return;
-        }
-        read.done?.();
-        read.reject(new ZxError(r, 'Channel.read'));
-        return;
-      }
-      // The listener has ended: the peer is gone and everything it sent was delivered, or
-      // the handle was closed or moved without this object.
-      const reading = this.#reading;
-      this.#listenerEnded(r === ZX_ERR_PEER_CLOSED ? r : ZX_ERR_CANCELED);
-      if (r === ZX_ERR_PEER_CLOSED && reading) this.#emitClose();
-      return;
-    }
-    const message = toMessage(readResult(r, handleTypeAt));
-    const read = this.#reads?.shift();
-    if (!read) {
-      this.emit('message', message);
-      return;
-    }
-    read.done?.();
-    read.resolve(message);
+  #readerNow(): ChannelReader {
+    this.#reader ??= new ChannelReader(this, () => this.#emitClose());
+    return this.#reader;
   }
 
   #emitClose(): void {
@@ -569,24 +413,7 @@ export class Channel extends Handle {
   /** Every message until the peer is gone (then the iteration ends cleanly). Each step is
    *  one read() and one promise: no async generator between the reader and the loop. */
   [Symbol.asyncIterator](): AsyncIterableIterator<Message> {
-    let ended = false;
-    const end = (): IteratorResult<Message> => {
-      ended = true;
-      return { done: true, value: undefined };
-    };
-    const step = (value: Message): IteratorResult<Message> => ({ done: false, value });
-    const failed = (error: unknown): IteratorResult<Message> => {
-      if (error instanceof ZxError && error.status === ZX_ERR_PEER_CLOSED) return end();
-      ended = true;
-      throw error;
-    };
-    return {
-      next: () => (ended ? Promise.resolve(end()) : this.read().then(step, failed)),
-      return: () => Promise.resolve(end()),
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
+    return messageIterator(() => this.read());
   }
 }
 
