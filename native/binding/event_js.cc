@@ -1,6 +1,6 @@
 // eventCreate, eventpairCreate, objectSignal, objectSignalPeer.
 #include "binding/addon_data.h"
-#include "core/event.h"
+#include "core/syscalls.h"
 
 namespace zxb {
 namespace {

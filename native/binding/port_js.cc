@@ -6,7 +6,8 @@
 #include <cstring>
 
 #include "binding/addon_data.h"
-#include "core/port.h"
+#include "core/port.h"  // PortPacket
+#include "core/syscalls.h"
 
 namespace zxb {
 namespace {

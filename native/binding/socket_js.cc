@@ -1,7 +1,8 @@
 // The socket functions. Out-values go into scratch, as for channels; a read lands in the
 // caller's pool Buffer (or, when longer than the pool, in a Buffer made to its size).
 #include "binding/addon_data.h"
-#include "core/socket.h"
+#include "core/socket.h"  // ReadTarget
+#include "core/syscalls.h"
 
 namespace zxb {
 namespace {

@@ -1,6 +1,6 @@
 // timerCreate, timerSet, timerCancel.
 #include "binding/addon_data.h"
-#include "core/timer.h"
+#include "core/syscalls.h"
 
 namespace zxb {
 namespace {

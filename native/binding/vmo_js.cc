@@ -8,7 +8,7 @@
 #include <unordered_map>
 
 #include "binding/addon_data.h"
-#include "core/vmo.h"
+#include "core/syscalls.h"
 
 namespace zxb {
 namespace {

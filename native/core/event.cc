@@ -17,6 +17,7 @@
 #include "core/koid.h"
 #include "core/port.h"
 #include "core/socket_util.h"
+#include "core/syscalls.h"
 #include "core/wire_format.h"
 
 #ifndef F_SEAL_FUTURE_WRITE

@@ -81,10 +81,6 @@ class EventPairSide : public Object {
 extern const ObjectKind kEventKind;
 extern const ObjectKind kEventPairKind;
 
-// zx_event_create, zx_eventpair_create, zx_object_signal, zx_object_signal_peer.
-zx_status_t EventCreate(uint32_t options, zx_handle_t* out);
-zx_status_t EventpairCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* out1);
-zx_status_t ObjectSignal(zx_handle_t h, zx_signals_t clear, zx_signals_t set);
-zx_status_t ObjectSignalPeer(zx_handle_t h, zx_signals_t clear, zx_signals_t set);
+// Its syscalls are declared in core/syscalls.h.
 
 }  // namespace zxc

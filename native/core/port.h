@@ -152,18 +152,7 @@ inline void ReleaseDeliveredPorts() {
   if (g_ports_in_transit.load(std::memory_order_relaxed) != 0) ReleaseDeliveredPortsNow();
 }
 
-// ---- syscalls (port.cc) ---------------------------------------------------------------
-zx_status_t PortCreate(uint32_t options, zx_handle_t* out);
-zx_status_t PortQueue(zx_handle_t port, const PortPacket& packet);
-// Blocks the calling thread: ZX_OK with `*out`, TIMED_OUT, or CANCELED once the port
-// handle is closed.
-zx_status_t PortWait(zx_handle_t port, zx_time_t deadline, PortPacket* out);
-zx_status_t ObjectWaitAsync(zx_handle_t h, zx_handle_t port, uint64_t key, zx_signals_t signals,
-                            uint32_t options);
-// Zircon's order: the port (BAD_HANDLE → WRONG_TYPE → ACCESS_DENIED: WRITE), then the source
-// (BAD_HANDLE → ACCESS_DENIED: WAIT → NOT_SUPPORTED: a port), then NOT_FOUND when no
-// observer or queued packet matched.
-zx_status_t PortCancel(zx_handle_t port, zx_handle_t source, uint64_t key);
+// Its syscalls are declared in core/syscalls.h.
 
 // Every port watching an object with this koid looks at it now. Called, with no lock held,
 // before and after a call of this process that changes the object's signals (a read, a
@@ -201,7 +190,5 @@ class ObservedChange {
   const zx_koid_t koid_;
   const zx_koid_t peer_;
 };
-// The port behind a handle that may be waited on (READ), for waiters with a loop of their own.
-zx_status_t LookupPortToWait(zx_handle_t port, std::shared_ptr<Port>* out);
 
 }  // namespace zxc

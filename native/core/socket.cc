@@ -16,6 +16,7 @@
 #include "core/koid.h"
 #include "core/port.h"
 #include "core/socket_util.h"
+#include "core/syscalls.h"
 #include "core/unix_peer.h"
 
 namespace zxc {

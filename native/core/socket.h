@@ -113,12 +113,6 @@ class Socket : public Object {
 
 extern const ObjectKind kSocketKind;
 
-// ---- syscalls (socket.cc) -------------------------------------------------------------
-zx_status_t SocketCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* out1);
-zx_status_t SocketWrite(zx_handle_t h, uint32_t options, const uint8_t* bytes, size_t length,
-                        size_t* actual);
-zx_status_t SocketRead(zx_handle_t h, uint32_t options, size_t length, ReadTarget& target,
-                       size_t* actual);
-zx_status_t SocketSetDisposition(zx_handle_t h, uint32_t disposition, uint32_t disposition_peer);
+// Its syscalls are declared in core/syscalls.h.
 
 }  // namespace zxc

@@ -1,11 +1,13 @@
-// The core's syscall surface: plain functions returning Zircon statuses, one per
-// zx_* call, knowing nothing of JavaScript. Implemented in channel.cc, handle_ops.cc,
-// wait.cc and fdio.cc.
+// The core's syscall surface, the one header the binding includes for it: plain
+// functions returning Zircon statuses, one per zx_* call, in Zircon's order of checks,
+// knowing nothing of JavaScript. Each section names the file that implements it; the
+// objects' own classes stay in their headers (event.h, port.h, socket.h, vmo.h, timer.h).
 #pragma once
 #include <poll.h>
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,10 @@
 #include "core/types.h"
 
 namespace zxc {
+
+class Port;
+class ReadTarget;
+struct PortPacket;
 
 struct HandleDisposition {
   uint32_t operation;  // ZX_HANDLE_OP_MOVE / ZX_HANDLE_OP_DUPLICATE
@@ -112,6 +118,64 @@ zx_time_t NsUntil(zx_time_t deadline);
 // ZX_ERR_CANCELED: nothing is ready and the process exits or the thread's environment is
 // going away, seen within kTeardownCheckNs of it.
 zx_status_t PollFor(pollfd* fds, size_t count, zx_time_t remaining);
+
+// event.cc: zx_event_create, zx_eventpair_create, zx_object_signal, zx_object_signal_peer.
+zx_status_t EventCreate(uint32_t options, zx_handle_t* out);
+zx_status_t EventpairCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* out1);
+zx_status_t ObjectSignal(zx_handle_t h, zx_signals_t clear, zx_signals_t set);
+zx_status_t ObjectSignalPeer(zx_handle_t h, zx_signals_t clear, zx_signals_t set);
+
+// port.cc (PortPacket: port.h)
+zx_status_t PortCreate(uint32_t options, zx_handle_t* out);
+zx_status_t PortQueue(zx_handle_t port, const PortPacket& packet);
+// Blocks the calling thread: ZX_OK with `*out`, TIMED_OUT, or CANCELED once the port
+// handle is closed.
+zx_status_t PortWait(zx_handle_t port, zx_time_t deadline, PortPacket* out);
+zx_status_t ObjectWaitAsync(zx_handle_t h, zx_handle_t port, uint64_t key, zx_signals_t signals,
+                            uint32_t options);
+// Zircon's order: the port (BAD_HANDLE → WRONG_TYPE → ACCESS_DENIED: WRITE), then the source
+// (BAD_HANDLE → ACCESS_DENIED: WAIT → NOT_SUPPORTED: a port), then NOT_FOUND when no
+// observer or queued packet matched.
+zx_status_t PortCancel(zx_handle_t port, zx_handle_t source, uint64_t key);
+// The port behind a handle that may be waited on (READ), for waiters with a loop of their own.
+zx_status_t LookupPortToWait(zx_handle_t port, std::shared_ptr<Port>* out);
+
+// socket.cc (ReadTarget: socket.h)
+zx_status_t SocketCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* out1);
+zx_status_t SocketWrite(zx_handle_t h, uint32_t options, const uint8_t* bytes, size_t length,
+                        size_t* actual);
+zx_status_t SocketRead(zx_handle_t h, uint32_t options, size_t length, ReadTarget& target,
+                       size_t* actual);
+zx_status_t SocketSetDisposition(zx_handle_t h, uint32_t disposition, uint32_t disposition_peer);
+
+// vmo.cc: zx_vmo_create / read / write / get_size / set_size.
+zx_status_t VmoCreate(uint64_t size, uint32_t options, zx_handle_t* out);
+// `destination(context, length)` gives the memory the bytes land in, asked for only once
+// every check has passed (nullptr: ZX_ERR_NO_MEMORY).
+using ReadDestination = uint8_t* (*)(void* context, size_t length);
+zx_status_t VmoRead(zx_handle_t h, uint64_t length, uint64_t offset, ReadDestination destination,
+                    void* context);
+zx_status_t VmoWrite(zx_handle_t h, const uint8_t* bytes, size_t length, uint64_t offset);
+zx_status_t VmoGetSize(zx_handle_t h, uint64_t* size);
+zx_status_t VmoSetSize(zx_handle_t h, uint64_t size);
+// The whole VMO mapped shared into this process: readable with READ and MAP, writable too
+// with WRITE. `max_length`: the most the caller can use (a larger VMO: ZX_ERR_NO_MEMORY).
+// A resizable VMO (one not sealed against growing and shrinking) maps only with
+// `allow_faults` (Zircon's ZX_VM_ALLOW_FAULTS; ZX_ERR_NOT_SUPPORTED otherwise): any holder
+// of its memfd can shrink it, and touching a mapped page past the end is SIGBUS.
+zx_status_t VmoMap(zx_handle_t h, uint64_t max_length, bool allow_faults, void** address,
+                   size_t* length);
+// vmo_ops.cc: zx_vmo_op_range (COMMIT, DECOMMIT and ZERO with fallocate; the cache ops
+// and hints check and do nothing; LOCK, TRY_LOCK, UNLOCK: NOT_SUPPORTED) and
+// zx_vmo_create_child (snapshots as eager copies of the parent's range).
+zx_status_t VmoOpRange(zx_handle_t h, uint32_t op, uint64_t offset, uint64_t size);
+zx_status_t VmoCreateChild(zx_handle_t h, uint32_t options, uint64_t offset, uint64_t size,
+                           zx_handle_t* out);
+
+// timer.cc: zx_timer_create / set / cancel.
+zx_status_t TimerCreate(uint32_t options, uint32_t clock_id, zx_handle_t* out);
+zx_status_t TimerSet(zx_handle_t h, zx_time_t deadline, zx_time_t slack);
+zx_status_t TimerCancel(zx_handle_t h);
 
 // fdio.cc
 // A handle as a descriptor plus the identity that the header would carry (startup handles).

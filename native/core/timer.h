@@ -37,10 +37,7 @@ class Timer final : public Object {
 
 extern const ObjectKind kTimerKind;
 
-// zx_timer_create / set / cancel, in Zircon's order of checks.
-zx_status_t TimerCreate(uint32_t options, uint32_t clock_id, zx_handle_t* out);
-zx_status_t TimerSet(zx_handle_t h, zx_time_t deadline, zx_time_t slack);
-zx_status_t TimerCancel(zx_handle_t h);
+// Its syscalls are declared in core/syscalls.h.
 // ZX_INFO_TIMER's record (zx_info_timer_t, 24 bytes) of the timer behind `object`.
 void TimerInfo(const Object& object, std::vector<uint8_t>* record);
 

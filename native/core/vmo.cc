@@ -14,6 +14,7 @@
 #include "core/handle_table.h"
 #include "core/koid.h"
 #include "core/socket_util.h"
+#include "core/syscalls.h"
 
 #ifndef F_SEAL_FUTURE_WRITE
 #define F_SEAL_FUTURE_WRITE 0x0010  // Linux 5.1; older headers lack it

@@ -71,30 +71,6 @@ zx_status_t LookupVmo(zx_handle_t h, zx_rights_t required, HandleInfo* info, Vmo
 zx_status_t NewVmo(uint64_t rounded, bool resizable, const std::function<zx_status_t(int)>& fill,
                    ObjectRef* out, zx_koid_t parent_koid = ZX_KOID_INVALID);
 
-// zx_vmo_create / read / write / get_size / set_size, in Zircon's order of checks.
-zx_status_t VmoCreate(uint64_t size, uint32_t options, zx_handle_t* out);
-// `destination(context, length)` gives the memory the bytes land in, asked for only once
-// every check has passed (nullptr: ZX_ERR_NO_MEMORY).
-using ReadDestination = uint8_t* (*)(void* context, size_t length);
-zx_status_t VmoRead(zx_handle_t h, uint64_t length, uint64_t offset, ReadDestination destination,
-                    void* context);
-zx_status_t VmoWrite(zx_handle_t h, const uint8_t* bytes, size_t length, uint64_t offset);
-zx_status_t VmoGetSize(zx_handle_t h, uint64_t* size);
-zx_status_t VmoSetSize(zx_handle_t h, uint64_t size);
-
-// The whole VMO mapped shared into this process: readable with READ and MAP, writable too
-// with WRITE. `max_length`: the most the caller can use (a larger VMO: ZX_ERR_NO_MEMORY).
-// A resizable VMO (one not sealed against growing and shrinking) maps only with
-// `allow_faults` (Zircon's ZX_VM_ALLOW_FAULTS; ZX_ERR_NOT_SUPPORTED otherwise): any holder
-// of its memfd can shrink it, and touching a mapped page past the end is SIGBUS.
-// vmo_ops.cc: zx_vmo_op_range (COMMIT, DECOMMIT and ZERO with fallocate; the cache ops
-// and hints check and do nothing; LOCK, TRY_LOCK, UNLOCK: NOT_SUPPORTED) and
-// zx_vmo_create_child (snapshots as eager copies of the parent's range).
-zx_status_t VmoOpRange(zx_handle_t h, uint32_t op, uint64_t offset, uint64_t size);
-zx_status_t VmoCreateChild(zx_handle_t h, uint32_t options, uint64_t offset, uint64_t size,
-                           zx_handle_t* out);
-
-zx_status_t VmoMap(zx_handle_t h, uint64_t max_length, bool allow_faults, void** address,
-                   size_t* length);
+// Its syscalls are declared in core/syscalls.h.
 
 }  // namespace zxc

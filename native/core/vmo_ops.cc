@@ -10,6 +10,7 @@
 
 #include "core/errno_status.h"
 #include "core/handle_table.h"
+#include "core/syscalls.h"
 #include "core/vmo.h"
 
 namespace zxc {
