@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/blocking_wait.h"
 #include "core/handle_table.h"
 #include "core/object_kinds.h"
 #include "core/port.h"
@@ -154,40 +155,39 @@ zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter
   HandleTable& table = HandleTable::Get();
   const bool observing = table.AddObserver(h, &waker) == ZX_OK;
   if (!observing) waker.OnHandleRemoved();
-  int edges = -1;  // a framed endpoint's, once its socket showed part of a frame
-  bool socket_readable = false;
-  zx_status_t status;
+  int edges = -1;           // a framed endpoint's, once its socket showed part of a frame
+  size_t polled_count = 1;  // how many of fds[] the last sleep watched
   bool sent_just_now = true;  // the reply can't be there yet: wait before reading
-  bool torn_down = false;     // the process exits, or this thread's environment goes away
-  for (;;) {
+  pollfd fds[2];
+  const zx_status_t status = BlockingWait(deadline, fds, [&](const WaitTurn& turn, size_t* count) {
+    bool socket_readable = false;  // what the last sleep saw of the socket itself
+    if (turn.polled) {
+      if (edges >= 0) {
+        DrainWaiter(edges);
+      } else {
+        socket_readable = polled_count == 2 && (fds[1].revents & POLLIN);
+      }
+    }
     if (!sent_just_now) endpoint.PumpForCalls(SIZE_MAX);  // our reply, or others' for them
     sent_just_now = false;
-    if (endpoint.CallDone(&waiter)) {
-      status = waiter.status;  // the reply, or PEER_CLOSED
-      break;
-    }
+    if (endpoint.CallDone(&waiter)) return waiter.status;  // the reply, or PEER_CLOSED
     // Readable, yet the pump left it so: part of a frame (Endpoint::PollableFd). Edges
     // from now on, or the poll would spin.
     if (socket_readable && edges < 0 && !endpoint.PollableFd()) edges = OpenWaiter(endpoint);
-    const zx_time_t remaining = NsUntil(deadline);
-    const bool expired = remaining == 0;
-    if (waker.closed() || torn_down || expired) {
+    // torn_down: the process exits, or this thread's environment goes away.
+    if (waker.closed() || turn.torn_down || turn.expired) {
       // A late reply then lands in the normal queue. If the call completed meanwhile,
       // the next turn takes its result.
-      if (endpoint.UnregisterCall(&waiter)) {
-        status = waker.closed() || torn_down ? ZX_ERR_CANCELED : ZX_ERR_TIMED_OUT;
-        break;
-      }
-      continue;
+      if (endpoint.UnregisterCall(&waiter))
+        return waker.closed() || turn.torn_down ? ZX_ERR_CANCELED : ZX_ERR_TIMED_OUT;
+      return ZX_ERR_NEXT;
     }
-    // With the stash full, the socket stays readable until a read makes room (which wakes us).
-    // A framed stream is watched through edges (Endpoint::PollableFd).
-    pollfd fds[2] = {{}, {endpoint.fd(), POLLIN | POLLRDHUP, 0}};  // fds[0]: PollFor's
-    if (edges >= 0) fds[1] = pollfd{edges, POLLIN, 0};
-    torn_down = PollFor(fds, endpoint.StashFull() ? 1 : 2, remaining) == ZX_ERR_CANCELED;
-    socket_readable = edges < 0 && !endpoint.StashFull() && (fds[1].revents & POLLIN);
-    if (edges >= 0) DrainWaiter(edges);
-  }
+    // With the stash full, the socket stays readable until a read makes room (which
+    // wakes us). A framed stream is watched through edges (Endpoint::PollableFd).
+    fds[1] = edges >= 0 ? pollfd{edges, POLLIN, 0} : pollfd{endpoint.fd(), POLLIN | POLLRDHUP, 0};
+    *count = polled_count = endpoint.StashFull() ? 1 : 2;
+    return ZX_ERR_SHOULD_WAIT;
+  });
   if (edges >= 0) close(edges);
   if (observing) table.RemoveObserver(&waker);
   return status;

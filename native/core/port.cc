@@ -10,6 +10,7 @@
 
 #include <algorithm>
 
+#include "core/blocking_wait.h"
 #include "core/endpoint.h"
 #include "core/handle_table.h"
 #include "core/koid.h"
@@ -577,23 +578,18 @@ zx_status_t PortWait(zx_handle_t h, zx_time_t deadline, PortPacket* out) {
   if (wake_fd < 0) return ZX_ERR_NO_RESOURCES;  // nothing could wake this thread
   CloseWaker waker(wake_fd);
   if (table.AddObserver(h, &waker) != ZX_OK) return ZX_ERR_CANCELED;  // closed since the lookup
-  for (;;) {
-    const zx_time_t remaining = NsUntil(deadline);
-    pollfd fds[2] = {{}, {port->fd(), POLLIN, 0}};  // fds[0]: PollFor's
-    if (PollFor(fds, 2, remaining) == ZX_ERR_CANCELED || waker.closed()) {
-      status = ZX_ERR_CANCELED;
-      break;
+  pollfd fds[2];
+  status = BlockingWait(deadline, fds, [&](const WaitTurn& turn, size_t* count) {
+    if (turn.polled) {
+      if (turn.torn_down || waker.closed()) return ZX_ERR_CANCELED;
+      // Several waiters may wake for one packet: one gets it, the others sleep again.
+      if (port->TryDequeue(out)) return ZX_OK;
+      if (turn.expired) return ZX_ERR_TIMED_OUT;
     }
-    // Several waiters may wake for one packet: one gets it, the others sleep again.
-    if (port->TryDequeue(out)) {
-      status = ZX_OK;
-      break;
-    }
-    if (NsUntil(deadline) == 0) {
-      status = ZX_ERR_TIMED_OUT;
-      break;
-    }
-  }
+    fds[1] = pollfd{port->fd(), POLLIN, 0};
+    *count = 2;
+    return ZX_ERR_SHOULD_WAIT;
+  });
   table.RemoveObserver(h, &waker);
   return status;
 }

@@ -112,12 +112,6 @@ zx_time_t MonotonicNow();
 // Nanoseconds left until `deadline`: -1 for ZX_TIME_INFINITE, 0 once it has passed
 // (ZX_TIME_INFINITE_PAST included: no overflow).
 zx_time_t NsUntil(zx_time_t deadline);
-// The one blocking wait: ppoll(2) on `fds` for at most `remaining` nanoseconds (-1: no
-// limit, as NsUntil gives). fds[0] is set here to the thread's wake eventfd (thread_wake.h)
-// and drained. ZX_OK: look again (revents show what is ready, all 0 when nothing is);
-// ZX_ERR_CANCELED: nothing is ready and the process exits or the thread's environment is
-// going away, seen within kTeardownCheckNs of it.
-zx_status_t PollFor(pollfd* fds, size_t count, zx_time_t remaining);
 
 // event.cc: zx_event_create, zx_eventpair_create, zx_object_signal, zx_object_signal_peer.
 zx_status_t EventCreate(uint32_t options, zx_handle_t* out);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <utility>
 
+#include "core/blocking_wait.h"
 #include "core/handle_table.h"
 #include "core/platform.h"
 #include "core/syscalls.h"
@@ -132,18 +133,23 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
     return true;
   };
   pollfd fds[ZX_WAIT_MANY_MAX_ITEMS + 1];
-  bool woke = false;  // fds[] holds what the last ppoll saw
   bool first = true;
-  for (;;) {
-    const zx_time_t remaining = NsUntil(deadline);
-    const bool look = !first || remaining == 0 || !socket_tells_first();
+  return BlockingWait(deadline, fds, [&](const WaitTurn& turn, size_t* n) -> zx_status_t {
+    if (turn.torn_down) {
+      unregister();
+      return ZX_ERR_CANCELED;
+    }
+    if (turn.polled)
+      for (size_t i = 0; i < count; ++i)
+        if (waiters[i] >= 0 && (fds[i + 1].revents & POLLIN)) DrainWaiter(waiters[i]);
+    const bool look = !first || turn.expired || !socket_tells_first();
     first = false;
     bool satisfied = false, canceled = false, no_waiter = false;
     for (size_t i = 0; look && i < count; ++i) {
       // A channel whose socket just showed a record, and no hangup, is READABLE|WRITABLE:
       // no need to ask again, unless calls were ever made on it (the record may have been
       // a reply, routed to its caller since).
-      const short revents = woke ? fds[i + 1].revents : 0;
+      const short revents = turn.polled ? fds[i + 1].revents : 0;
       Endpoint* endpoint = endpoint_at(i);
       if (endpoint && endpoint->PollableFd() && (revents & POLLIN) &&
           !(revents & (POLLHUP | POLLRDHUP | POLLERR)) && !endpoint->EverCalled())
@@ -169,7 +175,7 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
       status = ZX_ERR_CANCELED;
     else if (satisfied)
       status = ZX_OK;
-    else if (look && remaining == 0)
+    else if (look && turn.expired)
       status = ZX_ERR_TIMED_OUT;
     if (status != ZX_ERR_SHOULD_WAIT) {
       unregister();
@@ -202,10 +208,7 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
           look_again |= endpoint->HasStash();  // stashed before we were listening
         }
       }
-      if (look_again) {
-        woke = false;
-        continue;
-      }
+      if (look_again) return ZX_ERR_NEXT;
     }
     for (size_t i = 0; i < count; ++i) {
       const Object& object = *infos[i].object;
@@ -216,14 +219,9 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
       short events = object.PollEventsFor(items[i].waitfor, items[i].pending);
       fds[i + 1] = pollfd{events ? object.fd() : -1, events, 0};  // fd -1: ignored
     }
-    if (PollFor(fds, count + 1, remaining) == ZX_ERR_CANCELED) {
-      unregister();
-      return ZX_ERR_CANCELED;
-    }
-    woke = true;
-    for (size_t i = 0; i < count; ++i)
-      if (waiters[i] >= 0 && (fds[i + 1].revents & POLLIN)) DrainWaiter(waiters[i]);
-  }
+    *n = count + 1;
+    return ZX_ERR_SHOULD_WAIT;
+  });
 }
 
 zx_status_t ObjectWaitOne(zx_handle_t h, zx_signals_t signals, zx_time_t deadline,
