@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 
 #include "binding/env_loop.h"
+#include "core/read_target.h"
 #include "core/types.h"
 
 namespace zxb {
@@ -93,6 +94,43 @@ inline bool BytesOf(napi_env env, const Napi::Value& v, iovec* out) {
   *out = iovec{data, length};
   return true;
 }
+
+// A failed N-API allocation may leave a JavaScript exception pending: the status says it.
+inline void ClearPendingException(napi_env env) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) {
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+  }
+}
+
+// Where a socket or VMO read lands: the caller's pool when one is given and the bytes fit,
+// else a Buffer of the size the read needs (none: ZX_ERR_NO_MEMORY, no exception left).
+class JsReadTarget final : public zxc::ReadTarget {
+ public:
+  JsReadTarget(napi_env env, const iovec& pool) : env_(env), pool_(pool) {}
+
+  uint8_t* Get(size_t size) override {
+    own_ = nullptr;
+    if (pool_.iov_base && size <= pool_.iov_len) return static_cast<uint8_t*>(pool_.iov_base);
+    void* data = nullptr;
+    if (napi_create_buffer(env_, size, &data, &own_) != napi_ok) {
+      ClearPendingException(env_);  // longer than a Buffer can be
+      own_ = nullptr;
+      return nullptr;
+    }
+    return static_cast<uint8_t*>(data);
+  }
+
+  // The Buffer the bytes went to, if not the pool (nullptr).
+  napi_value own() const { return own_; }
+
+ private:
+  napi_env env_;
+  iovec pool_;
+  napi_value own_ = nullptr;
+};
 
 using JsFunction = Napi::Value (*)(const Napi::CallbackInfo&);
 

@@ -1,36 +1,12 @@
 // The socket functions. Out-values go into scratch, as for channels; a read lands in the
 // caller's pool Buffer (or, when longer than the pool, in a Buffer made to its size).
 #include "binding/addon_data.h"
-#include "core/socket.h"  // ReadTarget
 #include "core/syscalls.h"
 
 namespace zxb {
 namespace {
 
 using namespace zxc;
-
-// Memory for a read: the pool when it fits, else a Buffer of the size the read needs.
-class JsReadTarget final : public ReadTarget {
- public:
-  JsReadTarget(Napi::Env env, const iovec& pool) : env_(env), pool_(pool) {}
-
-  uint8_t* Get(size_t size) override {
-    if (size <= pool_.iov_len) {
-      own_ = Napi::Buffer<uint8_t>();
-      return static_cast<uint8_t*>(pool_.iov_base);
-    }
-    own_ = Napi::Buffer<uint8_t>::New(env_, size);
-    return own_.IsEmpty() ? nullptr : own_.Data();
-  }
-
-  // The Buffer the bytes went to, if not the pool.
-  Napi::Buffer<uint8_t> own() const { return own_; }
-
- private:
-  Napi::Env env_;
-  iovec pool_;
-  Napi::Buffer<uint8_t> own_;
-};
 
 // socketCreate(options) → status; scratch[0], scratch[1] = the two ends.
 Napi::Value SocketCreateJs(const Napi::CallbackInfo& info) {
@@ -63,7 +39,7 @@ Napi::Value SocketReadJs(const Napi::CallbackInfo& info) {
       SocketRead(U32(info[0]), U32(info[1]), static_cast<size_t>(SizeOf(info[2])), target, &actual);
   if (status != ZX_OK) return Status(env, status);
   Data(info).scratch[0] = static_cast<uint32_t>(actual);
-  if (!target.own().IsEmpty()) return target.own();
+  if (napi_value own = target.own()) return Napi::Value(env, own);
   return Napi::Number::New(env, static_cast<double>(actual));
 }
 

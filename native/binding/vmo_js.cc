@@ -15,42 +15,17 @@ namespace {
 
 using namespace zxc;
 
-// A failed N-API allocation may leave a JavaScript exception pending: the status says it.
-void ClearPendingException(napi_env env) {
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (pending) {
-    napi_value ignored;
-    napi_get_and_clear_last_exception(env, &ignored);
-  }
-}
-
 Napi::Value VmoCreateJs(const Napi::CallbackInfo& info) {
   return Status(info.Env(), VmoCreate(SizeOf(info[0]), U32(info[1]), &Data(info).scratch[0]));
 }
 
-struct ReadInto {
-  napi_env env;
-  napi_value buffer = nullptr;
-};
-
 // vmoRead(h, length, offset) → a Buffer of the bytes, or a status. The Buffer is made
 // only once the checks have passed, and the kernel copies straight into it.
 Napi::Value VmoReadJs(const Napi::CallbackInfo& info) {
-  ReadInto into{info.Env()};
-  auto destination = [](void* context, size_t length) -> uint8_t* {
-    auto* into = static_cast<ReadInto*>(context);
-    void* data = nullptr;
-    if (napi_create_buffer(into->env, length, &data, &into->buffer) != napi_ok) {
-      ClearPendingException(into->env);  // longer than a Buffer can be
-      into->buffer = nullptr;
-      return nullptr;
-    }
-    return static_cast<uint8_t*>(data);
-  };
-  zx_status_t status = VmoRead(U32(info[0]), SizeOf(info[1]), SizeOf(info[2]), destination, &into);
+  JsReadTarget target(info.Env(), iovec{nullptr, 0});
+  zx_status_t status = VmoRead(U32(info[0]), SizeOf(info[1]), SizeOf(info[2]), target);
   if (status != ZX_OK) return Status(info.Env(), status);
-  return Napi::Value(info.Env(), into.buffer);
+  return Napi::Value(info.Env(), target.own());
 }
 
 // vmoWrite(h, bytes, offset) → status.

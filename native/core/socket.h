@@ -14,21 +14,12 @@
 
 #include "core/object.h"
 #include "core/object_kinds.h"
+#include "core/read_target.h"
 
 namespace zxc {
 
 class Socket;
 using SocketRef = std::shared_ptr<Socket>;
-
-// Where a read lands: memory for `size` bytes (never more than the read's length). Called
-// at most once per read, before the bytes are received.
-class ReadTarget {
- public:
-  virtual uint8_t* Get(size_t size) = 0;
-
- protected:
-  ~ReadTarget() = default;
-};
 
 class Socket : public Object {
  public:

@@ -12,12 +12,12 @@
 #include <vector>
 
 #include "core/endpoint.h"
+#include "core/read_target.h"
 #include "core/types.h"
 
 namespace zxc {
 
 class Port;
-class ReadTarget;
 struct PortPacket;
 
 struct HandleDisposition {
@@ -134,7 +134,7 @@ zx_status_t PortCancel(zx_handle_t port, zx_handle_t source, uint64_t key);
 // The port behind a handle that may be waited on (READ), for waiters with a loop of their own.
 zx_status_t LookupPortToWait(zx_handle_t port, std::shared_ptr<Port>* out);
 
-// socket.cc (ReadTarget: socket.h)
+// socket.cc
 zx_status_t SocketCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* out1);
 zx_status_t SocketWrite(zx_handle_t h, uint32_t options, const uint8_t* bytes, size_t length,
                         size_t* actual);
@@ -144,11 +144,7 @@ zx_status_t SocketSetDisposition(zx_handle_t h, uint32_t disposition, uint32_t d
 
 // vmo.cc: zx_vmo_create / read / write / get_size / set_size.
 zx_status_t VmoCreate(uint64_t size, uint32_t options, zx_handle_t* out);
-// `destination(context, length)` gives the memory the bytes land in, asked for only once
-// every check has passed (nullptr: ZX_ERR_NO_MEMORY).
-using ReadDestination = uint8_t* (*)(void* context, size_t length);
-zx_status_t VmoRead(zx_handle_t h, uint64_t length, uint64_t offset, ReadDestination destination,
-                    void* context);
+zx_status_t VmoRead(zx_handle_t h, uint64_t length, uint64_t offset, ReadTarget& target);
 zx_status_t VmoWrite(zx_handle_t h, const uint8_t* bytes, size_t length, uint64_t offset);
 zx_status_t VmoGetSize(zx_handle_t h, uint64_t* size);
 zx_status_t VmoSetSize(zx_handle_t h, uint64_t size);

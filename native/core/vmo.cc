@@ -188,8 +188,7 @@ zx_status_t NewVmo(uint64_t rounded, bool resizable, const std::function<zx_stat
   return ZX_OK;
 }
 
-zx_status_t VmoRead(zx_handle_t h, uint64_t length, uint64_t offset, ReadDestination destination,
-                    void* context) {
+zx_status_t VmoRead(zx_handle_t h, uint64_t length, uint64_t offset, ReadTarget& target) {
   HandleInfo info;
   Vmo* vmo;
   zx_status_t status = LookupVmo(h, ZX_RIGHT_READ, &info, &vmo);
@@ -198,7 +197,7 @@ zx_status_t VmoRead(zx_handle_t h, uint64_t length, uint64_t offset, ReadDestina
   if ((status = vmo->GetSize(&size)) != ZX_OK) return status;
   if (!InRange(offset, length, size)) return ZX_ERR_OUT_OF_RANGE;
   if (length > SIZE_MAX) return ZX_ERR_NO_MEMORY;
-  uint8_t* bytes = destination(context, static_cast<size_t>(length));
+  uint8_t* bytes = target.Get(static_cast<size_t>(length));
   if (!bytes && length) return ZX_ERR_NO_MEMORY;
   for (uint64_t done = 0; done < length;) {
     ssize_t n = pread(vmo->fd(), bytes + done, length - done, static_cast<off_t>(offset + done));
