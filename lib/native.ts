@@ -81,27 +81,9 @@ export interface NativeBinding {
   readonly receiveBufferBytes: number;
   /** The system-call backend chosen at load (docs/architecture.md, "Backends"). */
   readonly backend: 'linux' | 'portable';
-  channelCall(
-    h: number,
-    options: number,
-    deadline: bigint,
-    bytes: Uint8Array | Uint8Array[] | null,
-    handles: number[] | Uint32Array | null,
-    etc: boolean,
-    readNumBytes: number,
-    readNumHandles: number,
-  ): Buffer | number;
+  channelCall(...args: NativeCallArgs): Buffer | number;
   /** Settles with handles as { handle, type, rights }; scratch[0] = id for cancelAsync. */
-  channelCallAsync(
-    h: number,
-    options: number,
-    deadline: bigint,
-    bytes: Uint8Array | Uint8Array[] | null,
-    handles: number[] | Uint32Array | null,
-    etc: boolean,
-    readNumBytes: number,
-    readNumHandles: number,
-  ): Promise<NativeCallResult>;
+  channelCallAsync(...args: NativeCallArgs): Promise<NativeCallResult>;
   objectWaitOne(h: number, signals: number, deadline: bigint): number;
   /** scratch[0] = id for cancelAsync (0 when already settled). */
   objectWaitOneAsync(h: number, signals: number, deadline: bigint): Promise<{ status: number; observed: number }>;
@@ -192,6 +174,18 @@ export interface NativeBinding {
   /** The process exits: blocking waits on other threads end with ZX_ERR_CANCELED. */
   cancelBlockedWaits(): void;
 }
+
+/** The arguments of channelCall and channelCallAsync. */
+export type NativeCallArgs = [
+  h: number,
+  options: number,
+  deadline: bigint,
+  bytes: Uint8Array | Uint8Array[] | null,
+  handles: number[] | Uint32Array | null,
+  etc: boolean,
+  readNumBytes: number,
+  readNumHandles: number,
+];
 
 export interface NativeCallResult {
   status: number;

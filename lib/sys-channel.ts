@@ -4,7 +4,7 @@ import { ZX_CHANNEL_WRITE_USE_IOVEC, ZX_ERR_BUFFER_TOO_SMALL, ZX_OK, ZX_OK_ABOVE
 import { bytesOrNull, deadline as checkDeadline, handleList, isU32, u32 } from './check';
 import { native, pairResult } from './native';
 import { DISPOSITION_RESULT, DISPOSITION_WORDS, SCRATCH_HANDLES } from './native-layout';
-import type { CreatePairResult } from './native';
+import type { CreatePairResult, NativeCallArgs } from './native';
 import { handleInfoAt, handleValueAt, readResult, receive, receiveMany } from './receive';
 import type { HandleInfo, ReadManyResult, ReadResult } from './receive';
 
@@ -80,34 +80,22 @@ export function channelWriteEtc(
   return status;
 }
 
-export function channelRead(h: number, options: number, numBytes: number, numHandles: number): ReadResult {
-  const fn = 'channelRead';
-  return receive(
-    u32(fn, 'handle', h),
-    u32(fn, 'options', options),
-    u32(fn, 'numBytes', numBytes),
-    u32(fn, 'numHandles', numHandles),
-    false,
-    handleValueAt,
-  );
+// channelRead and channelReadEtc: the same checks; `withRights`: the rights are looked at
+// and reported by `handleAt`.
+function checkedRead<H>(fn: string, withRights: boolean, handleAt: (i: number) => H) {
+  return (h: number, options: number, numBytes: number, numHandles: number): ReadResult<H> =>
+    receive(
+      u32(fn, 'handle', h),
+      u32(fn, 'options', options),
+      u32(fn, 'numBytes', numBytes),
+      u32(fn, 'numHandles', numHandles),
+      withRights,
+      handleAt,
+    );
 }
 
-export function channelReadEtc(
-  h: number,
-  options: number,
-  numBytes: number,
-  numHandles: number,
-): ReadResult<HandleInfo> {
-  const fn = 'channelReadEtc';
-  return receive(
-    u32(fn, 'handle', h),
-    u32(fn, 'options', options),
-    u32(fn, 'numBytes', numBytes),
-    u32(fn, 'numHandles', numHandles),
-    true,
-    handleInfoAt,
-  );
-}
+export const channelRead = checkedRead('channelRead', false, handleValueAt);
+export const channelReadEtc = checkedRead('channelReadEtc', true, handleInfoAt);
 
 /** zx_channel_read's own shape: the payload goes into `bytes` (numBytes is its length),
  *  the handle values into `handles` (numHandles is its length; null: none). Statuses and
@@ -233,68 +221,39 @@ function dispositionList(fn: string, dispositions: unknown): PackedDispositions 
   };
 }
 
-type CallNativeArgs = Parameters<typeof native.channelCall>;
-
-// Checked arguments of a call, and what to do with dispositions' results after it.
-function callArgs(
+// A call through `call` (the addon's channelCall or channelCallAsync) with checked
+// arguments; the dispositions' results are written back once it returns (the request is
+// written by then).
+function checkedCall<R>(
+  call: (...args: NativeCallArgs) => R,
   fn: string,
   h: number,
   options: number,
   deadline: bigint,
   args: CallArgs | CallEtcArgs,
   etc: boolean,
-): { native: CallNativeArgs; after(): void } {
+): R {
   if (typeof args !== 'object' || args === null)
     throw new TypeError(`${fn}: args must be { bytes, handles, readNumBytes, readNumHandles }`);
   const list = etc ? dispositionList(fn, args.handles) : null;
-  return {
-    native: [
-      u32(fn, 'handle', h),
-      u32(fn, 'options', options),
-      checkDeadline(fn, deadline),
-      payload(fn, options, args.bytes),
-      etc ? (list?.packed ?? null) : handleList(fn, args.handles),
-      etc,
-      u32(fn, 'readNumBytes', args.readNumBytes),
-      u32(fn, 'readNumHandles', args.readNumHandles),
-    ],
-    after: () => list?.writeResults(),
-  };
-}
-
-function callSync<H>(
-  fn: string,
-  h: number,
-  options: number,
-  deadline: bigint,
-  args: CallArgs | CallEtcArgs,
-  etc: boolean,
-  handleAt: (i: number) => H,
-) {
-  const call = callArgs(fn, h, options, deadline, args, etc);
-  const r = native.channelCall(...call.native);
-  call.after();
-  return readResult(r, handleAt);
-}
-
-function callAsync(
-  fn: string,
-  h: number,
-  options: number,
-  deadline: bigint,
-  args: CallArgs | CallEtcArgs,
-  etc: boolean,
-) {
-  const call = callArgs(fn, h, options, deadline, args, etc);
-  const pending = native.channelCallAsync(...call.native); // the request is written now
-  call.after();
-  return pending;
+  const r = call(
+    u32(fn, 'handle', h),
+    u32(fn, 'options', options),
+    checkDeadline(fn, deadline),
+    payload(fn, options, args.bytes),
+    etc ? (list?.packed ?? null) : handleList(fn, args.handles),
+    etc,
+    u32(fn, 'readNumBytes', args.readNumBytes),
+    u32(fn, 'readNumHandles', args.readNumHandles),
+  );
+  list?.writeResults();
+  return r;
 }
 
 /** Writes a request (its first 4 bytes become the txid) and blocks the calling thread
  *  until the matching reply, the deadline, the peer's end or the handle's close. */
 export function channelCall(h: number, options: number, deadline: bigint, args: CallArgs): ReadResult {
-  return callSync('channelCall', h, options, deadline, args, false, handleValueAt);
+  return readResult(checkedCall(native.channelCall, 'channelCall', h, options, deadline, args, false), handleValueAt);
 }
 
 /** channelCall with handle dispositions out and handle infos back. */
@@ -304,12 +263,12 @@ export function channelCallEtc(
   deadline: bigint,
   args: CallEtcArgs,
 ): ReadResult<HandleInfo> {
-  return callSync('channelCallEtc', h, options, deadline, args, true, handleInfoAt);
+  return readResult(checkedCall(native.channelCall, 'channelCallEtc', h, options, deadline, args, true), handleInfoAt);
 }
 
 /** channelCall without blocking the event loop: a promise of the channelCall shape. */
 export function channelCallAsync(h: number, options: number, deadline: bigint, args: CallArgs): Promise<ReadResult> {
-  return callAsync('channelCallAsync', h, options, deadline, args, false).then((r) => ({
+  return checkedCall(native.channelCallAsync, 'channelCallAsync', h, options, deadline, args, false).then((r) => ({
     ...r,
     handles: r.handles.map((info) => info.handle),
   }));
@@ -322,5 +281,5 @@ export function channelCallEtcAsync(
   deadline: bigint,
   args: CallEtcArgs,
 ): Promise<ReadResult<HandleInfo>> {
-  return callAsync('channelCallEtcAsync', h, options, deadline, args, true);
+  return checkedCall(native.channelCallAsync, 'channelCallEtcAsync', h, options, deadline, args, true);
 }

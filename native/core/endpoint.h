@@ -257,6 +257,11 @@ class Endpoint : public Object {
                 size_t* tail_written);
   int SendFrames(const uint8_t* headers, const iovec* payloads, size_t count, size_t* sent,
                  size_t* tail_written);
+  // The end of a send under mu_: the queue's watch armed (*arm, *owner) or released
+  // (*stop_here) for what is queued now, and *above_high_water (if given). Whether
+  // anything is queued.
+  bool AfterSendLocked(bool was_queued, FlushState state, bool* arm, void** owner, void** stop_here,
+                       bool* above_high_water);
   // After a send changed the queue or its watch (outside mu_).
   void SettleAfterSend(bool was_queued, bool now_queued, void* arm_owner, void* stop_here);
   // Sends what it can of the queue, then tells the drain observers if it fell below

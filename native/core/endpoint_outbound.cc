@@ -293,6 +293,17 @@ void Endpoint::FlushAndArm() {
   if (arm) g_hooks.arm(self, owner);
 }
 
+bool Endpoint::AfterSendLocked(bool was_queued, FlushState state, bool* arm, void** owner,
+                               void** stop_here, bool* above_high_water) {
+  const bool now_queued = !queue_.empty();
+  if (now_queued)
+    *arm = WatchLocked(state == FlushState::kBlocked, owner);
+  else if (was_queued)
+    ReleaseWatchLocked(stop_here);
+  if (above_high_water) *above_high_water = now_queued && AboveHighWaterLocked();
+  return now_queued;
+}
+
 zx_status_t Endpoint::Send(const uint8_t* prefix, size_t prefix_size, const iovec* payload,
                            size_t payload_count, std::vector<ObjectRef>&& carried,
                            bool* above_high_water) {
@@ -342,12 +353,7 @@ zx_status_t Endpoint::Send(const uint8_t* prefix, size_t prefix_size, const iove
               : queue_.size() == 1               ? FlushState::kNeedWritable
                                                  : state;
     }
-    now_queued = !queue_.empty();
-    if (now_queued)
-      arm = WatchLocked(state == FlushState::kBlocked, &owner);
-    else if (was_queued)
-      ReleaseWatchLocked(&stop_here);
-    if (above_high_water) *above_high_water = now_queued && AboveHighWaterLocked();
+    now_queued = AfterSendLocked(was_queued, state, &arm, &owner, &stop_here, above_high_water);
   }
   if (was_queued == now_queued && !arm && !stop_here) return status;  // the common case
   SettleAfterSend(was_queued, now_queued, arm ? owner : nullptr, stop_here);
@@ -462,12 +468,7 @@ zx_status_t Endpoint::SendMany(const uint8_t* headers, const iovec* payloads, si
       }
       queued_.store(queue_.size(), std::memory_order_release);
     }
-    now_queued = !queue_.empty();
-    if (now_queued)
-      arm = WatchLocked(state == FlushState::kBlocked, &owner);
-    else if (was_queued)
-      ReleaseWatchLocked(&stop_here);
-    if (above_high_water) *above_high_water = now_queued && AboveHighWaterLocked();
+    now_queued = AfterSendLocked(was_queued, state, &arm, &owner, &stop_here, above_high_water);
   }
   *accepted = done;
   if (was_queued != now_queued || arm || stop_here)

@@ -188,14 +188,26 @@ zx_status_t NewVmo(uint64_t rounded, bool resizable, const std::function<zx_stat
   return ZX_OK;
 }
 
+namespace {
+
+// zx_vmo_read's and zx_vmo_write's checks, in Zircon's order: the handle with `required`,
+// then [offset, offset + length) within the VMO's size.
+zx_status_t LookupVmoRange(zx_handle_t h, zx_rights_t required, uint64_t offset, uint64_t length,
+                           HandleInfo* info, Vmo** vmo) {
+  zx_status_t status = LookupVmo(h, required, info, vmo);
+  if (status != ZX_OK) return status;
+  uint64_t size;
+  if ((status = (*vmo)->GetSize(&size)) != ZX_OK) return status;
+  return InRange(offset, length, size) ? ZX_OK : ZX_ERR_OUT_OF_RANGE;
+}
+
+}  // namespace
+
 zx_status_t VmoRead(zx_handle_t h, uint64_t length, uint64_t offset, ReadTarget& target) {
   HandleInfo info;
   Vmo* vmo;
-  zx_status_t status = LookupVmo(h, ZX_RIGHT_READ, &info, &vmo);
+  zx_status_t status = LookupVmoRange(h, ZX_RIGHT_READ, offset, length, &info, &vmo);
   if (status != ZX_OK) return status;
-  uint64_t size;
-  if ((status = vmo->GetSize(&size)) != ZX_OK) return status;
-  if (!InRange(offset, length, size)) return ZX_ERR_OUT_OF_RANGE;
   if (length > SIZE_MAX) return ZX_ERR_NO_MEMORY;
   uint8_t* bytes = target.Get(static_cast<size_t>(length));
   if (!bytes && length) return ZX_ERR_NO_MEMORY;
@@ -212,11 +224,8 @@ zx_status_t VmoRead(zx_handle_t h, uint64_t length, uint64_t offset, ReadTarget&
 zx_status_t VmoWrite(zx_handle_t h, const uint8_t* bytes, size_t length, uint64_t offset) {
   HandleInfo info;
   Vmo* vmo;
-  zx_status_t status = LookupVmo(h, ZX_RIGHT_WRITE, &info, &vmo);
+  zx_status_t status = LookupVmoRange(h, ZX_RIGHT_WRITE, offset, length, &info, &vmo);
   if (status != ZX_OK) return status;
-  uint64_t size;
-  if ((status = vmo->GetSize(&size)) != ZX_OK) return status;
-  if (!InRange(offset, length, size)) return ZX_ERR_OUT_OF_RANGE;
   for (size_t done = 0; done < length;) {
     ssize_t n = pwrite(vmo->fd(), bytes + done, length - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
