@@ -13,6 +13,7 @@
         "native/core/endpoint.cc",
         "native/core/endpoint_outbound.cc",
         "native/core/endpoint_inbound.cc",
+        "native/core/endpoint_calls.cc",
         "native/core/channel.cc",
         "native/core/channel_batch.cc",
         "native/core/handle_ops.cc",

@@ -1,4 +1,5 @@
-// Endpoint creation and signals. Sends: endpoint_outbound.cc; reads and calls: endpoint_inbound.cc.
+// Endpoint creation and signals. Sends: endpoint_outbound.cc; reads: endpoint_inbound.cc;
+// calls and the stash: endpoint_calls.cc.
 #include "core/endpoint.h"
 
 #include <errno.h>

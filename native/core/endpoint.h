@@ -1,9 +1,10 @@
 // One channel endpoint: a SOCK_SEQPACKET socket (or, under the portable backend, a
 // SOCK_STREAM socket carrying frames: transport_stream.h) plus the little user-space state
-// the kernel forces on us. Implemented in three files:
+// the kernel forces on us. Implemented in four files:
 //   endpoint.cc           creation and signals
 //   endpoint_outbound.cc  sends, and the ordered queue for when the socket is full
-//   endpoint_inbound.cc   reads (one record, or a batch), channel_call replies, the stash
+//   endpoint_inbound.cc   reads (one record, or a batch)
+//   endpoint_calls.cc     channel_call: txids, replies routed to their callers, the stash
 // Nothing is read ahead: the kernel queue travels with the descriptor when the endpoint
 // moves. The only inbound state is the stash of messages a call had to step over, and it
 // is bounded (ZX_CALL_STASH_LIMIT, ZX_CALL_STASH_BYTES_LIMIT).
@@ -207,6 +208,7 @@ class Endpoint : public Object {
   // ZX_OK with at least one entry, else SHOULD_WAIT or PEER_CLOSED. A payload not owned
   // stays valid until this thread's next ReadMany.
   zx_status_t ReadMany(size_t max, std::vector<BatchRead>* out);
+  // ---- calls and the stash (endpoint_calls.cc) ----
   // Registers a call and gives it a txid, (++counter) | 0x80000000, unique among pending calls.
   void RegisterCall(CallWaiter* waiter);
   // Takes a call back (timed out, canceled); false if it was completed meanwhile.
@@ -299,6 +301,7 @@ class Endpoint : public Object {
   void ClearStashFullLocked();
   void PumpLocked(size_t max_records);
   void FailCallsLocked(zx_status_t status);
+  // Whether `txid` is a pending call's (only txids a call can have are looked for).
   bool CallPendingLocked(uint32_t txid) const;
   bool SetHasStash(bool value);  // true if it changed
 

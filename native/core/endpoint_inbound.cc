@@ -1,6 +1,5 @@
 // The receive side of an endpoint: one recvmsg per message (or one recvmmsg per batch),
-// validated; replies to pending channel_calls routed to their callers; messages a call
-// stepped over kept in the stash and returned first by reads.
+// validated; the stash (endpoint_calls.cc) returned first by reads.
 #include <errno.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -24,7 +23,6 @@ namespace {
 // kernel drop descriptors for lack of control space.
 constexpr size_t kMaxFdsPerRecvmsg = kMaxFdsPerMessage;
 constexpr size_t kControlBytes = CMSG_SPACE(kMaxFdsPerRecvmsg * sizeof(int));
-constexpr uint32_t kMinKernelTxid = 0x80000000u;
 
 uint8_t* ReceiveBuffer() {
   thread_local std::unique_ptr<uint8_t[]> buffer(new uint8_t[kReceiveBufferBytes]);
@@ -305,7 +303,7 @@ zx_status_t Endpoint::Read(uint32_t options, uint32_t max_bytes, uint32_t max_ha
         if (status == ZX_ERR_SHOULD_WAIT) return status;
         if (status == ZX_OK) {
           expected_handles = header.num_handles;
-          if (txid >= kMinKernelTxid && CallPendingLocked(txid)) {
+          if (CallPendingLocked(txid)) {
             PumpLocked(1);
             continue;
           }
@@ -456,160 +454,5 @@ zx_status_t Endpoint::Deliver(ReadResult* out) {
   out->payload = message.payload;
   return ZX_OK;
 }
-
-// ---- channel_call ---------------------------------------------------------------------
-
-bool Endpoint::CallPendingLocked(uint32_t txid) const {
-  for (const CallWaiter* waiter : calls_)
-    if (waiter->txid == txid) return true;
-  return false;
-}
-
-void Endpoint::RegisterCall(CallWaiter* waiter) {
-  std::lock_guard<std::mutex> lock(inbound_mu_);
-  uint32_t txid;
-  do txid = (++txid_counter_) | kMinKernelTxid;
-  while (CallPendingLocked(txid));
-  waiter->txid = txid;
-  waiter->done_ = false;
-  calls_.push_back(waiter);
-  has_calls_.store(true);
-  ever_called_.store(true);
-}
-
-bool Endpoint::UnregisterCall(CallWaiter* waiter) {
-  std::lock_guard<std::mutex> lock(inbound_mu_);
-  auto it = std::find(calls_.begin(), calls_.end(), waiter);
-  if (it == calls_.end()) return false;
-  calls_.erase(it);
-  has_calls_.store(!calls_.empty());
-  return true;
-}
-
-bool Endpoint::CallDone(const CallWaiter* waiter) {
-  std::lock_guard<std::mutex> lock(inbound_mu_);
-  return waiter->done_;
-}
-
-bool Endpoint::RouteLocked(InboundMessage& message) {
-  const uint32_t txid = message.txid();
-  if (txid < kMinKernelTxid) return false;
-  for (auto it = calls_.begin(); it != calls_.end(); ++it) {
-    CallWaiter* waiter = *it;
-    if (waiter->txid != txid) continue;
-    calls_.erase(it);
-    has_calls_.store(!calls_.empty());
-    message.Own();
-    waiter->reply = std::move(message);
-    waiter->status = ZX_OK;
-    waiter->done_ = true;
-    waiter->Notify();
-    return true;
-  }
-  return false;
-}
-
-bool Endpoint::StashHasRoomLocked() {
-  // Far from either bound (the usual case) there is room for any record, no need to look.
-  if (stash_.size() < ZX_CALL_STASH_LIMIT &&
-      stash_bytes_ + kMaxRecordBytes <= ZX_CALL_STASH_BYTES_LIMIT)
-    return true;
-  WireHeader header;
-  uint32_t txid;
-  zx_status_t status = PeekHeadLocked(&header, &txid);
-  if (status != ZX_OK) return true;  // nothing there, or what the read drops or fails on
-  if (txid >= kMinKernelTxid && CallPendingLocked(txid)) return true;  // a reply: routed
-  return stash_.size() < ZX_CALL_STASH_LIMIT &&
-         stash_bytes_ + RecordPrefixSize(header.num_handles) + header.num_bytes <=
-             ZX_CALL_STASH_BYTES_LIMIT;
-}
-
-void Endpoint::PopStashLocked() {
-  const InboundMessage& head = stash_.front();
-  stash_bytes_ -= RecordPrefixSize(head.handles.size()) + head.num_bytes;
-  stash_.pop_front();
-  if (stash_.empty()) SetHasStash(false);
-  ClearStashFullLocked();
-}
-
-void Endpoint::ClearStashFullLocked() {
-  // Whoever stopped waiting for the socket because of the stash's bounds looks again.
-  if (stash_full_.load(std::memory_order_relaxed) && stash_full_.exchange(false))
-    for (CallWaiter* waiter : calls_) waiter->Notify();
-}
-
-void Endpoint::PumpLocked(size_t max_records) {
-  for (size_t i = 0; i < max_records && !calls_.empty(); ++i) {
-    if (!StashHasRoomLocked()) {
-      // Past the stash's bounds the socket is left as it is: its sender is made to wait
-      // by the kernel, and the calls until a read makes room (PopStashLocked).
-      stash_full_.store(true);
-      return;
-    }
-    ClearStashFullLocked();
-    InboundMessage message;
-    zx_status_t status = ReceiveLocked(&message, nullptr);
-    if (status == ZX_ERR_SHOULD_WAIT) return;
-    if (status == ZX_ERR_PEER_CLOSED) {
-      FailCallsLocked(ZX_ERR_PEER_CLOSED);
-      return;
-    }
-    if (status != ZX_OK) continue;  // a bad record is dropped, its descriptors closed
-    if (RouteLocked(message)) continue;
-    message.Own();
-    stash_bytes_ += RecordPrefixSize(message.handles.size()) + message.num_bytes;
-    stash_.push_back(std::move(message));
-    if (SetHasStash(true)) {
-      std::lock_guard<std::mutex> observers_lock(signal_observers_mu_);
-      for (SignalObserver* observer : signal_observers_) observer->OnSignalsChanged();
-    }
-  }
-}
-
-void Endpoint::AddSignalObserver(SignalObserver* observer) {
-  std::lock_guard<std::mutex> lock(signal_observers_mu_);
-  signal_observers_.push_back(observer);
-}
-
-void Endpoint::RemoveSignalObserver(SignalObserver* observer) {
-  std::lock_guard<std::mutex> lock(signal_observers_mu_);
-  auto& v = signal_observers_;
-  v.erase(std::remove(v.begin(), v.end(), observer), v.end());
-}
-
-void Endpoint::FailCallsLocked(zx_status_t status) {
-  std::vector<CallWaiter*> failed;
-  failed.swap(calls_);
-  has_calls_.store(false);
-  for (CallWaiter* waiter : failed) {
-    waiter->status = status;
-    waiter->done_ = true;
-    waiter->Notify();
-  }
-}
-
-void Endpoint::PumpForCalls(size_t max_records) {
-  std::lock_guard<std::mutex> lock(inbound_mu_);
-  PumpLocked(max_records);
-}
-
-// Endpoints in the process with a non-empty stash: writes skip looking for one when 0.
-static std::atomic<size_t> g_stashes{0};
-
-bool Endpoint::SetHasStash(bool value) {
-  if (has_stash_.exchange(value) == value) return false;
-  if (value)
-    g_stashes.fetch_add(1);
-  else
-    g_stashes.fetch_sub(1);
-  return true;
-}
-
-Endpoint::~Endpoint() { SetHasStash(false); }
-
-bool Endpoint::HasStash() { return has_stash_.load(); }
-bool Endpoint::StashFull() { return stash_full_.load(); }
-bool Endpoint::AnyHasStash() { return g_stashes.load() != 0; }
-bool Endpoint::HasPendingCalls() { return has_calls_.load(); }
 
 }  // namespace zxc
