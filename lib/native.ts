@@ -151,9 +151,9 @@ export interface NativeBinding {
   socketCreate(options: number): number;
   /** scratch[0] = bytes written. */
   socketWrite(h: number, options: number, bytes: Uint8Array): number;
-  /** On ZX_OK the number of bytes read into `pool` (≥ 0), or a Buffer holding them (their
-   *  count in scratch[0]) when the read was longer than the pool; else a status (< 0). */
-  socketRead(h: number, options: number, length: number | bigint, pool: Uint8Array): Buffer | number;
+  /** On ZX_OK, as channelRead: the bytes' offset in the read pool (≥ 0), or a Buffer holding
+   *  them when they did not fit there; their count in scratch[0]. Else a status (< 0). */
+  socketRead(h: number, options: number, length: number | bigint): Buffer | number;
   socketSetDisposition(h: number, disposition: number, dispositionPeer: number): number;
   // ---- ports (native/binding/port_js.cc) ----
   /** scratch[0] = the port. */

@@ -26,9 +26,9 @@ const nativeChannelReadEtc = native.channelReadEtc;
 const RECEIVE_BYTES = native.receiveBufferBytes;
 export const EMPTY = Buffer.alloc(0);
 
-// channelRead receives straight into the read pool, so a message's bytes are copied once,
-// by the kernel. Smaller messages are then copied out (Node's own small-buffer pool makes
-// that cheap) and the same room serves the next read; larger ones are handed out as a
+// channelRead (and socketRead) receive straight into the read pool, so a message's bytes
+// are copied once, by the kernel. Smaller messages are then copied out (Node's own
+// small-buffer pool makes that cheap) and the same room serves the next read; larger ones are handed out as a
 // view and the next read starts after them. The pool is a slab of several records'
 // room, replaced when what is left can't take a whole record: one allocation for
 // several large messages, and a view never shares bytes with another message.
@@ -43,7 +43,8 @@ function newSlab(): Buffer {
   return fresh;
 }
 
-function pooledBytes(offset: number, length: number): Buffer {
+/** The `length` bytes a read (of a channel or a socket) left at `offset` in the read pool. */
+export function pooledBytes(offset: number, length: number): Buffer {
   if (length < COPY_OUT_BELOW) {
     const bytes = Buffer.allocUnsafe(length);
     slab.copy(bytes, 0, offset, offset + length);

@@ -26,7 +26,8 @@ export const READ_WAKE = ZX_SOCKET_READABLE | ZX_SOCKET_PEER_CLOSED | ZX_SOCKET_
 /** What a writer waits for: room, or a reason a write can't succeed. */
 export const WRITE_WAKE = ZX_SOCKET_WRITABLE | ZX_SOCKET_PEER_CLOSED | ZX_SOCKET_WRITE_DISABLED;
 
-// The read pool's size in lib/sys-socket.ts: one native call and no extra copy per chunk.
+// Fits the read pool's room for one read (lib/receive.ts): one native call and no extra
+// copy per chunk.
 const CHUNK_BYTES = 64 * 1024;
 
 export class SocketStream extends Duplex {

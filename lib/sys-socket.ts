@@ -3,31 +3,12 @@
 import { ZX_OK } from './constants';
 import { bytesOrNull, u32, u64 } from './check';
 import { native, pairResult } from './native';
+import { EMPTY, pooledBytes } from './receive';
 import type { CreatePairResult } from './native';
 
 const scratch = native.scratch;
 const nativeSocketWrite = native.socketWrite;
 const nativeSocketRead = native.socketRead;
-const EMPTY = Buffer.alloc(0);
-
-// Reads land in `pool` (one copy, by the kernel). Small results are copied out and the pool
-// serves the next read; larger ones are handed out as a view and the pool is replaced, so a
-// view never shares memory with another read's bytes. Reads longer than the pool get a
-// Buffer of their own size from the addon.
-const POOL_BYTES = 64 * 1024;
-const COPY_OUT_BELOW = 16 * 1024;
-let pool: Buffer | undefined;
-
-function pooledBytes(length: number): Buffer {
-  const from = pool!;
-  if (length < COPY_OUT_BELOW) {
-    const bytes = Buffer.allocUnsafe(length);
-    from.copy(bytes, 0, 0, length);
-    return bytes;
-  }
-  pool = undefined;
-  return from.subarray(0, length);
-}
 
 export interface SocketWriteResult {
   status: number;
@@ -59,14 +40,12 @@ export function socketWrite(h: number, options: number, bytes: Uint8Array | null
  *  longer than `length` is cut to it and the rest discarded. */
 export function socketRead(h: number, options: number, length: number | bigint): SocketReadResult {
   const fn = 'socketRead';
-  pool ??= Buffer.allocUnsafeSlow(POOL_BYTES);
-  const r = nativeSocketRead(u32(fn, 'handle', h), u32(fn, 'options', options), u64(fn, 'length', length), pool);
-  if (typeof r !== 'number') {
-    const actual = scratch[0];
-    return { status: ZX_OK, bytes: actual === r.length ? r : r.subarray(0, actual), actual };
-  }
-  if (r < 0) return { status: r, bytes: EMPTY, actual: 0 };
-  return { status: ZX_OK, bytes: pooledBytes(r), actual: r };
+  // Into the read pool, as a channel read (lib/receive.ts: one copy, by the kernel).
+  const r = nativeSocketRead(u32(fn, 'handle', h), u32(fn, 'options', options), u64(fn, 'length', length));
+  if (typeof r === 'number' && r < 0) return { status: r, bytes: EMPTY, actual: 0 };
+  const actual = scratch[0];
+  if (typeof r === 'number') return { status: ZX_OK, bytes: pooledBytes(r, actual), actual };
+  return { status: ZX_OK, bytes: actual === r.length ? r : r.subarray(0, actual), actual };
 }
 
 /** disposition / dispositionPeer: 0 (no change), ZX_SOCKET_DISPOSITION_WRITE_DISABLED or

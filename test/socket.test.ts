@@ -443,6 +443,29 @@ describe('socketRead', () => {
     closeAll(a, b, c, d);
   });
 
+  it('socket and channel reads land in the same read pool: no read overwrites the bytes another one handed out', () => {
+    const [a, b] = socketPair(ZX_SOCKET_DATAGRAM);
+    const [c, d] = Channel.create();
+    const kept: Buffer[] = [];
+    const expected: Buffer[] = [];
+    // Large reads (handed out as views of the pool) and small ones (copied out), taken in
+    // turns from the socket and the channel, more than one slab's worth.
+    for (let i = 0; i < 24; i++) {
+      const size = i % 3 === 2 ? 100 : 40_000 + i;
+      const bytes = pattern(size, i);
+      expected.push(bytes, bytes);
+      expect(write(a, bytes)).toBe(size);
+      c.write(bytes);
+      const r = sys.socketRead(b, 0, 65536);
+      expect(r.status).toBe(ZX_OK);
+      kept.push(r.bytes, d.tryRead()!.bytes);
+    }
+    kept.forEach((bytes, i) => expect(bytes.equals(expected[i])).toBe(true));
+    closeAll(a, b);
+    c.close();
+    d.close();
+  });
+
   it('a 0-byte record from a writer outside the library is skipped, never taken for the end', async () => {
     const [mine, theirs] = socketPair(ZX_SOCKET_DATAGRAM);
     const { status, fd } = fdio.fdCreate(theirs);

@@ -29,8 +29,9 @@ constexpr size_t kDispositionResult = 4;
 struct AddonData {
   Napi::Reference<Napi::Uint32Array> scratch_ref;
   uint32_t* scratch = nullptr;
-  // Where channelRead receives: a slab Buffer of lib/receive.ts's, so that the bytes of a
-  // message are copied once (by the kernel) and handed out as a view or a small copy.
+  // Where channelRead and socketRead receive: a slab Buffer of lib/receive.ts's, so that
+  // the bytes of a message are copied once (by the kernel) and handed out as a view or a
+  // small copy.
   // Records land at pool + pool_start (kReceiveBufferBytes of room there, at least).
   Napi::Reference<Napi::Buffer<uint8_t>> pool_ref;
   uint8_t* pool = nullptr;

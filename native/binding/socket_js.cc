@@ -1,5 +1,6 @@
 // The socket functions. Out-values go into scratch, as for channels; a read lands in the
-// caller's pool Buffer (or, when longer than the pool, in a Buffer made to its size).
+// read pool, as a channel read does (or, when longer than its room, in a Buffer made to
+// its size).
 #include "binding/addon_data.h"
 #include "core/syscalls.h"
 
@@ -26,21 +27,23 @@ Napi::Value SocketWriteJs(const Napi::CallbackInfo& info) {
   return Status(info.Env(), status);
 }
 
-// socketRead(h, options, length, pool: Uint8Array) → on ZX_OK the number of bytes read
-// into the pool (≥ 0), or a Buffer holding them (length in scratch[0]) when the read was
-// longer than the pool; else a status (< 0).
+// socketRead(h, options, length) → on ZX_OK, as channelRead answers: the bytes' offset in
+// the read pool (≥ 0), or a Buffer holding them when they did not fit there; their count
+// in scratch[0]. Else a status (< 0).
 Napi::Value SocketReadJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  iovec pool{nullptr, 0};
-  BytesOf(env, info[3], &pool);
-  JsReadTarget target(env, pool);
+  AddonData& data = Data(info);
+  // The window past pool_start always has room for kReceiveBufferBytes (moveReadPool).
+  const iovec window =
+      data.pool ? iovec{data.pool + data.pool_start, kReceiveBufferBytes} : iovec{nullptr, 0};
+  JsReadTarget target(env, window);
   size_t actual = 0;
   zx_status_t status =
       SocketRead(U32(info[0]), U32(info[1]), static_cast<size_t>(SizeOf(info[2])), target, &actual);
   if (status != ZX_OK) return Status(env, status);
-  Data(info).scratch[0] = static_cast<uint32_t>(actual);
+  data.scratch[0] = static_cast<uint32_t>(actual);
   if (napi_value own = target.own()) return Napi::Value(env, own);
-  return Napi::Number::New(env, static_cast<double>(actual));
+  return Napi::Number::New(env, static_cast<double>(data.pool_start));
 }
 
 // socketSetDisposition(h, disposition, dispositionPeer) → status.
