@@ -235,8 +235,10 @@ describe("Channel's events", () => {
        ch.on('message', () => { if (++n === 10) parentPort.postMessage('busy'); });`,
       { h: raw },
     );
+    // A producer that follows backpressure: a worker slow to start (a loaded machine) must
+    // not make it meet the queue's bounds (SHOULD_WAIT).
     const flowing = setInterval(() => {
-      for (let i = 0; i < 50; i++) a.write(seq(i));
+      for (let i = 0; i < 50 && !a.writableNeedDrain; i++) a.write(seq(i));
     }, 1);
     expect(await w.message).toBe('busy');
     await w.worker.terminate();
