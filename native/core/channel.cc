@@ -155,8 +155,8 @@ zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter
   HandleTable& table = HandleTable::Get();
   const bool observing = table.AddObserver(h, &waker) == ZX_OK;
   if (!observing) waker.OnHandleRemoved();
-  int edges = -1;           // a framed endpoint's, once its socket showed part of a frame
-  size_t polled_count = 1;  // how many of fds[] the last sleep watched
+  int edges = -1;             // a framed endpoint's, once its socket showed part of a frame
+  size_t polled_count = 1;    // how many of fds[] the last sleep watched
   bool sent_just_now = true;  // the reply can't be there yet: wait before reading
   pollfd fds[2];
   const zx_status_t status = BlockingWait(deadline, fds, [&](const WaitTurn& turn, size_t* count) {
