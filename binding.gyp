@@ -24,6 +24,7 @@
         "native/core/service.cc",
         "native/core/exit_flush.cc",
         "native/core/event.cc",
+        "native/core/user_signals.cc",
         "native/core/thread_wake.cc",
         "native/core/vmo.cc",
         "native/core/vmo_ops.cc",

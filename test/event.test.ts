@@ -8,6 +8,7 @@ import {
   PA_USER0,
   sys,
   ZX_CHANNEL_READABLE,
+  ZX_CHANNEL_WRITABLE,
   ZX_DEFAULT_EVENT_RIGHTS,
   ZX_DEFAULT_EVENTPAIR_RIGHTS,
   ZX_ERR_ACCESS_DENIED,
@@ -118,12 +119,13 @@ describe('objectSignal', () => {
     expect(sys.objectSignal(e, 0, ZX_EVENT_SIGNALED)).toBe(ZX_ERR_BAD_HANDLE);
   });
 
-  it('on a channel: SIGNALED is INVALID_ARGS, user signals NOT_SUPPORTED (no shared state for them)', () => {
+  it('on a channel: SIGNALED is INVALID_ARGS, user signals are set (test/user-signals.test.ts)', () => {
     const { out0, out1 } = sys.channelCreate(0);
     expect(sys.objectSignal(out0, 0, ZX_EVENT_SIGNALED)).toBe(ZX_ERR_INVALID_ARGS);
-    expect(sys.objectSignal(out0, 0, ZX_USER_SIGNAL_0)).toBe(ZX_ERR_NOT_SUPPORTED);
+    expect(sys.objectSignal(out0, 0, ZX_USER_SIGNAL_0)).toBe(ZX_OK);
     expect(sys.objectSignalPeer(out0, 0, ZX_EVENT_SIGNALED)).toBe(ZX_ERR_INVALID_ARGS);
-    expect(sys.objectSignalPeer(out0, 0, ZX_USER_SIGNAL_0)).toBe(ZX_ERR_NOT_SUPPORTED);
+    expect(sys.objectSignalPeer(out0, 0, ZX_USER_SIGNAL_1)).toBe(ZX_OK);
+    expect(signalsOf(out1)).toBe(ZX_CHANNEL_WRITABLE | ZX_USER_SIGNAL_1);
     expect(sys.handleCloseMany([out0, out1])).toBe(ZX_OK);
   });
 

@@ -135,7 +135,9 @@ class EnvLoop final : UvHandleOwner {
   void LookAgainIfReadable(Watch* watch);
   void LookAgain();
 
-  Watch* WatchFor(const zxc::ObjectRef& object);
+  // The object's watch, made if need be; ready for waits on `wanted` (with user signals of
+  // an object whose descriptor can't tell them: its bell).
+  Watch* WatchFor(const zxc::ObjectRef& object, zxc::zx_signals_t wanted = 0);
   // `known`: the object's signals if just read (saves a look).
   void UpdateWatch(Watch* watch, const zxc::zx_signals_t* known = nullptr);
   void CloseWatch(Watch* watch);

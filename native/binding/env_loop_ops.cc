@@ -148,7 +148,7 @@ Napi::Value EnvLoop::WaitAsync(zx_handle_t h, zx_signals_t signals, zx_time_t de
   if (NsUntil(deadline) == 0) return Resolved(WaitResult(ZX_ERR_TIMED_OUT, now));
   // An object whose state is in shared memory is watched through a descriptor of our own
   // (OpenWaiter); without one nothing would ever look at its signals again.
-  if (!info.object->PollableFd() && !WatchFor(info.object))
+  if (info.object->NeedsWaiter(signals) && !WatchFor(info.object, signals))
     return Resolved(WaitResult(ZX_ERR_NO_RESOURCES, now));
   return StartOp(std::make_unique<Wait>(this, h, deadline, signals), info.object, &now, id);
 }

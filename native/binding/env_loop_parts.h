@@ -42,8 +42,13 @@ struct EnvLoop::Watch {
   zxc::ObjectRef object;     // kept alive, its descriptor open, while watched
   int waiter = -1;           // our own epoll instance, for objects whose state is in shared memory
   UvHandle<uv_poll_t> poll;  // on `waiter` if there is one, else on the object's descriptor
-  uint64_t updated_at = 0;   // EnvLoop::update_serial_ at its last UpdateWatch
-  int flush_events = 0;      // what an outbound queue waits for (FlushEvents); 0: nothing
+  // For waits on user signals of an object watched on its descriptor (a channel, a socket):
+  // our own epoll instance watching the object and its page's doorbell, and its poll.
+  int bell = -1;
+  UvHandle<uv_poll_t> bell_poll;
+  bool bell_on = false;     // bell_poll started: a wait wants user signals
+  uint64_t updated_at = 0;  // EnvLoop::update_serial_ at its last UpdateWatch
+  int flush_events = 0;     // what an outbound queue waits for (FlushEvents); 0: nothing
   std::vector<Op*> ops;
   Listener* listener = nullptr;  // this loop's listener of the channel, if any
   int events = 0;                // what the poll is started with; 0 = stopped

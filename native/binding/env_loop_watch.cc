@@ -36,21 +36,44 @@ EnvLoop::Watch::~Watch() {
   // closed first, then our own epoll instance, and last the object (a closed handle's
   // descriptor closes with its last reference).
   poll.Close();
+  bell_poll.Close();
   if (waiter >= 0) close(waiter);
+  if (bell >= 0) close(bell);
 }
 
-EnvLoop::Watch* EnvLoop::WatchFor(const ObjectRef& object) {
+EnvLoop::Watch* EnvLoop::WatchFor(const ObjectRef& object, zx_signals_t wanted) {
+  // First: a page for user signals is made here if there is none yet.
+  const bool own_waiter = object->NeedsWaiter(wanted);
+  Watch* watch;
   auto it = watches_.find(object.get());
-  if (it != watches_.end()) return it->second;
-  auto watch = std::make_unique<Watch>(this, object);
-  if (!object->PollableFd() && (watch->waiter = OpenWaiter(*object)) < 0) return nullptr;
-  if (watch->poll.Open(this, loop_, uv_poll_init,
-                       watch->waiter >= 0 ? watch->waiter : object->fd()) != 0)
-    return nullptr;
-  watch->poll->data = watch.get();
-  uv_unref(watch->poll.base());
-  watches_[object.get()] = watch.get();
-  return watch.release();
+  if (it != watches_.end()) {
+    watch = it->second;
+    // User signals whose page was made since the watch began: its doorbell joins.
+    const bool user = object->user_signals() && (wanted & ZX_USER_SIGNAL_ALL);
+    if (user && watch->waiter >= 0 && !object->WatchIn(watch->waiter, 0)) return nullptr;
+  } else {
+    auto made = std::make_unique<Watch>(this, object);
+    if (!object->PollableFd() && (made->waiter = OpenWaiter(*object)) < 0) return nullptr;
+    if (made->poll.Open(this, loop_, uv_poll_init,
+                        made->waiter >= 0 ? made->waiter : object->fd()) != 0)
+      return nullptr;
+    made->poll->data = made.get();
+    uv_unref(made->poll.base());
+    watches_[object.get()] = made.get();
+    watch = made.release();
+  }
+  if (own_waiter && watch->waiter < 0 && watch->bell < 0) {
+    const int bell = OpenWaiter(*object);
+    if (bell < 0) return nullptr;
+    if (watch->bell_poll.Open(this, loop_, uv_poll_init, bell) != 0) {
+      close(bell);
+      return nullptr;
+    }
+    watch->bell = bell;
+    watch->bell_poll->data = watch;
+    uv_unref(watch->bell_poll.base());
+  }
+  return watch;
 }
 
 void EnvLoop::CloseWatch(Watch* watch) {
@@ -64,6 +87,19 @@ void EnvLoop::CloseWatch(Watch* watch) {
 // None once the peer is gone (HUP would fire forever): only a deadline or close is left.
 void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
   watch->updated_at = ++update_serial_;
+  // The bell rings for waits on user signals only.
+  if (watch->bell >= 0) {
+    bool user = false;
+    for (Op* op : watch->ops)
+      if (Wait* wait = op->AsWait()) user |= (wait->signals & ZX_USER_SIGNAL_ALL) != 0;
+    if (user != watch->bell_on) {
+      watch->bell_on = user;
+      if (user)
+        uv_poll_start(watch->bell_poll.get(), UV_READABLE, OnPoll);
+      else
+        uv_poll_stop(watch->bell_poll.get());
+    }
+  }
   if (watch->Idle()) {
     // Idle: keep it (and its epoll registration) until this loop turn ends, so that the
     // next wait, typically started by the promise reaction of the last one, reuses it.
@@ -170,6 +206,8 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
       return;
     }
   }
+  const bool rang = poll == watch->bell_poll.get();  // the bell: no news of the socket
+  if (rang) DrainWaiter(watch->bell);
   uint64_t settled_at = 0;
   if (!watch->ops.empty() || watch->listener) {
     // Settling runs promise reactions: inside a callback scope, like any callback. The
@@ -190,7 +228,8 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
     if (!watch->ops.empty()) {
       const zx_signals_t* known = nullptr;
       zx_signals_t derived;
-      if (endpoint && watch->waiter < 0 && !pumped && status == 0 && (events & UV_READABLE) &&
+      if (endpoint && watch->waiter < 0 && !pumped && !rang && status == 0 &&
+          (events & UV_READABLE) &&
           !(events & UV_DISCONNECT) && !endpoint->EverCalled()) {
         // A record, no hangup, and no call that could have taken it (Endpoint::EverCalled).
         // (Not through a waiter: its readiness is an edge, not a record.)

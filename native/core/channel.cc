@@ -97,15 +97,16 @@ zx_status_t PrepareMessage(zx_handle_t h, uint32_t options, zx_rights_t required
       if (first_error == ZX_OK) first_error = result;
       continue;
     }
-    const Object& object = *moved.object;
     ObjectRef carried = moved.object->ForTransfer(moved.rights);
     if (!carried) {  // out of descriptors (a port's copy)
       dispositions[i].result = ZX_ERR_NO_RESOURCES;
       if (first_error == ZX_OK) first_error = ZX_ERR_NO_RESOURCES;
       continue;
     }
+    moved.object.reset();
+    const Object& object = *carried;
     entries[out->carried.size()] =
-        WireHandle{object.type(), moved.rights, object.koid(), object.related_koid()};
+        WireHandle{WireTypeOf(object), moved.rights, object.koid(), object.related_koid()};
     out->carried.push_back(std::move(carried));
   }
   if (first_error != ZX_OK) {

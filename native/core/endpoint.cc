@@ -16,8 +16,8 @@ namespace {
 constexpr int kSendBufferRequest = 1 << 20;  // the kernel doubles it: 2 MiB of records
 }
 
-Endpoint::Endpoint(int fd, zx_koid_t koid, zx_koid_t related_koid)
-    : Object(ZX_OBJ_TYPE_CHANNEL, fd, koid, related_koid) {}
+Endpoint::Endpoint(int fd, zx_koid_t koid, zx_koid_t related_koid, UserSignals::LinkRef link)
+    : WithUserSignals(ZX_OBJ_TYPE_CHANNEL, fd, koid, related_koid, std::move(link)) {}
 
 void Endpoint::ConfigureSocket(int fd) {
   if (PortableBackend()) {
@@ -34,8 +34,9 @@ zx_status_t Endpoint::CreatePair(EndpointRef* out0, EndpointRef* out1) {
   ConfigureSocket(fds[0]);
   ConfigureSocket(fds[1]);
   zx_koid_t k0 = NewKoid(), k1 = NewKoid();
-  *out0 = std::make_shared<Endpoint>(fds[0], k0, k1);
-  *out1 = std::make_shared<Endpoint>(fds[1], k1, k0);
+  UserSignals::LinkRef link = UserSignals::NewLink();
+  *out0 = std::make_shared<Endpoint>(fds[0], k0, k1, link);
+  *out1 = std::make_shared<Endpoint>(fds[1], k1, k0, std::move(link));
   return ZX_OK;
 }
 
@@ -75,7 +76,7 @@ zx_signals_t Endpoint::Signals() {
   }
   zx_signals_t signals = peer_closed ? ZX_CHANNEL_PEER_CLOSED : ZX_CHANNEL_WRITABLE;
   if (readable) signals |= ZX_CHANNEL_READABLE;
-  return signals;
+  return signals | user_.Load();
 }
 
 short Endpoint::PollEventsFor(zx_signals_t wanted, zx_signals_t now) const {

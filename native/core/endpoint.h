@@ -19,6 +19,7 @@
 
 #include "core/object.h"
 #include "core/transport_stream.h"
+#include "core/user_signals.h"
 #include "core/wire_format.h"
 
 namespace zxc {
@@ -124,9 +125,10 @@ class CallWaiter {
   bool done_ = false;  // under the endpoint's inbound lock
 };
 
-class Endpoint : public Object {
+class Endpoint : public WithUserSignals {
  public:
-  Endpoint(int fd, zx_koid_t koid, zx_koid_t related_koid);
+  // `link`: shared with the other end when both are made here (null: a new one).
+  Endpoint(int fd, zx_koid_t koid, zx_koid_t related_koid, UserSignals::LinkRef link = nullptr);
   ~Endpoint() override;
 
   // A connected pair of endpoints (socketpair + buffer sizing).

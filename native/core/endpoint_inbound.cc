@@ -100,15 +100,17 @@ zx_status_t TakeRecord(int sock, int* fds, size_t num_fds, bool ctrunc, bool tru
   const uint32_t count = record.header.num_handles;
   WireHandle entries[kMaxMsgHandles];
   const ObjectKind* kinds[kMaxMsgHandles];
+  size_t entry_fds[kMaxMsgHandles];
   size_t used = 0;
   for (uint32_t i = 0; i < count; ++i) {
     entries[i] = HandleEntryAt(record, i);
-    kinds[i] = KindOf(entries[i].type);
-    if (!kinds[i] || used + kinds[i]->num_fds > num_fds || !kinds[i]->matches(fds + used)) {
+    kinds[i] = KindOfEntry(entries[i].type, &entry_fds[i]);
+    if (!kinds[i] || used + entry_fds[i] > num_fds ||
+        !EntryMatches(*kinds[i], entries[i].type, fds + used)) {
       CloseAll(fds, num_fds);
       return ZX_ERR_IO_DATA_INTEGRITY;
     }
-    used += kinds[i]->num_fds;
+    used += entry_fds[i];
   }
   if (used != num_fds) {
     CloseAll(fds, num_fds);
@@ -123,14 +125,14 @@ zx_status_t TakeRecord(int sock, int* fds, size_t num_fds, bool ctrunc, bool tru
     // A descriptor's access-mode bound costs a syscall: some kinds apply it on first use.
     const bool unchecked = kind.enforced_on_first_use;
     const zx_rights_t rights = unchecked ? e.rights : e.rights & kind.enforced(fds + used);
-    ObjectRef object = AdoptDescriptors(kind, fds + used, e.koid, e.related_koid);
-    used += kind.num_fds;
+    ObjectRef object = AdoptEntry(kind, e.type, fds + used, e.koid, e.related_koid);
+    used += entry_fds[i];
     if (!object) {  // no memory to map it: its descriptors are closed, and so are the rest
       CloseAll(fds + used, num_fds - used);
       out->handles.clear();
       return ZX_ERR_NO_RESOURCES;
     }
-    out->handles.push_back(ReceivedHandle{std::move(object), e.type, rights, unchecked});
+    out->handles.push_back(ReceivedHandle{std::move(object), kind.type, rights, unchecked});
   }
   out->owned.clear();
   out->payload = record.payload;

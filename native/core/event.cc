@@ -18,6 +18,7 @@
 #include "core/port.h"
 #include "core/socket_util.h"
 #include "core/syscalls.h"
+#include "core/user_signals.h"
 #include "core/wire_format.h"
 
 #ifndef F_SEAL_FUTURE_WRITE
@@ -244,8 +245,9 @@ zx_status_t EventpairCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* ou
 }
 
 // Zircon's order: handle, right, mask (user signals, plus SIGNALED for events), object.
-// Only events and eventpairs have signals a user can set across processes; channels,
-// sockets and the rest answer NOT_SUPPORTED after the checks.
+// Events and eventpairs keep their signals in their own page; channels, sockets and VMOs
+// their user signals in one made on first need (user_signals.h); the others (timers,
+// ports, plain descriptors) answer NOT_SUPPORTED after the checks.
 zx_status_t ObjectSignal(zx_handle_t h, zx_signals_t clear, zx_signals_t set) {
   HandleInfo info;
   zx_status_t status =
@@ -256,12 +258,15 @@ zx_status_t ObjectSignal(zx_handle_t h, zx_signals_t clear, zx_signals_t set) {
   const zx_signals_t allowed = event_like ? kEventSignals : ZX_USER_SIGNAL_ALL;
   if ((clear | set) & ~allowed) return ZX_ERR_INVALID_ARGS;
   ObservedChange change(*info.object);
-  if (type == ZX_OBJ_TYPE_EVENT)
+  if (type == ZX_OBJ_TYPE_EVENT) {
     static_cast<Event&>(*info.object).Signal(clear, set);
-  else if (type == ZX_OBJ_TYPE_EVENTPAIR)
+  } else if (type == ZX_OBJ_TYPE_EVENTPAIR) {
     static_cast<EventPairSide&>(*info.object).Signal(clear, set);
-  else
+  } else if (UserSignals* user = info.object->user_signals()) {
+    return user->Update(false, clear, set);
+  } else {
     return ZX_ERR_NOT_SUPPORTED;
+  }
   return ZX_OK;
 }
 
@@ -276,10 +281,12 @@ zx_status_t ObjectSignalPeer(zx_handle_t h, zx_signals_t clear, zx_signals_t set
   if (!peered) return ZX_ERR_NOT_SUPPORTED;
   const zx_signals_t allowed = type == ZX_OBJ_TYPE_EVENTPAIR ? kEventSignals : ZX_USER_SIGNAL_ALL;
   if ((clear | set) & ~allowed) return ZX_ERR_INVALID_ARGS;
-  // User signals on channels and sockets: docs/objects.md, "Events and eventpairs".
-  if (type != ZX_OBJ_TYPE_EVENTPAIR) return ZX_ERR_NOT_SUPPORTED;
   ObservedChange change(*info.object);
-  return static_cast<EventPairSide&>(*info.object).SignalPeer(clear, set);
+  if (type == ZX_OBJ_TYPE_EVENTPAIR)
+    return static_cast<EventPairSide&>(*info.object).SignalPeer(clear, set);
+  // (ZX_CHANNEL_PEER_CLOSED and ZX_SOCKET_PEER_CLOSED are the same bit.)
+  if (info.object->Signals() & ZX_CHANNEL_PEER_CLOSED) return ZX_ERR_PEER_CLOSED;
+  return info.object->user_signals()->Update(true, clear, set);
 }
 
 }  // namespace zxc

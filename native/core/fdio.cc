@@ -51,7 +51,7 @@ zx_status_t FdClone(int fd, zx_handle_t* out) {
   return status;
 }
 
-zx_status_t HandleExport(zx_handle_t h, ExportedHandle* out) {
+zx_status_t HandleExport(zx_handle_t h, ExportedHandle* out, bool bare) {
   out->fd = -1;
   HandleTable& table = HandleTable::Get();
   HandleInfo info;
@@ -64,13 +64,17 @@ zx_status_t HandleExport(zx_handle_t h, ExportedHandle* out) {
     // Messages a call stepped over live in this process only: they would be left behind.
     if (endpoint->HasStash()) return ZX_ERR_BAD_STATE;
   }
-  // Objects of more than one descriptor don't fit one descriptor (spawn boxes them).
+  // Objects of more than one descriptor don't fit one descriptor (spawn boxes them). Nor
+  // do the user signals of one whose page is made, unless only its descriptor is asked for.
   const ObjectKind* kind = KindOf(info.object->type());
   if (!kind || kind->num_fds != 1) return ZX_ERR_NOT_SUPPORTED;
+  int fds[kMaxObjectFds];
+  if (!bare && info.object->Descriptors(fds) > kind->num_fds) return ZX_ERR_NOT_SUPPORTED;
   info = HandleInfo();
   status = table.Remove(h, &info);
   if (status != ZX_OK) return status;
-  info.object = info.object->ForTransfer(info.rights);
+  // One descriptor goes: no page is made for it.
+  info.object = info.object->ForTransfer(info.rights, true);
   const Object& object = *info.object;
   *out = ExportedHandle{-1, object.type(), info.rights, object.koid(), object.related_koid()};
   // The last reference gives its descriptor away; a shared object keeps its own.
@@ -108,7 +112,7 @@ zx_status_t HandleImport(const ExportedHandle& in, zx_handle_t* out) {
 
 zx_status_t FdCreate(zx_handle_t h, int* out_fd) {
   ExportedHandle exported;
-  zx_status_t status = HandleExport(h, &exported);
+  zx_status_t status = HandleExport(h, &exported, true);
   *out_fd = exported.fd;
   return status;
 }

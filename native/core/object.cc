@@ -1,5 +1,6 @@
 #include "core/object.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -58,7 +59,7 @@ bool Object::WatchIn(int epfd, uint64_t data) const {
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   ev.data.u64 = data;
-  return epoll_ctl(epfd, EPOLL_CTL_ADD, fd_, &ev) == 0;
+  return epoll_ctl(epfd, EPOLL_CTL_ADD, fd_, &ev) == 0 || errno == EEXIST;
 }
 
 size_t Object::Descriptors(int* out) const {

@@ -11,7 +11,10 @@
 
 namespace zxc {
 
-// The most descriptors one object carries in a message (an eventpair side: three).
+class UserSignals;
+
+// The most descriptors one object carries in a message (an eventpair side, and a channel
+// endpoint, socket end or VMO with its user signals' page: three).
 constexpr size_t kMaxObjectFds = 3;
 
 class Object : public std::enable_shared_from_this<Object> {
@@ -43,8 +46,14 @@ class Object : public std::enable_shared_from_this<Object> {
   // False when the state lives in shared memory, not in fd(): a waiter then watches
   // through an edge-triggered epoll instance of its own (OpenWaiter).
   virtual bool PollableFd() const { return true; }
+  // Whether a waiter for `wanted` must watch through an epoll instance of its own
+  // (OpenWaiter) rather than poll fd(): !PollableFd(), or user signals wanted of an object
+  // that keeps them in a shared page (made here if there is none yet, so that the waiter
+  // watches its doorbell; docs/objects.md, "User signals").
+  virtual bool NeedsWaiter(zx_signals_t wanted) { return !PollableFd(); }
   // Registers in the epoll instance `epfd`, edge-triggered with `data`, every descriptor
-  // whose activity may change Signals(). Ports and private waiters use it.
+  // whose activity may change Signals() (one already there is left as it is). Ports and
+  // private waiters use it.
   virtual bool WatchIn(int epfd, uint64_t data) const;
   // The signals that only calls of this process can take down (a read, a write): a port
   // looks around each such call, so it sees every fall of these and a message arriving
@@ -52,11 +61,18 @@ class Object : public std::enable_shared_from_this<Object> {
   // a descriptor anyone may read) can fall unseen: fresh activity that can raise one, with
   // it up, is taken as a rise (docs/objects.md, "Ports").
   virtual zx_signals_t SignalsOnlyCallsLower() const { return 0; }
+  // The user signals of a channel, socket or VMO; nullptr for objects without them (events
+  // and eventpairs keep theirs in their own page).
+  virtual UserSignals* user_signals() { return nullptr; }
   // The descriptors that travel with the object in a message, fd() first.
   virtual size_t Descriptors(int* out) const;
   // What travels for a handle with `rights`: this object, or a twin with the same identity
   // whose descriptors enforce the rights (a VMO without WRITE goes as a read-only file).
-  virtual std::shared_ptr<Object> ForTransfer(zx_rights_t rights) { return shared_from_this(); }
+  // The caller holds the one reference it sends. `descriptor_only`: only fd() will go (no
+  // user signals' page is made for it).
+  virtual std::shared_ptr<Object> ForTransfer(zx_rights_t rights, bool descriptor_only = false) {
+    return shared_from_this();
+  }
 
  private:
   const zx_obj_type_t type_;

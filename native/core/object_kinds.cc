@@ -5,8 +5,11 @@
 #include "core/koid.h"
 #include "core/port.h"
 #include "core/socket.h"
+#include "core/socket_util.h"
 #include "core/timer.h"
+#include "core/user_signals.h"
 #include "core/vmo.h"
+#include "core/wire_format.h"
 
 namespace zxc {
 namespace {
@@ -57,6 +60,48 @@ const ObjectKind* KindOf(zx_obj_type_t type) {
     default:
       return nullptr;
   }
+}
+
+uint32_t WireTypeOf(const Object& object) {
+  const ObjectKind* kind = KindOf(object.type());
+  int fds[kMaxObjectFds];
+  const size_t n = object.Descriptors(fds);
+  return object.type() | (kind && n > kind->num_fds ? kWireUserSignals : 0);
+}
+
+const ObjectKind* KindOfEntry(uint32_t wire_type, size_t* num_fds) {
+  const uint32_t type = wire_type & ~kWireUserSignals;
+  const ObjectKind* kind = KindOf(type);
+  if (!kind) return nullptr;
+  *num_fds = kind->num_fds;
+  if (!(wire_type & kWireUserSignals)) return kind;
+  if (type != ZX_OBJ_TYPE_CHANNEL && type != ZX_OBJ_TYPE_SOCKET && type != ZX_OBJ_TYPE_VMO)
+    return nullptr;
+  *num_fds += kUserSignalsFds;
+  return kind;
+}
+
+bool EntryMatches(const ObjectKind& kind, uint32_t wire_type, const int* fds) {
+  if (!kind.matches(fds)) return false;
+  if (!(wire_type & kWireUserSignals)) return true;
+  const int* page = fds + kind.num_fds;
+  return SharedSignals::Matches(page[0], page[1]);
+}
+
+ObjectRef AdoptEntry(const ObjectKind& kind, uint32_t wire_type, const int* fds, zx_koid_t koid,
+                     zx_koid_t related_koid) {
+  const bool with_page = wire_type & kWireUserSignals;
+  ObjectRef object = AdoptDescriptors(kind, fds, koid, related_koid);
+  if (!with_page) return object;
+  const int* page_fds = fds + kind.num_fds;
+  if (!object) {
+    CloseAll(page_fds, kUserSignalsFds);
+    return nullptr;
+  }
+  SharedSignalsRef page = SharedSignals::Adopt(page_fds[0], page_fds[1]);
+  if (!page) return nullptr;  // (the object closes its own)
+  object->user_signals()->Attach(std::move(page));
+  return object;
 }
 
 ObjectRef AdoptDescriptors(const ObjectKind& kind, const int* fds, zx_koid_t koid,

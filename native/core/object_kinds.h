@@ -26,6 +26,19 @@ struct ObjectKind {
 // nullptr for a type that can't travel (anything unknown).
 const ObjectKind* KindOf(zx_obj_type_t type);
 
+// A handle entry's type on the wire: the object's, with kWireUserSignals when the page of
+// its user signals goes with it (user_signals.h; docs/wire-format.md).
+uint32_t WireTypeOf(const Object& object);
+// The kind of a received entry's type and how many descriptors the entry carries; nullptr
+// for a type that can't travel, or kWireUserSignals on one without user signals.
+const ObjectKind* KindOfEntry(uint32_t wire_type, size_t* num_fds);
+// Whether an entry's descriptors are what its type says (the page checked as an event's).
+bool EntryMatches(const ObjectKind& kind, uint32_t wire_type, const int* fds);
+// The object for an entry's descriptors, which belong to it from now on (closed if it
+// can't be made: nullptr).
+ObjectRef AdoptEntry(const ObjectKind& kind, uint32_t wire_type, const int* fds, zx_koid_t koid,
+                     zx_koid_t related_koid);
+
 // The object for descriptors that arrived with this identity (koid 0: a new one).
 // The kind must exist; the descriptors belong to the object from now on.
 ObjectRef AdoptDescriptors(const ObjectKind& kind, const int* fds, zx_koid_t koid,

@@ -432,8 +432,13 @@ void Port::CloseWatchLocked(Watch* watch) {
 
 zx_status_t Port::Observe(const ObjectRef& object, zx_handle_t h, uint64_t key,
                           zx_signals_t signals, uint32_t options) {
+  // User signals of a channel, socket or VMO: their page made now if need be, and its
+  // doorbell added to a watch made before it was (docs/objects.md, "User signals").
+  const bool user = object->user_signals() && (signals & ZX_USER_SIGNAL_ALL);
+  if (user) object->NeedsWaiter(signals);
   std::lock_guard<std::mutex> lock(mu_);
   Watch* watch = FindWatchLocked(object.get());
+  if (watch && user && !object->WatchIn(watch->waiter, 0)) return WatchErrnoStatus();
   const bool edge = options & ZX_WAIT_ASYNC_EDGE;
   // Activity from before this call belongs to the observers already there.
   if (watch && edge) {

@@ -57,8 +57,9 @@ const ObjectKind kSocketKind{
     [](const int*) { return ~0u; },  // the OS enforces none of a socket's rights
 };
 
-Socket::Socket(int fd, bool datagram, zx_koid_t koid, zx_koid_t related_koid)
-    : Object(ZX_OBJ_TYPE_SOCKET, fd, koid, related_koid),
+Socket::Socket(int fd, bool datagram, zx_koid_t koid, zx_koid_t related_koid,
+               UserSignals::LinkRef link)
+    : WithUserSignals(ZX_OBJ_TYPE_SOCKET, fd, koid, related_koid, std::move(link)),
       datagram_(datagram),
       send_buffer_(SocketOption(fd, SO_SNDBUF)) {}
 
@@ -70,8 +71,9 @@ zx_status_t Socket::CreatePair(bool datagram, SocketRef* out0, SocketRef* out1) 
   for (int fd : fds)
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSendBufferRequest, sizeof kSendBufferRequest);
   zx_koid_t k0 = NewKoid(), k1 = NewKoid();
-  *out0 = std::make_shared<Socket>(fds[0], datagram, k0, k1);
-  *out1 = std::make_shared<Socket>(fds[1], datagram, k1, k0);
+  UserSignals::LinkRef link = UserSignals::NewLink();
+  *out0 = std::make_shared<Socket>(fds[0], datagram, k0, k1, link);
+  *out1 = std::make_shared<Socket>(fds[1], datagram, k1, k0, std::move(link));
   return ZX_OK;
 }
 
@@ -199,7 +201,7 @@ zx_signals_t Socket::SignalsOf(const State& s) const {
   return signals;
 }
 
-zx_signals_t Socket::Signals() { return SignalsOf(Look(false)); }
+zx_signals_t Socket::Signals() { return SignalsOf(Look(false)) | user_.Load(); }
 
 short Socket::PollEventsFor(zx_signals_t wanted, zx_signals_t now) const {
   if (now & ZX_SOCKET_PEER_CLOSED) return 0;  // nothing more can come

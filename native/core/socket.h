@@ -15,15 +15,18 @@
 #include "core/object.h"
 #include "core/object_kinds.h"
 #include "core/read_target.h"
+#include "core/user_signals.h"
 
 namespace zxc {
 
 class Socket;
 using SocketRef = std::shared_ptr<Socket>;
 
-class Socket : public Object {
+class Socket : public WithUserSignals {
  public:
-  Socket(int fd, bool datagram, zx_koid_t koid, zx_koid_t related_koid);
+  // `link`: shared with the other end when both are made here (null: a new one).
+  Socket(int fd, bool datagram, zx_koid_t koid, zx_koid_t related_koid,
+         UserSignals::LinkRef link = nullptr);
 
   // A connected pair (socketpair + send buffer sizing).
   static zx_status_t CreatePair(bool datagram, SocketRef* out0, SocketRef* out1);
@@ -34,7 +37,7 @@ class Socket : public Object {
 
   bool datagram() const { return datagram_; }
 
-  // READABLE, WRITABLE, PEER_CLOSED, PEER_WRITE_DISABLED, WRITE_DISABLED.
+  // READABLE, WRITABLE, PEER_CLOSED, PEER_WRITE_DISABLED, WRITE_DISABLED, user signals.
   zx_signals_t Signals() override;
   short PollEventsFor(zx_signals_t wanted, zx_signals_t now) const override;
   zx_signals_t SignalsOnlyCallsLower() const override {

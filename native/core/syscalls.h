@@ -177,7 +177,9 @@ struct ExportedHandle {
   zx_koid_t related_koid;
 };
 // Consumes the handle; SHOULD_WAIT (queued messages) or BAD_STATE (stash) consume nothing.
-zx_status_t HandleExport(zx_handle_t h, ExportedHandle* out);
+// A channel, socket or VMO whose user signals' page is made is NOT_SUPPORTED (spawn boxes
+// it) unless `bare`: then its descriptor goes alone (docs/objects.md, "User signals").
+zx_status_t HandleExport(zx_handle_t h, ExportedHandle* out, bool bare = false);
 // Whether HandleImport would take `fd` as `type`: INVALID_ARGS (not an open descriptor),
 // NOT_SUPPORTED (a type that is not one descriptor), WRONG_TYPE (not that kind of object).
 zx_status_t HandleImportCheck(int fd, zx_obj_type_t type);

@@ -92,8 +92,8 @@ const ObjectKind kVmoKind{
     EnforcedRights,
 };
 
-Vmo::Vmo(int fd, zx_koid_t koid, zx_koid_t related_koid)
-    : Object(ZX_OBJ_TYPE_VMO, fd, koid, related_koid),
+Vmo::Vmo(int fd, zx_koid_t koid, zx_koid_t related_koid, UserSignals::LinkRef link)
+    : WithUserSignals(ZX_OBJ_TYPE_VMO, fd, koid, related_koid, std::move(link)),
       // Fixed only when both seals are there: with one, another holder can still
       // shrink (or grow) it, and its size must be asked each time.
       resizable_((SealsOf(fd) & kFixedSizeSeals) != kFixedSizeSeals),
@@ -130,7 +130,11 @@ zx_status_t Vmo::SetContentSize(uint64_t size) {
   return ZX_OK;
 }
 
-std::shared_ptr<Object> Vmo::ForTransfer(zx_rights_t rights) {
+std::shared_ptr<Object> Vmo::ForTransfer(zx_rights_t rights, bool descriptor_only) {
+  // The caller holds the one reference it sends; any other (a handle in the table among
+  // them) is a holder here.
+  if (!descriptor_only && ((rights & ZX_RIGHT_SIGNAL) || weak_from_this().use_count() > 1))
+    user_.Ensure();
   if ((rights & ZX_RIGHT_WRITE) || !writable_fd_) return shared_from_this();
   // A new open file description on the same memory, read-only: the receiver's mmap can't
   // ask for PROT_WRITE, its writes and ftruncate fail. Without /proc the rights still
@@ -139,7 +143,7 @@ std::shared_ptr<Object> Vmo::ForTransfer(zx_rights_t rights) {
   snprintf(path, sizeof(path), "/proc/self/fd/%d", fd());
   int read_only = open(path, O_RDONLY | O_CLOEXEC);
   if (read_only < 0) return shared_from_this();
-  return std::make_shared<Vmo>(read_only, koid(), related_koid());
+  return std::make_shared<Vmo>(read_only, koid(), related_koid(), user_.link());
 }
 
 zx_status_t VmoCreate(uint64_t size, uint32_t options, zx_handle_t* out) {

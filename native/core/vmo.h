@@ -10,24 +10,28 @@
 
 #include "core/handle_table.h"
 #include "core/object_kinds.h"
+#include "core/user_signals.h"
 
 namespace zxc {
 
-class Vmo final : public Object {
+class Vmo final : public WithUserSignals {
  public:
   // Adopts `fd` (a memfd); reads its seals once to learn whether it can change size.
-  Vmo(int fd, zx_koid_t koid, zx_koid_t related_koid);
+  // `link`: a twin's, shared with the VMO it stands for (null: a new one).
+  Vmo(int fd, zx_koid_t koid, zx_koid_t related_koid, UserSignals::LinkRef link = nullptr);
 
-  // Only ZX_VMO_ZERO_CHILDREN, always (there are no children); a memfd polls readable and
-  // writable, which must not show through.
-  zx_signals_t Signals() override { return ZX_VMO_ZERO_CHILDREN; }
+  // ZX_VMO_ZERO_CHILDREN, always (there are no children), and the user signals; a memfd
+  // polls readable and writable, which must not show through.
+  zx_signals_t Signals() override { return ZX_VMO_ZERO_CHILDREN | user_.Load(); }
   short PollEventsFor(zx_signals_t, zx_signals_t) const override { return 0; }
-  // Nothing can change the signals: waiters get an epoll instance that never fires (a
-  // regular file can't be registered with epoll or uv_poll).
+  // Only user signals change: waiters get an epoll instance that watches the page's
+  // doorbell, if there is one, and otherwise never fires (a regular file can't be
+  // registered with epoll or uv_poll).
   bool PollableFd() const override { return false; }
-  bool WatchIn(int, uint64_t) const override { return true; }
-  // Without WRITE: a twin whose descriptor is the memfd reopened O_RDONLY.
-  std::shared_ptr<Object> ForTransfer(zx_rights_t rights) override;
+  // Without WRITE: a twin whose descriptor is the memfd reopened O_RDONLY. The page goes
+  // with it unless no holder could ever raise a user signal: a handle without SIGNAL, and
+  // none left in this process (a value's body, docs/wire-format.md).
+  std::shared_ptr<Object> ForTransfer(zx_rights_t rights, bool descriptor_only) override;
 
   bool resizable() const { return resizable_; }
   // The VMO this one was made from (vmoCreateChild), in this process; 0 for none.

@@ -126,7 +126,8 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
   auto socket_tells_first = [&] {
     for (size_t i = 0; i < count; ++i) {
       Endpoint* endpoint = endpoint_at(i);
-      if (!endpoint || !endpoint->PollableFd() || (items[i].waitfor & ZX_CHANNEL_WRITABLE) ||
+      if (!endpoint || !endpoint->PollableFd() ||
+          (items[i].waitfor & (ZX_CHANNEL_WRITABLE | ZX_USER_SIGNAL_ALL)) ||
           endpoint->HasPendingCalls() || endpoint->HasStash())
         return false;
     }
@@ -148,8 +149,8 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
     for (size_t i = 0; look && i < count; ++i) {
       // A channel whose socket just showed a record, and no hangup, is READABLE|WRITABLE:
       // no need to ask again, unless calls were ever made on it (the record may have been
-      // a reply, routed to its caller since).
-      const short revents = turn.polled ? fds[i + 1].revents : 0;
+      // a reply, routed to its caller since), or its own waiter (the doorbell) was polled.
+      const short revents = turn.polled && waiters[i] < 0 ? fds[i + 1].revents : 0;
       Endpoint* endpoint = endpoint_at(i);
       if (endpoint && endpoint->PollableFd() && (revents & POLLIN) &&
           !(revents & (POLLHUP | POLLRDHUP | POLLERR)) && !endpoint->EverCalled())
@@ -193,9 +194,15 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
           unregister();
           return ZX_ERR_NO_RESOURCES;
         }
-        const bool edges = !infos[i].object->PollableFd() && !endpoint_at(i);
-        waiters[i] = edges ? OpenWaiter(*infos[i].object) : -1;
-        if (edges && waiters[i] < 0) {
+        // A framed endpoint starts on its socket (its waiter comes once the socket shows
+        // part of a frame, above), unless user signals are wanted: then its waiter holds
+        // the socket's edges and the doorbell from the start.
+        Endpoint* endpoint = endpoint_at(i);
+        const bool framed_later = endpoint && !endpoint->PollableFd() &&
+                                  !(items[i].waitfor & ZX_USER_SIGNAL_ALL);
+        const bool own = !framed_later && infos[i].object->NeedsWaiter(items[i].waitfor);
+        waiters[i] = own ? OpenWaiter(*infos[i].object) : -1;
+        if (own && waiters[i] < 0) {
           unregister();
           return ZX_ERR_NO_RESOURCES;
         }

@@ -23,8 +23,12 @@ struct WireHeader {
 };
 static_assert(sizeof(WireHeader) == 16, "wire header is 16 bytes");
 
+// Set in a handle entry's type when the object's user signals travel with it: its page and
+// doorbell follow its own descriptors (a channel endpoint, socket end or VMO; object_kinds.h).
+constexpr uint32_t kWireUserSignals = 0x80000000u;
+
 struct WireHandle {
-  uint32_t type;
+  uint32_t type;  // zx_obj_type_t, | kWireUserSignals
   uint32_t rights;
   uint64_t koid;
   uint64_t related_koid;
