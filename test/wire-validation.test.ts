@@ -10,6 +10,7 @@ import {
   sys,
   ZX_CHANNEL_PEER_CLOSED,
   ZX_CHANNEL_READABLE,
+  ZX_CHANNEL_WRITABLE,
   ZX_DEFAULT_CHANNEL_RIGHTS,
   ZX_ERR_IO_DATA_INTEGRITY,
   ZX_ERR_NO_RESOURCES,
@@ -21,6 +22,8 @@ import {
   ZX_OK,
   ZX_RIGHT_READ,
   ZX_RIGHTS_BASIC,
+  ZX_USER_SIGNAL_3,
+  ZX_USER_SIGNAL_4,
 } from '../lib/index';
 import { native } from '../lib/native';
 import { openFdCount } from './fixtures/fds';
@@ -65,6 +68,13 @@ const BAD_RECORDS = [
   'event-unsealed', //     an EVENT entry whose memfd could be shrunk under a mapping
   'event-silent-doorbell', // an EVENT entry whose eventfd's counter is 0: a ring would wake nobody
   'port', //               a PORT entry: ports never travel (with a pipe)
+  'signals-missing', //    a CHANNEL entry with its user signals' page (0x80000000), no page attached
+  'signals-pipes', //      ... two pipes instead of the page and doorbell
+  'signals-unsealed', //   ... a page that could be shrunk under a mapping
+  'signals-small', //      ... a page shorter than a page
+  'signals-write-sealed', // ... a page no holder can write
+  'signals-silent-doorbell', // ... a doorbell whose counter is 0
+  'signals-on-fd', //      a plain descriptor's entry with a page: only channels, sockets and VMOs carry one
   'oversized', //          num_bytes 65536 but 70000 bytes follow: longer than any record
   'empty', //              0 bytes
 ];
@@ -79,6 +89,9 @@ const WITH_PIPE = [
   'event-pipes',
   'event-pipes-second',
   'port',
+  'signals-pipes',
+  'signals-pipes-second',
+  'signals-on-fd',
 ];
 
 describe('bad records from the wire', () => {
@@ -137,6 +150,28 @@ describe('bad records from the wire', () => {
     expect(sys.objectWaitOne(ch, ZX_CHANNEL_PEER_CLOSED, 0n).status).toBe(ZX_OK);
     expect(sys.channelRead(ch, 0, 65536, 64).status).toBe(ZX_ERR_PEER_CLOSED);
     expect(sys.handleCloseMany([ch, channel.handle])).toBe(ZX_OK);
+  });
+});
+
+describe('a channel entry with its user signals’ page, from a peer that is not this library', () => {
+  it('is read with the signals its page holds, and signals on it are set there', async () => {
+    const { out0: ch, out1 } = sys.channelCreate(0);
+    const child = spawnWithEndpoint('python3', [fixture('raw-records.py'), 'valid-signals'], out1);
+    await waitSignals(ch, ZX_CHANNEL_READABLE, 20_000, child.stderr());
+    const fds = openFdCount();
+    const r = sys.channelReadEtc(ch, 0, 65536, 64);
+    expect([r.status, r.bytes.toString(), r.handles.length]).toEqual([ZX_OK, 'signals', 1]);
+    expect(openFdCount()).toBe(fds + 3);
+    const [end] = r.handles;
+    expect(end.type).toBe(ZX_OBJ_TYPE_CHANNEL);
+    // Side 0 (koid 5 < 6): the word the script wrote at offset 0.
+    expect(sys.objectWaitOne(end.handle, 0, 0n).observed).toBe(ZX_CHANNEL_WRITABLE | ZX_USER_SIGNAL_3);
+    expect(sys.objectSignal(end.handle, ZX_USER_SIGNAL_3, ZX_USER_SIGNAL_4)).toBe(ZX_OK);
+    expect(sys.objectWaitOne(end.handle, 0, 0n).observed).toBe(ZX_CHANNEL_WRITABLE | ZX_USER_SIGNAL_4);
+    expect(sys.channelWrite(ch, 0, Buffer.from('done'), null)).toBe(ZX_OK);
+    expect(await child.closed).toEqual({ code: 0, signal: null });
+    expect(reportOf(child)).toEqual({ pipes: {} });
+    expect(sys.handleCloseMany([ch, end.handle])).toBe(ZX_OK);
   });
 });
 
