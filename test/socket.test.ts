@@ -563,14 +563,18 @@ describe('socketSetDisposition', () => {
     closeAll(a, b);
   });
 
-  it('DATAGRAM: WRITE_DISABLED for the peer shows there once that end writes (Linux shows nothing sooner)', () => {
+  it('DATAGRAM: WRITE_DISABLED for the peer shows there at once (the shared page tells it), and wakes a wait for it', async () => {
     const [a, b] = socketPair(ZX_SOCKET_DATAGRAM);
+    const waited = sys.objectWaitOneAsync(a, WRITE_DISABLED, sys.deadlineAfter(20_000_000_000n));
     expect(sys.socketSetDisposition(b, 0, DISABLED)).toBe(ZX_OK);
     expect(signalsOf(b)).toBe(WRITABLE | PEER_WRITE_DISABLED);
-    expect(signalsOf(a)).toBe(WRITABLE); // the documented difference
-    expect(writeStatus(a)).toBe(ZX_ERR_BAD_STATE);
     expect(signalsOf(a)).toBe(WRITE_DISABLED);
-    closeAll(a, b);
+    expect(await waited).toEqual({ status: ZX_OK, observed: WRITE_DISABLED });
+    expect(writeStatus(a)).toBe(ZX_ERR_BAD_STATE);
+    // What it set stays after it is gone, as in Zircon.
+    closeAll(b);
+    expect(signalsOf(a)).toBe(PEER_CLOSED | WRITE_DISABLED);
+    closeAll(a);
   });
 
   it.each(KINDS)('%s: both directions disabled is not PEER_CLOSED; the close that follows is', (_, options) => {

@@ -12,6 +12,7 @@ import {
   ZX_CHANNEL_WRITABLE,
   ZX_ERR_ACCESS_DENIED,
   ZX_ERR_BAD_HANDLE,
+  ZX_ERR_BAD_STATE,
   ZX_ERR_INVALID_ARGS,
   ZX_ERR_PEER_CLOSED,
   ZX_ERR_TIMED_OUT,
@@ -29,8 +30,12 @@ import {
   ZX_RIGHT_SIGNAL_PEER,
   ZX_RIGHTS_BASIC,
   ZX_SOCKET_DATAGRAM,
+  ZX_SOCKET_DISPOSITION_WRITE_DISABLED,
+  ZX_SOCKET_PEER_CLOSED,
+  ZX_SOCKET_PEER_WRITE_DISABLED,
   ZX_SOCKET_STREAM,
   ZX_SOCKET_WRITABLE,
+  ZX_SOCKET_WRITE_DISABLED,
   ZX_USER_SIGNAL_0,
   ZX_USER_SIGNAL_1,
   ZX_USER_SIGNAL_2,
@@ -340,6 +345,22 @@ describe('across processes', () => {
     expect(sys.objectSignalPeer(mine, 0, ZX_USER_SIGNAL_6)).toBe(ZX_OK);
     expect(await peer.do({ signals: 'end' })).toEqual([ZX_SOCKET_WRITABLE | ZX_USER_SIGNAL_6]);
     await peer.exit();
+    expect(sys.handleCloseMany([ch, mine])).toBe(ZX_OK);
+  });
+
+  it('a DATAGRAM end here learns at once that its peer in another process disabled its writes: the page carries dispositions too', async () => {
+    const { out0: mine, out1: theirs } = sys.socketCreate(ZX_SOCKET_DATAGRAM);
+    const { peer, ch } = peerWithChannel();
+    await give(peer, ch, [theirs], ['end']);
+    const waited = sys.objectWaitOneAsync(mine, ZX_SOCKET_WRITE_DISABLED, soon());
+    expect(
+      await peer.do({ disposition: 'end', own: 0, peer: ZX_SOCKET_DISPOSITION_WRITE_DISABLED }, { signals: 'end' }),
+    ).toEqual([ZX_OK, ZX_SOCKET_WRITABLE | ZX_SOCKET_PEER_WRITE_DISABLED]);
+    expect(await waited).toEqual({ status: ZX_OK, observed: ZX_SOCKET_WRITE_DISABLED });
+    expect(sys.socketWrite(mine, 0, Buffer.from('x')).status).toBe(ZX_ERR_BAD_STATE);
+    await peer.exit();
+    // Gone, it leaves what it set showing, as in Zircon.
+    expect(signalsOf(mine)).toBe(ZX_SOCKET_PEER_CLOSED | ZX_SOCKET_WRITE_DISABLED);
     expect(sys.handleCloseMany([ch, mine])).toBe(ZX_OK);
   });
 

@@ -48,8 +48,8 @@ EnvLoop::Watch* EnvLoop::WatchFor(const ObjectRef& object, zx_signals_t wanted) 
   auto it = watches_.find(object.get());
   if (it != watches_.end()) {
     watch = it->second;
-    // User signals whose page was made since the watch began: its doorbell joins.
-    const bool user = object->user_signals() && (wanted & ZX_USER_SIGNAL_ALL);
+    // A page made since the watch began: its doorbell joins.
+    const bool user = object->user_signals() && own_waiter;
     if (user && watch->waiter >= 0 && !object->WatchIn(watch->waiter, 0)) return nullptr;
   } else {
     auto made = std::make_unique<Watch>(this, object);
@@ -87,11 +87,11 @@ void EnvLoop::CloseWatch(Watch* watch) {
 // None once the peer is gone (HUP would fire forever): only a deadline or close is left.
 void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
   watch->updated_at = ++update_serial_;
-  // The bell rings for waits on user signals only.
+  // The bell rings for waits on what the object's page holds (user signals) only.
   if (watch->bell >= 0) {
     bool user = false;
     for (Op* op : watch->ops)
-      if (Wait* wait = op->AsWait()) user |= (wait->signals & ZX_USER_SIGNAL_ALL) != 0;
+      if (Wait* wait = op->AsWait()) user |= watch->object->NeedsWaiter(wait->signals);
     if (user != watch->bell_on) {
       watch->bell_on = user;
       if (user)

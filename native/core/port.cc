@@ -434,8 +434,7 @@ zx_status_t Port::Observe(const ObjectRef& object, zx_handle_t h, uint64_t key,
                           zx_signals_t signals, uint32_t options) {
   // User signals of a channel, socket or VMO: their page made now if need be, and its
   // doorbell added to a watch made before it was (docs/objects.md, "User signals").
-  const bool user = object->user_signals() && (signals & ZX_USER_SIGNAL_ALL);
-  if (user) object->NeedsWaiter(signals);
+  const bool user = object->user_signals() && object->NeedsWaiter(signals);
   std::lock_guard<std::mutex> lock(mu_);
   Watch* watch = FindWatchLocked(object.get());
   if (watch && user && !object->WatchIn(watch->waiter, 0)) return WatchErrnoStatus();

@@ -173,13 +173,18 @@ Socket::State Socket::Look(bool probe_datagram) {
   // At a receive shutdown POLLIN stays on: are bytes still there?
   s.readable = (sample.revents & POLLIN) && (!receive_shut || QueuedBytes() > 0);
   s.peer_closed = PeerGone(hup);
+  // What either end set, wherever it is, once the page is there (docs/objects.md).
+  const bool mine_in_page = DisabledInPage(user_.side());
+  const bool peer_in_page = DisabledInPage(1 - user_.side());
   if (s.peer_closed) {
     // Zircon keeps what was set before the close; the kernel now shows everything shut.
-    s.write_disabled = seen_write_disabled_.load(std::memory_order_relaxed);
-    s.peer_write_disabled = seen_peer_write_disabled_.load(std::memory_order_relaxed);
+    s.write_disabled = mine_in_page || seen_write_disabled_.load(std::memory_order_relaxed);
+    s.peer_write_disabled =
+        peer_in_page || seen_peer_write_disabled_.load(std::memory_order_relaxed);
     return s;
   }
-  const bool send_shut = sample.send_shut;
+  // A DATAGRAM end's send shutdown shows nowhere else without a probe (SendShutDown).
+  const bool send_shut = sample.send_shut || mine_in_page;
   s.write_disabled = send_shut;
   s.peer_write_disabled = receive_shut;
   if (send_shut) seen_write_disabled_.store(true, std::memory_order_relaxed);
@@ -189,6 +194,10 @@ Socket::State Socket::Look(bool probe_datagram) {
   s.writable = !send_shut && ((sample.revents & POLLOUT) ||
                               UnreadBytes() < static_cast<size_t>(std::max(send_buffer_, 0)));
   return s;
+}
+
+bool Socket::DisabledInPage(int side) const {
+  return user_.LoadWord(kDispositionWords + side) & kWritesDisabled;
 }
 
 zx_signals_t Socket::SignalsOf(const State& s) const {
@@ -361,6 +370,14 @@ zx_status_t Socket::SetDisposition(uint32_t disposition, uint32_t disposition_pe
   // With the peer gone Zircon leaves this end's signals as they were.
   if (disposition_peer == kDisabled && !peer_closed)
     seen_peer_write_disabled_.store(true, std::memory_order_relaxed);
+  // Also in the page, which rings its doorbell: the peer sees it at once and keeps it after
+  // our close, wherever it is (a DATAGRAM end can't otherwise tell; docs/objects.md).
+  if (!peer_closed) {
+    if (disposition == kDisabled)
+      user_.UpdateWord(kDispositionWords + user_.side(), 0, kWritesDisabled);
+    if (disposition_peer == kDisabled)
+      user_.UpdateWord(kDispositionWords + 1 - user_.side(), 0, kWritesDisabled);
+  }
   return ZX_OK;
 }
 

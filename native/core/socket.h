@@ -64,6 +64,11 @@ class Socket : public WithUserSignals {
   Info GetInfo();
 
  private:
+  // A disposition set from the other end shows in the page at once (Look): a wait for it
+  // watches the doorbell.
+  zx_signals_t PageSignals() const override {
+    return ZX_USER_SIGNAL_ALL | ZX_SOCKET_WRITE_DISABLED;
+  }
   // What poll(2) and the sticky facts say now.
   struct State {
     bool readable;
@@ -92,6 +97,8 @@ class Socket : public WithUserSignals {
   size_t UnreadBytes() const;  // SIOCOUTQ: bytes sent from here not yet read by the peer
   zx_status_t EmptyStatus();   // a read of an empty socket: PEER_CLOSED, BAD_STATE or SHOULD_WAIT
   zx_status_t WriteState();    // PEER_CLOSED, BAD_STATE or OK: may this end write?
+  // Whether the page says `side`'s writes are disabled (by either end, this process or not).
+  bool DisabledInPage(int side) const;
 
   const bool datagram_;
   int send_buffer_ = 0;  // SO_SNDBUF: a write succeeds while fewer bytes are unread

@@ -64,7 +64,7 @@ WithUserSignals::WithUserSignals(zx_obj_type_t type, int fd, zx_koid_t koid, zx_
             UserSignals::PairSide(koid, related_koid)) {}
 
 bool WithUserSignals::NeedsWaiter(zx_signals_t wanted) {
-  const bool user = (wanted & ZX_USER_SIGNAL_ALL) && user_.Ensure();
+  const bool user = (wanted & PageSignals()) && user_.Ensure();
   return user || !PollableFd();
 }
 

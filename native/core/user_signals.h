@@ -15,8 +15,10 @@
 
 namespace zxc {
 
-// Word indices in the page.
-constexpr int kDispositionWords = 2;  // a socket end's disposition: side + 2
+// Word indices in the page: a socket end's disposition is word kDispositionWords + side,
+// holding kWritesDisabled once that end's writes are disabled (socket.cc).
+constexpr int kDispositionWords = 2;
+constexpr uint32_t kWritesDisabled = 1;
 
 class UserSignals {
  public:
@@ -36,6 +38,7 @@ class UserSignals {
   }
 
   const LinkRef& link() const { return link_; }
+  int side() const { return side_; }
   SharedSignals* page() const { return link_->page.load(std::memory_order_acquire); }
   // This side's user signals (0 while there is no page).
   zx_signals_t Load() const;
@@ -73,7 +76,8 @@ class WithUserSignals : public Object {
   // `link`: shared with the other end of a pair made here (null: a new one).
   WithUserSignals(zx_obj_type_t type, int fd, zx_koid_t koid, zx_koid_t related_koid,
                   UserSignals::LinkRef link);
-  // A waiter for user signals watches the page's doorbell too (made now if need be).
+  // A waiter for signals the page holds (PageSignals) watches its doorbell too (made now if
+  // need be).
   bool NeedsWaiter(zx_signals_t wanted) override;
   bool WatchIn(int epfd, uint64_t data) const override;
   // The object's descriptor, then the page's if it has one.
@@ -85,6 +89,8 @@ class WithUserSignals : public Object {
   UserSignals* user_signals() override { return &user_; }
 
  protected:
+  // The signals the page can change: the user signals (a socket adds its dispositions).
+  virtual zx_signals_t PageSignals() const { return ZX_USER_SIGNAL_ALL; }
   UserSignals user_;
 };
 
