@@ -86,7 +86,8 @@ export function serviceConnect(path: string, request: Channel | number, options:
     sys.handleCloseMany([connection, raw]);
     return ZX_ERR_ACCESS_DENIED;
   }
-  const wrote = sys.channelWrite(connection, 0, null, [raw]);
+  // One descriptor, for servers outside this library (docs/processes.md).
+  const wrote = native.serviceSendRequest(connection, raw);
   sys.handleClose(connection);
   return wrote;
 }

@@ -116,6 +116,7 @@ export interface NativeBinding {
   serviceAccept(listener: number): number;
   /** scratch[0] = the connection's channel handle. */
   serviceConnect(name: string, abstract: boolean): number;
+  serviceSendRequest(connection: number, request: number): number;
 
   // ---- events and eventpairs (native/binding/event_js.cc) ----
   /** scratch[0] = the event. */

@@ -67,6 +67,11 @@ Napi::Value ServiceConnectJs(const Napi::CallbackInfo& info) {
   return Status(info.Env(), status);
 }
 
+// serviceSendRequest(connection, request) → status (the request is consumed).
+Napi::Value ServiceSendRequestJs(const Napi::CallbackInfo& info) {
+  return Status(info.Env(), ServiceSendRequest(U32(info[0]), U32(info[1])));
+}
+
 }  // namespace
 
 void InitFdioBinding(Napi::Object exports, AddonData* data) {
@@ -76,6 +81,7 @@ void InitFdioBinding(Napi::Object exports, AddonData* data) {
   AddFunction(exports, data, "serviceListen", ServiceListenJs);
   AddFunction(exports, data, "serviceAccept", ServiceAcceptJs);
   AddFunction(exports, data, "serviceConnect", ServiceConnectJs);
+  AddFunction(exports, data, "serviceSendRequest", ServiceSendRequestJs);
 }
 
 }  // namespace zxb

@@ -67,7 +67,7 @@ struct OutgoingMessage {
 zx_status_t PrepareMessage(zx_handle_t h, uint32_t options, zx_rights_t required,
                            const iovec* payload, size_t payload_count, size_t min_bytes,
                            HandleDisposition* dispositions, size_t num_dispositions,
-                           OutgoingMessage* out) {
+                           OutgoingMessage* out, bool make_pages = true) {
   auto fail = [&](zx_status_t status) {
     ConsumeDispositions(dispositions, num_dispositions);
     return status;
@@ -97,7 +97,7 @@ zx_status_t PrepareMessage(zx_handle_t h, uint32_t options, zx_rights_t required
       if (first_error == ZX_OK) first_error = result;
       continue;
     }
-    ObjectRef carried = moved.object->ForTransfer(moved.rights);
+    ObjectRef carried = moved.object->ForTransfer(moved.rights, !make_pages);
     if (!carried) {  // out of descriptors (a port's copy)
       dispositions[i].result = ZX_ERR_NO_RESOURCES;
       if (first_error == ZX_OK) first_error = ZX_ERR_NO_RESOURCES;
@@ -217,10 +217,10 @@ void ConsumeDispositions(const HandleDisposition* dispositions, size_t count) {
 
 zx_status_t ChannelWriteEtc(zx_handle_t h, uint32_t options, const iovec* payload,
                             size_t payload_count, HandleDisposition* dispositions,
-                            size_t num_dispositions, bool* above_high_water) {
+                            size_t num_dispositions, bool* above_high_water, bool make_pages) {
   OutgoingMessage message;
   zx_status_t status = PrepareMessage(h, options, ZX_RIGHT_WRITE, payload, payload_count, 0,
-                                      dispositions, num_dispositions, &message);
+                                      dispositions, num_dispositions, &message, make_pages);
   if (status != ZX_OK) return status;
   ObservedChange change(*message.endpoint);
   return message.endpoint->Send(message.prefix, message.prefix_size, payload, payload_count,

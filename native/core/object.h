@@ -68,8 +68,8 @@ class Object : public std::enable_shared_from_this<Object> {
   virtual size_t Descriptors(int* out) const;
   // What travels for a handle with `rights`: this object, or a twin with the same identity
   // whose descriptors enforce the rights (a VMO without WRITE goes as a read-only file).
-  // The caller holds the one reference it sends. `descriptor_only`: only fd() will go (no
-  // user signals' page is made for it).
+  // The caller holds the one reference it sends. `descriptor_only`: no user signals' page
+  // is made for it (a peer expecting one descriptor; fdio takes fd() alone).
   virtual std::shared_ptr<Object> ForTransfer(zx_rights_t rights, bool descriptor_only = false) {
     return shared_from_this();
   }

@@ -167,4 +167,10 @@ zx_status_t ServiceConnect(const std::string& name, bool abstract, zx_handle_t* 
   return ZX_OK;
 }
 
+zx_status_t ServiceSendRequest(zx_handle_t connection, zx_handle_t request) {
+  HandleDisposition moved{ZX_HANDLE_OP_MOVE, request, ZX_OBJ_TYPE_NONE, ZX_RIGHT_SAME_RIGHTS,
+                          ZX_OK};
+  return ChannelWriteEtc(connection, 0, nullptr, 0, &moved, 1, nullptr, false);
+}
+
 }  // namespace zxc

@@ -40,9 +40,12 @@ zx_status_t ChannelCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* out1
 // `payload` holds the message bytes as pieces (one piece unless ZX_CHANNEL_WRITE_USE_IOVEC).
 // Every disposition's handle is consumed (moved) or left (duplicated) per Zircon.
 // *above_high_water (if given, on ZX_OK): as Endpoint::Send says (backpressure).
+// `make_pages` false: no user signals' page is made for the objects sent (those that have
+// one still carry it): for a peer that expects one descriptor (ServiceSendRequest).
 zx_status_t ChannelWriteEtc(zx_handle_t h, uint32_t options, const iovec* payload,
                             size_t payload_count, HandleDisposition* dispositions,
-                            size_t num_dispositions, bool* above_high_water = nullptr);
+                            size_t num_dispositions, bool* above_high_water = nullptr,
+                            bool make_pages = true);
 // Removes every handle in the list from the table (a write that failed before looking).
 void ConsumeDispositions(const HandleDisposition* dispositions, size_t count);
 // `buffer`: where a record read off the socket lands; `into`: a caller's buffer of
@@ -205,6 +208,10 @@ zx_status_t ServiceAccept(zx_handle_t listener, zx_handle_t* out, PeerCredential
 // SHOULD_WAIT (backlog full).
 zx_status_t ServiceConnect(const std::string& name, bool abstract, zx_handle_t* out,
                            PeerCredentials* listener);
+// Moves the channel end `request` into the connection as one record of no bytes, a plain
+// channel entry of one descriptor unless its user signals' page is already made (what a
+// server outside this library reads: docs/processes.md). As channelWrite's statuses.
+zx_status_t ServiceSendRequest(zx_handle_t connection, zx_handle_t request);
 
 // exit_flush.cc: flush every outbound queue when the process exits normally.
 void InstallExitFlush();
