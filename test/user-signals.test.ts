@@ -239,6 +239,25 @@ it('a channel end read by a listener also takes async waits on user signals, and
   theirs.close();
 });
 
+it('a port watch and an async watch made before the page was: a user-signal wait joining them is woken by its doorbell', async () => {
+  const { out0: h, out1: peer } = sys.channelCreate(0);
+  const port = Port.create();
+  // Both watch the socket alone at first.
+  expect(sys.objectWaitAsync(h, port.raw, 1n, ZX_CHANNEL_READABLE, 0)).toBe(ZX_OK);
+  const readable = sys.objectWaitOneAsync(h, ZX_CHANNEL_READABLE, soon());
+  expect(sys.objectWaitAsync(h, port.raw, 2n, ZX_USER_SIGNAL_2, 0)).toBe(ZX_OK);
+  const user = sys.objectWaitOneAsync(h, ZX_USER_SIGNAL_3, soon());
+  expect(sys.objectSignalPeer(peer, 0, ZX_USER_SIGNAL_2 | ZX_USER_SIGNAL_3)).toBe(ZX_OK);
+  const packet = await port.wait({ timeout: 20_000 });
+  expect(packet.key).toBe(2n);
+  expect(await user).toEqual({ status: ZX_OK, observed: ZX_CHANNEL_WRITABLE | ZX_USER_SIGNAL_2 | ZX_USER_SIGNAL_3 });
+  expect(sys.channelWrite(peer, 0, Buffer.from('x'), null)).toBe(ZX_OK);
+  expect((await readable).status).toBe(ZX_OK);
+  expect((await port.wait({ timeout: 20_000 })).key).toBe(1n);
+  port.close();
+  expect(sys.handleCloseMany([h, peer])).toBe(ZX_OK);
+});
+
 it('waits without user signals wait as before: a channel never given a user signal waits on its socket alone', () => {
   const { out0, out1 } = sys.channelCreate(0);
   expect(sys.objectWaitOne(out0, ZX_CHANNEL_READABLE, sys.deadlineAfter(1_000_000n)).status).toBe(ZX_ERR_TIMED_OUT);
