@@ -84,12 +84,11 @@ import {
 import type { PortPacket, PortWaitResult } from '../lib/sys';
 import { native } from '../lib/native';
 import { pipeFds, removeScratchDir } from './fixtures/channels';
-import { startPeer } from './fixtures/peer';
 import { openFdCount } from './fixtures/fds';
 import { type Baseline, baseline, expectBaseline, fixture, isValid, start, until, user } from './fixtures/proc-helpers';
 import { warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { blockedInPoll } from './fixtures/blocked.cjs';
-import { startPeer } from './fixtures/objects-peer';
+import { startPeer } from './fixtures/peer';
 
 const SECOND = 1_000_000_000n;
 const LONG = () => sys.deadlineAfter(20n * SECOND);

@@ -49,7 +49,7 @@ import {
 } from '../lib/index';
 import { staleHandle } from './fixtures/channels';
 import { type Baseline, baseline, expectBaseline } from './fixtures/proc-helpers';
-import { type Peer, startPeer } from './fixtures/objects-peer';
+import { type Peer, startPeer } from './fixtures/peer';
 import { warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { inWorker } from './fixtures/threads';
 
@@ -230,7 +230,9 @@ it('a channel end read by a listener also takes async waits on user signals, and
   const waited = mine.wait(ZX_USER_SIGNAL_1, { timeout: 20_000 });
   expect(theirs.write('one')).toBe(true);
   expect(sys.objectSignalPeer(theirs.raw, 0, ZX_USER_SIGNAL_1)).toBe(ZX_OK);
-  expect(await waited).toBe(ZX_CHANNEL_WRITABLE | ZX_USER_SIGNAL_1 | (signalsOf(mine.raw) & ZX_CHANNEL_READABLE));
+  // READABLE too if the wait settled before the listener took 'one' (the order differs
+  // between the backends: docs/architecture.md, "Backends").
+  expect((await waited) & ~ZX_CHANNEL_READABLE).toBe(ZX_CHANNEL_WRITABLE | ZX_USER_SIGNAL_1);
   expect(theirs.write('two')).toBe(true);
   const deadline = Date.now() + 20_000;
   while (got.length < 2 && Date.now() < deadline) await new Promise((r) => setImmediate(r));

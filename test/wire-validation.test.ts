@@ -30,7 +30,10 @@ import { openFdCount } from './fixtures/fds';
 import { fixture, reportOf, spawnWithEndpoint, waitSignals, warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { withSeqpacketPeer } from './fixtures/backend';
 
-withSeqpacketPeer(['each is dropped with its descriptors closed, and the valid one after them reads normally']);
+withSeqpacketPeer([
+  'each is dropped with its descriptors closed, and the valid one after them reads normally',
+  'is read with the signals its page holds, and signals on it are set there',
+]);
 
 let fdsBefore: number;
 let handlesBefore: number;

@@ -229,8 +229,7 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
       const zx_signals_t* known = nullptr;
       zx_signals_t derived;
       if (endpoint && watch->waiter < 0 && !pumped && !rang && status == 0 &&
-          (events & UV_READABLE) &&
-          !(events & UV_DISCONNECT) && !endpoint->EverCalled()) {
+          (events & UV_READABLE) && !(events & UV_DISCONNECT) && !endpoint->EverCalled()) {
         // A record, no hangup, and no call that could have taken it (Endpoint::EverCalled).
         // (Not through a waiter: its readiness is an edge, not a record.)
         derived = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;

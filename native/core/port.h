@@ -75,7 +75,7 @@ class Port final : public Object {
   // A port travels as its queued user packets (docs/wire-format.md, port_transfer.cc):
   // a sealed memfd holding them and the read end of a pipe whose write end this process
   // keeps, with the port, until the receiver closes it. nullptr when out of descriptors.
-  std::shared_ptr<Object> ForTransfer(zx_rights_t rights) override;
+  std::shared_ptr<Object> ForTransfer(zx_rights_t rights, bool descriptor_only) override;
 
   // zx_port_queue past the handle checks: at the back, type forced to ZX_PKT_TYPE_USER.
   zx_status_t QueueUser(const PortPacket& packet);

@@ -149,7 +149,7 @@ const ObjectKind kPortKind{
     [](const int*) { return ~zx_rights_t{0}; },
 };
 
-std::shared_ptr<Object> Port::ForTransfer(zx_rights_t) {
+std::shared_ptr<Object> Port::ForTransfer(zx_rights_t, bool) {
   std::vector<std::shared_ptr<Port>> released;
   SweepTransits(&released);
   const std::vector<PortPacket> packets = UserPackets();

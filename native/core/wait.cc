@@ -198,8 +198,8 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
         // part of a frame, above), unless user signals are wanted: then its waiter holds
         // the socket's edges and the doorbell from the start.
         Endpoint* endpoint = endpoint_at(i);
-        const bool framed_later = endpoint && !endpoint->PollableFd() &&
-                                  !(items[i].waitfor & ZX_USER_SIGNAL_ALL);
+        const bool framed_later =
+            endpoint && !endpoint->PollableFd() && !(items[i].waitfor & ZX_USER_SIGNAL_ALL);
         const bool own = !framed_later && infos[i].object->NeedsWaiter(items[i].waitfor);
         waiters[i] = own ? OpenWaiter(*infos[i].object) : -1;
         if (own && waiters[i] < 0) {
