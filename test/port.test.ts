@@ -239,7 +239,7 @@ describe('portCreate', () => {
     closeAll(port);
   });
 
-  it('a port is not a descriptor: fdio.fdCreate answers NOT_SUPPORTED and leaves the handle (messages: port-zircon.test.ts)', () => {
+  it('a port is not a descriptor: fdio.fdCreate answers NOT_SUPPORTED and leaves the handle (messages: zircon-core-port.test.ts)', () => {
     const kept = newPort();
     expect(fdio.fdCreate(kept).status).toBe(ZX_ERR_NOT_SUPPORTED);
     expect(isValid(kept)).toBe(true);

@@ -49,7 +49,7 @@ import {
 } from '../lib/index';
 import { staleHandle } from './fixtures/channels';
 import { type Baseline, baseline, expectBaseline } from './fixtures/proc-helpers';
-import { type Peer, startPeer } from './fixtures/peer';
+import { give, peerWithChannel, startPeer } from './fixtures/peer';
 import { warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { inWorker } from './fixtures/threads';
 
@@ -272,21 +272,6 @@ it('waits without user signals wait as before: a channel never given a user sign
 });
 
 // ---- across processes ----------------------------------------------------------------------
-
-/** A peer holding channel `ch`, whose other end is returned. */
-function peerWithChannel(): { peer: Peer; ch: number } {
-  const { out0, out1 } = sys.channelCreate(0);
-  return { peer: startPeer({ ch: out1 }), ch: out0 };
-}
-
-/** Sends `handles` to the peer over `ch`; it keeps them under `names`. The descriptors each
- *  added there, as the peer counted them. */
-async function give(peer: Peer, ch: number, handles: number[], names: string[]): Promise<any> {
-  expect(sys.channelWrite(ch, 0, Buffer.from('take'), handles)).toBe(ZX_OK);
-  const got = await peer.request({ op: 'receive', from: 'ch', names });
-  expect(got.status).toBe(ZX_OK);
-  return got;
-}
 
 describe('across processes', () => {
   it('a channel end in another process: its raises are seen here by a sync wait, an async wait and a port; ours there; moved on to a third process it keeps them', async () => {

@@ -21,8 +21,6 @@
 // - HandleTransferTest.CancelsWait's look at the waiting thread between the write and the
 //   read: here the wait ends (CANCELED) when the write takes the handle out of the table,
 //   not when the read takes it out of the message; the end result is the same.
-// - CloseSignalsPeerReturnsPeerClosed (objectSignalPeer with a user signal on a channel):
-//   user signals on channels are tested with that feature, not here.
 import { describe, expect, it } from 'vitest';
 import {
   sys,
@@ -64,11 +62,12 @@ import {
   ZX_RIGHT_MANAGE_PROCESS,
   ZX_OBJ_TYPE_VMO,
   ZX_ERR_CANCELED,
+  ZX_USER_SIGNAL_0,
 } from '../lib/index';
 import { basic, channel, closeAll, isValid, signalsOf } from './fixtures/channels';
 import { event, keepBaseline, socketPair } from './fixtures/core';
 import { blockedInPoll } from './fixtures/blocked.cjs';
-import { startPeer } from './fixtures/peer';
+import { give, peerWithChannel, startPeer } from './fixtures/peer';
 import { until } from './fixtures/proc-helpers';
 import { inWorker } from './fixtures/threads';
 
@@ -199,6 +198,24 @@ describe('ChannelTest: create, signals, reads', () => {
     expect(r.observed & ZX_CHANNEL_PEER_CLOSED).toBe(ZX_CHANNEL_PEER_CLOSED);
     await peer.exit();
     closeAll(remote);
+  });
+
+  it('CloseSignalsPeerReturnsPeerClosed', () => {
+    const [local, remote] = channel();
+    closeAll(remote);
+    expect(sys.objectSignalPeer(local, 0, ZX_USER_SIGNAL_0)).toBe(ZX_ERR_PEER_CLOSED);
+    closeAll(local);
+  });
+
+  it('CloseSignalsPeerReturnsPeerClosed (the peer gone with its process, after a user signal reached it)', async () => {
+    const [local, remote] = channel();
+    const { peer, ch } = peerWithChannel();
+    await give(peer, ch, [remote], ['remote']);
+    expect(sys.objectSignalPeer(local, 0, ZX_USER_SIGNAL_0)).toBe(ZX_OK);
+    expect(await peer.do({ signals: 'remote' })).toEqual([ZX_CHANNEL_WRITABLE | ZX_USER_SIGNAL_0]);
+    await peer.exit(); // `remote` goes with the process
+    expect(sys.objectSignalPeer(local, 0, ZX_USER_SIGNAL_0)).toBe(ZX_ERR_PEER_CLOSED);
+    closeAll(local, ch);
   });
 
   it('CloseClearsSignalsWriteable', () => {

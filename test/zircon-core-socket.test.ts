@@ -8,9 +8,6 @@
 //   thresholds answer ZX_ERR_NOT_SUPPORTED (docs/objects.md, Sockets: Linux wakes a waiting
 //   writer of an AF_UNIX socket only once its unread bytes fall to a quarter of its send
 //   buffer, so no wait could see WRITE_THRESHOLD come on at another level).
-// - Signals' objectSignalPeer(0, USER_SIGNAL_1) step and SignalClosedPeer: user signals on
-//   sockets are tested with that feature, not here (the rest of Signals is kept, with its
-//   INVALID_ARGS for a non-user signal).
 // - ReadIntoNullBuffer, ReadIntoBadBuffer, WriteFromNullBuffer, WriteFromBadBuffer,
 //   WriteFromPartialBadBuffer, ReadToPartialBadBuffer: JS passes no raw pointers (a
 //   Uint8Array is always valid memory), and VMAR mappings without permissions don't exist
@@ -45,10 +42,12 @@ import {
   ZX_SOCKET_WRITABLE,
   ZX_SOCKET_WRITE_DISABLED,
   ZX_SOCKET_WRITE_THRESHOLD,
+  ZX_USER_SIGNAL_0,
+  ZX_USER_SIGNAL_1,
 } from '../lib/index';
 import { basic, closeAll, signalsOf } from './fixtures/channels';
 import { keepBaseline, socketPair } from './fixtures/core';
-import { startPeer } from './fixtures/peer';
+import { give, peerWithChannel, startPeer } from './fixtures/peer';
 
 const MSG1 = '12345';
 const MSG2 = 'abcdef';
@@ -143,7 +142,8 @@ describe('SocketTest', () => {
 
   it('Signals (the remote in another process)', async () => {
     const [local, remote] = socketPair();
-    const peer = startPeer({ remote });
+    const { peer, ch } = peerWithChannel();
+    await give(peer, ch, [remote], ['remote']);
     const far = async () => (await peer.do({ signals: 'remote' }))[0];
     expect(signalsOf(local)).toBe(ZX_SOCKET_WRITABLE);
     expect(await far()).toBe(ZX_SOCKET_WRITABLE);
@@ -156,8 +156,26 @@ describe('SocketTest', () => {
     expect(signalsOf(local)).toBe(ZX_SOCKET_WRITABLE);
     expect(await far()).toBe(ZX_SOCKET_WRITABLE);
     expect(sys.objectSignalPeer(local, ZX_SOCKET_WRITABLE, 0)).toBe(ZX_ERR_INVALID_ARGS);
+    expect(sys.objectSignalPeer(local, 0, ZX_USER_SIGNAL_1)).toBe(ZX_OK);
+    expect(signalsOf(local)).toBe(ZX_SOCKET_WRITABLE);
+    expect(await far()).toBe(ZX_SOCKET_WRITABLE | ZX_USER_SIGNAL_1);
     await peer.exit(); // the remote goes with its process
     expect(signalsOf(local)).toBe(ZX_SOCKET_PEER_CLOSED);
+    closeAll(local, ch);
+  });
+
+  it('SignalClosedPeer', () => {
+    const [local, remote] = socketPair();
+    closeAll(remote);
+    expect(sys.objectSignalPeer(local, 0, ZX_USER_SIGNAL_0)).toBe(ZX_ERR_PEER_CLOSED);
+    closeAll(local);
+  });
+
+  it('SignalClosedPeer (the peer gone with its process)', async () => {
+    const [local, remote] = socketPair();
+    const peer = startPeer({ remote });
+    await peer.exit();
+    expect(sys.objectSignalPeer(local, 0, ZX_USER_SIGNAL_0)).toBe(ZX_ERR_PEER_CLOSED);
     closeAll(local);
   });
 

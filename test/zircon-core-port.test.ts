@@ -1,4 +1,5 @@
-// Ports as Zircon's core port tests have them, where JavaScript can express it: a signal
+// Ports as Zircon's core port tests (zircon/system/utest/core/port/ports.cc, PortTest.*; the
+// cases taken from there named in parentheses) have them, where JavaScript can express it: a signal
 // packet takes its place in the queue when the signal rises (FIFO with user packets, kept
 // after the observed handle closes), ZX_WAIT_ASYNC_TIMESTAMP carries the time it rose,
 // ZX_WAIT_ASYNC_EDGE fires once per rise, portCancel in Zircon's order, closing a handle
