@@ -101,6 +101,12 @@ export class Channel extends Handle {
     return [new Channel(out0), new Channel(out1)];
   }
 
+  /** Clears, then sets user signals on the peer endpoint, wherever it is; ZxError PEER_CLOSED
+   *  once it is gone (docs/objects.md, "User signals"). */
+  signalPeer(clear: number, set: number): void {
+    this.signalPeerOf(clear, set);
+  }
+
   /** Sends one message; the handles move with it (they are gone here, even on failure).
    *  Returns false when the endpoint's outbound queue is at or above its high-water mark
    *  (the message is queued all the same): write more after 'drain', emitted once the

@@ -1,4 +1,5 @@
-// Event and EventPair: signals shared by every handle to the object, in every process.
+// Event and EventPair: signals shared by every handle to the object, in every process
+// (`signal(clear, set)` is every Handle's).
 import { ZX_EVENT_SIGNALED, ZX_OBJ_TYPE_EVENT, ZX_OBJ_TYPE_EVENTPAIR } from './constants';
 import { check } from './errors';
 import { Handle, registerHandleClass } from './handle';
@@ -9,11 +10,6 @@ export class Event extends Handle {
     const { status, out } = sys.eventCreate(0);
     check(status, 'Event.create');
     return new Event(out);
-  }
-
-  /** Clears, then sets signals: ZX_EVENT_SIGNALED and ZX_USER_SIGNAL_0..7. */
-  signal(clear: number, set: number): void {
-    check(sys.objectSignal(this.raw, clear, set), 'Event.signal');
   }
 
   /** Sets ZX_EVENT_SIGNALED (or the signals given). */
@@ -35,14 +31,9 @@ export class EventPair extends Handle {
     return [new EventPair(out0), new EventPair(out1)];
   }
 
-  /** Clears, then sets signals on this side. */
-  signal(clear: number, set: number): void {
-    check(sys.objectSignal(this.raw, clear, set), 'EventPair.signal');
-  }
-
   /** Clears, then sets signals on the other side; ZxError PEER_CLOSED once it is gone. */
   signalPeer(clear: number, set: number): void {
-    check(sys.objectSignalPeer(this.raw, clear, set), 'EventPair.signalPeer');
+    this.signalPeerOf(clear, set);
   }
 }
 

@@ -206,6 +206,22 @@ export class Handle {
     return observed;
   }
 
+  /** Clears, then sets the object's user signals (ZX_USER_SIGNAL_0..7; an event's also
+   *  ZX_EVENT_SIGNALED, an eventpair side's ZX_EVENTPAIR_SIGNALED) on this end: every handle
+   *  to it, in every process, sees them (docs/objects.md, "User signals"). ZxError:
+   *  ACCESS_DENIED without ZX_RIGHT_SIGNAL (a port's handles never have it), INVALID_ARGS
+   *  for another bit, NOT_SUPPORTED for a timer. */
+  signal(clear: number, set: number): void {
+    check(sys.objectSignal(this.#raw, clear, set), `${this.constructor.name}.signal`);
+  }
+
+  /** Clears, then sets the peer's user signals: `signalPeer` of the classes whose objects
+   *  have a peer (Channel, Socket, EventPair). ZxError as `signal`, and PEER_CLOSED once the
+   *  peer is gone. */
+  protected signalPeerOf(clear: number, set: number): void {
+    check(sys.objectSignalPeer(this.#raw, clear, set), `${this.constructor.name}.signalPeer`);
+  }
+
   /** The object's name (ZX_PROP_NAME; needs ZX_RIGHT_GET_PROPERTY, which a VMO's and a
    *  socket's handles have): kept by the object in this process, up to 31 bytes of UTF-8. */
   get name(): string {

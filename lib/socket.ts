@@ -42,6 +42,12 @@ export class Socket extends Handle {
     return [new Socket(out0), new Socket(out1)];
   }
 
+  /** Clears, then sets user signals on the peer end, wherever it is; ZxError PEER_CLOSED
+   *  once it is gone (docs/objects.md, "User signals"). */
+  signalPeer(clear: number, set: number): void {
+    this.signalPeerOf(clear, set);
+  }
+
   /** Writes what fits now and returns how many bytes that was: a datagram goes whole or
    *  not at all, a stream write may be short; 0 when the socket is full. Throws ZxError
    *  PEER_CLOSED, BAD_STATE (writes disabled), OUT_OF_RANGE (a datagram larger than the

@@ -5,8 +5,13 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   Channel,
+  Event,
+  EventPair,
   Port,
+  Socket,
   sys,
+  Timer,
+  Vmo,
   ZX_CHANNEL_PEER_CLOSED,
   ZX_CHANNEL_READABLE,
   ZX_CHANNEL_WRITABLE,
@@ -14,6 +19,7 @@ import {
   ZX_ERR_BAD_HANDLE,
   ZX_ERR_BAD_STATE,
   ZX_ERR_INVALID_ARGS,
+  ZX_ERR_NOT_SUPPORTED,
   ZX_ERR_PEER_CLOSED,
   ZX_ERR_TIMED_OUT,
   ZX_EVENT_SIGNALED,
@@ -48,6 +54,7 @@ import {
   ZX_VMO_ZERO_CHILDREN,
 } from '../lib/index';
 import { staleHandle } from './fixtures/channels';
+import { expectZxError, thrownBy } from './fixtures/errors';
 import { type Baseline, baseline, expectBaseline } from './fixtures/proc-helpers';
 import { give, peerWithChannel, startPeer } from './fixtures/peer';
 import { warmUpSpawn, warmUpWait } from './fixtures/spawn';
@@ -269,6 +276,81 @@ it('waits without user signals wait as before: a channel never given a user sign
     observed: ZX_CHANNEL_PEER_CLOSED,
   });
   expect(sys.handleClose(out0)).toBe(ZX_OK);
+});
+
+// ---- the classes ---------------------------------------------------------------------------
+
+describe('the classes: handle.signal(clear, set); signalPeer(clear, set) on Channel, Socket and EventPair', () => {
+  const READABLE = ZX_CHANNEL_READABLE; // 0x1: no user signal, and settable on none of them
+  const pairs = [
+    { name: 'Channel', make: (): [Channel, Channel] => Channel.create(), rest: ZX_CHANNEL_WRITABLE },
+    { name: 'Socket', make: (): [Socket, Socket] => Socket.create(), rest: ZX_SOCKET_WRITABLE },
+    { name: 'EventPair', make: (): [EventPair, EventPair] => EventPair.create(), rest: 0 },
+  ];
+
+  it.each(pairs)(
+    '$name: signal on this end, signalPeer on the other; ZxError INVALID_ARGS for a bit that is not a user signal, PEER_CLOSED once the peer is gone',
+    ({ name, make, rest }) => {
+      const [a, b] = make();
+      a.signal(0, ZX_USER_SIGNAL_0);
+      a.signalPeer(0, ZX_USER_SIGNAL_1 | ZX_USER_SIGNAL_2);
+      b.signal(ZX_USER_SIGNAL_2, 0);
+      expect([a.signals, b.signals]).toEqual([rest | ZX_USER_SIGNAL_0, rest | ZX_USER_SIGNAL_1]);
+      expectZxError(
+        thrownBy(() => a.signal(0, READABLE)),
+        ZX_ERR_INVALID_ARGS,
+        `${name}.signal`,
+      );
+      expectZxError(
+        thrownBy(() => a.signalPeer(READABLE, 0)),
+        ZX_ERR_INVALID_ARGS,
+        `${name}.signalPeer`,
+      );
+      b.close();
+      expectZxError(
+        thrownBy(() => a.signalPeer(0, ZX_USER_SIGNAL_3)),
+        ZX_ERR_PEER_CLOSED,
+        `${name}.signalPeer`,
+      );
+      a.signal(ZX_USER_SIGNAL_0, ZX_USER_SIGNAL_4); // this end's own stay its own
+      expect(a.signals & ZX_USER_SIGNAL_ALL).toBe(ZX_USER_SIGNAL_4);
+      a.close();
+    },
+  );
+
+  it('Vmo and Event: signal, seen through every handle; ACCESS_DENIED without ZX_RIGHT_SIGNAL (a port’s handles never have it); a Timer: NOT_SUPPORTED', () => {
+    const vmo = Vmo.create(4096);
+    const other = vmo.duplicate();
+    vmo.signal(0, ZX_USER_SIGNAL_6);
+    expect(other.signals).toBe(ZX_VMO_ZERO_CHILDREN | ZX_USER_SIGNAL_6);
+    const weak = other.replace(other.info().rights & ~ZX_RIGHT_SIGNAL);
+    expectZxError(
+      thrownBy(() => weak.signal(ZX_USER_SIGNAL_6, 0)),
+      ZX_ERR_ACCESS_DENIED,
+      'Vmo.signal',
+    );
+    expectZxError(
+      thrownBy(() => vmo.signal(0, READABLE)),
+      ZX_ERR_INVALID_ARGS,
+      'Vmo.signal',
+    );
+    const event = Event.create();
+    event.signal(0, ZX_EVENT_SIGNALED | ZX_USER_SIGNAL_5);
+    expect(event.signals).toBe(ZX_EVENT_SIGNALED | ZX_USER_SIGNAL_5);
+    const timer = Timer.create();
+    const port = Port.create();
+    expectZxError(
+      thrownBy(() => timer.signal(0, ZX_USER_SIGNAL_0)),
+      ZX_ERR_NOT_SUPPORTED,
+      'Timer.signal',
+    );
+    expectZxError(
+      thrownBy(() => port.signal(0, ZX_USER_SIGNAL_0)),
+      ZX_ERR_ACCESS_DENIED,
+      'Port.signal',
+    ); // no SIGNAL right
+    for (const h of [vmo, weak, event, timer, port]) h.close();
+  });
 });
 
 // ---- across processes ----------------------------------------------------------------------
