@@ -31,6 +31,7 @@
         "native/core/socket.cc",
         "native/core/unix_peer.cc",
         "native/core/port.cc",
+        "native/core/port_syscalls.cc",
         "native/core/port_transfer.cc",
         "native/core/timer.cc",
         "native/binding/channel_js.cc",
