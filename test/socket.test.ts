@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { spawn as spawnChild } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import net from 'node:net';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   Channel,
   fdio,
@@ -55,18 +55,8 @@ import { basic, channel, closeAll, isValid, replace, signalsOf, staleHandle } fr
 import { expectZxError, thrownBy } from './fixtures/errors';
 import { openFdCount } from './fixtures/fds';
 import { pattern } from './fixtures/pattern.cjs';
-import {
-  type Baseline,
-  baseline,
-  expectBaseline,
-  fixture,
-  type Proc,
-  startNode,
-  until,
-  user,
-  watch,
-} from './fixtures/proc-helpers';
-import { warmUpSpawn, warmUpWait } from './fixtures/spawn';
+import { fixture, type Proc, startNode, until, user, watch } from './fixtures/proc-helpers';
+import { keepBaseline, socketPair } from './fixtures/core';
 import { inWorker } from './fixtures/threads';
 
 const KINDS = [
@@ -74,12 +64,6 @@ const KINDS = [
   ['DATAGRAM', ZX_SOCKET_DATAGRAM],
 ] as const;
 const SECOND = 1_000_000_000n;
-
-function socketPair(options: number): [number, number] {
-  const r = sys.socketCreate(options);
-  expect(r.status).toBe(ZX_OK);
-  return [r.out0, r.out1];
-}
 
 function write(h: number, text: string | Uint8Array): number {
   const r = sys.socketWrite(h, 0, typeof text === 'string' ? Buffer.from(text) : text);
@@ -144,19 +128,8 @@ function expectHandleChecks(op: (h: number) => number, right: number): void {
   closeAll(lacking, b, c0, bare);
 }
 
-beforeAll(async () => {
-  await warmUpSpawn();
-  warmUpWait();
-});
-
 // Every test leaves descriptors and handles as it found them.
-let before: Baseline;
-beforeEach(() => {
-  before = baseline();
-});
-afterEach(async () => {
-  await expectBaseline(before);
-});
+keepBaseline();
 
 describe('socketCreate', () => {
   it.each(KINDS)('makes a connected %s pair with the default socket rights and related koids', (_, options) => {
