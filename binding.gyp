@@ -5,6 +5,7 @@
       "sources": [
         "native/core/koid.cc",
         "native/core/platform.cc",
+        "native/core/poller.cc",
         "native/core/transport_stream.cc",
         "native/core/handle_table.cc",
         "native/core/object.cc",

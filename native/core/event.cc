@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -15,6 +14,7 @@
 
 #include "core/handle_table.h"
 #include "core/koid.h"
+#include "core/poller.h"
 #include "core/port.h"
 #include "core/socket_util.h"
 #include "core/syscalls.h"
@@ -135,10 +135,7 @@ void SharedSignals::Ring() const {
 }
 
 bool SharedSignals::WatchIn(int epfd, uint64_t data) const {
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLET;
-  ev.data.u64 = data;
-  return epoll_ctl(epfd, EPOLL_CTL_ADD, doorbell_, &ev) == 0;
+  return PollerAdd(epfd, doorbell_, kPollerIn, true, data) == 0;
 }
 
 // ---- objects --------------------------------------------------------------------------
@@ -165,10 +162,7 @@ zx_signals_t EventPairSide::Signals() {
 }
 
 bool EventPairSide::WatchIn(int epfd, uint64_t data) const {
-  epoll_event ev{};
-  ev.events = EPOLLRDHUP | EPOLLET;  // (EPOLLHUP is always reported)
-  ev.data.u64 = data;
-  return shared_->WatchIn(epfd, data) && epoll_ctl(epfd, EPOLL_CTL_ADD, fd(), &ev) == 0;
+  return shared_->WatchIn(epfd, data) && PollerAdd(epfd, fd(), kPollerHup, true, data) == 0;
 }
 
 size_t EventPairSide::Descriptors(int* out) const {

@@ -3,11 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
+
+#include "core/poller.h"
 
 namespace zxc {
 
@@ -55,11 +56,9 @@ short Object::PollEventsFor(zx_signals_t wanted, zx_signals_t now) const {
   return events;
 }
 
-bool Object::WatchIn(int epfd, uint64_t data) const {
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-  ev.data.u64 = data;
-  return epoll_ctl(epfd, EPOLL_CTL_ADD, fd_, &ev) == 0 || errno == EEXIST;
+bool Object::WatchIn(int poller, uint64_t data) const {
+  return PollerAdd(poller, fd_, kPollerIn | kPollerOut | kPollerHup, true, data) == 0 ||
+         errno == EEXIST;
 }
 
 size_t Object::Descriptors(int* out) const {
@@ -82,18 +81,19 @@ zx_rights_t RightsForDescriptor(int fd) {
 }
 
 int OpenWaiter(const Object& object) {
-  int epfd = epoll_create1(EPOLL_CLOEXEC);
-  if (epfd < 0) return -1;
-  if (!object.WatchIn(epfd, 0)) {
-    close(epfd);
+  const int poller = PollerCreate();
+  if (poller < 0) return -1;
+  if (!object.WatchIn(poller, 0)) {
+    close(poller);
     return -1;
   }
-  return epfd;
+  return poller;
 }
 
 void DrainWaiter(int waiter_fd) {
-  epoll_event events[kMaxObjectFds];
-  while (epoll_wait(waiter_fd, events, kMaxObjectFds, 0) == static_cast<int>(kMaxObjectFds)) {
+  constexpr int kMax = kPollerEventsPerFd * kMaxObjectFds;
+  PollerEvent events[kMax];
+  while (PollerTake(waiter_fd, events, kMax) == kMax) {
   }
 }
 

@@ -44,17 +44,17 @@ class Object : public std::enable_shared_from_this<Object> {
   // `now`; 0 when only a close can (a hangup would report itself forever).
   virtual short PollEventsFor(zx_signals_t wanted, zx_signals_t now) const;
   // False when the state lives in shared memory, not in fd(): a waiter then watches
-  // through an edge-triggered epoll instance of its own (OpenWaiter).
+  // through an edge-triggered poller of its own (OpenWaiter; core/poller.h).
   virtual bool PollableFd() const { return true; }
-  // Whether a waiter for `wanted` must watch through an epoll instance of its own
+  // Whether a waiter for `wanted` must watch through a poller of its own
   // (OpenWaiter) rather than poll fd(): !PollableFd(), or user signals wanted of an object
   // that keeps them in a shared page (made here if there is none yet, so that the waiter
   // watches its doorbell; docs/objects.md, "User signals").
   virtual bool NeedsWaiter(zx_signals_t wanted) { return !PollableFd(); }
-  // Registers in the epoll instance `epfd`, edge-triggered with `data`, every descriptor
+  // Registers in the poller `poller`, edge-triggered with `data`, every descriptor
   // whose activity may change Signals() (one already there is left as it is). Ports and
   // private waiters use it.
-  virtual bool WatchIn(int epfd, uint64_t data) const;
+  virtual bool WatchIn(int poller, uint64_t data) const;
   // The signals that only calls of this process can take down (a read, a write): a port
   // looks around each such call, so it sees every fall of these and a message arriving
   // while READABLE is up is no rise. The others (a signal word another process may clear,
@@ -88,7 +88,7 @@ using ObjectRef = std::shared_ptr<Object>;
 // Rights a plain descriptor's handle gets from its access mode (O_RDONLY → READ, ...).
 zx_rights_t RightsForDescriptor(int fd);
 
-// A waiter's own epoll instance watching `object` (WatchIn); -1 if none could be made.
+// A waiter's own poller watching `object` (WatchIn); -1 if none could be made.
 int OpenWaiter(const Object& object);
 // Takes the edges a waiter has seen, so that its descriptor polls quiet until the next.
 void DrainWaiter(int waiter_fd);

@@ -54,7 +54,7 @@ const ObjectKind* KindOf(zx_obj_type_t type) {
     case ZX_OBJ_TYPE_SOCKET:
       return &kSocketKind;
     case ZX_OBJ_TYPE_TIMER:
-      return &kTimerKind;
+      return kTimersTravel ? &kTimerKind : nullptr;
     case ZX_OBJ_TYPE_PORT:
       return &kPortKind;
     default:

@@ -55,6 +55,13 @@ constexpr clockid_t kMonotonicClock = CLOCK_UPTIME_RAW;
 #else
 constexpr clockid_t kMonotonicClock = CLOCK_MONOTONIC;
 #endif
+// Zircon's boot clock: it counts the time asleep too (CLOCK_BOOTTIME on Linux; on macOS
+// CLOCK_MONOTONIC, which is mach_continuous_time: it counts sleep).
+#ifdef __APPLE__
+constexpr clockid_t kBootClock = CLOCK_MONOTONIC;
+#else
+constexpr clockid_t kBootClock = CLOCK_BOOTTIME;
+#endif
 
 // ---- descriptors ----
 // Where the process's open descriptors are listed, one entry each.

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +14,8 @@
 #include "core/endpoint.h"
 #include "core/handle_table.h"
 #include "core/koid.h"
+#include "core/platform.h"
+#include "core/poller.h"
 #include "core/socket_util.h"
 #include "core/syscalls.h"
 #include "core/thread_wake.h"
@@ -22,19 +23,19 @@
 namespace zxc {
 namespace {
 
-constexpr uint64_t kWakeId = 0;  // epoll data of the eventfd; watches count from 1
+constexpr uint64_t kWakeId = 0;  // poller data of the eventfd; watches count from 1
 constexpr int kEventsPerLook = 64;
 
-// Why epoll refused to watch a descriptor: EPERM (a regular file, a directory) and ELOOP
-// or EINVAL (epoll instances nested too deep) mean it can't be watched at all.
-// ENOSPC: fs.epoll.max_user_watches.
+// Why the poller refused to watch a descriptor: EPERM (a regular file, a directory) and
+// ELOOP or EINVAL (pollers nested too deep) mean it can't be watched at all. ENOSPC:
+// fs.epoll.max_user_watches.
 zx_status_t WatchErrnoStatus() {
   return StatusForErrno(errno, ZX_ERR_NOT_SUPPORTED, {{ENOSPC, ZX_ERR_NO_RESOURCES}});
 }
 
 zx_time_t BootNow() {
   timespec ts;
-  clock_gettime(CLOCK_BOOTTIME, &ts);
+  clock_gettime(kBootClock, &ts);
   return static_cast<zx_time_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
@@ -59,11 +60,11 @@ PortPacket SignalPacket(uint64_t key, zx_signals_t trigger, zx_signals_t observe
 // `seen`. Only objects whose state lives in fd() can say; for the others any activity counts.
 uint32_t RelevantActivity(const Object& object, zx_signals_t trigger, zx_signals_t seen) {
   if (!object.PollableFd()) return ~0u;
-  uint32_t relevant = EPOLLERR;
+  uint32_t relevant = kPollerErr;
   const short events = object.PollEventsFor(trigger, seen);
-  if (events & POLLIN) relevant |= EPOLLIN;
-  if (events & POLLOUT) relevant |= EPOLLOUT;
-  if (events & POLLRDHUP) relevant |= EPOLLRDHUP | EPOLLHUP;
+  if (events & POLLIN) relevant |= kPollerIn;
+  if (events & POLLOUT) relevant |= kPollerOut;
+  if (events & POLLRDHUP) relevant |= kPollerHup;
   return relevant;
 }
 
@@ -132,7 +133,7 @@ struct Port::Observer final : HandleObserver {
 };
 
 // Every observer of one object on this port, and how the port hears about the object:
-// an epoll instance of its own watching the object's descriptors, nested in the port's,
+// a poller of its own watching the object's descriptors, nested in the port's,
 // plus (a channel endpoint) news of messages a call stashed. The object is not kept alive:
 // closing its last handle closes it at once.
 struct Port::Watch final : SignalObserver {
@@ -143,7 +144,7 @@ struct Port::Watch final : SignalObserver {
   std::weak_ptr<Object> object;
   std::weak_ptr<Endpoint> endpoint;
   int waiter = -1;
-  uint32_t activity = 0;  // epoll events since the last evaluation
+  uint32_t activity = 0;  // poller events (kPoller*) since the last evaluation
   std::atomic<bool> stashed{false};
   std::vector<std::unique_ptr<Observer>> observers;
 
@@ -157,28 +158,26 @@ struct Port::Watch final : SignalObserver {
 
 zx_status_t Port::Create(uint32_t options, std::shared_ptr<Port>* out, zx_koid_t koid) {
   if (options != 0 && options != ZX_PORT_BIND_TO_INTERRUPT) return ZX_ERR_INVALID_ARGS;
-  const int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd < 0) return CreationStatus(errno);
+  const int poller = PollerCreate();
+  if (poller < 0) return CreationStatus(errno);
   const int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd < 0) {
     const zx_status_t status = CreationStatus(errno);
-    close(epoll_fd);
+    close(poller);
     return status;
   }
-  epoll_event ev{};
-  ev.events = EPOLLIN;  // level-triggered: readable while packets are queued
-  ev.data.u64 = kWakeId;
-  if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &ev) != 0) {
+  // Level-triggered: readable while packets are queued.
+  if (PollerAdd(poller, wake_fd, kPollerIn, false, kWakeId) != 0) {
     close(wake_fd);
-    close(epoll_fd);
+    close(poller);
     return ZX_ERR_NO_MEMORY;
   }
-  *out = std::make_shared<Port>(epoll_fd, wake_fd, koid ? koid : NewKoid());
+  *out = std::make_shared<Port>(poller, wake_fd, koid ? koid : NewKoid());
   return ZX_OK;
 }
 
-Port::Port(int epoll_fd, int wake_fd, zx_koid_t koid)
-    : Object(ZX_OBJ_TYPE_PORT, epoll_fd, koid, ZX_KOID_INVALID), wake_fd_(wake_fd) {}
+Port::Port(int poller, int wake_fd, zx_koid_t koid)
+    : Object(ZX_OBJ_TYPE_PORT, poller, koid, ZX_KOID_INVALID), wake_fd_(wake_fd) {}
 
 Port::~Port() {
   // The last reference is gone, so no port call runs; the table and endpoints may still
@@ -258,17 +257,17 @@ void Port::CollectLocked() {
       if (it != watch_ids_.end() && it->second->observers.empty()) CloseWatchLocked(it->second);
     }
   }
-  epoll_event events[kEventsPerLook];
+  PollerEvent events[kEventsPerLook];
   uint64_t ready[kEventsPerLook];
   bool woken = false;
   for (;;) {
-    const int n = epoll_wait(fd(), events, kEventsPerLook, 0);
+    const int n = PollerTake(fd(), events, kEventsPerLook);
     int num_ready = 0;
     for (int i = 0; i < n; ++i) {
-      if (events[i].data.u64 == kWakeId)
+      if (events[i].data == kWakeId)
         woken = true;
       else
-        ready[num_ready++] = events[i].data.u64;
+        ready[num_ready++] = events[i].data;
     }
     for (int i = 0; i < num_ready; ++i) {
       auto it = watch_ids_.find(ready[i]);
@@ -314,24 +313,24 @@ void Port::DropRemovedObserversLocked() {
 }
 
 void Port::HarvestLocked(Watch* watch) {
-  epoll_event events[kMaxObjectFds];
+  constexpr int kMax = kPollerEventsPerFd * kMaxObjectFds;
+  PollerEvent events[kMax];
   int n;
-  while ((n = epoll_wait(watch->waiter, events, kMaxObjectFds, 0)) > 0) {
-    for (int i = 0; i < n; ++i) watch->activity |= events[i].events;
-    if (n < static_cast<int>(kMaxObjectFds)) break;
+  while ((n = PollerTake(watch->waiter, events, kMax)) > 0) {
+    for (int i = 0; i < n; ++i) watch->activity |= events[i].ready;
+    if (n < kMax) break;
   }
 }
 
 void Port::EvaluateLocked(Watch* watch, bool own) {
   watch->stashed.store(false);
   // Only EDGE observers care what the activity was. Left unread, the events still wake
-  // the port at the next activity (a nested epoll passes on every wakeup).
-  for (const auto& observer : watch->observers) {
-    if (observer->options & ZX_WAIT_ASYNC_EDGE) {
-      HarvestLocked(watch);
-      break;
-    }
-  }
+  // the port at the next activity where a nested poller passes on every wakeup (epoll);
+  // a kqueue must be emptied for its next activity to be heard.
+  bool harvest = !kNestedPollerPassesEveryWakeup;
+  for (const auto& observer : watch->observers)
+    if (observer->options & ZX_WAIT_ASYNC_EDGE) harvest = true;
+  if (harvest) HarvestLocked(watch);
   const uint32_t activity = own ? 0 : watch->activity;
   watch->activity = 0;
   if (watch->observers.empty()) return;
@@ -376,7 +375,7 @@ Port::Watch* Port::FindWatchLocked(Object* object) {
 }
 
 zx_status_t Port::CreateWatchLocked(const ObjectRef& object, Watch** out) {
-  const int waiter = epoll_create1(EPOLL_CLOEXEC);
+  const int waiter = PollerCreate();
   if (waiter < 0) return CreationStatus(errno);
   if (!object->WatchIn(waiter, 0)) {
     const zx_status_t status = WatchErrnoStatus();
@@ -391,10 +390,7 @@ zx_status_t Port::CreateWatchLocked(const ObjectRef& object, Watch** out) {
   watch->koid = object->koid();
   watch->object = object;
   watch->waiter = waiter;
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLET;
-  ev.data.u64 = watch->id;
-  if (epoll_ctl(fd(), EPOLL_CTL_ADD, waiter, &ev) != 0) {
+  if (PollerAdd(fd(), waiter, kPollerIn, true, watch->id) != 0) {
     const zx_status_t status = WatchErrnoStatus();
     close(waiter);
     return status;
@@ -422,7 +418,7 @@ void Port::CloseWatchLocked(Watch* watch) {
   watch->observers.clear();
   if (auto endpoint = watch->endpoint.lock()) endpoint->RemoveSignalObserver(watch);
   // Explicitly: a forked child may hold a copy of the waiter for a moment.
-  epoll_ctl(fd(), EPOLL_CTL_DEL, watch->waiter, nullptr);
+  PollerRemove(fd(), watch->waiter);
   close(watch->waiter);
   UnregisterWatch(watch->koid, this);
   watch_ids_.erase(watch->id);

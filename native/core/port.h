@@ -1,9 +1,10 @@
-// A Zircon port as an epoll instance, and the syscalls that use one.
+// A Zircon port as a poller (core/poller.h: epoll, or kqueue on macOS), and the syscalls
+// that use one.
 //
-// fd() is the port's epoll descriptor. It polls readable while packets are queued (an
+// fd() is the port's poller. It polls readable while packets are queued (an
 // eventfd in it, level-triggered, set whenever a packet is queued and reset by the first
 // look that finds the queue empty) or while an observed object shows activity nobody has
-// looked at yet: each observed object is watched through an epoll instance of its own
+// looked at yet: each observed object is watched through a poller of its own
 // (Object::WatchIn, edge-triggered) nested in fd(). Objects are never assumed to be
 // channels.
 //
@@ -65,7 +66,7 @@ class Port final : public Object {
   // `koid`: one that arrived with the port (0: a new one).
   static zx_status_t Create(uint32_t options, std::shared_ptr<Port>* out,
                             zx_koid_t koid = ZX_KOID_INVALID);
-  Port(int epoll_fd, int wake_fd, zx_koid_t koid);
+  Port(int poller, int wake_fd, zx_koid_t koid);
   ~Port() override;
 
   // Ports have no signals, and their handles no WAIT right: they can't be observed.
@@ -113,7 +114,7 @@ class Port final : public Object {
   void Notify();
   void CollectLocked();
   void DropRemovedObserversLocked();
-  // Takes the events the watch's own epoll instance has seen (what EDGE observers go by,
+  // Takes the events the watch's own poller has seen (what EDGE observers go by,
   // for signals that can fall unseen).
   void HarvestLocked(Watch* watch);
   // Fires what is due (`own`: as LookAt's). May close the watch (its object is gone).
@@ -135,7 +136,7 @@ class Port final : public Object {
   size_t user_packets_ = 0;
   // Keyed by object address; an entry whose object has died is stale (checked on use).
   std::unordered_map<Object*, std::unique_ptr<Watch>> watches_;
-  std::unordered_map<uint64_t, Watch*> watch_ids_;  // epoll data → watch
+  std::unordered_map<uint64_t, Watch*> watch_ids_;  // poller data → watch
   uint64_t next_watch_id_ = 0;
   std::vector<uint64_t> dirty_;  // watches to evaluate at the next look
   std::vector<uint64_t> idle_;   // watches left without observers: closed at the next look

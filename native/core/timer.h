@@ -3,6 +3,9 @@
 // timerfd_settime (a new deadline, or a cancel) sets the count back to 0. Nobody reads the
 // timerfd, so the signal stays on until then, as on Zircon. The timerfd travels in
 // messages, and every process that holds it shares one timer (docs/objects.md, Timers).
+// On macOS (no timerfd) the descriptor is a kqueue holding one EVFILT_TIMER at the
+// deadline on CLOCK_UPTIME_RAW: readable once the timer has fired (the fired knote stays
+// queued, nobody takes it); set and cancel delete the knote. A kqueue can't travel.
 #pragma once
 #include <mutex>
 #include <vector>
@@ -17,10 +20,11 @@ class Timer final : public Object {
 
   zx_signals_t Signals() override;
   short PollEventsFor(zx_signals_t wanted, zx_signals_t now) const override;
-  bool WatchIn(int epfd, uint64_t data) const override;
+  bool WatchIn(int poller, uint64_t data) const override;
 
   // The deadline it will fire at (0 when not armed) and the slack it was set with: as set,
-  // when this process armed it last; else as the timerfd tells (slack 0).
+  // when this process armed it last; else as the timerfd tells (slack 0). On macOS only
+  // this process can have armed it.
   void Deadline(zx_time_t* deadline, zx_time_t* slack) const;
   uint32_t options() const { return options_; }
   zx_status_t Set(zx_time_t deadline, zx_time_t slack);
@@ -36,6 +40,15 @@ class Timer final : public Object {
 };
 
 extern const ObjectKind kTimerKind;
+// Whether timers travel in messages and to children. Not on macOS: XNU refuses to send a
+// kqueue (bsd/kern/kern_descrip.c fg_sendable: only vnodes, sockets, pipes, POSIX shared
+// memory and net policies; unp_internalize then fails the sendmsg with EINVAL), so there
+// a timer is no kind that travels and sending one answers NOT_SUPPORTED.
+#ifdef __APPLE__
+constexpr bool kTimersTravel = false;
+#else
+constexpr bool kTimersTravel = true;
+#endif
 
 // Its syscalls are declared in core/syscalls.h.
 // ZX_INFO_TIMER's record (zx_info_timer_t, 24 bytes) of the timer behind `object`.

@@ -1,7 +1,6 @@
 #include "core/user_signals.h"
 
 #include <errno.h>
-#include <sys/epoll.h>
 
 namespace zxc {
 
@@ -69,7 +68,7 @@ bool WithUserSignals::NeedsWaiter(zx_signals_t wanted) {
 }
 
 bool WithUserSignals::WatchIn(int epfd, uint64_t data) const {
-  // A VMO's file tells nothing (epoll refuses regular files): only its doorbell is watched.
+  // A VMO's file tells nothing (pollers refuse regular files): only its doorbell is watched.
   // (A framed channel end is not PollableFd either, yet its socket's edges are what tell.)
   return (type() == ZX_OBJ_TYPE_VMO || Object::WatchIn(epfd, data)) && user_.WatchIn(epfd, data);
 }

@@ -12,6 +12,7 @@
 #include "core/blocking_wait.h"
 #include "core/handle_table.h"
 #include "core/platform.h"
+#include "core/poller.h"
 #include "core/syscalls.h"
 #include "core/thread_wake.h"
 
@@ -72,8 +73,7 @@ zx_status_t PollFor(pollfd* fds, size_t count, zx_time_t remaining) {
     sleep = 0;
   else if (HasTeardownCheck() && (remaining < 0 || remaining > kTeardownCheckNs))
     sleep = kTeardownCheckNs;
-  timespec ts{static_cast<time_t>(sleep / 1000000000), static_cast<long>(sleep % 1000000000)};
-  const int ready = ppoll(fds, count, sleep < 0 ? nullptr : &ts, nullptr);
+  const int ready = PollDescriptors(fds, count, sleep);
   if (ready <= 0)
     for (size_t i = 0; i < count; ++i) fds[i].revents = 0;
   if (fds[0].revents & POLLIN)
