@@ -27,8 +27,10 @@ int PollerCreate() { return epoll_create1(EPOLL_CLOEXEC); }
 
 int PollerAdd(int poller, int fd, uint32_t interest, bool edge, uint64_t data) {
   epoll_event ev{};
-  ev.events = ((interest & kPollerIn) ? EPOLLIN : 0) | ((interest & kPollerOut) ? EPOLLOUT : 0) |
-              ((interest & kPollerHup) ? EPOLLRDHUP : 0) | (edge ? EPOLLET : 0);
+  if (interest & kPollerIn) ev.events |= EPOLLIN;
+  if (interest & kPollerOut) ev.events |= EPOLLOUT;
+  if (interest & kPollerHup) ev.events |= EPOLLRDHUP;
+  if (edge) ev.events |= EPOLLET;
   ev.data.u64 = data;
   return epoll_ctl(poller, EPOLL_CTL_ADD, fd, &ev);
 }
@@ -40,10 +42,12 @@ int PollerTake(int poller, PollerEvent* out, int max) {
   const int n = epoll_wait(poller, events, std::min(max, kMaxTake), 0);
   for (int i = 0; i < n; ++i) {
     const uint32_t e = events[i].events;
-    out[i].data = events[i].data.u64;
-    out[i].ready = ((e & EPOLLIN) ? kPollerIn : 0) | ((e & EPOLLOUT) ? kPollerOut : 0) |
-                   ((e & (EPOLLRDHUP | EPOLLHUP)) ? kPollerHup : 0) |
-                   ((e & EPOLLERR) ? kPollerErr : 0);
+    uint32_t ready = 0;
+    if (e & EPOLLIN) ready |= kPollerIn;
+    if (e & EPOLLOUT) ready |= kPollerOut;
+    if (e & (EPOLLRDHUP | EPOLLHUP)) ready |= kPollerHup;
+    if (e & EPOLLERR) ready |= kPollerErr;
+    out[i] = PollerEvent{events[i].data.u64, ready};
   }
   return n;
 }
@@ -95,10 +99,12 @@ int PollerTake(int poller, PollerEvent* out, int max) {
   const int n = kevent(poller, nullptr, 0, events, std::min(max, kMaxTake), &zero);
   for (int i = 0; i < n; ++i) {
     const struct kevent& e = events[i];
-    out[i].data = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(e.udata));
-    out[i].ready = (e.filter == EVFILT_READ ? kPollerIn : 0) |
-                   (e.filter == EVFILT_WRITE ? kPollerOut : 0) |
-                   ((e.flags & EV_EOF) ? kPollerHup : 0) | ((e.flags & EV_ERROR) ? kPollerErr : 0);
+    uint32_t ready = 0;
+    if (e.filter == EVFILT_READ) ready |= kPollerIn;
+    if (e.filter == EVFILT_WRITE) ready |= kPollerOut;
+    if (e.flags & EV_EOF) ready |= kPollerHup;
+    if (e.flags & EV_ERROR) ready |= kPollerErr;
+    out[i] = PollerEvent{static_cast<uint64_t>(reinterpret_cast<uintptr_t>(e.udata)), ready};
   }
   return n;
 }

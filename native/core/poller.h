@@ -19,12 +19,10 @@
 namespace zxc {
 
 // What a registration listens for and what a taken event reports.
-enum : uint32_t {
-  kPollerIn = 1u << 0,
-  kPollerOut = 1u << 1,
-  kPollerHup = 1u << 2,  // the peer hung up or shut down its write side
-  kPollerErr = 1u << 3,  // reported whether asked for or not
-};
+constexpr uint32_t kPollerIn = 1u << 0;
+constexpr uint32_t kPollerOut = 1u << 1;
+constexpr uint32_t kPollerHup = 1u << 2;  // the peer hung up or shut down its write side
+constexpr uint32_t kPollerErr = 1u << 3;  // reported whether asked for or not
 
 struct PollerEvent {
   uint64_t data;
@@ -47,6 +45,18 @@ constexpr int kPollerEventsPerFd = 2;
 constexpr bool kNestedPollerPassesEveryWakeup = true;
 #else
 constexpr bool kNestedPollerPassesEveryWakeup = false;
+#endif
+
+// Whether a poller that will hold pollers must be nested in its parent before it is
+// filled. A kqueue refuses to take in a kqueue holding another once it is itself nested
+// (XNU kqueue_kqfilter's ceiling on kq_level: EINVAL when the parent's level is above 0
+// and below the child's), and a timer is a kqueue there: a port's watch kqueue goes into
+// the port's (already in the event loop's, perhaps) while empty, which keeps every level
+// at 1 below the port. epoll has no such rule; there the order is fill, then nest.
+#ifdef __linux__
+constexpr bool kPollerNestBeforeFilling = false;
+#else
+constexpr bool kPollerNestBeforeFilling = true;
 #endif
 
 // A new poller, close-on-exec; -1 with errno.

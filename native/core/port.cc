@@ -377,24 +377,25 @@ Port::Watch* Port::FindWatchLocked(Object* object) {
 zx_status_t Port::CreateWatchLocked(const ObjectRef& object, Watch** out) {
   const int waiter = PollerCreate();
   if (waiter < 0) return CreationStatus(errno);
-  if (!object->WatchIn(waiter, 0)) {
+  const uint64_t id = ++next_watch_id_;
+  auto nest = [&] { return PollerAdd(fd(), waiter, kPollerIn, true, id) == 0; };
+  // Registering reports the present state, which is not activity: drained. Nested in the
+  // port's poller after it is filled, or before where pollers need it (a kqueue).
+  bool watching = (kPollerNestBeforeFilling ? nest() : true) && object->WatchIn(waiter, 0);
+  if (watching) DrainWaiter(waiter);
+  if (watching && !kPollerNestBeforeFilling) watching = nest();
+  if (!watching) {
     const zx_status_t status = WatchErrnoStatus();
     close(waiter);
     return status;
   }
-  DrainWaiter(waiter);  // registering reports the present state, which is not activity
   auto watch = std::make_unique<Watch>();
   watch->port = this;
-  watch->id = ++next_watch_id_;
+  watch->id = id;
   watch->key = object.get();
   watch->koid = object->koid();
   watch->object = object;
   watch->waiter = waiter;
-  if (PollerAdd(fd(), waiter, kPollerIn, true, watch->id) != 0) {
-    const zx_status_t status = WatchErrnoStatus();
-    close(waiter);
-    return status;
-  }
   if (object->type() == ZX_OBJ_TYPE_CHANNEL) {
     auto endpoint = std::static_pointer_cast<Endpoint>(object);
     endpoint->AddSignalObserver(watch.get());
