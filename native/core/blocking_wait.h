@@ -10,8 +10,8 @@
 
 namespace zxc {
 
-// The one sleep: poll(2) on `fds` (PollDescriptors, core/poller.h) for at most `remaining`
-// nanoseconds (-1: no limit, as NsUntil gives). fds[0] is set here to the thread's wake eventfd (thread_wake.h) and
+// The one sleep: PollDescriptors (poller.h) on `fds` for at most `remaining` ns (-1: no limit, as
+// NsUntil gives). fds[0] is set here to the thread's wake eventfd (thread_wake.h) and
 // drained. ZX_OK: look again (revents show what is ready, all 0 when nothing is);
 // ZX_ERR_CANCELED: nothing is ready and the process exits or the thread's environment is
 // going away, seen within kTeardownCheckNs of it.

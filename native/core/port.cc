@@ -23,7 +23,7 @@
 namespace zxc {
 namespace {
 
-constexpr uint64_t kWakeId = 0;  // poller data of the eventfd; watches count from 1
+constexpr uint64_t kWakeId = 0;  // epoll data of the eventfd; watches count from 1
 constexpr int kEventsPerLook = 64;
 
 // Why the poller refused to watch a descriptor: EPERM (a regular file, a directory) and
@@ -158,26 +158,26 @@ struct Port::Watch final : SignalObserver {
 
 zx_status_t Port::Create(uint32_t options, std::shared_ptr<Port>* out, zx_koid_t koid) {
   if (options != 0 && options != ZX_PORT_BIND_TO_INTERRUPT) return ZX_ERR_INVALID_ARGS;
-  const int poller = PollerCreate();
-  if (poller < 0) return CreationStatus(errno);
+  const int epoll_fd = PollerCreate();
+  if (epoll_fd < 0) return CreationStatus(errno);
   const int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd < 0) {
     const zx_status_t status = CreationStatus(errno);
-    close(poller);
+    close(epoll_fd);
     return status;
   }
   // Level-triggered: readable while packets are queued.
-  if (PollerAdd(poller, wake_fd, kPollerIn, false, kWakeId) != 0) {
+  if (PollerAdd(epoll_fd, wake_fd, kPollerIn, false, kWakeId) != 0) {
     close(wake_fd);
-    close(poller);
+    close(epoll_fd);
     return ZX_ERR_NO_MEMORY;
   }
-  *out = std::make_shared<Port>(poller, wake_fd, koid ? koid : NewKoid());
+  *out = std::make_shared<Port>(epoll_fd, wake_fd, koid ? koid : NewKoid());
   return ZX_OK;
 }
 
-Port::Port(int poller, int wake_fd, zx_koid_t koid)
-    : Object(ZX_OBJ_TYPE_PORT, poller, koid, ZX_KOID_INVALID), wake_fd_(wake_fd) {}
+Port::Port(int epoll_fd, int wake_fd, zx_koid_t koid)
+    : Object(ZX_OBJ_TYPE_PORT, epoll_fd, koid, ZX_KOID_INVALID), wake_fd_(wake_fd) {}
 
 Port::~Port() {
   // The last reference is gone, so no port call runs; the table and endpoints may still

@@ -1,7 +1,7 @@
 // A Zircon port as a poller (core/poller.h: epoll, or kqueue on macOS), and the syscalls
 // that use one.
 //
-// fd() is the port's poller. It polls readable while packets are queued (an
+// fd() is the port's epoll descriptor. It polls readable while packets are queued (an
 // eventfd in it, level-triggered, set whenever a packet is queued and reset by the first
 // look that finds the queue empty) or while an observed object shows activity nobody has
 // looked at yet: each observed object is watched through a poller of its own
@@ -66,7 +66,7 @@ class Port final : public Object {
   // `koid`: one that arrived with the port (0: a new one).
   static zx_status_t Create(uint32_t options, std::shared_ptr<Port>* out,
                             zx_koid_t koid = ZX_KOID_INVALID);
-  Port(int poller, int wake_fd, zx_koid_t koid);
+  Port(int epoll_fd, int wake_fd, zx_koid_t koid);
   ~Port() override;
 
   // Ports have no signals, and their handles no WAIT right: they can't be observed.
