@@ -27,6 +27,7 @@
         "native/core/event.cc",
         "native/core/user_signals.cc",
         "native/core/thread_wake.cc",
+        "native/core/doorbell.cc",
         "native/core/vmo.cc",
         "native/core/vmo_ops.cc",
         "native/core/socket.cc",

@@ -1,6 +1,6 @@
 // The core's one blocking-wait loop, for every wait that blocks the calling thread
 // (ObjectWaitMany, a call waiting for its reply, PortWait): look at the state; if there is
-// nothing to answer yet, sleep in PollFor on the thread's wake eventfd and the
+// nothing to answer yet, sleep in PollFor on the thread's wake flag and the
 // descriptors the look named, until one of them fires, the deadline passes or the
 // thread's environment is going away; then look again.
 #pragma once
@@ -11,8 +11,8 @@
 namespace zxc {
 
 // The one sleep: PollDescriptors (poller.h) on `fds` for at most `remaining` ns (-1: no limit, as
-// NsUntil gives). fds[0] is set here to the thread's wake eventfd (thread_wake.h) and
-// drained. ZX_OK: look again (revents show what is ready, all 0 when nothing is);
+// NsUntil gives). fds[0] is set here to the thread's wake flag (thread_wake.h) and
+// cleared. ZX_OK: look again (revents show what is ready, all 0 when nothing is);
 // ZX_ERR_CANCELED: nothing is ready and the process exits or the thread's environment is
 // going away, seen within kTeardownCheckNs of it.
 zx_status_t PollFor(pollfd* fds, size_t count, zx_time_t remaining);

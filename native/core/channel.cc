@@ -138,21 +138,21 @@ std::vector<iovec> WithTxid(const uint32_t* txid, const iovec* payload, size_t p
 
 class SyncCallWaiter final : public CallWaiter {
  public:
-  explicit SyncCallWaiter(int wake_fd) : wake_fd_(wake_fd), caller_(std::this_thread::get_id()) {}
+  explicit SyncCallWaiter(WakeFlag wake) : wake_(wake), caller_(std::this_thread::get_id()) {}
   // The caller routing its own reply asks CallDone next: no need to wake itself.
   void Notify() override {
-    if (std::this_thread::get_id() != caller_) eventfd_write(wake_fd_, 1);
+    if (std::this_thread::get_id() != caller_) wake_.Set();
   }
 
  private:
-  int wake_fd_;
+  WakeFlag wake_;
   std::thread::id caller_;
 };
 
 // Blocks until the call's reply, its deadline, its peer's end or its handle's close.
 zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter,
-                       zx_time_t deadline, int wake_fd) {
-  CloseWaker waker(wake_fd, true);  // a replace of the handle lets the call go on
+                       zx_time_t deadline, WakeFlag wake) {
+  CloseWaker waker(wake, true);  // a replace of the handle lets the call go on
   HandleTable& table = HandleTable::Get();
   const bool observing = table.AddObserver(h, &waker) == ZX_OK;
   if (!observing) waker.OnHandleRemoved();
@@ -282,17 +282,17 @@ zx_status_t ChannelCallEtc(zx_handle_t h, uint32_t options, zx_time_t deadline,
                            HandleDisposition* dispositions, size_t num_dispositions,
                            uint32_t num_bytes, uint32_t num_handles, ReadResult* out) {
   out->actual_bytes = out->actual_handles = 0;
-  const int wake_fd = ThreadWakeFd();
-  if (wake_fd < 0) {  // nothing could wake this thread for its reply
+  const WakeFlag wake = ThreadWake();
+  if (!wake.valid()) {  // nothing could wake this thread for its reply
     ConsumeDispositions(dispositions, num_dispositions);
     return ZX_ERR_NO_RESOURCES;
   }
-  SyncCallWaiter waiter(wake_fd);
+  SyncCallWaiter waiter(wake);
   EndpointRef endpoint;
   zx_status_t status = ChannelCallStart(h, options, payload, payload_count, dispositions,
                                         num_dispositions, &waiter, &endpoint);
   if (status != ZX_OK) return status;
-  status = AwaitReply(h, *endpoint, waiter, deadline, wake_fd);
+  status = AwaitReply(h, *endpoint, waiter, deadline, wake);
   if (status != ZX_OK) return status;
   return ChannelCallFinish(waiter, num_bytes, num_handles, out);
 }

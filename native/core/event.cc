@@ -3,15 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstring>
-
+#include "core/doorbell.h"
 #include "core/handle_table.h"
 #include "core/koid.h"
 #include "core/poller.h"
@@ -31,15 +28,6 @@ namespace {
 constexpr size_t kPageBytes = ZX_PAGE_SIZE;
 constexpr unsigned kSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
 constexpr zx_signals_t kEventSignals = ZX_USER_SIGNAL_ALL | ZX_EVENT_SIGNALED;
-
-bool IsEventFd(int fd) {
-  char path[32], target[32];
-  std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  ssize_t n = readlink(path, target, sizeof target - 1);
-  if (n < 0) return false;
-  target[n] = '\0';
-  return std::strcmp(target, "anon_inode:[eventfd]") == 0;
-}
 
 std::atomic<uint32_t>* MapWords(int memfd) {
   void* page = mmap(nullptr, kPageBytes, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
@@ -65,8 +53,7 @@ std::shared_ptr<SharedSignals> SharedSignals::Create(zx_status_t* status) {
     close(memfd);
     return nullptr;
   }
-  // The counter starts at 1 and nobody reads it, so it is never 0: a ring adds 0 (Ring).
-  int doorbell = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
+  int doorbell = OpenDoorbell();
   if (doorbell < 0) {
     *status = CreationStatus(errno);
     close(memfd);
@@ -94,14 +81,7 @@ bool SharedSignals::Matches(int memfd, int doorbell) {
   struct stat st;
   return seals >= 0 && (seals & F_SEAL_SHRINK) && !(seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) &&
          flags >= 0 && (flags & O_ACCMODE) == O_RDWR && fstat(memfd, &st) == 0 &&
-         st.st_size >= static_cast<off_t>(kPageBytes) && IsEventFd(doorbell) && Rings(doorbell);
-}
-
-// Whether adding 0 to the doorbell wakes its watchers: only while its counter is not 0
-// (epoll reports an eventfd only while it is readable).
-bool SharedSignals::Rings(int doorbell) {
-  pollfd p{doorbell, POLLIN, 0};
-  return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+         st.st_size >= static_cast<off_t>(kPageBytes) && IsDoorbell(doorbell);
 }
 
 SharedSignals::~SharedSignals() {
@@ -120,19 +100,7 @@ void SharedSignals::Update(int side, zx_signals_t clear, zx_signals_t set) {
   if (next & ~old) Ring();
 }
 
-// Adding 0 to an eventfd wakes every watcher (each ring is an edge for every waiter's
-// epoll, which then finds the doorbell readable: its counter is never 0) and can neither
-// block nor fail: the counter never exceeds 2^64 - 2, so 0 always fits. Adding anything
-// more would block once any holder has filled the counter, if that holder also cleared
-// O_NONBLOCK, which belongs to the open file description every holder shares (and with
-// O_NONBLOCK set it would fail, the ring lost). So no holder can stall or silence a
-// signaler through the doorbell's count or flags. docs/objects.md
-void SharedSignals::Ring() const {
-  const uint64_t zero = 0;
-  ssize_t n;
-  do n = write(doorbell_, &zero, sizeof zero);
-  while (n < 0 && errno == EINTR);
-}
+void SharedSignals::Ring() const { RingDoorbell(doorbell_); }
 
 bool SharedSignals::WatchIn(int epfd, uint64_t data) const {
   return PollerAdd(epfd, doorbell_, kPollerIn, true, data) == 0;

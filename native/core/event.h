@@ -1,7 +1,8 @@
 // Events and eventpairs. Their signals must be the same in every process holding a
 // handle, and waitable there, so they live in shared memory: a sealed one-page memfd
-// holding one signal word per side, plus an eventfd "doorbell" rung whenever a signal
-// comes on (waits and observers only ever wait for that).
+// holding one signal word per side, plus a "doorbell" (doorbell.h: an eventfd, or on the
+// portable backend a datagram socket connected to itself) rung whenever a signal comes on
+// (waits and observers only ever wait for that).
 // Nobody reads the doorbell: each waiter watches it edge-triggered through an epoll
 // instance of its own (Object::WatchIn / OpenWaiter), so one ring wakes every waiter in
 // every process and none can take the wake-up from another. An eventpair side also holds
@@ -24,7 +25,7 @@ class SharedSignals {
   // Maps received descriptors (owning them from now on, also on failure).
   static std::shared_ptr<SharedSignals> Adopt(int memfd, int doorbell);
   // Whether received descriptors are a read-write memfd of at least a page, sealed against
-  // shrinking and not against writes, and an eventfd whose counter is not 0.
+  // shrinking and not against writes, and a doorbell a ring wakes through (IsDoorbell).
   static bool Matches(int memfd, int doorbell);
   ~SharedSignals();
 
@@ -38,7 +39,6 @@ class SharedSignals {
  private:
   SharedSignals(int memfd, int doorbell, std::atomic<uint32_t>* words)
       : memfd_(memfd), doorbell_(doorbell), words_(words) {}
-  static bool Rings(int doorbell);
   void Ring() const;
   int memfd_;
   int doorbell_;

@@ -41,6 +41,14 @@ void CloseKeepingErrno(int fd) {
   errno = err;
 }
 
+// Both of a new pair's descriptors close-on-exec and non-blocking; on failure both closed.
+int SetPairFlags(int fds[2]) {
+  if (SetFlags(fds[0], true) && SetFlags(fds[1], true)) return 0;
+  CloseKeepingErrno(fds[0]);
+  CloseKeepingErrno(fds[1]);
+  return -1;
+}
+
 }  // namespace
 
 Backend CurrentBackend() {
@@ -57,12 +65,7 @@ int SocketPair(int type, int fds[2]) {
   if (!PortableBackend()) return socketpair(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds);
 #endif
   if (socketpair(AF_UNIX, type, 0, fds) != 0) return -1;
-  if (!SetFlags(fds[0], true) || !SetFlags(fds[1], true)) {
-    CloseKeepingErrno(fds[0]);
-    CloseKeepingErrno(fds[1]);
-    return -1;
-  }
-  return 0;
+  return SetPairFlags(fds);
 }
 
 int NewSocket(int type, bool nonblock) {
@@ -90,6 +93,14 @@ int AcceptConnection(int listener) {
   if (fd < 0 || SetFlags(fd, true)) return fd;
   CloseKeepingErrno(fd);
   return -1;
+}
+
+int PipePair(int fds[2]) {
+#ifdef __linux__
+  if (!PortableBackend()) return pipe2(fds, O_CLOEXEC | O_NONBLOCK);
+#endif
+  if (pipe(fds) != 0) return -1;  // (macOS has no pipe2)
+  return SetPairFlags(fds);
 }
 
 void PeerIdentity(int sock, int* pid, unsigned* uid, unsigned* gid) {

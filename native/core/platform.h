@@ -38,6 +38,8 @@ constexpr size_t kMaxFdsPerMessage = 254;
 int SocketPair(int type, int fds[2]);
 int NewSocket(int type, bool nonblock);
 int AcceptConnection(int listener);
+// A pipe, both ends close-on-exec and non-blocking: 0, or -1 with errno (none left open).
+int PipePair(int fds[2]);
 // A connected AF_UNIX socket's peer as the kernel recorded it at connection time:
 // SO_PEERCRED on Linux, LOCAL_PEERPID and getpeereid on macOS (0s if unknown).
 void PeerIdentity(int sock, int* pid, unsigned* uid, unsigned* gid);

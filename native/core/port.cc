@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,7 +22,7 @@
 namespace zxc {
 namespace {
 
-constexpr uint64_t kWakeId = 0;  // epoll data of the eventfd; watches count from 1
+constexpr uint64_t kWakeId = 0;  // epoll data of the wake flag; watches count from 1
 constexpr int kEventsPerLook = 64;
 
 // Why the poller refused to watch a descriptor: EPERM (a regular file, a directory) and
@@ -160,42 +159,42 @@ zx_status_t Port::Create(uint32_t options, std::shared_ptr<Port>* out, zx_koid_t
   if (options != 0 && options != ZX_PORT_BIND_TO_INTERRUPT) return ZX_ERR_INVALID_ARGS;
   const int epoll_fd = PollerCreate();
   if (epoll_fd < 0) return CreationStatus(errno);
-  const int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake_fd < 0) {
+  WakeFlag wake = WakeFlag::Open();
+  if (!wake.valid()) {
     const zx_status_t status = CreationStatus(errno);
     close(epoll_fd);
     return status;
   }
   // Level-triggered: readable while packets are queued.
-  if (PollerAdd(epoll_fd, wake_fd, kPollerIn, false, kWakeId) != 0) {
-    close(wake_fd);
+  if (PollerAdd(epoll_fd, wake.wait_fd(), kPollerIn, false, kWakeId) != 0) {
+    wake.Close();
     close(epoll_fd);
     return ZX_ERR_NO_MEMORY;
   }
-  *out = std::make_shared<Port>(epoll_fd, wake_fd, koid ? koid : NewKoid());
+  *out = std::make_shared<Port>(epoll_fd, wake, koid ? koid : NewKoid());
   return ZX_OK;
 }
 
-Port::Port(int epoll_fd, int wake_fd, zx_koid_t koid)
-    : Object(ZX_OBJ_TYPE_PORT, epoll_fd, koid, ZX_KOID_INVALID), wake_fd_(wake_fd) {}
+Port::Port(int epoll_fd, WakeFlag wake, zx_koid_t koid)
+    : Object(ZX_OBJ_TYPE_PORT, epoll_fd, koid, ZX_KOID_INVALID), wake_(wake) {}
 
 Port::~Port() {
   // The last reference is gone, so no port call runs; the table and endpoints may still
   // call observers until each is unregistered below.
   while (!watches_.empty()) CloseWatchLocked(watches_.begin()->second.get());
-  close(wake_fd_);
+  wake_.Close();
 }
 
 void Port::Notify() {
   notified_.store(true);
-  eventfd_write(wake_fd_, 1);
+  wake_.Set();
 }
 
 // ---- packets --------------------------------------------------------------------------
 
 void Port::PushLocked(const PortPacket& packet, zx_handle_t source) {
   if (!wake_set_) {
-    eventfd_write(wake_fd_, 1);
+    wake_.Set();
     wake_set_ = true;
   }
   packets_.push_back(Queued{packet, source});
@@ -219,7 +218,7 @@ bool Port::TryDequeue(PortPacket* out) {
   *out = packets_.front().packet;
   packets_.pop_front();
   if (out->type == ZX_PKT_TYPE_USER) --user_packets_;
-  // The eventfd stays set until the next look finds the queue empty: one reset there.
+  // The wake flag stays set until the next look finds the queue empty: one reset there.
   return true;
 }
 
@@ -277,8 +276,7 @@ void Port::CollectLocked() {
   }
   // Reset before reading the news: a notice that lands after the reset sets it again.
   if (woken && packets_.empty()) {
-    eventfd_t value;
-    eventfd_read(wake_fd_, &value);
+    wake_.Clear();
     wake_set_ = false;
   }
   if (notified_.exchange(false)) {

@@ -1,8 +1,8 @@
 // A Zircon port as a poller (core/poller.h: epoll, or kqueue on macOS), and the syscalls
 // that use one.
 //
-// fd() is the port's epoll descriptor. It polls readable while packets are queued (an
-// eventfd in it, level-triggered, set whenever a packet is queued and reset by the first
+// fd() is the port's epoll descriptor. It polls readable while packets are queued (a
+// wake flag in it, doorbell.h, level-triggered, set whenever a packet is queued and reset by the first
 // look that finds the queue empty) or while an observed object shows activity nobody has
 // looked at yet: each observed object is watched through a poller of its own
 // (Object::WatchIn, edge-triggered) nested in fd(). Objects are never assumed to be
@@ -17,7 +17,7 @@
 //
 // Locks: the port's lock is taken before the handle table's and an endpoint's, never
 // after. What the table or an endpoint calls back (HandleObserver, SignalObserver) only
-// sets a flag and writes the eventfd.
+// sets a flag and sets the wake flag.
 #pragma once
 #include <atomic>
 #include <deque>
@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/doorbell.h"
 #include "core/object.h"
 #include "core/object_kinds.h"
 
@@ -66,7 +67,7 @@ class Port final : public Object {
   // `koid`: one that arrived with the port (0: a new one).
   static zx_status_t Create(uint32_t options, std::shared_ptr<Port>* out,
                             zx_koid_t koid = ZX_KOID_INVALID);
-  Port(int epoll_fd, int wake_fd, zx_koid_t koid);
+  Port(int epoll_fd, WakeFlag wake, zx_koid_t koid);
   ~Port() override;
 
   // Ports have no signals, and their handles no WAIT right: they can't be observed.
@@ -127,8 +128,8 @@ class Port final : public Object {
   void PushLocked(const PortPacket& packet, zx_handle_t source);
 
   std::mutex mu_;
-  const int wake_fd_;
-  // Whether we have set the eventfd since we last reset it (notices may set it too): a
+  WakeFlag wake_;  // set while packets are queued (in the epoll set, level-triggered)
+  // Whether we have set the wake flag since we last reset it (notices may set it too): a
   // packet pushed while it is set needs no write.
   bool wake_set_ = false;
   std::atomic<bool> notified_{false};

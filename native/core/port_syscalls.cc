@@ -52,9 +52,9 @@ zx_status_t PortWait(zx_handle_t h, zx_time_t deadline, PortPacket* out) {
   if (NsUntil(deadline) == 0) return ZX_ERR_TIMED_OUT;
 
   HandleTable& table = HandleTable::Get();
-  const int wake_fd = ThreadWakeFd();
-  if (wake_fd < 0) return ZX_ERR_NO_RESOURCES;  // nothing could wake this thread
-  CloseWaker waker(wake_fd);
+  const WakeFlag wake = ThreadWake();
+  if (!wake.valid()) return ZX_ERR_NO_RESOURCES;  // nothing could wake this thread
+  CloseWaker waker(wake);
   if (table.AddObserver(h, &waker) != ZX_OK) return ZX_ERR_CANCELED;  // closed since the lookup
   pollfd fds[2];
   status = BlockingWait(deadline, fds, [&](const WaitTurn& turn, size_t* count) {

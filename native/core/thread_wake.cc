@@ -1,7 +1,5 @@
 #include "core/thread_wake.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <mutex>
 #include <vector>
@@ -9,33 +7,35 @@
 namespace zxc {
 namespace {
 
-// Every thread's eventfd, for CancelBlockedWaits. Never destroyed: threads may still end
+// Every thread's wake flag, for CancelBlockedWaits. Never destroyed: threads may still end
 // (and unregister) while the process runs its exit handlers.
 std::mutex registry_mutex;
-std::vector<int>& Registry() {
-  static auto* fds = new std::vector<int>();
-  return *fds;
+std::vector<WakeFlag>& Registry() {
+  static auto* flags = new std::vector<WakeFlag>();
+  return *flags;
 }
 
 std::atomic<bool> process_exiting{false};
 thread_local bool exit_caller = false;  // the thread that called CancelBlockedWaits
 
-struct WakeFd {
-  int fd = -1;
+struct ThreadWakeFlag {
+  WakeFlag flag;
   void Open() {
-    fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (fd < 0) return;
+    flag = WakeFlag::Open();
+    if (!flag.valid()) return;
     std::lock_guard<std::mutex> lock(registry_mutex);
-    Registry().push_back(fd);
+    Registry().push_back(flag);
   }
-  ~WakeFd() {
-    if (fd < 0) return;
+  ~ThreadWakeFlag() {
+    if (!flag.valid()) return;
     {
       std::lock_guard<std::mutex> lock(registry_mutex);
-      auto& fds = Registry();
-      fds.erase(std::find(fds.begin(), fds.end(), fd));
+      auto& flags = Registry();
+      flags.erase(std::find_if(flags.begin(), flags.end(), [&](const WakeFlag& f) {
+        return f.wait_fd() == flag.wait_fd();
+      }));
     }
-    close(fd);
+    flag.Close();
   }
 };
 
@@ -47,16 +47,13 @@ thread_local InstalledCheck installed;
 
 }  // namespace
 
-int ThreadWakeFd() {
-  thread_local WakeFd wake;
-  if (wake.fd < 0) wake.Open();
-  return wake.fd;
+WakeFlag ThreadWake() {
+  thread_local ThreadWakeFlag wake;
+  if (!wake.flag.valid()) wake.Open();
+  return wake.flag;
 }
 
-void DrainThreadWakeFd() {
-  eventfd_t value;
-  eventfd_read(ThreadWakeFd(), &value);
-}
+void ClearThreadWake() { ThreadWake().Clear(); }
 
 void SetTeardownCheck(TeardownCheck check, void* context) { installed = {check, context}; }
 
@@ -74,7 +71,7 @@ void CancelBlockedWaits() {
   exit_caller = true;
   process_exiting.store(true);
   std::lock_guard<std::mutex> lock(registry_mutex);
-  for (int fd : Registry()) eventfd_write(fd, 1);
+  for (const WakeFlag& flag : Registry()) flag.Set();
 }
 
 }  // namespace zxc

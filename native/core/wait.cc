@@ -64,7 +64,7 @@ class StackList {
 }  // namespace
 
 zx_status_t PollFor(pollfd* fds, size_t count, zx_time_t remaining) {
-  fds[0] = pollfd{ThreadWakeFd(), POLLIN, 0};
+  fds[0] = pollfd{ThreadWake().wait_fd(), POLLIN, 0};
   // Once the process exits, a look but no sleep; with a teardown check, sleeps of at most
   // kTeardownCheckNs, the check asked after each that ended with nothing ready.
   const bool exiting = ProcessExitingForThread();
@@ -77,7 +77,7 @@ zx_status_t PollFor(pollfd* fds, size_t count, zx_time_t remaining) {
   if (ready <= 0)
     for (size_t i = 0; i < count; ++i) fds[i].revents = 0;
   if (fds[0].revents & POLLIN)
-    DrainThreadWakeFd();  // now, or it would wake every later poll (a stale count is harmless)
+    ClearThreadWake();  // now, or it would wake every later poll (a stale set is harmless)
   for (size_t i = 1; i < count; ++i)
     if (fds[i].revents) return ZX_OK;
   const bool slept_out = ready == 0 && sleep != remaining;
@@ -98,7 +98,7 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
   }
 
   // Registered only once we have to block: a close from another thread, or a call that
-  // stashes a message, writes the thread's eventfd.
+  // stashes a message, sets the thread's wake flag.
   bool registered = false;
   StackList<CloseWaker, ZX_WAIT_MANY_MAX_ITEMS> wakers;
   std::optional<StashWaker> stash_waker;
@@ -184,12 +184,12 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
     }
     if (!registered) {
       registered = true;
-      const int wake_fd = ThreadWakeFd();
-      if (wake_fd < 0) return ZX_ERR_NO_RESOURCES;  // nothing could wake this thread
-      stash_waker.emplace(wake_fd);
+      const WakeFlag wake = ThreadWake();
+      if (!wake.valid()) return ZX_ERR_NO_RESOURCES;  // nothing could wake this thread
+      stash_waker.emplace(wake);
       bool look_again = false;
       for (size_t i = 0; i < count; ++i) {
-        CloseWaker* waker = wakers.emplace_back(wake_fd);
+        CloseWaker* waker = wakers.emplace_back(wake);
         if (!waker) {
           unregister();
           return ZX_ERR_NO_RESOURCES;
