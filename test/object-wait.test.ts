@@ -47,6 +47,7 @@ import {
   warmUpWaits,
 } from './fixtures/channels';
 import { endWithin, fixture, reportOf, spawnWithFds, warmUpSpawn } from './fixtures/spawn';
+import { wakeFlagFds } from './fixtures/backend';
 import { inWorker } from './fixtures/threads';
 
 const MS = 1_000_000n;
@@ -755,7 +756,7 @@ describe('the process lifetime', () => {
   });
 });
 
-describe('a thread whose wake eventfd cannot be opened (no descriptor free at its first blocking wait)', () => {
+describe('a thread whose wake flag cannot be opened (no descriptor free at its first blocking wait)', () => {
   beforeAll(warmUpSpawn);
 
   it('waits that would sleep answer NO_RESOURCES (no crash), one that needs no sleep works; with descriptors free again, all work', async () => {
@@ -786,7 +787,7 @@ describe('a thread whose wake eventfd cannot be opened (no descriptor free at it
         closed: ZX_OK,
       },
       stash: 'plain',
-      fdsAdded: 1, // the thread's wake eventfd, open from then on
+      fdsAdded: wakeFlagFds, // the thread's wake flag, open from then on
     });
   });
 });

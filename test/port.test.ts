@@ -66,6 +66,7 @@ import {
   warmUpWaits,
 } from './fixtures/channels';
 import { openFdCount } from './fixtures/fds';
+import { wakeFlagFds } from './fixtures/backend';
 import { until, watch as watchProc } from './fixtures/proc-helpers';
 import { blockedInPoll } from './fixtures/blocked.cjs';
 import { fixture, reportOf, spawnWithFds, warmUpSpawn } from './fixtures/spawn';
@@ -175,8 +176,8 @@ describe('portCreate', () => {
     expect(info!.relatedKoid).toBe(0n);
     const other = newPort();
     expect(sys.objectGetInfo(other, ZX_INFO_HANDLE_BASIC).info!.koid).not.toBe(info!.koid);
-    // One epoll instance and one eventfd per port.
-    expect(openFdCount()).toBe(before.fds + 4);
+    // One epoll instance and one wake flag per port.
+    expect(openFdCount()).toBe(before.fds + 2 * (1 + wakeFlagFds));
     closeAll(r.out, other);
   });
 

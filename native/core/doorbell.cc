@@ -91,7 +91,7 @@ bool DoorbellName(sockaddr_un* addr, socklen_t* len) {
 }
 
 int OpenSocketDoorbell() {
-  const int fd = NewSocket(SOCK_DGRAM, false);  // (every call on it says MSG_DONTWAIT)
+  const int fd = NewSocket(SOCK_DGRAM, true);  // (and every call on it says MSG_DONTWAIT)
   if (fd < 0) return -1;
   for (int attempt = 0; attempt < 4; ++attempt) {
     sockaddr_un addr{};
