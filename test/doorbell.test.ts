@@ -5,9 +5,20 @@
 // the descriptors each object adds (/proc/self/fd and /proc/net/unix).
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Event, Port, sys, ZX_ERR_TIMED_OUT, ZX_OK, ZX_USER_SIGNAL_0 } from '../lib/index';
+import {
+  Event,
+  Port,
+  sys,
+  ZX_CHANNEL_READABLE,
+  ZX_ERR_IO_DATA_INTEGRITY,
+  ZX_ERR_TIMED_OUT,
+  ZX_OBJ_TYPE_EVENT,
+  ZX_OK,
+  ZX_USER_SIGNAL_0,
+} from '../lib/index';
 import { isWakeFlagLink, portable } from './fixtures/backend';
-import { fdLinks } from './fixtures/fds';
+import { fdLinks, openFdCount } from './fixtures/fds';
+import { fixture, spawnWithEndpoint, waitSignals } from './fixtures/spawn';
 import { inWorker } from './fixtures/threads';
 
 /** The /proc/self/fd links of the descriptors `make` leaves open, sorted. */
@@ -99,5 +110,49 @@ describe('wake flags and doorbells, by backend', () => {
     expect(await worker.message).toBe(ZX_OK);
     expect(await worker.exited).toBe(0);
     event!.close();
+  });
+});
+
+describe('doorbells from a program that is not this library (test/fixtures/doorbell-records.py)', () => {
+  // The backend's own kind of doorbell is taken; anything else is a bad record
+  // (IO_DATA_INTEGRITY, its descriptors closed): docs/wire-format.md, event (type 5).
+  // What the portable backend can't tell: that a datagram socket whose peer name is its
+  // own is connected to itself, not to another socket bound to that name after its own
+  // name was unlinked (its rings would then go there: the sender's own loss).
+  const valid = portable ? 'dgram-self' : 'eventfd';
+  const bad = ['eventfd', 'eventfd-silent', 'pipe', 'dgram-unconnected', 'dgram-elsewhere', 'stream', 'dgram-self'].filter(
+    (name) => name !== valid,
+  );
+
+  it(`only a ${portable ? 'datagram socket connected to itself' : 'ringing eventfd'} is taken for a doorbell, and a waiter here wakes when that program rings it`, async () => {
+    const { out0: ch, out1 } = sys.channelCreate(0);
+    const child = spawnWithEndpoint('python3', [fixture('doorbell-records.py'), ...bad, valid], out1);
+    sys.handleClose(out1);
+    for (const name of bad) {
+      await waitSignals(ch, ZX_CHANNEL_READABLE, 20_000, child.stderr());
+      const fds = openFdCount();
+      const r = sys.channelReadEtc(ch, 0, 65536, 64);
+      expect({ name, status: r.status, handles: r.handles.length }).toEqual({
+        name,
+        status: ZX_ERR_IO_DATA_INTEGRITY,
+        handles: 0,
+      });
+      expect(openFdCount()).toBe(fds);
+    }
+    await waitSignals(ch, ZX_CHANNEL_READABLE, 20_000, child.stderr());
+    const r = sys.channelReadEtc(ch, 0, 65536, 64);
+    expect({ status: r.status, bytes: r.bytes.toString(), type: r.handles[0]?.type }).toEqual({
+      status: ZX_OK,
+      bytes: valid,
+      type: ZX_OBJ_TYPE_EVENT,
+    });
+    const event = r.handles[0].handle;
+    const woke = sys.objectWaitOneAsync(event, ZX_USER_SIGNAL_0, sys.deadlineAfter(20_000_000_000n));
+    expect(sys.channelWrite(ch, 0, Buffer.from('ring'), null)).toBe(ZX_OK);
+    expect(await woke).toEqual({ status: ZX_OK, observed: ZX_USER_SIGNAL_0 });
+    expect(sys.channelWrite(ch, 0, Buffer.from('done'), null)).toBe(ZX_OK);
+    expect(await child.closed).toEqual({ code: 0, signal: null });
+    expect(child.stderr()).toBe('');
+    expect(sys.handleCloseMany([event, ch])).toBe(ZX_OK);
   });
 });
