@@ -11,6 +11,7 @@
 #include "core/doorbell.h"
 #include "core/handle_table.h"
 #include "core/koid.h"
+#include "core/platform.h"
 #include "core/poller.h"
 #include "core/port.h"
 #include "core/socket_util.h"
@@ -162,7 +163,7 @@ const ObjectKind kEventPairKind{
     ZX_OBJ_TYPE_EVENTPAIR,
     3,
     [](const int* fds) {
-      return IsConnectedSeqpacketSocket(fds[0]) && SharedSignals::Matches(fds[1], fds[2]);
+      return IsConnectedChannelSocket(fds[0]) && SharedSignals::Matches(fds[1], fds[2]);
     },
     [](const int* fds, zx_koid_t koid, zx_koid_t related) -> ObjectRef {
       SharedSignalsRef shared = SharedSignals::Adopt(fds[1], fds[2]);
@@ -197,7 +198,9 @@ zx_status_t EventpairCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* ou
   SharedSignalsRef shared = SharedSignals::Create(&status);
   if (!shared) return status;
   int sockets[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sockets) != 0)
+  // Its liveness socket: nobody writes to it, so any type that reports a hangup would do;
+  // the channels' (platform.h) is one both backends and every system have.
+  if (SocketPair(ChannelSocketType(), sockets) != 0)
     return CreationStatus(errno);
   const zx_koid_t k0 = NewKoid(), k1 = NewKoid();
   auto side0 = std::make_shared<EventPairSide>(sockets[0], shared, k0, k1);
