@@ -235,9 +235,10 @@ zx_status_t Endpoint::FrameAtHeadLocked(WireHeader* header, size_t* length) {
   zx_status_t status = StreamFrameAtHead(fd(), &stream_head_, header, length);
   if (status == ZX_ERR_IO_DATA_INTEGRITY) {
     // A stream can't find the next frame after bytes that are no header: this read says
-    // so, and from now on the channel is closed both ways (the peer sees PEER_CLOSED).
+    // so, and from now on the channel is closed both ways (the peer sees PEER_CLOSED),
+    // what was queued thrown away.
     stream_broken_.store(true);
-    shutdown(fd(), SHUT_RDWR);
+    StreamBreak(fd());
     FailCallsLocked(ZX_ERR_PEER_CLOSED);
   }
   return status;

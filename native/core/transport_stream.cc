@@ -29,6 +29,20 @@ ssize_t PeekOnce(int sock, uint8_t* out, size_t length) {
   return n;
 }
 
+// Reads `length` bytes (at most a record's) and throws them away, with the descriptors
+// that came with them; false once the stream ended first.
+bool ReadAndClose(int sock, size_t length) {
+  thread_local std::unique_ptr<uint8_t[]> sink(new uint8_t[kMaxRecordBytes]);
+  iovec iov{sink.get(), std::min(length, kMaxRecordBytes)};
+  int fds[kMaxFdsPerMessage];
+  size_t num_fds;
+  bool ctrunc;
+  if (StreamReceiveFrame(sock, &iov, 1, iov.iov_len, fds, kMaxFdsPerMessage, &num_fds, &ctrunc) <= 0)
+    return false;  // what it took is closed
+  CloseAll(fds, num_fds);
+  return true;
+}
+
 size_t Queued(int sock) {
   int queued = 0;
   return ioctl(sock, FIONREAD, &queued) == 0 && queued > 0 ? static_cast<size_t>(queued) : 0;
@@ -148,14 +162,15 @@ ssize_t StreamReceiveFrame(int sock, const iovec* iov, size_t iov_count, size_t 
   return static_cast<ssize_t>(done);
 }
 
-void StreamDiscardFrame(int sock, size_t length) {
-  thread_local std::unique_ptr<uint8_t[]> sink(new uint8_t[kMaxRecordBytes]);
-  iovec iov{sink.get(), std::min(length, kMaxRecordBytes)};
-  int fds[kMaxFdsPerMessage];
-  size_t num_fds;
-  bool ctrunc;
-  if (StreamReceiveFrame(sock, &iov, 1, iov.iov_len, fds, kMaxFdsPerMessage, &num_fds, &ctrunc) > 0)
-    CloseAll(fds, num_fds);
+void StreamDiscardFrame(int sock, size_t length) { ReadAndClose(sock, length); }
+
+void StreamBreak(int sock) {
+  // Nothing more can come once reading is shut (the peer's sends fail): read to the end,
+  // then shut writing, so that the peer sees the end only once all it sent is closed.
+  shutdown(sock, SHUT_RD);
+  while (ReadAndClose(sock, kMaxRecordBytes)) {
+  }
+  shutdown(sock, SHUT_WR);
 }
 
 void StreamConfigureBuffers(int sock) {

@@ -55,6 +55,11 @@ ssize_t StreamReceiveFrame(int sock, const iovec* iov, size_t iov_count, size_t 
 // Reads the frame at the head (`length` bytes) and throws it away, its descriptors closed.
 void StreamDiscardFrame(int sock, size_t length);
 
+// Ends a stream that can't be read on (bytes that are no header): shut both ways, and
+// whatever is queued thrown away, its descriptors closed, as closing the channel would.
+// (XNU flushes the queue at shutdown already; Linux keeps it until the socket is closed.)
+void StreamBreak(int sock);
+
 // Asks for room for frames in both directions: two of the largest at least, so that a
 // frame larger than the default buffers (8 KiB on macOS) never stalls half sent.
 void StreamConfigureBuffers(int sock);
