@@ -37,8 +37,9 @@ bool ReadAndClose(int sock, size_t length) {
   int fds[kMaxFdsPerMessage];
   size_t num_fds;
   bool ctrunc;
-  if (StreamReceiveFrame(sock, &iov, 1, iov.iov_len, fds, kMaxFdsPerMessage, &num_fds, &ctrunc) <= 0)
-    return false;  // what it took is closed
+  const ssize_t n =
+      StreamReceiveFrame(sock, &iov, 1, iov.iov_len, fds, kMaxFdsPerMessage, &num_fds, &ctrunc);
+  if (n <= 0) return false;  // what it took is closed
   CloseAll(fds, num_fds);
   return true;
 }
