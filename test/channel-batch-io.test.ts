@@ -46,12 +46,7 @@ import {
   warmUpWaits,
 } from './fixtures/channels';
 import { fixture, reportOf, spawnWithEndpoint, waitSignals, warmUpSpawn } from './fixtures/spawn';
-import { withSeqpacketPeer } from './fixtures/backend';
-
-withSeqpacketPeer([
-  'a bad record takes its place in the batch as IO_DATA_INTEGRITY, its descriptors closed; the rest reads',
-  'the class face: a bad record is a ZxError in its place',
-]);
+import { badRecord, portable } from './fixtures/backend';
 
 beforeAll(async () => {
   await warmUpSpawn();
@@ -439,7 +434,7 @@ describe('batches across a real process', () => {
   it('a bad record takes its place in the batch as IO_DATA_INTEGRITY, its descriptors closed; the rest reads', async () => {
     const before = baseline();
     const { out0: ch, out1 } = sys.channelCreate(0);
-    const child = spawnWithEndpoint('python3', [fixture('raw-records.py'), 'plain', 'garbage', 'plain', 'valid'], out1);
+    const child = spawnWithEndpoint('python3', [fixture('raw-records.py'), 'plain', badRecord, 'plain', 'valid'], out1);
     const got: [string, string][] = [];
     const handles: number[] = [];
     while (got.length < 4) {
@@ -460,15 +455,39 @@ describe('batches across a real process', () => {
     expect(handles.map((h) => basic(h).type)).toEqual([0x1000, ZX_OBJ_TYPE_CHANNEL]);
     expect(sys.channelWrite(ch, 0, Buffer.from('done'), null)).toBe(ZX_OK);
     expect(await child.closed).toEqual({ code: 0, signal: null });
-    expect(reportOf(child).pipes).toEqual({ garbage: 'closed', valid: 'open' });
+    expect(reportOf(child).pipes).toEqual({ [badRecord]: 'closed', valid: 'open' });
     closeAll(ch, ...handles);
+    expectBaseline(before);
+  });
+
+  it('bytes that are no header: IO_DATA_INTEGRITY in their place; on a framed stream the batch and the channel end there', async () => {
+    const before = baseline();
+    const { out0: ch, out1 } = sys.channelCreate(0);
+    const child = spawnWithEndpoint('python3', [fixture('raw-records.py'), 'plain', 'garbage', 'plain'], out1);
+    // A stream can't find the next frame after them (docs/architecture.md, "Backends").
+    const expected = [['ZX_OK', 'plain'], ['ZX_ERR_IO_DATA_INTEGRITY', ''], ...(portable ? [] : [['ZX_OK', 'plain']])];
+    const got: string[][] = [];
+    while (got.length < expected.length) {
+      await waitSignals(ch, ZX_CHANNEL_READABLE, 20_000, child.stderr());
+      const r = sys.channelReadMany(ch, 0, 8);
+      expect(r.status).toBe(ZX_OK);
+      for (const m of messagesOf(r)) got.push([statusToString(m.status), m.bytes.toString()]);
+    }
+    expect(got).toEqual(expected);
+    expect(statusToString(sys.channelReadMany(ch, 0, 8).status)).toBe(
+      portable ? 'ZX_ERR_PEER_CLOSED' : 'ZX_ERR_SHOULD_WAIT',
+    );
+    if (!portable) expect(sys.channelWrite(ch, 0, Buffer.from('done'), null)).toBe(ZX_OK);
+    expect(await child.closed).toEqual({ code: 0, signal: null });
+    expect(reportOf(child).pipes).toEqual({ garbage: 'closed' });
+    closeAll(ch);
     expectBaseline(before);
   });
 
   it('the class face: a bad record is a ZxError in its place', async () => {
     const { out0, out1 } = sys.channelCreate(0);
     const ch = new Channel(out0);
-    const child = spawnWithEndpoint('python3', [fixture('raw-records.py'), 'garbage', 'plain'], out1);
+    const child = spawnWithEndpoint('python3', [fixture('raw-records.py'), badRecord, 'plain'], out1);
     const got: (string | number)[] = [];
     while (got.length < 2) {
       await waitSignals(ch.raw, ZX_CHANNEL_READABLE, 20_000, child.stderr());

@@ -46,9 +46,7 @@ import {
   warmUpWaits,
 } from './fixtures/channels';
 import { fixture, reportOf, spawnWithEndpoint, waitSignals, warmUpSpawn } from './fixtures/spawn';
-import { withSeqpacketPeer } from './fixtures/backend';
-
-withSeqpacketPeer(['bad records: IO_DATA_INTEGRITY, descriptors closed; the valid one reads with its handles']);
+import { portable } from './fixtures/backend';
 
 beforeAll(async () => {
   await warmUpSpawn();
@@ -345,11 +343,11 @@ describe('channelReadInto: BUFFER_TOO_SMALL', () => {
 describe('channelReadInto: records from another process', () => {
   it('bad records: IO_DATA_INTEGRITY, descriptors closed; the valid one reads with its handles', async () => {
     const { out0: ch, out1 } = sys.channelCreate(0);
-    const child = spawnWithEndpoint(
-      'python3',
-      [fixture('raw-records.py'), 'garbage', 'length-mismatch', 'oversized', 'valid'],
-      out1,
-    );
+    // Each with a pipe but 'oversized'. On a framed stream a record broken in its header or
+    // length ends the channel (docs/architecture.md, "Backends"): there they are broken in
+    // their descriptors.
+    const bad = portable ? ['extra-fd', 'missing-fd', 'port'] : ['garbage', 'length-mismatch', 'oversized'];
+    const child = spawnWithEndpoint('python3', [fixture('raw-records.py'), ...bad, 'valid'], out1);
     const before = baseline();
     for (const room of [65536, 65536, 65536]) {
       await waitSignals(ch, ZX_CHANNEL_READABLE, 20_000, child.stderr());
@@ -366,7 +364,8 @@ describe('channelReadInto: records from another process', () => {
     expect(basic(handles[1]).type).toBe(ZX_OBJ_TYPE_CHANNEL);
     expect(sys.channelWrite(ch, 0, Buffer.from('done'), null)).toBe(ZX_OK);
     expect(await child.closed).toEqual({ code: 0, signal: null });
-    expect(reportOf(child).pipes).toEqual({ garbage: 'closed', 'length-mismatch': 'closed', valid: 'open' });
+    const closed = Object.fromEntries(bad.filter((name) => name !== 'oversized').map((name) => [name, 'closed']));
+    expect(reportOf(child).pipes).toEqual({ ...closed, valid: 'open' });
     await waitSignals(handles[1], ZX_CHANNEL_READABLE);
     const over = sentinel(65536);
     expectResult(sys.channelReadInto(handles[1], 0, over, null), result(ZX_OK, 20));
