@@ -9,9 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fdio, ZX_OBJ_TYPE_FD, ZX_OK, ZX_RIGHT_READ, ZX_RIGHT_WRITE, ZX_RIGHTS_BASIC } from '../lib/index';
 import { warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { baseline, basicOf, expectBaseline, fixture, isValid, start, startNode, user } from './fixtures/proc-helpers';
-import { withSeqpacketPeer } from './fixtures/backend';
-
-withSeqpacketPeer(['a Python child accepts on a listening Unix socket (abstract name) and reads a file']);
 
 let dir: string;
 const CONTENTS = 'written by the parent';

@@ -33,7 +33,6 @@ import {
   warmUpSpawn,
   warmUpWait,
 } from './fixtures/spawn';
-import { portable } from './fixtures/backend';
 
 const READ_ONLY = ZX_RIGHTS_BASIC | ZX_RIGHT_READ;
 const WRITE_ONLY = ZX_RIGHTS_BASIC | ZX_RIGHT_WRITE;
@@ -89,8 +88,7 @@ function claimer(count: number): {
   };
 }
 
-// The claimer is a raw SOCK_SEQPACKET peer (fixtures/backend.ts, itWithSeqpacketPeer).
-describe.skipIf(portable)('plain descriptors from another process claiming every right', () => {
+describe('plain descriptors from another process claiming every right', () => {
   it('channelReadEtc reports the rights bounded by the access mode', async () => {
     const c = claimer(1);
     const handles = await c.next(true);

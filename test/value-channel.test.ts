@@ -29,9 +29,6 @@ import { unpack } from '../lib/value-envelope';
 import { expectZxError, rejectionOf, thrownBy } from './fixtures/errors';
 import { baseline, expectBaseline, startNode, until, user, type Baseline, type Proc } from './fixtures/proc-helpers';
 import { fixture, spawnWithEndpoint, warmUpSpawn, warmUpWait } from './fixtures/spawn';
-import { withSeqpacketPeer } from './fixtures/backend';
-
-withSeqpacketPeer(['a Python peer reads JSON envelopes and answers posts and calls']);
 
 const KIB = 1024;
 const MIB = 1024 * KIB;

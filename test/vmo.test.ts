@@ -85,12 +85,6 @@ import { duplicate as dup, sizeOf, vmo as create } from './fixtures/core';
 import { expectZxError, thrownBy } from './fixtures/errors';
 import { fixture, spawnWithEndpoint, warmUpSpawn, warmUpWait } from './fixtures/spawn';
 import { baseline, expectBaseline, type Proc, start, user, watch, type Baseline } from './fixtures/proc-helpers';
-import { withSeqpacketPeer } from './fixtures/backend';
-
-withSeqpacketPeer([
-  'a pipe sent as a VMO is refused; memfds arrive with the rights their descriptors and seals allow',
-  'a memfd without size seals, claimed to be of fixed size, maps only with allowFaults; truncated by its sender, it reads OUT_OF_RANGE and nothing faults',
-]);
 
 const PAGE = ZX_PAGE_SIZE;
 const READ_ONLY = ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_WRITE;
