@@ -1,6 +1,7 @@
 // Batched I/O, an extension Zircon lacks (docs/performance.md): many messages written in
-// one call (sendmmsg) and read in one call (recvmmsg), with the rules of the single
-// calls for each message.
+// one call and read in one call, with the rules of the single calls for each message. On
+// the linux backend one sendmmsg / recvmmsg moves a batch; the portable backend (and
+// macOS, which has neither) moves it frame by frame inside the one call.
 #include "core/handle_table.h"
 #include "core/port.h"
 #include "core/syscalls.h"

@@ -45,9 +45,9 @@ zx_signals_t Endpoint::Signals() {
   std::lock_guard<std::mutex> lock(inbound_mu_);
   // Replies to pending calls never count as READABLE: hand them over first.
   if (!calls_.empty()) PumpLocked(SIZE_MAX);
-  pollfd p{sock, POLLIN | POLLRDHUP, 0};
-  if (poll(&p, 1, 0) < 0) return 0;
-  bool peer_closed = p.revents & (POLLHUP | POLLRDHUP);
+  const int revents = PollSocket(sock, POLLIN);
+  if (revents < 0) return 0;
+  bool peer_closed = revents & (POLLHUP | kPollReceiveShut);
   if (!peer_closed) {
     std::lock_guard<std::mutex> out_lock(mu_);
     peer_closed = peer_gone_;
@@ -60,11 +60,11 @@ zx_signals_t Endpoint::Signals() {
     size_t length;
     if (stream_broken_.load()) {
       peer_closed = true;
-    } else if (!readable && (p.revents & POLLIN)) {
+    } else if (!readable && (revents & POLLIN)) {
       const zx_status_t head = StreamFrameAtHead(sock, &stream_head_, &header, &length);
       readable = head == ZX_OK || head == ZX_ERR_IO_DATA_INTEGRITY;
     }
-  } else if (!readable && (p.revents & POLLIN)) {
+  } else if (!readable && (revents & POLLIN)) {
     if (!peer_closed) {
       readable = true;
     } else {

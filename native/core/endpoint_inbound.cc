@@ -1,4 +1,5 @@
-// The receive side of an endpoint: one recvmsg per message (or one recvmmsg per batch),
+// The receive side of an endpoint: one recvmsg per message (or per batch one recvmmsg on
+// the linux backend, which only Linux has; frame by frame on the portable one),
 // validated; the stash (endpoint_calls.cc) returned first by reads.
 #include <errno.h>
 #include <poll.h>
@@ -343,13 +344,10 @@ zx_status_t Endpoint::Read(uint32_t options, uint32_t max_bytes, uint32_t max_ha
 }
 
 zx_status_t Endpoint::ReadMany(size_t max, std::vector<BatchRead>* out) {
-  // Per thread: a whole record's room and a control buffer for each slot. Only the pages
-  // records land on are ever touched.
+  // Per thread: a whole record's room for each slot. Only the pages records land on are
+  // ever touched.
   thread_local std::unique_ptr<uint8_t[]> data(
       new uint8_t[ZX_CHANNEL_READ_MANY_MAX * kReceiveBufferBytes]);
-  thread_local std::unique_ptr<uint8_t[]> controls(
-      new uint8_t[ZX_CHANNEL_READ_MANY_MAX * kControlBytes]);
-  const int sock = fd();
   max = std::min<size_t>(max, ZX_CHANNEL_READ_MANY_MAX);
   std::lock_guard<std::mutex> lock(inbound_mu_);
   while (out->size() < max && !stash_.empty()) {
@@ -358,7 +356,12 @@ zx_status_t Endpoint::ReadMany(size_t max, std::vector<BatchRead>* out) {
   }
   const size_t slots = max - out->size();
   if (slots == 0) return ZX_OK;
+#ifdef __linux__
   if (PortableBackend()) return ReadFramesLocked(slots, data.get(), out);
+  // A control buffer for each slot too.
+  thread_local std::unique_ptr<uint8_t[]> controls(
+      new uint8_t[ZX_CHANNEL_READ_MANY_MAX * kControlBytes]);
+  const int sock = fd();
   mmsghdr msgs[ZX_CHANNEL_READ_MANY_MAX];
   iovec iov[ZX_CHANNEL_READ_MANY_MAX];
   for (size_t i = 0; i < slots; ++i) {
@@ -392,6 +395,9 @@ zx_status_t Endpoint::ReadMany(size_t max, std::vector<BatchRead>* out) {
   if (!out->empty()) return ZX_OK;
   // Every record read was a reply: nothing for this reader yet.
   return status == ZX_OK ? ZX_ERR_SHOULD_WAIT : status;
+#else
+  return ReadFramesLocked(slots, data.get(), out);  // no recvmmsg
+#endif
 }
 
 zx_status_t Endpoint::ReadFramesLocked(size_t slots, uint8_t* data, std::vector<BatchRead>* out) {

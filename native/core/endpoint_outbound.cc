@@ -1,6 +1,6 @@
 // The send side of an endpoint. A write is one sendmsg of one record (a batch of records
-// without handles: sendmmsg). When the socket is
-// full, records wait in an ordered per-endpoint queue (native memory, at most
+// without handles: sendmmsg on the linux backend, which only Linux has; one sendmsg a
+// frame on the portable one). When the socket is full, records wait in an ordered per-endpoint queue (native memory, at most
 // ZX_PENDING_WRITE_LIMIT records and ZX_PENDING_WRITE_BYTES_LIMIT bytes of them) that every
 // later write, the event loop of the thread that queued (via WatchHooks) and process exit
 // flush. Backpressure (docs/performance.md): a send says whether the queue is at or above
@@ -374,6 +374,7 @@ void Endpoint::SettleAfterSend(bool was_queued, bool now_queued, void* arm_owner
 int Endpoint::SendBatch(const uint8_t* headers, const iovec* payloads, size_t count, size_t* sent,
                         size_t* tail_written) {
   *tail_written = 0;
+#ifdef __linux__
   if (PortableBackend()) return SendFrames(headers, payloads, count, sent, tail_written);
   constexpr size_t kChunk = 256;  // what ChannelWriteMany hands over at a time
   mmsghdr msgs[kChunk];
@@ -396,6 +397,9 @@ int Endpoint::SendBatch(const uint8_t* headers, const iovec* payloads, size_t co
     *sent += static_cast<size_t>(r);
   }
   return 0;
+#else
+  return SendFrames(headers, payloads, count, sent, tail_written);  // no sendmmsg
+#endif
 }
 
 int Endpoint::SendFrames(const uint8_t* headers, const iovec* payloads, size_t count, size_t* sent,
@@ -513,7 +517,7 @@ size_t Endpoint::FlushAllForExit(std::vector<pollfd>* wait) {
       continue;
     }
     total += ep->queued();
-    const short events = state == FlushState::kBlocked ? POLLRDHUP : POLLOUT;
+    const short events = state == FlushState::kBlocked ? kPollAskReceiveShut : POLLOUT;
     wait->push_back(pollfd{ep->fd(), events, 0});
   }
   return total;

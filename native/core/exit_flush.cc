@@ -6,8 +6,9 @@
 // queue is sent or dropped (its peer gone), or once none has moved for the bound.
 #include <dirent.h>
 #include <signal.h>
-#include <sys/prctl.h>
+#ifdef __linux__
 #include <sys/syscall.h>
+#endif
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -60,18 +61,16 @@ void FlushUntilDone(int64_t timeout_ms, OnProgress on_progress) {
 
 // Closes every descriptor not in `keep` (sorted).
 void CloseAllExcept(const std::vector<int>& keep) {
+#ifdef SYS_close_range
   unsigned from = 0;
   bool ranges = true;
   for (size_t i = 0; i <= keep.size() && ranges; ++i) {
     const unsigned to = i < keep.size() ? static_cast<unsigned>(keep[i]) : ~0u;
-#ifdef SYS_close_range
     if (to > from) ranges = syscall(SYS_close_range, from, to - 1, 0) == 0;
-#else
-    ranges = false;
-#endif
     if (i < keep.size()) from = to + 1;
   }
   if (ranges) return;
+#endif
   // A kernel before 5.9 (or not Linux): what the system lists.
   DIR* dir = opendir(kOpenDescriptorsDir);
   if (!dir) return;
@@ -111,7 +110,7 @@ void ArmAlarm(int64_t timeout_ms) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL);
-  prctl(PR_SET_NAME, "zircon-flush", 0, 0, 0);
+  NameThisThread("zircon-flush");
   std::vector<int> kept = NeededDescriptors();
   CloseAllExcept(kept);
   ArmAlarm(timeout_ms);

@@ -3,11 +3,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
 #include <unistd.h>
 #ifdef __linux__
-#include <sys/random.h>
+#include <linux/sockios.h>
+#include <sys/prctl.h>
 #endif
 #ifdef __APPLE__
 #include <sys/un.h>
@@ -129,6 +133,54 @@ int ReceiveFlags() {
   if (!PortableBackend()) return MSG_DONTWAIT | MSG_CMSG_CLOEXEC;
 #endif
   return MSG_DONTWAIT;
+}
+
+int PollSocket(int sock, short events) {
+#ifdef __APPLE__
+  // Each filter's EOF comes back as POLLHUP: ask them apart (platform.h).
+  pollfd in{sock, POLLIN, 0};
+  pollfd out{sock, POLLOUT, 0};
+  if (poll(&in, 1, 0) < 0 || poll(&out, 1, 0) < 0) return -1;
+  int revents = ((in.revents & POLLIN) | (out.revents & POLLOUT)) & events;
+  if (in.revents & POLLHUP) revents |= kPollReceiveShut;
+  if ((in.revents & POLLHUP) && (out.revents & POLLHUP)) revents |= POLLHUP;
+  return revents;
+#else
+  pollfd p{sock, static_cast<short>(events | POLLRDHUP), 0};
+  if (poll(&p, 1, 0) < 0) return -1;
+  return p.revents;
+#endif
+}
+
+size_t QueuedToRead(int sock) {
+  int n = 0;
+#ifdef __APPLE__
+  socklen_t len = sizeof n;
+  if (getsockopt(sock, SOL_SOCKET, SO_NREAD, &n, &len) != 0) return 0;
+#else
+  if (ioctl(sock, FIONREAD, &n) != 0) return 0;
+#endif
+  return n > 0 ? static_cast<size_t>(n) : 0;
+}
+
+bool SentNotRead(int sock, size_t* bytes) {
+  *bytes = 0;
+#ifdef __linux__
+  int n = 0;
+  if (ioctl(sock, SIOCOUTQ, &n) != 0) return false;
+  *bytes = n > 0 ? static_cast<size_t>(n) : 0;
+  return true;
+#else
+  return false;
+#endif
+}
+
+void NameThisThread(const char* name) {
+#ifdef __APPLE__
+  pthread_setname_np(name);  // the calling thread only, there
+#else
+  prctl(PR_SET_NAME, name, 0, 0, 0);
+#endif
 }
 
 bool RandomBytes(void* out, size_t size) {

@@ -9,6 +9,7 @@
 // On Linux the backend is `linux` unless ZIRCON_IPC_BACKEND=portable is set when the
 // addon loads; elsewhere it is always `portable`.
 #pragma once
+#include <poll.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -31,6 +32,45 @@ int ChannelSocketType();
 // SCM_MAX_FD (253), or macOS's 254 (its control buffer limit, MCLBYTES after the cmsg
 // is widened for LP64). A send of more fails; receive buffers are sized for this.
 constexpr size_t kMaxFdsPerMessage = 254;
+
+// ---- socket queues and hangups (connected AF_UNIX sockets) ----
+// The bit PollSocket reports when the socket's receive side is shut: its peer closed, or
+// shut its writes; bytes may still be queued. Linux's poll(2) has it (POLLRDHUP). macOS
+// has none: its poll(2) is kqueue underneath and reports the EOF of the read filter and of
+// the write filter alike as POLLHUP (XNU bsd/kern/sys_generic.c, poll_nocancel and
+// poll_callback); the read filter's EOF is SS_CANTRCVMORE, with bytes queued or not
+// (bsd/kern/uipc_socket.c, filt_soread_common), set by the peer's SHUT_WR or close
+// (bsd/kern/uipc_usrreq.c, unp_shutdown, unp_disconnect). There PollSocket asks the two
+// filters apart and reports that EOF as this bit, a bit poll(2) uses for nothing else.
+#ifdef POLLRDHUP
+constexpr short kPollReceiveShut = POLLRDHUP;
+#else
+constexpr short kPollReceiveShut = 0x2000;
+#endif
+// poll(2) of `sock` now for `events` (POLLIN, POLLOUT), with the hangups in Linux's terms
+// on every system: kPollReceiveShut when the receive side is shut, POLLHUP when both sides
+// are. The revents, or -1 with errno.
+int PollSocket(int sock, short events);
+// What to ask poll(2) for to sleep until the receive side is shut, and nothing else:
+// POLLRDHUP on Linux; on macOS POLLHUP, which registers the read filter without POLLIN
+// (XNU poll_nocancel) and so comes back as POLLHUP at its EOF.
+#ifdef POLLRDHUP
+constexpr short kPollAskReceiveShut = POLLRDHUP;
+#else
+constexpr short kPollAskReceiveShut = POLLHUP;
+#endif
+// The data bytes queued to be read (descriptors' control messages not counted): SIOCINQ
+// (FIONREAD) on Linux; SO_NREAD on macOS, whose FIONREAD counts the control messages'
+// bytes too (XNU bsd/kern/sys_socket.c soioctl: so_rcv.sb_cc, which sballoc in
+// uipc_socket2.c grows by control mbufs as well; SO_NREAD on a stream subtracts sb_ctl).
+size_t QueuedToRead(int sock);
+// What this end has sent that the peer hasn't read yet, in kernel memory (the bytes and
+// their per-message overhead): SIOCOUTQ on Linux (both backends). False where the system
+// can't be asked: on macOS SO_NWRITE is so_snd.sb_cc, which an AF_UNIX socket never
+// fills (XNU bsd/kern/uipc_usrreq.c uipc_send appends to the peer's receive buffer and
+// shrinks the sender's sb_hiwat instead; bsd/kern/uipc_socket.c sogetopt), so it would
+// always say 0.
+bool SentNotRead(int sock, size_t* bytes);
 
 // ---- descriptor flags ----
 // A connected pair / a socket / an accepted connection, close-on-exec and non-blocking
@@ -72,6 +112,10 @@ constexpr const char* kOpenDescriptorsDir = "/proc/self/fd";
 #else
 constexpr const char* kOpenDescriptorsDir = "/dev/fd";
 #endif
+
+// ---- threads ----
+// Names the calling thread (what ps and debuggers show; at most 15 characters).
+void NameThisThread(const char* name);
 
 // ---- randomness ----
 // `size` (at most 256) random bytes; false if the system has none to give.

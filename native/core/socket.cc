@@ -4,9 +4,7 @@
 #include "core/socket.h"
 
 #include <errno.h>
-#include <linux/sockios.h>
 #include <poll.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 
@@ -66,8 +64,7 @@ Socket::Socket(int fd, bool datagram, zx_koid_t koid, zx_koid_t related_koid,
 zx_status_t Socket::CreatePair(bool datagram, SocketRef* out0, SocketRef* out1) {
   int fds[2];
   const int type = datagram ? SOCK_SEQPACKET : SOCK_STREAM;
-  if (socketpair(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) != 0)
-    return CreationStatus(errno);
+  if (SocketPair(type, fds) != 0) return CreationStatus(errno);
   for (int fd : fds)
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSendBufferRequest, sizeof kSendBufferRequest);
   zx_koid_t k0 = NewKoid(), k1 = NewKoid();
@@ -79,7 +76,12 @@ zx_status_t Socket::CreatePair(bool datagram, SocketRef* out0, SocketRef* out1) 
 
 bool Socket::IsSocketEnd(int fd) {
   const int type = SocketOption(fd, SO_TYPE);
-  return (type == SOCK_STREAM || type == SOCK_SEQPACKET) && SocketOption(fd, SO_DOMAIN) == AF_UNIX;
+  if (type != SOCK_STREAM && type != SOCK_SEQPACKET) return false;
+  // Its own address's family is its domain (macOS has no SO_DOMAIN).
+  sockaddr_storage address;
+  socklen_t len = sizeof address;
+  return getsockname(fd, reinterpret_cast<sockaddr*>(&address), &len) == 0 &&
+         address.ss_family == AF_UNIX;
 }
 
 SocketRef Socket::Adopt(int fd, zx_koid_t koid, zx_koid_t related_koid) {
@@ -94,14 +96,11 @@ SocketRef Socket::Adopt(int fd, zx_koid_t koid, zx_koid_t related_koid) {
 
 // ---- state ----------------------------------------------------------------------------
 
-size_t Socket::QueuedBytes() const {
-  int n = 0;
-  return ioctl(fd(), SIOCINQ, &n) == 0 && n > 0 ? static_cast<size_t>(n) : 0;
-}
+size_t Socket::QueuedBytes() const { return QueuedToRead(fd()); }
 
-size_t Socket::UnreadBytes() const {
-  int n = 0;
-  return ioctl(fd(), SIOCOUTQ, &n) == 0 && n > 0 ? static_cast<size_t>(n) : 0;
+size_t Socket::UnreadBytes(size_t if_unknown) const {
+  size_t n;
+  return SentNotRead(fd(), &n) ? n : if_unknown;
 }
 
 Socket::Info Socket::GetInfo() {
@@ -159,17 +158,17 @@ bool Socket::SendShutDown(bool probe_datagram) {
 
 Socket::Sample Socket::Take(short events, bool probe_datagram) {
   const bool send_shut = SendShutDown(probe_datagram);
-  pollfd p{fd(), events, 0};
-  if (poll(&p, 1, 0) < 0) return {false, 0, send_shut};
-  return {true, p.revents, send_shut || (p.revents & POLLHUP)};
+  const int revents = PollSocket(fd(), events);
+  if (revents < 0) return {false, 0, send_shut};
+  return {true, static_cast<short>(revents), send_shut || (revents & POLLHUP)};
 }
 
 Socket::State Socket::Look(bool probe_datagram) {
   State s{};
-  const Sample sample = Take(POLLIN | POLLOUT | POLLRDHUP, probe_datagram);
+  const Sample sample = Take(POLLIN | POLLOUT, probe_datagram);
   if (!sample.ok) return s;
   const bool hup = sample.revents & POLLHUP;
-  const bool receive_shut = sample.revents & (POLLRDHUP | POLLHUP);
+  const bool receive_shut = sample.revents & (kPollReceiveShut | POLLHUP);
   // At a receive shutdown POLLIN stays on: are bytes still there?
   s.readable = (sample.revents & POLLIN) && (!receive_shut || QueuedBytes() > 0);
   s.peer_closed = PeerGone(hup);
@@ -191,8 +190,9 @@ Socket::State Socket::Look(bool probe_datagram) {
   if (receive_shut) seen_peer_write_disabled_.store(true, std::memory_order_relaxed);
   // POLLOUT clears once a quarter of the send buffer is used; Zircon's WRITABLE means
   // "not full": a write succeeds while the unread bytes are below the buffer's size.
+  // (Where they can't be asked, POLLOUT alone: macOS's measures the peer's free space.)
   s.writable = !send_shut && ((sample.revents & POLLOUT) ||
-                              UnreadBytes() < static_cast<size_t>(std::max(send_buffer_, 0)));
+                              UnreadBytes(SIZE_MAX) < static_cast<size_t>(std::max(send_buffer_, 0)));
   return s;
 }
 
@@ -210,6 +210,8 @@ zx_signals_t Socket::SignalsOf(const State& s) const {
   return signals;
 }
 
+bool Socket::PollableFd() const { return !PortableBackend(); }
+
 zx_signals_t Socket::Signals() { return SignalsOf(Look(false)) | user_.Load(); }
 
 short Socket::PollEventsFor(zx_signals_t wanted, zx_signals_t now) const {
@@ -221,7 +223,7 @@ short Socket::PollEventsFor(zx_signals_t wanted, zx_signals_t now) const {
   if ((wanted & ZX_SOCKET_WRITABLE) && !(now & ZX_SOCKET_WRITE_DISABLED)) events |= POLLOUT;
   if ((wanted & (ZX_SOCKET_PEER_WRITE_DISABLED | ZX_SOCKET_PEER_CLOSED)) &&
       !(now & ZX_SOCKET_PEER_WRITE_DISABLED))
-    events |= POLLRDHUP;  // the peer's SHUT_WR, or its close
+    events |= kPollReceiveShut;  // the peer's SHUT_WR, or its close
   if ((wanted & ZX_SOCKET_PEER_CLOSED) && (now & ZX_SOCKET_PEER_WRITE_DISABLED) &&
       !(now & ZX_SOCKET_WRITE_DISABLED))
     events |= POLLPRI;  // RDHUP is on for good: only the close's POLLHUP (always reported) can come
@@ -231,10 +233,10 @@ short Socket::PollEventsFor(zx_signals_t wanted, zx_signals_t now) const {
 }
 
 zx_status_t Socket::EmptyStatus() {
-  pollfd p{fd(), POLLRDHUP, 0};
-  if (poll(&p, 1, 0) < 0) return ZX_ERR_SHOULD_WAIT;
-  if (PeerGone(p.revents & POLLHUP)) return ZX_ERR_PEER_CLOSED;
-  if (p.revents & (POLLRDHUP | POLLHUP)) {
+  const int revents = PollSocket(fd(), 0);
+  if (revents < 0) return ZX_ERR_SHOULD_WAIT;
+  if (PeerGone(revents & POLLHUP)) return ZX_ERR_PEER_CLOSED;
+  if (revents & (kPollReceiveShut | POLLHUP)) {
     seen_peer_write_disabled_.store(true, std::memory_order_relaxed);
     return ZX_ERR_BAD_STATE;
   }
@@ -242,7 +244,7 @@ zx_status_t Socket::EmptyStatus() {
 }
 
 zx_status_t Socket::WriteState() {
-  const Sample sample = Take(POLLRDHUP, true);
+  const Sample sample = Take(0, true);
   if (!sample.ok) return ZX_OK;
   if (PeerGone(sample.revents & POLLHUP)) return ZX_ERR_PEER_CLOSED;
   if (sample.send_shut) {
@@ -329,15 +331,15 @@ zx_status_t Socket::Read(bool peek, size_t length, ReadTarget& target, size_t* a
     // 0 bytes: the end of the stream, or on a SEQPACKET socket an empty record (ours
     // never sends one; a program outside this library may), which is skipped.
     if (!datagram_) return EmptyStatus();
-    pollfd p{sock, POLLRDHUP, 0};
-    if (poll(&p, 1, 0) < 0) return ZX_ERR_INTERNAL;
-    if ((p.revents & (POLLRDHUP | POLLHUP)) && QueuedBytes() == 0) return EmptyStatus();
+    const int revents = PollSocket(sock, 0);
+    if (revents < 0) return ZX_ERR_INTERNAL;
+    if ((revents & (kPollReceiveShut | POLLHUP)) && QueuedBytes() == 0) return EmptyStatus();
     if (peeked) recv(sock, nullptr, 0, MSG_DONTWAIT);  // take the empty head record
   }
 }
 
 zx_status_t Socket::SetDisposition(uint32_t disposition, uint32_t disposition_peer) {
-  const Sample sample = Take(POLLRDHUP, true);
+  const Sample sample = Take(0, true);
   if (!sample.ok) return ZX_ERR_INTERNAL;
   const bool peer_closed = PeerGone(sample.revents & POLLHUP);
   bool write_off, peer_write_off;
@@ -346,7 +348,7 @@ zx_status_t Socket::SetDisposition(uint32_t disposition, uint32_t disposition_pe
     peer_write_off = seen_peer_write_disabled_.load(std::memory_order_relaxed);
   } else {
     write_off = sample.send_shut;
-    peer_write_off = sample.revents & (POLLRDHUP | POLLHUP);
+    peer_write_off = sample.revents & (kPollReceiveShut | POLLHUP);
   }
   constexpr uint32_t kEnabled = ZX_SOCKET_DISPOSITION_WRITE_ENABLED;
   constexpr uint32_t kDisabled = ZX_SOCKET_DISPOSITION_WRITE_DISABLED;

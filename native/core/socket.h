@@ -40,6 +40,11 @@ class Socket : public WithUserSignals {
   // READABLE, WRITABLE, PEER_CLOSED, PEER_WRITE_DISABLED, WRITE_DISABLED, user signals.
   zx_signals_t Signals() override;
   short PollEventsFor(zx_signals_t wanted, zx_signals_t now) const override;
+  // On the portable backend a socket is watched through the poller's edges, as macOS
+  // needs: there a hangup shows only with the read filter (libuv's UV_DISCONNECT is never
+  // reported without UV_READABLE, which a level-triggered watch of a socket with unread
+  // bytes would report forever), and POLLPRI asks for out-of-band data, not a close.
+  bool PollableFd() const override;
   zx_signals_t SignalsOnlyCallsLower() const override {
     return ZX_SOCKET_READABLE | ZX_SOCKET_WRITABLE | ZX_SOCKET_PEER_CLOSED;
   }
@@ -55,8 +60,9 @@ class Socket : public WithUserSignals {
   // SO_SNDBUF (AF_UNIX bounds what is queued by the sender's); rx_buf_size is the bytes
   // queued here (SIOCINQ), rx_buf_available the same for a STREAM end and the next
   // datagram's size for a DATAGRAM end; tx_buf_size the kernel memory that what was sent
-  // from here and not yet read takes (SIOCOUTQ: the bytes and their per-message overhead),
-  // measured against tx_buf_max. The tx fields are 0 once the peer is gone.
+  // from here and not yet read takes (SIOCOUTQ: the bytes and their per-message overhead;
+  // 0 on macOS, which can't tell), measured against tx_buf_max. The tx fields are 0 once
+  // the peer is gone.
   struct Info {
     uint32_t options;
     uint64_t rx_buf_max, rx_buf_size, rx_buf_available, tx_buf_max, tx_buf_size;
@@ -93,8 +99,10 @@ class Socket : public WithUserSignals {
   // Whether this end's writes are shut down (by us, by the peer, or by its close).
   // `probe_datagram`: also ask a SEQPACKET socket, which wakes its writers (see .cc).
   bool SendShutDown(bool probe_datagram);
-  size_t QueuedBytes() const;  // SIOCINQ: bytes waiting to be read here
-  size_t UnreadBytes() const;  // SIOCOUTQ: bytes sent from here not yet read by the peer
+  size_t QueuedBytes() const;  // bytes waiting to be read here (QueuedToRead, platform.h)
+  // What was sent from here and not yet read by the peer (SentNotRead, platform.h), or
+  // `if_unknown` where the system can't tell (macOS).
+  size_t UnreadBytes(size_t if_unknown = 0) const;
   zx_status_t EmptyStatus();   // a read of an empty socket: PEER_CLOSED, BAD_STATE or SHOULD_WAIT
   zx_status_t WriteState();    // PEER_CLOSED, BAD_STATE or OK: may this end write?
   // Whether the page says `side`'s writes are disabled (by either end, this process or not).

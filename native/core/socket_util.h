@@ -15,10 +15,11 @@
 
 namespace zxc {
 
-// Whether a connected socket's peer has shut down its sending side (closed, or SHUT_WR).
+// Whether a connected socket's peer has shut down its sending side (closed, or SHUT_WR),
+// bytes still queued or not.
 inline bool PeerHasShutDown(int sock) {
-  pollfd p{sock, POLLRDHUP, 0};
-  return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
+  const int revents = PollSocket(sock, 0);
+  return revents > 0 && (revents & (kPollReceiveShut | POLLHUP));
 }
 
 inline void CloseAll(const int* fds, size_t count) {

@@ -3,7 +3,6 @@
 #include "core/transport_stream.h"
 
 #include <errno.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -44,11 +43,6 @@ bool ReadAndClose(int sock, size_t length) {
   return true;
 }
 
-size_t Queued(int sock) {
-  int queued = 0;
-  return ioctl(sock, FIONREAD, &queued) == 0 && queued > 0 ? static_cast<size_t>(queued) : 0;
-}
-
 }  // namespace
 
 ssize_t StreamPeek(int sock, uint8_t* out, size_t length) {
@@ -57,7 +51,7 @@ ssize_t StreamPeek(int sock, uint8_t* out, size_t length) {
 #ifdef SO_PEEK_OFF
   // Linux ends a read, a peek too, after bytes that carried descriptors; XNU keeps a
   // frame's pieces in one record. Past that point Linux peeks on from an offset.
-  if (Queued(sock) <= static_cast<size_t>(n)) return n;
+  if (QueuedToRead(sock) <= static_cast<size_t>(n)) return n;
   int offset = static_cast<int>(n);
   if (setsockopt(sock, SOL_SOCKET, SO_PEEK_OFF, &offset, sizeof offset) != 0) return n;
   size_t got = static_cast<size_t>(n);
@@ -112,7 +106,7 @@ zx_status_t StreamFrameAtHead(int sock, StreamHead* head, WireHeader* header, si
   *header = head->headers_[head->first_];
   *length = RecordPrefixSize(header->num_handles) + header->num_bytes;
   if (head->known_ >= *length) return ZX_OK;
-  head->known_ = Queued(sock);
+  head->known_ = QueuedToRead(sock);
   if (head->known_ >= *length) return ZX_OK;
   // Only part of it: the rest comes, unless the writer is gone.
   return PeerHasShutDown(sock) ? ZX_ERR_PEER_CLOSED : ZX_ERR_SHOULD_WAIT;

@@ -1,18 +1,24 @@
 #include "core/unix_peer.h"
 
 #include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#ifdef __linux__
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <cstring>
+#else
+#include <sys/un.h>
+#endif
 
 namespace zxc {
+
+#ifdef __linux__
 namespace {
 
 enum class Lookup { kFound, kAbsent, kFailed };
@@ -83,5 +89,19 @@ UnixPeer UnixPeerOf(int fd) {
   close(nl);
   return result;
 }
+
+#else
+
+// XNU keeps a connected stream socket's peer until the peer closes: a shutdown, either way,
+// leaves it (bsd/kern/uipc_usrreq.c, unp_shutdown), the close clears it for both ends
+// (unp_disconnect), and LOCAL_PEERPID answers ENOTCONN from then on (uipc_ctloutput).
+UnixPeer UnixPeerOf(int fd) {
+  pid_t pid;
+  socklen_t len = sizeof pid;
+  if (getsockopt(fd, SOL_LOCAL, LOCAL_PEERPID, &pid, &len) == 0) return UnixPeer::kAlive;
+  return errno == ENOTCONN ? UnixPeer::kGone : UnixPeer::kUnknown;
+}
+
+#endif
 
 }  // namespace zxc

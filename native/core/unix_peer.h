@@ -1,7 +1,9 @@
-// Whether the peer of a connected AF_UNIX socket still exists, asked of the kernel's socket
-// diagnostics (NETLINK_SOCK_DIAG, the interface `ss -x` uses). poll(2) can't tell: a socket
-// whose two directions are both shut down looks the same whether its peer has closed or
-// both ends have merely stopped writing.
+// Whether the peer of a connected AF_UNIX socket still exists. poll(2) can't tell: a
+// socket whose two directions are both shut down looks the same whether its peer has
+// closed or both ends have merely stopped writing. Linux: the kernel's socket diagnostics
+// (NETLINK_SOCK_DIAG, the interface `ss -x` uses), on both backends; macOS: LOCAL_PEERPID,
+// which fails with ENOTCONN once the peer has closed (Linux keeps the peer's credentials
+// after its close, so only the diagnostics tell there).
 #pragma once
 
 namespace zxc {
