@@ -649,6 +649,33 @@ describe('waits', () => {
   );
 
   it.each(KINDS)(
+    '%s: with unread bytes waiting, an async wait for the peer hanging up alone wakes at its SHUT_WR, then at its close',
+    async (_, options) => {
+      // The wait wants no READABLE, yet the end is readable throughout: on the portable
+      // backend it is watched through edges (macOS's kqueue reports a hangup only with the
+      // read filter, which unread bytes keep firing).
+      const [a, b] = socketPair(options);
+      write(a, 'unread');
+      const disabled = sys.objectWaitOneAsync(b, PEER_WRITE_DISABLED, ZX_TIME_INFINITE);
+      await tick();
+      expect(sys.socketSetDisposition(a, DISABLED, 0)).toBe(ZX_OK);
+      expect(await disabled).toEqual({
+        status: ZX_OK,
+        observed: READABLE | WRITABLE | PEER_WRITE_DISABLED,
+      });
+      const closed = sys.objectWaitOneAsync(b, PEER_CLOSED, ZX_TIME_INFINITE);
+      await tick();
+      closeAll(a);
+      expect(await closed).toEqual({
+        status: ZX_OK,
+        observed: READABLE | PEER_CLOSED | PEER_WRITE_DISABLED,
+      });
+      expect(readText(b)).toBe('unread');
+      closeAll(b);
+    },
+  );
+
+  it.each(KINDS)(
     '%s: a peer closing while this end looks shows PEER_CLOSED alone, never WRITE_DISABLED',
     async (_, options) => {
       // A look asks poll(2) and the send side; a close landing between the two must read as
