@@ -1,6 +1,7 @@
 // The send side of an endpoint. A write is one sendmsg of one record (a batch of records
 // without handles: sendmmsg on the linux backend, which only Linux has; one sendmsg a
-// frame on the portable one). When the socket is full, records wait in an ordered per-endpoint queue (native memory, at most
+// frame on the portable one). When the socket is full, records wait in an ordered
+// per-endpoint queue (native memory, at most
 // ZX_PENDING_WRITE_LIMIT records and ZX_PENDING_WRITE_BYTES_LIMIT bytes of them) that every
 // later write, the event loop of the thread that queued (via WatchHooks) and process exit
 // flush. Backpressure (docs/performance.md): a send says whether the queue is at or above

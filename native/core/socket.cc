@@ -191,8 +191,9 @@ Socket::State Socket::Look(bool probe_datagram) {
   // POLLOUT clears once a quarter of the send buffer is used; Zircon's WRITABLE means
   // "not full": a write succeeds while the unread bytes are below the buffer's size.
   // (Where they can't be asked, POLLOUT alone: macOS's measures the peer's free space.)
-  s.writable = !send_shut && ((sample.revents & POLLOUT) ||
-                              UnreadBytes(SIZE_MAX) < static_cast<size_t>(std::max(send_buffer_, 0)));
+  s.writable =
+      !send_shut && ((sample.revents & POLLOUT) ||
+                     UnreadBytes(SIZE_MAX) < static_cast<size_t>(std::max(send_buffer_, 0)));
   return s;
 }
 

@@ -103,8 +103,8 @@ class Socket : public WithUserSignals {
   // What was sent from here and not yet read by the peer (SentNotRead, platform.h), or
   // `if_unknown` where the system can't tell (macOS).
   size_t UnreadBytes(size_t if_unknown = 0) const;
-  zx_status_t EmptyStatus();   // a read of an empty socket: PEER_CLOSED, BAD_STATE or SHOULD_WAIT
-  zx_status_t WriteState();    // PEER_CLOSED, BAD_STATE or OK: may this end write?
+  zx_status_t EmptyStatus();  // a read of an empty socket: PEER_CLOSED, BAD_STATE or SHOULD_WAIT
+  zx_status_t WriteState();   // PEER_CLOSED, BAD_STATE or OK: may this end write?
   // Whether the page says `side`'s writes are disabled (by either end, this process or not).
   bool DisabledInPage(int side) const;
 
