@@ -142,7 +142,7 @@ void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
         const short wanted = watch->object->PollEventsFor(wait ? wait->signals : 0, now);
         if (wanted & POLLIN) events |= UV_READABLE;
         if (wanted & POLLOUT) events |= UV_WRITABLE;
-        if (wanted & kPollReceiveShut) events |= UV_DISCONNECT;
+        if (wanted & kPollHangupEvent) events |= UV_DISCONNECT;
         if (wanted & POLLPRI) events |= UV_PRIORITIZED;  // asked only for the POLLHUP it brings
       }
     }

@@ -11,6 +11,7 @@
 #include "core/blocking_wait.h"
 #include "core/handle_table.h"
 #include "core/object_kinds.h"
+#include "core/platform.h"
 #include "core/port.h"
 #include "core/syscalls.h"
 #include "core/thread_wake.h"
@@ -185,7 +186,8 @@ zx_status_t AwaitReply(zx_handle_t h, Endpoint& endpoint, SyncCallWaiter& waiter
     }
     // With the stash full, the socket stays readable until a read makes room (which
     // wakes us). A framed stream is watched through edges (Endpoint::PollableFd).
-    fds[1] = edges >= 0 ? pollfd{edges, POLLIN, 0} : pollfd{endpoint.fd(), POLLIN | POLLRDHUP, 0};
+    fds[1] =
+        edges >= 0 ? pollfd{edges, POLLIN, 0} : pollfd{endpoint.fd(), POLLIN | kPollHangupEvent, 0};
     *count = polled_count = endpoint.StashFull() ? 1 : 2;
     return ZX_ERR_SHOULD_WAIT;
   });

@@ -518,7 +518,7 @@ size_t Endpoint::FlushAllForExit(std::vector<pollfd>* wait) {
       continue;
     }
     total += ep->queued();
-    const short events = state == FlushState::kBlocked ? kPollAskReceiveShut : POLLOUT;
+    const short events = state == FlushState::kBlocked ? kPollHangupEvent : POLLOUT;
     wait->push_back(pollfd{ep->fd(), events, 0});
   }
   return total;

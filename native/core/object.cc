@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/platform.h"
 #include "core/poller.h"
 
 namespace zxc {
@@ -38,12 +39,12 @@ void Object::set_name(const char* name, size_t length) {
 }
 
 zx_signals_t Object::Signals() {
-  pollfd p{fd_, POLLIN | POLLOUT | POLLRDHUP, 0};
+  pollfd p{fd_, POLLIN | POLLOUT | kPollHangupEvent, 0};
   if (poll(&p, 1, 0) < 0) return 0;
   zx_signals_t s = 0;
   if (p.revents & POLLIN) s |= ZX_CHANNEL_READABLE;
   if (p.revents & POLLOUT) s |= ZX_CHANNEL_WRITABLE;
-  if (p.revents & (POLLHUP | POLLRDHUP)) s |= ZX_CHANNEL_PEER_CLOSED;
+  if (p.revents & (POLLHUP | kPollHangupEvent)) s |= ZX_CHANNEL_PEER_CLOSED;
   return s;
 }
 
@@ -52,7 +53,7 @@ short Object::PollEventsFor(zx_signals_t wanted, zx_signals_t now) const {
   short events = 0;
   if (wanted & ZX_CHANNEL_READABLE) events |= POLLIN;
   if (wanted & ZX_CHANNEL_WRITABLE) events |= POLLOUT;
-  if (wanted & ZX_CHANNEL_PEER_CLOSED) events |= POLLRDHUP;
+  if (wanted & ZX_CHANNEL_PEER_CLOSED) events |= kPollHangupEvent;
   return events;
 }
 

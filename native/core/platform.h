@@ -51,13 +51,14 @@ constexpr short kPollReceiveShut = 0x2000;
 // on every system: kPollReceiveShut when the receive side is shut, POLLHUP when both sides
 // are. The revents, or -1 with errno.
 int PollSocket(int sock, short events);
-// What to ask poll(2) for to sleep until the receive side is shut, and nothing else:
-// POLLRDHUP on Linux; on macOS POLLHUP, which registers the read filter without POLLIN
-// (XNU poll_nocancel) and so comes back as POLLHUP at its EOF.
+// The event to give poll(2) (and so PollEventsFor) to wake when a descriptor's receive
+// side is shut, which a raw poll(2) then reports: POLLRDHUP on Linux; on macOS POLLHUP,
+// whose asking registers the read filter even without POLLIN (XNU poll_nocancel), and
+// which comes back at its EOF (or the write filter's, if POLLOUT was asked too).
 #ifdef POLLRDHUP
-constexpr short kPollAskReceiveShut = POLLRDHUP;
+constexpr short kPollHangupEvent = POLLRDHUP;
 #else
-constexpr short kPollAskReceiveShut = POLLHUP;
+constexpr short kPollHangupEvent = POLLHUP;
 #endif
 // The data bytes queued to be read (descriptors' control messages not counted): SIOCINQ
 // (FIONREAD) on Linux; SO_NREAD on macOS, whose FIONREAD counts the control messages'

@@ -224,7 +224,7 @@ short Socket::PollEventsFor(zx_signals_t wanted, zx_signals_t now) const {
   if ((wanted & ZX_SOCKET_WRITABLE) && !(now & ZX_SOCKET_WRITE_DISABLED)) events |= POLLOUT;
   if ((wanted & (ZX_SOCKET_PEER_WRITE_DISABLED | ZX_SOCKET_PEER_CLOSED)) &&
       !(now & ZX_SOCKET_PEER_WRITE_DISABLED))
-    events |= kPollReceiveShut;  // the peer's SHUT_WR, or its close
+    events |= kPollHangupEvent;  // the peer's SHUT_WR, or its close
   if ((wanted & ZX_SOCKET_PEER_CLOSED) && (now & ZX_SOCKET_PEER_WRITE_DISABLED) &&
       !(now & ZX_SOCKET_WRITE_DISABLED))
     events |= POLLPRI;  // RDHUP is on for good: only the close's POLLHUP (always reported) can come

@@ -153,7 +153,7 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
       const short revents = turn.polled && waiters[i] < 0 ? fds[i + 1].revents : 0;
       Endpoint* endpoint = endpoint_at(i);
       if (endpoint && endpoint->PollableFd() && (revents & POLLIN) &&
-          !(revents & (POLLHUP | POLLRDHUP | POLLERR)) && !endpoint->EverCalled())
+          !(revents & (POLLHUP | kPollHangupEvent | POLLERR)) && !endpoint->EverCalled())
         items[i].pending = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;
       else
         items[i].pending = SignalsOf(*infos[i].object);
