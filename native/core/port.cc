@@ -63,7 +63,7 @@ uint32_t RelevantActivity(const Object& object, zx_signals_t trigger, zx_signals
   const short events = object.PollEventsFor(trigger, seen);
   if (events & POLLIN) relevant |= kPollerIn;
   if (events & POLLOUT) relevant |= kPollerOut;
-  if (events & POLLRDHUP) relevant |= kPollerHup;
+  if (events & kPollHangupEvent) relevant |= kPollerHup;
   return relevant;
 }
 
