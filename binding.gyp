@@ -30,6 +30,7 @@
         "native/core/doorbell.cc",
         "native/core/vmo.cc",
         "native/core/vmo_ops.cc",
+        "native/core/shared_memory.cc",
         "native/core/socket.cc",
         "native/core/unix_peer.cc",
         "native/core/port.cc",

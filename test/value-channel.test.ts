@@ -29,6 +29,7 @@ import { unpack } from '../lib/value-envelope';
 import { expectZxError, rejectionOf, thrownBy } from './fixtures/errors';
 import { baseline, expectBaseline, startNode, until, user, type Baseline, type Proc } from './fixtures/proc-helpers';
 import { fixture, spawnWithEndpoint, warmUpSpawn, warmUpWait } from './fixtures/spawn';
+import { VMO_MAPPING } from './fixtures/backend';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -38,7 +39,7 @@ let base: Baseline & { maps: number };
 function memfdMappings(): number {
   return readFileSync('/proc/self/maps', 'utf8')
     .split('\n')
-    .filter((l) => l.includes('memfd:zircon-vmo')).length;
+    .filter((l) => VMO_MAPPING.test(l)).length;
 }
 
 beforeAll(async () => {

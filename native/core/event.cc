@@ -14,20 +14,16 @@
 #include "core/platform.h"
 #include "core/poller.h"
 #include "core/port.h"
+#include "core/shared_memory.h"
 #include "core/socket_util.h"
 #include "core/syscalls.h"
 #include "core/user_signals.h"
 #include "core/wire_format.h"
 
-#ifndef F_SEAL_FUTURE_WRITE
-#define F_SEAL_FUTURE_WRITE 0x0010  // Linux 5.1; older headers lack it
-#endif
-
 namespace zxc {
 namespace {
 
 constexpr size_t kPageBytes = ZX_PAGE_SIZE;
-constexpr unsigned kSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
 constexpr zx_signals_t kEventSignals = ZX_USER_SIGNAL_ALL | ZX_EVENT_SIGNALED;
 
 std::atomic<uint32_t>* MapWords(int memfd) {
@@ -43,17 +39,9 @@ static_assert(std::atomic<uint32_t>::is_always_lock_free,
 // ---- shared page and doorbell ---------------------------------------------------------
 
 std::shared_ptr<SharedSignals> SharedSignals::Create(zx_status_t* status) {
-  int memfd = memfd_create("zircon-ipc-signals", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (memfd < 0) {
-    *status = CreationStatus(errno);
-    return nullptr;
-  }
-  // Sealed at one page: no process can shrink it under another's mapping (SIGBUS).
-  if (ftruncate(memfd, kPageBytes) != 0 || fcntl(memfd, F_ADD_SEALS, kSeals) != 0) {
-    *status = CreationStatus(errno);
-    close(memfd);
-    return nullptr;
-  }
+  // One page no process can shrink under another's mapping (SIGBUS).
+  int memfd = NewSignalPage(status);
+  if (memfd < 0) return nullptr;
   int doorbell = OpenDoorbell();
   if (doorbell < 0) {
     *status = CreationStatus(errno);
@@ -76,13 +64,7 @@ std::shared_ptr<SharedSignals> SharedSignals::Adopt(int memfd, int doorbell) {
 }
 
 bool SharedSignals::Matches(int memfd, int doorbell) {
-  const int seals = fcntl(memfd, F_GET_SEALS);  // fails on anything but a memfd
-  // Every holder writes the page: a read-only descriptor, or a write seal, can't be one.
-  const int flags = fcntl(memfd, F_GETFL);
-  struct stat st;
-  return seals >= 0 && (seals & F_SEAL_SHRINK) && !(seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) &&
-         flags >= 0 && (flags & O_ACCMODE) == O_RDWR && fstat(memfd, &st) == 0 &&
-         st.st_size >= static_cast<off_t>(kPageBytes) && IsDoorbell(doorbell);
+  return IsSignalPage(memfd) && IsDoorbell(doorbell);
 }
 
 SharedSignals::~SharedSignals() {

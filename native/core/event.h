@@ -1,5 +1,6 @@
 // Events and eventpairs. Their signals must be the same in every process holding a
-// handle, and waitable there, so they live in shared memory: a sealed one-page memfd
+// handle, and waitable there, so they live in shared memory: a one-page memfd sealed
+// against shrinking (a shared-memory object on the portable backend, shared_memory.h)
 // holding one signal word per side, plus a "doorbell" (doorbell.h: an eventfd, or on the
 // portable backend a datagram socket connected to itself) rung whenever a signal comes on
 // (waits and observers only ever wait for that).
@@ -24,8 +25,8 @@ class SharedSignals {
   static std::shared_ptr<SharedSignals> Create(zx_status_t* status);
   // Maps received descriptors (owning them from now on, also on failure).
   static std::shared_ptr<SharedSignals> Adopt(int memfd, int doorbell);
-  // Whether received descriptors are a read-write memfd of at least a page, sealed against
-  // shrinking and not against writes, and a doorbell a ring wakes through (IsDoorbell).
+  // Whether received descriptors are a signal page (IsSignalPage: read-write, at least a
+  // page, that no holder can shrink) and a doorbell a ring wakes through (IsDoorbell).
   static bool Matches(int memfd, int doorbell);
   ~SharedSignals();
 

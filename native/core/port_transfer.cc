@@ -1,5 +1,6 @@
 // A port in a message (docs/wire-format.md, "Ports in a message"): what travels is a
-// sealed memfd holding the port's queued user packets, and the read end of a pipe. The
+// sealed file holding the port's queued user packets (a memfd; on the portable backend an
+// unlinked temporary file, NewSealedFile), and the read end of a pipe. The
 // sender keeps the port, with the pipe's write end, in a registry until the read end is
 // closed: by a receiver in this process, which takes the very port back (its packets and
 // observers with it), or by one in another process, which makes a port of its own from
@@ -17,7 +18,9 @@
 #include <vector>
 
 #include "core/errno_status.h"
+#include "core/platform.h"
 #include "core/port.h"
+#include "core/shared_memory.h"
 
 namespace zxc {
 namespace {
@@ -31,7 +34,6 @@ struct TransferHeader {
 };
 static_assert(sizeof(TransferHeader) == 24, "the header is 24 bytes");
 constexpr uint32_t kTransferMagic = 0x5450585A;  // "ZXPT"
-constexpr int kTransferSeals = F_SEAL_SEAL | F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK;
 
 struct InTransit {
   int lifeline;  // the pipe's write end
@@ -142,8 +144,7 @@ const ObjectKind kPortKind{
     2,
     [](const int* fds) {
       TransferHeader header;
-      return (fcntl(fds[0], F_GET_SEALS) & kTransferSeals) == kTransferSeals &&
-             ReadHeader(fds[0], &header) && IsPipe(fds[1]);
+      return IsSealedFile(fds[0]) && ReadHeader(fds[0], &header) && IsPipe(fds[1]);
     },
     AdoptPort,
     [](const int*) { return ~zx_rights_t{0}; },
@@ -157,15 +158,11 @@ std::shared_ptr<Object> Port::ForTransfer(zx_rights_t, bool) {
   const uint64_t token = r.next_token.fetch_add(1) + 1;
   const TransferHeader header{kTransferMagic, static_cast<uint32_t>(packets.size()),
                               static_cast<uint64_t>(getpid()), token};
-  const int memfd = memfd_create("zircon-ipc-port", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  const int memfd =
+      NewSealedFile(&header, sizeof header, packets.data(), packets.size() * sizeof(PortPacket));
   if (memfd < 0) return nullptr;
-  const size_t bytes = packets.size() * sizeof(PortPacket);
   int pipe_fds[2];
-  const bool written =
-      pwrite(memfd, &header, sizeof header, 0) == static_cast<ssize_t>(sizeof header) &&
-      pwrite(memfd, packets.data(), bytes, sizeof header) == static_cast<ssize_t>(bytes) &&
-      fcntl(memfd, F_ADD_SEALS, kTransferSeals) == 0;
-  if (!written || pipe2(pipe_fds, O_CLOEXEC) != 0) {
+  if (PipePair(pipe_fds) != 0) {
     close(memfd);
     return nullptr;
   }

@@ -1,5 +1,6 @@
-// VMOs as memfds: creation, reads and writes with pread/pwrite, sizes with fstat and
-// ftruncate, shared mappings, and the kind that lets them travel.
+// VMOs: creation, reads and writes, sizes with fstat, shared mappings, and the kind that
+// lets them travel. Their memory (a memfd, or on the portable backend a shared-memory
+// object or a temporary file) is shared_memory.h's.
 #include "core/vmo.h"
 
 #include <errno.h>
@@ -8,25 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
-
 #include "core/errno_status.h"
 #include "core/handle_table.h"
 #include "core/koid.h"
-#include "core/socket_util.h"
+#include "core/shared_memory.h"
 #include "core/syscalls.h"
-
-#ifndef F_SEAL_FUTURE_WRITE
-#define F_SEAL_FUTURE_WRITE 0x0010  // Linux 5.1; older headers lack it
-#endif
 
 namespace zxc {
 namespace {
-
-constexpr int kFixedSizeSeals = F_SEAL_GROW | F_SEAL_SHRINK;
-constexpr int kWriteSeals = F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
-
-int SealsOf(int fd) { return fcntl(fd, F_GET_SEALS); }
 
 bool WritableFd(int fd) {
   int flags = fcntl(fd, F_GETFL);
@@ -38,7 +28,7 @@ uint64_t FileSize(int fd) {
   return fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
-// The rights a memfd's descriptor and seals allow.
+// The rights a VMO's descriptor (and, on the linux backend, its seals) allow.
 zx_rights_t EnforcedRights(const int* fds) {
   zx_rights_t rights = ~0u;
   int flags = fcntl(fds[0], F_GETFL);
@@ -48,18 +38,8 @@ zx_rights_t EnforcedRights(const int* fds) {
   if ((flags & O_ACCMODE) == O_WRONLY) rights &= ~(ZX_RIGHT_READ | ZX_RIGHT_MAP);
   // Sealed against writes: no holder can write. (A size seal is the object's own
   // property, not a right: setSize then answers UNAVAILABLE, as for a VMO created fixed.)
-  if (SealsOf(fds[0]) & kWriteSeals) rights &= ~(ZX_RIGHT_WRITE | ZX_RIGHT_RESIZE);
+  if (WriteSealedMemory(fds[0])) rights &= ~(ZX_RIGHT_WRITE | ZX_RIGHT_RESIZE);
   return rights;
-}
-
-// Why ftruncate of a VMO's memfd failed: a size the file can't have, a size sealed by
-// another holder (EPERM), a descriptor opened read-only (EBADF); else out of memory.
-zx_status_t TruncateStatus(int err) {
-  return StatusForErrno(err, ZX_ERR_NO_MEMORY,
-                        {{EFBIG, ZX_ERR_OUT_OF_RANGE},
-                         {EINVAL, ZX_ERR_OUT_OF_RANGE},
-                         {EPERM, ZX_ERR_UNAVAILABLE},
-                         {EBADF, ZX_ERR_ACCESS_DENIED}});
 }
 
 }  // namespace
@@ -84,8 +64,7 @@ bool InRange(uint64_t offset, uint64_t length, uint64_t size) {
 const ObjectKind kVmoKind{
     ZX_OBJ_TYPE_VMO,
     1,
-    // A memfd (or other sealable shared-memory file): F_GET_SEALS answers for no other.
-    [](const int* fds) { return SealsOf(fds[0]) >= 0; },
+    [](const int* fds) { return IsVmoMemory(fds[0]); },
     [](const int* fds, zx_koid_t koid, zx_koid_t related) -> ObjectRef {
       return std::make_shared<Vmo>(fds[0], koid, related);
     },
@@ -94,11 +73,14 @@ const ObjectKind kVmoKind{
 
 Vmo::Vmo(int fd, zx_koid_t koid, zx_koid_t related_koid, UserSignals::LinkRef link)
     : WithUserSignals(ZX_OBJ_TYPE_VMO, fd, koid, related_koid, std::move(link)),
-      // Fixed only when both seals are there: with one, another holder can still
-      // shrink (or grow) it, and its size must be asked each time.
-      resizable_((SealsOf(fd) & kFixedSizeSeals) != kFixedSizeSeals),
+      // Otherwise another holder can change its size: it must be asked each time.
+      resizable_(!FixedSizeMemory(fd)),
       writable_fd_(WritableFd(fd)) {
   if (!resizable_) fixed_size_ = FileSize(fd);
+}
+
+Vmo::~Vmo() {
+  if (read_only_fd_ >= 0) close(read_only_fd_);
 }
 
 zx_status_t Vmo::GetSize(uint64_t* size) const {
@@ -122,10 +104,8 @@ zx_status_t Vmo::SetContentSize(uint64_t size) {
   uint64_t vmo_size;
   zx_status_t status = GetSize(&vmo_size);
   if (status != ZX_OK) return status;
-  if (size < vmo_size &&
-      fallocate(fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(size),
-                static_cast<off_t>(vmo_size - size)) != 0)
-    return StatusForErrno(errno, ZX_ERR_BAD_STATE);
+  if (size < vmo_size && (status = ZeroMemory(fd(), !resizable_, size, vmo_size - size)) != ZX_OK)
+    return status;
   set_content_size(size);
   return ZX_OK;
 }
@@ -136,12 +116,12 @@ std::shared_ptr<Object> Vmo::ForTransfer(zx_rights_t rights, bool descriptor_onl
   if (!descriptor_only && ((rights & ZX_RIGHT_SIGNAL) || weak_from_this().use_count() > 1))
     user_.Ensure();
   if ((rights & ZX_RIGHT_WRITE) || !writable_fd_) return shared_from_this();
-  // A new open file description on the same memory, read-only: the receiver's mmap can't
-  // ask for PROT_WRITE, its writes and ftruncate fail. Without /proc the rights still
-  // travel in the header, enforced by the library only.
-  char path[32];
-  snprintf(path, sizeof(path), "/proc/self/fd/%d", fd());
-  int read_only = open(path, O_RDONLY | O_CLOEXEC);
+  // A read-only descriptor of the same memory: the receiver's mmap can't ask for
+  // PROT_WRITE, its writes and ftruncate fail. The one kept from creation, or the
+  // descriptor reopened; without either the rights still travel in the header, enforced
+  // by the library only.
+  int read_only =
+      read_only_fd_ >= 0 ? fcntl(read_only_fd_, F_DUPFD_CLOEXEC, 0) : ReopenReadOnly(fd());
   if (read_only < 0) return shared_from_this();
   return std::make_shared<Vmo>(read_only, koid(), related_koid(), user_.link());
 }
@@ -168,26 +148,19 @@ zx_status_t VmoCreate(uint64_t size, uint32_t options, zx_handle_t* out) {
 
 zx_status_t NewVmo(uint64_t rounded, bool resizable, const std::function<zx_status_t(int)>& fill,
                    ObjectRef* out, zx_koid_t parent_koid) {
-  int fd = memfd_create("zircon-vmo", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0) return CreationStatus(errno);
-  // Seal what no holder may change: the size unless resizable, and the seals themselves
-  // (nobody can later seal writes away from the others). Mode 0444: a read-only receiver
-  // that is not root can't reopen /proc/self/fd/N for writing.
-  const int seals = F_SEAL_SEAL | (resizable ? 0 : kFixedSizeSeals);
-  if (ftruncate(fd, static_cast<off_t>(rounded)) != 0) {
-    const int error = errno;
-    close(fd);
-    return TruncateStatus(error);
-  }
-  zx_status_t status = fill(fd);
-  if (status == ZX_OK && (fchmod(fd, 0444) != 0 || fcntl(fd, F_ADD_SEALS, seals) != 0))
-    status = ZX_ERR_NO_MEMORY;
+  int fd, read_only;
+  zx_status_t status = NewVmoMemory(rounded, resizable, &fd, &read_only);
+  if (status != ZX_OK) return status;
+  status = fill(fd);
+  if (status == ZX_OK && !SealVmoMemory(fd, resizable)) status = ZX_ERR_NO_MEMORY;
   if (status != ZX_OK) {
     close(fd);
+    if (read_only >= 0) close(read_only);
     return status;
   }
   auto vmo = std::make_shared<Vmo>(fd, NewKoid(), ZX_KOID_INVALID);
   vmo->set_parent_koid(parent_koid);
+  vmo->set_read_only_fd(read_only);
   *out = std::move(vmo);
   return ZX_OK;
 }
@@ -215,14 +188,7 @@ zx_status_t VmoRead(zx_handle_t h, uint64_t length, uint64_t offset, ReadTarget&
   if (length > SIZE_MAX) return ZX_ERR_NO_MEMORY;
   uint8_t* bytes = target.Get(static_cast<size_t>(length));
   if (!bytes && length) return ZX_ERR_NO_MEMORY;
-  for (uint64_t done = 0; done < length;) {
-    ssize_t n = pread(vmo->fd(), bytes + done, length - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ZX_ERR_IO;
-    if (n == 0) return ZX_ERR_OUT_OF_RANGE;  // shrunk by another holder meanwhile
-    done += static_cast<uint64_t>(n);
-  }
-  return ZX_OK;
+  return ReadMemory(vmo->fd(), !vmo->resizable(), bytes, length, offset);
 }
 
 zx_status_t VmoWrite(zx_handle_t h, const uint8_t* bytes, size_t length, uint64_t offset) {
@@ -230,13 +196,7 @@ zx_status_t VmoWrite(zx_handle_t h, const uint8_t* bytes, size_t length, uint64_
   Vmo* vmo;
   zx_status_t status = LookupVmoRange(h, ZX_RIGHT_WRITE, offset, length, &info, &vmo);
   if (status != ZX_OK) return status;
-  for (size_t done = 0; done < length;) {
-    ssize_t n = pwrite(vmo->fd(), bytes + done, length - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return StatusForErrno(errno, ZX_ERR_IO, {{ENOSPC, ZX_ERR_NO_MEMORY}});
-    done += static_cast<size_t>(n);
-  }
-  return ZX_OK;
+  return WriteMemory(vmo->fd(), !vmo->resizable(), bytes, length, offset);
 }
 
 zx_status_t VmoGetSize(zx_handle_t h, uint64_t* size) {
@@ -260,16 +220,9 @@ zx_status_t VmoSetSize(zx_handle_t h, uint64_t size) {
   if (!vmo->resizable()) return ZX_ERR_UNAVAILABLE;
   uint64_t rounded;
   if (!RoundSize(size, &rounded)) return ZX_ERR_OUT_OF_RANGE;
-  if (ftruncate(vmo->fd(), static_cast<off_t>(rounded)) == 0) {
-    // As on Zircon, the bytes between the size asked for and the page boundary read as zero
-    // (a shrink to mid-page would otherwise keep them).
-    if (rounded > size)
-      fallocate(vmo->fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(size),
-                static_cast<off_t>(rounded - size));
-    vmo->set_content_size(size);
-    return ZX_OK;
-  }
-  return TruncateStatus(errno);
+  if ((status = ResizeMemory(vmo->fd(), size, rounded)) != ZX_OK) return status;
+  vmo->set_content_size(size);
+  return ZX_OK;
 }
 
 zx_status_t VmoMap(zx_handle_t h, uint64_t max_length, bool allow_faults, void** address,
@@ -280,9 +233,10 @@ zx_status_t VmoMap(zx_handle_t h, uint64_t max_length, bool allow_faults, void**
   Vmo* vmo;
   zx_status_t status = LookupVmo(h, ZX_RIGHT_READ | ZX_RIGHT_MAP, &info, &vmo);
   if (status != ZX_OK) return status;
-  // A mapping must not outlive its pages unless the caller accepts that it may: only the
-  // size seals stop every holder (a program outside the library too, whatever rights its
-  // header claimed) from truncating the memfd under it. docs/objects.md
+  // A mapping must not outlive its pages unless the caller accepts that it may: only memory
+  // of fixed size (sealed; on macOS a shared-memory object, sized once) stops every holder
+  // (a program outside the library too, whatever rights its header claimed) from
+  // truncating it under the mapping. docs/objects.md
   if (vmo->resizable() && !allow_faults) return ZX_ERR_NOT_SUPPORTED;
   uint64_t size;
   if ((status = vmo->GetSize(&size)) != ZX_OK) return status;

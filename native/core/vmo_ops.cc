@@ -1,15 +1,11 @@
-// zx_vmo_op_range and zx_vmo_create_child on a memfd (docs/objects.md, VMOs): pages are
-// committed with fallocate(2), decommitted and zeroed by punching holes (which read as
-// zeros), and a snapshot child is a new memfd holding a copy of the parent's range, made
-// at creation: Linux can't share copy-on-write pages between two memfds.
-#include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
-
+// zx_vmo_op_range and zx_vmo_create_child (docs/objects.md, VMOs): pages are committed,
+// decommitted and zeroed by shared_memory.h (on a memfd: fallocate(2), and punched holes,
+// which read as zeros), and a snapshot child is new memory holding a copy of the parent's
+// range, made at creation: Linux can't share copy-on-write pages between two memfds.
 #include <algorithm>
 
-#include "core/errno_status.h"
 #include "core/handle_table.h"
+#include "core/shared_memory.h"
 #include "core/syscalls.h"
 #include "core/vmo.h"
 
@@ -17,50 +13,6 @@ namespace zxc {
 namespace {
 
 constexpr uint64_t kPage = ZX_PAGE_SIZE;
-
-zx_status_t Fallocate(int fd, int mode, uint64_t offset, uint64_t length) {
-  if (length == 0) return ZX_OK;
-  int r;
-  do
-    r = fallocate(fd, mode | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
-                  static_cast<off_t>(length));
-  while (r != 0 && errno == EINTR);
-  if (r == 0) return ZX_OK;
-  return StatusForErrno(errno, ZX_ERR_BAD_STATE, {{ENOSPC, ZX_ERR_NO_MEMORY}});
-}
-
-// Copies [from, from + length) of `src` to `dst` at `to`, only where `src` has data
-// (holes stay holes in the new memfd, reading as zeros).
-zx_status_t CopyData(int src, uint64_t from, uint64_t length, int dst, uint64_t to) {
-  const uint64_t end = from + length;
-  uint64_t at = from;
-  while (at < end) {
-    off_t data = lseek(src, static_cast<off_t>(at), SEEK_DATA);
-    if (data < 0) return errno == ENXIO ? ZX_OK : ZX_ERR_BAD_STATE;  // ENXIO: no data after
-    if (static_cast<uint64_t>(data) >= end) return ZX_OK;
-    off_t hole = lseek(src, data, SEEK_HOLE);
-    if (hole < 0) return ZX_ERR_BAD_STATE;
-    uint64_t stop = std::min<uint64_t>(static_cast<uint64_t>(hole), end);
-    off_t in = data;
-    off_t out = static_cast<off_t>(to + (static_cast<uint64_t>(data) - from));
-    while (static_cast<uint64_t>(in) < stop) {
-      ssize_t n = copy_file_range(src, &in, dst, &out, stop - static_cast<uint64_t>(in), 0);
-      if (n > 0) continue;
-      if (n == 0) return ZX_OK;  // the parent shrank meanwhile: the rest reads as zeros
-      if (errno == EINTR) continue;
-      // No copy_file_range between these files: copy through a buffer.
-      uint8_t buffer[64 * 1024];
-      ssize_t r = pread(src, buffer, std::min<uint64_t>(sizeof(buffer), stop - in), in);
-      if (r == 0) return ZX_OK;  // the parent shrank meanwhile: the rest reads as zeros
-      if (r < 0) return ZX_ERR_BAD_STATE;
-      if (pwrite(dst, buffer, static_cast<size_t>(r), out) != r) return ZX_ERR_NO_MEMORY;
-      in += r;
-      out += r;
-    }
-    at = stop;
-  }
-  return ZX_OK;
-}
 
 }  // namespace
 
@@ -112,15 +64,16 @@ zx_status_t VmoOpRange(zx_handle_t h, uint32_t op, uint64_t offset, uint64_t siz
   // Whole pages around the range (the last one cut at the size, for a foreign memfd).
   const uint64_t first = offset / kPage * kPage;
   const uint64_t last = std::min(vmo_size, (offset + size + kPage - 1) / kPage * kPage);
+  const bool fixed = !vmo->resizable();
   switch (op) {
     case ZX_VMO_OP_COMMIT:
-      return size ? Fallocate(vmo->fd(), 0, first, last - first) : ZX_OK;
+      return size ? CommitMemory(vmo->fd(), fixed, first, last - first) : ZX_OK;
     case ZX_VMO_OP_DECOMMIT:
-      return size ? Fallocate(vmo->fd(), FALLOC_FL_PUNCH_HOLE, first, last - first) : ZX_OK;
-    case ZX_VMO_OP_ZERO:  // tmpfs zeroes the partial pages at the ends of a punched range
-      return Fallocate(vmo->fd(), FALLOC_FL_PUNCH_HOLE, offset, size);
+      return size ? ZeroMemory(vmo->fd(), fixed, first, last - first) : ZX_OK;
+    case ZX_VMO_OP_ZERO:
+      return size ? ZeroMemory(vmo->fd(), fixed, offset, size) : ZX_OK;
     default:
-      return ZX_OK;  // cache maintenance and hints: nothing to do on a memfd
+      return ZX_OK;  // cache maintenance and hints: nothing to do on shared memory
   }
 }
 
@@ -139,7 +92,7 @@ zx_status_t VmoCreateChild(zx_handle_t h, uint32_t options, uint64_t offset, uin
     return ZX_ERR_INVALID_ARGS;
   if (kind == 0 || (kind & (kind - 1))) return ZX_ERR_INVALID_ARGS;  // exactly one kind
   // Slices and references share the parent's pages, and a partial snapshot its untouched
-  // ones: a separate memfd can't.
+  // ones: separate memory can't.
   if (kind != ZX_VMO_CHILD_SNAPSHOT && kind != ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE)
     return ZX_ERR_NOT_SUPPORTED;
   uint64_t rounded;
@@ -153,7 +106,7 @@ zx_status_t VmoCreateChild(zx_handle_t h, uint32_t options, uint64_t offset, uin
   const bool resizable = options & ZX_VMO_CHILD_RESIZABLE;
   ObjectRef child;
   status = NewVmo(
-      rounded, resizable, [&](int fd) { return CopyData(parent_fd, offset, copied, fd, 0); },
+      rounded, resizable, [&](int fd) { return CopyMemory(parent_fd, offset, copied, fd, 0); },
       &child, parent->koid());
   if (status != ZX_OK) return status;
   static_cast<Vmo*>(child.get())->set_content_size(size);  // as Zircon: the size asked
