@@ -165,10 +165,22 @@ zx_status_t NewShmObject(const char* prefix, uint64_t size, int* fd, int* read_o
 zx_status_t NewTempFile(const char* prefix, uint64_t size, int* fd, int* read_only) {
   *fd = -1;
   if (read_only) *read_only = -1;
-  const char* dir = getenv("TMPDIR");
-  std::string path = std::string(dir && *dir ? dir : "/tmp") + "/" + prefix + ".XXXXXX";
-  const int made = mkostemp(&path[0], O_CLOEXEC);
-  if (made < 0) return CreationStatus(errno);
+  const char* tmpdir = getenv("TMPDIR");
+  std::string dir = tmpdir && *tmpdir ? tmpdir : "/tmp";
+  std::string path;
+  int made;
+  for (;;) {
+    path = dir + "/" + prefix + ".XXXXXX";
+    made = mkostemp(&path[0], O_CLOEXEC);
+    if (made < 0) return CreationStatus(errno);
+    // A file in shm_open's own directory (Linux: TMPDIR=/dev/shm) would pass for a
+    // shared-memory object, of fixed size: /tmp then.
+    struct stat st;
+    if (dir == "/tmp" || fstat(made, &st) != 0 || !IsShmObject(st)) break;
+    unlink(path.c_str());
+    close(made);
+    dir = "/tmp";
+  }
   const int ro = read_only ? open(path.c_str(), O_RDONLY | O_CLOEXEC) : -1;
   const int open_error = errno;
   unlink(path.c_str());
