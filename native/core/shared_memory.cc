@@ -110,6 +110,11 @@ bool IsShmObject(const struct stat& st) {
 #endif
 }
 
+// Whether `st` is an anonymous file: a regular file no name leads to any more (unlinked,
+// as the portable backend's temporary files are at once; a memfd is born so). A file
+// that still has a name is a file, not memory shared by handles.
+bool IsAnonymousFile(const struct stat& st) { return S_ISREG(st.st_mode) && st.st_nlink == 0; }
+
 bool IsShmObject(int fd) {
   struct stat st;
   return fstat(fd, &st) == 0 && IsShmObject(st);
@@ -322,10 +327,11 @@ bool IsVmoMemory(int fd) {
   // A memfd (or other sealable shared-memory file): F_GET_SEALS answers for no other.
   if (!PortableBackend()) return SealsOf(fd) >= 0;
 #endif
-  // No seals to ask: memory is what can be mapped MAP_SHARED and has a size, a regular file
-  // or a shared-memory object (fstat); sockets, pipes, devices, directories are not.
+  // No seals to ask: memory is what can be mapped MAP_SHARED and has a size, an anonymous
+  // file or a shared-memory object (fstat); sockets, pipes, devices, directories and named
+  // files are not.
   struct stat st;
-  return fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || IsShmObject(st));
+  return fstat(fd, &st) == 0 && (IsAnonymousFile(st) || IsShmObject(st));
 }
 
 bool FixedSizeMemory(int fd) {
@@ -513,7 +519,7 @@ bool IsSealedFile(int fd) {
 #endif
   // Nothing to seal it with: its reader copies it out once and checks what it read.
   struct stat st;
-  return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  return fstat(fd, &st) == 0 && IsAnonymousFile(st);
 }
 
 }  // namespace zxc

@@ -34,7 +34,8 @@ zx_status_t NewVmoMemory(uint64_t size, bool resizable, int* fd, int* read_only)
 // and the seals; portable: nothing more to do).
 bool SealVmoMemory(int fd, bool resizable);
 // Whether a received descriptor is memory a VMO can be: linux, a memfd (F_GET_SEALS
-// answers for no other file); portable, a regular file or a shared-memory object.
+// answers for no other file); portable, an anonymous file (regular, unlinked) or a
+// shared-memory object.
 bool IsVmoMemory(int fd);
 // Whether no holder can change its size: linux, sealed both ways; portable, a
 // shared-memory object (sized once on macOS).
@@ -78,8 +79,8 @@ bool IsSignalPage(int fd);
 // A new file holding `a` then `b`, that no holder can change (linux: sealed against
 // everything; portable: an unlinked file whose reader copies it once); -1 on failure.
 int NewSealedFile(const void* a, size_t a_size, const void* b, size_t b_size);
-// Whether a received descriptor can be one (linux: all four seals; portable: a regular
-// file); its reader checks what it holds.
+// Whether a received descriptor can be one (linux: all four seals; portable: an anonymous
+// file, regular and unlinked); its reader checks what it holds.
 bool IsSealedFile(int fd);
 
 }  // namespace zxc

@@ -153,12 +153,12 @@ zx_status_t VmoGetSize(zx_handle_t h, uint64_t* size);
 zx_status_t VmoSetSize(zx_handle_t h, uint64_t size);
 // The whole VMO mapped shared into this process: readable with READ and MAP, writable too
 // with WRITE. `max_length`: the most the caller can use (a larger VMO: ZX_ERR_NO_MEMORY).
-// A resizable VMO (one not sealed against growing and shrinking) maps only with
-// `allow_faults` (Zircon's ZX_VM_ALLOW_FAULTS; ZX_ERR_NOT_SUPPORTED otherwise): any holder
-// of its memfd can shrink it, and touching a mapped page past the end is SIGBUS.
+// A resizable VMO (one whose memory isn't of fixed size: FixedSizeMemory, shared_memory.h)
+// maps only with `allow_faults` (Zircon's ZX_VM_ALLOW_FAULTS; ZX_ERR_NOT_SUPPORTED
+// otherwise): any holder can shrink it, and touching a mapped page past the end is SIGBUS.
 zx_status_t VmoMap(zx_handle_t h, uint64_t max_length, bool allow_faults, void** address,
                    size_t* length);
-// vmo_ops.cc: zx_vmo_op_range (COMMIT, DECOMMIT and ZERO with fallocate; the cache ops
+// vmo_ops.cc: zx_vmo_op_range (COMMIT, DECOMMIT and ZERO: shared_memory.h; the cache ops
 // and hints check and do nothing; LOCK, TRY_LOCK, UNLOCK: NOT_SUPPORTED) and
 // zx_vmo_create_child (snapshots as eager copies of the parent's range).
 zx_status_t VmoOpRange(zx_handle_t h, uint32_t op, uint64_t offset, uint64_t size);
