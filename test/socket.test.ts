@@ -78,6 +78,16 @@ function readText(h: number, length = 65536, options = 0): string {
   return r.bytes.toString();
 }
 
+// The end as a program outside the library gets it (fdio.fdCreate: the descriptor alone),
+// taken back as a socket end.
+function viaBareDescriptor(h: number): number {
+  const { koid, relatedKoid, rights } = basic(h);
+  const { status, fd } = fdio.fdCreate(h);
+  expect(status).toBe(ZX_OK);
+  expect(native.handleImport(fd, ZX_OBJ_TYPE_SOCKET, rights, koid, relatedKoid)).toBe(ZX_OK);
+  return native.scratch[0];
+}
+
 function readStatus(h: number, length = 65536): number {
   const r = sys.socketRead(h, 0, length);
   if (r.status !== ZX_OK) {
@@ -571,9 +581,42 @@ describe('socketSetDisposition', () => {
   });
 
   it.each(KINDS)(
-    '%s: WRITE_ENABLED after a disable: BAD_STATE while bytes are unread (Zircon), else NOT_SUPPORTED',
+    '%s: WRITE_ENABLED after a disable: BAD_STATE while bytes are unread (Zircon), then re-enabled both ways',
     (_, options) => {
       const [a, b] = socketPair(options);
+      write(a, 'unread');
+      expect(sys.socketSetDisposition(a, DISABLED, 0)).toBe(ZX_OK);
+      expect(sys.socketSetDisposition(a, ENABLED, 0)).toBe(ZX_ERR_BAD_STATE);
+      expect(sys.socketSetDisposition(b, 0, ENABLED)).toBe(ZX_ERR_BAD_STATE);
+      // All or nothing: b's own disable is not done when the rest is refused.
+      expect(sys.socketSetDisposition(b, DISABLED, ENABLED)).toBe(ZX_ERR_BAD_STATE);
+      expect(signalsOf(b)).toBe(READABLE | WRITABLE | PEER_WRITE_DISABLED);
+      expect(readText(b)).toBe('unread');
+      expect(readStatus(b)).toBe(ZX_ERR_BAD_STATE);
+      expect(sys.socketSetDisposition(b, 0, ENABLED)).toBe(ZX_OK);
+      expect(signalsOf(a)).toBe(WRITABLE);
+      expect(signalsOf(b)).toBe(WRITABLE);
+      expect(readStatus(b)).toBe(ZX_ERR_SHOULD_WAIT);
+      write(a, 'again');
+      expect(readText(b)).toBe('again');
+      // And from the disabled end itself, for both sides at once.
+      expect(sys.socketSetDisposition(a, DISABLED, DISABLED)).toBe(ZX_OK);
+      expect(signalsOf(a)).toBe(WRITE_DISABLED | PEER_WRITE_DISABLED);
+      expect(writeStatus(b)).toBe(ZX_ERR_BAD_STATE);
+      expect(sys.socketSetDisposition(a, ENABLED, ENABLED)).toBe(ZX_OK);
+      expect(signalsOf(a)).toBe(WRITABLE);
+      expect(signalsOf(b)).toBe(WRITABLE);
+      write(b, 'back');
+      expect(readText(a)).toBe('back');
+      closeAll(a, b);
+    },
+  );
+
+  it.each(KINDS)(
+    '%s: an end that left as a bare descriptor makes dispositions shutdowns: WRITE_ENABLED after a disable is NOT_SUPPORTED',
+    (_, options) => {
+      const [a, far] = socketPair(options);
+      const b = viaBareDescriptor(far);
       write(a, 'unread');
       expect(sys.socketSetDisposition(a, DISABLED, 0)).toBe(ZX_OK);
       expect(sys.socketSetDisposition(a, ENABLED, 0)).toBe(ZX_ERR_BAD_STATE);
@@ -587,6 +630,23 @@ describe('socketSetDisposition', () => {
       expect(signalsOf(a)).toBe(WRITE_DISABLED);
       expect(writeStatus(a)).toBe(ZX_ERR_BAD_STATE);
       expect(writeStatus(b)).toBe(ZX_OK);
+      closeAll(a, b);
+    },
+  );
+
+  it.each(KINDS)(
+    '%s: writes disabled in the page alone become the kernel\'s shutdown when an end leaves as a bare descriptor',
+    (_, options) => {
+      const [a, far] = socketPair(options);
+      write(a, 'before');
+      expect(sys.socketSetDisposition(a, DISABLED, 0)).toBe(ZX_OK);
+      const b = viaBareDescriptor(far);
+      // b has no page: what it sees is the kernel's.
+      expect(signalsOf(b)).toBe(READABLE | WRITABLE | PEER_WRITE_DISABLED);
+      expect(readText(b)).toBe('before');
+      expect(readStatus(b)).toBe(ZX_ERR_BAD_STATE);
+      expect(sys.socketSetDisposition(a, ENABLED, 0)).toBe(ZX_ERR_NOT_SUPPORTED);
+      expect(writeStatus(a)).toBe(ZX_ERR_BAD_STATE);
       closeAll(a, b);
     },
   );
@@ -954,7 +1014,7 @@ describe('Socket', () => {
     b.close();
   });
 
-  it('read times out, aborts (ending its native wait), and ends at a disable', async () => {
+  it('read times out, aborts (ending its native wait), ends at a disable and goes on after a re-enable', async () => {
     const [a, b] = Socket.create({ datagram: true });
     await expect(b.read(10, { timeout: 20 })).rejects.toMatchObject({ status: ZX_ERR_TIMED_OUT });
     const controller = new AbortController();
@@ -972,15 +1032,14 @@ describe('Socket', () => {
       'Socket.tryRead',
     );
     expectZxError(
-      thrownBy(() => a.setDisposition(ENABLED)),
-      ZX_ERR_NOT_SUPPORTED,
-      'Socket.setDisposition',
-    );
-    expectZxError(
       thrownBy(() => a.tryWrite('x')),
       ZX_ERR_BAD_STATE,
       'Socket.tryWrite',
     );
+    a.setDisposition(ENABLED);
+    const resumed = b.read(4);
+    expect(a.tryWrite('next')).toBe(4);
+    expect((await resumed)?.toString()).toBe('next');
     a.close();
     b.close();
   });

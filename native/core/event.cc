@@ -73,14 +73,15 @@ SharedSignals::~SharedSignals() {
   close(doorbell_);
 }
 
-void SharedSignals::Update(int side, zx_signals_t clear, zx_signals_t set) {
+void SharedSignals::Update(int side, zx_signals_t clear, zx_signals_t set, bool ring_on_clear) {
   std::atomic<uint32_t>& word = words_[side];
   uint32_t old = word.load(std::memory_order_relaxed);
   uint32_t next;
   do next = (old & ~clear) | set;
   while (!word.compare_exchange_weak(old, next, std::memory_order_acq_rel));
-  // Only a signal coming on can satisfy a wait or fire an observer: a clear rings nobody.
-  if (next & ~old) Ring();
+  // Only a signal coming on can satisfy a wait or fire an observer: a clear rings nobody
+  // (unless the clear itself raises one).
+  if ((next & ~old) || (ring_on_clear && next != old)) Ring();
 }
 
 void SharedSignals::Ring() const { RingDoorbell(doorbell_); }

@@ -31,8 +31,9 @@ class SharedSignals {
   ~SharedSignals();
 
   zx_signals_t Load(int side) const { return words_[side].load(std::memory_order_acquire); }
-  // Clears, then sets; rings the doorbell if a signal came on.
-  void Update(int side, zx_signals_t clear, zx_signals_t set);
+  // Clears, then sets; rings the doorbell if a signal came on (`ring_on_clear`: if anything
+  // changed, for a word whose clearing raises a signal, as a re-enabled socket write does).
+  void Update(int side, zx_signals_t clear, zx_signals_t set, bool ring_on_clear = false);
   int memfd() const { return memfd_; }
   int doorbell() const { return doorbell_; }
   bool WatchIn(int epfd, uint64_t data) const;

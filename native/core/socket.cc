@@ -68,7 +68,7 @@ zx_status_t Socket::CreatePair(bool datagram, SocketRef* out0, SocketRef* out1) 
   for (int fd : fds)
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSendBufferRequest, sizeof kSendBufferRequest);
   zx_koid_t k0 = NewKoid(), k1 = NewKoid();
-  UserSignals::LinkRef link = UserSignals::NewLink();
+  UserSignals::LinkRef link = UserSignals::NewLink(true);
   *out0 = std::make_shared<Socket>(fds[0], datagram, k0, k1, link);
   *out1 = std::make_shared<Socket>(fds[1], datagram, k1, k0, std::move(link));
   return ZX_OK;
@@ -182,18 +182,19 @@ Socket::State Socket::Look(bool probe_datagram) {
         peer_in_page || seen_peer_write_disabled_.load(std::memory_order_relaxed);
     return s;
   }
-  // A DATAGRAM end's send shutdown shows nowhere else without a probe (SendShutDown).
-  const bool send_shut = sample.send_shut || mine_in_page;
-  s.write_disabled = send_shut;
-  s.peer_write_disabled = receive_shut;
-  if (send_shut) seen_write_disabled_.store(true, std::memory_order_relaxed);
+  // The kernel's shutdowns are final: remembered for after the peer's close. The page's
+  // dispositions stay there, and may be re-enabled.
+  if (sample.send_shut) seen_write_disabled_.store(true, std::memory_order_relaxed);
   if (receive_shut) seen_peer_write_disabled_.store(true, std::memory_order_relaxed);
+  // A DATAGRAM end's send shutdown shows nowhere else without a probe (SendShutDown).
+  s.write_disabled = sample.send_shut || mine_in_page;
+  s.peer_write_disabled = receive_shut || peer_in_page;
   // POLLOUT clears once a quarter of the send buffer is used; Zircon's WRITABLE means
   // "not full": a write succeeds while the unread bytes are below the buffer's size.
   // (Where they can't be asked, POLLOUT alone: macOS's measures the peer's free space.)
-  s.writable =
-      !send_shut && ((sample.revents & POLLOUT) ||
-                     UnreadBytes(SIZE_MAX) < static_cast<size_t>(std::max(send_buffer_, 0)));
+  s.writable = !s.write_disabled &&
+               ((sample.revents & POLLOUT) ||
+                UnreadBytes(SIZE_MAX) < static_cast<size_t>(std::max(send_buffer_, 0)));
   return s;
 }
 
@@ -215,8 +216,22 @@ bool Socket::PollableFd() const { return !PortableBackend(); }
 
 zx_signals_t Socket::Signals() { return SignalsOf(Look(false)) | user_.Load(); }
 
+bool Socket::NeedsWaiter(zx_signals_t wanted) {
+  if (WithUserSignals::NeedsWaiter(wanted)) return true;
+  // PEER_WRITE_DISABLED, and WRITABLE when re-enabled, rise through the page where both
+  // sides read it: a wait for them watches its doorbell then. For PEER_WRITE_DISABLED the
+  // page is made now for a pair made here, where a disposition would go to the page.
+  if (!(wanted & (ZX_SOCKET_PEER_WRITE_DISABLED | ZX_SOCKET_WRITABLE))) return false;
+  if (!user_.page() && !((wanted & ZX_SOCKET_PEER_WRITE_DISABLED) && user_.link()->both_ends))
+    return false;
+  return user_.Ensure() && user_.BothSidesRead();
+}
+
 short Socket::PollEventsFor(zx_signals_t wanted, zx_signals_t now) const {
   if (now & ZX_SOCKET_PEER_CLOSED) return 0;  // nothing more can come
+  // Dispositions held in the page alone leave the kernel's view open: poll(2) still tells
+  // of bytes, room and the close.
+  if (user_.BothSidesRead()) now &= ~(ZX_SOCKET_WRITE_DISABLED | ZX_SOCKET_PEER_WRITE_DISABLED);
   short events = 0;
   // After the peer's writes are disabled no byte arrives, and POLLIN stays on for good.
   if ((wanted & ZX_SOCKET_READABLE) && !(now & ZX_SOCKET_PEER_WRITE_DISABLED)) events |= POLLIN;
@@ -241,7 +256,7 @@ zx_status_t Socket::EmptyStatus() {
     seen_peer_write_disabled_.store(true, std::memory_order_relaxed);
     return ZX_ERR_BAD_STATE;
   }
-  return ZX_ERR_SHOULD_WAIT;
+  return DisabledInPage(1 - user_.side()) ? ZX_ERR_BAD_STATE : ZX_ERR_SHOULD_WAIT;
 }
 
 zx_status_t Socket::WriteState() {
@@ -252,22 +267,22 @@ zx_status_t Socket::WriteState() {
     seen_write_disabled_.store(true, std::memory_order_relaxed);
     return ZX_ERR_BAD_STATE;
   }
-  return ZX_OK;
+  return DisabledInPage(user_.side()) ? ZX_ERR_BAD_STATE : ZX_OK;
 }
 
 // ---- operations -----------------------------------------------------------------------
 
 zx_status_t Socket::Write(const uint8_t* bytes, size_t length, size_t* actual) {
   *actual = 0;
-  if (length == 0) return WriteState();  // Zircon writes nothing, after the same checks
-  // A STREAM write may go out in pieces: another thread's must not come between them.
-  std::unique_lock<std::mutex> lock(write_mu_, std::defer_lock);
-  if (!datagram_) {
-    lock.lock();
-    // Never more at once than the buffer holds (ZX_INFO_SOCKET's rx/tx_buf_max), as on
-    // Zircon: Linux would take a send buffer's worth and one more piece.
-    if (send_buffer_ > 0) length = std::min(length, static_cast<size_t>(send_buffer_));
-  }
+  // A STREAM write may go out in pieces: another thread's must not come between them; nor
+  // a disposition set here between the page's check and the send.
+  std::lock_guard<std::mutex> lock(write_mu_);
+  // Zircon writes nothing for 0 bytes, after the same checks; writes disabled in the page
+  // alone leave the kernel's socket open.
+  if (length == 0 || DisabledInPage(user_.side())) return WriteState();
+  // Never more at once than the buffer holds (ZX_INFO_SOCKET's rx/tx_buf_max), as on
+  // Zircon: Linux would take a send buffer's worth and one more piece.
+  if (!datagram_ && send_buffer_ > 0) length = std::min(length, static_cast<size_t>(send_buffer_));
   ssize_t n;
   do n = send(fd(), bytes, length, kSendFlags);
   while (n < 0 && errno == EINTR);
@@ -325,7 +340,11 @@ zx_status_t Socket::Read(bool peek, size_t length, ReadTarget& target, size_t* a
       return ZX_OK;
     }
     if (n < 0) {
-      if (IsFullErrno(errno)) return ZX_ERR_SHOULD_WAIT;  // empty, and the peer may still write
+      if (IsFullErrno(errno)) {  // empty, the peer alive: may it still write?
+        if (!DisabledInPage(1 - user_.side())) return ZX_ERR_SHOULD_WAIT;
+        if (QueuedBytes() > 0) continue;  // written just before the disable
+        return ZX_ERR_BAD_STATE;
+      }
       if (errno == ECONNRESET) continue;  // the peer closed with bytes of ours unread: said once
       return StatusForErrno(errno, ZX_ERR_INTERNAL);
     }
@@ -339,7 +358,44 @@ zx_status_t Socket::Read(bool peek, size_t length, ReadTarget& target, size_t* a
   }
 }
 
+namespace {
+constexpr uint32_t kEnabled = ZX_SOCKET_DISPOSITION_WRITE_ENABLED;
+constexpr uint32_t kDisabled = ZX_SOCKET_DISPOSITION_WRITE_DISABLED;
+}  // namespace
+
 zx_status_t Socket::SetDisposition(uint32_t disposition, uint32_t disposition_peer) {
+  // The page is made here if need be: a pair made here and never sent away as a bare
+  // descriptor keeps its dispositions there.
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return user_.Ensure() && user_.BothSidesRead()
+             ? SetDispositionInPage(disposition, disposition_peer)
+             : SetDispositionByShutdown(disposition, disposition_peer);
+}
+
+zx_status_t Socket::SetDispositionInPage(uint32_t disposition, uint32_t disposition_peer) {
+  const int revents = PollSocket(fd(), 0);
+  if (revents < 0) return ZX_ERR_INTERNAL;
+  const bool peer_closed = PeerGone(revents & POLLHUP);
+  const int mine = kDispositionWords + user_.side();
+  const int theirs = kDispositionWords + 1 - user_.side();
+  // Zircon's refusals: re-enabling writes whose earlier bytes are still unread.
+  if (disposition_peer == kEnabled && DisabledInPage(1 - user_.side()) && QueuedBytes() > 0)
+    return ZX_ERR_BAD_STATE;
+  if (!peer_closed && disposition == kEnabled && DisabledInPage(user_.side()) &&
+      UnreadBytes() > 0)
+    return ZX_ERR_BAD_STATE;
+  // Each change rings the doorbell: a wait for WRITE_DISABLED, PEER_WRITE_DISABLED or (when
+  // re-enabled) WRITABLE wakes, in every process. With the peer gone Zircon changes only
+  // this end's own disposition.
+  if (disposition != 0)
+    user_.UpdateWord(mine, kWritesDisabled, disposition == kDisabled ? kWritesDisabled : 0, true);
+  if (disposition_peer != 0 && !peer_closed)
+    user_.UpdateWord(theirs, kWritesDisabled, disposition_peer == kDisabled ? kWritesDisabled : 0,
+                     true);
+  return ZX_OK;
+}
+
+zx_status_t Socket::SetDispositionByShutdown(uint32_t disposition, uint32_t disposition_peer) {
   const Sample sample = Take(0, true);
   if (!sample.ok) return ZX_ERR_INTERNAL;
   const bool peer_closed = PeerGone(sample.revents & POLLHUP);
@@ -351,8 +407,6 @@ zx_status_t Socket::SetDisposition(uint32_t disposition, uint32_t disposition_pe
     write_off = sample.send_shut;
     peer_write_off = sample.revents & (kPollReceiveShut | POLLHUP);
   }
-  constexpr uint32_t kEnabled = ZX_SOCKET_DISPOSITION_WRITE_ENABLED;
-  constexpr uint32_t kDisabled = ZX_SOCKET_DISPOSITION_WRITE_DISABLED;
   // Zircon's own refusals: re-enabling writes whose earlier bytes are still unread.
   if (disposition_peer == kEnabled && peer_write_off && QueuedBytes() > 0) return ZX_ERR_BAD_STATE;
   if (!peer_closed && disposition == kEnabled && write_off && UnreadBytes() > 0)
@@ -382,6 +436,21 @@ zx_status_t Socket::SetDisposition(uint32_t disposition, uint32_t disposition_pe
       user_.UpdateWord(kDispositionWords + 1 - user_.side(), 0, kWritesDisabled);
   }
   return ZX_OK;
+}
+
+std::shared_ptr<Object> Socket::ForTransfer(zx_rights_t rights, bool descriptor_only) {
+  if (descriptor_only) {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    user_.MarkOutside();  // from now on every disposition is a shutdown
+    // What the page alone held becomes the kernel's, which the new holder sees.
+    const bool mine = DisabledInPage(user_.side());
+    const bool theirs = DisabledInPage(1 - user_.side());
+    if (mine || theirs) {
+      shutdown(fd(), mine && theirs ? SHUT_RDWR : mine ? SHUT_WR : SHUT_RD);
+      if (mine) send_shut_.store(true, std::memory_order_release);
+    }
+  }
+  return WithUserSignals::ForTransfer(rights, descriptor_only);
 }
 
 // ---- syscalls -------------------------------------------------------------------------

@@ -5,9 +5,12 @@
 // processes with its kernel queues, and a program outside this library can use the
 // descriptor as a plain socket.
 //
-// Write disposition maps to shutdown(2): disabling this end's writes is SHUT_WR here,
-// disabling the peer's writes is SHUT_RD here (on AF_UNIX stream and seqpacket sockets it
-// sets the peer's send shutdown). Linux can't undo either.
+// Write dispositions live in the pair's shared page (user_signals.h) when every holder of
+// both ends reads it (BothSidesRead): writes and reads look there, and a disposition can be
+// re-enabled. Otherwise (an end sent as a bare descriptor, a peer not made here) they map to
+// shutdown(2), which a program outside the library sees: disabling this end's writes is
+// SHUT_WR here, disabling the peer's is SHUT_RD here (on AF_UNIX stream and seqpacket
+// sockets it sets the peer's send shutdown). Linux can't undo either (docs/objects.md).
 #pragma once
 #include <atomic>
 #include <mutex>
@@ -48,6 +51,11 @@ class Socket : public WithUserSignals {
   zx_signals_t SignalsOnlyCallsLower() const override {
     return ZX_SOCKET_READABLE | ZX_SOCKET_WRITABLE | ZX_SOCKET_PEER_CLOSED;
   }
+  // Also PEER_WRITE_DISABLED and WRITABLE where the page holds the dispositions.
+  bool NeedsWaiter(zx_signals_t wanted) override;
+  // Sent as a bare descriptor: the page no longer reaches every holder, so dispositions
+  // held there become shutdowns (and can no longer be re-enabled).
+  std::shared_ptr<Object> ForTransfer(zx_rights_t rights, bool descriptor_only) override;
 
   // zx_socket_write past the handle checks. STREAM writes can be short.
   zx_status_t Write(const uint8_t* bytes, size_t length, size_t* actual);
@@ -73,7 +81,7 @@ class Socket : public WithUserSignals {
   // A disposition set from the other end shows in the page at once (Look): a wait for it
   // watches the doorbell.
   zx_signals_t PageSignals() const override {
-    return ZX_USER_SIGNAL_ALL | ZX_SOCKET_WRITE_DISABLED;
+    return ZX_USER_SIGNAL_ALL | ZX_SOCKET_WRITE_DISABLED | ZX_SOCKET_PEER_WRITE_DISABLED;
   }
   // What poll(2) and the sticky facts say now.
   struct State {
@@ -107,11 +115,16 @@ class Socket : public WithUserSignals {
   zx_status_t WriteState();   // PEER_CLOSED, BAD_STATE or OK: may this end write?
   // Whether the page says `side`'s writes are disabled (by either end, this process or not).
   bool DisabledInPage(int side) const;
+  // zx_socket_set_disposition on the page alone (BothSidesRead), or through shutdown(2).
+  zx_status_t SetDispositionInPage(uint32_t disposition, uint32_t disposition_peer);
+  zx_status_t SetDispositionByShutdown(uint32_t disposition, uint32_t disposition_peer);
 
   const bool datagram_;
   int send_buffer_ = 0;  // SO_SNDBUF: a write succeeds while fewer bytes are unread
   std::mutex read_mu_;   // a peek and the read that consumes the same record
-  std::mutex write_mu_;  // a STREAM write's pieces stay together
+  // A STREAM write's pieces stay together, and a write and a disposition set in this
+  // process are ordered (a write that passed the page's check is sent before a disable).
+  std::mutex write_mu_;
   // Sticky facts (they never become false again).
   std::atomic<bool> send_shut_{false};
   std::atomic<bool> peer_gone_{false};

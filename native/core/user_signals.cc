@@ -18,6 +18,9 @@ bool UserSignals::Ensure() {
   zx_status_t status;
   SharedSignalsRef made = SharedSignals::Create(&status);
   if (!made) return false;
+  // Before anyone sees it: an end alone here can't tell whether its peer will read it.
+  const uint32_t outside = link_->outside | (link_->both_ends ? 0 : 1u << (1 - side_));
+  if (outside) made->Update(kOutsideWord, 0, outside);
   link_->owner = std::move(made);
   link_->page.store(link_->owner.get(), std::memory_order_release);
   return true;
@@ -38,9 +41,20 @@ zx_status_t UserSignals::Update(bool peer, zx_signals_t clear, zx_signals_t set)
   return ZX_OK;
 }
 
-void UserSignals::UpdateWord(int index, uint32_t clear, uint32_t set) {
+void UserSignals::UpdateWord(int index, uint32_t clear, uint32_t set, bool ring_on_clear) {
   if (!set && !page()) return;
-  if (Ensure()) page()->Update(index, clear, set);
+  if (Ensure()) page()->Update(index, clear, set, ring_on_clear);
+}
+
+void UserSignals::MarkOutside() {
+  std::lock_guard<std::mutex> lock(link_->mu);
+  link_->outside |= 1u << side_;
+  if (link_->owner) link_->owner->Update(kOutsideWord, 0, 1u << side_);
+}
+
+bool UserSignals::BothSidesRead() const {
+  SharedSignals* shared = page();
+  return shared && shared->Load(kOutsideWord) == 0;
 }
 
 size_t UserSignals::Descriptors(int* out) const {

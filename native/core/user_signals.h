@@ -4,7 +4,8 @@
 // object leaves for another process (docs/objects.md, "User signals"). Until then the
 // object costs nothing more than an empty link, and its messages or bytes nothing at all.
 // The page's words: [side 0, side 1] user signals (a pair's end is side 0 when its koid is
-// the lower; a VMO is side 0), then [side 0, side 1] socket dispositions (socket.cc).
+// the lower; a VMO is side 0), then [side 0, side 1] socket dispositions (socket.cc), then
+// the sides held outside (below).
 #pragma once
 #include <atomic>
 #include <memory>
@@ -19,18 +20,26 @@ namespace zxc {
 // holding kWritesDisabled once that end's writes are disabled (socket.cc).
 constexpr int kDispositionWords = 2;
 constexpr uint32_t kWritesDisabled = 1;
+// Word kOutsideWord holds bit (1 << side) once that side's descriptor may be used where the
+// page is not read: sent alone (a startup handle, fdio), or a peer whose ends were not made
+// together here (an end received without a page knows nothing of its peer's). Never cleared.
+constexpr int kOutsideWord = 4;
 
 class UserSignals {
  public:
   // What the ends of one pair made here share: they find the same page whichever makes it.
   struct Link {
+    explicit Link(bool both_ends) : both_ends(both_ends) {}
+    const bool both_ends;                       // both ends of the pair were made with it
     std::mutex mu;                              // makes the page once
     std::atomic<SharedSignals*> page{nullptr};  // set once, never cleared
     SharedSignalsRef owner;                     // keeps it mapped (under mu)
+    uint32_t outside = 0;                       // kOutsideWord's bits before the page (under mu)
   };
   using LinkRef = std::shared_ptr<Link>;
 
-  static LinkRef NewLink() { return std::make_shared<Link>(); }
+  // `both_ends`: the link of a pair made here (the page then starts with no side outside).
+  static LinkRef NewLink(bool both_ends = false) { return std::make_shared<Link>(both_ends); }
   // `side`: 0 or 1 (PairSide), 0 for an object without a peer.
   UserSignals(LinkRef link, int side) : link_(std::move(link)), side_(side) {}
   static int PairSide(zx_koid_t koid, zx_koid_t peer_koid) {
@@ -52,7 +61,11 @@ class UserSignals {
   zx_status_t Update(bool peer, zx_signals_t clear, zx_signals_t set);
   // A word of the page other than the user signals (dispositions); 0 without a page.
   uint32_t LoadWord(int index) const;
-  void UpdateWord(int index, uint32_t clear, uint32_t set);
+  void UpdateWord(int index, uint32_t clear, uint32_t set, bool ring_on_clear = false);
+  // This side's descriptor goes where the page is not read: kOutsideWord, now or once made.
+  void MarkOutside();
+  // Whether every holder of both sides reads the page: it exists and no side is outside.
+  bool BothSidesRead() const;
 
   // The page's descriptors that travel after the object's own: memfd, doorbell (none
   // without a page).
