@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Channel,
   fdio,
+  Port,
   Socket,
   SocketStream,
   sys,
@@ -48,6 +49,7 @@ import {
   ZX_SOCKET_WRITE_DISABLED as WRITE_DISABLED,
   ZX_TIME_INFINITE,
   ZX_INFO_SOCKET,
+  ZX_PKT_TYPE_SIGNAL_ONE,
   ZX_RIGHT_INSPECT,
 } from '../lib/index';
 import { native } from '../lib/native';
@@ -924,6 +926,97 @@ describe('across processes', () => {
     expect(readStatus(mine)).toBe(ZX_ERR_PEER_CLOSED);
     closeAll(mine);
   });
+
+  it.each(KINDS)(
+    '%s: an end sent in a message: dispositions in the shared page, re-enabled from either process; sync waits, async waits and ports on both sides see them',
+    async (_, options) => {
+      const soon = () => sys.deadlineAfter(20n * SECOND);
+      const [mine, theirs] = socketPair(options);
+      const peer = new Peer();
+      await peer.call({ op: 'take' }, [theirs]);
+      write(mine, 'before');
+      // The child blocks in objectWaitOne until this process disables its own writes.
+      peer.send({ op: 'wait', signals: PEER_WRITE_DISABLED, ms: 20_000 });
+      expect(sys.socketSetDisposition(mine, DISABLED, 0)).toBe(ZX_OK);
+      expect(await peer.reply()).toEqual({ status: ZX_OK, observed: READABLE | WRITABLE | PEER_WRITE_DISABLED });
+      expect(writeStatus(mine)).toBe(ZX_ERR_BAD_STATE);
+      // Written before the disable: still read there, then BAD_STATE.
+      expect(await peer.call({ op: 'read', length: 100 })).toEqual({ status: ZX_OK, text: 'before' });
+      expect(await peer.call({ op: 'read', length: 100 })).toEqual({ status: ZX_ERR_BAD_STATE, text: '' });
+
+      // The child re-enables this end's writes: WRITABLE comes back for a sync wait, an async
+      // wait and a port here.
+      const port = Port.create();
+      expect(sys.objectWaitAsync(mine, port.raw, 1n, WRITABLE, 0)).toBe(ZX_OK);
+      const writable = sys.objectWaitOneAsync(mine, WRITABLE, soon());
+      peer.send({ op: 'disposition', d: 0, dp: ENABLED });
+      expect(sys.objectWaitOne(mine, WRITABLE, soon())).toEqual({ status: ZX_OK, observed: WRITABLE });
+      expect(await peer.reply()).toEqual({ status: ZX_OK });
+      expect(await writable).toEqual({ status: ZX_OK, observed: WRITABLE });
+      const packet = await port.wait({ timeout: 20_000 });
+      expect(packet.type === ZX_PKT_TYPE_SIGNAL_ONE && [packet.key, packet.signal.observed]).toEqual([1n, WRITABLE]);
+      port.close();
+      write(mine, 'after');
+      expect(await peer.call({ op: 'read', length: 100 })).toEqual({ status: ZX_OK, text: 'after' });
+
+      // A port there sees PEER_WRITE_DISABLED come again; this process re-enables its writes.
+      expect(await peer.call({ op: 'portObserve', signals: PEER_WRITE_DISABLED })).toEqual({ status: ZX_OK });
+      expect(sys.socketSetDisposition(mine, DISABLED, 0)).toBe(ZX_OK);
+      expect(await peer.call({ op: 'portWait', ms: 20_000 })).toEqual({
+        status: ZX_OK,
+        observed: WRITABLE | PEER_WRITE_DISABLED,
+      });
+      expect(sys.socketSetDisposition(mine, ENABLED, 0)).toBe(ZX_OK);
+      expect(await peer.call({ op: 'signals' })).toEqual({ observed: WRITABLE });
+
+      // The child's writes, disabled from here (its blocked wait wakes), re-enabled there.
+      peer.send({ op: 'wait', signals: WRITE_DISABLED, ms: 20_000 });
+      expect(sys.socketSetDisposition(mine, 0, DISABLED)).toBe(ZX_OK);
+      expect(await peer.reply()).toEqual({ status: ZX_OK, observed: WRITE_DISABLED });
+      expect(await peer.call({ op: 'write', text: 'no' })).toEqual({ status: ZX_ERR_BAD_STATE, actual: 0 });
+      expect(readStatus(mine)).toBe(ZX_ERR_BAD_STATE);
+      expect(signalsOf(mine)).toBe(WRITABLE | PEER_WRITE_DISABLED);
+      const readable = sys.objectWaitOneAsync(mine, READABLE, soon());
+      expect(await peer.call({ op: 'disposition', d: ENABLED, dp: 0 })).toEqual({ status: ZX_OK });
+      expect(signalsOf(mine)).toBe(WRITABLE);
+      expect(readStatus(mine)).toBe(ZX_ERR_SHOULD_WAIT);
+      expect(await peer.call({ op: 'write', text: 'yes' })).toEqual({ status: ZX_OK, actual: 3 });
+      expect(await readable).toEqual({ status: ZX_OK, observed: READABLE | WRITABLE });
+      expect(readText(mine)).toBe('yes');
+      await peer.exit();
+      expect(signalsOf(mine)).toBe(PEER_CLOSED);
+      closeAll(mine);
+    },
+  );
+
+  it.each(KINDS)(
+    '%s: a peer killed while both directions are disabled in the page: PEER_CLOSED wakes a sync wait, an async wait and a port here',
+    async (_, options) => {
+      const soon = () => sys.deadlineAfter(20n * SECOND);
+      const [mine, theirs] = socketPair(options);
+      const peer = new Peer();
+      await peer.call({ op: 'take' }, [theirs]);
+      write(mine, 'unread');
+      expect(sys.socketSetDisposition(mine, DISABLED, DISABLED)).toBe(ZX_OK);
+      expect(await peer.call({ op: 'signals' })).toEqual({
+        observed: READABLE | WRITE_DISABLED | PEER_WRITE_DISABLED,
+      });
+      const port = Port.create();
+      expect(sys.objectWaitAsync(mine, port.raw, 2n, PEER_CLOSED, 0)).toBe(ZX_OK);
+      const closed = sys.objectWaitOneAsync(mine, PEER_CLOSED, soon());
+      peer.proc.proc.kill('SIGKILL');
+      const all = PEER_CLOSED | WRITE_DISABLED | PEER_WRITE_DISABLED;
+      expect(sys.objectWaitOne(mine, PEER_CLOSED, soon())).toEqual({ status: ZX_OK, observed: all });
+      expect(await closed).toEqual({ status: ZX_OK, observed: all });
+      const packet = await port.wait({ timeout: 20_000 });
+      expect(packet.type === ZX_PKT_TYPE_SIGNAL_ONE && [packet.key, packet.signal.observed]).toEqual([2n, all]);
+      port.close();
+      expect(await peer.proc.closed).toEqual({ code: null, signal: 'SIGKILL' });
+      expect(readStatus(mine)).toBe(ZX_ERR_PEER_CLOSED);
+      expect(writeStatus(mine)).toBe(ZX_ERR_PEER_CLOSED);
+      closeAll(peer.channel, mine);
+    },
+  );
 
   it("the child disables this end's writes (dispositionPeer): WRITE_DISABLED and BAD_STATE here; its close wakes a blocked wait", async () => {
     const [mine, theirs] = socketPair(ZX_SOCKET_STREAM);

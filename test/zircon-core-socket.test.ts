@@ -12,8 +12,6 @@
 //   WriteFromPartialBadBuffer, ReadToPartialBadBuffer: JS passes no raw pointers (a
 //   Uint8Array is always valid memory), and VMAR mappings without permissions don't exist
 //   here.
-// - DisableWriteLocal, DisableWritePeer, DisableWriteBoth: kept up to the re-enabling of
-//   writes, which Linux can't do (shutdown(2) is final: docs/objects.md, Sockets).
 import { describe, expect, it } from 'vitest';
 import {
   sys,
@@ -47,7 +45,7 @@ import {
 } from '../lib/index';
 import { basic, closeAll, signalsOf } from './fixtures/channels';
 import { keepBaseline, socketPair } from './fixtures/core';
-import { give, peerWithChannel, startPeer } from './fixtures/peer';
+import { give, type Peer, peerWithChannel, startPeer } from './fixtures/peer';
 
 const MSG1 = '12345';
 const MSG2 = 'abcdef';
@@ -214,14 +212,28 @@ describe('SocketTest', () => {
     closeAll(local, remote);
   });
 
-  // disable_write_helper up to the re-enabling; the remote is in another process.
+  // disable_write_helper; the remote is in another process. WithShutdown: it went there as a
+  // startup handle without a page (its bare descriptor), so dispositions are shutdown(2),
+  // which can't be undone: the test stops before the re-enabling, as Zircon's does.
+  // WithSetDisposition: it went in a channel message with the pair's page, which then holds
+  // the dispositions, and the test goes on to re-enable both (docs/objects.md, Sockets).
   it.each([
-    ['DisableWriteLocal', true, false],
-    ['DisableWritePeer', false, true],
-    ['DisableWriteBoth', true, true],
-  ])('%s (the remote in another process)', async (_, disableLocal, disableRemote) => {
+    ['DisableWriteLocalWithShutdown', true, false, true],
+    ['DisableWritePeerWithShutdown', false, true, true],
+    ['DisableWriteBothEndpointWithShutdown', true, true, true],
+    ['DisableWriteLocalWithSetDisposition', true, false, false],
+    ['DisableWritePeerWithSetDisposition', false, true, false],
+    ['DisableWriteBothEndpointsWithSetDisposition', true, true, false],
+  ])('%s (the remote in another process)', async (_, disableLocal, disableRemote, useShutdown) => {
     const [local, remote] = socketPair();
-    const peer = startPeer({ remote });
+    let peer: Peer;
+    let ch = 0;
+    if (useShutdown) {
+      peer = startPeer({ remote });
+    } else {
+      ({ peer, ch } = peerWithChannel());
+      await give(peer, ch, [remote], ['remote']);
+    }
     const far = async () => (await peer.do({ signals: 'remote' }))[0];
     let localState = ZX_SOCKET_WRITABLE;
     let remoteState = ZX_SOCKET_WRITABLE;
@@ -280,8 +292,26 @@ describe('SocketTest', () => {
     ]);
     remoteState &= ~ZX_SOCKET_READABLE;
     expect(await far()).toBe(remoteState);
+
+    if (useShutdown) {
+      // Linux can't undo a shutdown: the one refusal left (docs/objects.md, Sockets).
+      if (disableLocal) expect(sys.socketSetDisposition(local, ENABLED, 0)).toBe(ZX_ERR_NOT_SUPPORTED);
+    } else {
+      // Enable writes on both ends; reading and writing work again both ways.
+      expect(sys.socketSetDisposition(local, ENABLED, ENABLED)).toBe(ZX_OK);
+      expect(signalsOf(local)).toBe(ZX_SOCKET_WRITABLE);
+      expect(await far()).toBe(ZX_SOCKET_WRITABLE);
+      write(local, MSG2);
+      expect(await peer.do({ socketWrite: 'remote', text: MSG3 })).toEqual([ZX_OK]);
+      expect(signalsOf(local)).toBe(ZX_SOCKET_WRITABLE | ZX_SOCKET_READABLE);
+      expect(await far()).toBe(ZX_SOCKET_WRITABLE | ZX_SOCKET_READABLE);
+      expect(read(local, READ_BUF).toString()).toBe(MSG3);
+      expect(await peer.do({ socketRead: 'remote', length: READ_BUF })).toEqual([{ status: ZX_OK, text: MSG2 }]);
+      expect(signalsOf(local)).toBe(ZX_SOCKET_WRITABLE);
+      expect(await far()).toBe(ZX_SOCKET_WRITABLE);
+    }
     await peer.exit();
-    closeAll(local);
+    closeAll(local, ...(ch ? [ch] : []));
   });
 
   it('SetDispositionOfClosedPeerWithBufferedData', () => {
