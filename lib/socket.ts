@@ -111,8 +111,10 @@ export class Socket extends Handle {
 
   /** zx_socket_set_disposition: ZX_SOCKET_DISPOSITION_WRITE_DISABLED stops this end's
    *  writes (`disposition`) or the peer's (`dispositionPeer`); the reader then gets what
-   *  was written, then the end. Linux can't re-enable: WRITE_ENABLED on a disabled side
-   *  throws NOT_SUPPORTED. */
+   *  was written, then the end. WRITE_ENABLED re-enables them once that is read (BAD_STATE
+   *  before). Where an end went out as a bare descriptor, dispositions are shutdowns, which
+   *  Linux can't undo: WRITE_ENABLED on a disabled side then throws NOT_SUPPORTED
+   *  (docs/objects.md, "Write dispositions"). */
   setDisposition(disposition: number, dispositionPeer = 0): void {
     check(sys.socketSetDisposition(this.raw, disposition, dispositionPeer), 'Socket.setDisposition');
   }

@@ -663,6 +663,10 @@ describe('socketSetDisposition', () => {
       expect(signalsOf(a)).toBe(PEER_CLOSED);
       expect(sys.socketSetDisposition(a, DISABLED, 0)).toBe(ZX_OK);
       expect(signalsOf(a)).toBe(PEER_CLOSED | WRITE_DISABLED);
+      // Its own disposition still changes (in the page), as in Zircon; writes say the peer is gone.
+      expect(sys.socketSetDisposition(a, ENABLED, 0)).toBe(ZX_OK);
+      expect(signalsOf(a)).toBe(PEER_CLOSED);
+      expect(writeStatus(a)).toBe(ZX_ERR_PEER_CLOSED);
 
       const [c, d] = socketPair(options);
       expect(sys.socketSetDisposition(d, DISABLED, 0)).toBe(ZX_OK);
