@@ -148,6 +148,11 @@ void Endpoint::FailCallsLocked(zx_status_t status) {
   }
 }
 
+// No port looks around this (ObservedChange): a pump lowers no signal a port has seen.
+// While calls are pending every look (Signals) pumps first, so a reply or a record the
+// pump drops never showed as READABLE; a message stepped over keeps READABLE up in the
+// stash, whose rise observers hear of (OnSignalsChanged). Test: port.test.ts, "a sync call
+// pumping its reply past ...".
 void Endpoint::PumpForCalls(size_t max_records) {
   std::lock_guard<std::mutex> lock(inbound_mu_);
   PumpLocked(max_records);
