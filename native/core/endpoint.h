@@ -147,6 +147,15 @@ class Endpoint : public WithUserSignals {
   // READABLE: a level-triggered poll would spin. Its waiters watch edges instead (Object::
   // WatchIn: data, hangup, and room to write, for the outbound queue's watch).
   bool PollableFd() const override;
+  // A sync wait on a framed stream polls its socket first, which answers at once for a
+  // whole frame or a hangup; it watches edges only once the socket shows part of a frame
+  // (NeedsWaiterAfter), or from the start if user signals (the doorbell) are wanted.
+  bool NeedsWaiter(zx_signals_t wanted) override {
+    return (wanted & PageSignals()) && WithUserSignals::NeedsWaiter(wanted);
+  }
+  bool NeedsWaiterAfter(short revents, zx_signals_t now) const override {
+    return !PollableFd() && (revents & POLLIN) && !(now & ZX_CHANNEL_READABLE);
+  }
   // A framed stream's: whether a read would take something now (a stashed message, or a
   // whole frame at the head), in one look at the socket.
   bool WholeFrameAtHead();

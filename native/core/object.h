@@ -46,11 +46,14 @@ class Object : public std::enable_shared_from_this<Object> {
   // False when the state lives in shared memory, not in fd(): a waiter then watches
   // through an edge-triggered poller of its own (OpenWaiter; core/poller.h).
   virtual bool PollableFd() const { return true; }
-  // Whether a waiter for `wanted` must watch through a poller of its own
+  // Whether a wait for `wanted` must start watching through a poller of its own
   // (OpenWaiter) rather than poll fd(): !PollableFd(), or user signals wanted of an object
   // that keeps them in a shared page (made here if there is none yet, so that the waiter
   // watches its doorbell; docs/objects.md, "User signals").
   virtual bool NeedsWaiter(zx_signals_t wanted) { return !PollableFd(); }
+  // Whether a wait that polled fd() and saw `revents`, the signals being `now`, must watch
+  // through a waiter from then on (a poll would spin: a framed channel's part of a frame).
+  virtual bool NeedsWaiterAfter(short revents, zx_signals_t now) const { return false; }
   // Registers in the poller `poller`, edge-triggered with `data`, every descriptor
   // whose activity may change Signals() (one already there is left as it is). Ports and
   // private waiters use it.

@@ -162,11 +162,11 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
         canceled = true;
       }
       if (items[i].pending & items[i].waitfor) satisfied = true;
-      // A framed endpoint is polled on its socket until the socket shows what is only part
-      // of a frame; from then on through edges (Endpoint::PollableFd), or it would spin.
-      if (endpoint && !endpoint->PollableFd() && waiters[i] < 0 && (revents & POLLIN) &&
-          !(items[i].pending & ZX_CHANNEL_READABLE) && !satisfied &&
-          (waiters[i] = OpenWaiter(*endpoint)) < 0)
+      // What the poll showed may call for edges from now on (a framed endpoint's part of a
+      // frame), or the poll would spin.
+      if (waiters[i] < 0 && !satisfied &&
+          infos[i].object->NeedsWaiterAfter(revents, items[i].pending) &&
+          (waiters[i] = OpenWaiter(*infos[i].object)) < 0)
         canceled = no_waiter = true;
     }
     zx_status_t status = ZX_ERR_SHOULD_WAIT;
@@ -194,13 +194,8 @@ zx_status_t ObjectWaitMany(WaitItem* items, size_t count, zx_time_t deadline) {
           unregister();
           return ZX_ERR_NO_RESOURCES;
         }
-        // A framed endpoint starts on its socket (its waiter comes once the socket shows
-        // part of a frame, above), unless user signals are wanted: then its waiter holds
-        // the socket's edges and the doorbell from the start.
-        Endpoint* endpoint = endpoint_at(i);
-        const bool framed_later =
-            endpoint && !endpoint->PollableFd() && !(items[i].waitfor & ZX_USER_SIGNAL_ALL);
-        const bool own = !framed_later && infos[i].object->NeedsWaiter(items[i].waitfor);
+        // (A waiter may also come later: NeedsWaiterAfter, above.)
+        const bool own = infos[i].object->NeedsWaiter(items[i].waitfor);
         waiters[i] = own ? OpenWaiter(*infos[i].object) : -1;
         if (own && waiters[i] < 0) {
           unregister();
