@@ -64,7 +64,8 @@ EnvLoop::Watch* EnvLoop::WatchFor(const ObjectRef& object, zx_signals_t wanted) 
     watch = made.release();
   }
   if (own_waiter && watch->waiter < 0 && watch->bell < 0) {
-    const int bell = OpenWaiter(*object);
+    // The doorbell alone: the poll above watches the descriptor.
+    const int bell = object->user_signals() ? object->user_signals()->OpenBell() : OpenWaiter(*object);
     if (bell < 0) return nullptr;
     if (watch->bell_poll.Open(this, loop_, uv_poll_init, bell) != 0) {
       close(bell);
@@ -88,8 +89,10 @@ void EnvLoop::CloseWatch(Watch* watch) {
 // None once the peer is gone (HUP would fire forever): only a deadline or close is left.
 void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
   watch->updated_at = ++update_serial_;
-  // The bell rings for waits on what the object's page holds (user signals) only.
-  if (watch->bell >= 0) {
+  // The bell rings for waits on what the object's page holds (user signals) only. Between
+  // two waits (no op) it stays as it is: a loop that waits again and again doesn't start
+  // and stop it each time.
+  if (watch->bell >= 0 && !watch->ops.empty()) {
     bool user = false;
     for (Op* op : watch->ops)
       if (Wait* wait = op->AsWait()) user |= watch->object->NeedsWaiter(wait->signals);

@@ -1,6 +1,9 @@
 #include "core/user_signals.h"
 
 #include <errno.h>
+#include <unistd.h>
+
+#include "core/poller.h"
 
 namespace zxc {
 
@@ -68,6 +71,17 @@ size_t UserSignals::Descriptors(int* out) const {
 bool UserSignals::WatchIn(int epfd, uint64_t data) const {
   SharedSignals* shared = page();
   return !shared || shared->WatchIn(epfd, data) || errno == EEXIST;
+}
+
+int UserSignals::OpenBell() const {
+  SharedSignals* shared = page();
+  if (!shared) return -1;
+  const int poller = PollerCreate();
+  if (poller >= 0 && !shared->WatchIn(poller, 0)) {
+    close(poller);
+    return -1;
+  }
+  return poller;
 }
 
 WithUserSignals::WithUserSignals(zx_obj_type_t type, int fd, zx_koid_t koid, zx_koid_t related_koid,

@@ -73,6 +73,9 @@ class UserSignals {
   // Adds the doorbell to `epfd` (edge-triggered, `data`) if there is a page; already
   // there is fine (a port's watch made before the page was).
   bool WatchIn(int epfd, uint64_t data) const;
+  // A waiter (OpenWaiter) watching the doorbell alone, for a watch that polls the object's
+  // descriptor already; -1 if there is no page or the OS refuses.
+  int OpenBell() const;
 
  private:
   LinkRef link_;
