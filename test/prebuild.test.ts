@@ -1,12 +1,15 @@
 // Which binary the package loads: a local build in build/Release before a prebuilt one in
 // prebuilds/<platform>-<arch>/ (node-gyp-build's order, as README.md says), the prebuild
-// only for its own libc, and with neither an error that says what to run.
+// only for its own libc, on a Mac the one for its architecture, and with neither an error
+// that says what to run.
 import { execFile } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
+const run = promisify(execFile);
 const root = path.join(__dirname, '..');
 const localBuild = path.join(root, 'build/Release/zircon_ipc.node');
 const dirs: string[] = [];
@@ -67,6 +70,38 @@ describe('which binary loads', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual({ text: 'hi', mapped: [path.join(dir, prebuild)] });
+  });
+
+  it("on a Mac, node-gyp-build picks the macOS prebuild for the Mac's architecture", async () => {
+    // What the package ships (prebuilds/darwin-*/zircon-ipc.node carry no libc tag: on
+    // macOS node-gyp-build takes the libc to be "glibc"). npm's platform and arch variables,
+    // which node-gyp-build reads instead of the machine's, make this machine a Mac.
+    const dir = packageWith([
+      'prebuilds/darwin-x64/zircon-ipc.node',
+      'prebuilds/darwin-arm64/zircon-ipc.node',
+      prebuild,
+      `prebuilds/${process.platform}-${process.arch}/zircon-ipc.musl.node`,
+    ]);
+    const resolved = await Promise.all(
+      ['x64', 'arm64'].map(async (arch) => {
+        const env: NodeJS.ProcessEnv = { ...process.env, npm_config_platform: 'darwin', npm_config_arch: arch };
+        delete env.LIBC;
+        delete env.ZIRCON_IPC_PREBUILD;
+        const { stdout } = await run(
+          process.execPath,
+          ['-p', `require('node-gyp-build').path(${JSON.stringify(dir)})`],
+          {
+            cwd: root,
+            env,
+          },
+        );
+        return stdout.trim();
+      }),
+    );
+    expect(resolved).toEqual([
+      path.join(dir, 'prebuilds/darwin-x64/zircon-ipc.node'),
+      path.join(dir, 'prebuilds/darwin-arm64/zircon-ipc.node'),
+    ]);
   });
 
   it('with no local build and no fitting prebuild, the error says what happened and what to run', async () => {
