@@ -18,6 +18,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,6 +72,50 @@ describe('npm scripts', () => {
   it('prepack makes the prebuilds', () => {
     expect(pkg.scripts.prepack).toBe('npm run prebuilds');
     expect(pkg.scripts.prebuilds).toBe('node scripts/prebuilds.mjs');
+  });
+});
+
+describe('building from source on macOS', () => {
+  let dir: string;
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("node-gyp's macOS configuration builds every source: C++17, exceptions, -O2, -Wall -Wextra, macOS 11", async () => {
+    // gyp's make generator in its macOS flavour, as node-gyp runs it on a Mac; gyp asks
+    // Xcode for its version, so a stand-in xcodebuild answers (and xcrun fails, as without
+    // one). Node's headers from beside this node, as scripts/prebuilds.mjs takes them.
+    dir = mkdtempSync(path.join(tmpdir(), 'zircon-ipc-gyp-mac-'));
+    mkdirSync(path.join(dir, 'bin'));
+    writeFileSync(path.join(dir, 'bin/xcodebuild'), '#!/bin/sh\necho "Xcode 15.0"; echo "Build version 15A240d"\n', {
+      mode: 0o755,
+    });
+    writeFileSync(path.join(dir, 'bin/xcrun'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    for (const file of ['binding.gyp', 'package.json', 'native', 'node_modules']) {
+      symlinkSync(path.join(root, file), path.join(dir, file));
+    }
+    const nodeGyp = path.join(root, 'node_modules/node-gyp/bin/node-gyp.js');
+    const nodedir = path.join(path.dirname(process.execPath), '..');
+    await run(process.execPath, [nodeGyp, 'configure', `--nodedir=${nodedir}`, '--', '-f', 'make-mac', '-DOS=mac'], {
+      cwd: dir,
+      env: { ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH}` },
+    });
+    const makefile = readFileSync(path.join(dir, 'build/zircon_ipc.target.mk'), 'utf8');
+    const flags = (name: string) =>
+      makefile
+        .match(new RegExp(`^${name} := \\\\\n((?:\t.*\n)*)`, 'm'))?.[1]
+        .split('\n')
+        .map((line) => line.trim().replace(/ \\$/, ''))
+        .filter(Boolean) ?? [];
+    const compile = [...flags('CFLAGS_Release'), ...flags('CFLAGS_CC_Release')];
+    expect(compile).toEqual(
+      expect.arrayContaining(['-std=c++17', '-O2', '-Wall', '-Wextra', '-mmacosx-version-min=11.0']),
+    );
+    expect(compile).not.toContain('-fno-exceptions');
+    // The last -O wins: the project's -O2, as on Linux, not Node's Release -O3.
+    expect(compile.filter((flag) => /^-O\d$/.test(flag)).pop()).toBe('-O2');
+    expect(flags('LDFLAGS_Release')).toEqual(expect.arrayContaining(['-undefined dynamic_lookup']));
+    const gyp = JSON.parse(readFileSync(path.join(root, 'binding.gyp'), 'utf8'));
+    const objects = flags('OBJS').map((o) => o.replace('$(obj).target/$(TARGET)/', '').replace(/\.o$/, '.cc'));
+    expect(objects).toEqual(gyp.targets[0].sources);
   });
 });
 
