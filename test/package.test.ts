@@ -215,7 +215,7 @@ describe.skipIf(!current && !process.env.CI)('the published package', () => {
   });
 
   it.each(MACHO_PREBUILDS)(
-    '$file is a 64-bit Mach-O bundle for $cpu and macOS 11, exporting only the module entry',
+    '$file is a 64-bit Mach-O bundle for $cpu and macOS 11 with exception tables, exporting only the module entry',
     ({ file, cpuType }) => {
       const binary = path.join(root, file);
       const header = readFileSync(binary).subarray(0, 16);
@@ -226,6 +226,11 @@ describe.skipIf(!current && !process.env.CI)('the published package', () => {
       expect(commands.match(/^\s*platform (\w+)\n\s*sdk \S+\n\s*minos (\S+)$/m)?.slice(1)).toEqual(['macos', '11.0']);
       // Signed (ad hoc at least): Apple silicon loads no unsigned code.
       expect(commands).toMatch(/^\s*cmd LC_CODE_SIGNATURE$/m);
+      // C++ exceptions can unwind: __unwind_info names the personality routine and the
+      // catch tables (LSDAs) of the functions that catch.
+      const unwind = execFileSync('llvm-objdump-14', ['--macho', '--unwind-info', binary], { encoding: 'utf8' });
+      expect(unwind).toMatch(/Number of personality functions in array:\s+0x1$/m);
+      expect(unwind.split('LSDA descriptors:')[1].match(/LSDA offset=/g)?.length).toBeGreaterThan(0);
       const exported = execFileSync('llvm-nm-14', ['-m', '--defined-only', '--extern-only', binary], {
         encoding: 'utf8',
       })
