@@ -64,7 +64,13 @@ Socket::Socket(int fd, bool datagram, zx_koid_t koid, zx_koid_t related_koid,
 zx_status_t Socket::CreatePair(bool datagram, SocketRef* out0, SocketRef* out1) {
   int fds[2];
   const int type = datagram ? SOCK_SEQPACKET : SOCK_STREAM;
-  if (SocketPair(type, fds) != 0) return CreationStatus(errno);
+  // A system without that kind of AF_UNIX socket (macOS has no SOCK_SEQPACKET there:
+  // docs/architecture.md, "Backends") can't make a DATAGRAM pair at all.
+  if (SocketPair(type, fds) != 0)
+    return StatusForErrno(errno, ZX_ERR_NO_MEMORY,
+                          {{EPROTONOSUPPORT, ZX_ERR_NOT_SUPPORTED},
+                           {ESOCKTNOSUPPORT, ZX_ERR_NOT_SUPPORTED},
+                           {EPROTOTYPE, ZX_ERR_NOT_SUPPORTED}});
   for (int fd : fds)
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSendBufferRequest, sizeof kSendBufferRequest);
   zx_koid_t k0 = NewKoid(), k1 = NewKoid();
