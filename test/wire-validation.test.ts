@@ -51,6 +51,13 @@ afterEach(() => {
 
 // What raw-records.py sends, in order; the ones marked with a pipe carry the read end of
 // a pipe whose write end the script keeps, so it can tell whether the reader closed it.
+// Each breaks one rule: pages and doorbells are the backend's own kind
+// (test/fixtures/zx_memory.py, zx_doorbell.py) unless the name says otherwise. A page that
+// could be shrunk is an unsealed memfd, or on the portable backend a regular file (not a
+// shared-memory object); a page no holder can write is sealed against writes, or there
+// opened read-only; a silent doorbell is an eventfd whose counter is 0, on the portable
+// backend not its kind at all (docs/wire-format.md; docs/objects.md, "VMOs on the portable
+// backend").
 const BAD_RECORDS = [
   'garbage', //            bad magic (with a pipe)
   'short', //              shorter than a header
@@ -64,8 +71,8 @@ const BAD_RECORDS = [
   'channel-unconnected', // a CHANNEL entry, a SEQPACKET socket never connected attached
   'unknown-type', //       an entry of type 0xBEEF (with a pipe)
   'event-one-fd', //       an EVENT entry (2 descriptors) with 1 (a pipe)
-  'event-pipes', //        an EVENT entry with two pipes instead of a memfd and an eventfd
-  'event-unsealed', //     an EVENT entry whose memfd could be shrunk under a mapping
+  'event-pipes', //        an EVENT entry with two pipes instead of a page and a doorbell
+  'event-unsealed', //     an EVENT entry whose page could be shrunk under a mapping
   'event-silent-doorbell', // an EVENT entry whose eventfd's counter is 0: a ring would wake nobody
   'port', //               a PORT entry: ports never travel (with a pipe)
   'signals-missing', //    a CHANNEL entry with its user signals' page (0x80000000), no page attached
