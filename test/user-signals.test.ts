@@ -1,5 +1,5 @@
-// User signals (ZX_USER_SIGNAL_0..7) on channels, sockets and VMOs: objectSignal on the
-// object itself, objectSignalPeer on a channel's or socket's peer, with Zircon's statuses
+// User signals (ZX_USER_SIGNAL_0..7) on channels, sockets, VMOs and timers: objectSignal on
+// the object itself, objectSignalPeer on a channel's or socket's peer, with Zircon's statuses
 // in Zircon's order; seen by sync waits, async waits and ports in this process and in every
 // other process holding the object or its peer, also after the object moved on to a third.
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import {
   ZX_CHANNEL_PEER_CLOSED,
   ZX_CHANNEL_READABLE,
   ZX_CHANNEL_WRITABLE,
+  ZX_CLOCK_MONOTONIC,
   ZX_ERR_ACCESS_DENIED,
   ZX_ERR_BAD_HANDLE,
   ZX_ERR_BAD_STATE,
@@ -26,6 +27,7 @@ import {
   ZX_INFO_HANDLE_BASIC,
   ZX_OBJ_TYPE_CHANNEL,
   ZX_OBJ_TYPE_SOCKET,
+  ZX_OBJ_TYPE_TIMER,
   ZX_OBJ_TYPE_VMO,
   ZX_OK,
   ZX_PKT_TYPE_SIGNAL_ONE,
@@ -42,6 +44,7 @@ import {
   ZX_SOCKET_STREAM,
   ZX_SOCKET_WRITABLE,
   ZX_SOCKET_WRITE_DISABLED,
+  ZX_TIMER_SIGNALED,
   ZX_USER_SIGNAL_0,
   ZX_USER_SIGNAL_1,
   ZX_USER_SIGNAL_2,
@@ -81,7 +84,7 @@ afterEach(async () => {
 
 interface Kind {
   name: string;
-  /** [this end, its peer] (a VMO: [the VMO, a duplicate of it]). */
+  /** [this end, its peer] (a VMO or a timer: [the object, a duplicate of it]). */
   make(): [number, number];
   peered: boolean;
   /** Its signals with nothing raised, as this end sees them. */
@@ -115,6 +118,15 @@ const kinds: Kind[] = [
     },
     peered: false,
     rest: ZX_VMO_ZERO_CHILDREN,
+  },
+  {
+    name: 'timer',
+    make: () => {
+      const timer = sys.timerCreate(0, ZX_CLOCK_MONOTONIC).out;
+      return [timer, sys.handleDuplicate(timer, ZX_RIGHT_SAME_RIGHTS).out];
+    },
+    peered: false,
+    rest: 0, // not armed: SIGNALED (the timerfd's, not settable) is down
   },
 ];
 
@@ -150,7 +162,7 @@ describe.each(kinds)('$name: statuses in Zircon’s order', (kind) => {
     // The same bit in clear and set ends up set.
     expect(sys.objectSignal(h, ZX_USER_SIGNAL_ALL, ZX_USER_SIGNAL_1)).toBe(ZX_OK);
     expect(signalsOf(h)).toBe(all(ZX_USER_SIGNAL_1));
-    // A peer's are its own; a VMO's duplicate is the same VMO.
+    // A peer's are its own; a VMO's or a timer's duplicate is the same object.
     expect(signalsOf(other) & ZX_USER_SIGNAL_ALL).toBe(kind.peered ? 0 : ZX_USER_SIGNAL_1);
     expect(sys.handleCloseMany([h, other])).toBe(ZX_OK);
   });
@@ -158,7 +170,7 @@ describe.each(kinds)('$name: statuses in Zircon’s order', (kind) => {
   it(
     kind.peered
       ? 'objectSignalPeer: ACCESS_DENIED without SIGNAL_PEER, INVALID_ARGS, then PEER_CLOSED once the peer is gone'
-      : 'objectSignalPeer: ACCESS_DENIED (a VMO has no SIGNAL_PEER right, and no peer: NOT_SUPPORTED with one)',
+      : 'objectSignalPeer: ACCESS_DENIED (a VMO or a timer has no SIGNAL_PEER right, and no peer)',
     () => {
       const [h, other] = kind.make();
       if (!kind.peered) {
@@ -318,7 +330,7 @@ describe('the classes: handle.signal(clear, set); signalPeer(clear, set) on Chan
     },
   );
 
-  it('Vmo and Event: signal, seen through every handle; ACCESS_DENIED without ZX_RIGHT_SIGNAL (a port’s handles never have it); a Timer: NOT_SUPPORTED', () => {
+  it('Vmo, Event and Timer: signal, seen through every handle; ACCESS_DENIED without ZX_RIGHT_SIGNAL, and on a port (its handles never have it, as in Zircon)', () => {
     const vmo = Vmo.create(4096);
     const other = vmo.duplicate();
     vmo.signal(0, ZX_USER_SIGNAL_6);
@@ -338,18 +350,47 @@ describe('the classes: handle.signal(clear, set); signalPeer(clear, set) on Chan
     event.signal(0, ZX_EVENT_SIGNALED | ZX_USER_SIGNAL_5);
     expect(event.signals).toBe(ZX_EVENT_SIGNALED | ZX_USER_SIGNAL_5);
     const timer = Timer.create();
-    const port = Port.create();
+    timer.signal(0, ZX_USER_SIGNAL_0);
+    expect(timer.signals).toBe(ZX_USER_SIGNAL_0);
     expectZxError(
-      thrownBy(() => timer.signal(0, ZX_USER_SIGNAL_0)),
-      ZX_ERR_NOT_SUPPORTED,
+      thrownBy(() => timer.signal(0, ZX_TIMER_SIGNALED)),
+      ZX_ERR_INVALID_ARGS,
       'Timer.signal',
     );
+    const port = Port.create();
     expectZxError(
       thrownBy(() => port.signal(0, ZX_USER_SIGNAL_0)),
       ZX_ERR_ACCESS_DENIED,
       'Port.signal',
     ); // no SIGNAL right
+    expect(sys.objectSignal(port.raw, 0, 0)).toBe(ZX_ERR_ACCESS_DENIED);
     for (const h of [vmo, weak, event, timer, port]) h.close();
+  });
+
+  it('Timer: SIGNALED stays the timerfd’s, the user signals the page’s; set and cancel leave them, and one never fired stays', () => {
+    const timer = Timer.create();
+    const twin = timer.duplicate();
+    timer.signal(0, (ZX_USER_SIGNAL_0 | ZX_USER_SIGNAL_7) >>> 0);
+    timer.set(0n);
+    expect(sys.objectWaitOne(twin.raw, ZX_TIMER_SIGNALED, soon())).toEqual({
+      status: ZX_OK,
+      observed: (ZX_TIMER_SIGNALED | ZX_USER_SIGNAL_0 | ZX_USER_SIGNAL_7) >>> 0,
+    });
+    twin.signal(ZX_USER_SIGNAL_7, 0);
+    timer.cancel();
+    expect(twin.signals).toBe(ZX_USER_SIGNAL_0);
+    timer.set(sys.deadlineAfter(3600n * SECOND));
+    expect(sys.objectWaitOne(timer.raw, ZX_USER_SIGNAL_0 | ZX_TIMER_SIGNALED, 0n)).toEqual({
+      status: ZX_OK,
+      observed: ZX_USER_SIGNAL_0,
+    });
+    timer.signal(ZX_USER_SIGNAL_0, 0);
+    expect(sys.objectWaitOne(timer.raw, ZX_USER_SIGNAL_0 | ZX_TIMER_SIGNALED, 0n)).toEqual({
+      status: ZX_ERR_TIMED_OUT,
+      observed: 0,
+    });
+    timer.close();
+    twin.close();
   });
 });
 
@@ -486,6 +527,58 @@ describe('across processes', () => {
     ]);
     await peer.exit();
     expect(sys.handleClose(ch)).toBe(ZX_OK);
+  });
+
+  it('a timer in two processes: raised in either, seen in both by sync and async waits and a port; SIGNALED stays the timerfd’s', async () => {
+    const timer = sys.timerCreate(0, ZX_CLOCK_MONOTONIC).out;
+    const { peer, ch } = peerWithChannel();
+    // The timerfd travels with the page and the doorbell: three descriptors there.
+    const got = await give(peer, ch, [sys.handleDuplicate(timer, ZX_RIGHT_SAME_RIGHTS).out], ['timer']);
+    expect(got.handles[0].type).toBe(ZX_OBJ_TYPE_TIMER);
+    expect(got.after.fds - got.before.fds).toBe(3);
+    // A sync wait here, the child raising meanwhile.
+    const raised = peer.do({ signal: 'timer', clear: 0, set: ZX_USER_SIGNAL_1 });
+    expect(sys.objectWaitOne(timer, ZX_USER_SIGNAL_1, soon())).toEqual({ status: ZX_OK, observed: ZX_USER_SIGNAL_1 });
+    expect(await raised).toEqual([ZX_OK]);
+    // An async wait.
+    const waited = sys.objectWaitOneAsync(timer, ZX_USER_SIGNAL_2, soon());
+    expect(await peer.do({ signal: 'timer', clear: ZX_USER_SIGNAL_1, set: ZX_USER_SIGNAL_2 })).toEqual([ZX_OK]);
+    expect(await waited).toEqual({ status: ZX_OK, observed: ZX_USER_SIGNAL_2 });
+    // A port.
+    const port = Port.create();
+    expect(sys.objectWaitAsync(timer, port.raw, 4n, ZX_USER_SIGNAL_3, 0)).toBe(ZX_OK);
+    expect(await peer.do({ signal: 'timer', clear: 0, set: ZX_USER_SIGNAL_3 })).toEqual([ZX_OK]);
+    const packet = await port.wait({ timeout: 20_000 });
+    expect(packet.type === ZX_PKT_TYPE_SIGNAL_ONE && [packet.key, packet.signal.observed]).toEqual([
+      4n,
+      ZX_USER_SIGNAL_2 | ZX_USER_SIGNAL_3,
+    ]);
+    port.close();
+    // Ours, seen there; the child arms it and SIGNALED comes from the timerfd, in both.
+    expect(sys.objectSignal(timer, ZX_USER_SIGNAL_2 | ZX_USER_SIGNAL_3, ZX_USER_SIGNAL_4)).toBe(ZX_OK);
+    const fired = sys.objectWaitOneAsync(timer, ZX_TIMER_SIGNALED, soon());
+    expect(await peer.do({ timerSet: 'timer', ms: 0 })).toEqual([ZX_OK]);
+    expect(await fired).toEqual({ status: ZX_OK, observed: ZX_TIMER_SIGNALED | ZX_USER_SIGNAL_4 });
+    expect(await peer.do({ signals: 'timer' })).toEqual([ZX_TIMER_SIGNALED | ZX_USER_SIGNAL_4]);
+    // A cancel here takes SIGNALED down there, and leaves the user signals.
+    expect(sys.timerCancel(timer)).toBe(ZX_OK);
+    expect(await peer.do({ signals: 'timer' })).toEqual([ZX_USER_SIGNAL_4]);
+    await peer.exit();
+    expect(signalsOf(timer)).toBe(ZX_USER_SIGNAL_4);
+    expect(sys.handleCloseMany([ch, timer])).toBe(ZX_OK);
+  });
+
+  it('a timer whose user signals are in use goes to a spawned child inside a channel message, keeping them', async () => {
+    const timer = sys.timerCreate(0, ZX_CLOCK_MONOTONIC).out;
+    expect(sys.objectSignal(timer, 0, ZX_USER_SIGNAL_5)).toBe(ZX_OK);
+    const peer = startPeer({ timer: sys.handleDuplicate(timer, ZX_RIGHT_SAME_RIGHTS).out });
+    expect((await peer.request({ op: 'started' })).handles.timer.type).toBe(ZX_OBJ_TYPE_TIMER);
+    expect(await peer.do({ signals: 'timer' })).toEqual([ZX_USER_SIGNAL_5]);
+    const waited = sys.objectWaitOneAsync(timer, ZX_USER_SIGNAL_6, soon());
+    expect(await peer.do({ signal: 'timer', clear: ZX_USER_SIGNAL_5, set: ZX_USER_SIGNAL_6 })).toEqual([ZX_OK]);
+    expect(await waited).toEqual({ status: ZX_OK, observed: ZX_USER_SIGNAL_6 });
+    await peer.exit();
+    expect(sys.handleClose(timer)).toBe(ZX_OK);
   });
 
   it('a channel end whose user signals are in use goes to a spawned child inside a channel message, keeping them', async () => {

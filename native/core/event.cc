@@ -193,9 +193,10 @@ zx_status_t EventpairCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* ou
 }
 
 // Zircon's order: handle, right, mask (user signals, plus SIGNALED for events), object.
-// Events and eventpairs keep their signals in their own page; channels, sockets and VMOs
-// their user signals in one made on first need (user_signals.h); the others (timers,
-// ports, plain descriptors) answer NOT_SUPPORTED after the checks.
+// Events and eventpairs keep their signals in their own page; channels, sockets, VMOs and
+// timers their user signals in one made on first need (user_signals.h); plain descriptors
+// answer NOT_SUPPORTED after the checks. (A port's handle never has ZX_RIGHT_SIGNAL: the
+// right check answers ACCESS_DENIED, as Zircon's does.)
 zx_status_t ObjectSignal(zx_handle_t h, zx_signals_t clear, zx_signals_t set) {
   HandleInfo info;
   zx_status_t status =

@@ -64,8 +64,8 @@ class Object : public std::enable_shared_from_this<Object> {
   // a descriptor anyone may read) can fall unseen: fresh activity that can raise one, with
   // it up, is taken as a rise (docs/objects.md, "Ports").
   virtual zx_signals_t SignalsOnlyCallsLower() const { return 0; }
-  // The user signals of a channel, socket or VMO; nullptr for objects without them (events
-  // and eventpairs keep theirs in their own page).
+  // The user signals of a channel, socket, VMO or timer; nullptr for objects without them
+  // (events and eventpairs keep theirs in their own page).
   virtual UserSignals* user_signals() { return nullptr; }
   // The descriptors that travel with the object in a message, fd() first.
   virtual size_t Descriptors(int* out) const;

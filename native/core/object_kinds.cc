@@ -75,7 +75,8 @@ const ObjectKind* KindOfEntry(uint32_t wire_type, size_t* num_fds) {
   if (!kind) return nullptr;
   *num_fds = kind->num_fds;
   if (!(wire_type & kWireUserSignals)) return kind;
-  if (type != ZX_OBJ_TYPE_CHANNEL && type != ZX_OBJ_TYPE_SOCKET && type != ZX_OBJ_TYPE_VMO)
+  if (type != ZX_OBJ_TYPE_CHANNEL && type != ZX_OBJ_TYPE_SOCKET && type != ZX_OBJ_TYPE_VMO &&
+      type != ZX_OBJ_TYPE_TIMER)
     return nullptr;
   *num_fds += kUserSignalsFds;
   return kind;

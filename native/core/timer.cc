@@ -116,16 +116,18 @@ const ObjectKind kTimerKind{
 };
 
 Timer::Timer(int fd, zx_koid_t koid, zx_koid_t related_koid, uint32_t options)
-    : Object(ZX_OBJ_TYPE_TIMER, fd, koid, related_koid), options_(options) {}
+    : WithUserSignals(ZX_OBJ_TYPE_TIMER, fd, koid, related_koid, nullptr), options_(options) {}
 
-zx_signals_t Timer::Signals() { return Fired(fd()) ? ZX_TIMER_SIGNALED : 0; }
+zx_signals_t Timer::Signals() { return (Fired(fd()) ? ZX_TIMER_SIGNALED : 0) | user_.Load(); }
 
 short Timer::PollEventsFor(zx_signals_t wanted, zx_signals_t) const {
   return (wanted & ZX_TIMER_SIGNALED) ? POLLIN : 0;
 }
 
 bool Timer::WatchIn(int poller, uint64_t data) const {
-  return PollerAdd(poller, fd(), kPollerIn, true, data) == 0;
+  // Readability alone (a kqueue takes no write filter); then the page's doorbell, if any.
+  return (PollerAdd(poller, fd(), kPollerIn, true, data) == 0 || errno == EEXIST) &&
+         user_.WatchIn(poller, data);
 }
 
 void Timer::Deadline(zx_time_t* deadline, zx_time_t* slack) const {

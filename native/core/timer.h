@@ -6,18 +6,21 @@
 // On macOS (no timerfd) the descriptor is a kqueue holding one EVFILT_TIMER at the
 // deadline on CLOCK_UPTIME_RAW: readable once the timer has fired (the fired knote stays
 // queued, nobody takes it); set and cancel delete the knote. A kqueue can't travel.
+// Its user signals (ZX_USER_SIGNAL_0..7) live in a page made on first need, which travels
+// with the timerfd (user_signals.h; docs/objects.md, "User signals").
 #pragma once
 #include <mutex>
 #include <vector>
 
 #include "core/object_kinds.h"
+#include "core/user_signals.h"
 
 namespace zxc {
 
-class Timer final : public Object {
+class Timer final : public WithUserSignals {
  public:
   Timer(int fd, zx_koid_t koid, zx_koid_t related_koid, uint32_t options = ZX_TIMER_SLACK_CENTER);
-
+  // SIGNALED is the descriptor's; the user signals are the page's.
   zx_signals_t Signals() override;
   short PollEventsFor(zx_signals_t wanted, zx_signals_t now) const override;
   bool WatchIn(int poller, uint64_t data) const override;

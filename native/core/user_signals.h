@@ -1,11 +1,11 @@
-// User signals (ZX_USER_SIGNAL_0..7) of channels, sockets and VMOs, the same in every
+// User signals (ZX_USER_SIGNAL_0..7) of channels, sockets, VMOs and timers, the same in every
 // process that holds the object or its peer: a SharedSignals page and doorbell (event.h),
 // made on first need: the first time a user signal is raised or waited for, or when the
 // object leaves for another process (docs/objects.md, "User signals"). Until then the
 // object costs nothing more than an empty link, and its messages or bytes nothing at all.
 // The page's words: [side 0, side 1] user signals (a pair's end is side 0 when its koid is
-// the lower; a VMO is side 0), then [side 0, side 1] socket dispositions (socket.cc), then
-// the sides held outside (below).
+// the lower; a VMO or a timer is side 0), then [side 0, side 1] socket dispositions
+// (socket.cc), then the sides held outside (below).
 #pragma once
 #include <atomic>
 #include <memory>
@@ -40,7 +40,7 @@ class UserSignals {
 
   // `both_ends`: the link of a pair made here (the page then starts with no side outside).
   static LinkRef NewLink(bool both_ends = false) { return std::make_shared<Link>(both_ends); }
-  // `side`: 0 or 1 (PairSide), 0 for an object without a peer.
+  // `side`: 0 or 1 (PairSide), 0 for an object without a peer (a VMO, a timer).
   UserSignals(LinkRef link, int side) : link_(std::move(link)), side_(side) {}
   static int PairSide(zx_koid_t koid, zx_koid_t peer_koid) {
     return peer_koid == ZX_KOID_INVALID || koid < peer_koid ? 0 : 1;
@@ -85,8 +85,8 @@ class UserSignals {
 // The extra descriptors of a wire entry that carries a page (docs/wire-format.md).
 constexpr size_t kUserSignalsFds = 2;
 
-// A channel endpoint, socket end or VMO: an object with its own descriptor(s) and user
-// signals. Its Signals() adds user_.Load() to what its descriptor says.
+// A channel endpoint, socket end, VMO or timer: an object with its own descriptor(s) and
+// user signals. Its Signals() adds user_.Load() to what its descriptor says.
 class WithUserSignals : public Object {
  public:
   // `link`: shared with the other end of a pair made here (null: a new one).
