@@ -209,8 +209,8 @@ export class Handle {
   /** Clears, then sets the object's user signals (ZX_USER_SIGNAL_0..7; an event's also
    *  ZX_EVENT_SIGNALED, an eventpair side's ZX_EVENTPAIR_SIGNALED) on this end: every handle
    *  to it, in every process, sees them (docs/objects.md, "User signals"). ZxError:
-   *  ACCESS_DENIED without ZX_RIGHT_SIGNAL (a port's handles never have it), INVALID_ARGS
-   *  for another bit, NOT_SUPPORTED for a timer. */
+   *  ACCESS_DENIED without ZX_RIGHT_SIGNAL (a port's handles never have it, as on Zircon),
+   *  INVALID_ARGS for another bit, NOT_SUPPORTED for a plain descriptor. */
   signal(clear: number, set: number): void {
     check(sys.objectSignal(this.#raw, clear, set), `${this.constructor.name}.signal`);
   }
