@@ -120,9 +120,15 @@ describe('doorbells from a program that is not this library (test/fixtures/doorb
   // own is connected to itself, not to another socket bound to that name after its own
   // name was unlinked (its rings would then go there: the sender's own loss).
   const valid = portable ? 'dgram-self' : 'eventfd';
-  const bad = ['eventfd', 'eventfd-silent', 'pipe', 'dgram-unconnected', 'dgram-elsewhere', 'stream', 'dgram-self'].filter(
-    (name) => name !== valid,
-  );
+  const bad = [
+    'eventfd',
+    'eventfd-silent',
+    'pipe',
+    'dgram-unconnected',
+    'dgram-elsewhere',
+    'stream',
+    'dgram-self',
+  ].filter((name) => name !== valid);
 
   it(`only a ${portable ? 'datagram socket connected to itself' : 'ringing eventfd'} is taken for a doorbell, and a waiter here wakes when that program rings it`, async () => {
     const { out0: ch, out1 } = sys.channelCreate(0);

@@ -779,10 +779,11 @@ describe('objectWaitAsync', () => {
 
   // (A stray byte on a framed stream breaks the stream for good, docs/wire-format.md
   // "Framed streams": the case with a record no read accepts is the Linux backend's.)
-  it.each([
+  const pumpCases: [string, boolean][] = [
     ['messages', false],
-    ...(portable ? [] : [['messages and, before the call, a record no read accepts', true] as const]),
-  ])(
+    ...(portable ? [] : [['messages and, before the call, a record no read accepts', true] as [string, boolean]]),
+  ];
+  it.each(pumpCases)(
     'a sync call pumping its reply past %s: a port sees READABLE rise once, and each fall before the next rise',
     async (_, garbage) => {
       const port = newPort();
@@ -812,7 +813,11 @@ describe('objectWaitAsync', () => {
          parentPort.postMessage(sys.channelWrite(b, 0, request, null));`,
         { b: server },
       );
-      const reply = sys.channelCall(a, 0, LONG(), { bytes: Buffer.from('\0\0\0\0ask'), readNumBytes: 64, readNumHandles: 0 });
+      const reply = sys.channelCall(a, 0, LONG(), {
+        bytes: Buffer.from('\0\0\0\0ask'),
+        readNumBytes: 64,
+        readNumHandles: 0,
+      });
       expect(reply.status).toBe(ZX_OK);
       expect(reply.bytes.subarray(4).toString()).toBe('ask');
       expect(await answering.message).toBe(ZX_OK);

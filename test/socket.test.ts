@@ -637,7 +637,7 @@ describe('socketSetDisposition', () => {
   );
 
   it.each(KINDS)(
-    '%s: writes disabled in the page alone become the kernel\'s shutdown when an end leaves as a bare descriptor',
+    "%s: writes disabled in the page alone become the kernel's shutdown when an end leaves as a bare descriptor",
     (_, options) => {
       const [a, far] = socketPair(options);
       write(a, 'before');

@@ -65,7 +65,8 @@ EnvLoop::Watch* EnvLoop::WatchFor(const ObjectRef& object, zx_signals_t wanted) 
   }
   if (own_waiter && watch->waiter < 0 && watch->bell < 0) {
     // The doorbell alone: the poll above watches the descriptor.
-    const int bell = object->user_signals() ? object->user_signals()->OpenBell() : OpenWaiter(*object);
+    const int bell =
+        object->user_signals() ? object->user_signals()->OpenBell() : OpenWaiter(*object);
     if (bell < 0) return nullptr;
     if (watch->bell_poll.Open(this, loop_, uv_poll_init, bell) != 0) {
       close(bell);

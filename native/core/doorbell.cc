@@ -78,8 +78,8 @@ bool DoorbellName(sockaddr_un* addr, socklen_t* len) {
   const char* dirs[] = {getenv("TMPDIR"), "/tmp"};
   for (const char* dir : dirs) {
     if (!dir || !*dir) continue;
-    const int n = std::snprintf(addr->sun_path, sizeof addr->sun_path, "%s/zircon-ipc-%d-%s",
-                                dir, static_cast<int>(getpid()), tag);
+    const int n = std::snprintf(addr->sun_path, sizeof addr->sun_path, "%s/zircon-ipc-%d-%s", dir,
+                                static_cast<int>(getpid()), tag);
     if (n > 0 && static_cast<size_t>(n) < sizeof addr->sun_path) {
       addr->sun_family = AF_UNIX;
       *len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + n + 1);

@@ -183,8 +183,7 @@ zx_status_t EventpairCreate(uint32_t options, zx_handle_t* out0, zx_handle_t* ou
   int sockets[2];
   // Its liveness socket: nobody writes to it, so any type that reports a hangup would do;
   // the channels' (platform.h) is one both backends and every system have.
-  if (SocketPair(ChannelSocketType(), sockets) != 0)
-    return CreationStatus(errno);
+  if (SocketPair(ChannelSocketType(), sockets) != 0) return CreationStatus(errno);
   const zx_koid_t k0 = NewKoid(), k1 = NewKoid();
   auto side0 = std::make_shared<EventPairSide>(sockets[0], shared, k0, k1);
   auto side1 = std::make_shared<EventPairSide>(sockets[1], shared, k1, k0);

@@ -2,8 +2,8 @@
 // that use one.
 //
 // fd() is the port's epoll descriptor. It polls readable while packets are queued (a
-// wake flag in it, doorbell.h, level-triggered, set whenever a packet is queued and reset by the first
-// look that finds the queue empty) or while an observed object shows activity nobody has
+// wake flag in it, doorbell.h, level-triggered, set whenever a packet is queued and reset by the
+// first look that finds the queue empty) or while an observed object shows activity nobody has
 // looked at yet: each observed object is watched through a poller of its own
 // (Object::WatchIn, edge-triggered) nested in fd(). Objects are never assumed to be
 // channels.

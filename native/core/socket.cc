@@ -198,9 +198,9 @@ Socket::State Socket::Look(bool probe_datagram) {
   // POLLOUT clears once a quarter of the send buffer is used; Zircon's WRITABLE means
   // "not full": a write succeeds while the unread bytes are below the buffer's size.
   // (Where they can't be asked, POLLOUT alone: macOS's measures the peer's free space.)
-  s.writable = !s.write_disabled &&
-               ((sample.revents & POLLOUT) ||
-                UnreadBytes(SIZE_MAX) < static_cast<size_t>(std::max(send_buffer_, 0)));
+  s.writable =
+      !s.write_disabled && ((sample.revents & POLLOUT) ||
+                            UnreadBytes(SIZE_MAX) < static_cast<size_t>(std::max(send_buffer_, 0)));
   return s;
 }
 
@@ -387,8 +387,7 @@ zx_status_t Socket::SetDispositionInPage(uint32_t disposition, uint32_t disposit
   // Zircon's refusals: re-enabling writes whose earlier bytes are still unread.
   if (disposition_peer == kEnabled && DisabledInPage(1 - user_.side()) && QueuedBytes() > 0)
     return ZX_ERR_BAD_STATE;
-  if (!peer_closed && disposition == kEnabled && DisabledInPage(user_.side()) &&
-      UnreadBytes() > 0)
+  if (!peer_closed && disposition == kEnabled && DisabledInPage(user_.side()) && UnreadBytes() > 0)
     return ZX_ERR_BAD_STATE;
   // Each change rings the doorbell: a wait for WRITE_DISABLED, PEER_WRITE_DISABLED or (when
   // re-enabled) WRITABLE wakes, in every process. With the peer gone Zircon changes only

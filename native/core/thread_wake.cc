@@ -31,9 +31,8 @@ struct ThreadWakeFlag {
     {
       std::lock_guard<std::mutex> lock(registry_mutex);
       auto& flags = Registry();
-      flags.erase(std::find_if(flags.begin(), flags.end(), [&](const WakeFlag& f) {
-        return f.wait_fd() == flag.wait_fd();
-      }));
+      flags.erase(std::find_if(flags.begin(), flags.end(),
+                               [&](const WakeFlag& f) { return f.wait_fd() == flag.wait_fd(); }));
     }
     flag.Close();
   }
