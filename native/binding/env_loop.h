@@ -129,9 +129,17 @@ class EnvLoop final : UvHandleOwner {
   static void OnWakeup(uv_async_t* async);
   static void OnIdleCheck(uv_check_t* check);
   void CloseIdleWatches();
-  // A framed stream's watch hears edges only (Endpoint::PollableFd): while a whole frame
-  // waits for a reader that stopped at kRecordsPerTurn, or that starts now, it is looked
-  // at again on the next turn, as a level-triggered poll would have it.
+  // A framed stream's watch polls its socket, level-triggered, except while part of a frame
+  // heads it (a poll would spin until the rest came): then it hears edges through a waiter
+  // of its own until a look finds a whole frame or the end (Object::PollsFdFirst,
+  // NeedsWaiterAfter). False if no waiter could be made (the watch stays as it was).
+  bool SetEdges(Watch* watch, bool edges);
+  // Opens the watch's bell (user signals' doorbell, for an object whose poll watches its
+  // descriptor) if it has none; false if it can't.
+  bool OpenBell(Watch* watch);
+  // While a framed stream's watch hears edges: a whole frame waiting for a reader that
+  // stopped at kRecordsPerTurn, or that starts now, is looked at again on the next turn,
+  // as a level-triggered poll would have it.
   void LookAgainIfReadable(Watch* watch);
   void LookAgain();
 

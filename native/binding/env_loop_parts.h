@@ -40,8 +40,11 @@ struct EnvLoop::Watch {
 
   EnvLoop* const loop;
   zxc::ObjectRef object;     // kept alive, its descriptor open, while watched
-  int waiter = -1;           // our own epoll instance, for objects whose state is in shared memory
-  UvHandle<uv_poll_t> poll;  // on `waiter` if there is one, else on the object's descriptor
+  // Our own epoll instance (edges), for objects whose state is in shared memory, from the
+  // start; for a framed stream, only while part of a frame heads it (EnvLoop::SetEdges).
+  int waiter = -1;
+  UvHandle<uv_poll_t> poll;  // on the object's descriptor, or on `waiter` if made with one
+  UvHandle<uv_poll_t> edge_poll;  // a framed stream's, on `waiter` while it has one
   // For waits on user signals of an object watched on its descriptor (a channel, a socket):
   // our own epoll instance watching the object and its page's doorbell, and its poll.
   int bell = -1;
@@ -54,6 +57,8 @@ struct EnvLoop::Watch {
   int events = 0;                // what the poll is started with; 0 = stopped
 
   bool Idle() const { return ops.empty() && !flush_events && !listener; }
+  // The poll that watches now: `poll`, or `edge_poll` while a framed stream has edges.
+  uv_poll_t* active() const { return edge_poll ? edge_poll.get() : poll.get(); }
 };
 
 // A pending promise on the loop, settled once: registered by id, watching its object,

@@ -37,6 +37,7 @@ EnvLoop::Watch::~Watch() {
   // closed first, then our own epoll instance, and last the object (a closed handle's
   // descriptor closes with its last reference).
   poll.Close();
+  edge_poll.Close();
   bell_poll.Close();
   if (waiter >= 0) close(waiter);
   if (bell >= 0) close(bell);
@@ -54,7 +55,7 @@ EnvLoop::Watch* EnvLoop::WatchFor(const ObjectRef& object, zx_signals_t wanted) 
     if (user && watch->waiter >= 0 && !object->WatchIn(watch->waiter, 0)) return nullptr;
   } else {
     auto made = std::make_unique<Watch>(this, object);
-    if (!object->PollableFd() && (made->waiter = OpenWaiter(*object)) < 0) return nullptr;
+    if (!object->PollsFdFirst() && (made->waiter = OpenWaiter(*object)) < 0) return nullptr;
     if (made->poll.Open(this, loop_, uv_poll_init,
                         made->waiter >= 0 ? made->waiter : object->fd()) != 0)
       return nullptr;
@@ -63,20 +64,54 @@ EnvLoop::Watch* EnvLoop::WatchFor(const ObjectRef& object, zx_signals_t wanted) 
     watches_[object.get()] = made.get();
     watch = made.release();
   }
-  if (own_waiter && watch->waiter < 0 && watch->bell < 0) {
-    // The doorbell alone: the poll above watches the descriptor.
-    const int bell =
-        object->user_signals() ? object->user_signals()->OpenBell() : OpenWaiter(*object);
-    if (bell < 0) return nullptr;
-    if (watch->bell_poll.Open(this, loop_, uv_poll_init, bell) != 0) {
-      close(bell);
-      return nullptr;
-    }
-    watch->bell = bell;
-    watch->bell_poll->data = watch;
-    uv_unref(watch->bell_poll.base());
-  }
+  if (own_waiter && watch->waiter < 0 && !OpenBell(watch)) return nullptr;
   return watch;
+}
+
+bool EnvLoop::OpenBell(Watch* watch) {
+  if (watch->bell >= 0) return true;
+  // The doorbell alone: the poll watches the descriptor.
+  Object& object = *watch->object;
+  const int bell = object.user_signals() ? object.user_signals()->OpenBell() : OpenWaiter(object);
+  if (bell < 0) return false;
+  if (watch->bell_poll.Open(this, loop_, uv_poll_init, bell) != 0) {
+    close(bell);
+    return false;
+  }
+  watch->bell = bell;
+  watch->bell_poll->data = watch;
+  uv_unref(watch->bell_poll.base());
+  return true;
+}
+
+bool EnvLoop::SetEdges(Watch* watch, bool edges) {
+  if (edges == bool(watch->edge_poll)) return true;
+  // The poll watching now stops; UpdateWatch starts the other.
+  if (watch->events) uv_poll_stop(watch->active());
+  watch->events = 0;
+  if (edges) {
+    // Registered edge-triggered while the socket is readable, the waiter reports once at
+    // first: one look more, which finds the same part of a frame, and then edges only.
+    const int waiter = OpenWaiter(*watch->object);
+    if (waiter < 0) return false;
+    if (watch->edge_poll.Open(this, loop_, uv_poll_init, waiter) != 0) {
+      close(waiter);
+      return false;
+    }
+    watch->waiter = waiter;
+    watch->edge_poll->data = watch;
+    uv_unref(watch->edge_poll.base());
+  } else {
+    watch->edge_poll.Close();  // before its descriptor closes (~Watch)
+    close(watch->waiter);
+    watch->waiter = -1;
+    // User signals wanted came through the waiter (the page's doorbell is in it): now the bell.
+    if (watch->object->user_signals() && !OpenBell(watch)) return false;
+  }
+  if (watch->flush_events)
+    watch->flush_events = FlushEvents(
+        static_cast<Endpoint*>(watch->object.get())->WatchedBy(this), watch->waiter);
+  return true;
 }
 
 void EnvLoop::CloseWatch(Watch* watch) {
@@ -154,9 +189,9 @@ void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
   if (events == watch->events) return;
   watch->events = events;
   if (events)
-    uv_poll_start(watch->poll.get(), events, OnPoll);
+    uv_poll_start(watch->active(), events, OnPoll);
   else
-    uv_poll_stop(watch->poll.get());
+    uv_poll_stop(watch->active());
 }
 
 void EnvLoop::LookAgainIfReadable(Watch* watch) {
@@ -175,7 +210,7 @@ void EnvLoop::LookAgain() {
   keys.swap(look_again_);
   for (Object* key : keys) {
     auto it = watches_.find(key);
-    if (it != watches_.end()) OnPoll(it->second->poll.get(), 0, UV_READABLE);
+    if (it != watches_.end()) OnPoll(it->second->active(), 0, UV_READABLE);
   }
 }
 
@@ -230,10 +265,25 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
       endpoint->PumpForCalls(kRecordsPerTurn);
       self->dispatching_ = false;
     }
+    const zx_signals_t* known = nullptr;
+    zx_signals_t derived;
+    if (endpoint && !endpoint->PollableFd() && !rang && status == 0) {
+      // A framed stream: one look says what the socket holds, and so how to watch it. Its
+      // socket polled readable, no hangup, no call to route replies to: a whole frame at
+      // the head is READABLE (one peek, which the read then needs no more: StreamHead).
+      const bool polled = !watch->edge_poll && (events & UV_READABLE) && !(events & UV_DISCONNECT);
+      if (polled && !pumped && endpoint->WholeFrameAtHead())
+        derived = ZX_CHANNEL_READABLE | ZX_CHANNEL_WRITABLE;
+      else
+        derived = SignalsOf(*endpoint);
+      known = &derived;
+      if (polled && endpoint->NeedsWaiterAfter(POLLIN, derived))
+        self->SetEdges(watch, true);  // part of a frame: polled, the socket would spin
+      else if (watch->edge_poll && (derived & (ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED)))
+        self->SetEdges(watch, false);  // a whole frame, or the end: the socket tells again
+    }
     if (!watch->ops.empty()) {
-      const zx_signals_t* known = nullptr;
-      zx_signals_t derived;
-      if (endpoint && watch->waiter < 0 && !pumped && !rang && status == 0 &&
+      if (endpoint && endpoint->PollableFd() && !pumped && !rang && status == 0 &&
           (events & UV_READABLE) && !(events & UV_DISCONNECT) && !endpoint->EverCalled()) {
         // A record, no hangup, and no call that could have taken it (Endpoint::EverCalled).
         // (Not through a waiter: its readiness is an edge, not a record.)

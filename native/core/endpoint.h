@@ -156,6 +156,9 @@ class Endpoint : public WithUserSignals {
   bool NeedsWaiterAfter(short revents, zx_signals_t now) const override {
     return !PollableFd() && (revents & POLLIN) && !(now & ZX_CHANNEL_READABLE);
   }
+  // An event loop's watch follows the same rule: the socket, then edges while part of a
+  // frame heads it (docs/architecture.md, "Backends").
+  bool PollsFdFirst() const override { return true; }
   // A framed stream's: whether a read would take something now (a stashed message, or a
   // whole frame at the head), in one look at the socket.
   bool WholeFrameAtHead();

@@ -54,6 +54,10 @@ class Object : public std::enable_shared_from_this<Object> {
   // Whether a wait that polled fd() and saw `revents`, the signals being `now`, must watch
   // through a waiter from then on (a poll would spin: a framed channel's part of a frame).
   virtual bool NeedsWaiterAfter(short revents, zx_signals_t now) const { return false; }
+  // Whether a watch polls fd() itself, level-triggered, until NeedsWaiterAfter calls for
+  // edges: PollableFd(), or a framed channel end, whose socket tells readiness except while
+  // part of a frame heads it. Otherwise the watch goes through a waiter from the start.
+  virtual bool PollsFdFirst() const { return PollableFd(); }
   // Registers in the poller `poller`, edge-triggered with `data`, every descriptor
   // whose activity may change Signals() (one already there is left as it is). Ports and
   // private waiters use it.
