@@ -8,9 +8,11 @@
 // `npm run test:portable` (the Linux backend has no frames).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   backend,
+  Channel,
   fdio,
   sys,
   ZX_CHANNEL_PEER_CLOSED,
@@ -22,8 +24,10 @@ import {
   ZX_OBJ_TYPE_CHANNEL,
   ZX_OBJ_TYPE_FD,
   ZX_OK,
+  ZX_TIME_INFINITE,
 } from '../lib/index';
 import { type Baseline, baseline, channel, closeAll, expectBaseline, signalsOf } from './fixtures/channels';
+import { fdLinks } from './fixtures/fds';
 import { fixture, waitSignals } from './fixtures/spawn';
 
 /** The payload frame-writer.py sends for frame `seq`. */
@@ -125,6 +129,18 @@ function expectFrame(h: number, seq: number, nbytes: number, nfds: number, why =
     why,
   ).toEqual(new Array(nfds).fill(ZX_OBJ_TYPE_FD));
   if (nfds) expect(sys.handleCloseMany(m.handles.map((x) => x.handle))).toBe(ZX_OK);
+}
+
+/** Epoll instances open in this process: the loop's own, and any watch's waiter (edges). */
+function epollInstances(): number {
+  return [...fdLinks().values()].filter((link) => link === 'anon_inode:[eventpoll]').length;
+}
+
+/** The event loop's turns so far (libuv's metrics), where Node tells them (20.18, 22.8). */
+const timing = performance.nodeTiming as unknown as { uvMetricsInfo?: { loopCount: number } };
+const hasLoopMetrics = timing.uvMetricsInfo !== undefined;
+function loopTurns(): number {
+  return timing.uvMetricsInfo?.loopCount ?? 0;
 }
 
 describe.runIf(backend === 'portable')('framed stream transport, faults injected', () => {
@@ -281,4 +297,62 @@ describe.runIf(backend === 'portable')('framed stream transport, faults injected
     closeAll(w, r, ...carried);
     expectBaseline(base);
   });
+
+  it.runIf(hasLoopMetrics)(
+    'the event loop polls the socket, and hears edges only while part of a frame heads it: that part neither spins the loop nor is delivered',
+    async () => {
+      const base = baseline();
+      const { h, peer } = rawPeer();
+      const ch = new Channel(h);
+      const loopPollers = epollInstances();
+      // A few loop turns: round trips to the peer, with nothing for the channel.
+      const ROUNDS = 20;
+      const quiet = async () => {
+        const before = loopTurns();
+        for (let i = 0; i < ROUNDS; i++) expect(await peer.ask('read')).toBe('read 0');
+        return loopTurns() - before;
+      };
+      for (const cut of [1, 15, 16, 17, 63]) {
+        let delivered = false;
+        // Both ways the loop reads: the channel's reader (a listener) and a wait.
+        const reading = ch.read().then((m) => {
+          delivered = true;
+          return m;
+        });
+        const waiting = sys.objectWaitOneAsync(h, ZX_CHANNEL_READABLE, ZX_TIME_INFINITE).then((w) => {
+          delivered = true;
+          return w;
+        });
+        const idleTurns = await quiet();
+        // Nothing at the head: the socket itself is polled, no epoll instance of the watch's.
+        expect(epollInstances(), `cut at ${cut}`).toBe(loopPollers);
+        const length = Number((await peer.ask(`frame ${cut} 40 1`)).split(' ')[1]);
+        expect(length).toBe(16 + 24 + 40);
+        expect(await peer.ask(`send ${cut}`)).toBe(`sent ${cut}`);
+        // Seen by now (a turn at the latest with the answer above): edges, through a waiter.
+        const partTurns = await quiet();
+        expect(epollInstances(), `cut at ${cut}`).toBe(loopPollers + 1);
+        // One turn a round trip either way (a stray wake or two allowed). A socket polled
+        // readable would make every turn return at once, as often as the round trips let it.
+        expect(partTurns, `cut at ${cut}: loop turns, against ${idleTurns} with nothing queued`).toBeLessThanOrEqual(
+          idleTurns + 3,
+        );
+        expect(delivered, `cut at ${cut}`).toBe(false);
+        expect(signalsOf(h) & ZX_CHANNEL_READABLE, `cut at ${cut}`).toBe(0);
+        expect(await peer.ask('rest')).toBe(`sent ${length}`);
+        const m = await reading;
+        expect(m.bytes.equals(pattern(cut, 40)), `cut at ${cut}`).toBe(true);
+        expect(m.handles.length, `cut at ${cut}`).toBe(1);
+        for (const handle of m.handles) handle.close();
+        const w = await waiting;
+        expect(w.status).toBe(ZX_OK);
+        expect(w.observed & ZX_CHANNEL_READABLE).toBe(ZX_CHANNEL_READABLE);
+        // A whole frame was found: the socket is polled again.
+        expect(epollInstances(), `after the frame cut at ${cut}`).toBe(loopPollers);
+      }
+      ch.close();
+      await peer.end();
+      expectBaseline(base);
+    },
+  );
 });

@@ -130,9 +130,9 @@ class EnvLoop final : UvHandleOwner {
   static void OnIdleCheck(uv_check_t* check);
   void CloseIdleWatches();
   // A framed stream's watch polls its socket, level-triggered, except while part of a frame
-  // heads it (a poll would spin until the rest came): then it hears edges through a waiter
-  // of its own until a look finds a whole frame or the end (Object::PollsFdFirst,
-  // NeedsWaiterAfter). False if no waiter could be made (the watch stays as it was).
+  // heads it (a poll would spin until the rest came; UpdateWatch says when): then it hears
+  // edges through a waiter of its own (Object::PollsFdFirst, NeedsWaiterAfter). Stops the
+  // poll watching now; false if no waiter could be made (the watch stays as it was).
   bool SetEdges(Watch* watch, bool edges);
   // Opens the watch's bell (user signals' doorbell, for an object whose poll watches its
   // descriptor) if it has none; false if it can't.

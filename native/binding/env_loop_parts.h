@@ -54,7 +54,8 @@ struct EnvLoop::Watch {
   int flush_events = 0;     // what an outbound queue waits for (FlushEvents); 0: nothing
   std::vector<Op*> ops;
   Listener* listener = nullptr;  // this loop's listener of the channel, if any
-  int events = 0;                // what the poll is started with; 0 = stopped
+  int events = 0;                // what the active() poll is started with; 0 = stopped
+  bool part_at_head = false;     // a framed stream's: its last look found part of a frame
 
   bool Idle() const { return ops.empty() && !flush_events && !listener; }
   // The poll that watches now: `poll`, or `edge_poll` while a framed stream has edges.

@@ -18,10 +18,9 @@ using namespace zxc;
 
 namespace {
 // The poll events an outbound queue's watch starts with. A hangup (DISCONNECT, or
-// POLLHUP/POLLERR, which come unasked) is all that can move a queue held back. Through a
-// waiter of its own (a framed stream's edges: room to write, a hangup), its readiness.
-int FlushEvents(QueueWatch what, int waiter) {
-  if (what != QueueWatch::kNone && waiter >= 0) return UV_READABLE;
+// POLLHUP/POLLERR, which come unasked) is all that can move a queue held back. (While a
+// framed stream's watch hears edges, any of them: room to write, a hangup.)
+int FlushEvents(QueueWatch what) {
   return what == QueueWatch::kWritable ? UV_WRITABLE
          : what == QueueWatch::kHangup ? UV_DISCONNECT
                                        : 0;
@@ -86,7 +85,7 @@ bool EnvLoop::OpenBell(Watch* watch) {
 
 bool EnvLoop::SetEdges(Watch* watch, bool edges) {
   if (edges == bool(watch->edge_poll)) return true;
-  // The poll watching now stops; UpdateWatch starts the other.
+  // The poll watching now stops; UpdateWatch goes on to start the other.
   if (watch->events) uv_poll_stop(watch->active());
   watch->events = 0;
   if (edges) {
@@ -108,9 +107,6 @@ bool EnvLoop::SetEdges(Watch* watch, bool edges) {
     // User signals wanted came through the waiter (the page's doorbell is in it): now the bell.
     if (watch->object->user_signals() && !OpenBell(watch)) return false;
   }
-  if (watch->flush_events)
-    watch->flush_events = FlushEvents(
-        static_cast<Endpoint*>(watch->object.get())->WatchedBy(this), watch->waiter);
   return true;
 }
 
@@ -147,8 +143,6 @@ void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
     uv_check_start(idle_check_.get(), OnIdleCheck);
     return;
   }
-  if (watch->waiter >= 0 && watch->object->type() == ZX_OBJ_TYPE_CHANNEL)
-    LookAgainIfReadable(watch);
   int events = watch->flush_events;
   // A listener reads until the peer's end, which makes the socket readable too.
   if (watch->listener && watch->listener->WantsReadable()) events |= UV_READABLE;
@@ -159,7 +153,7 @@ void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
       Wait* wait = op->AsWait();
       if (wait && (now & wait->signals)) Post(op->id);  // settled from a proper scope
     }
-    if (watch->waiter >= 0) {
+    if (watch->waiter >= 0 && !watch->edge_poll) {
       events |= UV_READABLE;  // an edge of the object's own descriptors: look again
     } else if (watch->object->type() == ZX_OBJ_TYPE_PORT) {
       events |= UV_READABLE;  // its epoll instance: packets queued, or objects to look at
@@ -186,6 +180,18 @@ void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
       }
     }
   }
+  if (watch->object->type() == ZX_OBJ_TYPE_CHANNEL && !watch->object->PollableFd()) {
+    // A framed stream hears edges while part of a frame heads it, and while it must hear a
+    // hangup without reading (libuv's kqueue backend tells a hangup only with READABLE,
+    // which a level-triggered poll would report forever while a whole frame waits unread).
+    // Its waiter hears everything: data, a hangup, room to write.
+    const bool edges =
+        watch->part_at_head || ((events & UV_DISCONNECT) && !(events & UV_READABLE));
+    // (Without a waiter, it stays polled: busy, not stuck, until the frame is whole.)
+    SetEdges(watch, edges);
+    if (watch->edge_poll) LookAgainIfReadable(watch);
+    if (watch->edge_poll && events) events = UV_READABLE;
+  }
   if (events == watch->events) return;
   watch->events = events;
   if (events)
@@ -210,7 +216,9 @@ void EnvLoop::LookAgain() {
   keys.swap(look_again_);
   for (Object* key : keys) {
     auto it = watches_.find(key);
-    if (it != watches_.end()) OnPoll(it->second->active(), 0, UV_READABLE);
+    // (Polled again since, the socket tells by itself.)
+    if (it != watches_.end() && it->second->edge_poll)
+      OnPoll(it->second->edge_poll.get(), 0, UV_READABLE);
   }
 }
 
@@ -238,9 +246,9 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
   if (status < 0) watch->events = 0;
   // Edges are taken before anything looks: one that comes after is not lost.
   if (watch->waiter >= 0) DrainWaiter(watch->waiter);
-  if (watch->flush_events && (status < 0 || (events & watch->flush_events))) {
-    watch->flush_events =
-        FlushEvents(static_cast<Endpoint*>(key)->FlushForWatcher(self), watch->waiter);
+  const bool edge = watch->edge_poll && poll == watch->edge_poll.get();  // of anything
+  if (watch->flush_events && (status < 0 || edge || (events & watch->flush_events))) {
+    watch->flush_events = FlushEvents(static_cast<Endpoint*>(key)->FlushForWatcher(self));
     if (watch->Idle()) {
       self->CloseWatch(watch);  // done: the endpoint may close as soon as its handle does
       return;
@@ -277,10 +285,12 @@ void EnvLoop::OnPoll(uv_poll_t* poll, int status, int events) {
       else
         derived = SignalsOf(*endpoint);
       known = &derived;
+      // Part of a frame: polled, the socket would spin (edges from now on, UpdateWatch). A
+      // whole frame, or the end: the socket tells again.
       if (polled && endpoint->NeedsWaiterAfter(POLLIN, derived))
-        self->SetEdges(watch, true);  // part of a frame: polled, the socket would spin
-      else if (watch->edge_poll && (derived & (ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED)))
-        self->SetEdges(watch, false);  // a whole frame, or the end: the socket tells again
+        watch->part_at_head = true;
+      else if (derived & (ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED))
+        watch->part_at_head = false;
     }
     if (!watch->ops.empty()) {
       if (endpoint && endpoint->PollableFd() && !pumped && !rang && status == 0 &&
@@ -353,7 +363,7 @@ void EnvLoop::Arm(const EndpointRef& endpoint, void* owner) {
     endpoint->DropWatcher(self);
     return;
   }
-  watch->flush_events = FlushEvents(endpoint->WatchedBy(self), watch->waiter);
+  watch->flush_events = FlushEvents(endpoint->WatchedBy(self));
   self->UpdateWatch(watch);
 }
 
@@ -387,7 +397,7 @@ void EnvLoop::UpdateFlushing() {
     Watch* watch = entry.second;
     if (!watch->flush_events) continue;
     const int events =
-        FlushEvents(static_cast<Endpoint*>(watch->object.get())->WatchedBy(this), watch->waiter);
+        FlushEvents(static_cast<Endpoint*>(watch->object.get())->WatchedBy(this));
     if (events != watch->flush_events) changed.emplace_back(watch, events);
   }
   for (auto& [watch, events] : changed) {
