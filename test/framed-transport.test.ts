@@ -355,4 +355,30 @@ describe.runIf(backend === 'portable')('framed stream transport, faults injected
       expectBaseline(base);
     },
   );
+
+  it('a wait for PEER_CLOSED alone, a whole frame unread: the loop hears the hangup through edges (on macOS, polled, it comes only with READABLE)', async () => {
+    const base = baseline();
+    const { h, peer } = rawPeer();
+    const loopPollers = epollInstances();
+    await peer.ask('frame 1 8 0');
+    await peer.ask('rest');
+    await waitSignals(h, ZX_CHANNEL_READABLE);
+    let settled = false;
+    const waiting = sys.objectWaitOneAsync(h, ZX_CHANNEL_PEER_CLOSED, ZX_TIME_INFINITE).then((w) => {
+      settled = true;
+      return w;
+    });
+    expect(await peer.ask('read')).toBe('read 0');
+    expect(epollInstances()).toBe(loopPollers + 1);
+    expect(settled).toBe(false);
+    await peer.kill();
+    const w = await waiting;
+    expect(w.status).toBe(ZX_OK);
+    expect(w.observed & (ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED)).toBe(
+      ZX_CHANNEL_READABLE | ZX_CHANNEL_PEER_CLOSED,
+    );
+    expectFrame(h, 1, 8, 0);
+    closeAll(h);
+    expectBaseline(base);
+  });
 });
