@@ -132,7 +132,8 @@ class EnvLoop final : UvHandleOwner {
   // A framed stream's watch polls its socket, level-triggered, except while part of a frame
   // heads it (a poll would spin until the rest came; UpdateWatch says when): then it hears
   // edges through a waiter of its own (Object::PollsFdFirst, NeedsWaiterAfter). Stops the
-  // poll watching now; false if no waiter could be made (the watch stays as it was).
+  // poll watching now. False if no waiter could be made (the socket stays polled), or,
+  // back on the socket, no bell for user signals.
   bool SetEdges(Watch* watch, bool edges);
   // Opens the watch's bell (user signals' doorbell, for an object whose poll watches its
   // descriptor) if it has none; false if it can't.
