@@ -39,11 +39,11 @@ struct EnvLoop::Watch {
   ~Watch();
 
   EnvLoop* const loop;
-  zxc::ObjectRef object;     // kept alive, its descriptor open, while watched
+  zxc::ObjectRef object;  // kept alive, its descriptor open, while watched
   // Our own epoll instance (edges), for objects whose state is in shared memory, from the
   // start; for a framed stream, only while part of a frame heads it (EnvLoop::SetEdges).
   int waiter = -1;
-  UvHandle<uv_poll_t> poll;  // on the object's descriptor, or on `waiter` if made with one
+  UvHandle<uv_poll_t> poll;       // on the object's descriptor, or on `waiter` if made with one
   UvHandle<uv_poll_t> edge_poll;  // a framed stream's, on `waiter` while it has one
   // For waits on user signals of an object watched on its descriptor (a channel, a socket):
   // our own epoll instance watching the object and its page's doorbell, and its poll.

@@ -185,8 +185,7 @@ void EnvLoop::UpdateWatch(Watch* watch, const zx_signals_t* known) {
     // hangup without reading (libuv's kqueue backend tells a hangup only with READABLE,
     // which a level-triggered poll would report forever while a whole frame waits unread).
     // Its waiter hears everything: data, a hangup, room to write.
-    const bool edges =
-        watch->part_at_head || ((events & UV_DISCONNECT) && !(events & UV_READABLE));
+    const bool edges = watch->part_at_head || ((events & UV_DISCONNECT) && !(events & UV_READABLE));
     // (Without a waiter, it stays polled: busy, not stuck, until the frame is whole.)
     SetEdges(watch, edges);
     if (watch->edge_poll) LookAgainIfReadable(watch);
@@ -396,8 +395,7 @@ void EnvLoop::UpdateFlushing() {
   for (auto& entry : watches_) {
     Watch* watch = entry.second;
     if (!watch->flush_events) continue;
-    const int events =
-        FlushEvents(static_cast<Endpoint*>(watch->object.get())->WatchedBy(this));
+    const int events = FlushEvents(static_cast<Endpoint*>(watch->object.get())->WatchedBy(this));
     if (events != watch->flush_events) changed.emplace_back(watch, events);
   }
   for (auto& [watch, events] : changed) {
