@@ -135,6 +135,10 @@ class EnvLoop final : UvHandleOwner {
   // poll watching now. False if no waiter could be made (the socket stays polled), or,
   // back on the socket, no bell for user signals.
   bool SetEdges(Watch* watch, bool edges);
+  // Opens one of the watch's polls (`poll`, `edge_poll`, `bell_poll`) on `fd`, not keeping
+  // the loop alive (pending ops do, through their timers and promises); false if libuv
+  // refuses it (the caller still owns `fd`).
+  bool OpenPoll(Watch* watch, UvHandle<uv_poll_t>* poll, int fd);
   // Opens the watch's bell (user signals' doorbell, for an object whose poll watches its
   // descriptor) if it has none; false if it can't.
   bool OpenBell(Watch* watch);

@@ -55,11 +55,8 @@ EnvLoop::Watch* EnvLoop::WatchFor(const ObjectRef& object, zx_signals_t wanted) 
   } else {
     auto made = std::make_unique<Watch>(this, object);
     if (!object->PollsFdFirst() && (made->waiter = OpenWaiter(*object)) < 0) return nullptr;
-    if (made->poll.Open(this, loop_, uv_poll_init,
-                        made->waiter >= 0 ? made->waiter : object->fd()) != 0)
+    if (!OpenPoll(made.get(), &made->poll, made->waiter >= 0 ? made->waiter : object->fd()))
       return nullptr;
-    made->poll->data = made.get();
-    uv_unref(made->poll.base());
     watches_[object.get()] = made.get();
     watch = made.release();
   }
@@ -73,13 +70,18 @@ bool EnvLoop::OpenBell(Watch* watch) {
   Object& object = *watch->object;
   const int bell = object.user_signals() ? object.user_signals()->OpenBell() : OpenWaiter(object);
   if (bell < 0) return false;
-  if (watch->bell_poll.Open(this, loop_, uv_poll_init, bell) != 0) {
+  if (!OpenPoll(watch, &watch->bell_poll, bell)) {
     close(bell);
     return false;
   }
   watch->bell = bell;
-  watch->bell_poll->data = watch;
-  uv_unref(watch->bell_poll.base());
+  return true;
+}
+
+bool EnvLoop::OpenPoll(Watch* watch, UvHandle<uv_poll_t>* poll, int fd) {
+  if (poll->Open(this, loop_, uv_poll_init, fd) != 0) return false;
+  (*poll)->data = watch;
+  uv_unref(poll->base());
   return true;
 }
 
@@ -93,13 +95,11 @@ bool EnvLoop::SetEdges(Watch* watch, bool edges) {
     // first: one look more, which finds the same part of a frame, and then edges only.
     const int waiter = OpenWaiter(*watch->object);
     if (waiter < 0) return false;
-    if (watch->edge_poll.Open(this, loop_, uv_poll_init, waiter) != 0) {
+    if (!OpenPoll(watch, &watch->edge_poll, waiter)) {
       close(waiter);
       return false;
     }
     watch->waiter = waiter;
-    watch->edge_poll->data = watch;
-    uv_unref(watch->edge_poll.base());
   } else {
     watch->edge_poll.Close();  // before its descriptor closes (~Watch)
     close(watch->waiter);
