@@ -52,8 +52,6 @@ bool IsConnectedUnixSocket(int fd, int type) {
          peer.sun_family == AF_UNIX;
 }
 
-bool IsConnectedSeqpacketSocket(int fd) { return IsConnectedUnixSocket(fd, SOCK_SEQPACKET); }
-
 bool IsConnectedChannelSocket(int fd) { return IsConnectedUnixSocket(fd, ChannelSocketType()); }
 
 }  // namespace zxc

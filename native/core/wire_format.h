@@ -61,11 +61,10 @@ bool PeekHeader(const uint8_t* data, size_t length, WireHeader* out);
 
 WireHandle HandleEntryAt(const ParsedRecord& record, size_t index);
 
-// Whether this descriptor can be a channel endpoint: an AF_UNIX SOCK_SEQPACKET socket that
-// is connected (its peer may since have closed). A listening or never-connected one has no
-// peer and never had one, which no endpoint is (docs/objects.md).
-bool IsConnectedSeqpacketSocket(int fd);
-// The same for a socket of the channels' type (platform.h: SEQPACKET, or a framed stream).
+// Whether this descriptor can be a channel endpoint: an AF_UNIX socket of the channels'
+// type (platform.h: SEQPACKET, or a framed stream) that is connected (its peer may since
+// have closed). A listening or never-connected one has no peer and never had one, which no
+// endpoint is (docs/objects.md).
 bool IsConnectedChannelSocket(int fd);
 
 }  // namespace zxc
