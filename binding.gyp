@@ -32,6 +32,7 @@
         "native/core/vmo_ops.cc",
         "native/core/shared_memory.cc",
         "native/core/socket.cc",
+        "native/core/datagram_frames.cc",
         "native/core/unix_peer.cc",
         "native/core/port.cc",
         "native/core/port_syscalls.cc",

@@ -65,11 +65,13 @@ zx_status_t HandleExport(zx_handle_t h, ExportedHandle* out, bool bare) {
     if (endpoint->HasStash()) return ZX_ERR_BAD_STATE;
   }
   // Objects of more than one descriptor don't fit one descriptor (spawn boxes them). Nor
-  // do the user signals of one whose page is made, unless only its descriptor is asked for.
+  // do the user signals of one whose page is made, or a variant its descriptor can't tell
+  // (a DATAGRAM socket end of framed datagrams), unless only its descriptor is asked for.
   const ObjectKind* kind = KindOf(info.object->type());
   if (!kind || kind->num_fds != 1) return ZX_ERR_NOT_SUPPORTED;
   int fds[kMaxObjectFds];
-  if (!bare && info.object->Descriptors(fds) > kind->num_fds) return ZX_ERR_NOT_SUPPORTED;
+  if (!bare && (info.object->Descriptors(fds) > kind->num_fds || info.object->WireFlags() != 0))
+    return ZX_ERR_NOT_SUPPORTED;
   info = HandleInfo();
   status = table.Remove(h, &info);
   if (status != ZX_OK) return status;

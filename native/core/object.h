@@ -73,6 +73,9 @@ class Object : public std::enable_shared_from_this<Object> {
   virtual UserSignals* user_signals() { return nullptr; }
   // The descriptors that travel with the object in a message, fd() first.
   virtual size_t Descriptors(int* out) const;
+  // Bits its handle entry's type carries beside the type, for a variant the descriptors
+  // alone can't tell (a socket end of framed datagrams: kWireDatagramFrames; wire_format.h).
+  virtual uint32_t WireFlags() const { return 0; }
   // What travels for a handle with `rights`: this object, or a twin with the same identity
   // whose descriptors enforce the rights (a VMO without WRITE goes as a read-only file).
   // The caller holds the one reference it sends. `descriptor_only`: no user signals' page

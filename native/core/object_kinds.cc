@@ -66,12 +66,14 @@ uint32_t WireTypeOf(const Object& object) {
   const ObjectKind* kind = KindOf(object.type());
   int fds[kMaxObjectFds];
   const size_t n = object.Descriptors(fds);
-  return object.type() | (kind && n > kind->num_fds ? kWireUserSignals : 0);
+  return object.type() | (kind && n > kind->num_fds ? kWireUserSignals : 0) | object.WireFlags();
 }
 
 const ObjectKind* KindOfEntry(uint32_t wire_type, size_t* num_fds) {
-  const uint32_t type = wire_type & ~kWireUserSignals;
+  const uint32_t type = wire_type & ~(kWireUserSignals | kWireDatagramFrames);
   const ObjectKind* kind = KindOf(type);
+  if (wire_type & kWireDatagramFrames)
+    kind = type == ZX_OBJ_TYPE_SOCKET ? &kFramedSocketKind : nullptr;
   if (!kind) return nullptr;
   *num_fds = kind->num_fds;
   if (!(wire_type & kWireUserSignals)) return kind;

@@ -25,12 +25,15 @@ struct ObjectKind {
 
 // nullptr for a type that can't travel (anything unknown).
 const ObjectKind* KindOf(zx_obj_type_t type);
+// A socket end's entry with kWireDatagramFrames: a DATAGRAM end on a SOCK_STREAM socket.
+extern const ObjectKind kFramedSocketKind;
 
 // A handle entry's type on the wire: the object's, with kWireUserSignals when the page of
 // its user signals goes with it (user_signals.h; docs/wire-format.md).
 uint32_t WireTypeOf(const Object& object);
 // The kind of a received entry's type and how many descriptors the entry carries; nullptr
-// for a type that can't travel, or kWireUserSignals on one without user signals.
+// for a type that can't travel, kWireUserSignals on one without user signals, or
+// kWireDatagramFrames on anything but a socket end.
 const ObjectKind* KindOfEntry(uint32_t wire_type, size_t* num_fds);
 // Whether an entry's descriptors are what its type says (the page checked as an event's).
 bool EntryMatches(const ObjectKind& kind, uint32_t wire_type, const int* fds);

@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #endif
 #ifdef __APPLE__
+#include <sys/event.h>
 #include <sys/un.h>
 #endif
 
@@ -172,6 +173,30 @@ bool SentNotRead(int sock, size_t* bytes) {
   return true;
 #else
   return false;
+#endif
+}
+
+bool SendSpace(int sock, size_t send_buffer, size_t* bytes) {
+  *bytes = 0;
+#ifdef __APPLE__
+  (void)send_buffer;
+  const int kq = kqueue();
+  if (kq < 0) return false;
+  // Active once a single byte fits (NOTE_LOWAT 1): no event back means no room at all.
+  struct kevent change;
+  EV_SET(&change, sock, EVFILT_WRITE, EV_ADD | EV_ONESHOT, NOTE_LOWAT, 1, nullptr);
+  struct kevent event;
+  const timespec now{0, 0};
+  const int n = kevent(kq, &change, 1, &event, 1, &now);
+  close(kq);
+  if (n < 0 || (n == 1 && (event.flags & EV_ERROR))) return false;
+  if (n == 1 && event.data > 0) *bytes = static_cast<size_t>(event.data);
+  return true;
+#else
+  size_t unread;
+  if (!SentNotRead(sock, &unread)) return false;
+  *bytes = send_buffer > unread ? send_buffer - unread : 0;
+  return true;
 #endif
 }
 

@@ -72,6 +72,12 @@ size_t QueuedToRead(int sock);
 // shrinks the sender's sb_hiwat instead; bsd/kern/uipc_socket.c sogetopt), so it would
 // always say 0.
 bool SentNotRead(int sock, size_t* bytes);
+// The bytes a send on this end may still queue before it would block or go short: on
+// Linux `send_buffer` (its SO_SNDBUF, as read once) less SentNotRead; on macOS the write
+// filter's free space (EVFILT_WRITE's data is sbspace(so_snd), whose sb_hiwat uipc_send
+// shrinks by what the peer holds unread: XNU bsd/kern/uipc_socket.c filt_sowrite_common,
+// bsd/kern/uipc_usrreq.c uipc_send). False where it can't be asked.
+bool SendSpace(int sock, size_t send_buffer, size_t* bytes);
 
 // ---- descriptor flags ----
 // A connected pair / a socket / an accepted connection, close-on-exec and non-blocking

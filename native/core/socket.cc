@@ -10,11 +10,13 @@
 
 #include <algorithm>
 
+#include "core/datagram_frames.h"
 #include "core/handle_table.h"
 #include "core/koid.h"
 #include "core/port.h"
 #include "core/socket_util.h"
 #include "core/syscalls.h"
+#include "core/transport_stream.h"
 #include "core/unix_peer.h"
 
 namespace zxc {
@@ -55,28 +57,44 @@ const ObjectKind kSocketKind{
     [](const int*) { return ~0u; },  // the OS enforces none of a socket's rights
 };
 
-Socket::Socket(int fd, bool datagram, zx_koid_t koid, zx_koid_t related_koid,
+const ObjectKind kFramedSocketKind{
+    ZX_OBJ_TYPE_SOCKET,
+    1,
+    [](const int* fds) {
+      return Socket::IsSocketEnd(fds[0]) && SocketOption(fds[0], SO_TYPE) == SOCK_STREAM;
+    },
+    [](const int* fds, zx_koid_t koid, zx_koid_t related) -> ObjectRef {
+      return Socket::Adopt(fds[0], koid, related, true);
+    },
+    [](const int*) { return ~0u; },
+};
+
+Socket::Socket(int fd, bool datagram, bool framed, zx_koid_t koid, zx_koid_t related_koid,
                UserSignals::LinkRef link)
     : WithUserSignals(ZX_OBJ_TYPE_SOCKET, fd, koid, related_koid, std::move(link)),
       datagram_(datagram),
+      framed_(framed),
       send_buffer_(SocketOption(fd, SO_SNDBUF)) {}
 
 zx_status_t Socket::CreatePair(bool datagram, SocketRef* out0, SocketRef* out1) {
   int fds[2];
-  const int type = datagram ? SOCK_SEQPACKET : SOCK_STREAM;
-  // A system without that kind of AF_UNIX socket (macOS has no SOCK_SEQPACKET there:
-  // docs/architecture.md, "Backends") can't make a DATAGRAM pair at all.
-  if (SocketPair(type, fds) != 0)
-    return StatusForErrno(errno, ZX_ERR_NO_MEMORY,
-                          {{EPROTONOSUPPORT, ZX_ERR_NOT_SUPPORTED},
-                           {ESOCKTNOSUPPORT, ZX_ERR_NOT_SUPPORTED},
-                           {EPROTOTYPE, ZX_ERR_NOT_SUPPORTED}});
-  for (int fd : fds)
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSendBufferRequest, sizeof kSendBufferRequest);
+  // The portable backend uses only what macOS has, which is no SOCK_SEQPACKET for AF_UNIX
+  // (docs/architecture.md, "Backends"): a DATAGRAM pair frames its datagrams on a stream.
+  const bool framed = datagram && PortableBackend();
+  if (SocketPair(datagram && !framed ? SOCK_SEQPACKET : SOCK_STREAM, fds) != 0)
+    return StatusForErrno(errno, ZX_ERR_NO_MEMORY);
+  for (int fd : fds) {
+    if (framed) {
+      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kDatagramBufferRequest, sizeof kDatagramBufferRequest);
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &kDatagramBufferRequest, sizeof kDatagramBufferRequest);
+    } else {
+      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSendBufferRequest, sizeof kSendBufferRequest);
+    }
+  }
   zx_koid_t k0 = NewKoid(), k1 = NewKoid();
   UserSignals::LinkRef link = UserSignals::NewLink(true);
-  *out0 = std::make_shared<Socket>(fds[0], datagram, k0, k1, link);
-  *out1 = std::make_shared<Socket>(fds[1], datagram, k1, k0, std::move(link));
+  *out0 = std::make_shared<Socket>(fds[0], datagram, framed, k0, k1, link);
+  *out1 = std::make_shared<Socket>(fds[1], datagram, framed, k1, k0, std::move(link));
   return ZX_OK;
 }
 
@@ -90,15 +108,19 @@ bool Socket::IsSocketEnd(int fd) {
          address.ss_family == AF_UNIX;
 }
 
-SocketRef Socket::Adopt(int fd, zx_koid_t koid, zx_koid_t related_koid) {
-  // The wire says "socket"; the descriptor says which kind.
+SocketRef Socket::Adopt(int fd, zx_koid_t koid, zx_koid_t related_koid, bool framed) {
+  // The wire says "socket" (and whether its datagrams are framed); the descriptor says
+  // which kind otherwise.
+  const bool seqpacket = SocketOption(fd, SO_TYPE) == SOCK_SEQPACKET;
   auto socket =
-      std::make_shared<Socket>(fd, SocketOption(fd, SO_TYPE) == SOCK_SEQPACKET, koid, related_koid);
+      std::make_shared<Socket>(fd, seqpacket || framed, framed && !seqpacket, koid, related_koid);
   // Writes disabled before the move show from the start (Signals() can't ask a datagram
   // socket; see SendShutDown). Nobody here watches it yet, so the probe disturbs no one.
   socket->SendShutDown(true);
   return socket;
 }
+
+uint32_t Socket::WireFlags() const { return framed_ ? kWireDatagramFrames : 0; }
 
 // ---- state ----------------------------------------------------------------------------
 
@@ -113,17 +135,26 @@ Socket::Info Socket::GetInfo() {
   Info info{datagram_ ? ZX_SOCKET_DATAGRAM : ZX_SOCKET_STREAM, 0, 0, 0, 0, 0};
   // What can queue here is bounded by the peer's SO_SNDBUF (AF_UNIX charges queued bytes
   // to the sender; SO_RCVBUF bounds nothing), which this end can't ask: both ends of a
-  // pair are sized alike, so this end's own stands for it.
-  info.rx_buf_max = static_cast<uint64_t>(std::max(send_buffer_, 0));
-  info.rx_buf_size = info.rx_buf_available = QueuedBytes();
-  if (datagram_ && info.rx_buf_size > 0) {  // the head record's size
+  // pair are sized alike, so this end's own stands for it. A framed end keeps room for
+  // one more datagram above what it holds (kDatagramRoom).
+  const size_t buffer = static_cast<size_t>(std::max(send_buffer_, 0));
+  const size_t capacity = !framed_ ? buffer : buffer > kDatagramRoom ? buffer - kDatagramRoom : 0;
+  info.rx_buf_max = capacity;
+  if (framed_) {  // the datagrams' bytes, and the head one's size
+    size_t head = 0;
+    info.rx_buf_size = QueuedDatagramBytes(fd());
+    info.rx_buf_available = DatagramAtHead(fd(), &head) == ZX_OK ? head : 0;
+  } else {
+    info.rx_buf_size = info.rx_buf_available = QueuedBytes();
+  }
+  if (seqpacket() && info.rx_buf_size > 0) {  // the head record's size
     ssize_t n;
     do n = recv(fd(), nullptr, 0, MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC);
     while (n < 0 && errno == EINTR);
     info.rx_buf_available = n > 0 ? static_cast<uint64_t>(n) : 0;
   }
   if (!Look(false).peer_closed) {
-    info.tx_buf_max = static_cast<uint64_t>(send_buffer_);
+    info.tx_buf_max = capacity;
     info.tx_buf_size = UnreadBytes();
   }
   return info;
@@ -148,7 +179,7 @@ bool Socket::PeerGone(bool hup) {
 bool Socket::SendShutDown(bool probe_datagram) {
   if (send_shut_.load(std::memory_order_acquire)) return true;
   ssize_t n;
-  if (!datagram_) {
+  if (!seqpacket()) {
     n = send(fd(), nullptr, 0, kSendFlags);
   } else if (probe_datagram && UnreadableByte()) {
     n = send(fd(), UnreadableByte(), 1, kSendFlags);
@@ -175,8 +206,10 @@ Socket::State Socket::Look(bool probe_datagram) {
   if (!sample.ok) return s;
   const bool hup = sample.revents & POLLHUP;
   const bool receive_shut = sample.revents & (kPollReceiveShut | POLLHUP);
-  // At a receive shutdown POLLIN stays on: are bytes still there?
-  s.readable = (sample.revents & POLLIN) && (!receive_shut || QueuedBytes() > 0);
+  // At a receive shutdown POLLIN stays on: are bytes still there? (A framed end: is a
+  // whole datagram?)
+  s.readable = (sample.revents & POLLIN) &&
+               (framed_ ? FramedReadable() : !receive_shut || QueuedBytes() > 0);
   s.peer_closed = PeerGone(hup);
   // What either end set, wherever it is, once the page is there (docs/objects.md).
   const bool mine_in_page = DisabledInPage(user_.side());
@@ -198,10 +231,25 @@ Socket::State Socket::Look(bool probe_datagram) {
   // POLLOUT clears once a quarter of the send buffer is used; Zircon's WRITABLE means
   // "not full": a write succeeds while the unread bytes are below the buffer's size.
   // (Where they can't be asked, POLLOUT alone: macOS's measures the peer's free space.)
+  // A framed end: while any datagram would go whole.
   s.writable =
-      !s.write_disabled && ((sample.revents & POLLOUT) ||
-                            UnreadBytes(SIZE_MAX) < static_cast<size_t>(std::max(send_buffer_, 0)));
+      !s.write_disabled &&
+      (framed_ ? FramedRoom()
+               : (sample.revents & POLLOUT) ||
+                     UnreadBytes(SIZE_MAX) < static_cast<size_t>(std::max(send_buffer_, 0)));
   return s;
+}
+
+bool Socket::FramedRoom() const {
+  size_t space;
+  return !SendSpace(fd(), static_cast<size_t>(std::max(send_buffer_, 0)), &space) ||
+         space >= kDatagramRoom;
+}
+
+bool Socket::FramedReadable() {
+  size_t num_bytes;
+  // Bytes that are no datagram read as READABLE: the read tells (IO_DATA_INTEGRITY).
+  return DatagramAtHead(fd(), &num_bytes) != ZX_ERR_SHOULD_WAIT;
 }
 
 bool Socket::DisabledInPage(int side) const {
@@ -218,7 +266,7 @@ zx_signals_t Socket::SignalsOf(const State& s) const {
   return signals;
 }
 
-bool Socket::PollableFd() const { return !PortableBackend(); }
+bool Socket::PollableFd() const { return !PortableBackend() && !framed_; }
 
 zx_signals_t Socket::Signals() { return SignalsOf(Look(false)) | user_.Load(); }
 
@@ -286,6 +334,7 @@ zx_status_t Socket::Write(const uint8_t* bytes, size_t length, size_t* actual) {
   // Zircon writes nothing for 0 bytes, after the same checks; writes disabled in the page
   // alone leave the kernel's socket open.
   if (length == 0 || DisabledInPage(user_.side())) return WriteState();
+  if (framed_) return FramedWrite(bytes, length, actual);
   // Never more at once than the buffer holds (ZX_INFO_SOCKET's rx/tx_buf_max), as on
   // Zircon: Linux would take a send buffer's worth and one more piece.
   if (!datagram_ && send_buffer_ > 0) length = std::min(length, static_cast<size_t>(send_buffer_));
@@ -317,6 +366,7 @@ zx_status_t Socket::Read(bool peek, size_t length, ReadTarget& target, size_t* a
   // One reader at a time: a peek and the read that takes the same record see one head.
   std::lock_guard<std::mutex> lock(read_mu_);
   if (length == 0) return Look(false).readable ? ZX_OK : EmptyStatus();  // Zircon consumes nothing
+  if (framed_) return FramedRead(peek, length, target, actual);
   const int sock = fd();
   const int flags = MSG_DONTWAIT | (peek ? MSG_PEEK : 0);
   for (;;) {
@@ -361,6 +411,58 @@ zx_status_t Socket::Read(bool peek, size_t length, ReadTarget& target, size_t* a
     if (revents < 0) return ZX_ERR_INTERNAL;
     if ((revents & (kPollReceiveShut | POLLHUP)) && QueuedBytes() == 0) return EmptyStatus();
     if (peeked) recv(sock, nullptr, 0, MSG_DONTWAIT);  // take the empty head record
+  }
+}
+
+zx_status_t Socket::FramedWrite(const uint8_t* bytes, size_t length, size_t* actual) {
+  // Zircon's order: full (SHOULD_WAIT) before too large (OUT_OF_RANGE), both after the
+  // end's state. A datagram goes only when any datagram would go whole.
+  if (!FramedRoom() || length > kMaxDatagramBytes) {
+    const zx_status_t state = WriteState();
+    if (state != ZX_OK) return state;
+    return FramedRoom() ? ZX_ERR_OUT_OF_RANGE : ZX_ERR_SHOULD_WAIT;
+  }
+  const ssize_t n = SendDatagram(fd(), bytes, length);
+  if (n >= 0) {
+    *actual = static_cast<size_t>(n);
+    return ZX_OK;
+  }
+  if (IsFullErrno(static_cast<int>(-n))) return ZX_ERR_SHOULD_WAIT;
+  if (IsShutdownErrno(static_cast<int>(-n))) {
+    send_shut_.store(true, std::memory_order_release);
+    return WriteState();
+  }
+  return StatusForErrno(static_cast<int>(-n), ZX_ERR_INTERNAL);
+}
+
+zx_status_t Socket::FramedRead(bool peek, size_t length, ReadTarget& target, size_t* actual) {
+  for (;;) {
+    size_t num_bytes;
+    const zx_status_t head = DatagramAtHead(fd(), &num_bytes);
+    if (head == ZX_ERR_IO_DATA_INTEGRITY) {
+      // Bytes that are no datagram can't be skipped on a stream: said once, and from then
+      // on the end reads as its peer's close (docs/wire-format.md).
+      StreamBreak(fd());
+      peer_gone_.store(true, std::memory_order_release);
+      return ZX_ERR_IO_DATA_INTEGRITY;
+    }
+    // Nothing, or only part of a datagram: the end's state says why.
+    if (head != ZX_OK) return EmptyStatus();
+    const size_t want = std::min(length, num_bytes);
+    uint8_t* buffer = nullptr;
+    if (want > 0 && !(buffer = target.Get(want))) return ZX_ERR_NO_MEMORY;
+    const ssize_t n = ReceiveDatagram(fd(), num_bytes, buffer, want, peek);
+    if (n < 0)
+      return IsFullErrno(static_cast<int>(-n))
+                 ? EmptyStatus()
+                 : StatusForErrno(static_cast<int>(-n), ZX_ERR_INTERNAL);
+    if (num_bytes > 0) {
+      *actual = static_cast<size_t>(n);
+      return ZX_OK;
+    }
+    // An empty datagram (ours never sends one; a writer outside this library may) is
+    // skipped, as on a SEQPACKET socket.
+    if (peek) ReceiveDatagram(fd(), 0, nullptr, 0, false);
   }
 }
 

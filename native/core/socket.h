@@ -1,6 +1,8 @@
 // A Zircon socket end: one AF_UNIX socket of a connected pair, SOCK_STREAM for
 // ZX_SOCKET_STREAM and SOCK_SEQPACKET for ZX_SOCKET_DATAGRAM (a connected SOCK_DGRAM pair
-// never tells a reader that its peer is gone). Nothing is kept in user space but a few
+// never tells a reader that its peer is gone). Where there is no SOCK_SEQPACKET (the
+// portable backend) a DATAGRAM end is a SOCK_STREAM socket carrying framed datagrams
+// (core/datagram_frames.h). Nothing is kept in user space but a few
 // sticky facts the kernel can't be asked for (see Signals()), so the end moves between
 // processes with its kernel queues, and a program outside this library can use the
 // descriptor as a plain socket.
@@ -28,17 +30,21 @@ using SocketRef = std::shared_ptr<Socket>;
 class Socket : public WithUserSignals {
  public:
   // `link`: shared with the other end when both are made here (null: a new one).
-  Socket(int fd, bool datagram, zx_koid_t koid, zx_koid_t related_koid,
+  // `framed`: a DATAGRAM end on a SOCK_STREAM socket.
+  Socket(int fd, bool datagram, bool framed, zx_koid_t koid, zx_koid_t related_koid,
          UserSignals::LinkRef link = nullptr);
 
   // A connected pair (socketpair + send buffer sizing).
   static zx_status_t CreatePair(bool datagram, SocketRef* out0, SocketRef* out1);
   // Whether `fd` can be a socket end: AF_UNIX, SOCK_STREAM or SOCK_SEQPACKET.
   static bool IsSocketEnd(int fd);
-  // A socket end from elsewhere (a message, a startup handle): its kind from SO_TYPE.
-  static SocketRef Adopt(int fd, zx_koid_t koid, zx_koid_t related_koid);
+  // A socket end from elsewhere (a message, a startup handle): its kind from SO_TYPE, or
+  // a DATAGRAM end of framed datagrams where the message's entry says so (`framed`).
+  static SocketRef Adopt(int fd, zx_koid_t koid, zx_koid_t related_koid, bool framed = false);
 
   bool datagram() const { return datagram_; }
+  // A socket end of framed datagrams travels with kWireDatagramFrames in its entry.
+  uint32_t WireFlags() const override;
 
   // READABLE, WRITABLE, PEER_CLOSED, PEER_WRITE_DISABLED, WRITE_DISABLED, user signals.
   zx_signals_t Signals() override;
@@ -119,7 +125,18 @@ class Socket : public WithUserSignals {
   zx_status_t SetDispositionInPage(uint32_t disposition, uint32_t disposition_peer);
   zx_status_t SetDispositionByShutdown(uint32_t disposition, uint32_t disposition_peer);
 
+  // A record-keeping SOCK_SEQPACKET socket: a DATAGRAM end that isn't framed.
+  bool seqpacket() const { return datagram_ && !framed_; }
+  // Framed datagrams (datagram_frames.h): whether one is whole at the head (breaking a
+  // stream that lost its framing, which is the peer's end from then on); a write and a read.
+  bool FramedReadable();
+  zx_status_t FramedWrite(const uint8_t* bytes, size_t length, size_t* actual);
+  zx_status_t FramedRead(bool peek, size_t length, ReadTarget& target, size_t* actual);
+  // Whether a framed end has room for any datagram (datagram_frames.h, kDatagramRoom).
+  bool FramedRoom() const;
+
   const bool datagram_;
+  const bool framed_;
   int send_buffer_ = 0;  // SO_SNDBUF: a write succeeds while fewer bytes are unread
   std::mutex read_mu_;   // a peek and the read that consumes the same record
   // A STREAM write's pieces stay together, and a write and a disposition set in this

@@ -27,8 +27,12 @@ static_assert(sizeof(WireHeader) == 16, "wire header is 16 bytes");
 // doorbell follow its own descriptors (a channel endpoint, socket end or VMO; object_kinds.h).
 constexpr uint32_t kWireUserSignals = 0x80000000u;
 
+// Set in a socket end's entry type when it is a DATAGRAM end on a SOCK_STREAM socket, its
+// datagrams framed (below): the descriptor alone can't tell it from a STREAM end.
+constexpr uint32_t kWireDatagramFrames = 0x40000000u;
+
 struct WireHandle {
-  uint32_t type;  // zx_obj_type_t, | kWireUserSignals
+  uint32_t type;  // zx_obj_type_t, | kWireUserSignals, | kWireDatagramFrames (a socket)
   uint32_t rights;
   uint64_t koid;
   uint64_t related_koid;
@@ -60,6 +64,19 @@ zx_status_t ParseRecord(const uint8_t* data, size_t length, ParsedRecord* out);
 bool PeekHeader(const uint8_t* data, size_t length, WireHeader* out);
 
 WireHandle HandleEntryAt(const ParsedRecord& record, size_t index);
+
+// A DATAGRAM socket's datagrams where there is no SOCK_SEQPACKET (the portable backend):
+// on a SOCK_STREAM socket, each is this header and then its num_bytes, back to back
+// (docs/wire-format.md, "Datagram sockets on a stream"; core/datagram_frames.h).
+constexpr uint32_t kDatagramMagic = 0x4443585Au;  // bytes "ZXCD"
+struct DatagramHeader {
+  uint32_t magic;
+  uint32_t num_bytes;
+};
+static_assert(sizeof(DatagramHeader) == 8, "datagram header is 8 bytes");
+// The largest datagram, as a SEQPACKET socket end holds (its 256 KiB send buffer less the
+// kernel's 32 bytes).
+constexpr size_t kMaxDatagramBytes = 256 * 1024 - 32;
 
 // Whether this descriptor can be a channel endpoint: an AF_UNIX socket of the channels'
 // type (platform.h: SEQPACKET, or a framed stream) that is connected (its peer may since
