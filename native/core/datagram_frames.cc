@@ -60,7 +60,7 @@ ssize_t ReceiveDatagram(int sock, size_t num_bytes, uint8_t* out, size_t length,
     const ssize_t n = StreamPeek(sock, seen.data(), seen.size());
     if (n < 0) return -errno;
     if (static_cast<size_t>(n) < seen.size()) return -EAGAIN;
-    std::memcpy(out, seen.data() + sizeof(DatagramHeader), give);
+    if (give > 0) std::memcpy(out, seen.data() + sizeof(DatagramHeader), give);
     return static_cast<ssize_t>(give);
   }
   DatagramHeader header;
@@ -74,8 +74,8 @@ ssize_t ReceiveDatagram(int sock, size_t num_bytes, uint8_t* out, size_t length,
   size_t num_fds;
   bool ctrunc;
   // No descriptor is kept (capacity 0): a socket carries none, so any that came are closed.
-  const ssize_t n = StreamReceiveFrame(sock, iov, 3, sizeof header + num_bytes, none, 0,
-                                       &num_fds, &ctrunc);
+  const ssize_t n =
+      StreamReceiveFrame(sock, iov, 3, sizeof header + num_bytes, none, 0, &num_fds, &ctrunc);
   if (n < 0) return n;
   return static_cast<ssize_t>(give);
 }
