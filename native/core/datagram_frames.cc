@@ -39,15 +39,22 @@ int64_t NowMillis() {
 
 zx_status_t DatagramAtHead(int sock, size_t* num_bytes) {
   *num_bytes = 0;
+  // One look at the head: a small datagram seen whole in it needs no count of the queue.
+  uint8_t bytes[256];
+  ssize_t n;
+  do n = recv(sock, bytes, sizeof bytes, MSG_PEEK | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  if (n > 0 && static_cast<size_t>(n) < sizeof(DatagramHeader))
+    n = StreamPeek(sock, bytes, sizeof(DatagramHeader));  // past descriptors, on Linux
+  if (n <= 0) return ZX_ERR_SHOULD_WAIT;                  // nothing (or the end: the caller asks)
+  if (!ValidStart(bytes, static_cast<size_t>(n))) return ZX_ERR_IO_DATA_INTEGRITY;
+  if (static_cast<size_t>(n) < sizeof(DatagramHeader)) return ZX_ERR_SHOULD_WAIT;
   DatagramHeader header;
-  const ssize_t n = StreamPeek(sock, reinterpret_cast<uint8_t*>(&header), sizeof header);
-  if (n <= 0) return ZX_ERR_SHOULD_WAIT;  // nothing (or the end: the caller asks)
-  if (!ValidStart(reinterpret_cast<const uint8_t*>(&header), static_cast<size_t>(n)))
-    return ZX_ERR_IO_DATA_INTEGRITY;
-  if (static_cast<size_t>(n) < sizeof header) return ZX_ERR_SHOULD_WAIT;
+  std::memcpy(&header, bytes, sizeof header);
   if (header.num_bytes > kMaxDatagramBytes) return ZX_ERR_IO_DATA_INTEGRITY;
+  const size_t length = sizeof header + header.num_bytes;
   // Only this end's reader takes bytes, so what was seen stays queued.
-  if (QueuedToRead(sock) < sizeof header + header.num_bytes) return ZX_ERR_SHOULD_WAIT;
+  if (static_cast<size_t>(n) < length && QueuedToRead(sock) < length) return ZX_ERR_SHOULD_WAIT;
   *num_bytes = header.num_bytes;
   return ZX_OK;
 }

@@ -177,8 +177,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     close(pair[1]);
     pair[1] = -1;
     read_all();
-    if (!broken && QueuedDatagramBytes(reader) > 0 && !PeerHasShutDown(reader))
-      Fail("no end seen");
+    if (!broken && QueuedDatagramBytes(reader) > 0 && !PeerHasShutDown(reader)) Fail("no end seen");
   } else if (!broken) {
     // What is queued counts as the model's incomplete tail: never a whole datagram.
     read_all();
