@@ -154,6 +154,8 @@ describe.skipIf(!current && !process.env.CI)('the published package', () => {
       expect(files).toContain(file);
     }
     expect(files.filter((f) => /^(build|test|node_modules|bench|examples)\//.test(f))).toEqual([]);
+    // Nor the fuzz targets and their seeds (contributors' tools, CONTRIBUTING.md).
+    expect(files.filter((f) => /^native\/core\/(.*_fuzzer\.cc|fuzz-seeds)/.test(f))).toEqual([]);
   });
 
   it('every source map names sources the package ships', () => {

@@ -4,7 +4,7 @@
 // does to the stream is hostile input: pieces at every byte, descriptors attached, bytes
 // that are no header, a writer killed mid-datagram. Nothing partial is ever delivered, and
 // nothing is leaked (every test keeps the descriptor and handle baseline).
-import { spawn as spawnChild } from 'node:child_process';
+import { type ChildProcess, spawn as spawnChild } from 'node:child_process';
 import { closeSync, readSync, writeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -26,7 +26,7 @@ import {
 import { portable } from './fixtures/backend';
 import { closeAll, signalsOf } from './fixtures/channels';
 import { keepBaseline, socketPair } from './fixtures/core';
-import { fixture, watch } from './fixtures/proc-helpers';
+import { fixture, type Proc, watch } from './fixtures/proc-helpers';
 
 keepBaseline();
 
@@ -48,6 +48,16 @@ function endAndDescriptor(): { end: number; fd: number } {
   const { status, fd } = fdio.fdCreate(far);
   expect(status).toBe(ZX_OK);
   return { end, fd };
+}
+
+/** test/fixtures/datagram-frames.py in `mode` on a new pair's far end, once it has sent. */
+async function outsideWriter(mode: 'fds' | 'half'): Promise<{ end: number; proc: ChildProcess; py: Proc }> {
+  const { end, fd } = endAndDescriptor();
+  const proc = spawnChild('python3', [fixture('datagram-frames.py'), mode], { stdio: ['pipe', 'pipe', 'pipe', fd] });
+  closeSync(fd);
+  const py = watch(proc);
+  await py.line((l) => l === 'ok');
+  return { end, proc, py };
 }
 
 function readStatus(h: number, length = 65536): number {
@@ -184,13 +194,7 @@ describe.runIf(portable)('DATAGRAM sockets on a stream (the portable backend)', 
   });
 
   it('descriptors a writer outside attaches to a datagram are closed, never kept; the datagrams read whole', async () => {
-    const { end, fd } = endAndDescriptor();
-    const proc = spawnChild('python3', [fixture('datagram-frames.py'), 'fds'], {
-      stdio: ['pipe', 'pipe', 'pipe', fd],
-    });
-    closeSync(fd);
-    const py = watch(proc);
-    await py.line((l) => l === 'ok');
+    const { end, proc, py } = await outsideWriter('fds');
     expect(readText(end)).toBe('one');
     expect(readText(end, 100, ZX_SOCKET_PEEK)).toBe('two');
     expect(readText(end)).toBe('two');
@@ -201,13 +205,7 @@ describe.runIf(portable)('DATAGRAM sockets on a stream (the portable backend)', 
   });
 
   it('a writer killed in the middle of a datagram: PEER_CLOSED, nothing delivered', async () => {
-    const { end, fd } = endAndDescriptor();
-    const proc = spawnChild('python3', [fixture('datagram-frames.py'), 'half'], {
-      stdio: ['pipe', 'pipe', 'pipe', fd],
-    });
-    closeSync(fd);
-    const py = watch(proc);
-    await py.line((l) => l === 'ok');
+    const { end, proc, py } = await outsideWriter('half');
     expect(readStatus(end)).toBe(ZX_ERR_SHOULD_WAIT);
     const closed = sys.objectWaitOneAsync(end, PEER_CLOSED, ZX_TIME_INFINITE);
     proc.kill('SIGKILL');
