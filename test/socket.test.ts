@@ -17,6 +17,7 @@ import {
   ZxError,
   ZX_CHANNEL_PEER_CLOSED,
   ZX_CHANNEL_READABLE,
+  ZX_EVENT_SIGNALED,
   ZX_DEFAULT_SOCKET_RIGHTS,
   ZX_ERR_ACCESS_DENIED,
   ZX_ERR_BAD_HANDLE,
@@ -901,6 +902,36 @@ describe('across processes', () => {
     await peer.exit();
     closeAll(mine);
   });
+
+  it.each(KINDS)(
+    '%s: a wait for WRITABLE started when full wakes as soon as the peer in another process makes room (the shared page rings)',
+    async (_, options) => {
+      const [mine, theirs] = socketPair(options);
+      const peer = new Peer();
+      await peer.call({ op: 'take' }, [theirs]); // in a message: with the pair's page
+      const chunk = Buffer.alloc(16384, 'a');
+      for (;;) {
+        const r = sys.socketWrite(mine, 0, chunk);
+        if (r.status === ZX_ERR_SHOULD_WAIT) break;
+        expect(r.status).toBe(ZX_OK);
+      }
+      expect(signalsOf(mine) & WRITABLE).toBe(0);
+      const wait = sys.objectWaitOneAsync(mine, WRITABLE, ZX_TIME_INFINITE);
+      // One read there leaves the socket far above a quarter full, where Linux wakes no
+      // writer: the wait must still end, well before a 5-second deadline on an idle event.
+      expect(await peer.call({ op: 'read', length: 16384 })).toMatchObject({ status: ZX_OK });
+      const idle = sys.eventCreate(0).out;
+      const asleep = sys.objectWaitOneAsync(idle, ZX_EVENT_SIGNALED, sys.deadlineAfter(5n * SECOND));
+      expect(await Promise.race([wait, asleep.then(() => 'still asleep')])).toEqual({
+        status: ZX_OK,
+        observed: WRITABLE,
+      });
+      expect(signalsOf(mine) & WRITABLE).toBe(WRITABLE);
+      closeAll(idle);
+      await peer.exit();
+      closeAll(mine);
+    },
+  );
 
   it.each(KINDS)('%s: an end given to a child as a startup handle keeps its kind', async (_, options) => {
     const [mine, theirs] = socketPair(options);

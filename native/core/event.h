@@ -34,6 +34,8 @@ class SharedSignals {
   // Clears, then sets; rings the doorbell if a signal came on (`ring_on_clear`: if anything
   // changed, for a word whose clearing raises a signal, as a re-enabled socket write does).
   void Update(int side, zx_signals_t clear, zx_signals_t set, bool ring_on_clear = false);
+  // Sets bits of a word and rings nobody (a mark for a reader to find: kRoomWantedWord).
+  void Mark(int index, uint32_t bits) { words_[index].fetch_or(bits, std::memory_order_seq_cst); }
   int memfd() const { return memfd_; }
   int doorbell() const { return doorbell_; }
   bool WatchIn(int epfd, uint64_t data) const;

@@ -228,16 +228,41 @@ Socket::State Socket::Look(bool probe_datagram) {
   // A DATAGRAM end's send shutdown shows nowhere else without a probe (SendShutDown).
   s.write_disabled = sample.send_shut || mine_in_page;
   s.peer_write_disabled = receive_shut || peer_in_page;
-  // POLLOUT clears once a quarter of the send buffer is used; Zircon's WRITABLE means
-  // "not full": a write succeeds while the unread bytes are below the buffer's size.
-  // (Where they can't be asked, POLLOUT alone: macOS's measures the peer's free space.)
-  // A framed end: while any datagram would go whole.
-  s.writable =
-      !s.write_disabled &&
-      (framed_ ? FramedRoom()
-               : (sample.revents & POLLOUT) ||
-                     UnreadBytes(SIZE_MAX) < static_cast<size_t>(std::max(send_buffer_, 0)));
+  // Zircon's WRITABLE means "not full" (Room). A wait for it watches POLLOUT, which Linux
+  // gives back only once a quarter of the send buffer is used; where every holder of both
+  // ends reads the page the wait also watches its doorbell, and a full end is marked there
+  // for the reader to ring (RoomMade). Marked first, then looked at again: a read between
+  // the two looks shows in the second, one after it finds the mark.
+  s.writable = !s.write_disabled && Room(sample.revents);
+  if (!s.write_disabled && !s.writable && WantRoom()) {
+    const int revents = PollSocket(fd(), POLLOUT);
+    s.writable = revents >= 0 && Room(static_cast<short>(revents));
+  }
   return s;
+}
+
+bool Socket::Room(short revents) const {
+  if (framed_) return FramedRoom();
+  // A write succeeds while the unread bytes are below the buffer's size. (Where they can't
+  // be asked, POLLOUT alone: macOS's measures the peer's free space, and XNU wakes writers
+  // at every read.)
+  return (revents & POLLOUT) ||
+         UnreadBytes(SIZE_MAX) < static_cast<size_t>(std::max(send_buffer_, 0));
+}
+
+bool Socket::WantRoom() {
+  if (!user_.BothSidesRead()) return false;
+  const uint32_t mine = 1u << user_.side();
+  if (!(user_.LoadWord(kRoomWantedWord) & mine)) user_.MarkWord(kRoomWantedWord, mine);
+  return true;
+}
+
+void Socket::RoomMade() {
+  const uint32_t theirs = 1u << (1 - user_.side());
+  if (!user_.page()) return;
+  // The mark is looked for after the read took bytes: the writer marks, then looks.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (user_.LoadWord(kRoomWantedWord) & theirs) user_.UpdateWord(kRoomWantedWord, theirs, 0, true);
 }
 
 bool Socket::FramedRoom() const {
@@ -607,7 +632,9 @@ zx_status_t SocketRead(zx_handle_t h, uint32_t options, size_t length, ReadTarge
   zx_status_t status = LookupSocket(h, ZX_RIGHT_READ, &socket);
   if (status != ZX_OK) return status;
   ObservedChange change(*socket);
-  return socket->Read(options & ZX_SOCKET_PEEK, length, target, actual);
+  status = socket->Read(options & ZX_SOCKET_PEEK, length, target, actual);
+  if (status == ZX_OK && *actual > 0 && !(options & ZX_SOCKET_PEEK)) socket->RoomMade();
+  return status;
 }
 
 zx_status_t SocketSetDisposition(zx_handle_t h, uint32_t disposition, uint32_t disposition_peer) {

@@ -67,6 +67,9 @@ class Socket : public WithUserSignals {
   zx_status_t Write(const uint8_t* bytes, size_t length, size_t* actual);
   // zx_socket_read past the handle checks; `peek` leaves the bytes queued.
   zx_status_t Read(bool peek, size_t length, ReadTarget& target, size_t* actual);
+  // After a read took bytes: if the peer was seen full (kRoomWantedWord), clears its mark
+  // and rings the doorbell, so that its wait for WRITABLE wakes now.
+  void RoomMade();
   // zx_socket_set_disposition past the argument and handle checks (0, DISABLED, ENABLED).
   zx_status_t SetDisposition(uint32_t disposition, uint32_t disposition_peer);
 
@@ -134,6 +137,11 @@ class Socket : public WithUserSignals {
   zx_status_t FramedRead(bool peek, size_t length, ReadTarget& target, size_t* actual);
   // Whether a framed end has room for any datagram (datagram_frames.h, kDatagramRoom).
   bool FramedRoom() const;
+  // Whether a write would find room, `revents` being poll(2)'s (POLLOUT) (see Look).
+  bool Room(short revents) const;
+  // This end is full: marks it in the page (kRoomWantedWord) where every holder of both
+  // ends reads it, so that a read at the other end rings the doorbell; false without.
+  bool WantRoom();
 
   const bool datagram_;
   const bool framed_;

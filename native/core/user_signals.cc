@@ -49,6 +49,12 @@ void UserSignals::UpdateWord(int index, uint32_t clear, uint32_t set, bool ring_
   if (Ensure()) page()->Update(index, clear, set, ring_on_clear);
 }
 
+bool UserSignals::MarkWord(int index, uint32_t bits) {
+  SharedSignals* shared = page();
+  if (shared) shared->Mark(index, bits);
+  return shared != nullptr;
+}
+
 void UserSignals::MarkOutside() {
   std::lock_guard<std::mutex> lock(link_->mu);
   link_->outside |= 1u << side_;

@@ -5,7 +5,7 @@
 // object costs nothing more than an empty link, and its messages or bytes nothing at all.
 // The page's words: [side 0, side 1] user signals (a pair's end is side 0 when its koid is
 // the lower; a VMO or a timer is side 0), then [side 0, side 1] socket dispositions
-// (socket.cc), then the sides held outside (below).
+// (socket.cc), then the sides held outside, then the socket ends that want room (below).
 #pragma once
 #include <atomic>
 #include <memory>
@@ -24,6 +24,10 @@ constexpr uint32_t kWritesDisabled = 1;
 // page is not read: sent alone (a startup handle, fdio), or a peer whose ends were not made
 // together here (an end received without a page knows nothing of its peer's). Never cleared.
 constexpr int kOutsideWord = 4;
+// Word kRoomWantedWord holds bit (1 << side) while that socket end has been seen full: a
+// read at the other end, in any process, clears it and rings the doorbell, so a wait for
+// WRITABLE wakes when room comes, not only when the kernel wakes writers (socket.cc).
+constexpr int kRoomWantedWord = 5;
 
 class UserSignals {
  public:
@@ -62,6 +66,8 @@ class UserSignals {
   // A word of the page other than the user signals (dispositions); 0 without a page.
   uint32_t LoadWord(int index) const;
   void UpdateWord(int index, uint32_t clear, uint32_t set, bool ring_on_clear = false);
+  // Sets bits of a word of an existing page without ringing; false without a page.
+  bool MarkWord(int index, uint32_t bits);
   // This side's descriptor goes where the page is not read: kOutsideWord, now or once made.
   void MarkOutside();
   // Whether every holder of both sides reads the page: it exists and no side is outside.
