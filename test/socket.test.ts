@@ -904,7 +904,7 @@ describe('across processes', () => {
   });
 
   it.each(KINDS)(
-    '%s: a wait for WRITABLE started when full wakes as soon as the peer in another process makes room (the shared page rings)',
+    '%s: waits for WRITABLE started when full (sync, async, a port) wake as soon as the peer in another process makes room (the shared page rings)',
     async (_, options) => {
       const [mine, theirs] = socketPair(options);
       const peer = new Peer();
@@ -916,17 +916,27 @@ describe('across processes', () => {
         expect(r.status).toBe(ZX_OK);
       }
       expect(signalsOf(mine) & WRITABLE).toBe(0);
+      const port = Port.create();
+      expect(sys.objectWaitAsync(mine, port.raw, 3n, WRITABLE, 0)).toBe(ZX_OK);
       const wait = sys.objectWaitOneAsync(mine, WRITABLE, ZX_TIME_INFINITE);
       // One read there leaves the socket far above a quarter full, where Linux wakes no
-      // writer: the wait must still end, well before a 5-second deadline on an idle event.
-      expect(await peer.call({ op: 'read', length: 16384 })).toMatchObject({ status: ZX_OK });
+      // writer. The sync wait must end before its deadline (a look at the deadline would
+      // answer OK too, so the clock is asked), the async wait before a 5-second deadline on
+      // an idle event, and the port's packet must come.
+      peer.send({ op: 'read', length: 16384 });
+      const deadline = sys.deadlineAfter(5n * SECOND);
+      expect(sys.objectWaitOne(mine, WRITABLE, deadline)).toEqual({ status: ZX_OK, observed: WRITABLE });
+      expect(sys.clockGetMonotonic()).toBeLessThan(deadline);
+      expect(await peer.reply()).toMatchObject({ status: ZX_OK });
       const idle = sys.eventCreate(0).out;
       const asleep = sys.objectWaitOneAsync(idle, ZX_EVENT_SIGNALED, sys.deadlineAfter(5n * SECOND));
       expect(await Promise.race([wait, asleep.then(() => 'still asleep')])).toEqual({
         status: ZX_OK,
         observed: WRITABLE,
       });
-      expect(signalsOf(mine) & WRITABLE).toBe(WRITABLE);
+      const packet = await port.wait({ timeout: 5_000 });
+      expect(packet.type === ZX_PKT_TYPE_SIGNAL_ONE && [packet.key, packet.signal.observed]).toEqual([3n, WRITABLE]);
+      port.close();
       closeAll(idle);
       await peer.exit();
       closeAll(mine);

@@ -6,7 +6,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cstring>
@@ -15,6 +14,7 @@
 
 #include "core/platform.h"
 #include "core/socket_util.h"
+#include "core/syscalls.h"
 #include "core/transport_stream.h"
 
 namespace zxc {
@@ -22,17 +22,11 @@ namespace {
 
 constexpr int kSendFlags = MSG_DONTWAIT | MSG_NOSIGNAL;
 // How long the rest of a datagram the kernel cut short may take to go (see SendDatagram).
-constexpr int64_t kTailMillis = 5000;
+constexpr zx_time_t kTailNs = 5'000'000'000;
 
 bool ValidStart(const uint8_t* bytes, size_t n) {
   const uint32_t magic = kDatagramMagic;
   return std::memcmp(bytes, &magic, std::min(n, sizeof magic)) == 0;
-}
-
-int64_t NowMillis() {
-  timespec ts;
-  clock_gettime(kMonotonicClock, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
 }  // namespace
@@ -92,7 +86,7 @@ ssize_t SendDatagram(int sock, const uint8_t* bytes, size_t length) {
   iovec iov[2] = {{&header, sizeof header}, {const_cast<uint8_t*>(bytes), length}};
   const size_t total = sizeof header + length;
   size_t done = 0;
-  int64_t give_up = 0;
+  zx_time_t give_up = 0;
   while (done < total) {
     msghdr msg{};
     // The pieces not yet sent.
@@ -119,10 +113,11 @@ ssize_t SendDatagram(int sock, const uint8_t* bytes, size_t length) {
     if (done == 0) return -err;  // nothing went: the caller's status
     // Part of a datagram is on the stream: the rest must follow before anything else.
     if (IsFullErrno(err)) {
-      if (give_up == 0) give_up = NowMillis() + kTailMillis;
-      const int64_t left_ms = give_up - NowMillis();
+      if (give_up == 0) give_up = MonotonicNow() + kTailNs;
+      const zx_time_t left = NsUntil(give_up);
       pollfd p{sock, POLLOUT, 0};
-      if (left_ms > 0 && poll(&p, 1, static_cast<int>(left_ms)) >= 0 && !(p.revents & POLLHUP))
+      if (left > 0 && poll(&p, 1, static_cast<int>(left / 1'000'000 + 1)) >= 0 &&
+          !(p.revents & POLLHUP))
         continue;
     }
     shutdown(sock, SHUT_WR);  // the reader sees the part at the end of the stream, and drops it

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/transport_stream.h"
 #include "core/types.h"
 #include "core/wire_format.h"
 
@@ -31,11 +32,11 @@ ssize_t ReceiveDatagram(int sock, size_t num_bytes, uint8_t* out, size_t length,
 // The free send space every datagram fits in whole: the largest frame, and what the
 // kernel may charge for cutting it into buffers (Linux takes at most 32 KiB and a few
 // hundred bytes of bookkeeping per buffer, and accepts each while its charge is below
-// SO_SNDBUF). A socket with less room than this is full (not WRITABLE).
+// SO_SNDBUF). A socket with less room than this is full (not WRITABLE). Its buffers are a
+// framed stream's (StreamConfigureBuffers): this room and as many queued bytes again.
 constexpr size_t kDatagramRoom = sizeof(DatagramHeader) + kMaxDatagramBytes + 128 * 1024;
-// What a framed DATAGRAM socket asks for as SO_SNDBUF and SO_RCVBUF: 1 MiB (Linux doubles
-// it), the room above and as many queued bytes again at least.
-constexpr int kDatagramBufferRequest = 1 << 20;
+static_assert(2 * kDatagramRoom <= static_cast<size_t>(kStreamBufferBytes),
+              "a framed stream's buffers hold the room for a datagram and as much queued");
 
 // Sends one datagram of `length` (at most kMaxDatagramBytes) bytes, whole, on a socket
 // with kDatagramRoom free: the payload's bytes sent, or -errno (EAGAIN: none went). If the

@@ -31,11 +31,7 @@ int64_t NoProgressTimeoutMs() {
   return 30000;
 }
 
-int64_t NowMs() {
-  timespec ts;
-  clock_gettime(kMonotonicClock, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
+int64_t NowMs() { return MonotonicNow() / 1'000'000; }
 
 // Flushes until every queue is sent or dropped, or nothing has moved for `timeout_ms`.
 // `on_progress` runs after each pass that moved something.

@@ -84,12 +84,10 @@ zx_status_t Socket::CreatePair(bool datagram, SocketRef* out0, SocketRef* out1) 
   if (SocketPair(datagram && !framed ? SOCK_SEQPACKET : SOCK_STREAM, fds) != 0)
     return StatusForErrno(errno, ZX_ERR_NO_MEMORY);
   for (int fd : fds) {
-    if (framed) {
-      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kDatagramBufferRequest, sizeof kDatagramBufferRequest);
-      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &kDatagramBufferRequest, sizeof kDatagramBufferRequest);
-    } else {
+    if (framed)
+      StreamConfigureBuffers(fd);  // a framed stream's, as a framed channel's
+    else
       setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSendBufferRequest, sizeof kSendBufferRequest);
-    }
   }
   zx_koid_t k0 = NewKoid(), k1 = NewKoid();
   UserSignals::LinkRef link = UserSignals::NewLink(true);

@@ -16,10 +16,6 @@ namespace zxc {
 namespace {
 
 constexpr size_t kControlBytes = CMSG_SPACE(kMaxFdsPerMessage * sizeof(int));
-// As much as a SEQPACKET endpoint asks for (Linux doubles it: 2 MiB), so both backends hold
-// as many messages in the kernel; on macOS (8 KiB by default, not doubled, at most
-// kern.ipc.maxsockbuf = 8 MiB) 1 MiB, 15 of the largest frames.
-constexpr int kStreamBufferBytes = 1 << 20;
 
 ssize_t PeekOnce(int sock, uint8_t* out, size_t length) {
   ssize_t n;

@@ -60,8 +60,12 @@ void StreamDiscardFrame(int sock, size_t length);
 // (XNU flushes the queue at shutdown already; Linux keeps it until the socket is closed.)
 void StreamBreak(int sock);
 
-// Asks for room for frames in both directions: two of the largest at least, so that a
-// frame larger than the default buffers (8 KiB on macOS) never stalls half sent.
+// Asks for room for frames in both directions (SO_SNDBUF, SO_RCVBUF): two of the largest
+// at least, so that a frame larger than the default buffers (8 KiB on macOS) never stalls
+// half sent. As much as a SEQPACKET endpoint asks for (Linux doubles it: 2 MiB), so both
+// backends hold as many messages in the kernel; on macOS (8 KiB by default, not doubled,
+// at most kern.ipc.maxsockbuf = 8 MiB) 1 MiB, 15 of the largest frames.
+constexpr int kStreamBufferBytes = 1 << 20;
 void StreamConfigureBuffers(int sock);
 
 }  // namespace zxc
